@@ -1,0 +1,29 @@
+#!/usr/bin/env node
+import { main } from '../cli/main.js'
+
+// The only place that touches process signals and the exit code.
+const stopSignal = new Promise<string>((resolve) => {
+  let received = false
+  const onSignal = (signal: string): void => {
+    if (received) {
+      process.stderr.write(`sluice: second ${signal}, exiting now\n`)
+      process.exit(130)
+    }
+    received = true
+    resolve(signal)
+  }
+  process.on('SIGINT', onSignal)
+  process.on('SIGTERM', onSignal)
+})
+
+main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd(), stopSignal })
+  .then((code) => { process.exitCode = code })
+  .catch((err: unknown) => {
+    process.stderr.write(`sluice: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`)
+    process.exitCode = 1
+  })
+  .finally(() => {
+    // Long-running commands have closed their servers and clients by now; timers
+    // from libraries must not keep a finished CLI alive.
+    setTimeout(() => process.exit(), 2000).unref()
+  })
