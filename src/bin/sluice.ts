@@ -16,7 +16,9 @@ const stopSignal = new Promise<string>((resolve) => {
   process.on('SIGTERM', onSignal)
 })
 
-main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd(), stopSignal })
+const onReload = (handler: () => void): void => { process.on('SIGHUP', handler) }
+
+main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd(), stopSignal, onReload })
   .then((code) => { process.exitCode = code })
   .catch((err: unknown) => {
     process.stderr.write(`sluice: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`)

@@ -1,7 +1,49 @@
+import { resolve } from 'node:path'
+import { parseArgs } from 'node:util'
+import { createGateway, loadGatewayConfig } from '../gateway/index.js'
+import { isSluiceError } from '../errors.js'
 import type { CliIO } from './io.js'
 
-// Placeholder until the 'gateway' command lands; replaced by its real implementation.
-export async function runGatewayCommand (_args: string[], io: CliIO): Promise<number> {
-  io.stderr.write('sluice gateway: not available yet\n')
-  return 1
+const help = `Usage: sluice gateway [--config FILE]
+
+Runs the HTTP event intake gateway (POST /v1/events) until SIGINT/SIGTERM.
+SIGHUP reloads the stream config and the git schema repository.
+
+Options:
+  -c, --config FILE   YAML configuration (default: config.yaml in the current directory)
+  -h, --help          show this help
+
+Environment: PORT and KAFKA_BROKERS (comma-separated host:port) override the config file.
+`
+
+export async function runGatewayCommand (args: string[], io: CliIO): Promise<number> {
+  let values
+  try {
+    ({ values } = parseArgs({ args, options: { config: { type: 'string', short: 'c' }, help: { type: 'boolean', short: 'h' } }, strict: true }))
+  } catch (err) {
+    io.stderr.write(`sluice gateway: ${(err as Error).message}\n\n${help}`)
+    return 2
+  }
+  if (values.help === true) {
+    io.stdout.write(help)
+    return 0
+  }
+  const file = resolve(io.cwd, values.config ?? 'config.yaml')
+  try {
+    const config = await loadGatewayConfig(file, io.env)
+    if (config.kafka.brokers.length === 0) {
+      io.stderr.write('sluice gateway: no Kafka brokers configured (kafka.brokers or KAFKA_BROKERS); `sluice up` starts a local broker for you\n')
+      return 2
+    }
+    const gateway = await createGateway(config, { cwd: io.cwd })
+    io.onReload(() => { void gateway.reload() })
+    const address = await gateway.listen()
+    io.stdout.write(`sluice gateway listening on ${address}\n`)
+    await io.stopSignal
+    await gateway.close()
+    return 0
+  } catch (err) {
+    io.stderr.write(`sluice gateway: ${isSluiceError(err) ? err.message : (err as Error).stack ?? String(err)}\n`)
+    return 1
+  }
 }

@@ -11,6 +11,8 @@ export interface CliIO {
    * commands (gateway, changeprop, up) await it, then shut down in order.
    */
   stopSignal: Promise<string>
+  /** Registers a handler for reload requests (SIGHUP). */
+  onReload: (handler: () => void) => void
 }
 
 /** A subcommand: parses its own arguments and returns the exit code. */

@@ -1,0 +1,95 @@
+import { randomUUID } from 'node:crypto'
+import Fastify from 'fastify'
+import type { FastifyBaseLogger, FastifyInstance, FastifyPluginAsync } from 'fastify'
+import type { Registry } from 'prom-client'
+import type { ReadinessCheck } from '../admin/routes.js'
+import { adminRoutes } from '../admin/routes.js'
+import type { Logger } from '../logger.js'
+import type { GatewayMetrics } from '../metrics/gateway.js'
+import type { StreamIndex } from '../stream-config/index.js'
+import type { BackgroundTasks } from './background.js'
+import { registerEventParsers } from './content-types.js'
+import { RouteNotFoundError } from './errors.js'
+import { sendProblem, toSluiceError } from './error-handler.js'
+import type { PipelineDeps } from './pipeline/index.js'
+import { eventRoutes } from './routes/events.js'
+import type { ServiceInfo } from './routes/info.js'
+import { infoRoutes } from './routes/info.js'
+import { streamRoutes } from './routes/streams.js'
+
+export interface GatewayAppDeps {
+  logger: Logger
+  registry: Registry
+  metrics: GatewayMetrics
+  pipeline: PipelineDeps
+  background: BackgroundTasks
+  streams: () => StreamIndex | undefined
+  readiness: readonly ReadinessCheck[]
+  info: ServiceInfo
+  bodyLimit: number
+  maxEventsPerRequest: number
+  testEvents: unknown
+  cors: string | false
+  /** GET /schemas/… (the schema registry), when the gateway serves a local repository. */
+  schemaRoutes?: FastifyPluginAsync
+}
+
+const corsAllowHeaders = 'accept, x-requested-with, content-type, content-encoding, x-request-id'
+const contentSecurityPolicy = "default-src 'self'; object-src 'none'; media-src 'none'; img-src 'self'; style-src 'self' 'unsafe-inline'; base-uri 'self'; frame-ancestors 'self'"
+
+/** Builds the gateway's Fastify instance without listening (tests call `inject()` on it). */
+export function buildGatewayApp (deps: GatewayAppDeps): FastifyInstance {
+  const app = Fastify({
+    // pino's Logger is a FastifyBaseLogger; the cast only drops pino's extra generics.
+    loggerInstance: deps.logger as FastifyBaseLogger,
+    disableRequestLogging: true,
+    bodyLimit: deps.bodyLimit,
+    requestIdHeader: 'x-request-id',
+    requestIdLogLabel: 'request_id',
+    genReqId: () => randomUUID(),
+    return503OnClosing: true,
+    forceCloseConnections: 'idle'
+  })
+
+  registerEventParsers(app, deps.bodyLimit)
+
+  app.addHook('onSend', async (_request, reply, payload) => {
+    void reply.header('x-content-type-options', 'nosniff')
+    void reply.header('x-frame-options', 'SAMEORIGIN')
+    void reply.header('content-security-policy', contentSecurityPolicy)
+    if (deps.cors !== false) {
+      void reply.header('access-control-allow-origin', deps.cors)
+      void reply.header('access-control-allow-headers', corsAllowHeaders)
+      void reply.header('access-control-allow-methods', 'GET, POST, OPTIONS')
+      void reply.header('access-control-expose-headers', 'etag, retry-after')
+    }
+    return payload
+  })
+
+  app.addHook('onResponse', async (request, reply) => {
+    deps.metrics.requestDuration.observe({
+      route: request.routeOptions.url ?? 'unmatched',
+      method: request.method,
+      status_code: String(reply.statusCode)
+    }, reply.elapsedTime / 1000)
+  })
+
+  app.setErrorHandler((err, request, reply) => sendProblem(reply, request, toSluiceError(err, request, deps.bodyLimit)))
+  app.setNotFoundHandler((request, reply) => sendProblem(reply, request, new RouteNotFoundError(request.method, request.url)))
+
+  // CORS preflight for browsers (and Chrome's Network Error Logging).
+  app.options('/*', async (_request, reply) => reply.header('allow', 'GET, POST, OPTIONS').code(204).send())
+
+  void app.register(eventRoutes({
+    pipeline: deps.pipeline,
+    background: deps.background,
+    metrics: deps.metrics,
+    maxEventsPerRequest: deps.maxEventsPerRequest,
+    testEvents: deps.testEvents
+  }))
+  void app.register(streamRoutes(deps.streams))
+  void app.register(infoRoutes(deps.info))
+  void app.register(adminRoutes({ registry: deps.registry, checks: deps.readiness }))
+  if (deps.schemaRoutes !== undefined) void app.register(deps.schemaRoutes)
+  return app
+}

@@ -1,0 +1,70 @@
+import { TextDecoder, promisify } from 'node:util'
+import { brotliDecompress, gunzip, inflate } from 'node:zlib'
+import sjson from 'secure-json-parse'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import { RequestMalformedJsonError, RequestTooLargeError, UnsupportedEncodingError, UnsupportedMediaTypeError } from './errors.js'
+
+const inflaters = {
+  gzip: promisify(gunzip),
+  'x-gzip': promisify(gunzip),
+  deflate: promisify(inflate),
+  br: promisify(brotliDecompress)
+} as const
+
+/**
+ * The media types EventGate accepts: JSON, `text/plain` (so `navigator.sendBeacon` can post
+ * without a CORS preflight) and `application/reports+json` (W3C Reporting API). All are JSON.
+ */
+export const eventMediaTypes = ['application/json', 'text/plain', 'application/reports+json']
+
+/**
+ * Registers the body parsers. Compressed bodies are inflated here, with the body limit applied
+ * to the inflated size too, so a small gzip bomb cannot blow past `max_body_size`.
+ */
+export function registerEventParsers (app: FastifyInstance, bodyLimit: number): void {
+  app.removeAllContentTypeParsers()
+  app.addContentTypeParser(eventMediaTypes, { parseAs: 'buffer', bodyLimit }, (request, body, done) => {
+    decodeBody(request, body as Buffer, bodyLimit).then((value) => done(null, value), (err: Error) => done(err, undefined))
+  })
+  app.addContentTypeParser('*', (request, _payload, done) => {
+    done(new UnsupportedMediaTypeError(String(request.headers['content-type'] ?? '')), undefined)
+  })
+}
+
+async function decodeBody (request: FastifyRequest, body: Buffer, bodyLimit: number): Promise<unknown> {
+  const encoding = String(request.headers['content-encoding'] ?? 'identity').trim().toLowerCase()
+  let raw = body
+  if (encoding !== 'identity' && encoding !== '') {
+    const inflater = (inflaters as Record<string, typeof inflaters.gzip>)[encoding]
+    if (inflater === undefined) throw new UnsupportedEncodingError(`Content-Encoding '${encoding}' is not supported; use gzip, deflate or br.`)
+    try {
+      raw = await inflater(body, { maxOutputLength: bodyLimit })
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') throw new RequestTooLargeError(bodyLimit)
+      throw new UnsupportedEncodingError(`Request body is not valid ${encoding} data: ${(err as Error).message}`)
+    }
+  }
+  if (raw.length === 0) return undefined
+  const text = decodeText(raw, charsetOf(String(request.headers['content-type'] ?? '')))
+  if (text.trim() === '') return undefined
+  try {
+    return sjson.parse(text, undefined, { protoAction: 'error', constructorAction: 'error' })
+  } catch (err) {
+    throw new RequestMalformedJsonError((err as Error).message, err)
+  }
+}
+
+function charsetOf (contentType: string): string {
+  const match = /;\s*charset\s*=\s*"?([^";\s]+)"?/i.exec(contentType)
+  return (match?.[1] ?? 'utf-8').toLowerCase()
+}
+
+function decodeText (raw: Buffer, charset: string): string {
+  let decoder: TextDecoder
+  try {
+    decoder = new TextDecoder(charset)
+  } catch {
+    throw new UnsupportedMediaTypeError(`charset=${charset}`)
+  }
+  return decoder.decode(raw)
+}

@@ -1,0 +1,94 @@
+import { SluiceError } from '../errors.js'
+
+// Request-level errors: the whole request is refused before any event is looked at.
+
+export class RequestEmptyError extends SluiceError {
+  constructor () {
+    super('SLUICE_ERR_REQUEST_EMPTY', 'Request body was empty. Must provide JSON encoded events.', { statusCode: 400 })
+  }
+}
+
+export class RequestMalformedJsonError extends SluiceError {
+  constructor (detail: string, cause?: unknown) {
+    super('SLUICE_ERR_REQUEST_MALFORMED_JSON', `Request body is not valid JSON: ${detail}`, { statusCode: 400, cause })
+  }
+}
+
+export class RequestNotEventsError extends SluiceError {
+  constructor (kind: string) {
+    super('SLUICE_ERR_REQUEST_NOT_EVENTS', `Request body must be a JSON object (one event) or an array of events, not ${kind}.`, { statusCode: 400 })
+  }
+}
+
+export class RequestTooLargeError extends SluiceError {
+  constructor (limitBytes: number) {
+    super('SLUICE_ERR_REQUEST_TOO_LARGE', `Request body is larger than the limit of ${limitBytes} bytes (after decompression).`, { statusCode: 413 })
+  }
+}
+
+export class RequestTooManyEventsError extends SluiceError {
+  constructor (count: number, limit: number) {
+    super('SLUICE_ERR_REQUEST_TOO_MANY_EVENTS', `Request carries ${count} events; at most ${limit} are accepted per request.`, { statusCode: 413 })
+  }
+}
+
+export class UnsupportedMediaTypeError extends SluiceError {
+  constructor (contentType: string) {
+    super('SLUICE_ERR_REQUEST_UNSUPPORTED_MEDIA_TYPE', `Content-Type '${contentType}' is not accepted; send application/json, text/plain or application/reports+json.`, { statusCode: 415 })
+  }
+}
+
+export class UnsupportedEncodingError extends SluiceError {
+  constructor (detail: string) {
+    super('SLUICE_ERR_REQUEST_BAD_ENCODING', detail, { statusCode: 415 })
+  }
+}
+
+export class RouteNotFoundError extends SluiceError {
+  constructor (method: string, url: string) {
+    super('SLUICE_ERR_NOT_FOUND', `No route for ${method} ${url}.`, { statusCode: 404 })
+  }
+}
+
+export class TestEventsNotConfiguredError extends SluiceError {
+  constructor () {
+    super('SLUICE_ERR_TEST_EVENTS_NOT_CONFIGURED', 'No test_events are configured, so /v1/_test/events is not available.', { statusCode: 404 })
+  }
+}
+
+// Event-level errors: one event fails, the others of the request go on.
+// Their messages are EventGate's, because MediaWiki logs and dashboards match on them.
+
+export class EventFieldMissingError extends SluiceError {
+  constructor (fields: readonly string[]) {
+    super('SLUICE_ERR_EVENT_FIELD_MISSING', `Field(s) ${fields.join(',')} were missing from event and could not be extracted.`, { statusCode: 400 })
+  }
+}
+
+export class EventInvalidError extends SluiceError {
+  readonly errors: readonly object[]
+  readonly errorsText: string
+  constructor (errors: readonly object[], errorsText: string) {
+    super('SLUICE_ERR_EVENT_INVALID', errorsText, { statusCode: 400 })
+    this.errors = errors
+    this.errorsText = errorsText
+  }
+}
+
+export class EventTooLargeError extends SluiceError {
+  constructor (bytes: number, limit: number) {
+    super('SLUICE_ERR_EVENT_TOO_LARGE', `Event is ${bytes} bytes when serialized; the Kafka message limit is ${limit} bytes.`, { statusCode: 413 })
+  }
+}
+
+export class EventKeyFieldMissingError extends SluiceError {
+  constructor (keyField: string) {
+    super('SLUICE_ERR_EVENT_KEY_FIELD_MISSING', `Failed extracting ${keyField} from event, field is not defined.`, { statusCode: 400 })
+  }
+}
+
+export class StreamNotAllowedError extends SluiceError {
+  constructor (code: 'SLUICE_ERR_STREAM_NOT_CONFIGURED' | 'SLUICE_ERR_STREAM_SCHEMA_MISMATCH' | 'SLUICE_ERR_SCHEMA_TITLE_MISSING', eventRepr: string, reason: string) {
+    super(code, `${eventRepr} is not allowed in stream; ${reason}`, { statusCode: 400 })
+  }
+}

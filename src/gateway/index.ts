@@ -1,0 +1,267 @@
+import { randomUUID } from 'node:crypto'
+import { existsSync, readFileSync } from 'node:fs'
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { Agent } from 'undici'
+import type { FastifyInstance } from 'fastify'
+import type { Registry } from 'prom-client'
+import { createEventProducer } from '../kafka/index.js'
+import type { EventProducer } from '../kafka/index.js'
+import type { Logger } from '../logger.js'
+import { createLogger } from '../logger.js'
+import { createGatewayMetrics } from '../metrics/gateway.js'
+import { createKafkaMetrics } from '../metrics/kafka.js'
+import { createMetricsRegistry } from '../metrics/registry.js'
+import { openDirectoryRepository, openGitRepository, schemaRoutes } from '../registry/index.js'
+import type { GitSchemaRepository, SchemaRepository } from '../registry/index.js'
+import { createSchemaResolver, createSourcesFromBaseUris } from '../schema-repo/index.js'
+import type { SchemaResolver, SchemaSource } from '../schema-repo/index.js'
+import { createStreamIndex, readStreamConfig } from '../stream-config/index.js'
+import type { StreamIndex } from '../stream-config/index.js'
+import { buildGatewayApp } from './app.js'
+import { createBackgroundTasks } from './background.js'
+import type { GatewayConfig } from './config.js'
+import { parseByteSize } from './config.js'
+import { asList } from './pipeline/event-fields.js'
+import type { PipelineDeps } from './pipeline/index.js'
+import type { ServiceInfo } from './routes/info.js'
+
+export type { GatewayConfig } from './config.js'
+export { loadGatewayConfig, gatewayConfigSchema } from './config.js'
+
+export interface GatewayOptions {
+  /** Directory that relative paths in the config are resolved against. */
+  cwd: string
+  logger?: Logger
+  registry?: Registry
+  /** Replaces the Kafka producer (tests of pure HTTP behaviour). */
+  producer?: EventProducer
+  now?: () => Date
+  newId?: () => string
+}
+
+export interface Gateway {
+  app: FastifyInstance
+  resolver: SchemaResolver
+  /** Listens on the configured address and port; resolves to the bound URL. */
+  listen(): Promise<string>
+  /** Re-reads the stream config and the git schema repository (SIGHUP, POST /admin/reload). */
+  reload(): Promise<{ streams: boolean, schemas: boolean }>
+  /** Stops accepting, finishes in-flight and background work, flushes the producer. */
+  close(): Promise<void>
+}
+
+/**
+ * The gateway's composition root: the one place that creates long-lived resources
+ * (logger, metrics, HTTP agent, schema sources, stream config, producer) and closes them.
+ */
+export async function createGateway (config: Readonly<GatewayConfig>, options: GatewayOptions): Promise<Gateway> {
+  const logger = options.logger ?? createLogger({ level: config.log_level, name: config.service_name })
+  const registry = options.registry ?? createMetricsRegistry()
+  const metrics = createGatewayMetrics(registry)
+  const kafkaMetrics = createKafkaMetrics(registry)
+  const dispatcher = new Agent({ connect: { timeout: config.schema_fetch_timeout_ms }, keepAliveTimeout: 10000 })
+  const timers: NodeJS.Timeout[] = []
+  const closers: Array<() => Promise<void>> = [async () => { await dispatcher.close() }]
+
+  try {
+    // Stream config: fail fast at startup; later reloads keep the last good config.
+    let streamIndex: StreamIndex | undefined
+    let streamsLoaded = config.stream_config_uri === undefined
+    const loadStreams = async (): Promise<boolean> => {
+      if (config.stream_config_uri === undefined) return true
+      const data = await readStreamConfig({ uri: config.stream_config_uri, cwd: options.cwd, dispatcher, timeoutMs: config.schema_fetch_timeout_ms })
+      streamIndex = createStreamIndex(data)
+      streamsLoaded = true
+      return true
+    }
+    await loadStreams()
+    const reloadStreams = async (): Promise<boolean> => {
+      try {
+        await loadStreams()
+        metrics.streamConfigReloads.inc({ result: 'ok' })
+        return true
+      } catch (err) {
+        metrics.streamConfigReloads.inc({ result: 'failed' })
+        logger.error({ err }, 'stream config reload failed; keeping the last good config')
+        return false
+      }
+    }
+    if (config.stream_config_ttl > 0) {
+      const timer = setInterval(() => { void reloadStreams() }, config.stream_config_ttl * 1000)
+      timer.unref()
+      timers.push(timer)
+    }
+
+    // Schema sources: the git ref first (what was merged), then the configured bases in order.
+    const sources: SchemaSource[] = []
+    let gitRepository: GitSchemaRepository | undefined
+    if (config.schema_git !== undefined) {
+      gitRepository = openGitRepository({
+        repository: config.schema_git.repository,
+        ref: config.schema_git.ref,
+        path: config.schema_git.path,
+        pollIntervalMs: config.schema_git.poll_interval_ms,
+        cacheDir: resolve(options.cwd, config.schema_git.cache_dir),
+        logger,
+        registry
+      })
+      await gitRepository.start()
+      const repo = gitRepository
+      closers.push(async () => { await repo.close() })
+      sources.push(repo)
+    }
+    sources.push(...createSourcesFromBaseUris(config.schema_base_uris, {
+      dispatcher,
+      timeoutMs: config.schema_fetch_timeout_ms,
+      maxBytes: config.schema_max_bytes,
+      userAgent: config.user_agent,
+      cwd: options.cwd
+    }))
+    const resolver = createSchemaResolver({
+      sources,
+      fileExtension: config.schema_file_extension,
+      allowAbsoluteUris: config.allow_absolute_schema_uris,
+      failureRetryMs: config.schema_failure_retry_ms,
+      maxSchemaBytes: config.schema_max_bytes,
+      logger
+    })
+    await resolver.precache(config.schema_precache_uris)
+
+    // The registry API serves the repository this gateway validates against, when it is local.
+    const servedRepository: SchemaRepository | undefined = gitRepository ?? firstLocalRepository(config.schema_base_uris, options.cwd)
+
+    const producer = options.producer ?? createEventProducer({
+      brokers: config.kafka.brokers,
+      clientId: config.kafka.client_id,
+      lingerMs: config.kafka.linger_ms,
+      maxBatchRecords: config.kafka.max_batch_records,
+      maxBatchBytes: config.kafka.max_batch_bytes,
+      produceTimeoutMs: config.kafka.produce_timeout_ms,
+      compression: config.kafka.compression,
+      logger,
+      metrics: kafkaMetrics
+    })
+    const connecting = connectInBackground(producer, logger)
+
+    const background = createBackgroundTasks(logger, (size) => metrics.backgroundTasks.set(size))
+    const pipeline: PipelineDeps = {
+      resolver,
+      streams: () => streamIndex,
+      producer,
+      metrics,
+      logger,
+      now: options.now ?? (() => new Date()),
+      newId: options.newId ?? randomUUID,
+      settings: {
+        schemaUriFields: asList(config.schema_uri_field),
+        streamFields: asList(config.stream_field),
+        dtField: config.dt_field,
+        topicPrefix: config.topic_prefix,
+        headersToFields: config.http_request_headers_to_fields,
+        maxMessageBytes: config.kafka.max_message_bytes,
+        errorStream: config.error_stream,
+        errorSchemaUri: config.error_schema_uri,
+        emitterId: config.user_agent
+      }
+    }
+    const app = buildGatewayApp({
+      logger,
+      registry,
+      metrics,
+      pipeline,
+      background,
+      streams: () => streamIndex,
+      readiness: [
+        { name: 'kafka', ready: () => producer.isReady() },
+        { name: 'stream_config', ready: () => streamsLoaded }
+      ],
+      info: readServiceInfo(),
+      bodyLimit: parseByteSize(config.max_body_size),
+      maxEventsPerRequest: config.max_events_per_request,
+      testEvents: config.test_events,
+      cors: config.cors,
+      schemaRoutes: servedRepository === undefined ? undefined : schemaRoutes(servedRepository, { logger, streams: () => streamIndex?.all() })
+    })
+
+    let closed = false
+    return {
+      app,
+      resolver,
+      async listen () {
+        return app.listen({ port: config.port, host: config.listen_address })
+      },
+      async reload () {
+        const streams = await reloadStreams()
+        const schemas = gitRepository === undefined ? true : await gitRepository.reload()
+        resolver.clear()
+        return { streams, schemas }
+      },
+      async close () {
+        if (closed) return
+        closed = true
+        for (const timer of timers) clearInterval(timer)
+        // Order matters: HTTP drains first (in-flight requests may still produce), then work
+        // that outlived its response, then the producer flushes what is batched.
+        await app.close()
+        await background.drain()
+        connecting.stop()
+        await producer.close()
+        for (const close of closers.reverse()) await close()
+      }
+    }
+  } catch (err) {
+    for (const timer of timers) clearInterval(timer)
+    for (const close of closers.reverse()) await close().catch(() => {})
+    throw err
+  }
+}
+
+/** Keeps trying to connect so the gateway can start (not ready) while Kafka is down. */
+function connectInBackground (producer: EventProducer, logger: Logger): { stop(): void } {
+  let stopped = false
+  let timer: NodeJS.Timeout | undefined
+  let delayMs = 500
+  const attempt = (): void => {
+    producer.connect().then(() => {
+      logger.info('connected to Kafka')
+    }, (err: unknown) => {
+      if (stopped) return
+      logger.warn({ err }, `Kafka not reachable; retrying in ${delayMs} ms`)
+      timer = setTimeout(attempt, delayMs)
+      timer.unref()
+      delayMs = Math.min(delayMs * 2, 10000)
+    })
+  }
+  attempt()
+  return { stop () { stopped = true; if (timer !== undefined) clearTimeout(timer) } }
+}
+
+function firstLocalRepository (baseUris: readonly string[], cwd: string): SchemaRepository | undefined {
+  for (const base of baseUris) {
+    if (/^https?:\/\//i.test(base)) continue
+    const dir = base.startsWith('file://') ? new URL(base).pathname : resolve(cwd, base)
+    return openDirectoryRepository(dir)
+  }
+  return undefined
+}
+
+/** package.json sits two levels up from src/ and three from dist/src/: walk up to find it. */
+function readServiceInfo (): ServiceInfo {
+  let dir = dirname(fileURLToPath(import.meta.url))
+  for (;;) {
+    const candidate = join(dir, 'package.json')
+    if (existsSync(candidate)) {
+      const pkg = JSON.parse(readFileSync(candidate, 'utf8')) as Record<string, unknown>
+      return {
+        name: String(pkg.name),
+        version: String(pkg.version),
+        description: String(pkg.description ?? ''),
+        home: typeof pkg.homepage === 'string' ? pkg.homepage : undefined
+      }
+    }
+    const parent = dirname(dir)
+    if (parent === dir) return { name: 'sluice', version: '0.0.0', description: '', home: undefined }
+    dir = parent
+  }
+}

@@ -1,0 +1,76 @@
+import type { EventObject } from './event-fields.js'
+import { getPath, isEventObject, setPath } from './event-fields.js'
+
+/** What enrichment needs to know about the request an event came in. */
+export interface RequestInfo {
+  requestId: string
+  /** Lower-case header names. */
+  headers: Readonly<Record<string, string | string[] | undefined>>
+  remoteAddress: string | undefined
+}
+
+export interface EnrichOptions {
+  /** header name → dotted event field, EventGate's `http_request_headers_to_fields`. */
+  headersToFields: Readonly<Record<string, string>>
+  now: Date
+  newId: () => string
+}
+
+/** EventGate truncates header values it copies into events. */
+const maxHeaderValueLength = 400
+
+/**
+ * Fills `meta.id`, `meta.dt`, request headers and `http.client_ip`, each only where the
+ * event lacks it and its schema declares it (so strict schemas never get surprise fields).
+ */
+export function enrichEvent (event: EventObject, schema: Readonly<Record<string, unknown>>, request: RequestInfo, options: EnrichOptions): void {
+  if (getPath(event, 'meta.id') === undefined && declares(schema, 'meta.id')) setPath(event, 'meta.id', options.newId())
+  if (getPath(event, 'meta.dt') === undefined && declares(schema, 'meta.dt')) setPath(event, 'meta.dt', options.now.toISOString())
+  for (const [header, field] of Object.entries(options.headersToFields)) {
+    const value = header === 'x-request-id' ? request.requestId : firstHeader(request.headers[header])
+    if (value === undefined || getPath(event, field) !== undefined) continue
+    if (declares(schema, field) || parentAcceptsAnyKey(schema, field)) setPath(event, field, value.slice(0, maxHeaderValueLength))
+  }
+  if (getPath(event, 'http.client_ip') === undefined && declares(schema, 'http.client_ip')) {
+    const ip = clientIp(request)
+    if (ip !== undefined) setPath(event, 'http.client_ip', ip.slice(0, maxHeaderValueLength))
+  }
+}
+
+/** X-Client-IP, else the leftmost X-Forwarded-For, else the socket's address (EventGate's order). */
+export function clientIp (request: RequestInfo): string | undefined {
+  const explicit = firstHeader(request.headers['x-client-ip'])?.trim()
+  if (explicit !== undefined && explicit !== '') return explicit
+  const forwarded = firstHeader(request.headers['x-forwarded-for'])?.split(',')[0]?.trim()
+  if (forwarded !== undefined && forwarded !== '') return forwarded
+  return request.remoteAddress
+}
+
+function firstHeader (value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value
+}
+
+function subschema (schema: Readonly<Record<string, unknown>>, path: readonly string[]): Record<string, unknown> | undefined {
+  let node: unknown = schema
+  for (const key of path) {
+    if (!isEventObject(node)) return undefined
+    const properties = node.properties
+    if (!isEventObject(properties) || !Object.hasOwn(properties, key)) return undefined
+    node = properties[key]
+  }
+  return isEventObject(node) ? node : undefined
+}
+
+/** Whether the (materialized) schema declares the dotted field. */
+export function declares (schema: Readonly<Record<string, unknown>>, field: string): boolean {
+  return subschema(schema, field.split('.')) !== undefined
+}
+
+/** A map-like object (e.g. `http.request_headers`) whose parent is declared and open to new keys. */
+function parentAcceptsAnyKey (schema: Readonly<Record<string, unknown>>, field: string): boolean {
+  const parts = field.split('.')
+  if (parts.length < 2) return false
+  const parent = subschema(schema, parts.slice(0, -1))
+  return parent !== undefined && parent.type === 'object' && parent.additionalProperties !== false &&
+    (parent.additionalProperties !== undefined || parent.properties === undefined)
+}

@@ -1,0 +1,167 @@
+import type { EventProducer, ProduceRecord } from '../../kafka/index.js'
+import type { Logger } from '../../logger.js'
+import type { GatewayMetrics } from '../../metrics/gateway.js'
+import type { SchemaResolver } from '../../schema-repo/index.js'
+import { formatErrorsText } from '../../schema-repo/index.js'
+import type { StreamIndex } from '../../stream-config/index.js'
+import { isSluiceError } from '../../errors.js'
+import { EventFieldMissingError, EventInvalidError } from '../errors.js'
+import type { EventResult, FailedResult } from '../respond.js'
+import type { RequestInfo } from './enrich.js'
+import { enrichEvent } from './enrich.js'
+import { buildErrorEvent } from './error-event.js'
+import type { EventObject } from './event-fields.js'
+import { extractFirst, getPath, isEventObject } from './event-fields.js'
+import { toRecord } from './record.js'
+import { checkStream } from './stream-check.js'
+
+export type { RequestInfo } from './enrich.js'
+
+export interface PipelineDeps {
+  resolver: SchemaResolver
+  /** The current stream allowlist (it may be reloaded), or undefined to allow every stream. */
+  streams: () => StreamIndex | undefined
+  producer: EventProducer
+  metrics: GatewayMetrics
+  logger: Logger
+  now: () => Date
+  newId: () => string
+  settings: {
+    schemaUriFields: readonly string[]
+    streamFields: readonly string[]
+    dtField: string
+    topicPrefix: string
+    headersToFields: Readonly<Record<string, string>>
+    maxMessageBytes: number
+    errorStream: string
+    errorSchemaUri: string
+    emitterId: string
+  }
+}
+
+interface Prepared {
+  index: number
+  event: EventObject
+  record: ProduceRecord
+  streamLabel: string
+}
+
+/** Label for events whose stream is unknown: metric labels stay a closed set. */
+const unknownStream = '_unknown'
+
+/**
+ * The gateway's whole event path, in order:
+ * extract $schema → resolve schema → extract stream → enrich → stream check → validate →
+ * build record → produce. Events are independent: one failing never fails the others.
+ * Results keep the input order.
+ */
+export async function processEvents (deps: PipelineDeps, events: readonly unknown[], request: RequestInfo): Promise<EventResult[]> {
+  const results: EventResult[] = new Array<EventResult>(events.length)
+  const now = deps.now()
+  const prepared: Prepared[] = []
+  await Promise.all(events.map(async (raw, index) => {
+    try {
+      prepared.push(await prepare(deps, raw, index, request, now))
+    } catch (err) {
+      results[index] = failure(deps, raw, err)
+    }
+  }))
+  await Promise.all(prepared.map(async (p) => {
+    try {
+      await deps.producer.send([p.record])
+      results[p.index] = { status: 'success' }
+      deps.metrics.events.inc({ stream: p.streamLabel, outcome: 'accepted' })
+    } catch (err) {
+      results[p.index] = failure(deps, p.event, err, p.streamLabel)
+    }
+  }))
+  return results
+}
+
+async function prepare (deps: PipelineDeps, raw: unknown, index: number, request: RequestInfo, now: Date): Promise<Prepared> {
+  const { settings } = deps
+  if (!isEventObject(raw)) throw new EventFieldMissingError(settings.schemaUriFields)
+  const event = raw
+  const uri = extractFirst(event, settings.schemaUriFields)
+  if (typeof uri !== 'string' || uri === '') throw new EventFieldMissingError(settings.schemaUriFields)
+  const resolved = await deps.resolver.resolve(uri)
+  const stream = extractFirst(event, settings.streamFields)
+  if (typeof stream !== 'string' || stream === '') throw new EventFieldMissingError(settings.streamFields)
+  enrichEvent(event, resolved.schema, request, { headersToFields: settings.headersToFields, now, newId: deps.newId })
+  const streams = deps.streams()
+  const streamSettings = checkStream(streams, stream, resolved.title, describeEvent(event, uri, stream))
+  const streamLabel = streams === undefined ? '_any' : (streams.lookup(stream)?.key ?? unknownStream)
+  if (!resolved.validate(event)) {
+    const errors = resolved.validate.errors ?? []
+    throw new EventInvalidError(errors, formatErrorsText(errors))
+  }
+  const record = toRecord(event, stream, streamSettings, settings)
+  return { index, event, record, streamLabel }
+}
+
+function failure (deps: PipelineDeps, event: unknown, err: unknown, streamLabel?: string): FailedResult {
+  const label = streamLabel ?? labelFor(deps, event)
+  if (err instanceof EventInvalidError) {
+    deps.metrics.events.inc({ stream: label, outcome: 'invalid' })
+    deps.logger.warn({ err: { code: err.code, message: err.message } }, `${describeUnknown(event)} failed schema validation.`)
+    return { status: 'invalid', event, context: { errors: err.errors, errorsText: err.errorsText } }
+  }
+  deps.metrics.events.inc({ stream: label, outcome: 'error' })
+  if (isSluiceError(err)) {
+    const log = err.statusCode >= 500 ? deps.logger.error.bind(deps.logger) : deps.logger.warn.bind(deps.logger)
+    log({ err }, `${describeUnknown(event)} encountered an error: ${err.message}`)
+    const result: FailedResult = { status: 'error', event, context: { message: err.message, code: err.code } }
+    if (err.code === 'SLUICE_ERR_KAFKA_UNAVAILABLE') result.unavailable = true
+    return result
+  }
+  deps.logger.error({ err }, `${describeUnknown(event)} encountered an unexpected error`)
+  return { status: 'error', event, context: { message: err instanceof Error ? err.message : String(err), code: 'SLUICE_ERR_INTERNAL' } }
+}
+
+function labelFor (deps: PipelineDeps, event: unknown): string {
+  const streams = deps.streams()
+  if (!isEventObject(event)) return unknownStream
+  const stream = extractFirst(event, deps.settings.streamFields)
+  if (typeof stream !== 'string') return unknownStream
+  if (streams === undefined) return '_any'
+  return streams.lookup(stream)?.key ?? unknownStream
+}
+
+/** EventGate's event repr, used in messages that MediaWiki operators already grep for. */
+function describeEvent (event: EventObject, uri: string, stream: string): string {
+  const id = getPath(event, 'meta.id')
+  return `event ${typeof id === 'string' ? id : 'undefined'} of schema at ${uri} destined to stream ${stream}`
+}
+
+function describeUnknown (event: unknown): string {
+  if (!isEventObject(event)) return 'event (not an object)'
+  const uri = getPath(event, '$schema')
+  const stream = getPath(event, 'meta.stream')
+  return describeEvent(event, typeof uri === 'string' ? uri : 'undefined', typeof stream === 'string' ? stream : 'undefined')
+}
+
+/**
+ * Invalid events become events of the error schema on the error stream, produced through the
+ * same pipeline (so they are validated too). Their own failures are logged and counted, never
+ * turned into further error events.
+ */
+export async function produceErrorEvents (deps: PipelineDeps, results: readonly EventResult[], request: RequestInfo): Promise<void> {
+  const now = deps.now()
+  const errorEvents = results
+    .filter((r): r is Extract<EventResult, { status: 'invalid' }> => r.status === 'invalid')
+    .map((r) => buildErrorEvent(r.event, r.context.errorsText, 'ValidationError', {
+      schemaUri: deps.settings.errorSchemaUri,
+      stream: deps.settings.errorStream,
+      emitterId: deps.settings.emitterId,
+      now
+    }))
+  if (errorEvents.length === 0) return
+  deps.logger.info({ count: errorEvents.length }, `${errorEvents.length} failed, producing ${errorEvents.length} error events.`)
+  const outcomes = await processEvents(deps, errorEvents, request)
+  for (const outcome of outcomes) {
+    deps.metrics.errorEvents.inc({ result: outcome.status === 'success' ? 'produced' : 'failed' })
+    if (outcome.status !== 'success') {
+      deps.logger.error({ context: outcome.context }, 'could not produce an error event')
+    }
+  }
+}

@@ -1,0 +1,87 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { BackgroundTasks } from '../background.js'
+import { RequestEmptyError, RequestNotEventsError, RequestTooManyEventsError, TestEventsNotConfiguredError } from '../errors.js'
+import type { PipelineDeps, RequestInfo } from '../pipeline/index.js'
+import { processEvents, produceErrorEvents } from '../pipeline/index.js'
+import type { Answer } from '../respond.js'
+import { hastyReason, respond } from '../respond.js'
+import type { GatewayMetrics } from '../../metrics/gateway.js'
+
+export interface EventRoutesOptions {
+  pipeline: PipelineDeps
+  background: BackgroundTasks
+  metrics: GatewayMetrics
+  maxEventsPerRequest: number
+  testEvents: unknown
+}
+
+/**
+ * `?hasty=true` (or `1`) answers 202 before processing. Unlike EventGate, which treats any
+ * non-empty value as hasty, `?hasty=false` and `?hasty=0` are not hasty.
+ */
+export function isHasty (query: unknown): boolean {
+  const value = (query as Record<string, unknown> | undefined)?.hasty
+  const last = Array.isArray(value) ? value[value.length - 1] : value
+  return last === 'true' || last === '1'
+}
+
+/** EventGate's rules: one object is one event; `{}`, `[]` and no body are "empty". */
+export function toEventList (body: unknown, maxEvents: number): unknown[] {
+  if (body === undefined) throw new RequestEmptyError()
+  if (Array.isArray(body)) {
+    if (body.length === 0) throw new RequestEmptyError()
+    if (body.length > maxEvents) throw new RequestTooManyEventsError(body.length, maxEvents)
+    return body
+  }
+  if (body !== null && typeof body === 'object') {
+    if (Object.keys(body).length === 0) throw new RequestEmptyError()
+    return [body]
+  }
+  throw new RequestNotEventsError(body === null ? 'null' : typeof body)
+}
+
+export function requestInfo (request: FastifyRequest): RequestInfo {
+  return { requestId: String(request.id), headers: request.headers, remoteAddress: request.socket.remoteAddress }
+}
+
+export function sendAnswer (reply: FastifyReply, answer: Answer): FastifyReply {
+  // MediaWiki's EventBus logs the reason phrase; Node only sends it over HTTP/1.x.
+  reply.raw.statusMessage = answer.reason
+  if (answer.retryAfter !== undefined) void reply.header('retry-after', String(answer.retryAfter))
+  void reply.code(answer.statusCode)
+  return answer.body === undefined ? reply.send() : reply.send(answer.body)
+}
+
+export function eventRoutes (options: EventRoutesOptions) {
+  const { pipeline, background, metrics } = options
+
+  async function handle (request: FastifyRequest, reply: FastifyReply, body: unknown): Promise<FastifyReply> {
+    const events = toEventList(body, options.maxEventsPerRequest)
+    metrics.requestEvents.observe(events.length)
+    const info = requestInfo(request)
+    if (isHasty(request.query)) {
+      background.run('hasty request', async () => {
+        const results = await processEvents(pipeline, events, info)
+        await produceErrorEvents(pipeline, results, info)
+      })
+      return sendAnswer(reply, { statusCode: 202, reason: hastyReason(events.length) })
+    }
+    const results = await processEvents(pipeline, events, info)
+    if (results.some((r) => r.status === 'invalid')) {
+      background.run('error events', () => produceErrorEvents(pipeline, results, info))
+    }
+    const answer = respond(results)
+    if (answer.statusCode >= 500) request.log.error({ statusCode: answer.statusCode }, answer.reason)
+    else if (answer.statusCode !== 201) request.log.warn({ statusCode: answer.statusCode }, answer.reason)
+    return sendAnswer(reply, answer)
+  }
+
+  return async function (app: FastifyInstance): Promise<void> {
+    app.post('/v1/events', async (request, reply) => handle(request, reply, request.body))
+    // Kubernetes httpGet probes cannot POST, so readiness runs the configured test events by GET.
+    app.get('/v1/_test/events', async (request, reply) => {
+      if (options.testEvents === undefined) throw new TestEventsNotConfiguredError()
+      return handle(request, reply, structuredClone(options.testEvents))
+    })
+  }
+}

@@ -1,0 +1,54 @@
+import { Counter, Gauge, Histogram } from 'prom-client'
+import type { Registry } from 'prom-client'
+
+export interface GatewayMetrics {
+  /** Per event: `outcome` is accepted | invalid | error; `stream` is the stream-config key, `_unknown` or `_any`. */
+  events: Counter<'stream' | 'outcome'>
+  requestDuration: Histogram<'route' | 'method' | 'status_code'>
+  requestEvents: Histogram
+  errorEvents: Counter<'result'>
+  backgroundTasks: Gauge
+  streamConfigReloads: Counter<'result'>
+}
+
+export function createGatewayMetrics (registry: Registry): GatewayMetrics {
+  const registers = [registry]
+  return {
+    events: new Counter({
+      name: 'sluice_gateway_events_total',
+      help: 'Events received by POST /v1/events, by stream and outcome (accepted, invalid, error).',
+      labelNames: ['stream', 'outcome'] as const,
+      registers
+    }),
+    requestDuration: new Histogram({
+      name: 'sluice_gateway_http_request_duration_seconds',
+      help: 'HTTP request duration until the response was sent, by route, method and status code.',
+      labelNames: ['route', 'method', 'status_code'] as const,
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers
+    }),
+    requestEvents: new Histogram({
+      name: 'sluice_gateway_request_events',
+      help: 'Number of events per POST /v1/events request.',
+      buckets: [1, 2, 5, 10, 25, 50, 100, 250, 1000, 10000],
+      registers
+    }),
+    errorEvents: new Counter({
+      name: 'sluice_gateway_error_events_total',
+      help: 'Error events built from invalid events, by result (produced, failed).',
+      labelNames: ['result'] as const,
+      registers
+    }),
+    backgroundTasks: new Gauge({
+      name: 'sluice_gateway_background_tasks',
+      help: 'Hasty requests and error-event batches still being processed after their response.',
+      registers
+    }),
+    streamConfigReloads: new Counter({
+      name: 'sluice_gateway_stream_config_reloads_total',
+      help: 'Reloads of a remote stream config, by result (ok, failed).',
+      labelNames: ['result'] as const,
+      registers
+    })
+  }
+}

@@ -1,0 +1,141 @@
+import { readdir, readFile, stat } from 'node:fs/promises'
+import { join, resolve } from 'node:path'
+import { Ajv } from 'ajv'
+import yaml from 'js-yaml'
+import { request } from 'undici'
+import type { Dispatcher } from 'undici'
+import { describeConfigError } from '../config/load.js'
+import { StreamConfigInvalidError, StreamConfigUnavailableError } from './errors.js'
+import { streamConfigSchema } from './schema.js'
+import type { StreamSettings } from './schema.js'
+
+export type StreamConfigData = Record<string, StreamSettings>
+
+export interface StreamConfigSourceOptions {
+  /** A YAML file, a directory of YAML files, or an http(s) URL. */
+  uri: string
+  cwd: string
+  dispatcher: Dispatcher
+  timeoutMs: number
+}
+
+/**
+ * Reads the stream config. A directory is the union of its `*.yaml`/`*.yml`/`*.json` files
+ * (a stream declared twice is an error, so ownership stays obvious). A URL may answer the
+ * mapping itself or EventStreamConfig's `{streams: {...}}` envelope.
+ */
+export async function readStreamConfig (options: StreamConfigSourceOptions): Promise<StreamConfigData> {
+  const { uri } = options
+  if (/^https?:\/\//i.test(uri)) return validateStreamConfig(await fetchStreamConfig(options), uri)
+  const path = resolve(options.cwd, uri.startsWith('file://') ? new URL(uri).pathname : uri)
+  let info
+  try {
+    info = await stat(path)
+  } catch (err) {
+    throw new StreamConfigUnavailableError(path, err)
+  }
+  if (!info.isDirectory()) return validateStreamConfig(await readYamlFile(path), path)
+  const files = (await readdir(path)).filter((name) => /\.(ya?ml|json)$/i.test(name)).sort()
+  const merged: Record<string, unknown> = {}
+  const owner = new Map<string, string>()
+  for (const file of files) {
+    const data = validateStreamConfig(await readYamlFile(join(path, file)), join(path, file))
+    for (const [stream, settings] of Object.entries(data)) {
+      const previous = owner.get(stream)
+      if (previous !== undefined) {
+        throw new StreamConfigInvalidError(path, [`stream '${stream}' is declared in both ${previous} and ${file}`])
+      }
+      owner.set(stream, file)
+      merged[stream] = settings
+    }
+  }
+  return merged as StreamConfigData
+}
+
+async function readYamlFile (path: string): Promise<unknown> {
+  let text: string
+  try {
+    text = await readFile(path, 'utf8')
+  } catch (err) {
+    throw new StreamConfigUnavailableError(path, err)
+  }
+  try {
+    return yaml.load(text) ?? {}
+  } catch (err) {
+    throw new StreamConfigInvalidError(path, [`not valid YAML: ${(err as Error).message}`], err)
+  }
+}
+
+async function fetchStreamConfig (options: StreamConfigSourceOptions): Promise<unknown> {
+  let body: string
+  try {
+    const response = await request(options.uri, {
+      dispatcher: options.dispatcher,
+      headersTimeout: options.timeoutMs,
+      bodyTimeout: options.timeoutMs,
+      headers: { accept: 'application/json, application/yaml;q=0.9' }
+    })
+    body = await response.body.text()
+    if (response.statusCode < 200 || response.statusCode > 299) {
+      throw new Error(`HTTP ${response.statusCode}`)
+    }
+  } catch (err) {
+    throw new StreamConfigUnavailableError(options.uri, err)
+  }
+  let data: unknown
+  try {
+    data = yaml.load(body)
+  } catch (err) {
+    throw new StreamConfigInvalidError(options.uri, ['the response is neither JSON nor YAML'], err)
+  }
+  // EventStreamConfig's Action API answers {streams: {...}} and reports errors with HTTP 200.
+  if (data !== null && typeof data === 'object' && !Array.isArray(data)) {
+    const record = data as Record<string, unknown>
+    if (record.error !== undefined) {
+      throw new StreamConfigUnavailableError(options.uri, new Error(JSON.stringify(record.error)))
+    }
+    if (record.streams !== null && typeof record.streams === 'object') return record.streams
+  }
+  return data
+}
+
+export function validateStreamConfig (data: unknown, source: string): StreamConfigData {
+  if (data === null || typeof data !== 'object' || Array.isArray(data)) {
+    throw new StreamConfigInvalidError(source, ['the top level must map stream names to settings'])
+  }
+  const ajv = new Ajv({ allErrors: true, strict: true })
+  const validate = ajv.compile(streamConfigSchema)
+  if (!validate(data)) {
+    throw new StreamConfigInvalidError(source, (validate.errors ?? []).map(describeConfigError))
+  }
+  const problems: string[] = []
+  for (const name of Object.keys(data)) {
+    if (isRegexKey(name)) {
+      const problem = checkStreamRegex(name.slice(1, -1))
+      if (problem !== undefined) problems.push(`${name}: ${problem}`)
+    }
+  }
+  if (problems.length > 0) throw new StreamConfigInvalidError(source, problems)
+  return data as StreamConfigData
+}
+
+export function isRegexKey (name: string): boolean {
+  return name.length > 2 && name.startsWith('/') && name.endsWith('/')
+}
+
+/**
+ * Stream names come from clients, so a stream regex must not backtrack
+ * catastrophically: refuse nested quantifiers such as `(a+)+` and back-references.
+ */
+export function checkStreamRegex (source: string): string | undefined {
+  try {
+    // eslint-disable-next-line no-new
+    new RegExp(source)
+  } catch (err) {
+    return `not a valid regular expression: ${(err as Error).message}`
+  }
+  if (source.length > 256) return 'regular expression longer than 256 characters'
+  if (/\\[1-9]/.test(source)) return 'back-references are not allowed in stream regexes'
+  if (/\([^)]*[+*}][^)]*\)\s*[+*{]/.test(source)) return 'nested quantifiers (like (a+)+) are not allowed in stream regexes'
+  return undefined
+}

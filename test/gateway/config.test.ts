@@ -1,0 +1,45 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { validateConfig } from '../../src/config/load.js'
+import { gatewayConfigSchema, gatewayEnvOverrides, parseByteSize } from '../../src/gateway/config.js'
+import type { GatewayConfig } from '../../src/gateway/config.js'
+
+test('an empty config gets EventGate-style defaults', () => {
+  const config = validateConfig<GatewayConfig>({}, gatewayConfigSchema, 'test')
+  assert.equal(config.port, 8192)
+  assert.equal(config.schema_uri_field, '$schema')
+  assert.equal(config.stream_field, 'meta.stream')
+  assert.equal(config.error_stream, 'eventgate.error.validation')
+  assert.equal(config.allow_absolute_schema_uris, false)
+  assert.equal(config.kafka.produce_timeout_ms, 5000)
+  assert.deepEqual(config.http_request_headers_to_fields, { 'x-request-id': 'meta.request_id', 'user-agent': 'http.request_headers.user-agent' })
+})
+
+test('EventGate key names are accepted; unknown keys are refused by name', () => {
+  const config = validateConfig<GatewayConfig>({
+    schema_base_uris: ['file:///srv/schemas/', 'https://schema.example.org/repositories/primary/jsonschema/'],
+    schema_uri_field: ['$schema', 'meta.schema_uri'],
+    topic_prefix: 'eqiad.',
+    cors: false,
+    test_events: [{ $schema: '/test/event/1.0.0', meta: { stream: 'test.event' } }],
+    kafka: { brokers: ['kafka1:9092'] }
+  }, gatewayConfigSchema, 'test')
+  assert.equal(config.topic_prefix, 'eqiad.')
+  assert.equal(config.cors, false)
+  assert.throws(() => validateConfig({ schema_base_uri: 'x' }, gatewayConfigSchema, 'test'), /schema_base_uri: unknown key/)
+  assert.throws(() => validateConfig({ kafka: { brokers: ['no-port'] } }, gatewayConfigSchema, 'test'), /kafka\.brokers\.0/)
+})
+
+test('KAFKA_BROKERS, PORT and TOPIC_PREFIX override', () => {
+  const config = validateConfig<GatewayConfig>({}, gatewayConfigSchema, 'test', { KAFKA_BROKERS: '127.0.0.1:19092', PORT: '0', TOPIC_PREFIX: 'codfw.' }, gatewayEnvOverrides)
+  assert.deepEqual(config.kafka.brokers, ['127.0.0.1:19092'])
+  assert.equal(config.port, 0)
+  assert.equal(config.topic_prefix, 'codfw.')
+})
+
+test('byte sizes parse like EventGate\'s max_body_size', () => {
+  assert.equal(parseByteSize('100kb'), 102400)
+  assert.equal(parseByteSize('10mb'), 10485760)
+  assert.equal(parseByteSize(512), 512)
+  assert.equal(parseByteSize('1.5kb'), 1536)
+})

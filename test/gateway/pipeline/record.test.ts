@@ -1,0 +1,35 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { toRecord, topicFor } from '../../../src/gateway/pipeline/record.js'
+
+const options = { topicPrefix: 'eqiad.', dtField: 'meta.dt', maxMessageBytes: 10000 }
+
+test('topic is prefix + stream, except legacy eventlogging_ streams and an empty prefix', () => {
+  assert.equal(topicFor('mediawiki.revision-create', 'eqiad.'), 'eqiad.mediawiki.revision-create')
+  assert.equal(topicFor('eventlogging_NavigationTiming', 'eqiad.'), 'eventlogging_NavigationTiming')
+  assert.equal(topicFor('x', ''), 'x')
+})
+
+test('the record carries the JSON event, key from message_key_fields and timestamp from meta.dt', () => {
+  const event = { meta: { dt: '2019-01-01T00:00:00Z', stream: 's' }, wiki_id: 'enwiki', page: { page_id: 7 } }
+  const record = toRecord(event, 's', { schema_title: 't', message_key_fields: { wiki_id: 'wiki_id', page_id: 'page.page_id' } }, options)
+  assert.equal(record.topic, 'eqiad.s')
+  assert.equal(record.key, '{"wiki_id":"enwiki","page_id":7}')
+  assert.equal(record.timestamp, 1546300800000)
+  assert.deepEqual(JSON.parse(String(record.value)), event)
+})
+
+test('no key without message_key_fields, no timestamp without a parsable meta.dt', () => {
+  const record = toRecord({ meta: { dt: 'yesterday' } }, 's', { schema_title: 't' }, options)
+  assert.equal(record.key, null)
+  assert.equal(record.timestamp, undefined)
+})
+
+test('a missing key field is an error naming it, as EventGate', () => {
+  assert.throws(() => toRecord({}, 's', { schema_title: 't', message_key_fields: { page_id: 'page.page_id' } }, options),
+    { code: 'SLUICE_ERR_EVENT_KEY_FIELD_MISSING', message: 'Failed extracting page.page_id from event, field is not defined.' })
+})
+
+test('an event over the Kafka message limit is refused before producing', () => {
+  assert.throws(() => toRecord({ big: 'x'.repeat(20000) }, 's', undefined, options), { code: 'SLUICE_ERR_EVENT_TOO_LARGE' })
+})

@@ -1,0 +1,79 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { mkdtemp, mkdir, writeFile, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { Agent } from 'undici'
+import { checkStreamRegex, readStreamConfig, validateStreamConfig } from '../../src/stream-config/index.js'
+
+async function tempDir (t: { after: (fn: () => Promise<void>) => void }): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'sluice-streams-'))
+  t.after(async () => { await rm(dir, { recursive: true, force: true }) })
+  return dir
+}
+
+test('a directory of YAML files is merged', async (t) => {
+  const dir = await tempDir(t)
+  await writeFile(join(dir, 'a.yaml'), 'test.event:\n  schema_title: test/event\n')
+  await writeFile(join(dir, 'b.yml'), "'/^x\\..+/':\n  schema_title: x\n  message_key_fields: {id: meta.id}\n")
+  await writeFile(join(dir, 'ignored.txt'), 'not: yaml: at: all')
+  const data = await readStreamConfig({ uri: dir, cwd: '/', dispatcher: new Agent(), timeoutMs: 1000 })
+  assert.deepEqual(data, { 'test.event': { schema_title: 'test/event' }, '/^x\\..+/': { schema_title: 'x', message_key_fields: { id: 'meta.id' } } })
+})
+
+test('a stream declared in two files is an error naming both', async (t) => {
+  const dir = await tempDir(t)
+  await writeFile(join(dir, 'a.yaml'), 's:\n  schema_title: a\n')
+  await writeFile(join(dir, 'b.yaml'), 's:\n  schema_title: b\n')
+  await assert.rejects(readStreamConfig({ uri: dir, cwd: '/', dispatcher: new Agent(), timeoutMs: 1000 }),
+    (err: Error & { code?: string }) => err.code === 'SLUICE_ERR_STREAM_CONFIG_INVALID' && /a\.yaml/.test(err.message) && /b\.yaml/.test(err.message))
+})
+
+test('a single file, relative to cwd', async (t) => {
+  const dir = await tempDir(t)
+  await mkdir(join(dir, 'conf'))
+  await writeFile(join(dir, 'conf', 'streams.yaml'), 's:\n  schema_title: a\n')
+  assert.deepEqual(await readStreamConfig({ uri: 'conf/streams.yaml', cwd: dir, dispatcher: new Agent(), timeoutMs: 1000 }), { s: { schema_title: 'a' } })
+})
+
+test('a missing file is SLUICE_ERR_STREAM_CONFIG_UNAVAILABLE', async () => {
+  await assert.rejects(readStreamConfig({ uri: '/nonexistent/streams.yaml', cwd: '/', dispatcher: new Agent(), timeoutMs: 1000 }), { code: 'SLUICE_ERR_STREAM_CONFIG_UNAVAILABLE' })
+})
+
+test('an http(s) URI is fetched; the EventStreamConfig envelope {streams} is unwrapped', async (t) => {
+  const server = createServer((req, res) => {
+    if (req.url === '/api') {
+      res.setHeader('content-type', 'application/json')
+      res.end(JSON.stringify({ streams: { 'test.event': { schema_title: 'test/event', destination_event_service: 'eventgate-main' } } }))
+    } else if (req.url === '/error') {
+      res.end(JSON.stringify({ error: { code: 'badparam' } }))
+    } else {
+      res.statusCode = 404
+      res.end()
+    }
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  t.after(() => { server.close() })
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  const dispatcher = new Agent()
+  t.after(async () => { await dispatcher.close() })
+  assert.deepEqual(await readStreamConfig({ uri: `${base}/api`, cwd: '/', dispatcher, timeoutMs: 1000 }),
+    { 'test.event': { schema_title: 'test/event', destination_event_service: 'eventgate-main' } })
+  await assert.rejects(readStreamConfig({ uri: `${base}/error`, cwd: '/', dispatcher, timeoutMs: 1000 }), { code: 'SLUICE_ERR_STREAM_CONFIG_UNAVAILABLE' })
+  await assert.rejects(readStreamConfig({ uri: `${base}/missing`, cwd: '/', dispatcher, timeoutMs: 1000 }), /HTTP 404/)
+})
+
+test('settings without schema_title are refused, naming the stream', () => {
+  assert.throws(() => validateStreamConfig({ s: { message_key_fields: { a: 'b' } } }, 'x.yaml'),
+    (err: Error & { code?: string }) => err.code === 'SLUICE_ERR_STREAM_CONFIG_INVALID' && /s\.schema_title: is required/.test(err.message))
+})
+
+test('stream regexes that could backtrack catastrophically are refused', () => {
+  assert.equal(checkStreamRegex('^mediawiki\\.job\\..+'), undefined)
+  assert.match(checkStreamRegex('^(a+)+$') ?? '', /nested quantifiers/)
+  assert.match(checkStreamRegex('(a)\\1') ?? '', /back-references/)
+  assert.match(checkStreamRegex('([') ?? '', /not a valid regular expression/)
+  assert.throws(() => validateStreamConfig({ '/(x+)+/': { schema_title: 't' } }, 'x.yaml'), { code: 'SLUICE_ERR_STREAM_CONFIG_INVALID' })
+})
