@@ -21,10 +21,15 @@ export class RuleInvalidError extends SluiceError {
 export class TemplateSyntaxError extends SluiceError {
   readonly template: string
   readonly position: number
-  constructor (template: string, position: number, problem: string) {
+  readonly problem: string
+  /** JSON pointer of the string inside the compiled value, '' for a lone string. */
+  readonly pointer: string
+  constructor (template: string, position: number, problem: string, pointer = '') {
     super('SLUICE_ERR_CHANGEPROP_TEMPLATE_SYNTAX', `${problem} at character ${position} of '${template}'`, { statusCode: 500 })
     this.template = template
     this.position = position
+    this.problem = problem
+    this.pointer = pointer
   }
 }
 

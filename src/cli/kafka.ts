@@ -1,7 +1,125 @@
+import { resolve } from 'node:path'
+import { parseArgs } from 'node:util'
+import { isSluiceError } from '../errors.js'
+import {
+  DEFAULT_BROKER_PORT,
+  KAFKA_VERSION,
+  defaultBrokerDataDir,
+  fetchKafkaJars,
+  localBrokerStatus,
+  startLocalBroker,
+  stopLocalBroker
+} from '../kafka/index.js'
 import type { CliIO } from './io.js'
 
-// Placeholder until the 'kafka' command lands; replaced by its real implementation.
-export async function runKafkaCommand (_args: string[], io: CliIO): Promise<number> {
-  io.stderr.write('sluice kafka: not available yet\n')
-  return 1
+const help = `Usage: sluice kafka <start|stop|status|fetch> [options]
+
+Runs a single-node Apache Kafka ${KAFKA_VERSION} broker (KRaft) on 127.0.0.1 for
+development and tests. Needs Java 17+ and Maven (which fetches the jars once).
+
+Commands:
+  start    start the broker in the background, wait until it answers, print its
+           bootstrap address (127.0.0.1:<port>) on stdout
+  stop     stop the broker (SIGTERM, then SIGKILL after 30 s)
+  status   print whether it runs; exit code 0 if it does, 1 if not
+  fetch    only download the Kafka jars into the cache
+
+Options:
+  -p, --port PORT        broker port (default: KAFKA_PORT, else ${DEFAULT_BROKER_PORT})
+  -d, --data-dir DIR     data directory (default: .cache/kafka/data-<port> in the project)
+      --fresh            wipe the data directory first
+      --partitions N     partitions of auto-created topics (default 1)
+      --timeout SECONDS  how long start waits for the broker (default 60)
+  -h, --help             show this help
+`
+
+export async function runKafkaCommand (args: string[], io: CliIO): Promise<number> {
+  let parsed
+  try {
+    parsed = parseArgs({
+      args,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        port: { type: 'string', short: 'p' },
+        'data-dir': { type: 'string', short: 'd' },
+        fresh: { type: 'boolean' },
+        partitions: { type: 'string' },
+        timeout: { type: 'string' },
+        help: { type: 'boolean', short: 'h' }
+      }
+    })
+  } catch (err) {
+    io.stderr.write(`sluice kafka: ${(err as Error).message}\n\n${help}`)
+    return 2
+  }
+  const { values, positionals } = parsed
+  if (values.help === true) {
+    io.stdout.write(help)
+    return 0
+  }
+  const [action, ...extra] = positionals
+  if (action === undefined || extra.length > 0 || !['start', 'stop', 'status', 'fetch'].includes(action)) {
+    io.stderr.write(`sluice kafka: expected one of start, stop, status, fetch\n\n${help}`)
+    return 2
+  }
+
+  const port = parseInteger(values.port ?? io.env.KAFKA_PORT ?? String(DEFAULT_BROKER_PORT), 0, 65535)
+  const partitions = parseInteger(values.partitions ?? '1', 1, 10000)
+  const timeoutSeconds = parseInteger(values.timeout ?? '60', 1, 3600)
+  if (port === undefined || partitions === undefined || timeoutSeconds === undefined) {
+    io.stderr.write('sluice kafka: --port, --partitions and --timeout take whole numbers (a port is 0-65535)\n')
+    return 2
+  }
+  const dataDir = values['data-dir'] === undefined ? defaultBrokerDataDir(port) : resolve(io.cwd, values['data-dir'])
+
+  try {
+    switch (action) {
+      case 'fetch': {
+        io.stderr.write(`Fetching the Kafka ${KAFKA_VERSION} jars with Maven (once; they are cached)...\n`)
+        const jars = await fetchKafkaJars()
+        io.stderr.write(`${jars.fetched ? 'Fetched' : 'Already cached:'} ${jars.jars.length} jars in ${jars.dir}\n`)
+        return 0
+      }
+      case 'start': {
+        const before = await localBrokerStatus(dataDir)
+        if (before.running && values.fresh !== true) {
+          io.stderr.write(`Kafka is already running (pid ${before.pid}) on ${dataDir}\n`)
+          io.stdout.write(`${before.bootstrap}\n`)
+          return 0
+        }
+        const started = Date.now()
+        const jars = await fetchKafkaJars()
+        if (jars.fetched) io.stderr.write(`Fetched the Kafka ${KAFKA_VERSION} jars into ${jars.dir}\n`)
+        const broker = await startLocalBroker({ port, dataDir, fresh: values.fresh, partitions, timeoutMs: timeoutSeconds * 1000 })
+        io.stderr.write(`Kafka ${KAFKA_VERSION} started in ${((Date.now() - started) / 1000).toFixed(1)} s (pid ${broker.pid}, data in ${dataDir}); stop it with 'sluice kafka stop${values.port === undefined ? '' : ` --port ${port}`}'\n`)
+        io.stdout.write(`${broker.bootstrap}\n`)
+        return 0
+      }
+      case 'stop': {
+        const status = await localBrokerStatus(dataDir)
+        const stopped = await stopLocalBroker(dataDir)
+        io.stderr.write(stopped ? `Stopped Kafka (pid ${status.pid})\n` : `No Kafka broker was running on ${dataDir}\n`)
+        return 0
+      }
+      default: {
+        const status = await localBrokerStatus(dataDir)
+        if (status.running) {
+          io.stdout.write(`running ${status.bootstrap} (pid ${status.pid}, data in ${dataDir})\n`)
+          return 0
+        }
+        io.stdout.write(`not running (data dir ${dataDir})\n`)
+        return 1
+      }
+    }
+  } catch (err) {
+    io.stderr.write(`sluice kafka ${action}: ${isSluiceError(err) ? `${err.message} [${err.code}]` : (err as Error).stack ?? String(err)}\n`)
+    return 1
+  }
+}
+
+function parseInteger (raw: string, min: number, max: number): number | undefined {
+  if (!/^\d+$/.test(raw)) return undefined
+  const value = Number(raw)
+  return value >= min && value <= max ? value : undefined
 }

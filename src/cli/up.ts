@@ -1,7 +1,107 @@
+import { resolve } from 'node:path'
+import { parseArgs } from 'node:util'
+import { buildChangeprop, loadChangepropConfig } from '../changeprop/index.js'
+import type { Changeprop } from '../changeprop/index.js'
+import { isSluiceError } from '../errors.js'
+import { createGateway, loadGatewayConfig } from '../gateway/index.js'
+import type { Gateway } from '../gateway/index.js'
+import { DEFAULT_BROKER_PORT, defaultBrokerDataDir, localBrokerStatus, startLocalBroker } from '../kafka/index.js'
+import type { LocalBroker } from '../kafka/index.js'
+import { startHttpSink } from '../dev/http-sink.js'
+import type { HttpSink } from '../dev/http-sink.js'
+import { createLogger } from '../logger.js'
+import { createMetricsRegistry } from '../metrics/registry.js'
 import type { CliIO } from './io.js'
 
-// Placeholder until the 'up' command lands; replaced by its real implementation.
-export async function runUpCommand (_args: string[], io: CliIO): Promise<number> {
-  io.stderr.write('sluice up: not available yet\n')
-  return 1
+const help = `Usage: sluice up [--config FILE] [--changeprop-config FILE] [--no-changeprop]
+
+Runs the whole platform on one machine until SIGINT/SIGTERM:
+  1. a local Kafka broker on 127.0.0.1:$KAFKA_PORT (default 9092), unless brokers are configured
+     (kafka.brokers or KAFKA_BROKERS) or one is already running there;
+  2. a local HTTP sink on 127.0.0.1:$SINK_PORT (default 8193) that the example rules call;
+  3. the gateway (default config.yaml, port 8192);
+  4. change propagation with the example rules (default config/changeprop.yaml, admin port 7272).
+
+Options:
+  -c, --config FILE          gateway configuration (default: config.yaml)
+      --changeprop-config F  change-propagation configuration (default: config/changeprop.yaml)
+      --no-changeprop        run without change propagation
+  -h, --help                 show this help
+`
+
+export async function runUpCommand (args: string[], io: CliIO): Promise<number> {
+  let values
+  try {
+    ({ values } = parseArgs({
+      args,
+      options: {
+        config: { type: 'string', short: 'c' },
+        'changeprop-config': { type: 'string' },
+        'no-changeprop': { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' }
+      },
+      strict: true
+    }))
+  } catch (err) {
+    io.stderr.write(`sluice up: ${(err as Error).message}\n\n${help}`)
+    return 2
+  }
+  if (values.help === true) {
+    io.stdout.write(help)
+    return 0
+  }
+
+  const stack: Array<{ name: string, close: () => Promise<void> }> = []
+  const say = (line: string): void => { io.stdout.write(`${line}\n`) }
+  try {
+    let gatewayConfig = await loadGatewayConfig(resolve(io.cwd, values.config ?? 'config.yaml'), io.env)
+    const logger = createLogger({ level: gatewayConfig.log_level, name: 'sluice' })
+
+    let brokers = gatewayConfig.kafka.brokers
+    if (brokers.length === 0) {
+      const port = io.env.KAFKA_PORT === undefined ? DEFAULT_BROKER_PORT : Number(io.env.KAFKA_PORT)
+      const dataDir = defaultBrokerDataDir(port)
+      const status = await localBrokerStatus(dataDir)
+      if (status.running && status.bootstrap !== undefined) {
+        say(`kafka: using the local broker already running at ${status.bootstrap}`)
+        brokers = [status.bootstrap]
+      } else {
+        say('kafka: starting a local broker (the first start downloads the Kafka jars with Maven)…')
+        const broker: LocalBroker = await startLocalBroker({ port, dataDir, logger })
+        stack.push({ name: 'kafka', close: () => broker.stop() })
+        say(`kafka: broker ready at ${broker.bootstrap}`)
+        brokers = [broker.bootstrap]
+      }
+      gatewayConfig = await loadGatewayConfig(resolve(io.cwd, values.config ?? 'config.yaml'), { ...io.env, KAFKA_BROKERS: brokers.join(',') })
+    }
+
+    const registry = createMetricsRegistry()
+    const gateway: Gateway = await createGateway(gatewayConfig, { cwd: io.cwd, logger, registry })
+    stack.push({ name: 'gateway', close: () => gateway.close() })
+    io.onReload(() => { void gateway.reload() })
+    const gatewayUrl = await gateway.listen()
+    say(`gateway: listening on ${gatewayUrl} (POST /v1/events, GET /schemas/, GET /metrics)`)
+
+    if (values['no-changeprop'] !== true) {
+      const sink: HttpSink = await startHttpSink({ host: '127.0.0.1', port: Number(io.env.SINK_PORT ?? 8193), logger })
+      stack.push({ name: 'sink', close: () => sink.close() })
+      say(`sink: example rules call ${sink.url}`)
+      const changepropConfig = await loadChangepropConfig(resolve(io.cwd, values['changeprop-config'] ?? 'config/changeprop.yaml'), { ...io.env, KAFKA_BROKERS: brokers.join(',') })
+      const changeprop: Changeprop = buildChangeprop(changepropConfig, { logger, registry: createMetricsRegistry() })
+      await changeprop.start()
+      stack.push({ name: 'changeprop', close: () => changeprop.close() })
+      say(`changeprop: running ${Object.keys(changepropConfig.rules ?? {}).length} rules; admin on port ${changepropConfig.port}`)
+    }
+    say('ready; press Ctrl-C to stop')
+    await io.stopSignal
+    say('stopping…')
+    return 0
+  } catch (err) {
+    io.stderr.write(`sluice up: ${isSluiceError(err) ? err.message : (err as Error).stack ?? String(err)}\n`)
+    return 1
+  } finally {
+    for (const item of stack.reverse()) {
+      await item.close().catch((err: unknown) => { io.stderr.write(`sluice up: closing ${item.name}: ${(err as Error).message}\n`) })
+    }
+  }
 }

@@ -1,0 +1,455 @@
+import { execFile, spawn } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
+import { createHash, randomBytes, randomUUID } from 'node:crypto'
+import { existsSync, readFileSync } from 'node:fs'
+import { mkdir, open, readFile, readdir, rename, rm, stat, unlink, writeFile } from 'node:fs/promises'
+import { createServer } from 'node:net'
+import { delimiter, dirname, join, resolve } from 'node:path'
+import { fileURLToPath, pathToFileURL } from 'node:url'
+import type { Logger } from '../logger.js'
+import { probeKafka } from './admin.js'
+import {
+  BrokerExitedError,
+  BrokerPortInUseError,
+  BrokerStartTimeoutError,
+  JavaMissingError,
+  KafkaJarFetchError,
+  MavenMissingError
+} from './errors.js'
+
+/** The Kafka release `broker/pom.xml` pulls. */
+export const KAFKA_VERSION = '3.9.1'
+
+export const DEFAULT_BROKER_PORT = 9092
+
+/**
+ * Start-up flags for a short-lived development broker: the serial collector and
+ * C1-only compilation take about a second off a cold start on two cores.
+ * Benchmarks that want full JIT pass their own `jvmOptions`.
+ */
+export const DEFAULT_JVM_OPTIONS: readonly string[] = ['-Xms256m', '-Xmx512m', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', '-Xshare:auto']
+
+export interface LocalBroker {
+  /** `127.0.0.1:<port>`, ready to hand to a client. */
+  bootstrap: string
+  pid: number
+  dataDir: string
+  stop(): Promise<void>
+}
+
+export interface StartLocalBrokerOptions {
+  /** Broker port on 127.0.0.1; 0 picks a free one. Default 9092. */
+  port?: number
+  dataDir: string
+  /** Wipe `dataDir` first (stopping a broker that runs on it). */
+  fresh?: boolean
+  /** `num.partitions` for auto-created topics. Default 1. */
+  partitions?: number
+  /** Where the jars are cached. Default `.cache/kafka/<version>/libs` in the project. */
+  cacheDir?: string
+  logger?: Logger
+  /** How long to wait for the broker to answer a Metadata request. Default 60000. */
+  timeoutMs?: number
+  /** Replaces DEFAULT_JVM_OPTIONS. */
+  jvmOptions?: readonly string[]
+}
+
+export interface LocalBrokerStatus {
+  running: boolean
+  pid?: number
+  bootstrap?: string
+}
+
+export interface KafkaJars {
+  dir: string
+  /** Absolute paths, sorted, so the class path is the same on every start. */
+  jars: string[]
+  /** false when the cache was already complete. */
+  fetched: boolean
+}
+
+/** What a running broker leaves in its data dir, so another process can stop it. */
+interface BrokerState {
+  pid: number
+  bootstrap: string
+  port: number
+  controllerPort: number
+  /** A class-data archive the JVM writes at exit, and where it goes once complete. */
+  archive?: { pending: string, target: string }
+}
+
+const STATE_FILE = 'broker.json'
+const PID_FILE = 'broker.pid'
+const LOG_FILE = 'broker.log'
+const MARKER_FILE = '.complete'
+const ARCHIVE_FILE = 'classes.jsa'
+
+/** The project directory: the one holding `broker/pom.xml`, found from this module (source or build output). */
+export function projectRoot (): string {
+  let dir = dirname(fileURLToPath(import.meta.url))
+  for (;;) {
+    if (existsSync(join(dir, 'broker', 'pom.xml'))) return dir
+    const parent = dirname(dir)
+    if (parent === dir) throw new Error('cannot find broker/pom.xml above ' + fileURLToPath(import.meta.url))
+    dir = parent
+  }
+}
+
+export function defaultJarCacheDir (): string {
+  return join(projectRoot(), '.cache', 'kafka', KAFKA_VERSION, 'libs')
+}
+
+export function defaultBrokerDataDir (port: number): string {
+  return join(projectRoot(), '.cache', 'kafka', `data-${port}`)
+}
+
+/**
+ * Copies the broker's runtime class path from Maven into `cacheDir`, unless a
+ * previous copy from the same pom is complete. The copy lands in a temporary
+ * directory that is renamed into place, so a crash or a concurrent fetch never
+ * leaves a half-filled cache that looks complete.
+ */
+export async function fetchKafkaJars (options: { cacheDir?: string, logger?: Logger } = {}): Promise<KafkaJars> {
+  const dir = resolve(options.cacheDir ?? defaultJarCacheDir())
+  const pom = join(projectRoot(), 'broker', 'pom.xml')
+  const fingerprint = createHash('sha256').update(await readFile(pom)).digest('hex')
+  if (await readMarker(dir) === fingerprint) return { dir, jars: await listJars(dir), fetched: false }
+
+  options.logger?.info({ dir }, 'fetching Kafka jars with Maven')
+  const staging = `${dir}.tmp-${randomUUID()}`
+  await mkdir(dirname(dir), { recursive: true })
+  try {
+    await runMaven(['-q', '-B', '-f', pom, 'dependency:copy-dependencies', '-DincludeScope=runtime', `-DoutputDirectory=${staging}`])
+    const jars = await listJars(staging)
+    if (!jars.some((jar) => /kafka_2\.13-.*\.jar$/.test(jar))) throw new KafkaJarFetchError(`no kafka_2.13 jar in ${staging}`)
+    await writeFile(join(staging, MARKER_FILE), fingerprint)
+    if (existsSync(dir)) await rm(dir, { recursive: true, force: true })
+    try {
+      await rename(staging, dir)
+    } catch (err) {
+      // Another process finished the same fetch first; keep its copy.
+      if (await readMarker(dir) !== fingerprint) throw err
+    }
+  } finally {
+    await rm(staging, { recursive: true, force: true })
+  }
+  return { dir, jars: await listJars(dir), fetched: true }
+}
+
+/**
+ * Starts a single-node KRaft broker on 127.0.0.1 in the background and resolves
+ * once it answers a Metadata request. If a broker already runs on `dataDir`, that
+ * one is returned (unless `fresh`, which stops it and wipes the directory).
+ */
+export async function startLocalBroker (options: StartLocalBrokerOptions): Promise<LocalBroker> {
+  const dataDir = resolve(options.dataDir)
+  const timeoutMs = options.timeoutMs ?? 60000
+  const log = options.logger?.child({ module: 'kafka-broker' })
+
+  const current = await localBrokerStatus(dataDir)
+  if (current.running && current.pid !== undefined && current.bootstrap !== undefined) {
+    if (options.fresh !== true) return brokerHandle(current.bootstrap, current.pid, dataDir)
+    await stopLocalBroker(dataDir)
+  }
+
+  let port = options.port ?? DEFAULT_BROKER_PORT
+  if (port === 0) port = await findFreePort()
+  if (!await isPortFree(port)) throw new BrokerPortInUseError(port)
+  const controllerPort = await isPortFree(port + 1) ? port + 1 : await findFreePort()
+
+  const { dir: cacheDir, jars } = await fetchKafkaJars({ cacheDir: options.cacheDir, logger: log })
+
+  if (options.fresh === true) await rm(dataDir, { recursive: true, force: true })
+  const logDir = join(dataDir, 'logs')
+  await mkdir(logDir, { recursive: true })
+  await writeMetaProperties(logDir)
+  const propertiesFile = join(dataDir, 'server.properties')
+  await writeFile(propertiesFile, brokerProperties({ port, controllerPort, logDir, partitions: options.partitions ?? 1 }))
+
+  // A class-data archive of the broker's classes halves the JVM's start-up. The
+  // first broker of a cache records one when it exits; later ones map it.
+  const archiveTarget = join(cacheDir, ARCHIVE_FILE)
+  const archive = existsSync(archiveTarget) ? undefined : { pending: join(cacheDir, `classes-${randomUUID()}.jsa.tmp`), target: archiveTarget }
+  const archiveFlag = archive === undefined ? `-XX:SharedArchiveFile=${archiveTarget}` : `-XX:ArchiveClassesAtExit=${archive.pending}`
+
+  const args = [
+    ...(options.jvmOptions ?? DEFAULT_JVM_OPTIONS),
+    archiveFlag,
+    '-Djava.awt.headless=true',
+    `-Dlog4j.configuration=${pathToFileURL(join(projectRoot(), 'broker', 'log4j.properties')).href}`,
+    '-cp', jars.join(delimiter),
+    'kafka.Kafka', propertiesFile
+  ]
+  const logFile = join(dataDir, LOG_FILE)
+  const startedAt = Date.now()
+  const child = await spawnDetached('java', args, dataDir, logFile)
+  const pid = child.pid as number
+  let exited: { code: number | null, signal: string | null } | undefined
+  child.once('exit', (code, signal) => { exited = { code, signal } })
+
+  const bootstrap = `127.0.0.1:${port}`
+  const state: BrokerState = { pid, bootstrap, port, controllerPort, archive }
+  await writeFile(join(dataDir, STATE_FILE), JSON.stringify(state, null, 2) + '\n')
+  await writeFile(join(dataDir, PID_FILE), `${pid}\n`)
+  log?.info({ pid, bootstrap, dataDir }, 'local Kafka broker starting')
+
+  const deadline = startedAt + timeoutMs
+  for (;;) {
+    if (exited !== undefined) {
+      await forgetState(dataDir, state)
+      throw new BrokerExitedError(exited.code, exited.signal, await logTail(logFile))
+    }
+    if (await probeKafka([bootstrap], Math.min(2000, Math.max(deadline - Date.now(), 100)))) break
+    if (Date.now() >= deadline) {
+      await stopLocalBroker(dataDir, { timeoutMs: 5000 })
+      throw new BrokerStartTimeoutError(timeoutMs, await logTail(logFile))
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+  log?.info({ pid, bootstrap, startupMs: Date.now() - startedAt }, 'local Kafka broker ready')
+  if (archive === undefined && await archiveWasRejected(logFile)) {
+    // Most likely a different JDK than the one that wrote it: record a new one next time.
+    await rm(archiveTarget, { force: true })
+  }
+  return brokerHandle(bootstrap, pid, dataDir)
+}
+
+/**
+ * Stops the broker whose state is in `dataDir`: SIGTERM, then SIGKILL after
+ * `timeoutMs` (default 30000). Resolves false when none was running.
+ */
+export async function stopLocalBroker (dataDir: string, options: { timeoutMs?: number } = {}): Promise<boolean> {
+  const dir = resolve(dataDir)
+  const state = await readState(dir)
+  if (state === undefined) return false
+  if (!isOurBroker(state.pid, dir)) {
+    await forgetState(dir, state)
+    return false
+  }
+  signal(state.pid, 'SIGTERM')
+  if (!await waitForExit(state.pid, options.timeoutMs ?? 30000)) {
+    signal(state.pid, 'SIGKILL')
+    await waitForExit(state.pid, 10000)
+  }
+  await forgetState(dir, state)
+  return true
+}
+
+export async function localBrokerStatus (dataDir: string): Promise<LocalBrokerStatus> {
+  const dir = resolve(dataDir)
+  const state = await readState(dir)
+  if (state === undefined || !isOurBroker(state.pid, dir)) return { running: false }
+  return { running: true, pid: state.pid, bootstrap: state.bootstrap }
+}
+
+/** A port on 127.0.0.1 that nothing listens on right now. */
+export async function findFreePort (): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address()
+      const port = typeof address === 'object' && address !== null ? address.port : 0
+      server.close(() => { resolve(port) })
+    })
+  })
+}
+
+async function isPortFree (port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer()
+    server.once('error', () => { resolve(false) })
+    server.listen(port, '127.0.0.1', () => { server.close(() => { resolve(true) }) })
+  })
+}
+
+function brokerHandle (bootstrap: string, pid: number, dataDir: string): LocalBroker {
+  return {
+    bootstrap,
+    pid,
+    dataDir,
+    async stop () { await stopLocalBroker(dataDir) }
+  }
+}
+
+function brokerProperties (p: { port: number, controllerPort: number, logDir: string, partitions: number }): string {
+  const lines = [
+    '# Generated by `sluice kafka start`; rewritten on every start.',
+    'process.roles=broker,controller',
+    'node.id=1',
+    `controller.quorum.voters=1@127.0.0.1:${p.controllerPort}`,
+    `listeners=PLAINTEXT://127.0.0.1:${p.port},CONTROLLER://127.0.0.1:${p.controllerPort}`,
+    `advertised.listeners=PLAINTEXT://127.0.0.1:${p.port}`,
+    'controller.listener.names=CONTROLLER',
+    'inter.broker.listener.name=PLAINTEXT',
+    'listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT',
+    `log.dirs=${p.logDir}`,
+    `num.partitions=${p.partitions}`,
+    'default.replication.factor=1',
+    'auto.create.topics.enable=true',
+    'group.initial.rebalance.delay.ms=0',
+    // One partition each: creating 50 on the first group join costs seconds, and one node gains nothing from more.
+    'offsets.topic.replication.factor=1',
+    'offsets.topic.num.partitions=1',
+    'transaction.state.log.replication.factor=1',
+    'transaction.state.log.min.isr=1',
+    'transaction.state.log.num.partitions=1',
+    'num.network.threads=2',
+    'num.io.threads=4',
+    'log.segment.bytes=16777216',
+    'log.cleaner.dedupe.buffer.size=16777216'
+  ]
+  return lines.join('\n') + '\n'
+}
+
+/**
+ * Writes what `kafka-storage.sh format` would write for a single node, which
+ * saves a second JVM launch per start. Without a bootstrap checkpoint the
+ * controller takes the release's default metadata version. An existing file
+ * (a reused data dir) is kept, as `format --ignore-formatted` would.
+ */
+async function writeMetaProperties (logDir: string): Promise<void> {
+  const file = join(logDir, 'meta.properties')
+  if (existsSync(file)) return
+  await writeFile(file, `version=1\ncluster.id=${randomClusterId()}\nnode.id=1\n`)
+}
+
+/** Like Kafka's `Uuid.randomUuid()`: URL-safe base64 without padding, never starting with '-'. */
+function randomClusterId (): string {
+  for (;;) {
+    const id = randomBytes(16).toString('base64url')
+    if (!id.startsWith('-')) return id
+  }
+}
+
+async function spawnDetached (command: string, args: string[], cwd: string, logFile: string): Promise<ChildProcess> {
+  const handle = await open(logFile, 'w')
+  try {
+    const child = spawn(command, args, { cwd, detached: true, stdio: ['ignore', handle.fd, handle.fd] })
+    await new Promise<void>((resolve, reject) => {
+      child.once('spawn', resolve)
+      child.once('error', (err: NodeJS.ErrnoException) => {
+        reject(err.code === 'ENOENT' ? new JavaMissingError(err) : err)
+      })
+    })
+    // The broker outlives this process (`sluice kafka start` returns at once).
+    child.unref()
+    return child
+  } finally {
+    await handle.close()
+  }
+}
+
+async function runMaven (args: string[]): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    execFile('mvn', args, { maxBuffer: 16 * 1024 * 1024, timeout: 15 * 60 * 1000 }, (err, stdout, stderr) => {
+      if (err === null) {
+        resolve()
+        return
+      }
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+        reject(new MavenMissingError(err))
+        return
+      }
+      const output = `${stdout}\n${stderr}`.trim().split('\n').slice(-40).join('\n')
+      reject(new KafkaJarFetchError(output, err))
+    })
+  })
+}
+
+async function readMarker (dir: string): Promise<string | undefined> {
+  try {
+    return (await readFile(join(dir, MARKER_FILE), 'utf8')).trim()
+  } catch {
+    return undefined
+  }
+}
+
+async function listJars (dir: string): Promise<string[]> {
+  return (await readdir(dir)).filter((name) => name.endsWith('.jar')).sort().map((name) => join(dir, name))
+}
+
+async function readState (dataDir: string): Promise<BrokerState | undefined> {
+  try {
+    const state = JSON.parse(await readFile(join(dataDir, STATE_FILE), 'utf8')) as BrokerState
+    return Number.isInteger(state.pid) && state.pid > 0 ? state : undefined
+  } catch {
+    return undefined
+  }
+}
+
+/** Removes the state files and keeps the class-data archive if the JVM wrote it out completely. */
+async function forgetState (dataDir: string, state: BrokerState): Promise<void> {
+  if (state.archive !== undefined) {
+    const { pending, target } = state.archive
+    const size = await stat(pending).then((s) => s.size, () => 0)
+    if (size > 0 && !existsSync(target)) await rename(pending, target).catch(() => undefined)
+    await rm(pending, { force: true })
+  }
+  await unlink(join(dataDir, STATE_FILE)).catch(() => undefined)
+  await unlink(join(dataDir, PID_FILE)).catch(() => undefined)
+}
+
+/**
+ * Guards against a recycled pid: on Linux the process must be a Kafka broker
+ * started on this data dir. Elsewhere a live pid is trusted.
+ */
+function isOurBroker (pid: number, dataDir: string): boolean {
+  if (!isAlive(pid)) return false
+  const procDir = `/proc/${pid}`
+  if (!existsSync('/proc/self')) return true
+  try {
+    const cmdline = readFileSync(`${procDir}/cmdline`, 'utf8').split('\0')
+    return cmdline.includes('kafka.Kafka') && cmdline.includes(join(dataDir, 'server.properties'))
+  } catch {
+    return false
+  }
+}
+
+function isAlive (pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM'
+  }
+  // A child of this process that exited but is not reaped yet still has a pid.
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    return fields.slice(fields.lastIndexOf(')') + 2, fields.lastIndexOf(')') + 3) !== 'Z'
+  } catch {
+    return true
+  }
+}
+
+function signal (pid: number, name: NodeJS.Signals): void {
+  try {
+    process.kill(pid, name)
+  } catch {
+    // Already gone.
+  }
+}
+
+async function waitForExit (pid: number, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs
+  while (isAlive(pid)) {
+    if (Date.now() >= deadline) return false
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+  return true
+}
+
+async function logTail (file: string, lines = 40): Promise<string> {
+  try {
+    return (await readFile(file, 'utf8')).trimEnd().split('\n').slice(-lines).join('\n')
+  } catch {
+    return '(no log written)'
+  }
+}
+
+async function archiveWasRejected (logFile: string): Promise<boolean> {
+  try {
+    return /\[cds[^\]]*\].*(mismatch|error|fail|unable|not)/i.test(await readFile(logFile, 'utf8'))
+  } catch {
+    return false
+  }
+}

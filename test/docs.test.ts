@@ -1,0 +1,40 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { readdir, readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { gatewayConfigSchema } from '../src/gateway/config.js'
+
+const root = fileURLToPath(new URL('..', import.meta.url))
+
+async function filesUnder (dir: string, suffix: string): Promise<string[]> {
+  const entries = await readdir(dir, { withFileTypes: true, recursive: true })
+  return entries.filter((e) => e.isFile() && e.name.endsWith(suffix)).map((e) => join(e.parentPath, e.name))
+}
+
+async function documentation (): Promise<string> {
+  const docs = await filesUnder(join(root, 'docs'), '.md').catch(() => [])
+  const texts = await Promise.all([join(root, 'README.md'), ...docs].map(async (f) => readFile(f, 'utf8')))
+  return texts.join('\n')
+}
+
+test('every error code in the source is documented in README.md or docs/', async () => {
+  const sources = await filesUnder(join(root, 'src'), '.ts')
+  const codes = new Set<string>()
+  for (const file of sources) {
+    for (const match of (await readFile(file, 'utf8')).matchAll(/['"`](SLUICE_ERR_[A-Z0-9_]+)['"`]/g)) codes.add(match[1]!)
+  }
+  assert.ok(codes.size > 20, `found only ${codes.size} codes`)
+  const docs = await documentation()
+  const missing = [...codes].filter((code) => !docs.includes(`\`${code}\``)).sort()
+  assert.deepEqual(missing, [], `undocumented error codes: ${missing.join(', ')}`)
+})
+
+test('every gateway config key is in the README configuration table, and nothing else is', async () => {
+  const readme = await readFile(join(root, 'README.md'), 'utf8')
+  const section = readme.slice(readme.indexOf('## Configuration'), readme.indexOf('## Error codes'))
+  const documented = new Set([...section.matchAll(/^\| `([a-z_.]+)` \|/gm)].map((m) => m[1]))
+  const keys = Object.keys(gatewayConfigSchema.properties).filter((k) => k !== 'kafka')
+  keys.push(...Object.keys(gatewayConfigSchema.properties.kafka.properties).map((k) => `kafka.${k}`))
+  assert.deepEqual([...documented].sort(), keys.sort())
+})

@@ -1,0 +1,295 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { gzipSync, deflateSync } from 'node:zlib'
+import { SluiceError } from '../../src/errors.js'
+import { buildTestGateway, createCapturingProducer } from '../helpers/gateway.js'
+
+const now = (): Date => new Date('2026-02-03T04:05:06.000Z')
+
+function testEvent (extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return { $schema: '/test/event/1.0.0', meta: { stream: 'test.event', dt: '2019-01-01T00:00:00Z' }, test: 'hello', ...extra }
+}
+
+test('one valid event: 201, no body, EventGate reason phrase, produced with prefix and timestamp', async (t) => {
+  const producer = createCapturingProducer()
+  const { app } = await buildTestGateway(t, { producer, now })
+  const res = await app.inject({ method: 'POST', url: '/v1/events', payload: testEvent(), headers: { 'x-request-id': 'req-42' } })
+  assert.equal(res.statusCode, 201)
+  assert.equal(res.statusMessage, 'All 1 out of 1 events were accepted.')
+  assert.equal(res.body, '')
+  assert.equal(producer.records.length, 1)
+  const record = producer.records[0]!
+  assert.equal(record.topic, 'eqiad.test.event')
+  assert.equal(record.key, null)
+  assert.equal(record.timestamp, Date.parse('2019-01-01T00:00:00Z'))
+  const produced = JSON.parse(String(record.value)) as Record<string, Record<string, unknown>>
+  assert.equal(produced.meta!.id, 'id-1', 'meta.id is added when absent')
+  assert.equal(produced.meta!.request_id, 'req-42', 'meta.request_id comes from X-Request-ID')
+  assert.equal(produced.meta!.dt, '2019-01-01T00:00:00Z', 'a producer-set meta.dt is kept')
+})
+
+test('meta.dt is set to ingestion time when absent, and schema defaults are applied', async (t) => {
+  const producer = createCapturingProducer()
+  const { app } = await buildTestGateway(t, { producer, now })
+  const res = await app.inject({ method: 'POST', url: '/v1/events', payload: [{ $schema: '/test/event/1.0.0', meta: { stream: 'test.event' } }] })
+  assert.equal(res.statusCode, 201)
+  const produced = JSON.parse(String(producer.records[0]!.value)) as Record<string, Record<string, unknown>>
+  assert.equal(produced.meta!.dt, '2026-02-03T04:05:06.000Z')
+  assert.equal(produced.test, 'default value')
+})
+
+test('keys come from message_key_fields; user agent and client ip are enriched where declared', async (t) => {
+  const producer = createCapturingProducer()
+  const { app } = await buildTestGateway(t, { producer })
+  const res = await app.inject({
+    method: 'POST',
+    url: '/v1/events',
+    headers: { 'user-agent': 'MediaWiki/1.45', 'x-client-ip': '192.0.2.7' },
+    payload: { $schema: '/sluice/keyed/1.0.0', meta: { stream: 'keyed.page' }, wiki_id: 'enwiki', page: { page_id: 12 } }
+  })
+  assert.equal(res.statusCode, 201, res.body)
+  const record = producer.records[0]!
+  assert.equal(record.topic, 'eqiad.keyed.page')
+  assert.equal(record.key, '{"wiki_id":"enwiki","page_id":12}')
+  const produced = JSON.parse(String(record.value)) as { http: { client_ip: string, request_headers: Record<string, string> }, page: { page_title: string } }
+  assert.equal(produced.http.client_ip, '192.0.2.7')
+  assert.equal(produced.http.request_headers['user-agent'], 'MediaWiki/1.45')
+  assert.equal(produced.page.page_title, 'Main_Page')
+})
+
+test('all invalid: 400 with {invalid} carrying Ajv errors and errorsText, then an error event', async (t) => {
+  const producer = createCapturingProducer()
+  const { app } = await buildTestGateway(t, { producer, now })
+  const res = await app.inject({ method: 'POST', url: '/v1/events', payload: [testEvent({ test: 5 })] })
+  assert.equal(res.statusCode, 400)
+  assert.equal(res.statusMessage, '1 out of 1 events were invalid and not accepted.')
+  const body = res.json() as { invalid: Array<{ status: string, event: { test: number }, context: { errors: Array<{ instancePath: string }>, errorsText: string } }>, error?: unknown }
+  assert.equal(body.error, undefined)
+  assert.equal(body.invalid[0]!.status, 'invalid')
+  assert.equal(body.invalid[0]!.event.test, 5)
+  assert.equal(body.invalid[0]!.context.errors[0]!.instancePath, '/test')
+  assert.match(body.invalid[0]!.context.errorsText, /test/)
+  const records = await producer.waitFor(1)
+  assert.equal(records[0]!.topic, 'eqiad.eventgate.error.validation')
+  const errorEvent = JSON.parse(String(records[0]!.value)) as Record<string, unknown>
+  assert.equal(errorEvent.$schema, '/error/2.1.0')
+  assert.equal(errorEvent.errored_stream_name, 'test.event')
+  assert.equal(errorEvent.error_type, 'ValidationError')
+  assert.equal(JSON.parse(String(errorEvent.raw_event)).test, 5)
+})
+
+test('mixed: 207 with both lists; non-object elements are errors like EventGate', async (t) => {
+  const { app } = await buildTestGateway(t)
+  const res = await app.inject({ method: 'POST', url: '/v1/events', payload: [testEvent(), testEvent({ test: 1 }), 1, null] })
+  assert.equal(res.statusCode, 207)
+  assert.equal(res.statusMessage, '1 out of 4 events were accepted, but 3 failed (1 invalid and 2 errored).')
+  const body = res.json() as { invalid: unknown[], error: Array<{ event: unknown, context: { message: string, code: string } }> }
+  assert.equal(body.invalid.length, 1)
+  assert.deepEqual(body.error.map((e) => e.event), [1, null])
+  assert.equal(body.error[0]!.context.message, 'Field(s) $schema were missing from event and could not be extracted.')
+  assert.equal(body.error[0]!.context.code, 'SLUICE_ERR_EVENT_FIELD_MISSING')
+})
+
+test('errors: unknown schema, undeclared stream, title mismatch → 500 with messages', async (t) => {
+  const { app } = await buildTestGateway(t)
+  const res = await app.inject({
+    method: 'POST',
+    url: '/v1/events',
+    payload: [
+      { $schema: '/nope/1.0.0', meta: { stream: 'test.event' } },
+      testEvent({ meta: { stream: 'undeclared.stream' } }),
+      testEvent({ meta: { stream: 'keyed.page' } })
+    ]
+  })
+  assert.equal(res.statusCode, 500)
+  const errors = (res.json() as { error: Array<{ context: { message: string, code: string } }> }).error
+  assert.equal(errors.length, 3)
+  assert.match(errors[0]!.context.message, /\/nope\/1\.0\.0/)
+  assert.equal(errors[1]!.context.code, 'SLUICE_ERR_STREAM_NOT_CONFIGURED')
+  assert.match(errors[1]!.context.message, /destined to stream undeclared\.stream is not allowed in stream; undeclared\.stream is not configured\./)
+  assert.equal(errors[2]!.context.code, 'SLUICE_ERR_STREAM_SCHEMA_MISMATCH')
+  assert.match(errors[2]!.context.message, /schema title must be sluice\/keyed\./)
+})
+
+test('streams matched by a /regex/ key are allowed', async (t) => {
+  const producer = createCapturingProducer()
+  const { app } = await buildTestGateway(t, { producer })
+  const res = await app.inject({ method: 'POST', url: '/v1/events', payload: testEvent({ meta: { stream: 'test.regex.one' } }) })
+  assert.equal(res.statusCode, 201)
+  assert.equal(producer.records[0]!.topic, 'eqiad.test.regex.one')
+})
+
+test('absolute and traversing schema URIs are refused without touching the filesystem', async (t) => {
+  const { app } = await buildTestGateway(t)
+  const res = await app.inject({
+    method: 'POST',
+    url: '/v1/events',
+    payload: [
+      testEvent({ $schema: 'file:///etc/passwd' }),
+      testEvent({ $schema: '/../../../etc/passwd' }),
+      testEvent({ $schema: 'http://169.254.169.254/latest/meta-data' })
+    ]
+  })
+  assert.equal(res.statusCode, 500)
+  const errors = (res.json() as { error: Array<{ context: { code: string } }> }).error
+  assert.equal(errors.length, 3)
+  for (const error of errors) assert.equal(error.context.code, 'SLUICE_ERR_SCHEMA_URI_REFUSED')
+})
+
+test('?hasty=true answers 202 first and still produces', async (t) => {
+  const producer = createCapturingProducer()
+  const { app } = await buildTestGateway(t, { producer })
+  const res = await app.inject({ method: 'POST', url: '/v1/events?hasty=true', payload: [testEvent(), testEvent()] })
+  assert.equal(res.statusCode, 202)
+  assert.equal(res.statusMessage, '2 events hastily received.')
+  assert.equal((await producer.waitFor(2)).length, 2)
+})
+
+test('?hasty=false is not hasty', async (t) => {
+  const { app } = await buildTestGateway(t)
+  const res = await app.inject({ method: 'POST', url: '/v1/events?hasty=false', payload: testEvent() })
+  assert.equal(res.statusCode, 201)
+})
+
+test('Kafka unavailable: 503 with Retry-After and the per-event errors', async (t) => {
+  const producer = createCapturingProducer()
+  producer.failWith = new SluiceError('SLUICE_ERR_KAFKA_UNAVAILABLE', 'Kafka did not acknowledge within 5000 ms', { statusCode: 503, retriable: true })
+  const { app } = await buildTestGateway(t, { producer })
+  const res = await app.inject({ method: 'POST', url: '/v1/events', payload: testEvent() })
+  assert.equal(res.statusCode, 503)
+  assert.equal(res.headers['retry-after'], '5')
+  const body = res.json() as { error: Array<{ context: { code: string } }> }
+  assert.equal(body.error[0]!.context.code, 'SLUICE_ERR_KAFKA_UNAVAILABLE')
+})
+
+test('bad requests get a problem body with a stable code', async (t) => {
+  const { app } = await buildTestGateway(t)
+  const cases: Array<{ payload: string, type?: string, status: number, code: string }> = [
+    { payload: '', status: 400, code: 'SLUICE_ERR_REQUEST_EMPTY' },
+    { payload: '{}', status: 400, code: 'SLUICE_ERR_REQUEST_EMPTY' },
+    { payload: '[]', status: 400, code: 'SLUICE_ERR_REQUEST_EMPTY' },
+    { payload: '{"a":', status: 400, code: 'SLUICE_ERR_REQUEST_MALFORMED_JSON' },
+    { payload: '"just a string"', status: 400, code: 'SLUICE_ERR_REQUEST_NOT_EVENTS' },
+    { payload: '42', status: 400, code: 'SLUICE_ERR_REQUEST_NOT_EVENTS' },
+    { payload: '{"__proto__":{"x":1}}', status: 400, code: 'SLUICE_ERR_REQUEST_MALFORMED_JSON' },
+    { payload: 'a=b', type: 'application/x-www-form-urlencoded', status: 415, code: 'SLUICE_ERR_REQUEST_UNSUPPORTED_MEDIA_TYPE' }
+  ]
+  for (const c of cases) {
+    const res = await app.inject({ method: 'POST', url: '/v1/events', payload: c.payload, headers: { 'content-type': c.type ?? 'application/json' } })
+    assert.equal(res.statusCode, c.status, `${c.payload}: ${res.body}`)
+    assert.equal(res.headers['content-type'], 'application/problem+json; charset=utf-8')
+    const problem = res.json() as { code: string, status: number, detail: string }
+    assert.equal(problem.code, c.code, c.payload)
+    assert.equal(problem.status, c.status)
+  }
+})
+
+test('bodies over max_body_size get 413, compressed or not, including a gzip bomb', async (t) => {
+  const { app } = await buildTestGateway(t, { config: { max_body_size: '1kb' } })
+  const big = JSON.stringify(testEvent({ test: 'x'.repeat(2000) }))
+  const plain = await app.inject({ method: 'POST', url: '/v1/events', payload: big, headers: { 'content-type': 'application/json' } })
+  assert.equal(plain.statusCode, 413)
+  assert.equal((plain.json() as { code: string }).code, 'SLUICE_ERR_REQUEST_TOO_LARGE')
+  const bomb = gzipSync(Buffer.from(JSON.stringify([testEvent({ test: ' '.repeat(1_000_000) })])))
+  assert.ok(bomb.length < 1024, 'the compressed body itself is under the limit')
+  const inflated = await app.inject({ method: 'POST', url: '/v1/events', payload: bomb, headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' } })
+  assert.equal(inflated.statusCode, 413)
+  assert.equal((inflated.json() as { code: string }).code, 'SLUICE_ERR_REQUEST_TOO_LARGE')
+})
+
+test('gzip and deflate request bodies are inflated; unknown encodings answer 415', async (t) => {
+  const producer = createCapturingProducer()
+  const { app } = await buildTestGateway(t, { producer })
+  const body = Buffer.from(JSON.stringify([testEvent()]))
+  const gz = await app.inject({ method: 'POST', url: '/v1/events', payload: gzipSync(body), headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' } })
+  assert.equal(gz.statusCode, 201)
+  const df = await app.inject({ method: 'POST', url: '/v1/events', payload: deflateSync(body), headers: { 'content-type': 'application/json', 'content-encoding': 'deflate' } })
+  assert.equal(df.statusCode, 201)
+  assert.equal(producer.records.length, 2)
+  const bad = await app.inject({ method: 'POST', url: '/v1/events', payload: body, headers: { 'content-type': 'application/json', 'content-encoding': 'zstd' } })
+  assert.equal(bad.statusCode, 415)
+  assert.equal((bad.json() as { code: string }).code, 'SLUICE_ERR_REQUEST_BAD_ENCODING')
+  const corrupt = await app.inject({ method: 'POST', url: '/v1/events', payload: body, headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' } })
+  assert.equal(corrupt.statusCode, 415)
+})
+
+test('text/plain (sendBeacon), application/reports+json and other charsets are JSON', async (t) => {
+  const producer = createCapturingProducer()
+  const { app } = await buildTestGateway(t, { producer })
+  for (const type of ['text/plain;charset=UTF-8', 'application/reports+json', 'application/json; charset=iso-8859-1']) {
+    const res = await app.inject({ method: 'POST', url: '/v1/events', payload: JSON.stringify(testEvent({ test: 'café' })), headers: { 'content-type': type } })
+    assert.equal(res.statusCode, 201, type)
+  }
+  assert.equal(producer.records.length, 3)
+  assert.equal((JSON.parse(String(producer.records[0]!.value)) as { test: string }).test, 'café')
+})
+
+test('GET /v1/_test/events runs the configured test events; 404 when none are configured', async (t) => {
+  const producer = createCapturingProducer()
+  const { app } = await buildTestGateway(t, { producer, config: { test_events: testEvent() } })
+  assert.equal((await app.inject({ method: 'GET', url: '/v1/_test/events' })).statusCode, 201)
+  assert.equal((await app.inject({ method: 'GET', url: '/v1/_test/events' })).statusCode, 201, 'test events are cloned per request')
+  assert.equal(producer.records.length, 2)
+  const other = await buildTestGateway(t)
+  const res = await other.app.inject({ method: 'GET', url: '/v1/_test/events' })
+  assert.equal(res.statusCode, 404)
+  assert.equal((res.json() as { code: string }).code, 'SLUICE_ERR_TEST_EVENTS_NOT_CONFIGURED')
+})
+
+test('stream config routes', async (t) => {
+  const { app } = await buildTestGateway(t)
+  const all = (await app.inject({ method: 'GET', url: '/v1/streams' })).json() as Record<string, unknown>
+  assert.deepEqual(Object.keys(all).sort(), ['/^test\\.regex\\..+$/', 'eventgate.error.validation', 'keyed.page', 'test.event'])
+  const some = (await app.inject({ method: 'GET', url: '/v1/stream-configs/test.event|test.regex.x,nope' })).json()
+  assert.deepEqual(some, { 'test.event': { schema_title: 'test/event' }, 'test.regex.x': { schema_title: 'test/event' } })
+})
+
+test('info, robots, OpenAPI spec and unknown routes', async (t) => {
+  const { app } = await buildTestGateway(t)
+  const info = (await app.inject({ method: 'GET', url: '/_info' })).json() as { name: string, version: string }
+  assert.equal(info.name, 'sluice')
+  assert.equal((await app.inject({ method: 'GET', url: '/robots.txt' })).body, 'User-agent: *\nDisallow: /\n')
+  const spec = (await app.inject({ method: 'GET', url: '/?spec' })).json() as { openapi: string, paths: Record<string, unknown> }
+  assert.equal(spec.openapi, '3.0.3')
+  for (const path of ['/v1/events', '/v1/_test/events', '/v1/streams', '/healthz', '/readyz', '/metrics']) assert.ok(spec.paths[path], path)
+  const missing = await app.inject({ method: 'GET', url: '/v1/events' })
+  assert.equal(missing.statusCode, 404)
+  assert.equal((missing.json() as { code: string }).code, 'SLUICE_ERR_NOT_FOUND')
+})
+
+test('health, readiness follows Kafka, metrics count events by stream and outcome', async (t) => {
+  const producer = createCapturingProducer()
+  const { app } = await buildTestGateway(t, { producer })
+  assert.equal((await app.inject({ method: 'GET', url: '/healthz' })).statusCode, 200)
+  assert.equal((await app.inject({ method: 'GET', url: '/readyz' })).statusCode, 200)
+  producer.ready = false
+  const notReady = await app.inject({ method: 'GET', url: '/readyz' })
+  assert.equal(notReady.statusCode, 503)
+  assert.deepEqual(notReady.json(), { ready: false, checks: { kafka: false, stream_config: true } })
+  await app.inject({ method: 'POST', url: '/v1/events', payload: [testEvent(), testEvent({ test: 3 })] })
+  const metrics = (await app.inject({ method: 'GET', url: '/metrics' })).body
+  assert.match(metrics, /sluice_gateway_events_total\{stream="test.event",outcome="accepted"\} 1/)
+  assert.match(metrics, /sluice_gateway_events_total\{stream="test.event",outcome="invalid"\} 1/)
+  assert.match(metrics, /sluice_gateway_http_request_duration_seconds_count\{route="\/v1\/events",method="POST",status_code="207"\} 1/)
+})
+
+test('CORS and security headers; OPTIONS preflight', async (t) => {
+  const { app } = await buildTestGateway(t)
+  const res = await app.inject({ method: 'OPTIONS', url: '/v1/events', headers: { origin: 'https://example.org', 'access-control-request-method': 'POST' } })
+  assert.equal(res.statusCode, 204)
+  assert.equal(res.headers['access-control-allow-origin'], '*')
+  assert.match(String(res.headers['access-control-allow-methods']), /POST/)
+  assert.equal(res.headers['x-content-type-options'], 'nosniff')
+  const closed = await buildTestGateway(t, { config: { cors: false } })
+  const res2 = await closed.app.inject({ method: 'GET', url: '/healthz' })
+  assert.equal(res2.headers['access-control-allow-origin'], undefined)
+})
+
+test('close waits for hasty work already accepted', async (t) => {
+  const producer = createCapturingProducer()
+  const gateway = await buildTestGateway(t, { producer })
+  const res = await gateway.app.inject({ method: 'POST', url: '/v1/events?hasty=1', payload: Array.from({ length: 50 }, () => testEvent()) })
+  assert.equal(res.statusCode, 202)
+  await gateway.close()
+  assert.equal(producer.records.length, 50)
+})

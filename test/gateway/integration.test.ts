@@ -1,0 +1,100 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { randomUUID } from 'node:crypto'
+import { request } from 'undici'
+import { createGateway } from '../../src/gateway/index.js'
+import type { Gateway } from '../../src/gateway/index.js'
+import { readMessages, requireBrokers } from '../helpers/kafka.js'
+import { fixturesDir, testGatewayConfig, testLogger } from '../helpers/gateway.js'
+
+// These tests run the real gateway on a port, with the real batching producer, against the
+// test run's Kafka broker, and read the records back from the topics.
+
+async function startGateway (t: { after: (fn: () => Promise<void>) => void }, overrides: Record<string, unknown> = {}): Promise<{ gateway: Gateway, url: string, prefix: string }> {
+  const prefix = `it${randomUUID().slice(0, 8)}.`
+  const config = testGatewayConfig({ port: 0, listen_address: '127.0.0.1', topic_prefix: prefix, kafka: { brokers: requireBrokers() }, ...overrides })
+  const gateway = await createGateway(config, { cwd: fixturesDir, logger: testLogger() })
+  t.after(() => gateway.close())
+  const url = await gateway.listen()
+  return { gateway, url, prefix }
+}
+
+async function post (url: string, body: unknown, path = '/v1/events'): Promise<{ status: number, reason: string, body: string, headers: Record<string, unknown> }> {
+  const res = await request(`${url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
+  // undici does not expose the reason phrase; the raw status line is checked in app tests.
+  return { status: res.statusCode, reason: '', body: await res.body.text(), headers: res.headers }
+}
+
+async function waitUntilReady (url: string, timeoutMs = 30000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const res = await request(`${url}/readyz`)
+    await res.body.dump()
+    if (res.statusCode === 200) return
+    if (Date.now() > deadline) throw new Error('gateway never became ready')
+    await new Promise((resolve) => setImmediate(resolve))
+  }
+}
+
+test('a POSTed event lands in <prefix><stream> with its key, value and timestamp', async (t) => {
+  const { url, prefix } = await startGateway(t)
+  await waitUntilReady(url)
+  const event = { $schema: '/sluice/keyed/1.0.0', meta: { stream: 'keyed.page', dt: '2024-05-06T07:08:09Z' }, wiki_id: 'enwiki', page: { page_id: 99 } }
+  const res = await post(url, [event])
+  assert.equal(res.status, 201, res.body)
+  const [message] = await readMessages(`${prefix}keyed.page`, 1, { timeoutMs: 20000 })
+  assert.ok(message)
+  assert.equal(message.key, '{"wiki_id":"enwiki","page_id":99}')
+  assert.equal(message.timestamp, String(Date.parse('2024-05-06T07:08:09Z')))
+  const value = JSON.parse(message.value) as { meta: { id: string, stream: string, request_id: string }, page: { page_title: string } }
+  assert.equal(value.meta.stream, 'keyed.page')
+  assert.match(value.meta.id, /^[0-9a-f-]{36}$/)
+  assert.match(value.meta.request_id, /^[0-9a-f-]{36}$/)
+  assert.equal(value.page.page_title, 'Main_Page')
+})
+
+test('a batch of 200 events in one request is acknowledged and every event is readable', async (t) => {
+  const { url, prefix } = await startGateway(t)
+  await waitUntilReady(url)
+  const events = Array.from({ length: 200 }, (_, i) => ({ $schema: '/test/event/1.0.0', meta: { stream: 'test.event' }, test: `n${i}` }))
+  const res = await post(url, events)
+  assert.equal(res.status, 201, res.body)
+  const messages = await readMessages(`${prefix}test.event`, 200, { timeoutMs: 20000 })
+  assert.deepEqual(new Set(messages.map((m) => (JSON.parse(m.value) as { test: string }).test)), new Set(events.map((e) => e.test)))
+})
+
+test('invalid events are answered 400 and become error events on the error stream', async (t) => {
+  const { url, prefix } = await startGateway(t)
+  await waitUntilReady(url)
+  const res = await post(url, { $schema: '/test/event/1.0.0', meta: { stream: 'test.event' }, test: 123 })
+  assert.equal(res.status, 400)
+  const [message] = await readMessages(`${prefix}eventgate.error.validation`, 1, { timeoutMs: 20000 })
+  const errorEvent = JSON.parse(message!.value) as { errored_stream_name: string, raw_event: string, message: string }
+  assert.equal(errorEvent.errored_stream_name, 'test.event')
+  assert.equal((JSON.parse(errorEvent.raw_event) as { test: number }).test, 123)
+})
+
+test('hasty events are produced after the 202, and shutdown flushes them', async (t) => {
+  const { gateway, url, prefix } = await startGateway(t)
+  await waitUntilReady(url)
+  const events = Array.from({ length: 20 }, (_, i) => ({ $schema: '/test/event/1.0.0', meta: { stream: 'test.event' }, test: `h${i}` }))
+  const res = await post(url, events, '/v1/events?hasty=true')
+  assert.equal(res.status, 202)
+  await gateway.close()
+  const messages = await readMessages(`${prefix}test.event`, 20, { timeoutMs: 20000 })
+  assert.equal(messages.length, 20)
+})
+
+test('with Kafka unreachable the gateway answers 503 within the produce timeout, and is not ready', async (t) => {
+  const { url } = await startGateway(t, { kafka: { brokers: ['127.0.0.1:1'], produce_timeout_ms: 1000 } })
+  const ready = await request(`${url}/readyz`)
+  assert.equal(ready.statusCode, 503)
+  await ready.body.dump()
+  const started = Date.now()
+  const res = await post(url, { $schema: '/test/event/1.0.0', meta: { stream: 'test.event' } })
+  const elapsed = Date.now() - started
+  assert.equal(res.status, 503, res.body)
+  assert.equal(res.headers['retry-after'], '5')
+  assert.ok(elapsed < 3000, `answered after ${elapsed} ms`)
+  assert.equal((JSON.parse(res.body) as { error: Array<{ context: { code: string } }> }).error[0]!.context.code, 'SLUICE_ERR_KAFKA_UNAVAILABLE')
+})
