@@ -2,18 +2,27 @@ import { SluiceError } from '../errors.js'
 
 // Every code here is listed, with its meaning, in docs/changeprop.md.
 
-/** A rule (or the rules configuration) failed validation or compilation at startup. */
-export class RuleInvalidError extends SluiceError {
-  readonly rule: string
+export interface RuleProblem {
+  rule: string
   /** JSON pointer inside the rule, '' for the rule itself. */
-  readonly pointer: string
-  readonly source: string | undefined
-  constructor (rule: string, pointer: string, problem: string, options: { source?: string, cause?: unknown } = {}) {
-    const where = options.source === undefined ? '' : ` (${options.source})`
-    super('SLUICE_ERR_CHANGEPROP_RULE_INVALID', `rule '${rule}'${where} at '${pointer === '' ? '/' : pointer}': ${problem}`, { statusCode: 500, cause: options.cause })
-    this.rule = rule
-    this.pointer = pointer
-    this.source = options.source
+  pointer: string
+  /** The file the rule came from, when it came from a file. */
+  source?: string
+  message: string
+}
+
+export function describeRuleProblem (problem: RuleProblem): string {
+  const where = problem.source === undefined ? '' : ` (${problem.source})`
+  return `rule '${problem.rule}'${where} at '${problem.pointer === '' ? '/' : problem.pointer}': ${problem.message}`
+}
+
+/** One or more rules failed validation or compilation at startup. */
+export class RuleInvalidError extends SluiceError {
+  readonly problems: readonly RuleProblem[]
+  constructor (problems: readonly RuleProblem[], options: { cause?: unknown } = {}) {
+    const lines = problems.map(describeRuleProblem)
+    super('SLUICE_ERR_CHANGEPROP_RULE_INVALID', lines.length === 1 ? `Invalid ${lines[0] as string}` : `Invalid rules:\n  - ${lines.join('\n  - ')}`, { statusCode: 500, cause: options.cause })
+    this.problems = problems
   }
 }
 

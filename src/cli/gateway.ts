@@ -40,7 +40,15 @@ export async function runGatewayCommand (args: string[], io: CliIO): Promise<num
     const address = await gateway.listen()
     io.stdout.write(`sluice gateway listening on ${address}\n`)
     await io.stopSignal
-    await gateway.close()
+    // Bounded so a stuck dependency cannot outlive Kubernetes' termination grace period.
+    let timer: NodeJS.Timeout | undefined
+    const timedOut = new Promise<boolean>((resolve) => { timer = setTimeout(() => resolve(true), config.shutdown_grace_ms) })
+    const gaveUp = await Promise.race([gateway.close().then(() => false), timedOut])
+    clearTimeout(timer)
+    if (gaveUp) {
+      io.stderr.write(`sluice gateway: shutdown did not finish within ${config.shutdown_grace_ms} ms; exiting anyway\n`)
+      return 1
+    }
     return 0
   } catch (err) {
     io.stderr.write(`sluice gateway: ${isSluiceError(err) ? err.message : (err as Error).stack ?? String(err)}\n`)

@@ -8,11 +8,13 @@ import {
   fetchKafkaJars,
   localBrokerStatus,
   startLocalBroker,
-  stopLocalBroker
+  stopLocalBroker,
+  tailTopic
 } from '../kafka/index.js'
 import type { CliIO } from './io.js'
 
 const help = `Usage: sluice kafka <start|stop|status|fetch> [options]
+       sluice kafka tail TOPIC [--from-beginning] [--max N] [--brokers LIST]
 
 Runs a single-node Apache Kafka ${KAFKA_VERSION} broker (KRaft) on 127.0.0.1 for
 development and tests. Needs Java 17+ and Maven (which fetches the jars once).
@@ -23,6 +25,8 @@ Commands:
   stop     stop the broker (SIGTERM, then SIGKILL after 30 s)
   status   print whether it runs; exit code 0 if it does, 1 if not
   fetch    only download the Kafka jars into the cache
+  tail     print the values of a topic's records, one per line, until --max
+           records were printed or SIGINT
 
 Options:
   -p, --port PORT        broker port (default: KAFKA_PORT, else ${DEFAULT_BROKER_PORT})
@@ -30,6 +34,10 @@ Options:
       --fresh            wipe the data directory first
       --partitions N     partitions of auto-created topics (default 1)
       --timeout SECONDS  how long start waits for the broker (default 60)
+      --from-beginning   tail: start at the oldest record, not only new ones
+      --max N            tail: stop after N records
+      --brokers LIST     tail: bootstrap host:port list (default: KAFKA_BROKERS,
+                         else the local broker on --port)
   -h, --help             show this help
 `
 
@@ -46,6 +54,9 @@ export async function runKafkaCommand (args: string[], io: CliIO): Promise<numbe
         fresh: { type: 'boolean' },
         partitions: { type: 'string' },
         timeout: { type: 'string' },
+        'from-beginning': { type: 'boolean' },
+        max: { type: 'string' },
+        brokers: { type: 'string' },
         help: { type: 'boolean', short: 'h' }
       }
     })
@@ -59,16 +70,18 @@ export async function runKafkaCommand (args: string[], io: CliIO): Promise<numbe
     return 0
   }
   const [action, ...extra] = positionals
-  if (action === undefined || extra.length > 0 || !['start', 'stop', 'status', 'fetch'].includes(action)) {
-    io.stderr.write(`sluice kafka: expected one of start, stop, status, fetch\n\n${help}`)
+  const expectedArguments = action === 'tail' ? 1 : 0
+  if (action === undefined || extra.length !== expectedArguments || !['start', 'stop', 'status', 'fetch', 'tail'].includes(action)) {
+    io.stderr.write(`sluice kafka: expected one of start, stop, status, fetch, or tail TOPIC\n\n${help}`)
     return 2
   }
 
   const port = parseInteger(values.port ?? io.env.KAFKA_PORT ?? String(DEFAULT_BROKER_PORT), 0, 65535)
   const partitions = parseInteger(values.partitions ?? '1', 1, 10000)
   const timeoutSeconds = parseInteger(values.timeout ?? '60', 1, 3600)
-  if (port === undefined || partitions === undefined || timeoutSeconds === undefined) {
-    io.stderr.write('sluice kafka: --port, --partitions and --timeout take whole numbers (a port is 0-65535)\n')
+  const max = values.max === undefined ? undefined : parseInteger(values.max, 0, Number.MAX_SAFE_INTEGER)
+  if (port === undefined || partitions === undefined || timeoutSeconds === undefined || (values.max !== undefined && max === undefined)) {
+    io.stderr.write('sluice kafka: --port, --partitions, --timeout and --max take whole numbers (a port is 0-65535)\n')
     return 2
   }
   const dataDir = values['data-dir'] === undefined ? defaultBrokerDataDir(port) : resolve(io.cwd, values['data-dir'])
@@ -94,6 +107,18 @@ export async function runKafkaCommand (args: string[], io: CliIO): Promise<numbe
         const broker = await startLocalBroker({ port, dataDir, fresh: values.fresh, partitions, timeoutMs: timeoutSeconds * 1000 })
         io.stderr.write(`Kafka ${KAFKA_VERSION} started in ${((Date.now() - started) / 1000).toFixed(1)} s (pid ${broker.pid}, data in ${dataDir}); stop it with 'sluice kafka stop${values.port === undefined ? '' : ` --port ${port}`}'\n`)
         io.stdout.write(`${broker.bootstrap}\n`)
+        return 0
+      }
+      case 'tail': {
+        const brokers = (values.brokers ?? io.env.KAFKA_BROKERS ?? `127.0.0.1:${port}`).split(',').map((b) => b.trim()).filter((b) => b !== '')
+        const stop = new AbortController()
+        void io.stopSignal.then(() => { stop.abort() })
+        await tailTopic(brokers, extra[0] as string, {
+          fromBeginning: values['from-beginning'],
+          max,
+          signal: stop.signal,
+          onMessage: (message) => { io.stdout.write(`${message.value}\n`) }
+        })
         return 0
       }
       case 'stop': {

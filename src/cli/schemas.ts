@@ -1,7 +1,157 @@
+import { stat } from 'node:fs/promises'
+import { dirname, isAbsolute, relative, resolve, sep } from 'node:path'
+import { parseArgs } from 'node:util'
 import type { CliIO } from './io.js'
+import { isSluiceError } from '../errors.js'
+import {
+  changedFiles, checkRepository, filesAt, formatReport, gitTopLevel, materializeTitles, openSchemaDirectory,
+  reportToJson, showFile
+} from '../registry/index.js'
+import type { Baseline, SchemaDirectory } from '../registry/index.js'
 
-// Placeholder until the 'schemas' command lands; replaced by its real implementation.
-export async function runSchemasCommand (_args: string[], io: CliIO): Promise<number> {
-  io.stderr.write('sluice schemas: not available yet\n')
-  return 1
+const usage = `Usage: sluice schemas <command> [options]
+
+Commands:
+  materialize [PATH...]  write the version files that current.yaml declares
+                         (PATH: a current.yaml or a schema directory; default: every
+                         current.yaml changed against git HEAD, new files included)
+    --all                materialize every current.yaml in the repository
+    --force              rewrite a version file even if it is already committed
+  check                  check structure, robustness and compatibility; exit 1 on violations
+    --since REF          only schemas changed since REF (a pull request's base), and
+                         verify that versions published at REF were not edited
+    --json               print the report as JSON
+
+Options:
+  --dir DIR              the schema repository (default: ./schemas)
+  -h, --help             show this help
+
+Examples:
+  sluice schemas materialize
+  sluice schemas check --since origin/main
+  sluice schemas check --dir ../schemas-event-primary --json
+`
+
+/** `sluice schemas materialize|check`: a thin shell over src/registry. */
+export async function runSchemasCommand (args: string[], io: CliIO): Promise<number> {
+  let parsed
+  try {
+    parsed = parseArgs({
+      args,
+      allowPositionals: true,
+      options: {
+        dir: { type: 'string' },
+        all: { type: 'boolean', default: false },
+        force: { type: 'boolean', default: false },
+        since: { type: 'string' },
+        json: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false }
+      }
+    })
+  } catch (err) {
+    io.stderr.write(`sluice schemas: ${(err as Error).message}\n\n${usage}`)
+    return 2
+  }
+  const { values, positionals } = parsed
+  const [command, ...paths] = positionals
+  if (values.help || command === undefined) {
+    io.stdout.write(usage)
+    return values.help ? 0 : 2
+  }
+  try {
+    const dir = resolve(io.cwd, values.dir ?? 'schemas')
+    if (!(await stat(dir).catch(() => undefined))?.isDirectory()) {
+      io.stderr.write(`sluice schemas: ${dir} is not a directory (use --dir to name the schema repository)\n`)
+      return 2
+    }
+    const directory = await openSchemaDirectory(dir)
+    switch (command) {
+      case 'materialize':
+        return await materialize(directory, paths, values.all, values.force, io)
+      case 'check':
+        if (paths.length > 0) {
+          io.stderr.write('sluice schemas check: takes no paths (use --since REF to check only what changed)\n')
+          return 2
+        }
+        return await check(directory, values.since, values.json, io)
+      default:
+        io.stderr.write(`sluice schemas: unknown command '${command}'\n\n${usage}`)
+        return 2
+    }
+  } catch (err) {
+    if (!isSluiceError(err)) throw err
+    io.stderr.write(`sluice schemas: ${err.message} (${err.code})\n`)
+    return 2
+  }
+}
+
+async function materialize (directory: SchemaDirectory, paths: readonly string[], all: boolean, force: boolean, io: CliIO): Promise<number> {
+  const inGit = await gitTopLevel(directory.base) !== undefined
+  let titles: string[]
+  if (all) {
+    titles = [...(await directory.repository.index()).titles.values()].filter((e) => e.hasCurrent).map((e) => e.title)
+  } else if (paths.length > 0) {
+    titles = []
+    for (const path of paths) {
+      const title = titleOfPath(directory.base, resolve(io.cwd, path))
+      if (title === undefined) {
+        io.stderr.write(`sluice schemas materialize: ${path} is not a current.yaml or schema directory under ${directory.base}\n`)
+        return 2
+      }
+      titles.push(title)
+    }
+  } else {
+    if (!inGit) {
+      io.stderr.write(`sluice schemas materialize: ${directory.base} is not in a git repository; name the current.yaml files or use --all\n`)
+      return 2
+    }
+    titles = (await changedFiles(directory.base, 'HEAD')).filter((f) => f.endsWith('/current.yaml')).map((f) => dirname(f))
+  }
+  if (titles.length === 0) {
+    io.stdout.write('nothing to materialize: no current.yaml changed against HEAD\n')
+    return 0
+  }
+  const results = await materializeTitles({
+    directory,
+    titles: [...new Set(titles)],
+    force,
+    published: inGit ? (path) => showFile(directory.base, 'HEAD', path) : undefined
+  })
+  for (const result of results) {
+    const what = result.written.length === 0 ? 'up to date' : `wrote ${result.written.join(', ')}`
+    io.stdout.write(`${result.title} ${result.version}${result.latest ? ' (latest)' : ''}: ${what}\n`)
+  }
+  return 0
+}
+
+function titleOfPath (base: string, path: string): string | undefined {
+  const rel = relative(base, path.endsWith(`${sep}current.yaml`) ? dirname(path) : path)
+  if (rel === '' || rel.startsWith('..') || isAbsolute(rel)) return undefined
+  return rel.split(sep).join('/')
+}
+
+async function check (directory: SchemaDirectory, since: string | undefined, json: boolean, io: CliIO): Promise<number> {
+  let titles: Set<string> | undefined
+  let baseline: Baseline | undefined
+  if (since !== undefined) {
+    const index = await directory.repository.index()
+    titles = new Set()
+    for (const file of await changedFiles(directory.base, since)) {
+      // The title is the deepest schema directory holding the changed file.
+      for (let dir = dirname(file); dir !== '.' && dir !== ''; dir = dirname(dir)) {
+        if (index.titles.has(dir)) {
+          titles.add(dir)
+          break
+        }
+      }
+    }
+    baseline = {
+      ref: since,
+      paths: await filesAt(directory.base, since),
+      read: (path) => showFile(directory.base, since, path)
+    }
+  }
+  const report = await checkRepository({ repository: directory.repository, config: directory.config, titles, baseline })
+  io.stdout.write(json ? reportToJson(report) : formatReport(report))
+  return report.violations.length === 0 ? 0 : 1
 }

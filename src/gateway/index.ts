@@ -12,7 +12,7 @@ import { createLogger } from '../logger.js'
 import { createGatewayMetrics } from '../metrics/gateway.js'
 import { createKafkaMetrics } from '../metrics/kafka.js'
 import { createMetricsRegistry } from '../metrics/registry.js'
-import { openDirectoryRepository, openGitRepository, schemaRoutes } from '../registry/index.js'
+import { createRegistryMetrics, openDirectoryRepository, openGitRepository, schemaRoutes } from '../registry/index.js'
 import type { GitSchemaRepository, SchemaRepository } from '../registry/index.js'
 import { createSchemaResolver, createSourcesFromBaseUris } from '../schema-repo/index.js'
 import type { SchemaResolver, SchemaSource } from '../schema-repo/index.js'
@@ -104,7 +104,7 @@ export async function createGateway (config: Readonly<GatewayConfig>, options: G
         pollIntervalMs: config.schema_git.poll_interval_ms,
         cacheDir: resolve(options.cwd, config.schema_git.cache_dir),
         logger,
-        registry
+        metrics: createRegistryMetrics(registry)
       })
       await gitRepository.start()
       const repo = gitRepository

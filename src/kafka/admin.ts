@@ -1,4 +1,5 @@
-import type { Admin } from 'kafkajs'
+import { randomUUID } from 'node:crypto'
+import type { Admin, IHeaders } from 'kafkajs'
 import { createLogger } from '../logger.js'
 import type { Logger } from '../logger.js'
 import { createKafkaClient } from './client.js'
@@ -73,6 +74,84 @@ export async function probeKafka (brokers: readonly string[], timeoutMs: number,
   } catch {
     return false
   }
+}
+
+/** A record as `tailTopic` hands it over: key, value and headers decoded as UTF-8. */
+export interface TailedMessage {
+  topic: string
+  partition: number
+  offset: string
+  key: string | null
+  value: string
+  /** Milliseconds since the epoch, as a decimal string. */
+  timestamp: string
+  headers: Record<string, string>
+}
+
+export interface TailOptions {
+  /** Start at the oldest record instead of only new ones. */
+  fromBeginning?: boolean
+  /** Stop after this many records. */
+  max?: number
+  /** Stop when aborted. */
+  signal?: AbortSignal
+  onMessage: (message: TailedMessage) => void
+  logger?: Logger
+}
+
+/**
+ * Reads a topic for people (`sluice kafka tail`): a throwaway consumer group
+ * that commits nothing. Resolves with the number of records seen once `max`
+ * is reached or `signal` aborts. A missing topic is an error, not created.
+ */
+export async function tailTopic (brokers: readonly string[], topic: string, options: TailOptions): Promise<number> {
+  const kafka = createKafkaClient({
+    brokers,
+    clientId: 'sluice-tail',
+    retries: 2,
+    logger: options.logger ?? createLogger({ level: 'silent', name: 'sluice' })
+  })
+  const consumer = kafka.consumer({ groupId: `sluice-tail-${randomUUID()}`, allowAutoTopicCreation: false, maxWaitTimeInMs: 250 })
+  let seen = 0
+  try {
+    await consumer.connect()
+    await consumer.subscribe({ topic, fromBeginning: options.fromBeginning === true })
+    if (options.max === 0 || options.signal?.aborted === true) return 0
+    await new Promise<void>((resolve, reject) => {
+      options.signal?.addEventListener('abort', () => { resolve() }, { once: true })
+      consumer.run({
+        autoCommit: false,
+        eachMessage: async ({ partition, message }) => {
+          if (options.max !== undefined && seen >= options.max) return
+          seen++
+          options.onMessage({
+            topic,
+            partition,
+            offset: message.offset,
+            key: message.key === null ? null : message.key.toString('utf8'),
+            value: message.value === null ? '' : message.value.toString('utf8'),
+            timestamp: message.timestamp,
+            headers: decodeHeaders(message.headers)
+          })
+          if (options.max !== undefined && seen >= options.max) resolve()
+        }
+      }).catch(reject)
+    })
+    return seen
+  } catch (err) {
+    throw new KafkaAdminError(`Cannot read topic ${topic}: ${(err as Error).message}`, err)
+  } finally {
+    await consumer.disconnect().catch(() => undefined)
+  }
+}
+
+function decodeHeaders (headers: IHeaders | undefined): Record<string, string> {
+  const result: Record<string, string> = {}
+  for (const [name, value] of Object.entries(headers ?? {})) {
+    const first = Array.isArray(value) ? value[0] : value
+    if (first !== undefined) result[name] = first.toString()
+  }
+  return result
 }
 
 async function withAdmin<T> (

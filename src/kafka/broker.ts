@@ -1,5 +1,4 @@
 import { execFile, spawn } from 'node:child_process'
-import type { ChildProcess } from 'node:child_process'
 import { createHash, randomBytes, randomUUID } from 'node:crypto'
 import { existsSync, readFileSync } from 'node:fs'
 import { mkdir, open, readFile, readdir, rename, rm, stat, unlink, writeFile } from 'node:fs/promises'
@@ -183,9 +182,7 @@ export async function startLocalBroker (options: StartLocalBrokerOptions): Promi
   const logFile = join(dataDir, LOG_FILE)
   const startedAt = Date.now()
   const child = await spawnDetached('java', args, dataDir, logFile)
-  const pid = child.pid as number
-  let exited: { code: number | null, signal: string | null } | undefined
-  child.once('exit', (code, signal) => { exited = { code, signal } })
+  const pid = child.pid
 
   const bootstrap = `127.0.0.1:${port}`
   const state: BrokerState = { pid, bootstrap, port, controllerPort, archive }
@@ -195,9 +192,9 @@ export async function startLocalBroker (options: StartLocalBrokerOptions): Promi
 
   const deadline = startedAt + timeoutMs
   for (;;) {
-    if (exited !== undefined) {
+    if (child.exit !== undefined || !isAlive(pid)) {
       await forgetState(dataDir, state)
-      throw new BrokerExitedError(exited.code, exited.signal, await logTail(logFile))
+      throw new BrokerExitedError(child.exit?.code ?? null, child.exit?.signal ?? null, await logTail(logFile))
     }
     if (await probeKafka([bootstrap], Math.min(2000, Math.max(deadline - Date.now(), 100)))) break
     if (Date.now() >= deadline) {
@@ -322,19 +319,29 @@ function randomClusterId (): string {
   }
 }
 
-async function spawnDetached (command: string, args: string[], cwd: string, logFile: string): Promise<ChildProcess> {
+interface BrokerProcess {
+  pid: number
+  /** Set once the process has exited. */
+  exit: { code: number | null, signal: string | null } | undefined
+}
+
+async function spawnDetached (command: string, args: string[], cwd: string, logFile: string): Promise<BrokerProcess> {
   const handle = await open(logFile, 'w')
   try {
     const child = spawn(command, args, { cwd, detached: true, stdio: ['ignore', handle.fd, handle.fd] })
+    // Listening before anything is awaited: a JVM that rejects its options exits within milliseconds.
+    const broker: BrokerProcess = { pid: 0, exit: undefined }
+    child.once('exit', (code, signal) => { broker.exit = { code, signal } })
     await new Promise<void>((resolve, reject) => {
       child.once('spawn', resolve)
       child.once('error', (err: NodeJS.ErrnoException) => {
         reject(err.code === 'ENOENT' ? new JavaMissingError(err) : err)
       })
     })
+    broker.pid = child.pid as number
     // The broker outlives this process (`sluice kafka start` returns at once).
     child.unref()
-    return child
+    return broker
   } finally {
     await handle.close()
   }
@@ -448,7 +455,7 @@ async function logTail (file: string, lines = 40): Promise<string> {
 
 async function archiveWasRejected (logFile: string): Promise<boolean> {
   try {
-    return /\[cds[^\]]*\].*(mismatch|error|fail|unable|not)/i.test(await readFile(logFile, 'utf8'))
+    return /\[warning\]\[cds/.test(await readFile(logFile, 'utf8'))
   } catch {
     return false
   }

@@ -1,8 +1,10 @@
 // The public surface of src/kafka: everything else imports Kafka from here.
 export { createKafkaClient } from './client.js'
 export type { KafkaClientOptions } from './client.js'
-export { createTopics, fetchTopicOffsets, probeKafka } from './admin.js'
-export type { AdminOptions, TopicPartitionOffsets, TopicSpec } from './admin.js'
+export { createEventProducer, producerRetryPolicy } from './producer.js'
+export type { EventProducer, EventProducerOptions, ProduceRecord } from './producer.js'
+export { createTopics, fetchTopicOffsets, probeKafka, tailTopic } from './admin.js'
+export type { AdminOptions, TailedMessage, TailOptions, TopicPartitionOffsets, TopicSpec } from './admin.js'
 export {
   DEFAULT_BROKER_PORT,
   DEFAULT_JVM_OPTIONS,
@@ -28,3 +30,7 @@ export {
   KafkaUnavailableError,
   MavenMissingError
 } from './errors.js'
+export { createEventConsumer, listTopics } from './consumer.js'
+export type { ConsumedMessage, EventConsumer, EventConsumerCloseResult, EventConsumerOptions, MessageHandler, PartitionProgress } from './consumer.js'
+export { createOffsetTracker } from './offset-tracker.js'
+export type { CommitPosition, OffsetTracker } from './offset-tracker.js'

@@ -13,13 +13,16 @@ export interface CompatibilityContext {
   newerVersion: string
 }
 
-/** Keywords that document a schema without changing what it accepts. */
-const annotations = new Set(['title', 'description', 'examples', '$id', '$schema', '$comment', 'deprecated', 'readOnly', 'writeOnly'])
+/**
+ * Keywords that do not change what a materialized schema accepts. `definitions`
+ * is among them: materialized files have no `$ref`, so nothing uses it.
+ */
+const annotations = new Set(['title', 'description', 'examples', '$id', '$schema', '$comment', 'deprecated', 'readOnly', 'writeOnly', 'definitions'])
 /** Bounds a later minor may relax but not tighten. */
 const upperBounds = new Set(['maxLength', 'maximum', 'exclusiveMaximum', 'maxItems', 'maxProperties'])
 const lowerBounds = new Set(['minLength', 'minimum', 'exclusiveMinimum', 'minItems', 'minProperties'])
 const singleSchemas = new Set(['additionalProperties', 'additionalItems', 'items', 'propertyNames', 'contains', 'not', 'if', 'then', 'else'])
-const schemaMaps = new Set(['patternProperties', 'definitions', 'dependencies'])
+const schemaMaps = new Set(['patternProperties', 'dependencies'])
 const schemaLists = new Set(['allOf', 'anyOf', 'oneOf'])
 
 /**
@@ -172,10 +175,8 @@ function compareMap (key: string, before: unknown, after: unknown, at: string, r
   for (const name of new Set([...Object.keys(before), ...Object.keys(after)])) {
     const entryAt = appendPointer(at, name)
     if (!Object.hasOwn(after, name)) report('constraint-removed', entryAt, `${key} entry '${name}' removed`, `keep '${name}'`, before[name], undefined)
-    else if (!Object.hasOwn(before, name)) {
-      // New definitions are only reachable through new properties; anything else narrows.
-      if (key !== 'definitions') report('constraint-added', entryAt, `${key} entry '${name}' added`, `drop '${name}'`, undefined, after[name])
-    } else if (Array.isArray(before[name]) || Array.isArray(after[name])) {
+    else if (!Object.hasOwn(before, name)) report('constraint-added', entryAt, `${key} entry '${name}' added`, `drop '${name}'`, undefined, after[name])
+    else if (Array.isArray(before[name]) || Array.isArray(after[name])) {
       if (!deepEqual(before[name], after[name])) report('value-changed', entryAt, `${key} entry '${name}' changed`, `keep '${name}' as it was`, before[name], after[name])
     } else compareSchemas(before[name], after[name], entryAt, report)
   }

@@ -100,3 +100,12 @@ export class VersionPublishedError extends SluiceError {
     this.file = file
   }
 }
+
+/** The git-backed repository could not load its ref (at start, this stops the service). */
+export class RepositoryLoadError extends SluiceError {
+  constructor (description: string, cause: unknown) {
+    super('SLUICE_ERR_REGISTRY_LOAD_FAILED',
+      `Cannot load schema repository ${description}: ${cause instanceof Error ? cause.message : String(cause)}`,
+      { statusCode: 503, retriable: true, cause })
+  }
+}

@@ -122,9 +122,10 @@ function loadYaml (text: string, file: string): Record<string, unknown> {
 }
 
 export function parseSluiceConfig (text: string, file: string): RepositoryConfig {
-  const data = loadYaml(text, file)
-  const validate = new Ajv({ allErrors: true, strict: true }).compile<SluiceConfigFile>(sluiceConfigSchema)
-  if (!validate(data)) throw new RepositoryConfigInvalidError(file, (validate.errors ?? []).map(describeConfigError))
+  const raw = loadYaml(text, file)
+  const validate = new Ajv({ allErrors: true, strict: true }).compile(sluiceConfigSchema)
+  if (!validate(raw)) throw new RepositoryConfigInvalidError(file, (validate.errors ?? []).map(describeConfigError))
+  const data = raw as SluiceConfigFile
   const problems: string[] = []
   const ignoreSchemas = (data.ignoreSchemas ?? []).map((source) => compileRegex(source, 'ignoreSchemas', problems))
   const exceptions = (data.exceptions ?? []).map((entry, i): RuleException => ({

@@ -62,7 +62,7 @@ export function createHttpSchemaSource (options: HttpSchemaSourceOptions): Schem
       const tooLarge = (): SchemaTooLargeError => new SchemaTooLargeError(relativePath,
         `the schema document is larger than ${options.maxBytes} bytes`, { limit: options.maxBytes, tried: [url.href] })
       if (Number.isFinite(declared) && declared > options.maxBytes) {
-        body.destroy()
+        discard(body)
         throw tooLarge()
       }
       const chunks: Buffer[] = []
@@ -72,7 +72,7 @@ export function createHttpSchemaSource (options: HttpSchemaSourceOptions): Schem
           const buffer = chunk as Buffer
           size += buffer.length
           if (size > options.maxBytes) {
-            body.destroy()
+            discard(body)
             throw tooLarge()
           }
           chunks.push(buffer)
@@ -84,4 +84,10 @@ export function createHttpSchemaSource (options: HttpSchemaSourceOptions): Schem
       return Buffer.concat(chunks).toString('utf8')
     }
   }
+}
+
+/** Stops reading and drops the connection; the abort error this raises on the stream is expected. */
+function discard (body: Dispatcher.ResponseData['body']): void {
+  body.on('error', () => {})
+  body.destroy()
 }

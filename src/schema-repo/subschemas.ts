@@ -64,14 +64,24 @@ export function forEachSubschema (root: SchemaNode, visit: (node: SchemaNode, po
   walk(root, '')
 }
 
-/** Nesting depth of a JSON value: 0 for scalars, 1 for `{}` or `[]`. Stops counting past `limit`. */
-export function jsonDepth (value: unknown, limit: number): number {
-  if (value === null || typeof value !== 'object') return 0
-  if (limit <= 0) return 1
-  let deepest = 0
-  for (const child of Object.values(value)) {
-    deepest = Math.max(deepest, jsonDepth(child, limit - 1))
-    if (deepest >= limit) break
+/**
+ * Checks a parsed document against a nesting depth and a value count. Returns
+ * which limit is exceeded, if any. The value count guards against YAML aliases:
+ * `*a` references cost a few bytes in the text but are expanded by every walk
+ * and copy, so a document with more values than bytes is an alias bomb.
+ */
+export function exceededJsonLimit (value: unknown, limits: { maxDepth: number, maxValues: number }): 'depth' | 'values' | undefined {
+  let values = 0
+  const visit = (node: unknown, depth: number): 'depth' | 'values' | undefined => {
+    values += 1
+    if (values > limits.maxValues) return 'values'
+    if (node === null || typeof node !== 'object') return undefined
+    if (depth >= limits.maxDepth) return 'depth'
+    for (const child of Object.values(node)) {
+      const exceeded = visit(child, depth + 1)
+      if (exceeded !== undefined) return exceeded
+    }
+    return undefined
   }
-  return deepest + 1
+  return visit(value, 0)
 }

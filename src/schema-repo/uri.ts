@@ -120,8 +120,15 @@ export function pathBelowBase (uri: string, baseUri: string | undefined): string
   if (url.hash !== '' || `${url.origin === 'null' ? `${url.protocol}//` : url.origin}${url.pathname}` !== withoutEmptyFragment) {
     throw new SchemaUriRefusedError(uri, 'the URI is not in canonical form')
   }
-  if (baseUri === undefined || !withoutEmptyFragment.startsWith(baseUri) || withoutEmptyFragment.length === baseUri.length) {
+  // Sources from elsewhere may give their base without the trailing slash: `/primary` must not admit `/primary-evil/`.
+  let base: string | undefined
+  try {
+    base = baseUri === undefined ? undefined : normalizeBaseUri(baseUri)
+  } catch {
+    base = undefined
+  }
+  if (base === undefined || !withoutEmptyFragment.startsWith(base) || withoutEmptyFragment.length === base.length) {
     throw new SchemaUriRefusedError(uri, 'the URI is not below a configured schema base URI')
   }
-  return normalizeSchemaPath(withoutEmptyFragment.slice(baseUri.length), uri)
+  return normalizeSchemaPath(withoutEmptyFragment.slice(base.length), uri)
 }

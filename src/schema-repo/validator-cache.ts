@@ -12,7 +12,7 @@ import {
 } from './errors.js'
 import { findInsecureSchemaProblems } from './secure.js'
 import type { SchemaSource } from './source.js'
-import { isSchemaNode, jsonDepth } from './subschemas.js'
+import { exceededJsonLimit, isSchemaNode } from './subschemas.js'
 import type { SchemaNode } from './subschemas.js'
 import { candidatePaths, isAbsoluteSchemaUri, isVersionedPath, normalizeSchemaPath, pathBelowBase } from './uri.js'
 
@@ -62,7 +62,7 @@ export interface SchemaResolverOptions {
   now?: () => number
 }
 
-/** Real WMF schemas nest about 16 levels deep (fragments inside state-change events). */
+/** The deepest real WMF schema (a page state-change fragment) nests 10 levels. */
 export const defaultMaxSchemaDepth = 64
 
 /** Remembered failures beyond this many drop the oldest, so random URIs cannot grow memory. */
@@ -169,8 +169,12 @@ export function createSchemaResolver (options: SchemaResolverOptions): SchemaRes
       throw new SchemaInvalidError(uri, `the schema document is not valid YAML or JSON: ${reason}`, { cause: err })
     }
     if (!isSchemaNode(document)) throw new SchemaInvalidError(uri, 'the schema document is not a JSON Schema object')
-    if (jsonDepth(document, maxDepth) > maxDepth) {
+    const exceeded = exceededJsonLimit(document, { maxDepth, maxValues: bytes })
+    if (exceeded === 'depth') {
       throw new SchemaTooLargeError(uri, `the schema document is nested deeper than ${maxDepth} levels`, { limit: maxDepth })
+    }
+    if (exceeded === 'values') {
+      throw new SchemaTooLargeError(uri, 'the schema document expands (through YAML aliases) to more values than it has bytes', { limit: bytes })
     }
     const draft = draftOf(document)
     if (draft === undefined) {

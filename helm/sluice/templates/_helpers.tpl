@@ -1,0 +1,283 @@
+{{/* Names are cut to 63 characters: label values and DNS names allow no more. */}}
+{{- define "sluice.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{- define "sluice.fullname" -}}
+{{- if .Values.fullnameOverride }}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- $name := default .Chart.Name .Values.nameOverride }}
+{{- if contains $name .Release.Name }}
+{{- .Release.Name | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/* "<fullname>-<component>", leaving room for the component suffix. */}}
+{{- define "sluice.componentName" -}}
+{{- printf "%s-%s" (include "sluice.fullname" .root | trunc (int (sub 62 (len .component))) | trimSuffix "-") .component }}
+{{- end }}
+
+{{- define "sluice.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{- define "sluice.labels" -}}
+helm.sh/chart: {{ include "sluice.chart" . }}
+app.kubernetes.io/name: {{ include "sluice.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/version: {{ (default .Chart.AppVersion .Values.image.tag) | trunc 63 | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/part-of: sluice
+{{- end }}
+
+{{/* Labels of one component (root, component). */}}
+{{- define "sluice.componentLabels" -}}
+{{ include "sluice.labels" .root }}
+app.kubernetes.io/component: {{ .component }}
+{{- end }}
+
+{{/* Selector labels never change between releases: Deployment selectors are immutable. */}}
+{{- define "sluice.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "sluice.name" .root }}
+app.kubernetes.io/instance: {{ .root.Release.Name }}
+app.kubernetes.io/component: {{ .component }}
+{{- end }}
+
+{{- define "sluice.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create }}
+{{- default (include "sluice.fullname" .) .Values.serviceAccount.name }}
+{{- else }}
+{{- default "default" .Values.serviceAccount.name }}
+{{- end }}
+{{- end }}
+
+{{- define "sluice.image" -}}
+{{- if .Values.image.digest }}
+{{- printf "%s@%s" .Values.image.repository .Values.image.digest }}
+{{- else }}
+{{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) }}
+{{- end }}
+{{- end }}
+
+{{/* topicPrefix wins, also when ""; null derives "<datacenter>." from the datacenter. */}}
+{{- define "sluice.topicPrefix" -}}
+{{- if kindIs "string" .Values.topicPrefix }}
+{{- .Values.topicPrefix }}
+{{- else if .Values.datacenter }}
+{{- printf "%s." .Values.datacenter }}
+{{- end }}
+{{- end }}
+
+{{- define "sluice.clientId" -}}
+{{- if .root.Values.datacenter }}
+{{- printf "sluice-%s-%s" .component .root.Values.datacenter }}
+{{- else }}
+{{- printf "sluice-%s" .component }}
+{{- end }}
+{{- end }}
+
+{{/* Where the containers find their mounted files. */}}
+{{- define "sluice.paths" -}}
+config: /etc/sluice/config
+streamConfig: /etc/sluice/stream-config
+rules: /etc/sluice/rules
+schemaRepo: /srv/schema-repo
+cache: /var/cache/sluice
+{{- end }}
+
+{{/*
+The gateway's config file. The chart sets what it owns (port, prefix, brokers, mounted paths,
+shutdown budget); gateway.config adds or overrides the rest.
+*/}}
+{{- define "sluice.gatewayConfig" -}}
+{{- $paths := include "sluice.paths" . | fromYaml }}
+{{- $g := .Values.gateway }}
+{{- $config := dict
+  "service_name" "sluice-gateway"
+  "port" (int $g.port)
+  "listen_address" "0.0.0.0"
+  "log_level" .Values.logLevel
+  "topic_prefix" (include "sluice.topicPrefix" .)
+  "kafka" (dict "brokers" .Values.kafka.brokers "client_id" (include "sluice.clientId" (dict "root" . "component" "gateway")))
+  "shutdown_grace_ms" (int (sub (mul (sub $g.terminationGracePeriodSeconds $g.preStopSleepSeconds) 1000) 500))
+}}
+{{- if eq .Values.schemas.source "image" }}
+{{- $_ := set $config "schema_base_uris" (list "file:///app/schemas/") }}
+{{- else if eq .Values.schemas.source "git" }}
+{{- $_ := set $config "schema_base_uris" (list) }}
+{{- $_ := set $config "schema_git" (dict
+  "repository" .Values.schemas.git.repository
+  "ref" .Values.schemas.git.ref
+  "path" .Values.schemas.git.path
+  "poll_interval_ms" (int (mul .Values.schemas.git.pollIntervalSeconds 1000))
+  "cache_dir" (printf "%s/schema-git" $paths.cache)) }}
+{{- else }}
+{{- $_ := set $config "schema_base_uris" (list (printf "file://%s/current/%s/" $paths.schemaRepo (trimAll "/" .Values.schemas.git.path))) }}
+{{- end }}
+{{- if .Values.streamConfig.uri }}
+{{- $_ := set $config "stream_config_uri" .Values.streamConfig.uri }}
+{{- else if .Values.streamConfig.files }}
+{{- $_ := set $config "stream_config_uri" $paths.streamConfig }}
+{{- else }}
+{{- $_ := set $config "stream_config_uri" "/app/stream-config" }}
+{{- end }}
+{{- $merged := mergeOverwrite $config (deepCopy $g.config) }}
+{{- toYaml $merged }}
+{{- end }}
+
+{{/*
+Change propagation's config file. On SIGTERM it waits shutdown_timeout_ms for in-flight events,
+then leaves the rest uncommitted for the next consumer; that wait ends 3 s before the kill.
+*/}}
+{{- define "sluice.changepropConfig" -}}
+{{- $paths := include "sluice.paths" . | fromYaml }}
+{{- $c := .Values.changeprop }}
+{{- $config := dict
+  "service_name" "sluice-changeprop"
+  "port" (int $c.port)
+  "log_level" .Values.logLevel
+  "topic_prefix" (include "sluice.topicPrefix" .)
+  "kafka" (dict "brokers" .Values.kafka.brokers "client_id" (include "sluice.clientId" (dict "root" . "component" "changeprop")))
+  "listen_address" "0.0.0.0"
+  "concurrency" (int $c.concurrency)
+  "rules_dir" $paths.rules
+  "shutdown_timeout_ms" (int (mul (sub $c.terminationGracePeriodSeconds 3) 1000))
+}}
+{{- $merged := mergeOverwrite $config (deepCopy $c.config) }}
+{{- toYaml $merged }}
+{{- end }}
+
+{{/* The stream-config directory: one file per key of streamConfig.files. */}}
+{{- define "sluice.streamConfigFiles" -}}
+{{- range $file, $streams := .Values.streamConfig.files }}
+{{ $file }}: |
+{{- toYaml $streams | nindent 2 }}
+{{- end }}
+{{- end }}
+
+{{/* The rules directory: one file per rule, holding a mapping of its name to the rule. */}}
+{{- define "sluice.ruleFiles" -}}
+{{- range $name, $rule := .Values.changeprop.rules }}
+{{ $name }}.yaml: |
+{{- toYaml (dict $name $rule) | nindent 2 }}
+{{- end }}
+{{- end }}
+
+{{/*
+Refuses shutdown timings that drop requests: after SIGTERM the gateway needs longer than one
+produce timeout to finish in-flight requests, and Kubernetes must be done before the clients
+give up, or a client sees a timeout for an event that was in fact written.
+*/}}
+{{- define "sluice.checkShutdownTiming" -}}
+{{- $g := .Values.gateway }}
+{{- $produceTimeoutMs := 5000 }}
+{{- with $g.config.kafka }}{{ with .produce_timeout_ms }}{{ $produceTimeoutMs = int . }}{{ end }}{{ end }}
+{{- $afterSigtermMs := mul (sub $g.terminationGracePeriodSeconds $g.preStopSleepSeconds) 1000 }}
+{{- if le (int $afterSigtermMs) $produceTimeoutMs }}
+{{- fail (printf "gateway: terminationGracePeriodSeconds (%d) - preStopSleepSeconds (%d) leaves %d ms after SIGTERM, not more than the producer timeout (%d ms); in-flight requests would be cut off" (int $g.terminationGracePeriodSeconds) (int $g.preStopSleepSeconds) (int $afterSigtermMs) $produceTimeoutMs) }}
+{{- end }}
+{{- if ge (int $g.terminationGracePeriodSeconds) (int $g.clientTimeoutSeconds) }}
+{{- fail (printf "gateway: terminationGracePeriodSeconds (%d) must be shorter than clientTimeoutSeconds (%d)" (int $g.terminationGracePeriodSeconds) (int $g.clientTimeoutSeconds)) }}
+{{- end }}
+{{- end }}
+
+{{/* topologySpreadConstraints, each without labelSelector getting the component's selector. */}}
+{{- define "sluice.topologySpreadConstraints" -}}
+{{- $root := .root }}
+{{- $component := .component }}
+{{- range .constraints }}
+{{- $constraint := deepCopy . }}
+{{- if not (hasKey $constraint "labelSelector") }}
+{{- $_ := set $constraint "labelSelector" (dict "matchLabels" (include "sluice.selectorLabels" (dict "root" $root "component" $component) | fromYaml)) }}
+{{- end }}
+- {{ toYaml $constraint | nindent 2 | trim }}
+{{- end }}
+{{- end }}
+
+{{/* git-sync keeps <schemaRepo>/current pointing at the latest checkout of schemas.git.ref. */}}
+{{- define "sluice.gitSyncContainer" -}}
+{{- $root := .root }}
+{{- $paths := include "sluice.paths" $root | fromYaml }}
+{{- $git := $root.Values.schemas.git }}
+{{- $gitSync := $root.Values.schemas.gitSync }}
+- name: {{ .name }}
+  image: {{ printf "%s:%s" $gitSync.image.repository $gitSync.image.tag }}
+  imagePullPolicy: {{ $gitSync.image.pullPolicy }}
+  args:
+    - --repo={{ $git.repository }}
+    - --ref={{ $git.ref }}
+    - --root={{ $paths.schemaRepo }}
+    - --link=current
+    - --depth=1
+    {{- if .oneTime }}
+    - --one-time
+    {{- else }}
+    - --period={{ $git.pollIntervalSeconds }}s
+    {{- end }}
+  env:
+    - name: HOME
+      value: /tmp
+  resources:
+    {{- toYaml $gitSync.resources | nindent 4 }}
+  securityContext:
+    {{- toYaml $root.Values.securityContext | nindent 4 }}
+  volumeMounts:
+    - name: schema-repo
+      mountPath: {{ $paths.schemaRepo }}
+    - name: tmp
+      mountPath: /tmp
+{{- end }}
+
+{{- define "sluice.hpa" -}}
+{{- $component := dict "root" .root "component" .component }}
+{{- if gt (int .autoscaling.minReplicas) (int .autoscaling.maxReplicas) }}
+{{- fail (printf "%s.autoscaling: minReplicas (%d) is greater than maxReplicas (%d)" .component (int .autoscaling.minReplicas) (int .autoscaling.maxReplicas)) }}
+{{- end }}
+apiVersion: autoscaling/v2
+kind: HorizontalPodAutoscaler
+metadata:
+  name: {{ include "sluice.componentName" $component }}
+  labels:
+    {{- include "sluice.componentLabels" $component | nindent 4 }}
+spec:
+  scaleTargetRef:
+    apiVersion: apps/v1
+    kind: Deployment
+    name: {{ include "sluice.componentName" $component }}
+  minReplicas: {{ .autoscaling.minReplicas }}
+  maxReplicas: {{ .autoscaling.maxReplicas }}
+  metrics:
+    - type: Resource
+      resource:
+        name: cpu
+        target:
+          type: Utilization
+          averageUtilization: {{ .autoscaling.targetCPUUtilizationPercentage }}
+  behavior:
+    # Traffic comes in bursts (deploys, bot runs); scale down slowly so a burst does not flap.
+    scaleDown:
+      stabilizationWindowSeconds: 300
+{{- end }}
+
+{{- define "sluice.pdb" -}}
+{{- $component := dict "root" .root "component" .component }}
+apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata:
+  name: {{ include "sluice.componentName" $component }}
+  labels:
+    {{- include "sluice.componentLabels" $component | nindent 4 }}
+spec:
+  {{- if hasKey .budget "minAvailable" }}
+  minAvailable: {{ .budget.minAvailable }}
+  {{- else }}
+  maxUnavailable: {{ .budget.maxUnavailable }}
+  {{- end }}
+  selector:
+    matchLabels:
+      {{- include "sluice.selectorLabels" $component | nindent 6 }}
+{{- end }}

@@ -1,0 +1,203 @@
+import { dirname, resolve } from 'node:path'
+import type { EnvOverride } from '../config/load.js'
+import { commonEnvOverrides, deepFreeze, loadConfig, validateConfig } from '../config/load.js'
+import type { RuleSpec, SampleSpec, StatusConditionSpec } from './rules/schema.js'
+import { ruleNamePattern, sampleSchema, statusConditionSchema } from './rules/schema.js'
+import { loadRules } from './rules/load.js'
+
+/** A failure budget: at most `limit` failures per key within `interval_ms`. */
+export interface LimiterSpec {
+  interval_ms: number
+  limit: number
+}
+
+/**
+ * The change-propagation service configuration. The rule defaults sit at the top level,
+ * as in the reference's queue module options; every one can be overridden per rule.
+ */
+export interface ChangepropConfig {
+  service_name: string
+  port: number
+  listen_address: string
+  log_level: string
+  /** Datacenter prefix of every topic consumed or produced (`eqiad.`). */
+  topic_prefix: string
+  user_agent: string
+  /** Development aid: send every exec request to this origin, keeping path and query. */
+  exec_origin_override?: string
+  /** Longest `triggered_by` chain an exec step may extend. */
+  max_chain_length: number
+  /** How long shutdown waits for in-flight events before abandoning them (uncommitted). */
+  shutdown_timeout_ms: number
+  concurrency: number
+  retry_limit: number
+  retry_delay: number
+  retry_factor: number
+  retry_on: StatusConditionSpec
+  ignore: StatusConditionSpec
+  timeout: number
+  sample?: SampleSpec
+  discard_canary_events: boolean
+  dedupe: {
+    enabled: boolean
+    window_ms: number
+    /** Memory store only: ids remembered per rule before the oldest are forgotten. */
+    max_entries: number
+  }
+  limiters: Record<string, LimiterSpec | LimiterSpec[]>
+  redis?: {
+    url: string
+    key_prefix: string
+    connect_timeout_ms: number
+  }
+  kafka: {
+    brokers: string[]
+    client_id: string
+    from_beginning: boolean
+    create_topics: boolean
+    topic_partitions: number
+    session_timeout_ms: number
+    heartbeat_interval_ms: number
+    commit_interval_ms: number
+    linger_ms: number
+    max_batch_records: number
+    produce_timeout_ms: number
+  }
+  rules_dir?: string
+  rules: Record<string, RuleSpec>
+}
+
+/** The rule keys whose default comes from the top level of the configuration. */
+export type RuleDefaults = Pick<ChangepropConfig,
+  'concurrency' | 'retry_limit' | 'retry_delay' | 'retry_factor' | 'retry_on' | 'ignore' | 'timeout' | 'sample' | 'discard_canary_events'>
+
+const limiterSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['interval_ms', 'limit'],
+  properties: {
+    interval_ms: { type: 'integer', minimum: 1 },
+    limit: { type: 'integer', minimum: 0 }
+  }
+} as const
+
+export const changepropConfigSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    service_name: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]*$', default: 'changeprop' },
+    port: { type: 'integer', minimum: 0, maximum: 65535, default: 7272 },
+    listen_address: { type: 'string', minLength: 1, default: '0.0.0.0' },
+    log_level: { enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info' },
+    topic_prefix: { type: 'string', pattern: '^[A-Za-z0-9._-]*$', default: '' },
+    user_agent: { type: 'string', minLength: 1, default: 'sluice-changeprop' },
+    exec_origin_override: { type: 'string', pattern: '^https?://[^/?#]+$' },
+    max_chain_length: { type: 'integer', minimum: 1, default: 10 },
+    shutdown_timeout_ms: { type: 'integer', minimum: 0, default: 10000 },
+    concurrency: { type: 'integer', minimum: 1, default: 30 },
+    retry_limit: { type: 'integer', minimum: 0, default: 2 },
+    retry_delay: { type: 'integer', minimum: 0, default: 60000 },
+    retry_factor: { type: 'number', minimum: 0, default: 6 },
+    retry_on: { ...statusConditionSchema, default: { status: ['5xx'] } },
+    ignore: { ...statusConditionSchema, default: { status: [412] } },
+    timeout: { type: 'integer', minimum: 1, default: 60000 },
+    sample: sampleSchema,
+    discard_canary_events: { type: 'boolean', default: true },
+    dedupe: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        enabled: { type: 'boolean', default: true },
+        window_ms: { type: 'integer', minimum: 0, default: 3600000 },
+        max_entries: { type: 'integer', minimum: 1, default: 100000 }
+      }
+    },
+    limiters: {
+      type: 'object',
+      default: {},
+      additionalProperties: {
+        type: ['object', 'array'],
+        if: { type: 'array' },
+        then: { minItems: 1, items: limiterSchema },
+        else: limiterSchema
+      }
+    },
+    redis: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['url'],
+      properties: {
+        url: { type: 'string', pattern: '^rediss?://' },
+        key_prefix: { type: 'string', default: 'sluice' },
+        connect_timeout_ms: { type: 'integer', minimum: 1, default: 2000 }
+      }
+    },
+    kafka: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        brokers: { type: 'array', items: { type: 'string', pattern: '^[^\\s,]+:\\d{1,5}$' }, default: [] },
+        client_id: { type: 'string', minLength: 1, default: 'sluice-changeprop' },
+        from_beginning: { type: 'boolean', default: false },
+        create_topics: { type: 'boolean', default: true },
+        topic_partitions: { type: 'integer', minimum: 1, default: 1 },
+        session_timeout_ms: { type: 'integer', minimum: 1000, default: 30000 },
+        heartbeat_interval_ms: { type: 'integer', minimum: 100, default: 3000 },
+        commit_interval_ms: { type: 'integer', minimum: 0, default: 500 },
+        linger_ms: { type: 'integer', minimum: 0, default: 5 },
+        max_batch_records: { type: 'integer', minimum: 1, default: 1000 },
+        produce_timeout_ms: { type: 'integer', minimum: 1, default: 10000 }
+      }
+    },
+    rules_dir: { type: 'string', minLength: 1 },
+    rules: {
+      type: 'object',
+      default: {},
+      propertyNames: { pattern: ruleNamePattern },
+      // Each rule is validated on its own against the rule schema, so that a problem is
+      // reported with the rule's name and a pointer inside it.
+      additionalProperties: { type: 'object' }
+    }
+  }
+} as const
+
+export const changepropEnvOverrides: readonly EnvOverride[] = commonEnvOverrides
+
+export type DeepPartial<T> = { [K in keyof T]?: T[K] extends unknown[] ? T[K] : T[K] extends object ? DeepPartial<T[K]> : T[K] }
+
+/**
+ * Loads the configuration file (or the defaults when `file` is undefined), applies
+ * `overrides` and then the `PORT` / `KAFKA_BROKERS` environment variables, validates it,
+ * reads the rule files of `rules_dir` (relative to the configuration file), validates and
+ * compiles every rule, and returns the frozen result with all rules under `rules`.
+ */
+export async function loadChangepropConfig (
+  file: string | undefined,
+  env: NodeJS.ProcessEnv,
+  overrides: DeepPartial<ChangepropConfig> = {}
+): Promise<Readonly<ChangepropConfig>> {
+  const base = file === undefined ? {} : await loadConfig<Record<string, unknown>>({ file, schema: { type: 'object' } })
+  const data = mergeOverrides(structuredClone(base) as Record<string, unknown>, overrides as Record<string, unknown>)
+  const config = validateConfig<ChangepropConfig>(data, changepropConfigSchema, file ?? 'configuration', env, changepropEnvOverrides)
+  const rulesDir = config.rules_dir === undefined
+    ? undefined
+    : resolve(file === undefined ? process.cwd() : dirname(file), config.rules_dir)
+  const rules = await loadRules({ inline: config.rules, dir: rulesDir, defaults: config, source: file ?? 'configuration' })
+  return deepFreeze({ ...structuredClone(config), rules: structuredClone(rules) })
+}
+
+function mergeOverrides (target: Record<string, unknown>, overrides: Record<string, unknown>): Record<string, unknown> {
+  for (const [key, value] of Object.entries(overrides)) {
+    if (value === undefined) continue
+    const current = target[key]
+    if (isPlainObject(value) && isPlainObject(current)) mergeOverrides(current, value)
+    else target[key] = structuredClone(value)
+  }
+  return target
+}
+
+function isPlainObject (value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value)
+}

@@ -1,0 +1,154 @@
+import type { Dispatcher } from 'undici'
+import { TemplateRenderError } from './errors.js'
+import type { StepResult } from './outcome.js'
+import type { CompiledRequest } from './rules/compile.js'
+import type { TemplateContext } from './template.js'
+
+/** A rendered exec request, ready to send. */
+export interface HttpRequest {
+  /** Upper-case. */
+  method: string
+  url: URL
+  headers: Record<string, string>
+  body: string | undefined
+  timeoutMs: number
+}
+
+export interface RenderRequestOptions {
+  /** Set before the rule's own headers, so a rule may override them (user-agent). */
+  defaultHeaders: Record<string, string>
+  /** Set after the rule's headers: the engine owns them (x-triggered-by). */
+  forcedHeaders: Record<string, string>
+  /** Development aid: replaces the rendered origin; the rendered host goes in `x-forwarded-host`. */
+  originOverride?: string | undefined
+}
+
+/**
+ * Renders one exec request template for one event. Throws TemplateRenderError when a
+ * function fails, the URI is not an absolute http(s) URL, or a header value is unsafe.
+ *
+ * Bodies are encoded as the reference's HTTP client did: a string is sent as it is; an
+ * object with a JSON content-type, or any array or scalar, as JSON; an object with no
+ * content-type as a form (`application/x-www-form-urlencoded`), which is how MediaWiki
+ * API calls are written in existing rules.
+ */
+export function renderRequest (request: CompiledRequest, context: TemplateContext, options: RenderRequestOptions): HttpRequest {
+  const rendered = request.uri(context)
+  if (typeof rendered !== 'string') throw new TemplateRenderError(`uri rendered to ${typeof rendered}, not a string`)
+  let url: URL
+  try {
+    url = new URL(rendered)
+  } catch (err) {
+    throw new TemplateRenderError(`uri rendered to '${rendered}', which is not an absolute URL`, { cause: err })
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new TemplateRenderError(`uri '${rendered}' is not http(s)`)
+
+  const query = request.query?.(context)
+  if (query !== undefined && query !== null && typeof query === 'object') {
+    for (const [name, value] of Object.entries(query)) {
+      if (value === undefined) continue
+      url.searchParams.append(name, typeof value === 'object' && value !== null ? JSON.stringify(value) : String(value))
+    }
+  }
+
+  const headers: Record<string, string> = {}
+  const setHeader = (name: string, value: unknown): void => {
+    if (value === undefined || value === null) return
+    const text = typeof value === 'object' ? JSON.stringify(value) : String(value)
+    if (/[\r\n\0]/.test(text)) throw new TemplateRenderError(`header '${name}' rendered to a value with a line break`)
+    headers[name.toLowerCase()] = text
+  }
+  for (const [name, value] of Object.entries(options.defaultHeaders)) setHeader(name, value)
+  const ruleHeaders = request.headers(context)
+  if (ruleHeaders !== null && typeof ruleHeaders === 'object') {
+    for (const [name, value] of Object.entries(ruleHeaders)) setHeader(name, value)
+  }
+  for (const [name, value] of Object.entries(options.forcedHeaders)) setHeader(name, value)
+
+  let body: string | undefined
+  const value = request.body?.(context)
+  if (value !== undefined) {
+    const contentType = headers['content-type']
+    if (typeof value === 'string') {
+      body = value
+    } else if (contentType === undefined && value !== null && typeof value === 'object' && !Array.isArray(value)) {
+      const form = new URLSearchParams()
+      for (const [name, item] of Object.entries(value)) {
+        if (item !== undefined) form.append(name, typeof item === 'object' && item !== null ? JSON.stringify(item) : String(item))
+      }
+      body = form.toString()
+      headers['content-type'] = 'application/x-www-form-urlencoded'
+    } else {
+      body = JSON.stringify(value)
+      headers['content-type'] ??= 'application/json'
+    }
+  }
+
+  if (options.originOverride !== undefined) {
+    headers['x-forwarded-host'] = url.host
+    const target = new URL(options.originOverride)
+    url.protocol = target.protocol
+    url.host = target.host
+  }
+  return { method: request.method, url, headers, body, timeoutMs: request.timeoutMs }
+}
+
+export interface HttpExecutor {
+  /**
+   * Sends one request. Resolves with the response or the failure as data; rejects only when
+   * `signal` aborts (shutdown), which is not the event's failure.
+   */
+  execute(request: HttpRequest, signal: AbortSignal): Promise<StepResult>
+}
+
+export interface HttpExecutorOptions {
+  dispatcher: Dispatcher
+  /** How much of a response body is kept for error events and logs. Default 64 KiB. */
+  maxBodyBytes?: number
+}
+
+/** Sends exec requests through the injected undici Dispatcher. Redirects are never followed. */
+export function createHttpExecutor (options: HttpExecutorOptions): HttpExecutor {
+  const maxBodyBytes = options.maxBodyBytes ?? 65536
+  return {
+    async execute (request, signal) {
+      signal.throwIfAborted()
+      const timeout = AbortSignal.timeout(request.timeoutMs)
+      const combined = AbortSignal.any([signal, timeout])
+      try {
+        const response = await options.dispatcher.request({
+          origin: request.url.origin,
+          path: `${request.url.pathname}${request.url.search}`,
+          method: request.method as Dispatcher.HttpMethod,
+          headers: request.headers,
+          body: request.body,
+          signal: combined
+        })
+        const chunks: Buffer[] = []
+        let size = 0
+        if (response.statusCode < 400) {
+          await response.body.dump({ limit: Number.MAX_SAFE_INTEGER, signal: combined })
+        } else {
+          for await (const chunk of response.body) {
+            const buffer = chunk as Buffer
+            if (size < maxBodyBytes) chunks.push(buffer.subarray(0, maxBodyBytes - size))
+            size += buffer.length
+          }
+        }
+        return { kind: 'response', status: response.statusCode, headers: flattenHeaders(response.headers), body: Buffer.concat(chunks).toString('utf8') }
+      } catch (err) {
+        if (signal.aborted) throw signal.reason ?? err
+        if (timeout.aborted) return { kind: 'timeout', timeoutMs: request.timeoutMs }
+        return { kind: 'network', error: err instanceof Error ? err : new Error(String(err)) }
+      }
+    }
+  }
+}
+
+function flattenHeaders (headers: Record<string, string | string[] | undefined>): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const [name, value] of Object.entries(headers)) {
+    if (value !== undefined) out[name] = Array.isArray(value) ? value.join(', ') : value
+  }
+  return out
+}

@@ -1,0 +1,25 @@
+// The public surface of src/changeprop: other folders import change propagation from here.
+export { buildChangeprop } from './app.js'
+export type { Changeprop, ChangepropDeps } from './app.js'
+export { changepropConfigSchema, changepropEnvOverrides, loadChangepropConfig } from './config.js'
+export type { ChangepropConfig, DeepPartial, LimiterSpec, RuleDefaults } from './config.js'
+export { compileRules, loadRules } from './rules/load.js'
+export { compileRule, produceRoute } from './rules/compile.js'
+export type { CompiledRule } from './rules/compile.js'
+export { ruleSchema } from './rules/schema.js'
+export type { RuleSpec } from './rules/schema.js'
+export {
+  EventMalformedError,
+  ExecProduceError,
+  HttpNetworkError,
+  HttpStatusError,
+  HttpTimeoutError,
+  LoopDetectedError,
+  RetriesExhaustedError,
+  RuleInvalidError,
+  StateStoreError,
+  TemplateRenderError,
+  TemplateSyntaxError,
+  changepropErrorCodes
+} from './errors.js'
+export type { RuleProblem } from './errors.js'

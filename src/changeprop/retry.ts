@@ -1,0 +1,141 @@
+import type { ChainedEvent } from './chain.js'
+import { triggeredBy } from './chain.js'
+import type { ChangeEvent } from './decode.js'
+import { ExecProduceError, HttpNetworkError, HttpStatusError, HttpTimeoutError } from './errors.js'
+import type { StepResult } from './outcome.js'
+
+/**
+ * Retry and error events. Their shapes follow Wikimedia Change Propagation
+ * (`/change-prop/retry/1.0.0` and `/error/0.0.3`) so existing tooling reads them, with
+ * two differences: retry topics are named after the topic the rule consumed (the
+ * reference used `meta.stream`, so an event whose stream differs from its topic retried
+ * into a topic nobody read), and error events carry the Sluice error code.
+ */
+
+export function retryTopicOf (prefix: string, service: string, topic: string): string {
+  return `${prefix}${service}.retry.${topic}`
+}
+
+export function errorTopicOf (prefix: string, service: string): string {
+  return `${prefix}${service}.error`
+}
+
+export function emitterIdOf (service: string, rule: string): string {
+  return `${service}#${rule}`
+}
+
+/** The HTTP-like status recorded for a failure: 504 for timeouts, 502 network, 503 produce. */
+export function failureStatus (result: StepResult): number | undefined {
+  switch (result.kind) {
+    case 'response': return result.status
+    case 'timeout': return 504
+    case 'network': return 502
+    case 'produce-failed': return 503
+    default: return undefined
+  }
+}
+
+/** The failure as an error with a stable code. */
+export function failureError (result: StepResult, retriable: boolean): Error {
+  switch (result.kind) {
+    case 'response': return new HttpStatusError(result.status, result.headers, result.body, retriable)
+    case 'timeout': return new HttpTimeoutError(result.timeoutMs)
+    case 'network': return new HttpNetworkError(`exec request failed: ${result.error.message}`, { cause: result.error })
+    case 'produce-failed': return new ExecProduceError(`producing exec events failed: ${result.error.message}`, { cause: result.error })
+    case 'render-failed': return result.error
+    case 'produced': return new Error('not a failure')
+  }
+}
+
+/** `reason` of a retry event: the body's title or message when it is a JSON object, else the text. */
+export function failureReason (result: StepResult): string {
+  if (result.kind !== 'response') return failureError(result, true).message
+  try {
+    const body: unknown = JSON.parse(result.body)
+    if (body !== null && typeof body === 'object') {
+      const { title, message } = body as { title?: unknown, message?: unknown }
+      if (typeof title === 'string') return title
+      if (typeof message === 'string') return message
+    }
+  } catch {
+    // Not JSON: the text itself is the reason.
+  }
+  return result.body === '' ? `HTTP ${result.status}` : result.body.slice(0, 1024)
+}
+
+export interface RetryEventInput {
+  service: string
+  rule: string
+  /** The topic the rule consumed, without the datacenter prefix. */
+  topic: string
+  /** The event just handled: the original event, or the retry event on later attempts. */
+  handled: ChainedEvent
+  original: ChangeEvent
+  retriesLeft: number
+  failure: StepResult
+  id: string
+  now: number
+}
+
+export function buildRetryEvent (input: RetryEventInput): Record<string, unknown> {
+  const meta = input.original.meta
+  return {
+    $schema: '/change-prop/retry/1.0.0',
+    meta: {
+      stream: `${input.service}.retry.${input.topic}`,
+      id: input.id,
+      dt: new Date(input.now).toISOString(),
+      ...(typeof meta.uri === 'string' ? { uri: meta.uri } : {}),
+      ...(typeof meta.domain === 'string' ? { domain: meta.domain } : {}),
+      ...(typeof meta.request_id === 'string' ? { request_id: meta.request_id } : {})
+    },
+    triggered_by: triggeredBy(input.handled, input.topic),
+    emitter_id: emitterIdOf(input.service, input.rule),
+    retries_left: input.retriesLeft,
+    original_event: input.original,
+    ...(failureStatus(input.failure) === undefined ? {} : { error_status: failureStatus(input.failure) }),
+    reason: failureReason(input.failure)
+  }
+}
+
+export interface ErrorEventInput {
+  service: string
+  rule: string
+  /** The event as handled (the retry event after retries), when the message was one. */
+  handled: ChangeEvent | undefined
+  /** The message text, used when it did not decode. */
+  raw: string
+  error: Error
+  failure?: StepResult | undefined
+  chain?: string | undefined
+  id: string
+  now: number
+}
+
+/** An `/error/0.0.3` event for `<prefix><service>.error`. */
+export function buildErrorEvent (input: ErrorEventInput): Record<string, unknown> {
+  const meta = input.handled?.meta ?? {}
+  const original = (input.handled?.original_event as ChangeEvent | undefined)?.meta
+  const uri = typeof meta.uri === 'string' ? meta.uri : typeof original?.uri === 'string' ? original.uri : undefined
+  const domain = typeof meta.domain === 'string' && meta.domain !== '' ? meta.domain : 'unknown'
+  const code = (input.error as { code?: unknown }).code
+  return {
+    $schema: '/error/0.0.3',
+    meta: {
+      stream: `${input.service}.error`,
+      id: input.id,
+      dt: new Date(input.now).toISOString(),
+      domain,
+      ...(uri === undefined ? {} : { uri }),
+      ...(typeof meta.request_id === 'string' ? { request_id: meta.request_id } : {})
+    },
+    emitter_id: emitterIdOf(input.service, input.rule),
+    raw_event: input.handled === undefined ? input.raw : JSON.stringify(input.handled),
+    message: input.error.message,
+    ...(typeof code === 'string' ? { error_code: code } : {}),
+    ...(input.chain === undefined ? {} : { triggered_by: input.chain }),
+    ...(input.failure?.kind === 'response'
+      ? { details: { status: input.failure.status, headers: input.failure.headers, body: input.failure.body } }
+      : {})
+  }
+}

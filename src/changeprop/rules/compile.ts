@@ -1,0 +1,234 @@
+import type { RuleDefaults } from '../config.js'
+import type { RuleProblem } from '../errors.js'
+import { RuleInvalidError, TemplateSyntaxError } from '../errors.js'
+import type { Captures, Matcher } from '../match.js'
+import { MatchSpecError, compileMatch, compileMatchNot, compileRegex, isRegexPattern } from '../match.js'
+import type { OutcomePolicy, RetryPolicy, StatusMatcher } from '../outcome.js'
+import { compileStatusPatterns } from '../outcome.js'
+import type { Sampler } from '../sample.js'
+import { createSampler } from '../sample.js'
+import type { Render } from '../template.js'
+import { compileTemplate, compileTemplateString } from '../template.js'
+import type { ExecRequestSpec, RuleCaseSpec, RuleSpec, SampleSpec, StatusConditionSpec } from './schema.js'
+
+/** The in-process route that produces events instead of calling HTTP (as in the reference). */
+export const produceRoute = '/sys/queue/events'
+
+export interface CompiledRequest {
+  /** JSON pointer of the request in the rule, for logs. */
+  pointer: string
+  /** Upper-case HTTP method. */
+  method: string
+  uri: Render
+  headers: Render
+  query: Render | undefined
+  body: Render | undefined
+  timeoutMs: number
+  /** Produces the rendered body (one event or a list) to Kafka instead of calling HTTP. */
+  produce: boolean
+}
+
+export interface CompiledCase {
+  index: number
+  match: Matcher
+  matchNot: (event: unknown) => boolean
+  exec: CompiledRequest[]
+  sampler: Sampler | undefined
+}
+
+export interface RuleMatch {
+  ruleCase: CompiledCase
+  captures: Captures
+}
+
+export interface CompiledRule {
+  name: string
+  /** Topics without the datacenter prefix. */
+  topics: readonly string[]
+  /** `/regex/` topics, resolved against the broker's topic list at startup. */
+  topicPatterns: readonly RegExp[]
+  excludeTopics: ReadonlySet<string>
+  cases: readonly CompiledCase[]
+  /** The first case whose `match` holds and whose `match_not` does not. */
+  test: (event: unknown) => RuleMatch | undefined
+  outcome: OutcomePolicy
+  retry: RetryPolicy
+  concurrency: number
+  /** Undefined when the rule does not deduplicate. */
+  dedupe: { key: Render | undefined } | undefined
+  limiters: ReadonlyArray<{ type: string, key: Render }>
+}
+
+export interface CompileRuleOptions {
+  defaults: RuleDefaults
+  /** Limiter types declared in the configuration. */
+  limiterTypes: ReadonlySet<string>
+  dedupeByDefault: boolean
+  source?: string
+}
+
+const canary = { meta: { domain: 'canary' } }
+
+/** A problem found while compiling, at an absolute pointer inside the rule. */
+class SpecProblem extends Error {
+  readonly pointer: string
+  constructor (pointer: string, message: string) {
+    super(message)
+    this.pointer = pointer
+  }
+}
+
+/**
+ * Compiles a validated rule into closures. Every problem found (bad regex, bad status
+ * pattern, template that does not parse, unknown limiter) is collected and raised as one
+ * RuleInvalidError naming the rule and the JSON pointer of each.
+ */
+export function compileRule (name: string, spec: RuleSpec, options: CompileRuleOptions): CompiledRule {
+  const problems: RuleProblem[] = []
+  const problem = (pointer: string, message: string): void => {
+    problems.push({ rule: name, pointer, message, ...(options.source === undefined ? {} : { source: options.source }) })
+  }
+  function attempt<T> (pointer: string, fn: () => T): T | undefined {
+    try {
+      return fn()
+    } catch (err) {
+      if (err instanceof MatchSpecError || err instanceof SpecProblem) problem(err.pointer, err.message)
+      else if (err instanceof TemplateSyntaxError) problem(pointer + err.pointer, err.message)
+      else if (err instanceof Error) problem(pointer, err.message)
+      else throw err
+      return undefined
+    }
+  }
+
+  const { defaults } = options
+  const timeoutMs = spec.timeout ?? defaults.timeout
+
+  // Topics
+  const topics: string[] = []
+  const topicPatterns: RegExp[] = []
+  const topicList = spec.topics ?? (spec.topic === undefined ? [] : [spec.topic])
+  if (topicList.length === 0) problem('', 'no topic: set topic or topics')
+  if (spec.topic !== undefined && spec.topics !== undefined) problem('/topic', 'set topic or topics, not both')
+  topicList.forEach((topic, index) => {
+    const pointer = spec.topics === undefined ? '/topic' : `/topics/${index}`
+    if (isRegexPattern(topic)) {
+      const compiled = attempt(pointer, () => compileRegex(topic, pointer))
+      if (compiled !== undefined) topicPatterns.push(compiled.regex)
+    } else if (!/^[A-Za-z0-9._-]+$/.test(topic)) {
+      problem(pointer, `'${topic}' is not a valid topic name`)
+    } else {
+      topics.push(topic)
+    }
+  })
+
+  // Cases
+  const discardCanary = spec.discard_canary_events ?? defaults.discard_canary_events
+  const caseSpecs: Array<{ spec: RuleCaseSpec, pointer: string }> = spec.cases === undefined
+    ? [{ spec, pointer: '' }]
+    : spec.cases.map((item, index) => ({ spec: item, pointer: `/cases/${index}` }))
+  if (spec.cases !== undefined) {
+    for (const key of ['match', 'match_not', 'exec'] as const) {
+      if (spec[key] !== undefined) problem(`/${key}`, `${key} cannot be combined with cases; put it into each case`)
+    }
+  }
+  const cases: CompiledCase[] = []
+  caseSpecs.forEach(({ spec: caseSpec, pointer }, index) => {
+    const match = attempt(`${pointer}/match`, () => compileMatch(caseSpec.match, `${pointer}/match`))
+    const matchNotList = caseSpec.match_not === undefined ? [] : Array.isArray(caseSpec.match_not) ? caseSpec.match_not : [caseSpec.match_not]
+    const matchNot = attempt(`${pointer}/match_not`, () => compileMatchNot(
+      discardCanary ? [canary, ...matchNotList] : matchNotList,
+      `${pointer}/match_not`
+    ))
+    const execList = caseSpec.exec === undefined ? [] : Array.isArray(caseSpec.exec) ? caseSpec.exec : [caseSpec.exec]
+    const exec = execList.map((request, requestIndex) => {
+      const requestPointer = `${pointer}/exec${Array.isArray(caseSpec.exec) ? `/${requestIndex}` : ''}`
+      return attempt(requestPointer, () => compileRequest(request, requestPointer, timeoutMs))
+    })
+    const sampleSpec = caseSpec.sample ?? spec.sample ?? defaults.sample
+    const samplePointer = caseSpec.sample !== undefined ? `${pointer}/sample` : spec.sample !== undefined ? '/sample' : '(default sample)'
+    const sampler = sampleSpec === undefined ? undefined : attempt(`${samplePointer}/hash_template`, () => compileSample(sampleSpec))
+    if (match !== undefined && matchNot !== undefined && exec.every((item) => item !== undefined)) {
+      cases.push({ index, match, matchNot, exec: exec as CompiledRequest[], sampler })
+    }
+  })
+
+  // Failure handling
+  const retryOn = attempt('/retry_on/status', () => compileCondition(spec.retry_on ?? defaults.retry_on))
+  const ignore = attempt('/ignore/status', () => compileCondition(spec.ignore ?? defaults.ignore))
+
+  // Dedupe and limiters
+  const dedupeSpec = spec.dedupe ?? options.dedupeByDefault
+  let dedupe: CompiledRule['dedupe']
+  if (dedupeSpec !== false) {
+    const keySource = typeof dedupeSpec === 'object' ? dedupeSpec.key : undefined
+    dedupe = { key: keySource === undefined ? undefined : attempt('/dedupe/key', () => compileTemplateString(keySource)) }
+  }
+  const limiters: Array<{ type: string, key: Render }> = []
+  for (const [type, keySource] of Object.entries(spec.limiters ?? {})) {
+    if (!options.limiterTypes.has(type)) {
+      problem(`/limiters/${type}`, `limiter type '${type}' is not declared in the configuration's limiters`)
+      continue
+    }
+    const key = attempt(`/limiters/${type}`, () => compileTemplateString(keySource))
+    if (key !== undefined) limiters.push({ type, key })
+  }
+
+  if (problems.length > 0 || retryOn === undefined || ignore === undefined) throw new RuleInvalidError(problems)
+
+  return {
+    name,
+    topics,
+    topicPatterns,
+    excludeTopics: new Set(spec.exclude_topics ?? []),
+    cases,
+    test (event) {
+      for (const ruleCase of cases) {
+        const captures = ruleCase.match(event)
+        if (captures !== undefined && !ruleCase.matchNot(event)) return { ruleCase, captures }
+      }
+      return undefined
+    },
+    outcome: { retryOn, ignore },
+    retry: {
+      retryLimit: spec.retry_limit ?? defaults.retry_limit,
+      retryDelayMs: spec.retry_delay ?? defaults.retry_delay,
+      retryFactor: spec.retry_factor ?? defaults.retry_factor
+    },
+    concurrency: spec.concurrency ?? defaults.concurrency,
+    dedupe,
+    limiters
+  }
+}
+
+function compileCondition (condition: StatusConditionSpec): StatusMatcher {
+  const patterns = Array.isArray(condition.status) ? condition.status : [condition.status]
+  return compileStatusPatterns(patterns)
+}
+
+function compileSample (sample: SampleSpec): Sampler {
+  return createSampler(sample.rate, compileTemplateString(sample.hash_template))
+}
+
+function compileRequest (request: ExecRequestSpec, pointer: string, ruleTimeoutMs: number): CompiledRequest {
+  const method = (request.method ?? 'get').toUpperCase()
+  const produce = request.uri === produceRoute
+  if (produce && method !== 'POST') throw new SpecProblem(`${pointer}/method`, `${produceRoute} takes method post`)
+  if (produce && request.body === undefined) throw new SpecProblem(pointer, `${produceRoute} needs a body: the event or list of events to produce`)
+  if (!produce && !/^https?:\/\/|^\{\{/.test(request.uri)) {
+    throw new SpecProblem(`${pointer}/uri`, `must be an absolute http(s) URI (or ${produceRoute}), got '${request.uri}'`)
+  }
+  const uri = wrapPointer('/uri', () => compileTemplateString(request.uri, 'uri'))
+  const headers = wrapPointer('/headers', () => compileTemplate(request.headers ?? {}))
+  const query = request.query === undefined ? undefined : wrapPointer('/query', () => compileTemplate(request.query))
+  const body = request.body === undefined ? undefined : wrapPointer('/body', () => compileTemplate(request.body))
+  return { pointer, method, uri, headers, query, body, timeoutMs: request.timeout ?? ruleTimeoutMs, produce }
+}
+
+function wrapPointer<T> (prefix: string, fn: () => T): T {
+  try {
+    return fn()
+  } catch (err) {
+    if (err instanceof TemplateSyntaxError) throw new TemplateSyntaxError(err.template, err.position, err.problem, prefix + err.pointer)
+    throw err
+  }
+}

@@ -1,0 +1,147 @@
+/**
+ * The rule language, as JSON Schema. Rule keys keep the names of Wikimedia Change
+ * Propagation so its rules can be copied over; unknown keys are refused instead of being
+ * ignored, and durations are milliseconds, as in the reference.
+ */
+export type StatusPatternSpec = number | string
+
+export interface StatusConditionSpec {
+  status: StatusPatternSpec | StatusPatternSpec[]
+}
+
+export interface ExecRequestSpec {
+  method?: string
+  uri: string
+  headers?: Record<string, string | number | boolean>
+  query?: Record<string, unknown>
+  body?: unknown
+  /** Milliseconds; overrides the rule's `timeout`. */
+  timeout?: number
+}
+
+export interface SampleSpec {
+  rate: number
+  hash_template: string
+}
+
+export interface RuleCaseSpec {
+  match?: Record<string, unknown>
+  match_not?: Record<string, unknown> | Array<Record<string, unknown>>
+  exec?: ExecRequestSpec | ExecRequestSpec[]
+  sample?: SampleSpec
+}
+
+export interface RuleSpec extends RuleCaseSpec {
+  topic?: string
+  topics?: string[]
+  exclude_topics?: string[]
+  cases?: RuleCaseSpec[]
+  retry_on?: StatusConditionSpec
+  ignore?: StatusConditionSpec
+  retry_limit?: number
+  /** Milliseconds before the first retry. */
+  retry_delay?: number
+  retry_factor?: number
+  /** Milliseconds; the default timeout of each exec request. */
+  timeout?: number
+  concurrency?: number
+  dedupe?: boolean | { key?: string }
+  /** Limiter type (declared in the config's `limiters`) → key template. */
+  limiters?: Record<string, string>
+  discard_canary_events?: boolean
+}
+
+const statusItem = { type: ['integer', 'string'] }
+
+export const statusConditionSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['status'],
+  properties: {
+    status: {
+      type: ['integer', 'string', 'array'],
+      items: statusItem
+    }
+  }
+} as const
+
+const execRequestSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['uri'],
+  properties: {
+    method: { type: 'string', pattern: '^(get|post|put|patch|delete|head|options|GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS)$' },
+    uri: { type: 'string', minLength: 1 },
+    headers: { type: 'object', additionalProperties: { type: ['string', 'number', 'boolean'] } },
+    query: { type: 'object' },
+    body: {},
+    timeout: { type: 'integer', minimum: 1 }
+  }
+} as const
+
+const matchSchema = { type: 'object' } as const
+
+const matchNotSchema = { type: ['object', 'array'], items: { type: 'object' } } as const
+
+const execSchema = {
+  type: ['object', 'array'],
+  if: { type: 'array' },
+  then: { minItems: 1, items: execRequestSchema },
+  else: execRequestSchema
+} as const
+
+export const sampleSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['rate', 'hash_template'],
+  properties: {
+    rate: { type: 'number', minimum: 0, maximum: 1 },
+    hash_template: { type: 'string', minLength: 1 }
+  }
+} as const
+
+const caseSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    match: matchSchema,
+    match_not: matchNotSchema,
+    exec: execSchema,
+    sample: sampleSchema
+  }
+} as const
+
+export const ruleSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    topic: { type: 'string', minLength: 1 },
+    topics: { type: 'array', minItems: 1, items: { type: 'string', minLength: 1 } },
+    exclude_topics: { type: 'array', items: { type: 'string', minLength: 1 } },
+    match: matchSchema,
+    match_not: matchNotSchema,
+    cases: { type: 'array', minItems: 1, items: caseSchema },
+    exec: execSchema,
+    sample: sampleSchema,
+    retry_on: statusConditionSchema,
+    ignore: statusConditionSchema,
+    retry_limit: { type: 'integer', minimum: 0 },
+    retry_delay: { type: 'integer', minimum: 0 },
+    retry_factor: { type: 'number', minimum: 0 },
+    timeout: { type: 'integer', minimum: 1 },
+    concurrency: { type: 'integer', minimum: 1 },
+    dedupe: {
+      type: ['boolean', 'object'],
+      if: { type: 'object' },
+      then: {
+        additionalProperties: false,
+        properties: { key: { type: 'string', minLength: 1 } }
+      }
+    },
+    limiters: { type: 'object', additionalProperties: { type: 'string', minLength: 1 } },
+    discard_canary_events: { type: 'boolean' }
+  }
+} as const
+
+/** Rule names end up in consumer group ids, emitter ids and metric labels. */
+export const ruleNamePattern = '^[A-Za-z0-9][A-Za-z0-9_.-]*$'

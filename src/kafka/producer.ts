@@ -1,0 +1,396 @@
+import { CompressionTypes, Partitioners } from 'kafkajs'
+import type { Message, RetryOptions, TopicMessages } from 'kafkajs'
+import type { Logger } from '../logger.js'
+import type { KafkaMetrics, ProduceErrorReason } from '../metrics/kafka.js'
+import { createKafkaClient } from './client.js'
+import { KafkaProduceError, KafkaProducerClosedError, KafkaUnavailableError } from './errors.js'
+
+export interface ProduceRecord {
+  topic: string
+  key: string | null
+  value: string | Buffer
+  /** Milliseconds since the epoch; the broker's append time when absent. */
+  timestamp?: number
+  headers?: Record<string, string>
+}
+
+export interface EventProducer {
+  /** Starts connecting; rejects with KafkaUnavailableError if no broker answers (the caller may keep retrying). */
+  connect(): Promise<void>
+  /**
+   * Resolves when the broker acknowledged every record (acks = -1); rejects with a
+   * KafkaUnavailableError (retriable, statusCode 503) when not acknowledged within
+   * produceTimeoutMs, or a KafkaProduceError otherwise.
+   */
+  send(records: readonly ProduceRecord[]): Promise<void>
+  /** true while the last connect/produce/metadata probe succeeded. */
+  isReady(): boolean
+  /** Flushes pending batches (bounded by produceTimeoutMs), then disconnects. */
+  close(): Promise<void>
+}
+
+export interface EventProducerOptions {
+  brokers: readonly string[]
+  clientId: string
+  /** How long the first record of a batch waits for others. Default 5. */
+  lingerMs?: number
+  /** A batch is sent as soon as it holds this many records. Default 1000. */
+  maxBatchRecords?: number
+  /** ...or this many bytes of keys, values and headers. Default 1 MiB. */
+  maxBatchBytes?: number
+  /** Batches sent and not yet acknowledged; more wait in the buffer. Default 4. */
+  maxInFlightBatches?: number
+  /** Every send() settles within this time. Default 5000. */
+  produceTimeoutMs?: number
+  compression?: 'none' | 'gzip'
+  logger: Logger
+  metrics?: KafkaMetrics
+}
+
+/** One send() call: its records travel in one batch and it settles with that batch. */
+interface PendingSend {
+  records: readonly ProduceRecord[]
+  bytes: number
+  resolve: () => void
+  reject: (err: Error) => void
+  timer: NodeJS.Timeout
+  settled: boolean
+  inFlight: boolean
+}
+
+/**
+ * The producer behind the gateway and change propagation. Records of concurrent
+ * send() calls are coalesced into one kafkajs sendBatch (one ProduceRequest per
+ * broker) per linger window or when a batch is full, so throughput does not
+ * depend on one round trip per HTTP request. Keys are partitioned with murmur2
+ * like the Java client, so keyed events land where Java producers put them.
+ */
+export function createEventProducer (options: EventProducerOptions): EventProducer {
+  const lingerMs = options.lingerMs ?? 5
+  const maxBatchRecords = options.maxBatchRecords ?? 1000
+  const maxBatchBytes = options.maxBatchBytes ?? 1024 * 1024
+  const maxInFlightBatches = options.maxInFlightBatches ?? 4
+  const produceTimeoutMs = options.produceTimeoutMs ?? 5000
+  const compression = options.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None
+  const metrics = options.metrics
+  const log = options.logger.child({ module: 'kafka-producer' })
+
+  const retry = producerRetryPolicy(produceTimeoutMs)
+  const kafka = createKafkaClient({
+    brokers: options.brokers,
+    clientId: options.clientId,
+    connectionTimeoutMs: Math.min(1000, Math.max(100, Math.floor(produceTimeoutMs / 4))),
+    requestTimeoutMs: produceTimeoutMs,
+    retries: 1,
+    logger: options.logger
+  })
+  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, retry, idempotent: false })
+
+  let connection: 'idle' | 'connecting' | 'connected' = 'idle'
+  let connecting: Promise<void> | undefined
+  let closing: Promise<void> | undefined
+  let closed = false
+  let ready = false
+  const queue: PendingSend[] = []
+  let queuedRecords = 0
+  let queuedBytes = 0
+  let inFlight = 0
+  let due = false
+  let lingerTimer: NodeJS.Timeout | undefined
+  const idleWaiters: Array<() => void> = []
+
+  producer.on(producer.events.DISCONNECT, () => {
+    connection = 'idle'
+    setReady(false)
+  })
+
+  function setReady (value: boolean): void {
+    ready = value
+    metrics?.up.set(value ? 1 : 0)
+  }
+
+  function countErrors (reason: ProduceErrorReason, records: number): void {
+    metrics?.produceErrors.inc({ reason }, records)
+  }
+
+  function settle (send: PendingSend, err?: Error): void {
+    if (send.settled) return
+    send.settled = true
+    clearTimeout(send.timer)
+    if (err === undefined) send.resolve()
+    else send.reject(err)
+  }
+
+  function dequeue (send: PendingSend): void {
+    const index = queue.indexOf(send)
+    if (index === -1) return
+    queue.splice(index, 1)
+    queuedRecords -= send.records.length
+    queuedBytes -= send.bytes
+  }
+
+  function notifyIfIdle (): void {
+    if (queue.length > 0 || inFlight > 0) return
+    for (const wake of idleWaiters.splice(0)) wake()
+  }
+
+  function onTimeout (send: PendingSend): void {
+    // Records still in the buffer are dropped, so a client that retries after
+    // the 503 does not also get the first copy written later.
+    if (!send.inFlight) dequeue(send)
+    countErrors('timeout', send.records.length)
+    setReady(false)
+    settle(send, new KafkaUnavailableError(`Kafka did not acknowledge ${send.records.length} record(s) within ${produceTimeoutMs} ms`))
+    notifyIfIdle()
+  }
+
+  function failQueued (err: Error, reason: ProduceErrorReason): void {
+    for (const send of queue.splice(0)) {
+      countErrors(reason, send.records.length)
+      settle(send, err)
+    }
+    queuedRecords = 0
+    queuedBytes = 0
+    notifyIfIdle()
+  }
+
+  function schedule (): void {
+    if (queuedRecords >= maxBatchRecords || queuedBytes >= maxBatchBytes) {
+      due = true
+      pump()
+      return
+    }
+    lingerTimer ??= setTimeout(() => {
+      lingerTimer = undefined
+      due = true
+      pump()
+    }, lingerMs)
+  }
+
+  function pump (): void {
+    if (connection !== 'connected') return
+    while (inFlight < maxInFlightBatches && queue.length > 0 &&
+      (due || queuedRecords >= maxBatchRecords || queuedBytes >= maxBatchBytes)) {
+      dispatch(takeBatch())
+    }
+    if (queue.length === 0) {
+      due = false
+      clearTimeout(lingerTimer)
+      lingerTimer = undefined
+    }
+  }
+
+  /** Whole send() calls from the head of the queue, up to the caps (at least one call). */
+  function takeBatch (): PendingSend[] {
+    const batch: PendingSend[] = []
+    let records = 0
+    let bytes = 0
+    while (queue.length > 0) {
+      const next = queue[0] as PendingSend
+      if (batch.length > 0 && (records + next.records.length > maxBatchRecords || bytes + next.bytes > maxBatchBytes)) break
+      queue.shift()
+      queuedRecords -= next.records.length
+      queuedBytes -= next.bytes
+      records += next.records.length
+      bytes += next.bytes
+      batch.push(next)
+    }
+    return batch
+  }
+
+  function dispatch (batch: PendingSend[]): void {
+    const byTopic = new Map<string, Message[]>()
+    let records = 0
+    for (const send of batch) {
+      send.inFlight = true
+      for (const record of send.records) {
+        let messages = byTopic.get(record.topic)
+        if (messages === undefined) {
+          messages = []
+          byTopic.set(record.topic, messages)
+        }
+        messages.push(toMessage(record))
+        records++
+      }
+    }
+    const topicMessages: TopicMessages[] = [...byTopic].map(([topic, messages]) => ({ topic, messages }))
+    inFlight++
+    metrics?.produceBatchesInFlight.inc()
+    metrics?.produceBatchRecords.observe(records)
+    const stopTimer = metrics?.produceDuration.startTimer()
+    producer.sendBatch({ acks: -1, timeout: produceTimeoutMs, compression, topicMessages }).then(
+      () => {
+        stopTimer?.({ result: 'ok' })
+        metrics?.producedRecords.inc(records)
+        setReady(true)
+        for (const send of batch) settle(send)
+      },
+      (err: unknown) => {
+        stopTimer?.({ result: 'error' })
+        const failure = classifyProduceError(err)
+        if (failure instanceof KafkaUnavailableError) setReady(false)
+        const unsettled = batch.filter((send) => !send.settled)
+        if (unsettled.length > 0) {
+          log.warn({ err, records }, 'Kafka produce failed')
+          countErrors(failure instanceof KafkaUnavailableError ? 'unavailable' : 'rejected', unsettled.reduce((n, send) => n + send.records.length, 0))
+        }
+        for (const send of unsettled) settle(send, failure)
+      }
+    ).finally(() => {
+      inFlight--
+      metrics?.produceBatchesInFlight.dec()
+      pump()
+      notifyIfIdle()
+    })
+  }
+
+  async function connect (): Promise<void> {
+    if (closing !== undefined) throw new KafkaProducerClosedError()
+    if (connection === 'connected') return
+    connecting ??= (async () => {
+      connection = 'connecting'
+      try {
+        await producer.connect()
+        connection = 'connected'
+        setReady(true)
+        pump()
+      } catch (err) {
+        connection = 'idle'
+        setReady(false)
+        const failure = new KafkaUnavailableError(`Cannot connect to Kafka at ${options.brokers.join(',')}: ${(err as Error).message}`, err)
+        failQueued(failure, 'unavailable')
+        throw failure
+      } finally {
+        connecting = undefined
+      }
+    })()
+    return connecting
+  }
+
+  async function send (records: readonly ProduceRecord[]): Promise<void> {
+    if (records.length === 0) return
+    if (closing !== undefined) {
+      countErrors('closed', records.length)
+      throw new KafkaProducerClosedError()
+    }
+    if (connection === 'idle') {
+      // Known to be disconnected: answer now rather than after produceTimeoutMs.
+      countErrors('unavailable', records.length)
+      throw new KafkaUnavailableError(`Not connected to Kafka at ${options.brokers.join(',')}`)
+    }
+    let bytes = 0
+    for (const record of records) {
+      if (typeof record.topic !== 'string' || record.topic === '') {
+        countErrors('rejected', records.length)
+        throw new KafkaProduceError('Every record needs a topic')
+      }
+      bytes += recordBytes(record)
+    }
+    return new Promise<void>((resolve, reject) => {
+      const pending: PendingSend = {
+        records,
+        bytes,
+        resolve,
+        reject,
+        timer: setTimeout(() => { onTimeout(pending) }, produceTimeoutMs),
+        settled: false,
+        inFlight: false
+      }
+      queue.push(pending)
+      queuedRecords += records.length
+      queuedBytes += bytes
+      schedule()
+    })
+  }
+
+  async function close (): Promise<void> {
+    closing ??= (async () => {
+      if (connecting !== undefined) await boundedWait(connecting.catch(() => undefined), produceTimeoutMs)
+      if (connection === 'connected') {
+        due = true
+        pump()
+      } else {
+        failQueued(new KafkaProducerClosedError(), 'closed')
+      }
+      // Every send settles within produceTimeoutMs, so this wait is bounded.
+      if (queue.length > 0 || inFlight > 0) await boundedWait(new Promise<void>((resolve) => { idleWaiters.push(resolve) }), produceTimeoutMs + 1000)
+      clearTimeout(lingerTimer)
+      lingerTimer = undefined
+      await producer.disconnect().catch((err: unknown) => { log.warn({ err }, 'Kafka producer disconnect failed') })
+      closed = true
+      setReady(false)
+    })()
+    return closing
+  }
+
+  return {
+    connect,
+    send,
+    isReady: () => ready && !closed,
+    close
+  }
+}
+
+/**
+ * kafkajs retries a failed produce on its own. Its backoff is bounded here so
+ * that all attempts fit in about half of produceTimeoutMs: kafkajs gives up on
+ * its own soon after the caller was told 503, instead of retrying forever.
+ */
+export function producerRetryPolicy (produceTimeoutMs: number): RetryOptions {
+  const initialRetryTime = 100
+  const maxRetryTime = Math.max(200, Math.floor(produceTimeoutMs / 4))
+  const factor = 0.2
+  const multiplier = 2
+  let retries = 0
+  let total = 0
+  let delay = initialRetryTime * (1 + factor)
+  while (retries < 10) {
+    if (total + delay > produceTimeoutMs / 2) break
+    total += delay
+    retries++
+    delay = Math.min(delay * (1 + factor) * multiplier, maxRetryTime)
+  }
+  return { retries, initialRetryTime, maxRetryTime, factor, multiplier }
+}
+
+async function boundedWait (promise: Promise<void>, timeoutMs: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined
+  await Promise.race([promise, new Promise<void>((resolve) => { timer = setTimeout(resolve, timeoutMs) })])
+  clearTimeout(timer)
+}
+
+function toMessage (record: ProduceRecord): Message {
+  return {
+    key: record.key,
+    value: record.value,
+    ...(record.timestamp === undefined ? {} : { timestamp: String(record.timestamp) }),
+    ...(record.headers === undefined ? {} : { headers: record.headers })
+  }
+}
+
+function recordBytes (record: ProduceRecord): number {
+  let bytes = Buffer.byteLength(record.value) + (record.key === null ? 0 : Buffer.byteLength(record.key))
+  for (const [name, value] of Object.entries(record.headers ?? {})) bytes += Buffer.byteLength(name) + Buffer.byteLength(value)
+  return bytes
+}
+
+/**
+ * A refusal the broker states for the records themselves (too large, invalid,
+ * not authorized) will not change on retry. Anything else (connection
+ * errors, timeouts, leaders moving, retries exhausted) means Kafka is not
+ * available right now.
+ */
+function classifyProduceError (err: unknown): KafkaUnavailableError | KafkaProduceError {
+  let root: unknown = err
+  for (let depth = 0; depth < 5; depth++) {
+    const cause = (root as { cause?: unknown } | null)?.cause
+    if (cause === undefined || cause === null || cause === root) break
+    root = cause
+  }
+  const rootError = root as { name?: string, type?: string, retriable?: boolean, message?: string }
+  const message = (err as Error).message
+  if (rootError.name === 'KafkaJSProtocolError' && rootError.retriable === false) {
+    return new KafkaProduceError(`Kafka refused the records: ${rootError.message ?? message}`, rootError.type, err)
+  }
+  return new KafkaUnavailableError(`Kafka is unavailable: ${message}`, err)
+}

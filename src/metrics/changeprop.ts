@@ -1,0 +1,112 @@
+import { Counter, Gauge, Histogram } from 'prom-client'
+import type { Registry } from 'prom-client'
+
+/** `main`: the rule's topics; `retry`: its retry topics. */
+export type ChangepropSource = 'main' | 'retry'
+
+/**
+ * What happened to a consumed message before any exec step ran, or instead of it.
+ * `matched` messages go on to exec; the others are finished right away.
+ */
+export type EventResult = 'matched' | 'unmatched' | 'sampled_out' | 'duplicate' | 'rate_limited' | 'malformed' | 'foreign'
+
+/** Why an event ended in the error topic. */
+export type ErrorReason = 'status' | 'exhausted' | 'template' | 'malformed'
+
+export type ProducedKind = 'retry' | 'error' | 'exec'
+
+export interface ChangepropMetrics {
+  events: Counter<'rule' | 'source' | 'result'>
+  execDuration: Histogram<'rule' | 'status_class'>
+  /** Events whose exec steps all succeeded (or were ignored). */
+  succeeded: Counter<'rule' | 'source'>
+  retries: Counter<'rule'>
+  errors: Counter<'rule' | 'reason'>
+  produced: Counter<'rule' | 'kind'>
+  loopsPrevented: Counter<'rule'>
+  inFlight: Gauge<'rule' | 'source'>
+  commitLag: Gauge<'rule' | 'source' | 'topic' | 'partition'>
+  delay: Histogram<'rule' | 'source'>
+  stateStoreErrors: Counter<'store'>
+}
+
+/**
+ * Defines the change-propagation metrics on `registry`. Labels are closed sets: rule
+ * and topic names come from the configuration, never from event content.
+ */
+export function createChangepropMetrics (registry: Registry): ChangepropMetrics {
+  return {
+    events: ensure(registry, 'sluice_changeprop_events_total', () => new Counter({
+      name: 'sluice_changeprop_events_total',
+      help: 'Messages consumed per rule and source (main, retry), by result: matched, unmatched, sampled_out, duplicate, rate_limited, malformed, foreign (a retry of another rule).',
+      labelNames: ['rule', 'source', 'result'] as const,
+      registers: [registry]
+    })),
+    execDuration: ensure(registry, 'sluice_changeprop_exec_duration_seconds', () => new Histogram({
+      name: 'sluice_changeprop_exec_duration_seconds',
+      help: 'Duration of one exec step, by status class (1xx..5xx, network, timeout, produce, template).',
+      labelNames: ['rule', 'status_class'] as const,
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+      registers: [registry]
+    })),
+    succeeded: ensure(registry, 'sluice_changeprop_succeeded_total', () => new Counter({
+      name: 'sluice_changeprop_succeeded_total',
+      help: 'Events whose exec steps all succeeded or were ignored.',
+      labelNames: ['rule', 'source'] as const,
+      registers: [registry]
+    })),
+    retries: ensure(registry, 'sluice_changeprop_retries_total', () => new Counter({
+      name: 'sluice_changeprop_retries_total',
+      help: 'Retry events produced.',
+      labelNames: ['rule'] as const,
+      registers: [registry]
+    })),
+    errors: ensure(registry, 'sluice_changeprop_errors_total', () => new Counter({
+      name: 'sluice_changeprop_errors_total',
+      help: 'Events sent to the error topic, by reason: status (not retryable), exhausted (no retry left), template, malformed.',
+      labelNames: ['rule', 'reason'] as const,
+      registers: [registry]
+    })),
+    produced: ensure(registry, 'sluice_changeprop_produced_events_total', () => new Counter({
+      name: 'sluice_changeprop_produced_events_total',
+      help: 'Events produced to Kafka, by kind: retry, error, exec (produced by an exec step).',
+      labelNames: ['rule', 'kind'] as const,
+      registers: [registry]
+    })),
+    loopsPrevented: ensure(registry, 'sluice_changeprop_loops_prevented_total', () => new Counter({
+      name: 'sluice_changeprop_loops_prevented_total',
+      help: 'Events an exec step did not produce because they were already in their triggered_by chain, or the chain was too long.',
+      labelNames: ['rule'] as const,
+      registers: [registry]
+    })),
+    inFlight: ensure(registry, 'sluice_changeprop_in_flight_events', () => new Gauge({
+      name: 'sluice_changeprop_in_flight_events',
+      help: 'Messages being handled (including retries waiting for their time).',
+      labelNames: ['rule', 'source'] as const,
+      registers: [registry]
+    })),
+    commitLag: ensure(registry, 'sluice_changeprop_commit_lag_messages', () => new Gauge({
+      name: 'sluice_changeprop_commit_lag_messages',
+      help: 'Messages between the committed position and the log end, per partition.',
+      labelNames: ['rule', 'source', 'topic', 'partition'] as const,
+      registers: [registry]
+    })),
+    delay: ensure(registry, 'sluice_changeprop_delay_seconds', () => new Histogram({
+      name: 'sluice_changeprop_delay_seconds',
+      help: 'Time from the event (meta.dt) or, for retries, from the retry\'s due time until its exec started.',
+      labelNames: ['rule', 'source'] as const,
+      buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 900, 3600],
+      registers: [registry]
+    })),
+    stateStoreErrors: ensure(registry, 'sluice_changeprop_state_store_errors_total', () => new Counter({
+      name: 'sluice_changeprop_state_store_errors_total',
+      help: 'Failed dedupe or limiter lookups and updates (the event was let through).',
+      labelNames: ['store'] as const,
+      registers: [registry]
+    }))
+  }
+}
+
+function ensure<T> (registry: Registry, name: string, create: () => T): T {
+  return (registry.getSingleMetric(name) as T | undefined) ?? create()
+}

@@ -1,0 +1,163 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { findObject, renderChart } from '../helm/chart-tools.js'
+import { checkQuery, exportedSeries, queryUse, repoRoot, templateVariableUse } from './metric-names.js'
+import { checkExpressions, withoutGrafanaVariables } from './promtool.js'
+
+interface Target { expr?: string, refId: string, datasource?: { uid?: string } }
+interface Panel {
+  id: number
+  type: string
+  title: string
+  gridPos: { x: number, y: number, w: number, h: number }
+  datasource?: { type?: string, uid?: string }
+  targets?: Target[]
+  panels?: Panel[]
+}
+interface Variable { name: string, type: string, query?: string | { query: string }, datasource?: { uid?: string } }
+interface Dashboard {
+  id?: unknown
+  uid: string
+  title: string
+  schemaVersion: number
+  __inputs?: unknown
+  templating: { list: Variable[] }
+  panels: Panel[]
+}
+
+const dashboardPath = join(repoRoot, 'dashboards', 'sluice.json')
+const chartCopyPath = join(repoRoot, 'helm', 'sluice', 'files', 'sluice-dashboard.json')
+
+async function loadDashboard (): Promise<Dashboard> {
+  return JSON.parse(await readFile(dashboardPath, 'utf8')) as Dashboard
+}
+
+function allPanels (dashboard: Dashboard): Panel[] {
+  return dashboard.panels.flatMap((panel) => [panel, ...(panel.panels ?? [])])
+}
+
+function queries (dashboard: Dashboard): Array<{ name: string, expr: string }> {
+  return allPanels(dashboard).flatMap((panel) =>
+    (panel.targets ?? []).map((target) => ({ name: `panel "${panel.title}" ${target.refId}`, expr: target.expr ?? '' })))
+}
+
+function variableQuery (variable: Variable): string | undefined {
+  return typeof variable.query === 'string' ? (variable.type === 'query' ? variable.query : undefined) : variable.query?.query
+}
+
+test('the dashboard is provisionable: fixed uid, no numeric id, data source chosen by variable', async () => {
+  const dashboard = await loadDashboard()
+  assert.equal(dashboard.uid, 'sluice')
+  assert.equal(dashboard.title, 'Sluice')
+  assert.ok(dashboard.id === undefined || dashboard.id === null, 'a provisioned dashboard must not carry a database id')
+  assert.equal(dashboard.__inputs, undefined, 'export-for-sharing inputs do not work with file provisioning')
+  assert.ok(dashboard.schemaVersion >= 36)
+  const datasourceVariable = dashboard.templating.list.find((v) => v.type === 'datasource')
+  assert.equal(datasourceVariable?.name, 'datasource')
+  for (const panel of allPanels(dashboard).filter((p) => p.type !== 'row')) {
+    assert.equal(panel.datasource?.uid, '${datasource}', `panel "${panel.title}"`)
+    assert.ok((panel.targets ?? []).length > 0, `panel "${panel.title}" has no query`)
+    for (const target of panel.targets ?? []) assert.equal(target.datasource?.uid, '${datasource}', `panel "${panel.title}" ${target.refId}`)
+  }
+})
+
+test('panels have unique ids and do not overlap on the 24-column grid', async () => {
+  const dashboard = await loadDashboard()
+  const panels = allPanels(dashboard)
+  assert.equal(new Set(panels.map((p) => p.id)).size, panels.length)
+  const taken = new Map<string, string>()
+  for (const panel of panels) {
+    const { x, y, w, h } = panel.gridPos
+    assert.ok(x >= 0 && w > 0 && x + w <= 24, `panel "${panel.title}" leaves the grid`)
+    for (let row = y; row < y + h; row++) {
+      for (let column = x; column < x + w; column++) {
+        const cell = `${column},${row}`
+        assert.equal(taken.get(cell), undefined, `panels "${taken.get(cell)}" and "${panel.title}" overlap at ${cell}`)
+        taken.set(cell, panel.title)
+      }
+    }
+  }
+})
+
+test('every variable a query uses is defined', async () => {
+  const dashboard = await loadDashboard()
+  const defined = new Set(dashboard.templating.list.map((v) => v.name))
+  const texts = [...queries(dashboard).map((q) => q.expr), ...dashboard.templating.list.map(variableQuery).filter((q): q is string => q !== undefined)]
+  for (const text of texts) {
+    for (const match of text.matchAll(/\$\{?(\w+)/g)) {
+      const name = match[1] as string
+      if (!name.startsWith('__')) assert.ok(defined.has(name), `$${name} is not a dashboard variable: ${text}`)
+    }
+  }
+})
+
+test('every panel query parses as PromQL (promtool)', async () => {
+  const dashboard = await loadDashboard()
+  const expressions = queries(dashboard).map(({ name, expr }) => ({ name, expr: withoutGrafanaVariables(expr) }))
+  assert.ok(expressions.length > 20)
+  assert.deepEqual(await checkExpressions(expressions), [])
+})
+
+test('the PromQL check rejects a broken query (it is able to fail)', async () => {
+  const problems = await checkExpressions([{ name: 'broken', expr: 'sum by (stream (rate(sluice_gateway_events_total[5m]))' }])
+  assert.equal(problems.length, 1)
+})
+
+test('every metric and label the dashboard queries is one the services export', async () => {
+  const dashboard = await loadDashboard()
+  const { factories, series } = await exportedSeries()
+  for (const factory of ['gateway.ts:createGatewayMetrics', 'kafka.ts:createKafkaMetrics', 'changeprop.ts:createChangepropMetrics']) {
+    assert.ok(factories.includes(factory), `${factory} was not found among ${factories.join(', ')}`)
+  }
+  const problems: string[] = []
+  for (const { name, expr } of queries(dashboard)) problems.push(...checkQuery(name, queryUse(expr), series))
+  for (const variable of dashboard.templating.list) {
+    const query = variableQuery(variable)
+    if (query !== undefined) problems.push(...checkQuery(`variable $${variable.name}`, templateVariableUse(query), series))
+  }
+  assert.deepEqual(problems, [])
+})
+
+test('the exported-metrics check reports unknown metrics and labels (it is able to fail)', async () => {
+  const { series } = await exportedSeries()
+  const problems = checkQuery('probe', queryUse('sum by (route, colour) (rate(sluice_gateway_events_total{outcome="x", flavour="y"}[5m])) / sluice_no_such_metric'), series)
+  assert.deepEqual(problems.sort(), [
+    'probe: groups by colour, which none of its metrics has',
+    'probe: groups by route, which none of its metrics has',
+    'probe: metric sluice_no_such_metric is not exported',
+    'probe: sluice_gateway_events_total has no label flavour'
+  ])
+})
+
+test('the dashboard covers intake, errors, Kafka and change propagation', async () => {
+  const used = new Set(queries(await loadDashboard()).flatMap(({ expr }) => queryUse(expr).selectors.map((s) => s.metric)))
+  for (const metric of [
+    'sluice_gateway_events_total',
+    'sluice_gateway_http_request_duration_seconds_bucket',
+    'sluice_gateway_error_events_total',
+    'sluice_kafka_produce_duration_seconds_bucket',
+    'sluice_kafka_produce_batch_records_bucket',
+    'sluice_kafka_produce_errors_total',
+    'sluice_kafka_up',
+    'sluice_changeprop_events_total',
+    'sluice_changeprop_exec_duration_seconds_bucket',
+    'sluice_changeprop_retries_total',
+    'sluice_changeprop_errors_total',
+    'sluice_changeprop_commit_lag_messages'
+  ]) {
+    assert.ok(used.has(metric), `no panel shows ${metric}`)
+  }
+})
+
+test('the chart ships the same dashboard', async () => {
+  const [source, copy] = await Promise.all([readFile(dashboardPath, 'utf8'), readFile(chartCopyPath, 'utf8')])
+  assert.ok(source === copy, 'helm/sluice/files/sluice-dashboard.json differs from dashboards/sluice.json: cp dashboards/sluice.json helm/sluice/files/sluice-dashboard.json')
+  const objects = await renderChart({ set: ['dashboards.enabled=true', 'dashboards.annotations.grafana_folder=Sluice'] })
+  const configMap = findObject(objects, 'ConfigMap', '-dashboard') as { metadata: { labels: Record<string, string>, annotations: Record<string, string> }, data: Record<string, string> }
+  assert.equal(configMap.metadata.labels.grafana_dashboard, '1', 'Grafana\'s dashboard sidecar looks for this label')
+  assert.equal(configMap.metadata.annotations.grafana_folder, 'Sluice')
+  assert.deepEqual(JSON.parse(configMap.data['sluice.json'] as string), JSON.parse(source))
+  assert.equal((await renderChart()).filter((object) => object.metadata.name.endsWith('-dashboard')).length, 0)
+})

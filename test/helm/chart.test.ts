@@ -1,0 +1,334 @@
+import { test, describe } from 'node:test'
+import assert from 'node:assert/strict'
+import { createHash } from 'node:crypto'
+import { mkdtemp, readFile, rm, writeFile, mkdir } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import yaml from 'js-yaml'
+import { validateConfig } from '../../src/config/load.js'
+import { gatewayConfigSchema } from '../../src/gateway/config.js'
+import type { ChangepropConfig } from '../../src/changeprop/config.js'
+import { changepropConfigSchema } from '../../src/changeprop/config.js'
+import { loadRules } from '../../src/changeprop/rules/load.js'
+import type { KubeObject, RenderOptions } from './chart-tools.js'
+import {
+  chartDir, findObject, helmLint, helmTemplate, isCustomResource, kubernetesVersions, locateTool,
+  objectKey, renderChart, repoRoot, validateAgainstKubernetesSchemas
+} from './chart-tools.js'
+
+interface Container {
+  name: string
+  image: string
+  args?: string[]
+  ports?: Array<{ name: string, containerPort: number }>
+  livenessProbe?: { httpGet: { path: string, port: string } }
+  readinessProbe?: { httpGet: { path: string, port: string } }
+  startupProbe?: { httpGet: { path: string, port: string } }
+  lifecycle?: { preStop?: { exec?: { command: string[] } } }
+  securityContext?: Record<string, unknown>
+  volumeMounts?: Array<{ name: string, mountPath: string, readOnly?: boolean }>
+  resources?: { requests?: Record<string, unknown>, limits?: Record<string, unknown> }
+}
+
+interface PodSpec {
+  containers: Container[]
+  initContainers?: Container[]
+  securityContext: Record<string, unknown>
+  terminationGracePeriodSeconds: number
+  volumes: Array<{ name: string, emptyDir?: unknown, configMap?: { name: string } }>
+  automountServiceAccountToken?: boolean
+}
+
+interface Deployment extends KubeObject {
+  spec: {
+    replicas?: number
+    selector: { matchLabels: Record<string, string> }
+    template: { metadata: { labels: Record<string, string>, annotations: Record<string, string> }, spec: PodSpec }
+  }
+}
+
+const valuesFiles = {
+  default: [],
+  eqiad: ['values-eqiad.yaml'],
+  codfw: ['values-codfw.yaml'],
+  'all features': [join(repoRoot, 'test', 'helm', 'values-all-features.yaml')]
+} satisfies Record<string, string[]>
+
+function deployment (objects: readonly KubeObject[], component: string): Deployment {
+  return findObject(objects, 'Deployment', `-${component}`) as Deployment
+}
+
+function configOf (objects: readonly KubeObject[], component: string): Record<string, unknown> {
+  const configMap = findObject(objects, 'ConfigMap', `-${component}`) as KubeObject & { data: Record<string, string> }
+  return yaml.load(configMap.data['config.yaml'] as string) as Record<string, unknown>
+}
+
+function allContainers (pod: PodSpec): Container[] {
+  return [...(pod.initContainers ?? []), ...pod.containers]
+}
+
+function matches (selector: Record<string, string>, labels: Record<string, string> | undefined): boolean {
+  return Object.entries(selector).every(([key, value]) => labels?.[key] === value)
+}
+
+test('the chart tools are installed (scripts/install-chart-tools.sh)', () => {
+  // Fails, naming the install script, instead of skipping the chart checks.
+  for (const tool of ['helm', 'kubernetes-validate'] as const) assert.ok(locateTool(tool))
+})
+
+describe('helm lint and helm template', () => {
+  for (const [name, files] of Object.entries(valuesFiles)) {
+    test(`helm lint --strict passes with ${name} values`, async () => {
+      const result = await helmLint({ valuesFiles: files })
+      assert.equal(result.code, 0, `helm lint failed:\n${result.stdout}\n${result.stderr}`)
+      assert.match(result.stdout, /1 chart\(s\) linted, 0 chart\(s\) failed/)
+    })
+
+    test(`every object rendered with ${name} values validates against the Kubernetes API schemas`, async () => {
+      const objects = await renderChart({ valuesFiles: files })
+      assert.ok(objects.length >= 5, `only ${objects.length} objects rendered`)
+      const builtIn = objects.filter((object) => !isCustomResource(object))
+      const report = await validateAgainstKubernetesSchemas(builtIn)
+      assert.deepEqual(report.errors, [])
+      for (const version of kubernetesVersions) {
+        const passed = report.passed.get(version) ?? new Set()
+        const unchecked = builtIn.map(objectKey).filter((key) => !passed.has(key))
+        assert.deepEqual(unchecked, [], `not validated against Kubernetes ${version}`)
+      }
+    })
+  }
+
+  test('the Kubernetes schema check rejects what the API server would (it is able to fail)', async () => {
+    const objects = await renderChart()
+    const gateway = structuredClone(deployment(objects, 'gateway'))
+    const container = gateway.spec.template.spec.containers[0] as Container & Record<string, unknown>
+    container.livenesProbe = container.livenessProbe
+    const report = await validateAgainstKubernetesSchemas([gateway])
+    assert.equal(report.errors.length, kubernetesVersions.length, report.errors.join('\n'))
+    assert.match(report.errors[0] as string, /livenesProbe/)
+  })
+
+  test('an operator installs with only the datacenter and the brokers set', async () => {
+    const objects = await renderChart({ set: ['datacenter=ulsfo', 'kafka.brokers={kafka1.ulsfo:9092,kafka2.ulsfo:9092}'] })
+    const config = configOf(objects, 'gateway')
+    assert.equal(config.topic_prefix, 'ulsfo.')
+    assert.deepEqual((config.kafka as { brokers: string[] }).brokers, ['kafka1.ulsfo:9092', 'kafka2.ulsfo:9092'])
+    const report = await validateAgainstKubernetesSchemas(objects.filter((object) => !isCustomResource(object)))
+    assert.deepEqual(report.errors, [])
+  })
+})
+
+describe('values.schema.json and the chart refuse broken values', () => {
+  const cases: Array<{ name: string, options: RenderOptions, message: RegExp }> = [
+    { name: 'no broker list', options: { set: ['kafka.brokers=null'] }, message: /missing property 'brokers'/ },
+    { name: 'an empty broker list', options: { setJson: ['kafka.brokers=[]'] }, message: /\/kafka\/brokers.*minItems/ },
+    { name: 'a broker without a port', options: { set: ['kafka.brokers={kafka1.eqiad}'] }, message: /\/kafka\/brokers\/0/ },
+    { name: 'a negative replica count', options: { set: ['gateway.replicaCount=-1'] }, message: /\/gateway\/replicaCount/ },
+    { name: 'a replica count that is a string', options: { set: ['gateway.replicaCount=two'] }, message: /\/gateway\/replicaCount.*want integer/ },
+    { name: 'a fractional replica count', options: { setJson: ['changeprop.replicaCount=1.5'] }, message: /\/changeprop\/replicaCount/ },
+    { name: 'a port that is not a number', options: { set: ['gateway.port=http'] }, message: /\/gateway\/port/ },
+    { name: 'a misspelt key', options: { set: ['gatway.replicaCount=2'] }, message: /additional properties 'gatway' not allowed/ },
+    { name: 'an upper-case datacenter', options: { set: ['datacenter=EQIAD'] }, message: /\/datacenter/ },
+    { name: 'a topic prefix with a slash', options: { set: ['topicPrefix=eqiad/'] }, message: /\/topicPrefix/ },
+    { name: 'the port set through the service config', options: { set: ['gateway.config.port=9000'] }, message: /\/gateway\/config\/port/ },
+    { name: 'brokers set through the service config', options: { set: ['gateway.config.kafka.brokers={a:1}'] }, message: /\/gateway\/config\/kafka\/brokers/ },
+    { name: 'git schemas without a repository', options: { set: ['schemas.source=git'] }, message: /\/schemas\/git\/repository/ },
+    { name: 'an unknown schema source', options: { set: ['schemas.source=s3'] }, message: /\/schemas\/source/ },
+    { name: 'change propagation without rules', options: { set: ['changeprop.enabled=true'] }, message: /\/changeprop/ },
+    { name: 'a rule name that is not a file name', options: { set: ['changeprop.enabled=true'], setJson: ['changeprop.rules={"../x":{"topic":"t"}}'] }, message: /invalid propertyName '\.\.\/x'/ },
+    { name: 'an image digest that is not sha256', options: { set: ['image.digest=latest'] }, message: /\/image\/digest/ },
+    { name: 'a log level the services do not know', options: { set: ['logLevel=verbose'] }, message: /\/logLevel/ },
+    { name: 'a grace period not shorter than the client timeout', options: { set: ['gateway.terminationGracePeriodSeconds=10'] }, message: /must be shorter than clientTimeoutSeconds/ },
+    { name: 'a preStop sleep that leaves less than the produce timeout', options: { set: ['gateway.preStopSleepSeconds=5'] }, message: /not more than the producer timeout/ },
+    { name: 'a produce timeout longer than the shutdown budget', options: { set: ['gateway.config.kafka.produce_timeout_ms=7000'] }, message: /producer timeout \(7000 ms\)/ },
+    { name: 'autoscaling with minReplicas above maxReplicas', options: { set: ['gateway.autoscaling.minReplicas=5', 'gateway.autoscaling.maxReplicas=3'] }, message: /minReplicas \(5\) is greater than maxReplicas \(3\)/ }
+  ]
+  for (const { name, options, message } of cases) {
+    test(`${name} fails`, async () => {
+      const result = await helmTemplate(options)
+      assert.notEqual(result.code, 0, `helm template accepted ${name}`)
+      assert.match(result.stderr, message)
+    })
+  }
+
+  test('helm lint fails on broken values too', async () => {
+    const result = await helmLint({ set: ['kafka.brokers=null'] })
+    assert.notEqual(result.code, 0)
+    assert.match(result.stdout + result.stderr, /brokers/)
+  })
+})
+
+describe('rendered objects', () => {
+  test('the topic prefix and brokers follow each datacenter', async () => {
+    for (const dc of ['eqiad', 'codfw']) {
+      const objects = await renderChart({ valuesFiles: [`values-${dc}.yaml`] })
+      const config = configOf(objects, 'gateway')
+      const values = yaml.load(await readFile(join(chartDir, `values-${dc}.yaml`), 'utf8')) as { kafka: { brokers: string[] } }
+      assert.equal(config.topic_prefix, `${dc}.`)
+      assert.deepEqual((config.kafka as { brokers: string[] }).brokers, values.kafka.brokers)
+      assert.ok(values.kafka.brokers.every((broker) => broker.includes(`.${dc}.`)), `${dc} values name another datacenter's brokers`)
+    }
+    assert.equal(configOf(await renderChart(), 'gateway').topic_prefix, '')
+    assert.equal(configOf(await renderChart({ set: ['datacenter=eqiad', 'topicPrefix='] }), 'gateway').topic_prefix, '')
+    assert.equal(configOf(await renderChart({ set: ['datacenter=eqiad', 'topicPrefix=main-eqiad.'] }), 'gateway').topic_prefix, 'main-eqiad.')
+  })
+
+  test('the rendered gateway config passes the gateway\'s own config validation', async () => {
+    for (const files of Object.values(valuesFiles)) {
+      const config = configOf(await renderChart({ valuesFiles: files }), 'gateway')
+      assert.doesNotThrow(() => validateConfig(config, gatewayConfigSchema, 'config.yaml'))
+    }
+    const git = configOf(await renderChart({ set: ['schemas.source=git', 'schemas.git.repository=https://git.example.org/schemas.git'] }), 'gateway')
+    assert.doesNotThrow(() => validateConfig(git, gatewayConfigSchema, 'config.yaml'))
+    assert.deepEqual(git.schema_git, {
+      repository: 'https://git.example.org/schemas.git', ref: 'main', path: 'schemas', poll_interval_ms: 60000, cache_dir: '/var/cache/sluice/schema-git'
+    })
+  })
+
+  test('the rendered change-propagation config and rule files load in change propagation', async () => {
+    const objects = await renderChart({ valuesFiles: valuesFiles['all features'] })
+    const config = validateConfig<ChangepropConfig>(configOf(objects, 'changeprop'), changepropConfigSchema, 'config.yaml')
+    assert.equal(config.topic_prefix, 'eqiad.')
+    assert.equal(config.rules_dir, '/etc/sluice/rules')
+    const rulesMap = findObject(objects, 'ConfigMap', '-changeprop-rules') as KubeObject & { data: Record<string, string> }
+    const dir = await mkdtemp(join(tmpdir(), 'sluice-rules-'))
+    try {
+      // Laid out as Kubernetes mounts a ConfigMap, hidden timestamped directory included.
+      await mkdir(join(dir, '..2024_01_01_00_00_00.000000000'))
+      for (const [file, text] of Object.entries(rulesMap.data)) await writeFile(join(dir, file), text)
+      const rules = await loadRules({ inline: {}, dir, defaults: config, source: 'config.yaml' })
+      assert.deepEqual(Object.keys(rules).sort(), ['purge_page', 'summary_rerender'])
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
+  })
+
+  test('probes use /healthz for liveness and /readyz for readiness on the named ports', async () => {
+    const objects = await renderChart({ valuesFiles: valuesFiles['all features'], set: ['gateway.readinessProbe.httpGet.path=/readyz'] })
+    for (const [component, port, number] of [['gateway', 'http', 8192], ['changeprop', 'admin', 7272]] as const) {
+      const container = deployment(objects, component).spec.template.spec.containers.find((c) => c.name === component) as Container
+      assert.deepEqual(container.ports?.map((p) => [p.name, p.containerPort]), [[port, number]])
+      assert.deepEqual(container.livenessProbe?.httpGet, { path: '/healthz', port })
+      assert.deepEqual(container.startupProbe?.httpGet, { path: '/healthz', port })
+      assert.deepEqual(container.readinessProbe?.httpGet, { path: '/readyz', port })
+      assert.ok(container.resources?.requests?.cpu !== undefined && container.resources.limits?.memory !== undefined)
+    }
+  })
+
+  test('every container runs as non-root on a read-only root filesystem with writable emptyDirs', async () => {
+    const objects = await renderChart({ valuesFiles: valuesFiles['all features'] })
+    for (const component of ['gateway', 'changeprop']) {
+      const pod = deployment(objects, component).spec.template.spec
+      assert.equal(pod.securityContext.runAsNonRoot, true)
+      assert.ok(typeof pod.securityContext.runAsUser === 'number' && pod.securityContext.runAsUser > 0)
+      assert.equal(pod.automountServiceAccountToken, false)
+      const emptyDirs = new Set(pod.volumes.filter((v) => v.emptyDir !== undefined).map((v) => v.name))
+      for (const container of allContainers(pod)) {
+        assert.equal(container.securityContext?.readOnlyRootFilesystem, true, container.name)
+        assert.equal(container.securityContext?.allowPrivilegeEscalation, false, container.name)
+        assert.deepEqual(container.securityContext?.capabilities, { drop: ['ALL'] }, container.name)
+        const tmp = container.volumeMounts?.find((m) => m.mountPath === '/tmp')
+        assert.ok(tmp !== undefined && emptyDirs.has(tmp.name), `${container.name}: /tmp is not a writable emptyDir`)
+        for (const mount of container.volumeMounts ?? []) {
+          if (!emptyDirs.has(mount.name)) assert.equal(mount.readOnly, true, `${container.name}: ${mount.mountPath} should be read-only`)
+        }
+      }
+    }
+  })
+
+  test('shutdown: preStop sleep, then more than one produce timeout, all before the client gives up', async () => {
+    const objects = await renderChart({ valuesFiles: ['values-eqiad.yaml'] })
+    const pod = deployment(objects, 'gateway').spec.template.spec
+    const gateway = pod.containers.find((c) => c.name === 'gateway') as Container
+    const command = gateway.lifecycle?.preStop?.exec?.command ?? []
+    assert.equal(command[0], 'sleep')
+    const preStopSeconds = Number(command[1])
+    const config = configOf(objects, 'gateway') as { shutdown_grace_ms: number, kafka: { produce_timeout_ms?: number } }
+    const produceTimeoutMs = config.kafka.produce_timeout_ms ?? (gatewayConfigSchema.properties.kafka.properties.produce_timeout_ms.default)
+    assert.equal(preStopSeconds, 3)
+    assert.equal(pod.terminationGracePeriodSeconds, 9)
+    assert.ok(pod.terminationGracePeriodSeconds < 10, 'grace period must end before the 10 s client timeout')
+    assert.ok(produceTimeoutMs < config.shutdown_grace_ms, 'the gateway must wait longer than one produce timeout')
+    assert.ok(preStopSeconds * 1000 + config.shutdown_grace_ms < pod.terminationGracePeriodSeconds * 1000, 'the gateway must be done before SIGKILL')
+  })
+
+  test('a config change rolls the pods through the checksum annotation, nothing else does', async () => {
+    const checksums = async (set: string[]): Promise<Record<string, string>> =>
+      deployment(await renderChart({ set }), 'gateway').spec.template.metadata.annotations
+    const base = await checksums([])
+    const configMap = findObject(await renderChart(), 'ConfigMap', '-gateway') as KubeObject & { data: Record<string, string> }
+    const rendered = (configMap.data['config.yaml'] as string).replace(/\n$/, '').split('\n').map((line) => line.replace(/^ {4}/, '')).join('\n')
+    assert.equal(base['checksum/config'], createHash('sha256').update(rendered).digest('hex'))
+    assert.notEqual((await checksums(['gateway.config.max_body_size=4mb']))['checksum/config'], base['checksum/config'])
+    assert.notEqual((await checksums(['kafka.brokers={other:9092}']))['checksum/config'], base['checksum/config'])
+    assert.notEqual((await checksums(['streamConfig.files.a\\.yaml.s.schema_title=t']))['checksum/stream-config'], base['checksum/stream-config'])
+    assert.deepEqual(await checksums(['gateway.resources.requests.cpu=1']), base)
+  })
+
+  test('autoscaling owns the replica count when it is enabled', async () => {
+    const scaled = await renderChart()
+    assert.equal(deployment(scaled, 'gateway').spec.replicas, undefined)
+    const hpa = findObject(scaled, 'HorizontalPodAutoscaler', '-gateway') as KubeObject & { spec: { scaleTargetRef: { name: string }, minReplicas: number } }
+    assert.equal(hpa.spec.scaleTargetRef.name, deployment(scaled, 'gateway').metadata.name)
+    const fixed = await renderChart({ set: ['gateway.autoscaling.enabled=false', 'gateway.replicaCount=3'] })
+    assert.equal(deployment(fixed, 'gateway').spec.replicas, 3)
+    assert.equal(fixed.filter((o) => o.kind === 'HorizontalPodAutoscaler').length, 0)
+  })
+
+  test('services, disruption budgets and service monitors select their own pods', async () => {
+    const objects = await renderChart({ valuesFiles: valuesFiles['all features'] })
+    for (const component of ['gateway', 'changeprop']) {
+      const pods = deployment(objects, component).spec.template
+      const service = findObject(objects, 'Service', `-${component}`) as KubeObject & { spec: { selector: Record<string, string>, ports: Array<{ name: string, targetPort: string }> } }
+      const pdb = findObject(objects, 'PodDisruptionBudget', `-${component}`) as KubeObject & { spec: { selector: { matchLabels: Record<string, string> } } }
+      const monitor = findObject(objects, 'ServiceMonitor', `-${component}`) as KubeObject & {
+        spec: { selector: { matchLabels: Record<string, string> }, endpoints: Array<{ port: string, path: string, relabelings?: unknown[] }> }
+      }
+      const other = deployment(objects, component === 'gateway' ? 'changeprop' : 'gateway').spec.template
+      assert.ok(matches(service.spec.selector, pods.metadata.labels) && !matches(service.spec.selector, other.metadata.labels), `${component} service`)
+      assert.ok(matches(pdb.spec.selector.matchLabels, pods.metadata.labels) && !matches(pdb.spec.selector.matchLabels, other.metadata.labels), `${component} pdb`)
+      const containerPorts = new Set(pods.spec.containers.flatMap((c) => c.ports ?? []).map((p) => p.name))
+      for (const port of service.spec.ports) assert.ok(containerPorts.has(port.targetPort), `${component}: targetPort ${port.targetPort}`)
+      assert.equal(monitor.apiVersion, 'monitoring.coreos.com/v1')
+      assert.ok(matches(monitor.spec.selector.matchLabels, service.metadata.labels), `${component} ServiceMonitor does not select its Service`)
+      assert.equal(monitor.metadata.labels?.release, 'prometheus')
+      for (const endpoint of monitor.spec.endpoints) {
+        assert.ok(service.spec.ports.some((p) => p.name === endpoint.port), `${component}: ServiceMonitor port ${endpoint.port}`)
+        assert.equal(endpoint.path, '/metrics')
+        assert.deepEqual(endpoint.relabelings, [{ action: 'replace', targetLabel: 'datacenter', replacement: 'eqiad' }])
+      }
+    }
+  })
+
+  test('git-sync mode shares a checkout with the gateway through an emptyDir', async () => {
+    const objects = await renderChart({ valuesFiles: valuesFiles['all features'] })
+    const pod = deployment(objects, 'gateway').spec.template.spec
+    const config = configOf(objects, 'gateway')
+    assert.deepEqual(config.schema_base_uris, ['file:///srv/schema-repo/current/jsonschema/'])
+    assert.deepEqual(pod.initContainers?.map((c) => c.name), ['git-sync-init'])
+    assert.ok(pod.initContainers?.[0]?.args?.includes('--one-time'))
+    const sidecar = pod.containers.find((c) => c.name === 'git-sync') as Container
+    assert.ok(sidecar.args?.includes('--link=current') && sidecar.args.includes('--root=/srv/schema-repo'))
+    assert.deepEqual(sidecar.volumeMounts?.find((m) => m.mountPath === '/srv/schema-repo')?.readOnly, undefined)
+    const gateway = pod.containers.find((c) => c.name === 'gateway') as Container
+    assert.equal(gateway.volumeMounts?.find((m) => m.mountPath === '/srv/schema-repo')?.readOnly, true)
+    assert.ok(pod.volumes.find((v) => v.name === 'schema-repo')?.emptyDir !== undefined)
+  })
+
+  test('the image comes from image.repository with the tag, the appVersion or a digest', async () => {
+    const image = async (set: string[]): Promise<string> => (deployment(await renderChart({ set }), 'gateway').spec.template.spec.containers[0] as Container).image
+    const chart = yaml.load(await readFile(join(chartDir, 'Chart.yaml'), 'utf8')) as { appVersion: string }
+    assert.equal(await image([]), `sluice:${chart.appVersion}`)
+    assert.equal(await image(['image.tag=1.2.3']), 'sluice:1.2.3')
+    assert.equal(await image(['image.digest=sha256:' + 'a'.repeat(64)]), `sluice@sha256:${'a'.repeat(64)}`)
+  })
+
+  test('names stay valid DNS labels for long release names', async () => {
+    const objects = await renderChart({ releaseName: 'event-platform-eqiad-'.padEnd(53, 'x'), valuesFiles: valuesFiles['all features'] })
+    for (const object of objects) {
+      assert.match(object.metadata.name, /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, objectKey(object))
+    }
+    const names = objects.map((o) => `${o.kind}/${o.metadata.name}`)
+    assert.equal(new Set(names).size, names.length, 'two objects of one kind share a name')
+  })
+})

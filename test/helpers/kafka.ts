@@ -1,0 +1,146 @@
+import { randomUUID } from 'node:crypto'
+import { Kafka, logLevel } from 'kafkajs'
+import type { Consumer, IHeaders } from 'kafkajs'
+import { createTopics } from '../../src/kafka/index.js'
+
+/** A message as read back from a topic, decoded as UTF-8. */
+export interface ReadMessage {
+  key: string | null
+  value: string
+  /** Milliseconds since the epoch, as a decimal string (as kafkajs gives it). */
+  timestamp: string
+  partition: number
+  offset: string
+  headers: Record<string, string>
+}
+
+export interface TestMessage {
+  key?: string | null
+  value: string | Buffer
+  partition?: number
+  timestamp?: number
+  headers?: Record<string, string>
+}
+
+/**
+ * The bootstrap addresses of the test broker (`npm test` starts one and sets
+ * KAFKA_BROKERS). Throws without it: a Kafka test must fail, not pass unseen.
+ */
+export function requireBrokers (): string[] {
+  const raw = process.env.KAFKA_BROKERS ?? ''
+  const brokers = raw.split(',').map((item) => item.trim()).filter((item) => item !== '')
+  if (brokers.length === 0) {
+    throw new Error('KAFKA_BROKERS is not set: run the tests with `npm test`, or start a broker (`sluice kafka start`) and export KAFKA_BROKERS=127.0.0.1:9092')
+  }
+  return brokers
+}
+
+/** A topic name no other test uses. */
+export function uniqueTopic (prefix = 'test'): string {
+  return `${prefix}-${randomUUID()}`
+}
+
+export function uniqueGroupId (prefix = 'test-group'): string {
+  return `${prefix}-${randomUUID()}`
+}
+
+export async function createTopic (name: string, partitions = 1): Promise<void> {
+  await createTopics(requireBrokers(), [{ name, partitions }])
+}
+
+function testKafka (brokers: readonly string[] = requireBrokers()): Kafka {
+  return new Kafka({
+    clientId: `test-${randomUUID()}`,
+    brokers: [...brokers],
+    logLevel: logLevel.NOTHING,
+    retry: { retries: 5, initialRetryTime: 100, maxRetryTime: 1000 }
+  })
+}
+
+/** Produces with a plain kafkajs producer (acks = all), to the test broker unless `brokers` is given. */
+export async function produceMessages (topic: string, messages: readonly TestMessage[], options: { brokers?: readonly string[] } = {}): Promise<void> {
+  const producer = testKafka(options.brokers).producer()
+  await producer.connect()
+  try {
+    await producer.send({
+      topic,
+      acks: -1,
+      messages: messages.map((message) => ({
+        key: message.key ?? null,
+        value: message.value,
+        ...(message.partition === undefined ? {} : { partition: message.partition }),
+        ...(message.timestamp === undefined ? {} : { timestamp: String(message.timestamp) }),
+        ...(message.headers === undefined ? {} : { headers: message.headers })
+      }))
+    })
+  } finally {
+    await producer.disconnect()
+  }
+}
+
+/**
+ * Reads `topic` from the beginning with a throwaway consumer group and resolves
+ * as soon as `count` messages arrived (in arrival order; ordered per partition).
+ * Rejects after `timeoutMs` (default 15000), saying what did arrive.
+ */
+export async function readMessages (topic: string, count: number, options: { timeoutMs?: number } = {}): Promise<ReadMessage[]> {
+  const timeoutMs = options.timeoutMs ?? 15000
+  const consumer = testKafka().consumer({ groupId: uniqueGroupId('test-read'), sessionTimeout: 10000, maxWaitTimeInMs: 100 })
+  const received: ReadMessage[] = []
+  let timer: NodeJS.Timeout | undefined
+  try {
+    await consumer.connect()
+    await subscribe(consumer, topic, Date.now() + timeoutMs)
+    await new Promise<void>((resolve, reject) => {
+      timer = setTimeout(() => {
+        reject(new Error(`readMessages(${topic}): ${received.length} of ${count} message(s) within ${timeoutMs} ms: ${JSON.stringify(received, null, 1).slice(0, 4000)}`))
+      }, timeoutMs)
+      if (count === 0) resolve()
+      consumer.run({
+        eachMessage: async ({ partition, message }) => {
+          if (received.length >= count) return
+          received.push({
+            key: message.key === null ? null : message.key.toString('utf8'),
+            value: message.value === null ? '' : message.value.toString('utf8'),
+            timestamp: message.timestamp,
+            partition,
+            offset: message.offset,
+            headers: decodeHeaders(message.headers)
+          })
+          if (received.length >= count) resolve()
+        }
+      }).catch(reject)
+    })
+    return received
+  } finally {
+    clearTimeout(timer)
+    await consumer.disconnect().catch(() => undefined)
+  }
+}
+
+/**
+ * A topic that is being auto-created (by this metadata request or a producer's)
+ * answers UNKNOWN_TOPIC_OR_PARTITION for a moment, and kafkajs does not retry
+ * that on subscribe.
+ */
+async function subscribe (consumer: Consumer, topic: string, deadline: number): Promise<void> {
+  for (;;) {
+    try {
+      await consumer.subscribe({ topic, fromBeginning: true })
+      return
+    } catch (err) {
+      if ((err as { retriable?: boolean }).retriable !== true || Date.now() >= deadline) throw err
+      await new Promise((resolve) => setTimeout(resolve, 100))
+    }
+  }
+}
+
+function decodeHeaders (headers: IHeaders | undefined): Record<string, string> {
+  const result: Record<string, string> = {}
+  for (const [name, value] of Object.entries(headers ?? {})) {
+    if (value === undefined) continue
+    const first = Array.isArray(value) ? value[0] : value
+    if (first !== undefined) result[name] = first.toString()
+  }
+  return result
+}

@@ -1,0 +1,95 @@
+import { test } from 'node:test'
+import { strict as assert } from 'node:assert'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { PassThrough } from 'node:stream'
+import { runKafkaCommand } from '../../src/cli/kafka.js'
+import type { CliIO } from '../../src/cli/io.js'
+import {
+  createEventProducer,
+  fetchTopicOffsets,
+  localBrokerStatus,
+  startLocalBroker,
+  stopLocalBroker
+} from '../../src/kafka/index.js'
+import { createLogger } from '../../src/logger.js'
+import { produceMessages, uniqueTopic } from '../helpers/kafka.js'
+
+// These start their own broker next to the test run's one, so they cost a JVM start (a few seconds).
+
+async function tempDataDir (t: { after: (fn: () => Promise<void>) => void }): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'sluice-broker-test-'))
+  t.after(async () => {
+    await stopLocalBroker(dir, { timeoutMs: 5000 })
+    await rm(dir, { recursive: true, force: true })
+  })
+  return dir
+}
+
+function captureIO (): { io: CliIO, stdout: () => string } {
+  const out = new PassThrough()
+  let text = ''
+  out.on('data', (chunk: Buffer) => { text += chunk.toString() })
+  return { io: { stdout: out, stderr: new PassThrough(), env: {}, cwd: process.cwd(), stopSignal: new Promise(() => undefined), onReload: () => undefined }, stdout: () => text }
+}
+
+void test('a port that is taken is refused before any JVM starts', async (t) => {
+  const dataDir = await tempDataDir(t)
+  const holder = createServer()
+  await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve))
+  t.after(() => new Promise<void>((resolve) => { holder.close(() => { resolve() }) }))
+  const address = holder.address()
+  if (address === null || typeof address !== 'object') return assert.fail('no address')
+  await assert.rejects(startLocalBroker({ port: address.port, dataDir }), { code: 'SLUICE_ERR_KAFKA_PORT_IN_USE' })
+})
+
+void test('a JVM that exits during start-up is reported with the tail of its log', async (t) => {
+  const dataDir = await tempDataDir(t)
+  await assert.rejects(
+    startLocalBroker({ port: 0, dataDir, jvmOptions: ['-XX:+SluiceNoSuchJvmOption'], timeoutMs: 30000 }),
+    (err: Error & { code?: string, logTail?: string }) => {
+      assert.equal(err.code, 'SLUICE_ERR_KAFKA_BROKER_EXITED')
+      assert.match(err.logTail ?? '', /SluiceNoSuchJvmOption/)
+      return true
+    }
+  )
+  assert.equal((await localBrokerStatus(dataDir)).running, false)
+})
+
+void test('a second broker starts, reports its status, serves clients and stops', async (t) => {
+  const dataDir = await tempDataDir(t)
+  const broker = await startLocalBroker({ port: 0, dataDir, partitions: 3 })
+  assert.match(broker.bootstrap, /^127\.0\.0\.1:\d+$/)
+  assert.deepEqual(await localBrokerStatus(dataDir), { running: true, pid: broker.pid, bootstrap: broker.bootstrap })
+  const again = await startLocalBroker({ port: 0, dataDir })
+  assert.equal(again.pid, broker.pid, 'a running broker is reused, not started twice')
+
+  const cli = captureIO()
+  assert.equal(await runKafkaCommand(['status', '--data-dir', dataDir], cli.io), 0)
+  assert.match(cli.stdout(), new RegExp(`running ${broker.bootstrap.replaceAll('.', '\\.')}`))
+
+  // --partitions applies to auto-created topics.
+  const topic = uniqueTopic('auto-created')
+  await produceMessages(topic, [{ value: 'x' }], { brokers: [broker.bootstrap] })
+  assert.equal((await fetchTopicOffsets([broker.bootstrap], topic)).length, 3)
+
+  const produceTimeoutMs = 2000
+  const producer = createEventProducer({ brokers: [broker.bootstrap], clientId: 'broker-test', produceTimeoutMs, logger: createLogger({ level: 'silent', name: 'test' }) })
+  t.after(() => producer.close())
+  await producer.connect()
+  await producer.send([{ topic, key: 'k', value: 'before stop' }])
+
+  await broker.stop()
+  assert.equal((await localBrokerStatus(dataDir)).running, false)
+  assert.equal(await stopLocalBroker(dataDir), false)
+  const stopped = captureIO()
+  assert.equal(await runKafkaCommand(['status', '--data-dir', dataDir], stopped.io), 1)
+
+  // The producer was connected; with the broker gone a send must still settle in time.
+  const started = Date.now()
+  await assert.rejects(producer.send([{ topic, key: 'k', value: 'after stop' }]), { code: 'SLUICE_ERR_KAFKA_UNAVAILABLE', statusCode: 503 })
+  assert.ok(Date.now() - started < produceTimeoutMs + 1000, `send settled after ${Date.now() - started} ms`)
+  assert.equal(producer.isReady(), false)
+})

@@ -1,0 +1,185 @@
+import { test } from 'node:test'
+import type { TestContext } from 'node:test'
+import { strict as assert } from 'node:assert'
+import { createServer } from 'node:net'
+import type { Socket } from 'node:net'
+import { Registry } from 'prom-client'
+import { createEventProducer, createTopics, findFreePort, producerRetryPolicy } from '../../src/kafka/index.js'
+import type { EventProducer, EventProducerOptions, ProduceRecord } from '../../src/kafka/index.js'
+import { createLogger } from '../../src/logger.js'
+import { createKafkaMetrics } from '../../src/metrics/kafka.js'
+import type { KafkaMetrics } from '../../src/metrics/kafka.js'
+import { readMessages, requireBrokers, uniqueTopic } from '../helpers/kafka.js'
+
+const logger = createLogger({ level: 'silent', name: 'test' })
+
+function buildProducer (t: TestContext, overrides: Partial<EventProducerOptions> = {}): { producer: EventProducer, metrics: KafkaMetrics } {
+  const metrics = createKafkaMetrics(new Registry())
+  const producer = createEventProducer({ brokers: requireBrokers(), clientId: 'producer-test', logger, metrics, ...overrides })
+  t.after(() => producer.close())
+  return { producer, metrics }
+}
+
+interface MetricSource {
+  get(): Promise<{ name: string, values: Array<{ value: number, labels: object, metricName?: string }> }>
+}
+
+/** One sample of a metric: histograms expose `<name>_count` / `<name>_sum`. */
+async function metricValue (metric: MetricSource, name: string, labels: Record<string, string> = {}): Promise<number> {
+  const data = await metric.get()
+  const sample = data.values.find((value) => (value.metricName ?? data.name) === name &&
+    Object.entries(labels).every(([key, expected]) => (value.labels as Record<string, unknown>)[key] === expected))
+  return sample?.value ?? 0
+}
+
+async function rejectionOf (promise: Promise<unknown>): Promise<Error & { code?: string, statusCode?: number, retriable?: boolean }> {
+  try {
+    await promise
+  } catch (err) {
+    return err as Error & { code?: string }
+  }
+  return assert.fail('expected a rejection')
+}
+
+void test('records are acknowledged and read back with key, value, timestamp and headers', async (t) => {
+  const { producer, metrics } = buildProducer(t)
+  await producer.connect()
+  assert.equal(producer.isReady(), true)
+  const topic = uniqueTopic('produce')
+  const timestamp = Date.UTC(2024, 0, 2, 3, 4, 5, 678)
+  await producer.send([
+    { topic, key: 'page-1', value: '{"n":1}', timestamp, headers: { 'content-type': 'application/json', 'x-request-id': 'r1' } },
+    { topic, key: null, value: Buffer.from('{"n":2}') }
+  ])
+  const messages = await readMessages(topic, 2, { timeoutMs: 20000 })
+  assert.deepEqual(messages.map((m) => [m.key, m.value]), [['page-1', '{"n":1}'], [null, '{"n":2}']])
+  assert.equal(messages[0]?.timestamp, String(timestamp))
+  assert.deepEqual(messages[0]?.headers, { 'content-type': 'application/json', 'x-request-id': 'r1' })
+  assert.equal(await metricValue(metrics.producedRecords, 'sluice_kafka_produced_records_total'), 2)
+  assert.equal(await metricValue(metrics.up, 'sluice_kafka_up'), 1)
+})
+
+void test('concurrent sends are coalesced into fewer produce batches', async (t) => {
+  const { producer, metrics } = buildProducer(t, { lingerMs: 50 })
+  await producer.connect()
+  const topic = uniqueTopic('coalesce')
+  const sends = 40
+  await Promise.all(Array.from({ length: sends }, async (_, i) => producer.send([{ topic, key: `k${i}`, value: `v${i}` }])))
+  const batches = await metricValue(metrics.produceBatchRecords, 'sluice_kafka_produce_batch_records_count')
+  assert.ok(batches >= 1 && batches < sends, `expected fewer than ${sends} batches, got ${batches}`)
+  assert.equal(await metricValue(metrics.produceBatchRecords, 'sluice_kafka_produce_batch_records_sum'), sends)
+  const messages = await readMessages(topic, sends, { timeoutMs: 20000 })
+  assert.deepEqual(new Set(messages.map((m) => m.value)), new Set(Array.from({ length: sends }, (_, i) => `v${i}`)))
+})
+
+void test('a full batch is sent without waiting for the linger time', async (t) => {
+  const { producer, metrics } = buildProducer(t, { lingerMs: 60000, maxBatchRecords: 10 })
+  await producer.connect()
+  const topic = uniqueTopic('full-batch')
+  const started = Date.now()
+  await Promise.all(Array.from({ length: 30 }, async (_, i) => producer.send([{ topic, key: null, value: `v${i}` }])))
+  assert.ok(Date.now() - started < 10000, 'full batches must not wait for lingerMs')
+  assert.equal(await metricValue(metrics.produceBatchRecords, 'sluice_kafka_produce_batch_records_count'), 3)
+})
+
+void test('keys are partitioned like the Java client (murmur2)', async (t) => {
+  const brokers = requireBrokers()
+  const topic = uniqueTopic('murmur2')
+  await createTopics(brokers, [{ name: topic, partitions: 5 }])
+  const { producer } = buildProducer(t)
+  await producer.connect()
+  // Partitions computed with org.apache.kafka.common.utils.Utils.murmur2 for 5 partitions.
+  const expected: Record<string, number> = { 21: 0, foobar: 1, abc: 2, 'a-little-bit-longer-string': 4 }
+  await producer.send(Object.keys(expected).map((key): ProduceRecord => ({ topic, key, value: key })))
+  const messages = await readMessages(topic, 4, { timeoutMs: 20000 })
+  assert.deepEqual(Object.fromEntries(messages.map((m) => [m.key, m.partition])), expected)
+})
+
+void test('a record the broker refuses rejects with SLUICE_ERR_KAFKA_PRODUCE and keeps the producer ready', async (t) => {
+  const { producer, metrics } = buildProducer(t)
+  await producer.connect()
+  const topic = uniqueTopic('too-large')
+  const err = await rejectionOf(producer.send([{ topic, key: null, value: Buffer.alloc(2 * 1024 * 1024, 'x') }]))
+  assert.equal(err.code, 'SLUICE_ERR_KAFKA_PRODUCE')
+  assert.equal(err.retriable, false)
+  assert.equal(producer.isReady(), true)
+  assert.equal(await metricValue(metrics.produceErrors, 'sluice_kafka_produce_errors_total', { reason: 'rejected' }), 1)
+  await producer.send([{ topic, key: null, value: 'small' }])
+})
+
+void test('close() flushes records still waiting for the linger time', async (t) => {
+  const { producer } = buildProducer(t, { lingerMs: 60000 })
+  await producer.connect()
+  const topic = uniqueTopic('close-flush')
+  const sends = [1, 2, 3].map(async (n) => producer.send([{ topic, key: null, value: `v${n}` }]))
+  const started = Date.now()
+  await producer.close()
+  await Promise.all(sends)
+  assert.ok(Date.now() - started < 10000, 'close must not wait for lingerMs')
+  assert.equal(producer.isReady(), false)
+  const err = await rejectionOf(producer.send([{ topic, key: null, value: 'late' }]))
+  assert.equal(err.code, 'SLUICE_ERR_KAFKA_PRODUCER_CLOSED')
+  assert.equal(err.statusCode, 503)
+  const messages = await readMessages(topic, 3, { timeoutMs: 20000 })
+  assert.deepEqual(messages.map((m) => m.value).sort(), ['v1', 'v2', 'v3'])
+})
+
+void test('an unreachable broker fails connect() and send() fast with SLUICE_ERR_KAFKA_UNAVAILABLE', async (t) => {
+  const port = await findFreePort()
+  const produceTimeoutMs = 2000
+  const { producer } = buildProducer(t, { brokers: [`127.0.0.1:${port}`], produceTimeoutMs })
+  const started = Date.now()
+  const connectErr = await rejectionOf(producer.connect())
+  assert.equal(connectErr.code, 'SLUICE_ERR_KAFKA_UNAVAILABLE')
+  assert.ok(Date.now() - started < produceTimeoutMs + 1500, `connect took ${Date.now() - started} ms`)
+  assert.equal(producer.isReady(), false)
+  const sendStarted = Date.now()
+  const err = await rejectionOf(producer.send([{ topic: 'nowhere', key: null, value: 'x' }]))
+  assert.equal(err.code, 'SLUICE_ERR_KAFKA_UNAVAILABLE')
+  assert.equal(err.statusCode, 503)
+  assert.equal(err.retriable, true)
+  assert.ok(Date.now() - sendStarted < produceTimeoutMs + 500)
+})
+
+void test('a broker that never answers makes send() reject with SLUICE_ERR_KAFKA_UNAVAILABLE at produceTimeoutMs', async (t) => {
+  const sockets = new Set<Socket>()
+  const silent = createServer((socket) => {
+    sockets.add(socket)
+    socket.on('error', () => undefined)
+  })
+  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve))
+  t.after(() => {
+    for (const socket of sockets) socket.destroy()
+    silent.close()
+  })
+  const address = silent.address()
+  if (address === null || typeof address !== 'object') return assert.fail('no server address')
+  const produceTimeoutMs = 1000
+  const { producer, metrics } = buildProducer(t, { brokers: [`127.0.0.1:${address.port}`], produceTimeoutMs })
+  const connecting = producer.connect().catch((err: unknown) => err)
+  const started = Date.now()
+  const err = await rejectionOf(producer.send([{ topic: 'nowhere', key: null, value: 'x' }]))
+  const elapsed = Date.now() - started
+  assert.equal(err.code, 'SLUICE_ERR_KAFKA_UNAVAILABLE')
+  assert.ok(elapsed >= produceTimeoutMs - 50 && elapsed < produceTimeoutMs + 1000, `rejected after ${elapsed} ms`)
+  assert.equal(await metricValue(metrics.produceErrors, 'sluice_kafka_produce_errors_total', { reason: 'timeout' }), 1)
+  const closeStarted = Date.now()
+  await producer.close()
+  assert.ok(Date.now() - closeStarted < produceTimeoutMs + 2000, `close took ${Date.now() - closeStarted} ms`)
+  // kafkajs may report this black hole as connected or not; either way the attempt must have ended.
+  await connecting
+})
+
+void test('producerRetryPolicy keeps the kafkajs backoff within half the produce timeout', () => {
+  for (const timeoutMs of [500, 1000, 5000, 30000]) {
+    const policy = producerRetryPolicy(timeoutMs)
+    let delay = (policy.initialRetryTime ?? 0) * 1.2
+    let total = 0
+    for (let i = 0; i < (policy.retries ?? 0); i++) {
+      total += delay
+      delay = Math.min(delay * 1.2 * 2, policy.maxRetryTime ?? Infinity)
+    }
+    assert.ok(total <= timeoutMs / 2, `${timeoutMs}: ${total}`)
+    assert.ok((policy.retries ?? 0) >= 1 || timeoutMs < 300)
+  }
+})

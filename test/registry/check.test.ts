@@ -1,0 +1,64 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { fileURLToPath } from 'node:url'
+import { checkRepository } from '../../src/registry/check.js'
+import { openSchemaDirectory } from '../../src/registry/directory-repository.js'
+import { formatReport, reportToJson } from '../../src/registry/explain.js'
+import { sluiceSchemas } from './git-fixture.js'
+
+const primary = fileURLToPath(new URL('../fixtures/registry/wikimedia-primary', import.meta.url))
+
+void test("Wikimedia's primary repository passes structure and robustness, apart from its own exceptions", async () => {
+  const { repository, config } = await openSchemaDirectory(primary)
+  assert.equal(config.file, '.jsonschema-tools.yaml')
+  const report = await checkRepository({ repository, config })
+  assert.equal(report.checked.titles, 23)
+  assert.deepEqual(report.violations.filter((v) => v.category !== 'compatibility'), [])
+  assert.ok(report.exempted > 0)
+  // What jsonschema-tools let through: fragment/common 1.1.0 closed the object in a minor version.
+  assert.deepEqual(report.violations.map((v) => [v.schema, v.change, v.pointer]),
+    [['/fragment/common/1.1.0', 'additional-properties-closed', '/additionalProperties']])
+})
+
+void test('without its exceptions, the real repository shows exactly what they switch off', async () => {
+  const { repository, config } = await openSchemaDirectory(primary)
+  const report = await checkRepository({ repository, config: { ...config, exceptions: [] } })
+  const exempted = new Set(report.violations.map((v) => `${v.schema.replace(/\/[^/]+$/, '')} ${v.rule}`))
+  assert.deepEqual([...exempted].sort(), [
+    '/fragment/common schema-version-compatibility',
+    '/fragment/http schema-version-compatibility',
+    '/fragment/mediawiki/state/change/page schema-version-compatibility',
+    '/mediawiki/client/error schema-version-compatibility',
+    '/mediawiki/job schema-deterministic-types',
+    '/mediawiki/page/change schema-version-compatibility',
+    '/mediawiki/recentchange schema-deterministic-types'
+  ])
+})
+
+void test("this project's schema repository passes the whole check", async () => {
+  const { repository, config } = await openSchemaDirectory(sluiceSchemas)
+  const report = await checkRepository({ repository, config })
+  assert.deepEqual(report.violations, [])
+  assert.equal(report.exempted, 2)
+  assert.match(formatReport(report), /^ok: \d+ schemas/)
+  assert.equal(JSON.parse(reportToJson(report)).ok, true)
+})
+
+void test('a published version that changed since the base ref is reported', async () => {
+  const { repository, config } = await openSchemaDirectory(sluiceSchemas)
+  const report = await checkRepository({
+    repository,
+    config,
+    titles: new Set(['test/event']),
+    baseline: {
+      ref: 'base',
+      paths: ['test/event/1.0.0.yaml', 'test/event/0.9.0.yaml'],
+      read: async (path) => path.endsWith('1.0.0.yaml') ? 'title: test/event\n$id: /test/event/1.0.0\n' : 'title: test/event\n'
+    }
+  })
+  assert.deepEqual(report.violations.map((v) => [v.rule, v.file, /edited|deleted/.exec(v.message)?.[0]]), [
+    ['structure-published-version-unchanged', 'test/event/1.0.0.yaml', 'edited'],
+    ['structure-published-version-unchanged', 'test/event/0.9.0.yaml', 'deleted']
+  ])
+  assert.equal(report.checked.titles, 1)
+})

@@ -1,0 +1,182 @@
+// The test runner behind `npm test`:
+//   1. type-check and lint (fail fast; skip with --no-lint),
+//   2. start a throwaway single-node Kafka broker on a free port,
+//   3. run every test/**/*.test.ts (or those under the given paths) with
+//      node's test runner, KAFKA_BROKERS pointing at that broker,
+//   4. stop the broker and remove its data, also on failure and on SIGINT/SIGTERM.
+// Usage: npm test [-- [--no-lint] [path ...]]
+import { spawn } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
+import { mkdtemp, readdir, rm, stat } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { dirname, join, relative, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { parseArgs } from 'node:util'
+import { startLocalBroker } from '../src/kafka/index.js'
+import type { LocalBroker } from '../src/kafka/index.js'
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..')
+const started = Date.now()
+
+const help = `Usage: npm test [-- [--no-lint] [path ...]]
+
+  path        only run the *.test.ts files under these files or directories (default: test/)
+  --no-lint   skip 'tsc --noEmit' and 'eslint .' for a quicker local run
+`
+
+interface Summary { tests: number, pass: number, fail: number, cancelled: number, skipped: number, todo: number }
+
+function section (title: string): void {
+  process.stdout.write(`\n=== ${title} (${((Date.now() - started) / 1000).toFixed(1)} s) ===\n`)
+}
+
+/** Runs a command with inherited output; resolves with its exit code. */
+function run (command: string, args: string[], children: Set<ChildProcess>): Promise<number> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(command, args, { cwd: root, stdio: 'inherit' })
+    children.add(child)
+    child.once('error', reject)
+    child.once('close', (code, signal) => {
+      children.delete(child)
+      resolvePromise(code ?? (signal === null ? 1 : 128))
+    })
+  })
+}
+
+async function findTestFiles (paths: readonly string[]): Promise<string[]> {
+  const found = new Set<string>()
+  async function walk (path: string): Promise<void> {
+    const info = await stat(path)
+    if (info.isFile()) {
+      if (path.endsWith('.test.ts')) found.add(path)
+      return
+    }
+    for (const entry of await readdir(path, { withFileTypes: true })) {
+      if (entry.name.startsWith('.') || entry.name === 'node_modules') continue
+      const child = join(path, entry.name)
+      if (entry.isDirectory()) await walk(child)
+      else if (entry.isFile() && entry.name.endsWith('.test.ts')) found.add(child)
+    }
+  }
+  for (const path of paths) await walk(resolve(path))
+  return [...found].sort()
+}
+
+/** Forwards the test output and picks the counts out of the spec reporter's closing lines. */
+function runTests (files: readonly string[], brokers: string, children: Set<ChildProcess>): Promise<{ code: number, summary: Partial<Summary> }> {
+  const args = [
+    '--import', 'tsx',
+    '--test',
+    '--test-reporter=spec', '--test-reporter-destination=stdout',
+    '--test-concurrency=2',
+    '--test-timeout=180000',
+    // A leaked socket in one file must not hang the whole run.
+    '--test-force-exit',
+    ...files
+  ]
+  const env = { ...process.env, KAFKA_BROKERS: brokers, ...(process.stdout.isTTY ? { FORCE_COLOR: '1' } : {}) }
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(process.execPath, args, { cwd: root, env, stdio: ['ignore', 'pipe', 'inherit'] })
+    children.add(child)
+    const summary: Partial<Summary> = {}
+    let pending = ''
+    child.stdout?.on('data', (chunk: Buffer) => {
+      process.stdout.write(chunk)
+      pending += chunk.toString('utf8')
+      const lines = pending.split('\n')
+      pending = lines.pop() ?? ''
+      for (const line of lines) readSummaryLine(line, summary)
+    })
+    child.once('error', reject)
+    child.once('close', (code, signal) => {
+      children.delete(child)
+      readSummaryLine(pending, summary)
+      resolvePromise({ code: code ?? (signal === null ? 1 : 128), summary })
+    })
+  })
+}
+
+function readSummaryLine (line: string, summary: Partial<Summary>): void {
+  // eslint-disable-next-line no-control-regex
+  const plain = line.replace(/\u001b\[[0-9;]*m/g, '').trim()
+  const match = /^ℹ (tests|pass|fail|cancelled|skipped|todo) (\d+)$/.exec(plain)
+  if (match !== null) summary[match[1] as keyof Summary] = Number(match[2])
+}
+
+async function main (): Promise<number> {
+  let parsed
+  try {
+    parsed = parseArgs({ args: process.argv.slice(2), allowPositionals: true, strict: true, options: { 'no-lint': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } })
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n\n${help}`)
+    return 2
+  }
+  if (parsed.values.help === true) {
+    process.stdout.write(help)
+    return 0
+  }
+  const lint = parsed.values['no-lint'] !== true
+  const paths = parsed.positionals.length > 0 ? parsed.positionals : [join(root, 'test')]
+
+  const children = new Set<ChildProcess>()
+  let brokerStart: Promise<LocalBroker> | undefined
+  let dataDir: string | undefined
+  let cleaning: Promise<void> | undefined
+  const cleanup = async (): Promise<void> => {
+    cleaning ??= (async () => {
+      for (const child of children) child.kill('SIGTERM')
+      // A start still in progress is awaited, so its JVM is not left behind.
+      const broker = await brokerStart?.catch(() => undefined)
+      if (broker !== undefined) await broker.stop().catch((err: unknown) => { process.stderr.write(`stopping the test broker failed: ${String(err)}\n`) })
+      if (dataDir !== undefined) await rm(dataDir, { recursive: true, force: true })
+    })()
+    return cleaning
+  }
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      process.stderr.write(`\n${signal}: stopping tests and the test broker\n`)
+      void cleanup().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143))
+    })
+  }
+
+  try {
+    const files = await findTestFiles(paths)
+    if (files.length === 0) {
+      process.stderr.write(`No *.test.ts files under ${paths.join(', ')}\n`)
+      return 1
+    }
+
+    dataDir = await mkdtemp(join(tmpdir(), 'sluice-test-kafka-'))
+    // The broker boots while tsc and eslint run; its JVM mostly waits on I/O.
+    brokerStart = startLocalBroker({ port: 0, dataDir, partitions: 1 })
+    brokerStart.catch(() => undefined)
+
+    if (lint) {
+      section('Type check: tsc --noEmit -p .')
+      if (await run(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '--noEmit', '-p', '.'], children) !== 0) return 1
+      section('Lint: eslint .')
+      if (await run(process.execPath, [join(root, 'node_modules/eslint/bin/eslint.js'), '.'], children) !== 0) return 1
+    }
+
+    section('Kafka: starting a throwaway broker')
+    const ready = await brokerStart
+    process.stdout.write(`Kafka at ${ready.bootstrap} (pid ${ready.pid}, data in ${dataDir})\n`)
+
+    section(`Tests: ${files.length} file(s)`)
+    const { code, summary } = await runTests(files.map((file) => relative(root, file)), ready.bootstrap, children)
+
+    section('Summary')
+    for (const key of ['tests', 'pass', 'fail', 'cancelled', 'skipped', 'todo'] as const) process.stdout.write(`# ${key} ${summary[key] ?? 0}\n`)
+    process.stdout.write(`${summary.pass ?? 0} passed, ${(summary.fail ?? 0) + (summary.cancelled ?? 0)} failed, ${summary.skipped ?? 0} skipped\n`)
+    return code === 0 && (summary.fail ?? 0) === 0 ? 0 : (code === 0 ? 1 : code)
+  } finally {
+    await cleanup()
+  }
+}
+
+main().then((code) => {
+  process.exit(code)
+}, (err: unknown) => {
+  process.stderr.write(`test runner: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`)
+  process.exit(1)
+})
