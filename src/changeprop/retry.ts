@@ -89,6 +89,7 @@ export function buildRetryEvent (input: RetryEventInput): Record<string, unknown
       ...(typeof meta.domain === 'string' ? { domain: meta.domain } : {}),
       ...(typeof meta.request_id === 'string' ? { request_id: meta.request_id } : {})
     },
+    dt: new Date(input.now).toISOString(),
     triggered_by: triggeredBy(input.handled, input.topic),
     emitter_id: emitterIdOf(input.service, input.rule),
     retries_left: input.retriesLeft,
@@ -129,6 +130,7 @@ export function buildErrorEvent (input: ErrorEventInput): Record<string, unknown
       ...(uri === undefined ? {} : { uri }),
       ...(typeof meta.request_id === 'string' ? { request_id: meta.request_id } : {})
     },
+    dt: new Date(input.now).toISOString(),
     emitter_id: emitterIdOf(input.service, input.rule),
     raw_event: input.handled === undefined ? input.raw : JSON.stringify(input.handled),
     message: input.error.message,

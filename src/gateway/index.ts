@@ -240,7 +240,7 @@ function connectInBackground (producer: EventProducer, logger: Logger): { stop()
 function firstLocalRepository (baseUris: readonly string[], cwd: string): SchemaRepository | undefined {
   for (const base of baseUris) {
     if (/^https?:\/\//i.test(base)) continue
-    const dir = base.startsWith('file://') ? new URL(base).pathname : resolve(cwd, base)
+    const dir = base.startsWith('file://') ? fileURLToPath(base) : resolve(cwd, base)
     return openDirectoryRepository(dir)
   }
   return undefined

@@ -179,10 +179,10 @@ export function openGitRepository (options: GitRepositoryOptions): GitSchemaRepo
       if (timer !== undefined) clearTimeout(timer)
       await inFlight
     },
-    read: (path) => current().read(path),
-    listTitles: () => current().listTitles(),
-    listVersions: (title) => current().listVersions(title),
-    readVersion: (title, version) => current().readVersion(title, version)
+    read: async (path) => current().read(path),
+    listTitles: async () => current().listTitles(),
+    listVersions: async (title) => current().listVersions(title),
+    readVersion: async (title, version) => current().readVersion(title, version)
   }
 }
 

@@ -1,5 +1,6 @@
 import { readdir, readFile, stat } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { Ajv } from 'ajv'
 import yaml from 'js-yaml'
 import { request } from 'undici'
@@ -27,7 +28,7 @@ export interface StreamConfigSourceOptions {
 export async function readStreamConfig (options: StreamConfigSourceOptions): Promise<StreamConfigData> {
   const { uri } = options
   if (/^https?:\/\//i.test(uri)) return validateStreamConfig(await fetchStreamConfig(options), uri)
-  const path = resolve(options.cwd, uri.startsWith('file://') ? new URL(uri).pathname : uri)
+  const path = resolve(options.cwd, uri.startsWith('file://') ? fileURLToPath(uri) : uri)
   let info
   try {
     info = await stat(path)
@@ -129,7 +130,6 @@ export function isRegexKey (name: string): boolean {
  */
 export function checkStreamRegex (source: string): string | undefined {
   try {
-    // eslint-disable-next-line no-new
     new RegExp(source)
   } catch (err) {
     return `not a valid regular expression: ${(err as Error).message}`

@@ -33,6 +33,9 @@ const ajv = new Ajv({ strict: false, allErrors: true })
 addFormats.default(ajv)
 const validateError = ajv.compile(await loadSchema('schemas/error/0.0.3.yaml'))
 const validateResourceChange = ajv.compile(await loadSchema('schemas/resource_change/1.0.0.yaml'))
+// The project's own retry schema (schemas/change-prop/retry), materialized with its fragments.
+const { $schema: _draft, ...retrySchema } = JSON.parse(await readFile(new URL('../../schemas/change-prop/retry/1.0.0.json', import.meta.url), 'utf8')) as Record<string, unknown>
+const validateRetry = ajv.compile(retrySchema)
 
 class FakeProducer {
   records: ProduceRecord[] = []
@@ -178,6 +181,7 @@ test('a retryable failure produces a retry event to the retry topic of the consu
   await h.runner.handleMain(message(revisionCreate()), signal)
   const [retry] = h.producer.on('eqiad.changeprop.retry.mediawiki.revision-create')
   assert.ok(retry)
+  assert.ok(validateRetry(retry), JSON.stringify(validateRetry.errors))
   assert.equal(h.producer.records[0]?.key, 'k', 'the original key is kept')
   assert.equal(retry.$schema, '/change-prop/retry/1.0.0')
   assert.equal(retry.emitter_id, 'changeprop#page_edit')

@@ -28,19 +28,19 @@ async function loadRules (): Promise<AlertRule[]> {
   return file.groups.flatMap((group) => group.rules)
 }
 
-test('promtool accepts the alert rules', async () => {
+void test('promtool accepts the alert rules', async () => {
   const result = await runTool('promtool', ['check', 'rules', rulesPath])
   assert.equal(result.code, 0, result.stdout + result.stderr)
   assert.match(result.stdout, /SUCCESS: \d+ rules found/)
 })
 
-test('the alert rules pass their promtool unit tests', async () => {
+void test('the alert rules pass their promtool unit tests', async () => {
   const result = await runTool('promtool', ['test', 'rules', testsPath])
   assert.equal(result.code, 0, result.stdout + result.stderr)
   assert.match(result.stdout, /SUCCESS/)
 })
 
-test('every alert has a unit test in which it fires', async () => {
+void test('every alert has a unit test in which it fires', async () => {
   const tests = yaml.load(await readFile(testsPath, 'utf8')) as RuleTests
   assert.deepEqual(tests.rule_files, ['../sluice-alerts.yaml'])
   const firing = new Set(tests.tests.flatMap((t) => t.alert_rule_test ?? []).filter((t) => (t.exp_alerts ?? []).length > 0).map((t) => t.alertname))
@@ -48,14 +48,14 @@ test('every alert has a unit test in which it fires', async () => {
   assert.deepEqual(untested, [])
 })
 
-test('the alerts cover error spikes, silent streams, change-propagation lag and Kafka', async () => {
+void test('the alerts cover error spikes, silent streams, change-propagation lag and Kafka', async () => {
   const names = new Set((await loadRules()).map((rule) => rule.alert))
   for (const name of ['SluiceGatewayEventErrors', 'SluiceGatewayServerErrors', 'SluiceStreamTrafficStopped', 'SluiceChangepropLagGrowing', 'SluiceKafkaUnreachable']) {
     assert.ok(names.has(name), `missing alert ${name}`)
   }
 })
 
-test('every alert has a severity, a summary and a description', async () => {
+void test('every alert has a severity, a summary and a description', async () => {
   for (const rule of await loadRules()) {
     assert.match(rule.alert, /^Sluice[A-Z][A-Za-z]+$/)
     assert.ok(['critical', 'warning'].includes(rule.labels?.severity ?? ''), `${rule.alert}: severity`)
@@ -64,17 +64,17 @@ test('every alert has a severity, a summary and a description', async () => {
   }
 })
 
-test('every metric and label the alerts query is one the services export', async () => {
+void test('every metric and label the alerts query is one the services export', async () => {
   const { series } = await exportedSeries()
   const problems = (await loadRules()).flatMap((rule) => checkQuery(rule.alert, queryUse(rule.expr), series))
   assert.deepEqual(problems, [])
 })
 
-test('the chart ships the same rules as a PrometheusRule', async () => {
+void test('the chart ships the same rules as a PrometheusRule', async () => {
   const [source, copy] = await Promise.all([readFile(rulesPath, 'utf8'), readFile(chartCopyPath, 'utf8')])
   assert.ok(source === copy, 'helm/sluice/files/sluice-alerts.yaml differs from alerts/sluice-alerts.yaml: cp alerts/sluice-alerts.yaml helm/sluice/files/sluice-alerts.yaml')
   const objects = await renderChart({ set: ['prometheusRule.enabled=true', 'prometheusRule.labels.release=prometheus'] })
-  const rule = findObject(objects, 'PrometheusRule', 'sluice') as { apiVersion: string, metadata: { labels: Record<string, string> }, spec: unknown }
+  const rule = findObject(objects, 'PrometheusRule', 'sluice') as unknown as { apiVersion: string, metadata: { labels: Record<string, string> }, spec: unknown }
   assert.equal(rule.apiVersion, 'monitoring.coreos.com/v1')
   assert.equal(rule.metadata.labels.release, 'prometheus')
   assert.deepEqual(rule.spec, yaml.load(source))

@@ -47,7 +47,7 @@ function variableQuery (variable: Variable): string | undefined {
   return typeof variable.query === 'string' ? (variable.type === 'query' ? variable.query : undefined) : variable.query?.query
 }
 
-test('the dashboard is provisionable: fixed uid, no numeric id, data source chosen by variable', async () => {
+void test('the dashboard is provisionable: fixed uid, no numeric id, data source chosen by variable', async () => {
   const dashboard = await loadDashboard()
   assert.equal(dashboard.uid, 'sluice')
   assert.equal(dashboard.title, 'Sluice')
@@ -63,7 +63,7 @@ test('the dashboard is provisionable: fixed uid, no numeric id, data source chos
   }
 })
 
-test('panels have unique ids and do not overlap on the 24-column grid', async () => {
+void test('panels have unique ids and do not overlap on the 24-column grid', async () => {
   const dashboard = await loadDashboard()
   const panels = allPanels(dashboard)
   assert.equal(new Set(panels.map((p) => p.id)).size, panels.length)
@@ -81,7 +81,7 @@ test('panels have unique ids and do not overlap on the 24-column grid', async ()
   }
 })
 
-test('every variable a query uses is defined', async () => {
+void test('every variable a query uses is defined', async () => {
   const dashboard = await loadDashboard()
   const defined = new Set(dashboard.templating.list.map((v) => v.name))
   const texts = [...queries(dashboard).map((q) => q.expr), ...dashboard.templating.list.map(variableQuery).filter((q): q is string => q !== undefined)]
@@ -93,19 +93,19 @@ test('every variable a query uses is defined', async () => {
   }
 })
 
-test('every panel query parses as PromQL (promtool)', async () => {
+void test('every panel query parses as PromQL (promtool)', async () => {
   const dashboard = await loadDashboard()
   const expressions = queries(dashboard).map(({ name, expr }) => ({ name, expr: withoutGrafanaVariables(expr) }))
   assert.ok(expressions.length > 20)
   assert.deepEqual(await checkExpressions(expressions), [])
 })
 
-test('the PromQL check rejects a broken query (it is able to fail)', async () => {
+void test('the PromQL check rejects a broken query (it is able to fail)', async () => {
   const problems = await checkExpressions([{ name: 'broken', expr: 'sum by (stream (rate(sluice_gateway_events_total[5m]))' }])
   assert.equal(problems.length, 1)
 })
 
-test('every metric and label the dashboard queries is one the services export', async () => {
+void test('every metric and label the dashboard queries is one the services export', async () => {
   const dashboard = await loadDashboard()
   const { factories, series } = await exportedSeries()
   for (const factory of ['gateway.ts:createGatewayMetrics', 'kafka.ts:createKafkaMetrics', 'changeprop.ts:createChangepropMetrics']) {
@@ -120,7 +120,7 @@ test('every metric and label the dashboard queries is one the services export', 
   assert.deepEqual(problems, [])
 })
 
-test('the exported-metrics check reports unknown metrics and labels (it is able to fail)', async () => {
+void test('the exported-metrics check reports unknown metrics and labels (it is able to fail)', async () => {
   const { series } = await exportedSeries()
   const problems = checkQuery('probe', queryUse('sum by (route, colour) (rate(sluice_gateway_events_total{outcome="x", flavour="y"}[5m])) / sluice_no_such_metric'), series)
   assert.deepEqual(problems.sort(), [
@@ -131,7 +131,7 @@ test('the exported-metrics check reports unknown metrics and labels (it is able 
   ])
 })
 
-test('the dashboard covers intake, errors, Kafka and change propagation', async () => {
+void test('the dashboard covers intake, errors, Kafka and change propagation', async () => {
   const used = new Set(queries(await loadDashboard()).flatMap(({ expr }) => queryUse(expr).selectors.map((s) => s.metric)))
   for (const metric of [
     'sluice_gateway_events_total',
@@ -151,11 +151,11 @@ test('the dashboard covers intake, errors, Kafka and change propagation', async 
   }
 })
 
-test('the chart ships the same dashboard', async () => {
+void test('the chart ships the same dashboard', async () => {
   const [source, copy] = await Promise.all([readFile(dashboardPath, 'utf8'), readFile(chartCopyPath, 'utf8')])
   assert.ok(source === copy, 'helm/sluice/files/sluice-dashboard.json differs from dashboards/sluice.json: cp dashboards/sluice.json helm/sluice/files/sluice-dashboard.json')
   const objects = await renderChart({ set: ['dashboards.enabled=true', 'dashboards.annotations.grafana_folder=Sluice'] })
-  const configMap = findObject(objects, 'ConfigMap', '-dashboard') as { metadata: { labels: Record<string, string>, annotations: Record<string, string> }, data: Record<string, string> }
+  const configMap = findObject(objects, 'ConfigMap', '-dashboard') as unknown as { metadata: { labels: Record<string, string>, annotations: Record<string, string> }, data: Record<string, string> }
   assert.equal(configMap.metadata.labels.grafana_dashboard, '1', 'Grafana\'s dashboard sidecar looks for this label')
   assert.equal(configMap.metadata.annotations.grafana_folder, 'Sluice')
   assert.deepEqual(JSON.parse(configMap.data['sluice.json'] as string), JSON.parse(source))

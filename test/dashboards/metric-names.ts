@@ -47,10 +47,12 @@ export async function exportedSeries (): Promise<MetricFactories> {
   const add = (metric: string, type: string, labels: Iterable<string>): void => {
     series.set(metric, { metric, type, labels: new Set(labels) })
   }
-  for (const metric of registry.getMetricsAsArray()) {
-    const { name, type } = await metric.get()
+  for (const metric of await registry.getMetricsAsJSON()) {
+    const name = metric.name
+    // The typings declare an enum; at run time prom-client reports 'counter', 'histogram', …
+    const type = String(metric.type)
     // prom-client keeps the declared label names on the instance; its types do not show them.
-    const declared = (metric as unknown as { labelNames?: unknown }).labelNames
+    const declared = (registry.getSingleMetric(name) as unknown as { labelNames?: unknown } | undefined)?.labelNames
     if (!Array.isArray(declared)) throw new Error(`cannot read the label names of ${name}`)
     const labels = declared as string[]
     switch (type) {

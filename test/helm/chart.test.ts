@@ -71,20 +71,20 @@ function matches (selector: Record<string, string>, labels: Record<string, strin
   return Object.entries(selector).every(([key, value]) => labels?.[key] === value)
 }
 
-test('the chart tools are installed (scripts/install-chart-tools.sh)', () => {
+void test('the chart tools are installed (scripts/install-chart-tools.sh)', () => {
   // Fails, naming the install script, instead of skipping the chart checks.
   for (const tool of ['helm', 'kubernetes-validate'] as const) assert.ok(locateTool(tool))
 })
 
-describe('helm lint and helm template', () => {
+void describe('helm lint and helm template', () => {
   for (const [name, files] of Object.entries(valuesFiles)) {
-    test(`helm lint --strict passes with ${name} values`, async () => {
+    void test(`helm lint --strict passes with ${name} values`, async () => {
       const result = await helmLint({ valuesFiles: files })
       assert.equal(result.code, 0, `helm lint failed:\n${result.stdout}\n${result.stderr}`)
       assert.match(result.stdout, /1 chart\(s\) linted, 0 chart\(s\) failed/)
     })
 
-    test(`every object rendered with ${name} values validates against the Kubernetes API schemas`, async () => {
+    void test(`every object rendered with ${name} values validates against the Kubernetes API schemas`, async () => {
       const objects = await renderChart({ valuesFiles: files })
       assert.ok(objects.length >= 5, `only ${objects.length} objects rendered`)
       const builtIn = objects.filter((object) => !isCustomResource(object))
@@ -98,7 +98,7 @@ describe('helm lint and helm template', () => {
     })
   }
 
-  test('the Kubernetes schema check rejects what the API server would (it is able to fail)', async () => {
+  void test('the Kubernetes schema check rejects what the API server would (it is able to fail)', async () => {
     const objects = await renderChart()
     const gateway = structuredClone(deployment(objects, 'gateway'))
     const container = gateway.spec.template.spec.containers[0] as Container & Record<string, unknown>
@@ -108,7 +108,7 @@ describe('helm lint and helm template', () => {
     assert.match(report.errors[0] as string, /livenesProbe/)
   })
 
-  test('an operator installs with only the datacenter and the brokers set', async () => {
+  void test('an operator installs with only the datacenter and the brokers set', async () => {
     const objects = await renderChart({ set: ['datacenter=ulsfo', 'kafka.brokers={kafka1.ulsfo:9092,kafka2.ulsfo:9092}'] })
     const config = configOf(objects, 'gateway')
     assert.equal(config.topic_prefix, 'ulsfo.')
@@ -118,7 +118,7 @@ describe('helm lint and helm template', () => {
   })
 })
 
-describe('values.schema.json and the chart refuse broken values', () => {
+void describe('values.schema.json and the chart refuse broken values', () => {
   const cases: Array<{ name: string, options: RenderOptions, message: RegExp }> = [
     { name: 'no broker list', options: { set: ['kafka.brokers=null'] }, message: /missing property 'brokers'/ },
     { name: 'an empty broker list', options: { setJson: ['kafka.brokers=[]'] }, message: /\/kafka\/brokers.*minItems/ },
@@ -144,22 +144,22 @@ describe('values.schema.json and the chart refuse broken values', () => {
     { name: 'autoscaling with minReplicas above maxReplicas', options: { set: ['gateway.autoscaling.minReplicas=5', 'gateway.autoscaling.maxReplicas=3'] }, message: /minReplicas \(5\) is greater than maxReplicas \(3\)/ }
   ]
   for (const { name, options, message } of cases) {
-    test(`${name} fails`, async () => {
+    void test(`${name} fails`, async () => {
       const result = await helmTemplate(options)
       assert.notEqual(result.code, 0, `helm template accepted ${name}`)
       assert.match(result.stderr, message)
     })
   }
 
-  test('helm lint fails on broken values too', async () => {
+  void test('helm lint fails on broken values too', async () => {
     const result = await helmLint({ set: ['kafka.brokers=null'] })
     assert.notEqual(result.code, 0)
     assert.match(result.stdout + result.stderr, /brokers/)
   })
 })
 
-describe('rendered objects', () => {
-  test('the topic prefix and brokers follow each datacenter', async () => {
+void describe('rendered objects', () => {
+  void test('the topic prefix and brokers follow each datacenter', async () => {
     for (const dc of ['eqiad', 'codfw']) {
       const objects = await renderChart({ valuesFiles: [`values-${dc}.yaml`] })
       const config = configOf(objects, 'gateway')
@@ -173,7 +173,7 @@ describe('rendered objects', () => {
     assert.equal(configOf(await renderChart({ set: ['datacenter=eqiad', 'topicPrefix=main-eqiad.'] }), 'gateway').topic_prefix, 'main-eqiad.')
   })
 
-  test('the rendered gateway config passes the gateway\'s own config validation', async () => {
+  void test('the rendered gateway config passes the gateway\'s own config validation', async () => {
     for (const files of Object.values(valuesFiles)) {
       const config = configOf(await renderChart({ valuesFiles: files }), 'gateway')
       assert.doesNotThrow(() => validateConfig(config, gatewayConfigSchema, 'config.yaml'))
@@ -185,7 +185,7 @@ describe('rendered objects', () => {
     })
   })
 
-  test('the rendered change-propagation config and rule files load in change propagation', async () => {
+  void test('the rendered change-propagation config and rule files load in change propagation', async () => {
     const objects = await renderChart({ valuesFiles: valuesFiles['all features'] })
     const config = validateConfig<ChangepropConfig>(configOf(objects, 'changeprop'), changepropConfigSchema, 'config.yaml')
     assert.equal(config.topic_prefix, 'eqiad.')
@@ -203,7 +203,7 @@ describe('rendered objects', () => {
     }
   })
 
-  test('probes use /healthz for liveness and /readyz for readiness on the named ports', async () => {
+  void test('probes use /healthz for liveness and /readyz for readiness on the named ports', async () => {
     const objects = await renderChart({ valuesFiles: valuesFiles['all features'], set: ['gateway.readinessProbe.httpGet.path=/readyz'] })
     for (const [component, port, number] of [['gateway', 'http', 8192], ['changeprop', 'admin', 7272]] as const) {
       const container = deployment(objects, component).spec.template.spec.containers.find((c) => c.name === component) as Container
@@ -215,7 +215,7 @@ describe('rendered objects', () => {
     }
   })
 
-  test('every container runs as non-root on a read-only root filesystem with writable emptyDirs', async () => {
+  void test('every container runs as non-root on a read-only root filesystem with writable emptyDirs', async () => {
     const objects = await renderChart({ valuesFiles: valuesFiles['all features'] })
     for (const component of ['gateway', 'changeprop']) {
       const pod = deployment(objects, component).spec.template.spec
@@ -236,7 +236,7 @@ describe('rendered objects', () => {
     }
   })
 
-  test('shutdown: preStop sleep, then more than one produce timeout, all before the client gives up', async () => {
+  void test('shutdown: preStop sleep, then more than one produce timeout, all before the client gives up', async () => {
     const objects = await renderChart({ valuesFiles: ['values-eqiad.yaml'] })
     const pod = deployment(objects, 'gateway').spec.template.spec
     const gateway = pod.containers.find((c) => c.name === 'gateway') as Container
@@ -252,7 +252,7 @@ describe('rendered objects', () => {
     assert.ok(preStopSeconds * 1000 + config.shutdown_grace_ms < pod.terminationGracePeriodSeconds * 1000, 'the gateway must be done before SIGKILL')
   })
 
-  test('a config change rolls the pods through the checksum annotation, nothing else does', async () => {
+  void test('a config change rolls the pods through the checksum annotation, nothing else does', async () => {
     const checksums = async (set: string[]): Promise<Record<string, string>> =>
       deployment(await renderChart({ set }), 'gateway').spec.template.metadata.annotations
     const base = await checksums([])
@@ -265,7 +265,7 @@ describe('rendered objects', () => {
     assert.deepEqual(await checksums(['gateway.resources.requests.cpu=1']), base)
   })
 
-  test('autoscaling owns the replica count when it is enabled', async () => {
+  void test('autoscaling owns the replica count when it is enabled', async () => {
     const scaled = await renderChart()
     assert.equal(deployment(scaled, 'gateway').spec.replicas, undefined)
     const hpa = findObject(scaled, 'HorizontalPodAutoscaler', '-gateway') as KubeObject & { spec: { scaleTargetRef: { name: string }, minReplicas: number } }
@@ -275,7 +275,7 @@ describe('rendered objects', () => {
     assert.equal(fixed.filter((o) => o.kind === 'HorizontalPodAutoscaler').length, 0)
   })
 
-  test('services, disruption budgets and service monitors select their own pods', async () => {
+  void test('services, disruption budgets and service monitors select their own pods', async () => {
     const objects = await renderChart({ valuesFiles: valuesFiles['all features'] })
     for (const component of ['gateway', 'changeprop']) {
       const pods = deployment(objects, component).spec.template
@@ -300,7 +300,7 @@ describe('rendered objects', () => {
     }
   })
 
-  test('git-sync mode shares a checkout with the gateway through an emptyDir', async () => {
+  void test('git-sync mode shares a checkout with the gateway through an emptyDir', async () => {
     const objects = await renderChart({ valuesFiles: valuesFiles['all features'] })
     const pod = deployment(objects, 'gateway').spec.template.spec
     const config = configOf(objects, 'gateway')
@@ -315,7 +315,7 @@ describe('rendered objects', () => {
     assert.ok(pod.volumes.find((v) => v.name === 'schema-repo')?.emptyDir !== undefined)
   })
 
-  test('the image comes from image.repository with the tag, the appVersion or a digest', async () => {
+  void test('the image comes from image.repository with the tag, the appVersion or a digest', async () => {
     const image = async (set: string[]): Promise<string> => (deployment(await renderChart({ set }), 'gateway').spec.template.spec.containers[0] as Container).image
     const chart = yaml.load(await readFile(join(chartDir, 'Chart.yaml'), 'utf8')) as { appVersion: string }
     assert.equal(await image([]), `sluice:${chart.appVersion}`)
@@ -323,7 +323,7 @@ describe('rendered objects', () => {
     assert.equal(await image(['image.digest=sha256:' + 'a'.repeat(64)]), `sluice@sha256:${'a'.repeat(64)}`)
   })
 
-  test('names stay valid DNS labels for long release names', async () => {
+  void test('names stay valid DNS labels for long release names', async () => {
     const objects = await renderChart({ releaseName: 'event-platform-eqiad-'.padEnd(53, 'x'), valuesFiles: valuesFiles['all features'] })
     for (const object of objects) {
       assert.match(object.metadata.name, /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, objectKey(object))

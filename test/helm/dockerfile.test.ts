@@ -62,7 +62,7 @@ async function load (): Promise<{ stages: Stage[], build: Stage, runtime: Stage 
   return { stages, build, runtime }
 }
 
-test('the image is built in one stage and run from another', async () => {
+void test('the image is built in one stage and run from another', async () => {
   const { stages, build, runtime } = await load()
   assert.ok(stages.length >= 2)
   assert.notEqual(build, runtime)
@@ -74,7 +74,7 @@ test('the image is built in one stage and run from another', async () => {
   assert.ok(!copies.some((c) => /node_modules/.test(c.args)), 'the runtime stage installs its own production dependencies')
 })
 
-test('the runtime stage runs as a fixed non-root user, the one the chart expects', async () => {
+void test('the runtime stage runs as a fixed non-root user, the one the chart expects', async () => {
   const { runtime } = await load()
   const user = last(runtime, 'USER')
   assert.ok(user !== undefined, 'no USER in the runtime stage')
@@ -92,7 +92,7 @@ test('the runtime stage runs as a fixed non-root user, the one the chart expects
   assert.deepEqual(exposed.sort(), [values.changeprop.port, values.gateway.port].sort())
 })
 
-test('the entrypoint is node with the file package.json bin points to, which the build emits', async () => {
+void test('the entrypoint is node with the file package.json bin points to, which the build emits', async () => {
   const { runtime } = await load()
   const entrypoint = JSON.parse(last(runtime, 'ENTRYPOINT') ?? 'null') as string[] | null
   assert.ok(Array.isArray(entrypoint), 'ENTRYPOINT must use the exec form so node receives SIGTERM')
@@ -111,7 +111,7 @@ test('the entrypoint is node with the file package.json bin points to, which the
   assert.ok(copied.some((args) => args.at(-2)?.endsWith(`/${compiledDir}`) === true && args.at(-1) === `./${compiledDir}`), `${compiledDir} is not copied to /app/${compiledDir}`)
 })
 
-test('the schema repository and stream config are baked in where the chart looks for them', async () => {
+void test('the schema repository and stream config are baked in where the chart looks for them', async () => {
   const { runtime } = await load()
   const copies = runtime.instructions.filter((i) => i.keyword === 'COPY' && !i.args.startsWith('--from')).map((i) => i.args.split(/\s+/))
   assert.ok(copies.some(([from, to]) => from === 'schemas' && to === './schemas'))
@@ -121,7 +121,7 @@ test('the schema repository and stream config are baked in where the chart looks
   assert.match(helpers, /"\/app\/stream-config"/)
 })
 
-test('.dockerignore keeps the build context small without hiding what the Dockerfile copies', async () => {
+void test('.dockerignore keeps the build context small without hiding what the Dockerfile copies', async () => {
   const ignored = (await readFile(join(repoRoot, '.dockerignore'), 'utf8')).split('\n').map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#'))
   for (const entry of ['**/node_modules', 'dist', '.git']) assert.ok(ignored.includes(entry), `${entry} is not ignored`)
   const { stages } = await load()

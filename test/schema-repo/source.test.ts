@@ -25,8 +25,8 @@ test('file://, absolute and relative directories become file sources in order', 
     `${pathToFileURL(craftedDir('base-b')).href}/`,
     `${pathToFileURL(craftedDir('drafts')).href}/`
   ])
-  assert.match(await sources[0]?.read('shared/event/1.0.0.yaml') ?? '', /from-base-a/)
-  assert.match(await sources[1]?.read('shared/event/1.0.0.yaml') ?? '', /from-base-b/)
+  assert.match(await sources[0]?.read('both/event/1.0.0.yaml') ?? '', /from-base-a/)
+  assert.match(await sources[1]?.read('both/event/1.0.0.yaml') ?? '', /from-base-b/)
   assert.match(await sources[2]?.read('draft07/1.0.0.yaml') ?? '', /title: draft07/)
 })
 

@@ -67,10 +67,10 @@ test('.yaml wins over .json when a repository holds both, and .json-only schemas
 
 test('bases are tried in order and the first that has the schema wins', async () => {
   const ab = resolver({ sources: [fixture('base-a'), fixture('base-b')] })
-  assert.equal((await ab.resolve('/shared/event/1.0.0')).title, 'from-base-a')
+  assert.equal((await ab.resolve('/both/event/1.0.0')).title, 'from-base-a')
   assert.equal((await ab.resolve('/only/b/1.0.0')).title, 'only/b')
   const ba = resolver({ sources: [fixture('base-b'), fixture('base-a')] })
-  assert.equal((await ba.resolve('/shared/event/1.0.0')).title, 'from-base-b')
+  assert.equal((await ba.resolve('/both/event/1.0.0')).title, 'from-base-b')
 })
 
 test('a URI without a leading slash resolves like one with it', async () => {

@@ -116,7 +116,9 @@ shutdown budget); gateway.config adds or overrides the rest.
   "poll_interval_ms" (int (mul .Values.schemas.git.pollIntervalSeconds 1000))
   "cache_dir" (printf "%s/schema-git" $paths.cache)) }}
 {{- else }}
-{{- $_ := set $config "schema_base_uris" (list (printf "file://%s/current/%s/" $paths.schemaRepo (trimAll "/" .Values.schemas.git.path))) }}
+{{- $checkout := printf "%s/current" $paths.schemaRepo }}
+{{- with trimAll "/" .Values.schemas.git.path }}{{ $checkout = printf "%s/%s" $checkout . }}{{ end }}
+{{- $_ := set $config "schema_base_uris" (list (printf "file://%s/" $checkout)) }}
 {{- end }}
 {{- if .Values.streamConfig.uri }}
 {{- $_ := set $config "stream_config_uri" .Values.streamConfig.uri }}

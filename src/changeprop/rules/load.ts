@@ -50,7 +50,10 @@ export async function loadRules (options: LoadRulesOptions): Promise<Record<stri
       continue
     }
     if (!validate(spec)) {
-      for (const error of validate.errors ?? []) problems.push({ rule: name, pointer: errorPointer(error), source, message: errorMessage(error) })
+      // An `if` error only repeats the errors of the branch that applied.
+      for (const error of (validate.errors ?? []).filter((e) => e.keyword !== 'if')) {
+        problems.push({ rule: name, pointer: errorPointer(error), source, message: errorMessage(error) })
+      }
       continue
     }
     try {
