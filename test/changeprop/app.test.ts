@@ -1,0 +1,329 @@
+import { test } from 'node:test'
+import type { TestContext } from 'node:test'
+import assert from 'node:assert/strict'
+import { spawn } from 'node:child_process'
+import { once } from 'node:events'
+import { randomUUID } from 'node:crypto'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import yaml from 'js-yaml'
+import { Kafka, logLevel } from 'kafkajs'
+import pino from 'pino'
+import { Registry } from 'prom-client'
+import { buildChangeprop, loadChangepropConfig } from '../../src/changeprop/index.js'
+import type { Changeprop, ChangepropConfig, DeepPartial, RuleSpec } from '../../src/changeprop/index.js'
+import { murmur3 } from '../../src/changeprop/sample.js'
+import { createTopic, produceMessages, readMessages, requireBrokers } from '../helpers/kafka.js'
+import { startRedis } from './helpers/redis.js'
+import { startSink } from './helpers/sink.js'
+import type { HttpSink } from './helpers/sink.js'
+
+const logger = pino({ level: 'silent' })
+
+interface Running {
+  changeprop: Changeprop
+  config: Readonly<ChangepropConfig>
+  prefix: string
+  service: string
+  registry: Registry
+}
+
+/** Settings that keep integration tests fast: short commits, heartbeats and retry delays. */
+function testConfig (prefix: string, service: string, rules: Record<string, RuleSpec>, extra: DeepPartial<ChangepropConfig> = {}): DeepPartial<ChangepropConfig> {
+  return {
+    service_name: service,
+    port: 0,
+    listen_address: '127.0.0.1',
+    topic_prefix: prefix,
+    retry_delay: 50,
+    retry_factor: 2,
+    shutdown_timeout_ms: 2000,
+    ...extra,
+    kafka: {
+      brokers: requireBrokers(),
+      from_beginning: true,
+      commit_interval_ms: 20,
+      session_timeout_ms: 10000,
+      heartbeat_interval_ms: 500,
+      linger_ms: 1,
+      ...extra.kafka
+    },
+    rules
+  }
+}
+
+async function start (t: TestContext, rules: Record<string, RuleSpec>, extra: DeepPartial<ChangepropConfig> = {}, names?: { prefix: string, service: string }): Promise<Running> {
+  const prefix = names?.prefix ?? `t${randomUUID().slice(0, 8)}.`
+  const service = names?.service ?? `cp${randomUUID().slice(0, 8)}`
+  const config = await loadChangepropConfig(undefined, {}, testConfig(prefix, service, rules, extra))
+  const registry = new Registry()
+  const changeprop = buildChangeprop(config, { logger, registry })
+  t.after(async () => { await changeprop.close() })
+  await changeprop.start()
+  await waitFor('change propagation to be ready', () => changeprop.isReady())
+  return { changeprop, config, prefix, service, registry }
+}
+
+async function waitFor (what: string, check: () => boolean | Promise<boolean>, timeoutMs = 30000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((resolve) => setTimeout(resolve, 25))
+  }
+}
+
+async function committed (groupId: string, topic: string): Promise<string | undefined> {
+  const admin = new Kafka({ clientId: 'test-admin', brokers: requireBrokers(), logLevel: logLevel.NOTHING }).admin()
+  await admin.connect()
+  try {
+    const [entry] = await admin.fetchOffsets({ groupId, topics: [topic] })
+    return entry?.partitions.find((p) => p.partition === 0)?.offset
+  } finally {
+    await admin.disconnect()
+  }
+}
+
+async function sink (t: TestContext): Promise<HttpSink> {
+  const server = await startSink()
+  t.after(async () => { await server.close() })
+  return server
+}
+
+function revisionCreate (title: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    $schema: '/mediawiki/revision/create/2.0.0',
+    meta: {
+      stream: 'mediawiki.revision-create',
+      uri: `https://en.wikipedia.org/wiki/${title}`,
+      domain: 'en.wikipedia.org',
+      dt: '2024-05-01T10:00:00Z',
+      id: randomUUID(),
+      request_id: randomUUID()
+    },
+    page_title: title,
+    rev_id: 1234,
+    rev_parent_id: 1233,
+    ...extra
+  }
+}
+
+function seedRule (origin: string): RuleSpec {
+  // The issue's seed rule, pointed at the local sink (`{{message.meta.domain}}` becomes a path segment).
+  return {
+    topic: 'mediawiki.revision-create',
+    retry_on: { status: ['5xx', 404] },
+    exec: {
+      method: 'get',
+      uri: `${origin}/{{message.meta.domain}}/api/rest_v1/page/html/{{message.page_title}}/{{message.rev_id}}`,
+      headers: { 'cache-control': 'no-cache', 'x-restbase-parentrevision': '{{message.rev_parent_id}}', 'if-unmodified-since': '{{date(message.meta.dt)}}' },
+      query: { redirect: false }
+    }
+  }
+}
+
+async function send (topic: string, events: unknown[]): Promise<void> {
+  await produceMessages(topic, events.map((event) => ({ value: typeof event === 'string' ? event : JSON.stringify(event) })))
+}
+
+test('the seed rule: every event reaches the endpoint, offsets are committed, admin endpoints answer', async (t) => {
+  const http = await sink(t)
+  const cp = await start(t, { page_edit: seedRule(http.origin) })
+  const topic = `${cp.prefix}mediawiki.revision-create`
+  await send(topic, ['Main_Page', 'User:Foo/Bar', 'Zürich'].map((title) => revisionCreate(title)))
+  const requests = await http.waitForRequests(3)
+  assert.deepEqual(requests.map((r) => r.path), [
+    '/en.wikipedia.org/api/rest_v1/page/html/Main_Page/1234?redirect=false',
+    '/en.wikipedia.org/api/rest_v1/page/html/User%3AFoo/Bar/1234?redirect=false',
+    '/en.wikipedia.org/api/rest_v1/page/html/Z%C3%BCrich/1234?redirect=false'
+  ])
+  assert.equal(requests[0]?.headers['if-unmodified-since'], 'Wed, 01 May 2024 10:00:00 +0000')
+  await waitFor('the commit of all 3 events', async () => await committed(`${cp.service}-page_edit`, topic) === '3')
+
+  const base = `http://127.0.0.1:${String(cp.changeprop.port)}`
+  const metrics = await (await fetch(`${base}/metrics`)).text()
+  assert.match(metrics, /sluice_changeprop_events_total\{rule="page_edit",source="main",result="matched"\} 3/)
+  assert.match(metrics, /sluice_changeprop_exec_duration_seconds_count\{rule="page_edit",status_class="2xx"\} 3/)
+  assert.match(metrics, /sluice_changeprop_commit_lag_messages\{rule="page_edit",source="main",topic=".*mediawiki.revision-create",partition="0"\} 0/)
+  assert.equal((await fetch(`${base}/healthz`)).status, 200)
+  const ready = await fetch(`${base}/readyz`)
+  assert.equal(ready.status, 200)
+  assert.equal((await ready.json() as { status: string }).status, 'ok')
+})
+
+test('retries follow retry_delay * retry_factor^n through the retry topic, then the error topic', async (t) => {
+  const http = await sink(t)
+  http.respond = () => 503
+  const cp = await start(t, { page_edit: { ...seedRule(http.origin), retry_limit: 2, retry_delay: 300, retry_factor: 2 } })
+  await send(`${cp.prefix}mediawiki.revision-create`, [revisionCreate('Retried')])
+  const attempts = await http.waitForRequests(3)
+  const [first, second, third] = attempts.map((r) => r.at)
+  assert.ok(first !== undefined && second !== undefined && third !== undefined)
+  assert.ok(second - first >= 290, `first retry after ${second - first} ms, expected 300`)
+  assert.ok(third - second >= 590, `second retry after ${third - second} ms, expected 600`)
+  assert.equal(attempts[2]?.headers['x-triggered-by']?.toString().split(',').length, 4, 'req, the event and two retry hops')
+
+  const [error] = await readMessages(`${cp.prefix}${cp.service}.error`, 1)
+  assert.ok(error)
+  const event = JSON.parse(error.value) as Record<string, unknown>
+  assert.equal(event.error_code, 'SLUICE_ERR_CHANGEPROP_RETRIES_EXHAUSTED')
+  assert.equal((event.details as { status: number }).status, 503)
+  const retries = await readMessages(`${cp.prefix}${cp.service}.retry.mediawiki.revision-create`, 2)
+  assert.deepEqual(retries.map((r) => (JSON.parse(r.value) as { retries_left: number }).retries_left), [2, 1])
+  // A negative check: no fourth attempt arrives after the error event.
+  await new Promise((resolve) => setTimeout(resolve, 700))
+  assert.equal(http.requests.length, 3)
+  await waitFor('the retry topic to be committed', async () => await committed(`${cp.service}-page_edit-retry`, `${cp.prefix}${cp.service}.retry.mediawiki.revision-create`) === '2')
+})
+
+test('multi-stage: a produced resource_change reaches its dependants; loops are cut', async (t) => {
+  const http = await sink(t)
+  const htmlUri = '/^https?:\\/\\/[^\\/]+\\/api\\/rest_v1\\/page\\/html\\/(?<title>[^\\/]+)$/'
+  const cp = await start(t, {
+    page_edit: {
+      topic: 'mediawiki.revision-create',
+      exec: [
+        { uri: `${http.origin}/html/{{message.page_title}}` },
+        {
+          method: 'post',
+          uri: '/sys/queue/events',
+          body: [{ $schema: '/resource_change/1.0.0', meta: { stream: 'resource_change', uri: 'https://{{message.meta.domain}}/api/rest_v1/page/html/{message.page_title}' }, tags: ['restbase'] }]
+        }
+      ]
+    },
+    mobile: { topic: 'resource_change', match: { meta: { uri: htmlUri }, tags: ['restbase'] }, exec: { uri: `${http.origin}/mobile/{{match.meta.uri.title}}` } },
+    summary: { topic: 'resource_change', match: { meta: { uri: htmlUri } }, exec: { uri: `${http.origin}/summary/{{match.meta.uri.title}}` } },
+    // Re-announces every resource_change: without loop protection this would never stop.
+    echo: { topic: 'resource_change', exec: { method: 'post', uri: '/sys/queue/events', body: { meta: { stream: 'resource_change', uri: '{{message.meta.uri}}' }, tags: ['echo'] } } }
+  })
+  const event = revisionCreate('Some_Page')
+  await send(`${cp.prefix}mediawiki.revision-create`, [event])
+  const requests = await http.waitForRequests(3)
+  assert.deepEqual(requests.map((r) => r.path).sort(), ['/html/Some_Page', '/mobile/Some_Page', '/summary/Some_Page'])
+  const mobile = requests.find((r) => r.path.startsWith('/mobile'))
+  const meta = event.meta as { request_id: string }
+  assert.equal(mobile?.headers['x-triggered-by'],
+    `req:${meta.request_id},mediawiki.revision-create:https://en.wikipedia.org/wiki/Some_Page,resource_change:https://en.wikipedia.org/api/rest_v1/page/html/Some_Page`)
+  await waitFor('the loop to be cut', async () => (await cp.registry.getSingleMetricAsString('sluice_changeprop_loops_prevented_total')).includes('rule="echo"} 1'))
+  const produced = await readMessages(`${cp.prefix}resource_change`, 1)
+  const resourceChange = JSON.parse(produced[0]?.value ?? '{}') as Record<string, unknown>
+  assert.deepEqual(resourceChange.root_event, { signature: 'https://en.wikipedia.org/wiki/Some_Page', dt: '2024-05-01T10:00:00Z' })
+  await waitFor('all resource_change consumers to commit', async () => {
+    const offsets = await Promise.all(['mobile', 'summary', 'echo'].map(async (rule) => committed(`${cp.service}-${rule}`, `${cp.prefix}resource_change`)))
+    return offsets.every((offset) => offset === '1')
+  })
+  assert.equal(http.requests.length, 3, 'nothing ran twice')
+})
+
+test('malformed messages go to the error topic and are committed', async (t) => {
+  const http = await sink(t)
+  const cp = await start(t, { page_edit: seedRule(http.origin) })
+  const topic = `${cp.prefix}mediawiki.revision-create`
+  await send(topic, ['not json', '{"no":"meta"}', revisionCreate('After')])
+  await http.waitForRequests(1)
+  const errors = await readMessages(`${cp.prefix}${cp.service}.error`, 2)
+  assert.deepEqual(errors.map((e) => (JSON.parse(e.value) as { raw_event: string }).raw_event), ['not json', '{"no":"meta"}'])
+  await waitFor('the commit past the malformed messages', async () => await committed(`${cp.service}-page_edit`, topic) === '3')
+})
+
+test('rule keys end to end: regex topics, exclusions, cases, ignore, sample, limiters, concurrency', async (t) => {
+  const http = await sink(t)
+  http.respond = (request) => request.path.startsWith('/conflict') ? 409 : request.path.startsWith('/broken') ? 500 : 200
+  const prefix = `t${randomUUID().slice(0, 8)}.`
+  // Regex topics are resolved against the broker's topics at startup, so they must exist first.
+  for (const name of ['evt.a', 'evt.b', 'evt.c']) await createTopic(`${prefix}${name}`)
+  const inSample = (title: string): boolean => murmur3(`en.wikipedia.org-${title}`) <= Math.round(0xffffffff * 0.5)
+  const titles = Array.from({ length: 40 }, (_, i) => `Page_${i}`)
+  const sampled = titles.filter(inSample)
+  const cp = await start(t, {
+    everything: {
+      topics: ['/^evt\\.[a-z]$/'],
+      exclude_topics: ['evt.c'],
+      concurrency: 4,
+      ignore: { status: [409] },
+      retry_limit: 0,
+      sample: { rate: 0.5, hash_template: '{{message.meta.domain}}-{{message.page_title}}' },
+      limiters: { budget: 'page:{message.page_title}' },
+      cases: [
+        { match: { kind: 'conflict' }, exec: [{ uri: `${http.origin}/conflict/{{message.page_title}}` }, { uri: `${http.origin}/after-conflict/{{message.page_title}}` }] },
+        { match: { kind: 'broken' }, exec: { uri: `${http.origin}/broken/{{message.page_title}}` } },
+        { match: { meta: { uri: '/\\/wiki\\/(?<title>.+)$/' } }, match_not: { page_title: 'Page_0' }, exec: { method: 'post', uri: `${http.origin}/plain/{{match.meta.uri.title}}`, headers: { 'content-type': 'application/json' }, body: { stream: '{{message.meta.stream}}' } } }
+      ]
+    }
+  }, { limiters: { budget: { interval_ms: 60000, limit: 1 } } }, { prefix, service: `cp${randomUUID().slice(0, 8)}` })
+
+  const conflict = sampled[1] as string
+  const broken = sampled[2] as string
+  const evtB = `${cp.service}-everything`
+  await send(`${prefix}evt.b`, [revisionCreate(conflict, { kind: 'conflict' }), revisionCreate(broken, { kind: 'broken' })])
+  await waitFor('the first two events of evt.b', async () => await committed(evtB, `${prefix}evt.b`) === '2')
+  // The key has used its budget (1 failure): later events for the same page are skipped, whatever their case.
+  await send(`${prefix}evt.b`, [revisionCreate(broken, { kind: 'broken' }), revisionCreate(broken, { kind: 'plain' })])
+  await waitFor('the last two events of evt.b', async () => await committed(evtB, `${prefix}evt.b`) === '4')
+  const plainTitles = titles.filter((title) => title !== broken)
+  await send(`${prefix}evt.a`, plainTitles.map((title) => revisionCreate(title)))
+  await send(`${prefix}evt.c`, plainTitles.map((title) => revisionCreate(title)))
+
+  const plainExpected = sampled.filter((title) => title !== 'Page_0' && title !== broken).map((title) => `/plain/${title}`).sort()
+  await http.waitForRequests(plainExpected.length, { filter: (r) => r.path.startsWith('/plain/') })
+  await waitFor('evt.a to be committed', async () => await committed(evtB, `${prefix}evt.a`) === String(plainTitles.length))
+  const paths = http.requests.map((r) => r.path)
+  assert.deepEqual(paths.filter((p) => p.startsWith('/plain/')).sort(), plainExpected, 'evt.c is excluded, only the sample runs, Page_0 is matched out')
+  assert.ok(paths.includes(`/after-conflict/${conflict}`), 'an ignored 409 lets the next step run')
+  assert.equal(paths.filter((p) => p === `/broken/${broken}`).length, 1, 'the failure budget of the key (1) stops the second event')
+  assert.ok(!paths.some((p) => p === `/plain/${broken}`), 'the limiter key is per page, across cases')
+  assert.equal((await cp.registry.getSingleMetricAsString('sluice_changeprop_events_total')).match(/result="rate_limited"} (\d+)/)?.[1], '2')
+  assert.equal(http.requests.find((r) => r.path.startsWith('/plain/'))?.body.startsWith('{"stream":"mediawiki.revision-create"}'), true)
+})
+
+test('dedupe through Redis: an event id runs once, across instances', async (t) => {
+  const redis = await startRedis()
+  t.after(async () => { await redis.stop() })
+  const http = await sink(t)
+  const names = { prefix: `t${randomUUID().slice(0, 8)}.`, service: `cp${randomUUID().slice(0, 8)}` }
+  // Concurrency 1: two copies of one event in flight at the same moment may both run (see docs).
+  const cp = await start(t, { page_edit: { ...seedRule(http.origin), concurrency: 1 } }, { redis: { url: redis.url } }, names)
+  const event = revisionCreate('Once')
+  await send(`${cp.prefix}mediawiki.revision-create`, [event, event, revisionCreate('Other')])
+  await http.waitForRequests(2)
+  await waitFor('the commit of all 3 events', async () => await committed(`${cp.service}-page_edit`, `${cp.prefix}mediawiki.revision-create`) === '3')
+  assert.deepEqual(http.requests.map((r) => r.path.split('/')[6]), ['Once', 'Other'])
+  await cp.changeprop.close()
+
+  // Another instance (a new group reading from the beginning) shares the Redis state.
+  const again = await start(t, { page_edit_again: { ...seedRule(http.origin), concurrency: 1 } }, { redis: { url: redis.url } }, names)
+  await send(`${again.prefix}mediawiki.revision-create`, [revisionCreate('Third')])
+  await http.waitForRequests(3)
+  await waitFor('the new group to commit', async () => await committed(`${again.service}-page_edit_again`, `${again.prefix}mediawiki.revision-create`) === '4')
+  assert.equal(http.requests.length, 5, 'the new rule has its own namespace: Once, Other (deduped once) and Third')
+})
+
+test('a consumer killed mid-flight re-executes every unfinished event after restart', async (t) => {
+  const http = await sink(t)
+  // Slow answers keep several events in flight when the process dies.
+  http.respond = () => (res) => { setTimeout(() => res.writeHead(200).end(), 100) }
+  const prefix = `t${randomUUID().slice(0, 8)}.`
+  const service = `cp${randomUUID().slice(0, 8)}`
+  const dir = await mkdtemp(join(tmpdir(), 'sluice-crash-'))
+  t.after(async () => { await rm(dir, { recursive: true, force: true }) })
+  const file = join(dir, 'changeprop.yaml')
+  await writeFile(file, yaml.dump(testConfig(prefix, service, { page_edit: { ...seedRule(http.origin), concurrency: 3 } }, { dedupe: { enabled: false } })))
+  const topic = `${prefix}mediawiki.revision-create`
+  await createTopic(topic)
+  const titles = Array.from({ length: 30 }, (_, i) => `Crash_${i}`)
+  await send(topic, titles.map((title) => revisionCreate(title)))
+
+  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./helpers/changeprop-child.ts', import.meta.url)), file], { stdio: ['ignore', 'pipe', 'inherit'] })
+  t.after(() => { if (child.exitCode === null) child.kill('SIGKILL') })
+  await http.waitForRequests(8, { timeoutMs: 60000 })
+  child.kill('SIGKILL')
+  await once(child, 'exit')
+  const beforeRestart = new Set(http.requests.map((r) => r.path.split('/')[6]))
+  assert.ok(beforeRestart.size < titles.length, 'the kill happened mid-flight')
+
+  const cp = await start(t, { page_edit: { ...seedRule(http.origin), concurrency: 3 } }, { dedupe: { enabled: false } }, { prefix, service })
+  await waitFor('every event to be committed', async () => await committed(`${cp.service}-page_edit`, topic) === String(titles.length), 60000)
+  const executed = new Set(http.requests.map((r) => r.path.split('/')[6]))
+  assert.deepEqual([...executed].sort(), [...titles].sort(), 'every event reached the endpoint at least once')
+})
