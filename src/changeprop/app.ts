@@ -95,7 +95,12 @@ export function buildChangeprop (config: Readonly<ChangepropConfig>, deps: Chang
   }
 
   function health (): HealthReport {
-    return { ok: true, details: { started, closing } }
+    // A consumer kafkajs does not restart leaves its rule dead; a restart of the process fixes it.
+    const failed = consumers.flatMap((c) => [
+      ...(c.main?.hasFailed() === true ? [c.rule.name] : []),
+      ...(c.retry?.hasFailed() === true ? [`${c.rule.name} (retry)`] : [])
+    ])
+    return { ok: failed.length === 0, details: { started, closing, consumers_failed: failed } }
   }
 
   async function resolveTopics (rule: CompiledRule, cluster: () => Promise<string[]>): Promise<string[]> {

@@ -165,7 +165,12 @@ export const changepropConfigSchema = {
 
 export const changepropEnvOverrides: readonly EnvOverride[] = commonEnvOverrides
 
-export type DeepPartial<T> = { [K in keyof T]?: T[K] extends unknown[] ? T[K] : T[K] extends object ? DeepPartial<T[K]> : T[K] }
+/** What callers may override in a loaded file (`loadChangepropConfig`'s third argument). */
+export type ChangepropOverrides = Omit<DeepPartial<ChangepropConfig>, 'rules'> & { rules?: Record<string, RuleSpec> }
+
+export type DeepPartial<T> = {
+  [K in keyof T]?: NonNullable<T[K]> extends unknown[] ? T[K] : NonNullable<T[K]> extends object ? DeepPartial<NonNullable<T[K]>> : T[K]
+}
 
 /**
  * Loads the configuration file (or the defaults when `file` is undefined), applies
@@ -176,7 +181,7 @@ export type DeepPartial<T> = { [K in keyof T]?: T[K] extends unknown[] ? T[K] : 
 export async function loadChangepropConfig (
   file: string | undefined,
   env: NodeJS.ProcessEnv,
-  overrides: DeepPartial<ChangepropConfig> = {}
+  overrides: ChangepropOverrides = {}
 ): Promise<Readonly<ChangepropConfig>> {
   const base = file === undefined ? {} : await loadConfig<Record<string, unknown>>({ file, schema: { type: 'object' } })
   const data = mergeOverrides(structuredClone(base) as Record<string, unknown>, overrides as Record<string, unknown>)

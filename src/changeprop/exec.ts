@@ -113,8 +113,16 @@ export function createHttpExecutor (options: HttpExecutorOptions): HttpExecutor 
   return {
     async execute (request, signal) {
       signal.throwIfAborted()
-      const timeout = AbortSignal.timeout(request.timeoutMs)
-      const combined = AbortSignal.any([signal, timeout])
+      // One controller per request, fed by a timer and by the shutdown signal. (Cheaper than
+      // AbortSignal.any/timeout, and nothing stays attached to the long-lived shutdown signal.)
+      const controller = new AbortController()
+      let timedOut = false
+      const timer = setTimeout(() => {
+        timedOut = true
+        controller.abort(new Error(`timed out after ${request.timeoutMs} ms`))
+      }, request.timeoutMs)
+      const onShutdown = (): void => { controller.abort(signal.reason) }
+      signal.addEventListener('abort', onShutdown, { once: true })
       try {
         const response = await options.dispatcher.request({
           origin: request.url.origin,
@@ -122,12 +130,12 @@ export function createHttpExecutor (options: HttpExecutorOptions): HttpExecutor 
           method: request.method as Dispatcher.HttpMethod,
           headers: request.headers,
           body: request.body,
-          signal: combined
+          signal: controller.signal
         })
         const chunks: Buffer[] = []
         let size = 0
         if (response.statusCode < 400) {
-          await response.body.dump({ limit: Number.MAX_SAFE_INTEGER, signal: combined })
+          await response.body.dump({ limit: Number.MAX_SAFE_INTEGER, signal: controller.signal })
         } else {
           for await (const chunk of response.body) {
             const buffer = chunk as Buffer
@@ -138,8 +146,11 @@ export function createHttpExecutor (options: HttpExecutorOptions): HttpExecutor 
         return { kind: 'response', status: response.statusCode, headers: flattenHeaders(response.headers), body: Buffer.concat(chunks).toString('utf8') }
       } catch (err) {
         if (signal.aborted) throw signal.reason ?? err
-        if (timeout.aborted) return { kind: 'timeout', timeoutMs: request.timeoutMs }
+        if (timedOut) return { kind: 'timeout', timeoutMs: request.timeoutMs }
         return { kind: 'network', error: err instanceof Error ? err : new Error(String(err)) }
+      } finally {
+        clearTimeout(timer)
+        signal.removeEventListener('abort', onShutdown)
       }
     }
   }

@@ -2,7 +2,7 @@
 export { buildChangeprop } from './app.js'
 export type { Changeprop, ChangepropDeps } from './app.js'
 export { changepropConfigSchema, changepropEnvOverrides, loadChangepropConfig } from './config.js'
-export type { ChangepropConfig, DeepPartial, LimiterSpec, RuleDefaults } from './config.js'
+export type { ChangepropConfig, ChangepropOverrides, DeepPartial, LimiterSpec, RuleDefaults } from './config.js'
 export { compileRules, loadRules } from './rules/load.js'
 export { compileRule, produceRoute } from './rules/compile.js'
 export type { CompiledRule } from './rules/compile.js'

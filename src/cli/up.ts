@@ -86,7 +86,7 @@ export async function runUpCommand (args: string[], io: CliIO): Promise<number> 
       const sink: HttpSink = await startHttpSink({ host: '127.0.0.1', port: Number(io.env.SINK_PORT ?? 8193), logger })
       stack.push({ name: 'sink', close: () => sink.close() })
       say(`sink: example rules call ${sink.url}`)
-      const changepropConfig = await loadChangepropConfig(resolve(io.cwd, values['changeprop-config'] ?? 'config/changeprop.yaml'), { ...io.env, KAFKA_BROKERS: brokers.join(',') })
+      const changepropConfig = await loadChangepropConfig(resolve(io.cwd, values['changeprop-config'] ?? 'config/changeprop.yaml'), { ...io.env, KAFKA_BROKERS: brokers.join(',') }, { exec_origin_override: sink.url })
       const changeprop: Changeprop = buildChangeprop(changepropConfig, { logger, registry: createMetricsRegistry() })
       await changeprop.start()
       stack.push({ name: 'changeprop', close: () => changeprop.close() })

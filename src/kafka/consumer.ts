@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events'
 import type { Batch, Consumer, IHeaders, KafkaMessage } from 'kafkajs'
 import type { Logger } from '../logger.js'
 import { createKafkaClient } from './client.js'
@@ -72,6 +73,8 @@ export interface EventConsumer {
   close(options?: { drainTimeoutMs?: number }): Promise<EventConsumerCloseResult>
   /** true while the consumer is a member of its group with partitions to read (or none to have). */
   isReady(): boolean
+  /** true once kafkajs gave up on the consumer (a crash it does not restart from). */
+  hasFailed(): boolean
   /** Messages handed to the handler and not finished yet. */
   inFlight(): number
   /** The topic-partitions currently assigned to this consumer. */
@@ -106,6 +109,8 @@ export function createEventConsumer (options: EventConsumerOptions): EventConsum
   const tracker = createOffsetTracker()
   const inFlight = new Set<Promise<void>>()
   const abort = new AbortController()
+  // Every in-flight handler may listen on it (its HTTP request, its retry wait).
+  setMaxListeners(0, abort.signal)
   const slotWaiters: Array<() => void> = []
   const highWatermarks = new Map<string, { topic: string, partition: number, high: bigint, firstSeen: bigint }>()
   let assigned: Array<{ topic: string, partition: number }> = []
@@ -318,6 +323,10 @@ export function createEventConsumer (options: EventConsumerOptions): EventConsum
 
     isReady () {
       return started && joined && !crashed && !closing
+    },
+
+    hasFailed () {
+      return crashed
     },
 
     inFlight () {

@@ -59,7 +59,9 @@ function compareSchemas (older: unknown, newer: unknown, pointer: string, report
     else report('constraint-removed', pointer, 'the schema was replaced by true', 'keep the schema', older, newer)
     return
   }
-  compareTypes(older, newer, pointer, report)
+  // After a type change, differences in type-specific keywords (bounds, properties) are
+  // consequences of it; reporting them too would bury the one thing to fix.
+  if (compareTypes(older, newer, pointer, report)) return
   compareProperties(older, newer, pointer, report)
   compareRequired(older, newer, pointer, report)
   compareEnum(older, newer, pointer, report)
@@ -78,15 +80,20 @@ function compareSchemas (older: unknown, newer: unknown, pointer: string, report
   }
 }
 
-function compareTypes (older: SchemaNode, newer: SchemaNode, pointer: string, report: Report): void {
+/** Reports a changed `type`; true when the type changed (not merely added). */
+function compareTypes (older: SchemaNode, newer: SchemaNode, pointer: string, report: Report): boolean {
   const before = typesOf(older)
   const after = typesOf(newer)
   const same = before.length === after.length && before.every((t) => after.includes(t))
-  if (same) return
+  if (same) return false
   const at = appendPointer(pointer, 'type')
-  if (before.length === 0) report('constraint-added', at, `type ${after.join('|')} added where any type was accepted`, 'leave the type out', older.type, newer.type)
-  else report('type-changed', at, `type changed from ${before.join('|') || 'any'} to ${after.join('|') || 'any'}`,
+  if (before.length === 0) {
+    report('constraint-added', at, `type ${after.join('|')} added where any type was accepted`, 'leave the type out', older.type, newer.type)
+    return false
+  }
+  report('type-changed', at, `type changed from ${before.join('|')} to ${after.join('|') || 'any'}`,
     `keep the type ${before.join('|')} (add a new optional field for the new type)`, older.type, newer.type)
+  return true
 }
 
 function compareProperties (older: SchemaNode, newer: SchemaNode, pointer: string, report: Report): void {

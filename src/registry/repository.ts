@@ -109,12 +109,13 @@ export function createRepositoryCore (files: SchemaFiles, options: RepositoryCor
     return format === 'json' ? toJson(schema) : toYaml(schema)
   }
 
+  /** Only published versions and their pointers are served: never current.yaml or other files. */
   async function read (relativePath: string): Promise<string | undefined> {
     const segments = splitSafePath(relativePath)
-    const direct = await readResolved(segments.join('/'))
-    if (direct !== undefined) return direct
     const request = parseVersionPath(segments)
     if (request === undefined) return undefined
+    const direct = await readResolved(segments.join('/'))
+    if (direct !== undefined) return direct
     return readVersionText(request.title, request.version, request.format)
   }
 

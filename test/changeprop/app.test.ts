@@ -13,7 +13,7 @@ import { Kafka, logLevel } from 'kafkajs'
 import pino from 'pino'
 import { Registry } from 'prom-client'
 import { buildChangeprop, loadChangepropConfig } from '../../src/changeprop/index.js'
-import type { Changeprop, ChangepropConfig, DeepPartial, RuleSpec } from '../../src/changeprop/index.js'
+import type { Changeprop, ChangepropConfig, ChangepropOverrides, RuleSpec } from '../../src/changeprop/index.js'
 import { murmur3 } from '../../src/changeprop/sample.js'
 import { createTopic, produceMessages, readMessages, requireBrokers } from '../helpers/kafka.js'
 import { startRedis } from './helpers/redis.js'
@@ -31,7 +31,7 @@ interface Running {
 }
 
 /** Settings that keep integration tests fast: short commits, heartbeats and retry delays. */
-function testConfig (prefix: string, service: string, rules: Record<string, RuleSpec>, extra: DeepPartial<ChangepropConfig> = {}): DeepPartial<ChangepropConfig> {
+function testConfig (prefix: string, service: string, rules: Record<string, RuleSpec>, extra: ChangepropOverrides = {}): ChangepropOverrides {
   return {
     service_name: service,
     port: 0,
@@ -54,7 +54,7 @@ function testConfig (prefix: string, service: string, rules: Record<string, Rule
   }
 }
 
-async function start (t: TestContext, rules: Record<string, RuleSpec>, extra: DeepPartial<ChangepropConfig> = {}, names?: { prefix: string, service: string }): Promise<Running> {
+async function start (t: TestContext, rules: Record<string, RuleSpec>, extra: ChangepropOverrides = {}, names?: { prefix: string, service: string }): Promise<Running> {
   const prefix = names?.prefix ?? `t${randomUUID().slice(0, 8)}.`
   const service = names?.service ?? `cp${randomUUID().slice(0, 8)}`
   const config = await loadChangepropConfig(undefined, {}, testConfig(prefix, service, rules, extra))

@@ -25,7 +25,8 @@ const fixtures = new URL('../fixtures/changeprop/', import.meta.url)
 
 async function loadSchema (path: string): Promise<object> {
   // The schemas name draft-07 by its https URI, which Ajv does not know; the meta-schema is not needed here.
-  const { $schema: _draft, ...schema } = yaml.load(await readFile(new URL(path, fixtures), 'utf8')) as Record<string, unknown>
+  const schema = yaml.load(await readFile(new URL(path, fixtures), 'utf8')) as Record<string, unknown>
+  delete schema.$schema
   return schema
 }
 
@@ -34,7 +35,8 @@ addFormats.default(ajv)
 const validateError = ajv.compile(await loadSchema('schemas/error/0.0.3.yaml'))
 const validateResourceChange = ajv.compile(await loadSchema('schemas/resource_change/1.0.0.yaml'))
 // The project's own retry schema (schemas/change-prop/retry), materialized with its fragments.
-const { $schema: _draft, ...retrySchema } = JSON.parse(await readFile(new URL('../../schemas/change-prop/retry/1.0.0.json', import.meta.url), 'utf8')) as Record<string, unknown>
+const retrySchema = JSON.parse(await readFile(new URL('../../schemas/change-prop/retry/1.0.0.json', import.meta.url), 'utf8')) as Record<string, unknown>
+delete retrySchema.$schema
 const validateRetry = ajv.compile(retrySchema)
 
 class FakeProducer {

@@ -50,7 +50,7 @@ void test('tailTopic stops when its signal aborts', async () => {
   const topic = uniqueTopic('admin-tail-abort')
   await createTopics(brokers, [{ name: topic, partitions: 1 }])
   const stop = new AbortController()
-  const tail = tailTopic(brokers, topic, { signal: stop.signal, onMessage: () => { stop.abort() } })
+  const tail = tailTopic(brokers, topic, { fromBeginning: true, signal: stop.signal, onMessage: () => { stop.abort() } })
   await produceMessages(topic, [{ value: 'wake up' }])
   assert.equal(await tail, 1)
 })

@@ -4,6 +4,8 @@ import { fileURLToPath } from 'node:url'
 import { checkRepository } from '../../src/registry/check.js'
 import { openSchemaDirectory } from '../../src/registry/directory-repository.js'
 import { formatReport, reportToJson } from '../../src/registry/explain.js'
+import { Agent } from 'undici'
+import { readStreamConfig } from '../../src/stream-config/index.js'
 import { sluiceSchemas } from './git-fixture.js'
 
 const primary = fileURLToPath(new URL('../fixtures/registry/wikimedia-primary', import.meta.url))
@@ -61,4 +63,25 @@ void test('a published version that changed since the base ref is reported', asy
     ['structure-published-version-unchanged', 'test/event/0.9.0.yaml', 'deleted']
   ])
   assert.equal(report.checked.titles, 1)
+})
+
+void test("every stream in stream-config/ names a schema of this repository, and each schema's example names a configured stream", async (t) => {
+  const dispatcher = new Agent()
+  t.after(() => dispatcher.close())
+  const streams = await readStreamConfig({ uri: fileURLToPath(new URL('../../stream-config', import.meta.url)), cwd: '.', dispatcher, timeoutMs: 1000 })
+  const { repository } = await openSchemaDirectory(sluiceSchemas)
+  const titles = await repository.listTitles()
+  for (const [stream, settings] of Object.entries(streams)) {
+    assert.ok(titles.includes(settings.schema_title), `${stream}: no schema ${settings.schema_title}`)
+  }
+  for (const wanted of ['eventgate.error.validation', 'test.event', 'resource_change', 'mediawiki.revision-create', 'mediawiki.page-delete', '/^mediawiki\\.job\\..+/']) {
+    assert.ok(Object.hasOwn(streams, wanted), wanted)
+  }
+  const matches = (name: string): boolean => Object.keys(streams).some((key) => key === name || (key.startsWith('/') && new RegExp(key.slice(1, -1)).test(name)))
+  for (const title of titles.filter((title) => !title.startsWith('fragment/'))) {
+    const schema = await repository.readVersion(title, 'latest')
+    const example = (schema?.examples as Array<{ meta: { stream: string } }> | undefined)?.[0]
+    assert.ok(example !== undefined, `${title} has no example`)
+    assert.ok(matches(example.meta.stream), `${title}: example stream ${example.meta.stream} is not configured`)
+  }
 })

@@ -30,7 +30,12 @@ async function harness (t: TestContext): Promise<Harness> {
   await fixture.write('README.md', 'schemas\n')
   await fixture.commit('add schemas')
   const cacheDir = await mkdtemp(join(tmpdir(), 'sluice-git-cache-'))
-  t.after(() => rm(cacheDir, { recursive: true, force: true }))
+  const opened: GitSchemaRepository[] = []
+  // Close (and so stop polling) before removing the clone a poll may be writing to.
+  t.after(async () => {
+    for (const repository of opened) await repository.close()
+    await rm(cacheDir, { recursive: true, force: true })
+  })
   const logs: Array<Record<string, unknown>> = []
   const sink = new Writable({ write (chunk, _encoding, done) { logs.push(JSON.parse(String(chunk))); done() } })
   const logger = createLogger({ level: 'info', name: 'test' }, sink)
@@ -42,7 +47,7 @@ async function harness (t: TestContext): Promise<Harness> {
     metrics,
     open (options = {}) {
       const repository = openGitRepository({ repository: fixture.dir, ref: options.ref ?? 'main', pollIntervalMs: options.pollIntervalMs ?? 0, cacheDir, logger, metrics })
-      t.after(() => repository.close())
+      opened.push(repository)
       return repository
     }
   }

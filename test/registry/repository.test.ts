@@ -42,6 +42,14 @@ void test('a format the repository does not store is converted from the one it d
   assert.equal(await repository.read('nothing/here/1.0.0'), undefined)
 })
 
+void test('only published versions are read: never current.yaml or other files', async () => {
+  const repository = createRepositoryCore(createDirectoryFiles(primary), { immutable: false })
+  assert.equal(await repository.read('error/current.yaml'), undefined)
+  assert.equal(await repository.read('error/CHANGELOG.md'), undefined)
+  assert.equal(await repository.read('fragment/README.md'), undefined)
+  assert.ok(await repository.read('error/2.1.0.yaml') !== undefined)
+})
+
 void test('reads never leave the schema tree', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'sluice-tree-'))
   t.after(() => rm(dir, { recursive: true, force: true }))

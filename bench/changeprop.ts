@@ -1,0 +1,170 @@
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { randomUUID } from 'node:crypto'
+import { pathToFileURL } from 'node:url'
+import pino from 'pino'
+import { buildChangeprop, loadChangepropConfig } from '../src/changeprop/index.js'
+import type { RuleSpec } from '../src/changeprop/index.js'
+import { createEventProducer, createKafkaClient, createTopics } from '../src/kafka/index.js'
+import { createMetricsRegistry } from '../src/metrics/registry.js'
+
+export interface ChangepropBenchOptions {
+  /** Events produced and then consumed; default 20000. */
+  events?: number
+  /** Accepted for symmetry with the other figures; the run is sized by `events`. */
+  durationSec?: number
+  /** The rule's concurrency; default 30 (the configuration default). */
+  concurrency?: number
+  /** Partitions of the benchmark topic; default 1. */
+  partitions?: number
+}
+
+export interface ChangepropBenchResult {
+  /** Events per second from the topic, through the rule, to the HTTP sink. */
+  eventsPerSec: number
+  /** Events per second a plain kafkajs consumer reads from the same topic. */
+  plainConsumerEventsPerSec: number
+  ratio: number
+}
+
+// The seed rule of the change-propagation issue, unchanged: templated path, three
+// templated headers (one through date()), a query string.
+const seedRule: RuleSpec = {
+  topic: 'mediawiki.revision-create',
+  retry_on: { status: ['5xx', 404] },
+  exec: {
+    method: 'get',
+    uri: 'https://{{message.meta.domain}}/api/rest_v1/page/html/{{message.page_title}}/{{message.rev_id}}',
+    headers: { 'cache-control': 'no-cache', 'x-restbase-parentrevision': '{{message.rev_parent_id}}', 'if-unmodified-since': '{{date(message.meta.dt)}}' },
+    query: { redirect: false }
+  }
+}
+
+function event (i: number): string {
+  return JSON.stringify({
+    $schema: '/mediawiki/revision/create/2.0.0',
+    meta: { stream: 'mediawiki.revision-create', uri: `https://en.wikipedia.org/wiki/Page_${i}`, domain: 'en.wikipedia.org', dt: new Date().toISOString(), id: randomUUID(), request_id: randomUUID() },
+    database: 'enwiki',
+    page_id: i,
+    page_title: `Page_${i}`,
+    page_namespace: 0,
+    rev_id: 100000 + i,
+    rev_parent_id: 99999 + i,
+    rev_timestamp: new Date().toISOString(),
+    performer: { user_text: 'Bench', user_groups: ['*', 'user'], user_is_bot: false },
+    comment: 'benchmark edit'
+  })
+}
+
+async function waitUntil (what: string, check: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`bench: timed out waiting for ${what}`)
+    await new Promise((resolve) => setTimeout(resolve, 10))
+  }
+}
+
+function rate (count: number, first: number, last: number): number {
+  return last > first ? (count - 1) / ((last - first) / 1000) : Number.NaN
+}
+
+/**
+ * Measures change propagation against a plain consumer on the same broker and topic:
+ * `events` revision-create events are produced once; a plain kafkajs consumer reads them
+ * all (baseline), then the seed rule runs over them against a local HTTP sink that
+ * answers 200 at once. Rates are taken from the first to the last message (consumer) or
+ * request (sink), so group joins do not count.
+ */
+export async function benchChangeprop (brokers: string[], opts: ChangepropBenchOptions = {}): Promise<ChangepropBenchResult> {
+  const total = opts.events ?? 20000
+  const logger = pino({ level: 'warn' })
+  const prefix = `bench${randomUUID().slice(0, 8)}.`
+  const topic = `${prefix}mediawiki.revision-create`
+  await createTopics(brokers, [{ name: topic, partitions: opts.partitions ?? 1 }], { logger })
+
+  const producer = createEventProducer({ brokers, clientId: 'bench-producer', lingerMs: 5, maxBatchRecords: 1000, logger })
+  await producer.connect()
+  try {
+    for (let i = 0; i < total; i += 1000) {
+      const records = Array.from({ length: Math.min(1000, total - i) }, (_, j) => ({ topic, key: null, value: event(i + j) }))
+      await producer.send(records)
+    }
+  } finally {
+    await producer.close()
+  }
+
+  // Baseline: a plain consumer reading the same topic from the beginning.
+  const kafka = createKafkaClient({ brokers, clientId: 'bench-plain', logger })
+  const plain = kafka.consumer({ groupId: `bench-plain-${randomUUID()}`, maxWaitTimeInMs: 100 })
+  let read = 0
+  let firstRead = 0
+  let lastRead = 0
+  await plain.connect()
+  try {
+    await plain.subscribe({ topic, fromBeginning: true })
+    await plain.run({
+      eachBatch: async ({ batch }) => {
+        if (read === 0) firstRead = performance.now()
+        read += batch.messages.length
+        lastRead = performance.now()
+      }
+    })
+    await waitUntil('the plain consumer', () => read >= total, 120000)
+  } finally {
+    await plain.disconnect()
+  }
+
+  // Change propagation over the same topic, into a local HTTP sink.
+  let served = 0
+  let firstServed = 0
+  let lastServed = 0
+  const sink = createServer((req, res) => {
+    req.resume()
+    req.on('end', () => {
+      if (served === 0) firstServed = performance.now()
+      served++
+      lastServed = performance.now()
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{}')
+    })
+  })
+  await new Promise<void>((resolve) => sink.listen(0, '127.0.0.1', resolve))
+  const { port } = sink.address() as AddressInfo
+  const config = await loadChangepropConfig(undefined, {}, {
+    service_name: `bench${randomUUID().slice(0, 8)}`,
+    port: 0,
+    listen_address: '127.0.0.1',
+    topic_prefix: prefix,
+    exec_origin_override: `http://127.0.0.1:${port}`,
+    concurrency: opts.concurrency ?? 30,
+    kafka: { brokers, from_beginning: true },
+    rules: { page_edit: seedRule }
+  })
+  const changeprop = buildChangeprop(config, { logger, registry: createMetricsRegistry() })
+  try {
+    await changeprop.start()
+    await waitUntil('change propagation', () => served >= total, 300000)
+  } finally {
+    await changeprop.close()
+    sink.closeAllConnections()
+    await new Promise<void>((resolve) => sink.close(() => resolve()))
+  }
+
+  const eventsPerSec = rate(served, firstServed, lastServed)
+  const plainConsumerEventsPerSec = rate(read, firstRead, lastRead)
+  return { eventsPerSec, plainConsumerEventsPerSec, ratio: eventsPerSec / plainConsumerEventsPerSec }
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const brokers = (process.env.KAFKA_BROKERS ?? '').split(',').map((b) => b.trim()).filter((b) => b !== '')
+  if (brokers.length === 0) {
+    console.error('bench/changeprop.ts: set KAFKA_BROKERS (e.g. start one with `sluice kafka start`)')
+    process.exitCode = 2
+  } else {
+    benchChangeprop(brokers, { events: Number(process.env.BENCH_EVENTS ?? 20000) }).then((result) => {
+      console.log(`change propagation: ${result.eventsPerSec.toFixed(0)} events/s; plain consumer: ${result.plainConsumerEventsPerSec.toFixed(0)} events/s; ratio ${result.ratio.toFixed(3)}`)
+    }).catch((err: unknown) => {
+      console.error(err)
+      process.exitCode = 1
+    })
+  }
+}

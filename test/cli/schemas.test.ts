@@ -1,0 +1,131 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { readFile, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { Writable } from 'node:stream'
+import { fileURLToPath } from 'node:url'
+import { runSchemasCommand } from '../../src/cli/schemas.js'
+import { copySluiceSchemas, createGitFixture } from '../registry/git-fixture.js'
+import type { GitFixture } from '../registry/git-fixture.js'
+
+const primary = fileURLToPath(new URL('../fixtures/registry/wikimedia-primary', import.meta.url))
+
+interface Run { code: number, stdout: string, stderr: string }
+
+async function sluice (cwd: string, ...args: string[]): Promise<Run> {
+  let stdout = ''
+  let stderr = ''
+  const sink = (append: (s: string) => void): Writable => new Writable({ write (chunk, _e, done) { append(String(chunk)); done() } })
+  const code = await runSchemasCommand(args, {
+    stdout: sink((s) => { stdout += s }),
+    stderr: sink((s) => { stderr += s }),
+    env: {},
+    cwd,
+    stopSignal: new Promise(() => {}),
+    onReload: () => {}
+  })
+  return { code, stdout, stderr }
+}
+
+async function edit (fixture: GitFixture, path: string, change: (text: string) => string): Promise<void> {
+  const file = join(fixture.dir, path)
+  await writeFile(file, change(await readFile(file, 'utf8')))
+}
+
+/** A schema repository with this project's schemas on main, and a pull-request branch checked out. */
+async function repository (t: Parameters<typeof createGitFixture>[0]): Promise<GitFixture> {
+  const fixture = await createGitFixture(t)
+  await copySluiceSchemas(fixture)
+  await fixture.commit('schemas')
+  await fixture.git('checkout', '--quiet', '-b', 'pull-request')
+  return fixture
+}
+
+void test('an author adds a field, runs one command, and the pull-request check approves', async (t) => {
+  const fixture = await repository(t)
+  await edit(fixture, 'schemas/mediawiki/page/delete/current.yaml', (text) => text
+    .replace('/mediawiki/page/delete/1.0.0', '/mediawiki/page/delete/1.1.0')
+    .replace('  rev_count:', '  suppressed:\n    type: boolean\n    description: True when the page was suppressed, not only deleted\n  rev_count:'))
+  const materialized = await sluice(fixture.dir, 'materialize')
+  assert.equal(materialized.code, 0, materialized.stderr)
+  assert.match(materialized.stdout, /mediawiki\/page\/delete 1\.1\.0 \(latest\): wrote .*mediawiki\/page\/delete\/1\.1\.0\.yaml/)
+  await fixture.commit('mediawiki/page/delete: add suppressed')
+  const check = await sluice(fixture.dir, 'check', '--since', 'main')
+  assert.equal(check.code, 0, check.stdout)
+  assert.match(check.stdout, /^ok: 1 schemas, 2 versions checked/)
+  // Re-running materialize changes nothing.
+  assert.match((await sluice(fixture.dir, 'materialize', 'schemas/mediawiki/page/delete')).stdout, /up to date/)
+})
+
+void test("changing a field's type fails the check, which says why and what would pass", async (t) => {
+  const fixture = await repository(t)
+  await edit(fixture, 'schemas/mediawiki/page/delete/current.yaml', (text) => text
+    .replace('/mediawiki/page/delete/1.0.0', '/mediawiki/page/delete/1.1.0')
+    .replace('  rev_count:\n    type: integer', '  rev_count:\n    type: string'))
+  await edit(fixture, 'schemas/mediawiki/page/delete/current.yaml', (text) => text.replace('rev_count: 3', "rev_count: '3'"))
+  assert.equal((await sluice(fixture.dir, 'materialize')).code, 0)
+  await fixture.commit('mediawiki/page/delete: rev_count as string')
+  const check = await sluice(fixture.dir, 'check', '--since', 'main')
+  assert.equal(check.code, 1)
+  assert.equal(check.stdout, `mediawiki/page/delete/1.1.0.yaml at /properties/rev_count/type  [schema-version-compatibility: type-changed]
+    type changed from integer to string (compared with 1.0.0)
+    would pass: keep the type integer (add a new optional field for the new type), or publish as 2.0.0
+
+1 violation in 1 schemas checked
+`)
+  const json = JSON.parse((await sluice(fixture.dir, 'check', '--since', 'main', '--json')).stdout)
+  assert.equal(json.ok, false)
+  assert.deepEqual(Object.keys(json.violations[0]).sort(), ['after', 'before', 'category', 'change', 'comparedWith', 'file', 'fix', 'message', 'pointer', 'rule', 'schema', 'title', 'version'])
+  assert.equal(json.violations[0].schema, '/mediawiki/page/delete/1.1.0')
+
+  // The fix the check suggests passes.
+  await edit(fixture, 'schemas/mediawiki/page/delete/current.yaml', (text) => text.replace('/mediawiki/page/delete/1.1.0', '/mediawiki/page/delete/2.0.0'))
+  await fixture.git('rm', '--quiet', '-r', 'schemas/mediawiki/page/delete/1.1.0', 'schemas/mediawiki/page/delete/1.1.0.yaml', 'schemas/mediawiki/page/delete/1.1.0.json')
+  assert.equal((await sluice(fixture.dir, 'materialize', 'schemas/mediawiki/page/delete/current.yaml')).code, 0)
+  const fixed = await sluice(fixture.dir, 'check', '--since', 'main')
+  assert.equal(fixed.code, 0, fixed.stdout)
+})
+
+void test('editing a published version, or forgetting to materialize, fails the check', async (t) => {
+  const fixture = await repository(t)
+  await edit(fixture, 'schemas/resource_change/1.0.0.json', (text) => text.replace('"uniqueItems": true', '"uniqueItems": false'))
+  const edited = await sluice(fixture.dir, 'check', '--since', 'main', '--json')
+  assert.equal(edited.code, 1)
+  const rules = JSON.parse(edited.stdout).violations.map((v: { rule: string, file: string }) => `${v.rule} ${v.file}`)
+  assert.ok(rules.includes('structure-published-version-unchanged resource_change/1.0.0.json'), rules.join('\n'))
+  assert.ok(rules.includes('structure-version-files-consistent resource_change/1.0.0.json'), rules.join('\n'))
+
+  await fixture.git('checkout', '--quiet', '--', '.')
+  await edit(fixture, 'schemas/test/event/current.yaml', (text) => text.replace('/test/event/1.0.0', '/test/event/1.1.0'))
+  const forgotten = await sluice(fixture.dir, 'check', '--since', 'main')
+  assert.equal(forgotten.code, 1)
+  assert.match(forgotten.stdout, /current\.yaml is at 1\.1\.0, which is not materialized\n {4}would pass: run 'sluice schemas materialize test\/event\/current\.yaml'/)
+})
+
+void test('the whole repository is checked without --since, in any directory given with --dir', async (t) => {
+  const fixture = await repository(t)
+  const own = await sluice(fixture.dir, 'check')
+  assert.equal(own.code, 0, own.stdout)
+  const wikimedia = await sluice(fixture.dir, 'check', '--dir', primary, '--json')
+  assert.equal(wikimedia.code, 1)
+  const report = JSON.parse(wikimedia.stdout)
+  assert.equal(report.checked.titles, 23)
+  assert.deepEqual(report.violations.map((v: { schema: string }) => v.schema), ['/fragment/common/1.1.0'])
+})
+
+void test('usage errors exit 2 with a message', async (t) => {
+  const fixture = await repository(t)
+  assert.equal((await sluice(fixture.dir, '--help')).code, 0)
+  assert.equal((await sluice(fixture.dir)).code, 2)
+  const unknown = await sluice(fixture.dir, 'publish')
+  assert.equal(unknown.code, 2)
+  assert.match(unknown.stderr, /unknown command 'publish'/)
+  const missing = await sluice(fixture.dir, 'check', '--dir', 'nowhere')
+  assert.equal(missing.code, 2)
+  assert.match(missing.stderr, /is not a directory/)
+  const outside = await sluice(fixture.dir, 'materialize', 'README.md')
+  assert.equal(outside.code, 2)
+  const badRef = await sluice(fixture.dir, 'check', '--since', 'no-such-ref')
+  assert.equal(badRef.code, 2)
+  assert.match(badRef.stderr, /SLUICE_ERR_REGISTRY_GIT_FAILED/)
+})
