@@ -7,12 +7,12 @@
 // Usage: npm test [-- [--no-lint] [path ...]]
 import { spawn } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
-import { mkdtemp, readdir, rm, stat } from 'node:fs/promises'
+import { mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join, relative, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
-import { startLocalBroker } from '../src/kafka/index.js'
+import { startLocalBroker, stopLocalBroker } from '../src/kafka/index.js'
 import type { LocalBroker } from '../src/kafka/index.js'
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..')
@@ -63,7 +63,7 @@ async function findTestFiles (paths: readonly string[]): Promise<string[]> {
 }
 
 /** Forwards the test output and picks the counts out of the spec reporter's closing lines. */
-function runTests (files: readonly string[], brokers: string, children: Set<ChildProcess>): Promise<{ code: number, summary: Partial<Summary> }> {
+function runTests (files: readonly string[], brokers: string, testTmpDir: string, children: Set<ChildProcess>): Promise<{ code: number, summary: Partial<Summary> }> {
   const args = [
     '--import', 'tsx',
     '--test',
@@ -74,7 +74,7 @@ function runTests (files: readonly string[], brokers: string, children: Set<Chil
     '--test-force-exit',
     ...files
   ]
-  const env = { ...process.env, KAFKA_BROKERS: brokers, ...(process.stdout.isTTY ? { FORCE_COLOR: '1' } : {}) }
+  const env = { ...process.env, KAFKA_BROKERS: brokers, SLUICE_TEST_TMPDIR: testTmpDir, ...(process.stdout.isTTY ? { FORCE_COLOR: '1' } : {}) }
   return new Promise((resolvePromise, reject) => {
     const child = spawn(process.execPath, args, { cwd: root, env, stdio: ['ignore', 'pipe', 'inherit'] })
     children.add(child)
@@ -103,6 +103,12 @@ function readSummaryLine (line: string, summary: Partial<Summary>): void {
   if (match !== null) summary[match[1] as keyof Summary] = Number(match[2])
 }
 
+/** Data dirs of local brokers (they hold a broker.json) anywhere under `dir`. */
+async function findBrokerDirs (dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { withFileTypes: true, recursive: true }).catch(() => [])
+  return entries.filter((entry) => entry.isFile() && entry.name === 'broker.json').map((entry) => entry.parentPath)
+}
+
 async function main (): Promise<number> {
   let parsed
   try {
@@ -120,7 +126,8 @@ async function main (): Promise<number> {
 
   const children = new Set<ChildProcess>()
   let brokerStart: Promise<LocalBroker> | undefined
-  let dataDir: string | undefined
+  let runDir: string | undefined
+  let interrupted = false
   let cleaning: Promise<void> | undefined
   const cleanup = async (): Promise<void> => {
     cleaning ??= (async () => {
@@ -128,12 +135,18 @@ async function main (): Promise<number> {
       // A start still in progress is awaited, so its JVM is not left behind.
       const broker = await brokerStart?.catch(() => undefined)
       if (broker !== undefined) await broker.stop().catch((err: unknown) => { process.stderr.write(`stopping the test broker failed: ${String(err)}\n`) })
-      if (dataDir !== undefined) await rm(dataDir, { recursive: true, force: true })
+      if (runDir !== undefined) {
+        // Tests that start brokers of their own keep them under the run's directory,
+        // so one killed before its cleanup ran does not outlive the run.
+        for (const stray of await findBrokerDirs(runDir)) await stopLocalBroker(stray, { timeoutMs: 5000 }).catch(() => false)
+        await rm(runDir, { recursive: true, force: true })
+      }
     })()
     return cleaning
   }
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
+      interrupted = true
       process.stderr.write(`\n${signal}: stopping tests and the test broker\n`)
       void cleanup().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143))
     })
@@ -146,7 +159,10 @@ async function main (): Promise<number> {
       return 1
     }
 
-    dataDir = await mkdtemp(join(tmpdir(), 'sluice-test-kafka-'))
+    runDir = await mkdtemp(join(tmpdir(), 'sluice-test-'))
+    const dataDir = join(runDir, 'kafka')
+    const testTmpDir = join(runDir, 'tmp')
+    await mkdir(testTmpDir)
     // The broker boots while tsc and eslint run; its JVM mostly waits on I/O.
     brokerStart = startLocalBroker({ port: 0, dataDir, partitions: 1 })
     brokerStart.catch(() => undefined)
@@ -163,7 +179,8 @@ async function main (): Promise<number> {
     process.stdout.write(`Kafka at ${ready.bootstrap} (pid ${ready.pid}, data in ${dataDir})\n`)
 
     section(`Tests: ${files.length} file(s)`)
-    const { code, summary } = await runTests(files.map((file) => relative(root, file)), ready.bootstrap, children)
+    const { code, summary } = await runTests(files.map((file) => relative(root, file)), ready.bootstrap, testTmpDir, children)
+    if (interrupted) return 130
 
     section('Summary')
     for (const key of ['tests', 'pass', 'fail', 'cancelled', 'skipped', 'todo'] as const) process.stdout.write(`# ${key} ${summary[key] ?? 0}\n`)

@@ -53,15 +53,23 @@ export function buildGatewayApp (deps: GatewayAppDeps): FastifyInstance {
 
   registerEventParsers(app, deps.bodyLimit)
 
+  // Defaults for every response; a route that sets its own (the registry's HTML pages) keeps them.
+  const defaultHeaders: Array<[string, string]> = [
+    ['x-content-type-options', 'nosniff'],
+    ['x-frame-options', 'SAMEORIGIN'],
+    ['content-security-policy', contentSecurityPolicy]
+  ]
+  if (deps.cors !== false) {
+    defaultHeaders.push(
+      ['access-control-allow-origin', deps.cors],
+      ['access-control-allow-headers', corsAllowHeaders],
+      ['access-control-allow-methods', 'GET, POST, OPTIONS'],
+      ['access-control-expose-headers', 'etag, retry-after, content-location']
+    )
+  }
   app.addHook('onSend', async (_request, reply, payload) => {
-    void reply.header('x-content-type-options', 'nosniff')
-    void reply.header('x-frame-options', 'SAMEORIGIN')
-    void reply.header('content-security-policy', contentSecurityPolicy)
-    if (deps.cors !== false) {
-      void reply.header('access-control-allow-origin', deps.cors)
-      void reply.header('access-control-allow-headers', corsAllowHeaders)
-      void reply.header('access-control-allow-methods', 'GET, POST, OPTIONS')
-      void reply.header('access-control-expose-headers', 'etag, retry-after')
+    for (const [name, value] of defaultHeaders) {
+      if (!reply.hasHeader(name)) void reply.header(name, value)
     }
     return payload
   })

@@ -12,7 +12,7 @@ import { createLogger } from '../logger.js'
 import { createGatewayMetrics } from '../metrics/gateway.js'
 import { createKafkaMetrics } from '../metrics/kafka.js'
 import { createMetricsRegistry } from '../metrics/registry.js'
-import { createRegistryMetrics, openDirectoryRepository, openGitRepository, schemaRoutes } from '../registry/index.js'
+import { createRegistryMetrics, loadRepositoryConfig, openDirectoryRepository, openGitRepository, schemaRoutes } from '../registry/index.js'
 import type { GitSchemaRepository, SchemaRepository } from '../registry/index.js'
 import { createSchemaResolver, createSourcesFromBaseUris } from '../schema-repo/index.js'
 import type { SchemaResolver, SchemaSource } from '../schema-repo/index.js'
@@ -60,6 +60,7 @@ export async function createGateway (config: Readonly<GatewayConfig>, options: G
   const registry = options.registry ?? createMetricsRegistry()
   const metrics = createGatewayMetrics(registry)
   const kafkaMetrics = createKafkaMetrics(registry)
+  const registryMetrics = createRegistryMetrics(registry)
   const dispatcher = new Agent({ connect: { timeout: config.schema_fetch_timeout_ms }, keepAliveTimeout: 10000 })
   const timers: NodeJS.Timeout[] = []
   const closers: Array<() => Promise<void>> = [async () => { await dispatcher.close() }]
@@ -104,7 +105,7 @@ export async function createGateway (config: Readonly<GatewayConfig>, options: G
         pollIntervalMs: config.schema_git.poll_interval_ms,
         cacheDir: resolve(options.cwd, config.schema_git.cache_dir),
         logger,
-        metrics: createRegistryMetrics(registry)
+        metrics: registryMetrics
       })
       await gitRepository.start()
       const repo = gitRepository
@@ -129,7 +130,9 @@ export async function createGateway (config: Readonly<GatewayConfig>, options: G
     await resolver.precache(config.schema_precache_uris)
 
     // The registry API serves the repository this gateway validates against, when it is local.
-    const servedRepository: SchemaRepository | undefined = gitRepository ?? firstLocalRepository(config.schema_base_uris, options.cwd)
+    const servedDirectory = gitRepository === undefined ? firstLocalDirectory(config.schema_base_uris, options.cwd) : undefined
+    const servedRepository: SchemaRepository | undefined = gitRepository ?? (servedDirectory === undefined ? undefined : openDirectoryRepository(servedDirectory))
+    const repositoryConfig = servedDirectory === undefined ? undefined : await loadRepositoryConfig(servedDirectory)
 
     const producer = options.producer ?? createEventProducer({
       brokers: config.kafka.brokers,
@@ -181,7 +184,7 @@ export async function createGateway (config: Readonly<GatewayConfig>, options: G
       maxEventsPerRequest: config.max_events_per_request,
       testEvents: config.test_events,
       cors: config.cors,
-      schemaRoutes: servedRepository === undefined ? undefined : schemaRoutes(servedRepository, { logger, streams: () => streamIndex?.all() })
+      schemaRoutes: servedRepository === undefined ? undefined : schemaRoutes(servedRepository, { logger, streams: () => streamIndex?.all(), metrics: registryMetrics, config: repositoryConfig })
     })
 
     let closed = false
@@ -237,11 +240,10 @@ function connectInBackground (producer: EventProducer, logger: Logger): { stop()
   return { stop () { stopped = true; if (timer !== undefined) clearTimeout(timer) } }
 }
 
-function firstLocalRepository (baseUris: readonly string[], cwd: string): SchemaRepository | undefined {
+function firstLocalDirectory (baseUris: readonly string[], cwd: string): string | undefined {
   for (const base of baseUris) {
     if (/^https?:\/\//i.test(base)) continue
-    const dir = base.startsWith('file://') ? fileURLToPath(base) : resolve(cwd, base)
-    return openDirectoryRepository(dir)
+    return base.startsWith('file://') ? fileURLToPath(base) : resolve(cwd, base)
   }
   return undefined
 }

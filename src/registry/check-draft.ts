@@ -14,6 +14,16 @@ import { violation } from './violation.js'
 import type { Violation, ViolationSubject } from './violation.js'
 import { isSluiceError } from '../errors.js'
 
+/** Drafts come from HTTP clients; real schemas nest a dozen levels at most. */
+const maxDraftDepth = 64
+
+function depthOf (value: unknown, depth = 0): number {
+  if (depth > maxDraftDepth || value === null || typeof value !== 'object') return depth
+  let deepest = depth
+  for (const child of Object.values(value)) deepest = Math.max(deepest, depthOf(child, depth + 1))
+  return deepest
+}
+
 export interface DraftCheckResult {
   ok: boolean
   title: string
@@ -31,6 +41,7 @@ export interface DraftCheckResult {
  * compatibility violations, before anything is committed.
  */
 export async function checkDraft (repository: SchemaRepository, draft: Record<string, unknown>, options: { title?: string, config: RepositoryConfig }): Promise<DraftCheckResult> {
+  if (depthOf(draft) > maxDraftDepth) throw new DraftInvalidError(`nested deeper than ${maxDraftDepth} levels`)
   const title = options.title ?? (typeof draft.title === 'string' ? draft.title : parseSchemaId(draft.$id)?.title)
   if (title === undefined || !isTitle(title)) throw new DraftInvalidError('give the schema a title (or send {title, schema}) naming a path like mediawiki/page/delete')
   const file = `${title}/current.yaml`

@@ -1,4 +1,4 @@
-import { walkSchema, typesOf } from './schema-walk.js'
+import { walkSchema } from './schema-walk.js'
 
 /** How a repository wants its materialized files; read from its config file. */
 export interface MaterializeConventions {
@@ -31,8 +31,4 @@ export function stripNestedIds (schema: unknown): void {
     delete node.$id
     delete node.$schema
   })
-}
-
-export function isNumericType (node: Record<string, unknown>): boolean {
-  return typesOf(node).some((t) => t === 'integer' || t === 'number')
 }

@@ -25,7 +25,10 @@ export function checkRobustness (schema: SchemaNode, subject: ViolationSubject, 
     out.push(violation(subject, rule, pointer, message, fix))
   }
   const valid = checkDraft07(schema, add)
+  let unsafePattern = false
   walkSchema(schema, (node, context) => {
+    if ((typeof node.pattern === 'string' && isBacktrackingPattern(node.pattern)) ||
+      (isRecord(node.patternProperties) && Object.keys(node.patternProperties).some(isBacktrackingPattern))) unsafePattern = true
     checkSecure(node, context.pointer, add)
     checkTypes(node, context.pointer, add)
     if (isRecord(node.properties)) {
@@ -49,7 +52,8 @@ export function checkRobustness (schema: SchemaNode, subject: ViolationSubject, 
       checkBounds(node, context.pointer, options.numericBounds, add)
     }
   })
-  if (valid) checkExamples(schema, add)
+  // Validating examples would run the unsafe pattern; it is reported above instead.
+  if (valid && !unsafePattern) checkExamples(schema, add)
   return out
 }
 
@@ -70,7 +74,29 @@ function checkDraft07 (schema: SchemaNode, add: Add): boolean {
   return false
 }
 
+/**
+ * Patterns run against untrusted event data, so one that can backtrack
+ * catastrophically (`(a+)+`, back-references) is refused outright.
+ */
+export function isBacktrackingPattern (source: string): boolean {
+  // A group with an open-ended quantifier inside, itself repeated open-endedly: (a+)+, (\w*)*, (x{2,}){1,}.
+  return source.length > 1024 || /\\[1-9]/.test(source) || /\([^)]*(?:[+*]|\{\d+,\})[^)]*\)\s*(?:[+*]|\{\d+,\d*\})/.test(source)
+}
+
 function checkSecure (node: SchemaNode, pointer: string, add: Add): void {
+  if (typeof node.pattern === 'string' && isBacktrackingPattern(node.pattern)) {
+    add('schema-is-secure', appendPointer(pointer, 'pattern'),
+      `pattern ${JSON.stringify(node.pattern)} can backtrack catastrophically (nested quantifiers or a back-reference)`,
+      'rewrite it without a quantified group that itself repeats, e.g. ^[a-z]+$ instead of ^([a-z]+)+$')
+  }
+  if (isRecord(node.patternProperties)) {
+    for (const source of Object.keys(node.patternProperties)) {
+      if (isBacktrackingPattern(source)) {
+        add('schema-is-secure', appendPointer(pointer, 'patternProperties', source),
+          `patternProperties key ${JSON.stringify(source)} can backtrack catastrophically`, 'rewrite it without nested quantifiers')
+      }
+    }
+  }
   for (const keyword of ['pattern', 'format'] as const) {
     if (Object.hasOwn(node, keyword) && !Object.hasOwn(node, 'maxLength')) {
       add('schema-is-secure', appendPointer(pointer, keyword),

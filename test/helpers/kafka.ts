@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto'
+import { tmpdir } from 'node:os'
 import { Kafka, logLevel } from 'kafkajs'
 import type { Consumer, IHeaders } from 'kafkajs'
 import { createTopics } from '../../src/kafka/index.js'
@@ -33,6 +34,15 @@ export function requireBrokers (): string[] {
     throw new Error('KAFKA_BROKERS is not set: run the tests with `npm test`, or start a broker (`sluice kafka start`) and export KAFKA_BROKERS=127.0.0.1:9092')
   }
   return brokers
+}
+
+/**
+ * Where a test puts temporary files: inside the test run's directory when run by
+ * `npm test` (removed afterwards, and local brokers found there are stopped even
+ * if the test was killed), else the system temp dir.
+ */
+export function testTmpDir (): string {
+  return process.env.SLUICE_TEST_TMPDIR ?? tmpdir()
 }
 
 /** A topic name no other test uses. */

@@ -2,7 +2,6 @@ import { test } from 'node:test'
 import { strict as assert } from 'node:assert'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { createServer } from 'node:net'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { PassThrough } from 'node:stream'
 import { runKafkaCommand } from '../../src/cli/kafka.js'
@@ -15,12 +14,12 @@ import {
   stopLocalBroker
 } from '../../src/kafka/index.js'
 import { createLogger } from '../../src/logger.js'
-import { produceMessages, uniqueTopic } from '../helpers/kafka.js'
+import { produceMessages, testTmpDir, uniqueTopic } from '../helpers/kafka.js'
 
 // These start their own broker next to the test run's one, so they cost a JVM start (a few seconds).
 
 async function tempDataDir (t: { after: (fn: () => Promise<void>) => void }): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'sluice-broker-test-'))
+  const dir = await mkdtemp(join(testTmpDir(), 'sluice-broker-test-'))
   t.after(async () => {
     await stopLocalBroker(dir, { timeoutMs: 5000 })
     await rm(dir, { recursive: true, force: true })

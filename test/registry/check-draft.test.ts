@@ -57,6 +57,9 @@ void test('a draft without a usable title is not a draft', async () => {
   const repository = openDirectoryRepository(sluiceSchemas)
   const config = await loadRepositoryConfig(sluiceSchemas)
   await assert.rejects(checkDraft(repository, { type: 'object' }, { config }), DraftInvalidError)
+  let deep: Record<string, unknown> = { type: 'string' }
+  for (let i = 0; i < 200; i++) deep = { type: 'object', properties: { a: deep } }
+  await assert.rejects(checkDraft(repository, { title: 'x', ...deep }, { config }), /nested deeper than 64 levels/)
   const result = await checkDraft(repository, { title: 'brand/new', $id: '/brand/new/1.0.0', $schema: 'https://json-schema.org/draft-07/schema#', type: 'object', properties: { a: { type: 'string' } } }, { config })
   assert.equal(result.ok, true)
 })

@@ -46,6 +46,7 @@ void test('each robustness rule catches its problem and names where', () => {
     ['draft-07 meta-schema', (s) => { at(s, 'properties', 'name').minLength = -1 }, 'schema-is-valid /properties/name/minLength'],
     ['other meta-schema', (s) => { s.$schema = 'https://json-schema.org/draft/2020-12/schema' }, 'schema-is-valid /$schema'],
     ['pattern without maxLength', (s) => { delete at(s, 'properties', 'name').maxLength }, 'schema-is-secure /properties/name/pattern'],
+    ['backtracking pattern', (s) => { at(s, 'properties', 'name').pattern = '^([a-z]+)+$' }, 'schema-is-secure /properties/name/pattern'],
     ['format without maxLength', (s) => { at(s, 'properties').when = { type: 'string', format: 'date-time' } }, 'schema-is-secure /properties/when/format'],
     ['camelCase', (s) => { at(s, 'properties').userName = { type: 'string' } }, 'schema-snake-case-properties /properties/userName'],
     ['union type', (s) => { at(s, 'properties', 'count').type = ['integer', 'null'] }, 'schema-deterministic-types /properties/count/type'],
@@ -80,4 +81,14 @@ void test('a fragment inlined twice (duplicate nested $id) can still have its ex
   at(schema, 'properties').slots = { type: 'object', properties: { main: slot }, additionalProperties: slot }
   at(schema, 'examples', '0').slots = { main: { size: 'big' } }
   assert.deepEqual(rulesOf(schema), ['schema-examples-are-valid /examples/0'])
+})
+
+void test('examples are not run against a pattern that can backtrack catastrophically', () => {
+  const schema = good()
+  at(schema, 'properties', 'name').pattern = '^(a+)+$'
+  at(schema, 'properties', 'name').maxLength = 100
+  at(schema, 'examples', '0').name = `${'a'.repeat(40)}!`
+  const started = Date.now()
+  assert.deepEqual(rulesOf(schema), ['schema-is-secure /properties/name/pattern'])
+  assert.ok(Date.now() - started < 2000)
 })
