@@ -20,7 +20,8 @@ function row (cells: Array<string | number>): string {
 
 async function main (): Promise<void> {
   const workDir = await mkdtemp(join(tmpdir(), 'sluice-bench-'))
-  const broker = await startLocalBroker({ port: await findFreePort(), dataDir: join(workDir, 'kafka'), fresh: true })
+  // Full JIT for the broker: the test default stops at C1 for fast start-up, not throughput.
+  const broker = await startLocalBroker({ port: await findFreePort(), dataDir: join(workDir, 'kafka'), fresh: true, jvmOptions: ['-Xms512m', '-Xmx1g'] })
   const brokers = [broker.bootstrap]
   try {
     console.log(`broker ${broker.bootstrap}; ${durationSec} s per figure after a 2 s warm-up\n`)

@@ -1,10 +1,10 @@
 import { test } from 'node:test'
-import { strict as assert } from 'node:assert'
+import assert from 'node:assert/strict'
 import { createTopics, fetchTopicOffsets, findFreePort, probeKafka, tailTopic } from '../../src/kafka/index.js'
 import type { TailedMessage } from '../../src/kafka/index.js'
 import { produceMessages, requireBrokers, uniqueTopic } from '../helpers/kafka.js'
 
-void test('createTopics creates topics with their partition counts and leaves existing ones alone', async () => {
+test('createTopics creates topics with their partition counts and leaves existing ones alone', async () => {
   const brokers = requireBrokers()
   const three = uniqueTopic('admin-three')
   const one = uniqueTopic('admin-one')
@@ -15,7 +15,7 @@ void test('createTopics creates topics with their partition counts and leaves ex
   assert.equal((await fetchTopicOffsets(brokers, one)).length, 1)
 })
 
-void test('fetchTopicOffsets reports the high watermark after producing', async () => {
+test('fetchTopicOffsets reports the high watermark after producing', async () => {
   const brokers = requireBrokers()
   const topic = uniqueTopic('admin-offsets')
   await createTopics(brokers, [{ name: topic, partitions: 2 }])
@@ -26,7 +26,7 @@ void test('fetchTopicOffsets reports the high watermark after producing', async 
   ])
 })
 
-void test('probeKafka is true for the broker and false, within its timeout, for a closed port', async () => {
+test('probeKafka is true for the broker and false, within its timeout, for a closed port', async () => {
   assert.equal(await probeKafka(requireBrokers(), 5000), true)
   const port = await findFreePort()
   const started = Date.now()
@@ -34,7 +34,7 @@ void test('probeKafka is true for the broker and false, within its timeout, for 
   assert.ok(Date.now() - started < 2000, `probe took ${Date.now() - started} ms`)
 })
 
-void test('tailTopic reads from the beginning up to max, and refuses a missing topic', async () => {
+test('tailTopic reads from the beginning up to max, and refuses a missing topic', async () => {
   const brokers = requireBrokers()
   const topic = uniqueTopic('admin-tail')
   await createTopics(brokers, [{ name: topic, partitions: 1 }])
@@ -45,7 +45,7 @@ void test('tailTopic reads from the beginning up to max, and refuses a missing t
   await assert.rejects(tailTopic(brokers, uniqueTopic('admin-missing'), { max: 1, onMessage: () => undefined }), { code: 'SLUICE_ERR_KAFKA_ADMIN' })
 })
 
-void test('tailTopic stops when its signal aborts', async () => {
+test('tailTopic stops when its signal aborts', async () => {
   const brokers = requireBrokers()
   const topic = uniqueTopic('admin-tail-abort')
   await createTopics(brokers, [{ name: topic, partitions: 1 }])

@@ -1,5 +1,5 @@
 import { test } from 'node:test'
-import { strict as assert } from 'node:assert'
+import assert from 'node:assert/strict'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { join } from 'node:path'
@@ -34,7 +34,7 @@ function captureIO (): { io: CliIO, stdout: () => string } {
   return { io: { stdout: out, stderr: new PassThrough(), env: {}, cwd: process.cwd(), stopSignal: new Promise(() => undefined), onReload: () => undefined }, stdout: () => text }
 }
 
-void test('a port that is taken is refused before any JVM starts', async (t) => {
+test('a port that is taken is refused before any JVM starts', async (t) => {
   const dataDir = await tempDataDir(t)
   const holder = createServer()
   await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve))
@@ -44,7 +44,7 @@ void test('a port that is taken is refused before any JVM starts', async (t) => 
   await assert.rejects(startLocalBroker({ port: address.port, dataDir }), { code: 'SLUICE_ERR_KAFKA_PORT_IN_USE' })
 })
 
-void test('a JVM that exits during start-up is reported with the tail of its log', async (t) => {
+test('a JVM that exits during start-up is reported with the tail of its log', async (t) => {
   const dataDir = await tempDataDir(t)
   await assert.rejects(
     startLocalBroker({ port: 0, dataDir, jvmOptions: ['-XX:+SluiceNoSuchJvmOption'], timeoutMs: 30000 }),
@@ -57,7 +57,7 @@ void test('a JVM that exits during start-up is reported with the tail of its log
   assert.equal((await localBrokerStatus(dataDir)).running, false)
 })
 
-void test('a second broker starts, reports its status, serves clients and stops', async (t) => {
+test('a second broker starts, reports its status, serves clients and stops', async (t) => {
   const dataDir = await tempDataDir(t)
   const broker = await startLocalBroker({ port: 0, dataDir, partitions: 3 })
   assert.match(broker.bootstrap, /^127\.0\.0\.1:\d+$/)

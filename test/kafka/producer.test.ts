@@ -1,6 +1,6 @@
 import { test } from 'node:test'
 import type { TestContext } from 'node:test'
-import { strict as assert } from 'node:assert'
+import assert from 'node:assert/strict'
 import { createServer } from 'node:net'
 import type { Socket } from 'node:net'
 import { Registry } from 'prom-client'
@@ -41,7 +41,7 @@ async function rejectionOf (promise: Promise<unknown>): Promise<Error & { code?:
   return assert.fail('expected a rejection')
 }
 
-void test('records are acknowledged and read back with key, value, timestamp and headers', async (t) => {
+test('records are acknowledged and read back with key, value, timestamp and headers', async (t) => {
   const { producer, metrics } = buildProducer(t)
   await producer.connect()
   assert.equal(producer.isReady(), true)
@@ -59,7 +59,7 @@ void test('records are acknowledged and read back with key, value, timestamp and
   assert.equal(await metricValue(metrics.up, 'sluice_kafka_up'), 1)
 })
 
-void test('concurrent sends are coalesced into fewer produce batches', async (t) => {
+test('concurrent sends are coalesced into fewer produce batches', async (t) => {
   const { producer, metrics } = buildProducer(t, { lingerMs: 50 })
   await producer.connect()
   const topic = uniqueTopic('coalesce')
@@ -72,7 +72,7 @@ void test('concurrent sends are coalesced into fewer produce batches', async (t)
   assert.deepEqual(new Set(messages.map((m) => m.value)), new Set(Array.from({ length: sends }, (_, i) => `v${i}`)))
 })
 
-void test('a full batch is sent without waiting for the linger time', async (t) => {
+test('a full batch is sent without waiting for the linger time', async (t) => {
   const { producer, metrics } = buildProducer(t, { lingerMs: 60000, maxBatchRecords: 10 })
   await producer.connect()
   const topic = uniqueTopic('full-batch')
@@ -82,7 +82,7 @@ void test('a full batch is sent without waiting for the linger time', async (t) 
   assert.equal(await metricValue(metrics.produceBatchRecords, 'sluice_kafka_produce_batch_records_count'), 3)
 })
 
-void test('keys are partitioned like the Java client (murmur2)', async (t) => {
+test('keys are partitioned like the Java client (murmur2)', async (t) => {
   const brokers = requireBrokers()
   const topic = uniqueTopic('murmur2')
   await createTopics(brokers, [{ name: topic, partitions: 5 }])
@@ -95,7 +95,7 @@ void test('keys are partitioned like the Java client (murmur2)', async (t) => {
   assert.deepEqual(Object.fromEntries(messages.map((m) => [m.key, m.partition])), expected)
 })
 
-void test('a record the broker refuses rejects with SLUICE_ERR_KAFKA_PRODUCE and keeps the producer ready', async (t) => {
+test('a record the broker refuses rejects with SLUICE_ERR_KAFKA_PRODUCE and keeps the producer ready', async (t) => {
   const { producer, metrics } = buildProducer(t)
   await producer.connect()
   const topic = uniqueTopic('too-large')
@@ -107,7 +107,7 @@ void test('a record the broker refuses rejects with SLUICE_ERR_KAFKA_PRODUCE and
   await producer.send([{ topic, key: null, value: 'small' }])
 })
 
-void test('close() flushes records still waiting for the linger time', async (t) => {
+test('close() flushes records still waiting for the linger time', async (t) => {
   const { producer } = buildProducer(t, { lingerMs: 60000 })
   await producer.connect()
   const topic = uniqueTopic('close-flush')
@@ -124,7 +124,7 @@ void test('close() flushes records still waiting for the linger time', async (t)
   assert.deepEqual(messages.map((m) => m.value).sort(), ['v1', 'v2', 'v3'])
 })
 
-void test('an unreachable broker fails connect() and send() fast with SLUICE_ERR_KAFKA_UNAVAILABLE', async (t) => {
+test('an unreachable broker fails connect() and send() fast with SLUICE_ERR_KAFKA_UNAVAILABLE', async (t) => {
   const port = await findFreePort()
   const produceTimeoutMs = 2000
   const { producer } = buildProducer(t, { brokers: [`127.0.0.1:${port}`], produceTimeoutMs })
@@ -141,7 +141,7 @@ void test('an unreachable broker fails connect() and send() fast with SLUICE_ERR
   assert.ok(Date.now() - sendStarted < produceTimeoutMs + 500)
 })
 
-void test('a broker that never answers makes send() reject with SLUICE_ERR_KAFKA_UNAVAILABLE at produceTimeoutMs', async (t) => {
+test('a broker that never answers makes send() reject with SLUICE_ERR_KAFKA_UNAVAILABLE at produceTimeoutMs', async (t) => {
   const sockets = new Set<Socket>()
   const silent = createServer((socket) => {
     sockets.add(socket)
@@ -170,7 +170,7 @@ void test('a broker that never answers makes send() reject with SLUICE_ERR_KAFKA
   await connecting
 })
 
-void test('producerRetryPolicy keeps the kafkajs backoff within half the produce timeout', () => {
+test('producerRetryPolicy keeps the kafkajs backoff within half the produce timeout', () => {
   for (const timeoutMs of [500, 1000, 5000, 30000]) {
     const policy = producerRetryPolicy(timeoutMs)
     let delay = (policy.initialRetryTime ?? 0) * 1.2

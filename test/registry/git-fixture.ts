@@ -18,7 +18,7 @@ export interface GitFixture {
 /** A fresh git work tree in a temporary directory, removed after the test. */
 export async function createGitFixture (t: TestContext): Promise<GitFixture> {
   const dir = await mkdtemp(join(tmpdir(), 'sluice-registry-'))
-  t.after(() => rm(dir, { recursive: true, force: true }))
+  t.after(() => rm(dir, { recursive: true, force: true, maxRetries: 3 }))
   const git = (...args: string[]): Promise<string> => runGit(args, { cwd: dir })
   await git('init', '--quiet', '--initial-branch=main')
   await git('config', 'user.email', 'author@example.org')

@@ -25,17 +25,19 @@ interface Harness {
 }
 
 async function harness (t: TestContext): Promise<Harness> {
+  const opened: GitSchemaRepository[] = []
+  let cacheDir = ''
+  // Registered before the fixture's own cleanup, because after-hooks run in registration
+  // order: polling must stop before the fixture or the clone a poll may be using is removed.
+  t.after(async () => {
+    for (const repository of opened) await repository.close()
+    if (cacheDir !== '') await rm(cacheDir, { recursive: true, force: true, maxRetries: 3 })
+  })
   const fixture = await createGitFixture(t)
   await copySluiceSchemas(fixture)
   await fixture.write('README.md', 'schemas\n')
   await fixture.commit('add schemas')
-  const cacheDir = await mkdtemp(join(tmpdir(), 'sluice-git-cache-'))
-  const opened: GitSchemaRepository[] = []
-  // Close (and so stop polling) before removing the clone a poll may be writing to.
-  t.after(async () => {
-    for (const repository of opened) await repository.close()
-    await rm(cacheDir, { recursive: true, force: true })
-  })
+  cacheDir = await mkdtemp(join(tmpdir(), 'sluice-git-cache-'))
   const logs: Array<Record<string, unknown>> = []
   const sink = new Writable({ write (chunk, _encoding, done) { logs.push(JSON.parse(String(chunk))); done() } })
   const logger = createLogger({ level: 'info', name: 'test' }, sink)
@@ -75,7 +77,7 @@ void test('serves the committed schemas of the ref, found under schemas/', async
   assert.equal(repository.commit, (await h.fixture.git('rev-parse', 'HEAD')).trim())
   assert.match(await repository.read('test/event/1.0.0.yaml') ?? '', /\$id: \/test\/event\/1\.0\.0/)
   assert.equal((await repository.readVersion('mediawiki/revision/create', 'latest'))?.$id, '/mediawiki/revision/create/1.1.0')
-  assert.deepEqual(await repository.listVersions('error'), ['2.0.0', '2.1.0'])
+  assert.deepEqual(await repository.listVersions('error'), ['0.0.3', '2.0.0', '2.1.0'])
   assert.ok((await repository.listTitles()).includes('fragment/common'))
   assert.match(await repository.read('error/latest') ?? '', /\$id: \/error\/2\.1\.0/)
   assert.equal(await metricValue(h.metrics.reloads, { result: 'success' }), 1)
