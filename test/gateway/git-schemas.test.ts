@@ -29,7 +29,7 @@ test('the gateway validates against what is committed on the ref, and picks up n
     schema_git: { repository: fixture.dir, ref: 'main', path: 'schemas', poll_interval_ms: 0, cache_dir: cacheDir }
   }), { cwd: cacheDir, logger: testLogger(), producer })
   t.after(() => gateway.close())
-  const post = async (body: unknown): Promise<number> => (await gateway.app.inject({ method: 'POST', url: '/v1/events', payload: body })).statusCode
+  const post = async (body: Record<string, unknown>): Promise<number> => (await gateway.app.inject({ method: 'POST', url: '/v1/events', payload: body })).statusCode
 
   assert.equal(await post(event('1.0.0')), 201)
   assert.equal(await post(event('1.1.0')), 500, '1.1.0 is not published yet')
