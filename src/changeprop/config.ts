@@ -1,6 +1,6 @@
 import { dirname, resolve } from 'node:path'
 import type { EnvOverride } from '../config/load.js'
-import { commonEnvOverrides, deepFreeze, loadConfig, validateConfig } from '../config/load.js'
+import { commonEnvOverrides, deepFreeze, kafkaBrokersSchema, loadConfig, validateConfig } from '../config/load.js'
 import type { RuleSpec, SampleSpec, StatusConditionSpec } from './rules/schema.js'
 import { ruleNamePattern, sampleSchema, statusConditionSchema } from './rules/schema.js'
 import { loadRules } from './rules/load.js'
@@ -138,7 +138,7 @@ export const changepropConfigSchema = {
       additionalProperties: false,
       default: {},
       properties: {
-        brokers: { type: 'array', items: { type: 'string', pattern: '^[^\\s,]+:\\d{1,5}$' }, default: [] },
+        brokers: kafkaBrokersSchema,
         client_id: { type: 'string', minLength: 1, default: 'sluice-changeprop' },
         from_beginning: { type: 'boolean', default: false },
         create_topics: { type: 'boolean', default: true },

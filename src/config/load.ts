@@ -12,6 +12,9 @@ export interface EnvOverride {
   parse: 'string' | 'port' | 'list'
 }
 
+/** `kafka.brokers` in every service's config: bootstrap `host:port` addresses. */
+export const kafkaBrokersSchema = { type: 'array', items: { type: 'string', pattern: '^[^\\s,]+:\\d{1,5}$' }, default: [] } as const
+
 /** The overrides every Sluice service honours. */
 export const commonEnvOverrides: readonly EnvOverride[] = [
   { variable: 'PORT', pointer: '/port', parse: 'port' },

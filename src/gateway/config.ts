@@ -1,5 +1,5 @@
 import type { EnvOverride } from '../config/load.js'
-import { commonEnvOverrides, loadConfig } from '../config/load.js'
+import { commonEnvOverrides, kafkaBrokersSchema, loadConfig } from '../config/load.js'
 
 /**
  * The gateway's configuration. Keys carry EventGate's names wherever EventGate has
@@ -114,7 +114,7 @@ export const gatewayConfigSchema = {
       additionalProperties: false,
       default: {},
       properties: {
-        brokers: { type: 'array', items: { type: 'string', pattern: '^[^\\s,]+:\\d{1,5}$' }, default: [] },
+        brokers: kafkaBrokersSchema,
         client_id: { type: 'string', minLength: 1, default: 'sluice-gateway' },
         linger_ms: { type: 'integer', minimum: 0, default: 2 },
         max_batch_records: { type: 'integer', minimum: 1, default: 1000 },
