@@ -30,6 +30,8 @@ export interface GatewayAppDeps {
   maxEventsPerRequest: number
   testEvents: unknown
   cors: string | false
+  /** POST /admin/reload: re-read the stream config and the git schema repository. */
+  reload: () => Promise<{ streams: boolean, schemas: boolean }>
   /** GET /schemas/… (the schema registry), when the gateway serves a local repository. */
   schemaRoutes?: FastifyPluginAsync
 }
@@ -98,6 +100,12 @@ export function buildGatewayApp (deps: GatewayAppDeps): FastifyInstance {
   void app.register(streamRoutes(deps.streams))
   void app.register(infoRoutes(deps.info))
   void app.register(adminRoutes({ registry: deps.registry, checks: deps.readiness }))
+  // The same as SIGHUP, for environments where signalling the process is awkward. A failed
+  // reload keeps the last good state, so the answer says what was reloaded (503 if not all).
+  app.post('/admin/reload', async (_request, reply) => {
+    const result = await deps.reload()
+    return reply.code(result.streams && result.schemas ? 200 : 503).send(result)
+  })
   if (deps.schemaRoutes !== undefined) void app.register(deps.schemaRoutes)
   return app
 }

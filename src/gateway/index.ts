@@ -168,6 +168,12 @@ export async function createGateway (config: Readonly<GatewayConfig>, options: G
         emitterId: config.user_agent
       }
     }
+    const reload = async (): Promise<{ streams: boolean, schemas: boolean }> => {
+      const streams = await reloadStreams()
+      const schemas = gitRepository === undefined ? true : await gitRepository.reload()
+      resolver.clear()
+      return { streams, schemas }
+    }
     const app = buildGatewayApp({
       logger,
       registry,
@@ -184,6 +190,7 @@ export async function createGateway (config: Readonly<GatewayConfig>, options: G
       maxEventsPerRequest: config.max_events_per_request,
       testEvents: config.test_events,
       cors: config.cors,
+      reload,
       schemaRoutes: servedRepository === undefined ? undefined : schemaRoutes(servedRepository, { logger, streams: () => streamIndex?.all(), metrics: registryMetrics, config: repositoryConfig })
     })
 
@@ -194,12 +201,7 @@ export async function createGateway (config: Readonly<GatewayConfig>, options: G
       async listen () {
         return app.listen({ port: config.port, host: config.listen_address })
       },
-      async reload () {
-        const streams = await reloadStreams()
-        const schemas = gitRepository === undefined ? true : await gitRepository.reload()
-        resolver.clear()
-        return { streams, schemas }
-      },
+      reload,
       async close () {
         if (closed) return
         closed = true

@@ -96,6 +96,7 @@ export function openApiDocument (version: string): object {
         }
       },
       '/schemas/check': { post: { summary: 'Check a proposed schema for robustness and compatibility', responses: { 200: json('Violations') } } },
+      '/admin/reload': { post: { summary: 'Re-read the stream config and the git schema repository (as SIGHUP)', responses: { 200: json('{streams, schemas}: what reloaded'), 503: json('Something failed to reload; the last good state is kept') } } },
       '/healthz': { get: { summary: 'Liveness', responses: { 200: json('ok') } } },
       '/readyz': { get: { summary: 'Readiness: Kafka reachable and config loaded', responses: { 200: json('ready'), 503: json('not ready') } } },
       '/metrics': { get: { summary: 'Prometheus metrics', responses: { 200: { description: 'Prometheus text format' } } } },

@@ -293,3 +293,22 @@ test('close waits for hasty work already accepted', async (t) => {
   await gateway.close()
   assert.equal(producer.records.length, 50)
 })
+
+test('POST /admin/reload answers 503 when the stream config cannot be re-read, and the last good config stays', async (t) => {
+  const { mkdtemp, rm, writeFile } = await import('node:fs/promises')
+  const { tmpdir } = await import('node:os')
+  const { join } = await import('node:path')
+  const dir = await mkdtemp(join(tmpdir(), 'sluice-reload-'))
+  t.after(() => rm(dir, { recursive: true, force: true }))
+  const file = join(dir, 'streams.yaml')
+  await writeFile(file, 'test.event:\n  schema_title: test/event\n')
+  const producer = createCapturingProducer()
+  const { app } = await buildTestGateway(t, { producer, config: { stream_config_uri: file } })
+  await writeFile(file, 'test.event: [not, settings]\n')
+  const res = await app.inject({ method: 'POST', url: '/admin/reload' })
+  assert.equal(res.statusCode, 503)
+  assert.deepEqual(res.json(), { streams: false, schemas: true })
+  assert.equal((await app.inject({ method: 'POST', url: '/v1/events', payload: testEvent() })).statusCode, 201)
+  const metrics = (await app.inject({ method: 'GET', url: '/metrics' })).body
+  assert.match(metrics, /sluice_gateway_stream_config_reloads_total\{result="failed"\} 1/)
+})

@@ -44,7 +44,9 @@ test('the gateway validates against what is committed on the ref, and picks up n
 
   // Merged: the next reload serves it, without a restart.
   await fixture.commit('test/event 1.1.0')
-  await gateway.reload()
+  const reloaded = await gateway.app.inject({ method: 'POST', url: '/admin/reload' })
+  assert.equal(reloaded.statusCode, 200)
+  assert.deepEqual(reloaded.json(), { streams: true, schemas: true })
   assert.equal(await post({ ...event('1.1.0'), test_note: 'new field' }), 201)
   assert.equal(await post({ ...event('1.1.0'), test_note: 7 }), 400, 'and validates against it')
   const listing = (await gateway.app.inject({ method: 'GET', url: '/schemas/test/event/', headers: { accept: 'application/json' } })).body
