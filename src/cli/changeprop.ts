@@ -1,10 +1,10 @@
 import { resolve } from 'node:path'
-import { parseArgs } from 'node:util'
 import { buildChangeprop, loadChangepropConfig } from '../changeprop/index.js'
 import { isSluiceError } from '../errors.js'
 import { createLogger } from '../logger.js'
 import { createMetricsRegistry } from '../metrics/registry.js'
 import type { CliIO } from './io.js'
+import { parseCommandArgs } from './io.js'
 
 const help = `Usage: sluice changeprop [--config FILE] [--check]
 
@@ -21,25 +21,17 @@ override the config file.
 `
 
 export async function runChangepropCommand (args: string[], io: CliIO): Promise<number> {
-  let values
-  try {
-    ({ values } = parseArgs({
-      args,
-      options: {
-        config: { type: 'string', short: 'c' },
-        check: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' }
-      },
-      strict: true
-    }))
-  } catch (err) {
-    io.stderr.write(`sluice changeprop: ${(err as Error).message}\n\n${help}`)
-    return 2
-  }
-  if (values.help === true) {
-    io.stdout.write(help)
-    return 0
-  }
+  const parsed = parseCommandArgs('changeprop', {
+    args,
+    options: {
+      config: { type: 'string', short: 'c' },
+      check: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' }
+    },
+    strict: true
+  }, help, io)
+  if (typeof parsed === 'number') return parsed
+  const { values } = parsed
   const file = resolve(io.cwd, values.config ?? 'config/changeprop.yaml')
   try {
     const config = await loadChangepropConfig(file, io.env)

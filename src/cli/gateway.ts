@@ -1,8 +1,8 @@
 import { resolve } from 'node:path'
-import { parseArgs } from 'node:util'
 import { createGateway, loadGatewayConfig } from '../gateway/index.js'
 import { isSluiceError } from '../errors.js'
 import type { CliIO } from './io.js'
+import { parseCommandArgs } from './io.js'
 
 const help = `Usage: sluice gateway [--config FILE]
 
@@ -17,17 +17,9 @@ Environment: PORT and KAFKA_BROKERS (comma-separated host:port) override the con
 `
 
 export async function runGatewayCommand (args: string[], io: CliIO): Promise<number> {
-  let values
-  try {
-    ({ values } = parseArgs({ args, options: { config: { type: 'string', short: 'c' }, help: { type: 'boolean', short: 'h' } }, strict: true }))
-  } catch (err) {
-    io.stderr.write(`sluice gateway: ${(err as Error).message}\n\n${help}`)
-    return 2
-  }
-  if (values.help === true) {
-    io.stdout.write(help)
-    return 0
-  }
+  const parsed = parseCommandArgs('gateway', { args, options: { config: { type: 'string', short: 'c' }, help: { type: 'boolean', short: 'h' } }, strict: true }, help, io)
+  if (typeof parsed === 'number') return parsed
+  const { values } = parsed
   const file = resolve(io.cwd, values.config ?? 'config.yaml')
   try {
     const config = await loadGatewayConfig(file, io.env)

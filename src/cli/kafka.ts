@@ -1,5 +1,4 @@
 import { resolve } from 'node:path'
-import { parseArgs } from 'node:util'
 import { isSluiceError } from '../errors.js'
 import {
   DEFAULT_BROKER_PORT,
@@ -12,6 +11,7 @@ import {
   tailTopic
 } from '../kafka/index.js'
 import type { CliIO } from './io.js'
+import { parseCommandArgs } from './io.js'
 
 const help = `Usage: sluice kafka <start|stop|status|fetch> [options]
        sluice kafka tail TOPIC [--from-beginning] [--max N] [--brokers LIST]
@@ -42,33 +42,24 @@ Options:
 `
 
 export async function runKafkaCommand (args: string[], io: CliIO): Promise<number> {
-  let parsed
-  try {
-    parsed = parseArgs({
-      args,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        port: { type: 'string', short: 'p' },
-        'data-dir': { type: 'string', short: 'd' },
-        fresh: { type: 'boolean' },
-        partitions: { type: 'string' },
-        timeout: { type: 'string' },
-        'from-beginning': { type: 'boolean' },
-        max: { type: 'string' },
-        brokers: { type: 'string' },
-        help: { type: 'boolean', short: 'h' }
-      }
-    })
-  } catch (err) {
-    io.stderr.write(`sluice kafka: ${(err as Error).message}\n\n${help}`)
-    return 2
-  }
+  const parsed = parseCommandArgs('kafka', {
+    args,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      port: { type: 'string', short: 'p' },
+      'data-dir': { type: 'string', short: 'd' },
+      fresh: { type: 'boolean' },
+      partitions: { type: 'string' },
+      timeout: { type: 'string' },
+      'from-beginning': { type: 'boolean' },
+      max: { type: 'string' },
+      brokers: { type: 'string' },
+      help: { type: 'boolean', short: 'h' }
+    }
+  }, help, io)
+  if (typeof parsed === 'number') return parsed
   const { values, positionals } = parsed
-  if (values.help === true) {
-    io.stdout.write(help)
-    return 0
-  }
   const [action, ...extra] = positionals
   const expectedArguments = action === 'tail' ? 1 : 0
   if (action === undefined || extra.length !== expectedArguments || !['start', 'stop', 'status', 'fetch', 'tail'].includes(action)) {

@@ -1,7 +1,7 @@
 import { stat } from 'node:fs/promises'
 import { dirname, isAbsolute, relative, resolve, sep } from 'node:path'
-import { parseArgs } from 'node:util'
 import type { CliIO } from './io.js'
+import { parseCommandArgs } from './io.js'
 import { isSluiceError } from '../errors.js'
 import {
   changedFiles, checkRepository, filesAt, formatReport, gitTopLevel, materializeTitles, openSchemaDirectory,
@@ -34,29 +34,24 @@ Examples:
 
 /** `sluice schemas materialize|check`: a thin shell over src/registry. */
 export async function runSchemasCommand (args: string[], io: CliIO): Promise<number> {
-  let parsed
-  try {
-    parsed = parseArgs({
-      args,
-      allowPositionals: true,
-      options: {
-        dir: { type: 'string' },
-        all: { type: 'boolean', default: false },
-        force: { type: 'boolean', default: false },
-        since: { type: 'string' },
-        json: { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h', default: false }
-      }
-    })
-  } catch (err) {
-    io.stderr.write(`sluice schemas: ${(err as Error).message}\n\n${usage}`)
-    return 2
-  }
+  const parsed = parseCommandArgs('schemas', {
+    args,
+    allowPositionals: true,
+    options: {
+      dir: { type: 'string' },
+      all: { type: 'boolean', default: false },
+      force: { type: 'boolean', default: false },
+      since: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false }
+    }
+  }, usage, io)
+  if (typeof parsed === 'number') return parsed
   const { values, positionals } = parsed
   const [command, ...paths] = positionals
-  if (values.help || command === undefined) {
+  if (command === undefined) {
     io.stdout.write(usage)
-    return values.help ? 0 : 2
+    return 2
   }
   try {
     const dir = resolve(io.cwd, values.dir ?? 'schemas')

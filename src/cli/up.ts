@@ -1,5 +1,4 @@
 import { resolve } from 'node:path'
-import { parseArgs } from 'node:util'
 import { buildChangeprop, loadChangepropConfig } from '../changeprop/index.js'
 import type { Changeprop } from '../changeprop/index.js'
 import { isSluiceError } from '../errors.js'
@@ -12,6 +11,7 @@ import type { HttpSink } from '../dev/http-sink.js'
 import { createLogger } from '../logger.js'
 import { createMetricsRegistry } from '../metrics/registry.js'
 import type { CliIO } from './io.js'
+import { parseCommandArgs } from './io.js'
 
 const help = `Usage: sluice up [--config FILE] [--changeprop-config FILE] [--no-changeprop]
 
@@ -30,26 +30,18 @@ Options:
 `
 
 export async function runUpCommand (args: string[], io: CliIO): Promise<number> {
-  let values
-  try {
-    ({ values } = parseArgs({
-      args,
-      options: {
-        config: { type: 'string', short: 'c' },
-        'changeprop-config': { type: 'string' },
-        'no-changeprop': { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' }
-      },
-      strict: true
-    }))
-  } catch (err) {
-    io.stderr.write(`sluice up: ${(err as Error).message}\n\n${help}`)
-    return 2
-  }
-  if (values.help === true) {
-    io.stdout.write(help)
-    return 0
-  }
+  const parsed = parseCommandArgs('up', {
+    args,
+    options: {
+      config: { type: 'string', short: 'c' },
+      'changeprop-config': { type: 'string' },
+      'no-changeprop': { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' }
+    },
+    strict: true
+  }, help, io)
+  if (typeof parsed === 'number') return parsed
+  const { values } = parsed
 
   const stack: Array<{ name: string, close: () => Promise<void> }> = []
   const say = (line: string): void => { io.stdout.write(`${line}\n`) }

@@ -66,13 +66,7 @@ export function renderIndexPage (page: IndexPage): string {
   const rows = page.titles.map((t) => `<tr><td><a href="${href(`/schemas/${t.title}/`)}">${escapeHtml(t.title)}</a></td>` +
     `<td>${t.latest === undefined ? '' : `<a href="${href(`/schemas/${t.title}/${t.latest}`)}">${escapeHtml(t.latest)}</a>`}</td>` +
     `<td>${escapeHtml(firstLine(t.description))}</td></tr>`).join('\n')
-  const streams = page.streams === undefined ? '' : `<h2 id="streams">Streams</h2>
-<table>
-<thead><tr><th>Stream</th><th>Schema</th><th>Topics</th></tr></thead>
-<tbody>
-${page.streams.map(streamRow).join('\n')}
-</tbody>
-</table>`
+  const streams = page.streams === undefined ? '' : streamsTable(page.streams, ' id="streams"')
   return layout('Schemas', `<h1>Schemas</h1>
 <p>${page.titles.length} schemas. Every version is also served as JSON (<code>Accept: application/json</code>) and YAML (<code>.yaml</code>).</p>
 <table id="schemas">
@@ -82,6 +76,16 @@ ${rows}
 </tbody>
 </table>
 ${streams}`)
+}
+
+function streamsTable (streams: readonly StreamRow[], headingAttributes: string): string {
+  return `<h2${headingAttributes}>Streams</h2>
+<table>
+<thead><tr><th>Stream</th><th>Schema</th><th>Topics</th></tr></thead>
+<tbody>
+${streams.map(streamRow).join('\n')}
+</tbody>
+</table>`
 }
 
 function streamRow (s: StreamRow): string {
@@ -97,13 +101,7 @@ export function renderSchemaPage (page: SchemaPage): string {
   const fields = schemaFields(schema).map((f) => `<tr><td class="${f.required ? 'req' : ''}"><code>${escapeHtml(f.path)}</code></td>` +
     `<td>${escapeHtml(f.type)}</td><td>${f.required ? 'yes' : ''}</td><td>${escapeHtml(f.description)}</td><td>${escapeHtml(f.constraints)}</td></tr>`).join('\n')
   const examples = Array.isArray(schema.examples) ? schema.examples : []
-  const streams = page.streams.length === 0 ? '' : `<h2>Streams</h2>
-<table>
-<thead><tr><th>Stream</th><th>Schema</th><th>Topics</th></tr></thead>
-<tbody>
-${page.streams.map(streamRow).join('\n')}
-</tbody>
-</table>`
+  const streams = page.streams.length === 0 ? '' : streamsTable(page.streams, '')
   return layout(`${title} ${version}`, `<nav><a href="/schemas/">All schemas</a></nav>
 <h1>${escapeHtml(title)} <small>${escapeHtml(version)}</small></h1>
 <p>${escapeHtml(typeof schema.description === 'string' ? schema.description : '')}</p>
