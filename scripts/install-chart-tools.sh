@@ -34,7 +34,8 @@ log() { echo "install-chart-tools: $*" >&2; }
 
 install_helm() {
   local dest="$tools_dir/helm-$HELM_VERSION"
-  if [[ -x "$dest/helm" ]] && "$dest/helm" version --short 2>/dev/null | grep -q "^$HELM_VERSION"; then
+  # Captured, not piped into `grep -q`: under pipefail an early-closing grep can fail the check.
+  if [[ -x "$dest/helm" ]] && [[ "$("$dest/helm" version --short 2>/dev/null || true)" == "$HELM_VERSION"* ]]; then
     ln -sfn "$dest/helm" "$bin_dir/helm"
     return
   fi
@@ -96,5 +97,5 @@ install_helm
 install_kubernetes_validate
 install_promtool
 
-log "ready: $("$bin_dir/helm" version --short), kubernetes-validate $("$bin_dir/kubernetes-validate" --version 2>&1 | awk '{print $NF}'), $("$bin_dir/promtool" --version 2>&1 | head -1)"
+log "ready: $("$bin_dir/helm" version --short), kubernetes-validate $("$bin_dir/kubernetes-validate" --version 2>&1 | awk '{print $NF}'), $(promtool_version="$("$bin_dir/promtool" --version 2>&1 || true)"; echo "${promtool_version%%$'\n'*}")"
 echo "$bin_dir"
