@@ -7,8 +7,10 @@ import type { Redis } from './redis.js'
  * The reference marks an event as seen *before* running it, so an event interrupted by a
  * crash and replayed within the window is skipped, i.e. lost. Here the runner only asks
  * `seen` before running and calls `record` once the event's outcome is durable, so a replay
- * of an unfinished event runs again. Two copies of one event that run at the same moment
- * may both execute; at-least-once allows that, losing one does not.
+ * of an unfinished event runs again. A copy read while the event is still running in the same
+ * rule and process waits for it (the runner does that), then is judged by what it recorded.
+ * Copies running at once in different instances may both execute; at-least-once allows
+ * that, losing one does not.
  */
 export interface DedupeStore {
   /** Whether any of `keys` was recorded in `namespace` within the window. */

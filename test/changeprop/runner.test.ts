@@ -2,6 +2,7 @@ import { test } from 'node:test'
 import type { TestContext } from 'node:test'
 import assert from 'node:assert/strict'
 import { readFile } from 'node:fs/promises'
+import type { ServerResponse } from 'node:http'
 import { Ajv } from 'ajv'
 import addFormats from 'ajv-formats'
 import yaml from 'js-yaml'
@@ -355,6 +356,34 @@ test('dedupe: an event id runs once per window, retries are never deduplicated, 
   h.sink.respond = () => 200
   await h.runner.handleMain(message(revisionCreate({ meta: { ...revisionCreate().meta as object, id: 'e2' } })), signal)
   assert.equal(h.sink.requests.length, 4)
+})
+
+test('dedupe: a copy that arrives while the event is still running waits for it and is then skipped', async (t) => {
+  const h = await harness(t, seedRule, { dedupeByDefault: true })
+  const held: ServerResponse[] = []
+  h.sink.respond = () => (res) => { held.push(res) }
+  const first = h.runner.handleMain(message(revisionCreate(), undefined, '0'), signal)
+  await h.sink.waitForRequests(1)
+  // The copy (another offset, or another partition) is read while the first is in flight.
+  const copy = h.runner.handleMain(message(revisionCreate(), undefined, '1'), signal)
+  for (const res of held.splice(0)) res.writeHead(200).end('{}')
+  await Promise.all([first, copy])
+  assert.equal(h.sink.requests.length, 1, 'the copy did not run')
+  assert.equal(await metric(h.registry, 'sluice_changeprop_events_total', { result: 'duplicate' }), 1)
+
+  // When the running one is abandoned (shutdown), nothing was recorded: the waiting copy runs.
+  const stop = new AbortController()
+  const other = revisionCreate({ meta: { ...revisionCreate().meta as object, id: 'e3' } })
+  h.sink.respond = () => (res) => { held.push(res) }
+  const abandoned = h.runner.handleMain(message(other, undefined, '2'), stop.signal)
+  await h.sink.waitForRequests(2)
+  const waiting = h.runner.handleMain(message(other, undefined, '3'), signal)
+  h.sink.respond = () => 200
+  stop.abort(new Error('shutdown'))
+  await assert.rejects(abandoned)
+  await waiting
+  assert.equal(h.sink.requests.length, 3, 'the copy ran after the first was abandoned')
+  for (const res of held.splice(0)) res.destroy()
 })
 
 test('dedupe by key template as well as by id', async (t) => {
