@@ -1,7 +1,8 @@
-import { createServer } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import { fork } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
+import { once } from 'node:events'
 import { randomUUID } from 'node:crypto'
-import { pathToFileURL } from 'node:url'
+import { fileURLToPath, pathToFileURL } from 'node:url'
 import pino from 'pino'
 import { buildChangeprop, loadChangepropConfig } from '../src/changeprop/index.js'
 import type { RuleSpec } from '../src/changeprop/index.js'
@@ -56,11 +57,38 @@ function event (i: number): string {
   })
 }
 
-async function waitUntil (what: string, check: () => boolean, timeoutMs: number): Promise<void> {
+async function waitUntil (what: string, check: () => boolean | Promise<boolean>, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs
-  while (!check()) {
+  while (!await check()) {
     if (Date.now() > deadline) throw new Error(`bench: timed out waiting for ${what}`)
     await new Promise((resolve) => setTimeout(resolve, 10))
+  }
+}
+
+interface SinkReport { served: number, firstMs: number, lastMs: number }
+
+interface Sink { url: string, report(): Promise<SinkReport>, stop(): Promise<void> }
+
+/** Starts bench/sink.ts in its own process. */
+async function startSink (): Promise<Sink> {
+  const child: ChildProcess = fork(fileURLToPath(new URL('./sink.ts', import.meta.url)), [], {
+    execArgv: ['--import', 'tsx'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc']
+  })
+  const [first] = await once(child, 'message') as [{ port: number }]
+  return {
+    url: `http://127.0.0.1:${first.port}`,
+    async report () {
+      const reply = once(child, 'message') as Promise<[SinkReport]>
+      child.send('report')
+      return (await reply)[0]
+    },
+    async stop () {
+      if (child.exitCode !== null) return
+      const exited = once(child, 'exit')
+      child.disconnect()
+      await exited
+    }
   }
 }
 
@@ -71,7 +99,7 @@ function rate (count: number, first: number, last: number): number {
 /**
  * Measures change propagation against a plain consumer on the same broker and topic:
  * `events` revision-create events are produced once; a plain kafkajs consumer reads them
- * all (baseline), then the seed rule runs over them against a local HTTP sink that
+ * all (baseline), then the seed rule runs over them against an HTTP sink in its own process that
  * answers 200 at once. Rates are taken from the first to the last message (consumer) or
  * request (sink), so group joins do not count.
  */
@@ -114,27 +142,15 @@ export async function benchChangeprop (brokers: string[], opts: ChangepropBenchO
     await plain.disconnect()
   }
 
-  // Change propagation over the same topic, into a local HTTP sink.
-  let served = 0
-  let firstServed = 0
-  let lastServed = 0
-  const sink = createServer((req, res) => {
-    req.resume()
-    req.on('end', () => {
-      if (served === 0) firstServed = performance.now()
-      served++
-      lastServed = performance.now()
-      res.writeHead(200, { 'content-type': 'application/json' }).end('{}')
-    })
-  })
-  await new Promise<void>((resolve) => sink.listen(0, '127.0.0.1', resolve))
-  const { port } = sink.address() as AddressInfo
+  // Change propagation over the same topic, into an HTTP sink in another process.
+  const sink = await startSink()
+  let report: SinkReport = { served: 0, firstMs: 0, lastMs: 0 }
   const config = await loadChangepropConfig(undefined, {}, {
     service_name: `bench${randomUUID().slice(0, 8)}`,
     port: 0,
     listen_address: '127.0.0.1',
     topic_prefix: prefix,
-    exec_origin_override: `http://127.0.0.1:${port}`,
+    exec_origin_override: sink.url,
     concurrency: opts.concurrency ?? 30,
     kafka: { brokers, from_beginning: true },
     rules: { page_edit: seedRule }
@@ -142,14 +158,16 @@ export async function benchChangeprop (brokers: string[], opts: ChangepropBenchO
   const changeprop = buildChangeprop(config, { logger, registry: createMetricsRegistry() })
   try {
     await changeprop.start()
-    await waitUntil('change propagation', () => served >= total, 300000)
+    await waitUntil('change propagation', async () => {
+      report = await sink.report()
+      return report.served >= total
+    }, 300000)
   } finally {
     await changeprop.close()
-    sink.closeAllConnections()
-    await new Promise<void>((resolve) => sink.close(() => resolve()))
+    await sink.stop()
   }
 
-  const eventsPerSec = rate(served, firstServed, lastServed)
+  const eventsPerSec = rate(report.served, report.firstMs, report.lastMs)
   const plainConsumerEventsPerSec = rate(read, firstRead, lastRead)
   return { eventsPerSec, plainConsumerEventsPerSec, ratio: eventsPerSec / plainConsumerEventsPerSec }
 }
@@ -160,7 +178,11 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
     console.error('bench/changeprop.ts: set KAFKA_BROKERS (e.g. start one with `sluice kafka start`)')
     process.exitCode = 2
   } else {
-    benchChangeprop(brokers, { events: Number(process.env.BENCH_EVENTS ?? 20000) }).then((result) => {
+    benchChangeprop(brokers, {
+      events: Number(process.env.BENCH_EVENTS ?? 20000),
+      concurrency: process.env.BENCH_CONCURRENCY === undefined ? undefined : Number(process.env.BENCH_CONCURRENCY),
+      partitions: process.env.BENCH_PARTITIONS === undefined ? undefined : Number(process.env.BENCH_PARTITIONS)
+    }).then((result) => {
       console.log(`change propagation: ${result.eventsPerSec.toFixed(0)} events/s; plain consumer: ${result.plainConsumerEventsPerSec.toFixed(0)} events/s; ratio ${result.ratio.toFixed(3)}`)
     }).catch((err: unknown) => {
       console.error(err)
