@@ -21,6 +21,7 @@ import { errorTopicOf, retryTopicOf } from './retry.js'
 import { compileRules } from './rules/load.js'
 import type { CompiledRule } from './rules/compile.js'
 import { createRuleRunner } from './runner.js'
+import type { RuleRunner } from './runner.js'
 
 export interface ChangepropDeps {
   logger: Logger
@@ -40,6 +41,12 @@ export interface Changeprop {
    * then closes the producer, Redis and the admin server.
    */
   close(): Promise<void>
+  /**
+   * Lists the cluster's topics again and resubscribes every rule whose topic regexes now
+   * match a different set (topics that appeared start from their oldest event). Runs on its
+   * own every `kafka.topic_refresh_interval_ms`.
+   */
+  refreshTopics(): Promise<void>
   /** The admin server's port once started (useful with `port: 0`). */
   readonly port?: number
   isReady(): boolean
@@ -47,8 +54,10 @@ export interface Changeprop {
 
 interface RuleConsumers {
   rule: CompiledRule
+  runner: RuleRunner
   main: EventConsumer | undefined
   retry: EventConsumer | undefined
+  /** The topics consumed now, without prefix. */
   topics: string[]
 }
 
@@ -71,9 +80,11 @@ export function buildChangeprop (config: Readonly<ChangepropConfig>, deps: Chang
   let dispatcher: Dispatcher | undefined = deps.dispatcher
   let redis: Redis | undefined
   let admin: AdminServer | undefined
-  let consumers: RuleConsumers[] = []
+  const consumers: RuleConsumers[] = []
   let started = false
   let closing = false
+  let refreshTimer: NodeJS.Timeout | undefined
+  let refreshing: Promise<void> = Promise.resolve()
 
   const limiterTypes: LimiterTypes = new Map(Object.entries(config.limiters).map(([type, spec]) => [
     type,
@@ -120,6 +131,106 @@ export function buildChangeprop (config: Readonly<ChangepropConfig>, deps: Chang
     return (p) => { metrics.commitLag.set({ rule, source, topic: p.topic, partition: String(p.partition) }, p.lag) }
   }
 
+  /** Creates and starts a rule's two consumers on `topics`; `fresh` ones start from their oldest event. */
+  async function startRule (entry: RuleConsumers, topics: string[], fresh: string[]): Promise<void> {
+    const { kafka } = config
+    const { rule, runner } = entry
+    const common = {
+      brokers: kafka.brokers,
+      clientId: kafka.client_id,
+      concurrency: rule.concurrency,
+      commitIntervalMs: kafka.commit_interval_ms,
+      sessionTimeoutMs: kafka.session_timeout_ms,
+      heartbeatIntervalMs: kafka.heartbeat_interval_ms,
+      logger: deps.logger.child({ rule: rule.name })
+    }
+    const main = createEventConsumer({
+      ...common,
+      groupId: `${config.service_name}-${rule.name}`,
+      topics: topics.map((topic) => `${config.topic_prefix}${topic}`),
+      fromBeginning: kafka.from_beginning,
+      topicsFromBeginning: fresh.map((topic) => `${config.topic_prefix}${topic}`),
+      onProgress: progressReporter(rule.name, 'main')
+    })
+    const retry = createEventConsumer({
+      ...common,
+      groupId: `${config.service_name}-${rule.name}-retry`,
+      topics: topics.map((topic) => retryTopicOf(config.topic_prefix, config.service_name, topic)),
+      // Retry events are never skipped, even by a group that is new.
+      fromBeginning: true,
+      onProgress: progressReporter(rule.name, 'retry')
+    })
+    entry.main = main
+    entry.retry = retry
+    try {
+      await main.start(async (message, signal) => runner.handleMain(message, signal))
+      await retry.start(async (message, signal) => runner.handleRetry(message, signal))
+    } catch (err) {
+      // Left without topics, so that the next refresh tries the whole set again.
+      entry.main = undefined
+      entry.retry = undefined
+      await Promise.allSettled([main.close({ drainTimeoutMs: 0 }), retry.close({ drainTimeoutMs: 0 })])
+      throw err
+    }
+    entry.topics = topics
+    log.info({ rule: rule.name, topics, fresh }, 'rule started')
+  }
+
+  async function createRuleTopics (topics: Iterable<string>): Promise<void> {
+    const { kafka } = config
+    if (!kafka.create_topics) return
+    const names = new Set<string>([errorTopicOf(config.topic_prefix, config.service_name)])
+    for (const topic of topics) {
+      names.add(`${config.topic_prefix}${topic}`)
+      names.add(retryTopicOf(config.topic_prefix, config.service_name, topic))
+    }
+    await createTopics(kafka.brokers, [...names].map((name) => ({ name, partitions: kafka.topic_partitions })), { logger: deps.logger })
+  }
+
+  /**
+   * kafkajs resolves a subscription once, when a consumer starts; librdkafka, which the
+   * reference runs on, re-reads regex subscriptions from metadata. So regex rules are
+   * re-resolved here and restarted on a new topic set: the old consumers drain and commit,
+   * the new ones rejoin the same groups and go on from the committed offsets.
+   */
+  async function refreshTopicsOnce (): Promise<void> {
+    const run = async (): Promise<void> => {
+      if (closing || !started) return
+      const { kafka } = config
+      const regexRules = consumers.filter((entry) => entry.rule.topicPatterns.length > 0)
+      if (regexRules.length === 0) return
+      const names = await listTopics(kafka.brokers, { clientId: kafka.client_id, logger: deps.logger })
+      for (const entry of regexRules) {
+        if (closing) return
+        const topics = await resolveTopics(entry.rule, async () => names)
+        const fresh = topics.filter((topic) => !entry.topics.includes(topic))
+        const gone = entry.topics.filter((topic) => !topics.includes(topic))
+        if (fresh.length === 0 && gone.length === 0) continue
+        log.info({ rule: entry.rule.name, fresh, gone }, 'the topics matching the rule changed; resubscribing')
+        await createRuleTopics(fresh)
+        await Promise.all([entry.main, entry.retry].map(async (consumer) => consumer?.close({ drainTimeoutMs: config.shutdown_timeout_ms })))
+        entry.main = undefined
+        entry.retry = undefined
+        entry.topics = []
+        if (closing) return
+        if (topics.length > 0) await startRule(entry, topics, fresh)
+      }
+    }
+    refreshing = refreshing.then(run, run)
+    return refreshing
+  }
+
+  function scheduleTopicRefresh (): void {
+    const interval = config.kafka.topic_refresh_interval_ms
+    if (interval === 0 || closing || !consumers.some((entry) => entry.rule.topicPatterns.length > 0)) return
+    refreshTimer = setTimeout(() => {
+      refreshTimer = undefined
+      refreshTopicsOnce()
+        .catch((err: unknown) => { log.warn({ err }, 'refreshing the topics of regex rules failed; trying again later') })
+        .finally(scheduleTopicRefresh)
+    }, interval)
+  }
+
   const changeprop: Changeprop = {
     get port () { return admin?.port },
 
@@ -163,53 +274,9 @@ export function buildChangeprop (config: Readonly<ChangepropConfig>, deps: Chang
         return clusterTopics
       }
       const resolved = await Promise.all(rules.map(async (rule) => ({ rule, topics: await resolveTopics(rule, cluster) })))
-      if (kafka.create_topics) {
-        const names = new Set<string>([errorTopicOf(config.topic_prefix, config.service_name)])
-        for (const { topics } of resolved) {
-          for (const topic of topics) {
-            names.add(`${config.topic_prefix}${topic}`)
-            names.add(retryTopicOf(config.topic_prefix, config.service_name, topic))
-          }
-        }
-        await createTopics(kafka.brokers, [...names].map((name) => ({ name, partitions: kafka.topic_partitions })), { logger: deps.logger })
-      }
+      await createRuleTopics(resolved.flatMap(({ topics }) => topics))
 
       const http = createHttpExecutor({ dispatcher })
-      consumers = resolved.map(({ rule, topics }) => {
-        if (topics.length === 0) {
-          log.warn({ rule: rule.name }, 'rule has no topic to consume (its topic regex matches none); it stays idle until restart')
-          return { rule, topics, main: undefined, retry: undefined }
-        }
-        const common = {
-          brokers: kafka.brokers,
-          clientId: kafka.client_id,
-          concurrency: rule.concurrency,
-          commitIntervalMs: kafka.commit_interval_ms,
-          sessionTimeoutMs: kafka.session_timeout_ms,
-          heartbeatIntervalMs: kafka.heartbeat_interval_ms,
-          logger: deps.logger.child({ rule: rule.name })
-        }
-        return {
-          rule,
-          topics,
-          main: createEventConsumer({
-            ...common,
-            groupId: `${config.service_name}-${rule.name}`,
-            topics: topics.map((topic) => `${config.topic_prefix}${topic}`),
-            fromBeginning: kafka.from_beginning,
-            onProgress: progressReporter(rule.name, 'main')
-          }),
-          retry: createEventConsumer({
-            ...common,
-            groupId: `${config.service_name}-${rule.name}-retry`,
-            topics: topics.map((topic) => retryTopicOf(config.topic_prefix, config.service_name, topic)),
-            // Retry events are never skipped, even by a group that is new.
-            fromBeginning: true,
-            onProgress: progressReporter(rule.name, 'retry')
-          })
-        }
-      })
-
       const runnerDeps = {
         service: config.service_name,
         topicPrefix: config.topic_prefix,
@@ -223,18 +290,28 @@ export function buildChangeprop (config: Readonly<ChangepropConfig>, deps: Chang
         metrics,
         logger: deps.logger
       }
-      for (const entry of consumers) {
-        if (entry.main === undefined || entry.retry === undefined) continue
-        const runner = createRuleRunner(entry.rule, runnerDeps)
-        await entry.main.start(async (message, signal) => runner.handleMain(message, signal))
-        await entry.retry.start(async (message, signal) => runner.handleRetry(message, signal))
-        log.info({ rule: entry.rule.name, topics: entry.topics }, 'rule started')
+      for (const { rule, topics } of resolved) {
+        const entry: RuleConsumers = { rule, runner: createRuleRunner(rule, runnerDeps), topics: [], main: undefined, retry: undefined }
+        consumers.push(entry)
+        if (topics.length === 0) {
+          log.warn({ rule: rule.name }, 'rule has no topic to consume (its topic regex matches none yet); it starts when one appears')
+          continue
+        }
+        await startRule(entry, topics, [])
       }
+      scheduleTopicRefresh()
+    },
+
+    async refreshTopics () {
+      await refreshTopicsOnce()
     },
 
     async close () {
       if (closing) return
       closing = true
+      clearTimeout(refreshTimer)
+      // A refresh under way finishes its step (it checks `closing`), so no consumer starts after this.
+      await refreshing.catch(() => undefined)
       const results = await Promise.allSettled(allConsumers().map(async (consumer) => consumer.close({ drainTimeoutMs: config.shutdown_timeout_ms })))
       const abandoned = results.reduce((sum, r) => sum + (r.status === 'fulfilled' ? r.value.abandoned : 0), 0)
       for (const r of results) if (r.status === 'rejected') log.error({ err: r.reason }, 'closing a consumer failed')

@@ -44,6 +44,11 @@ export interface EventConsumerOptions {
   topics: readonly string[]
   /** Where a new group starts: the oldest message (true) or the next one produced (false). Default false. */
   fromBeginning?: boolean
+  /**
+   * Topics of `topics` that start from their oldest message whatever `fromBeginning` says:
+   * topics that appeared after the group was set up, where everything is new to it.
+   */
+  topicsFromBeginning?: readonly string[]
   /** Messages handled at once, across all partitions of this consumer. Default 1 (strict order). */
   concurrency?: number
   /** How long finished offsets wait to be committed together; 0 commits after every message. Default 500. */
@@ -280,7 +285,12 @@ export function createEventConsumer (options: EventConsumerOptions): EventConsum
       if (started) throw new Error('consumer already started')
       started = true
       await consumer.connect()
-      await consumer.subscribe({ topics: [...options.topics], fromBeginning: options.fromBeginning ?? false })
+      const late = new Set(options.topicsFromBeginning ?? [])
+      const usual = options.topics.filter((topic) => !late.has(topic))
+      const fresh = options.topics.filter((topic) => late.has(topic))
+      // kafkajs keeps fromBeginning per topic, for topics the group has no committed offset of.
+      if (usual.length > 0) await consumer.subscribe({ topics: usual, fromBeginning: options.fromBeginning ?? false })
+      if (fresh.length > 0) await consumer.subscribe({ topics: fresh, fromBeginning: true })
       await consumer.run({
         autoCommit: false,
         eachBatchAutoResolve: false,

@@ -277,6 +277,41 @@ test('rule keys end to end: regex topics, exclusions, cases, ignore, sample, lim
   assert.equal(http.requests.find((r) => r.path.startsWith('/plain/'))?.body.startsWith('{"stream":"mediawiki.revision-create"}'), true)
 })
 
+test('regex rules pick up topics that appear later, reading them from their first event', async (t) => {
+  const http = await sink(t)
+  const prefix = `t${randomUUID().slice(0, 8)}.`
+  await createTopic(`${prefix}job.a`)
+  const cp = await start(t, {
+    jobs: { topic: '/^job\\./', exec: { uri: `${http.origin}/{{message.meta.stream}}/{{message.page_title}}` } }
+  }, { kafka: { from_beginning: false, topic_refresh_interval_ms: 0 } }, { prefix, service: `cp${randomUUID().slice(0, 8)}` })
+  const group = `${cp.service}-jobs`
+  await send(`${prefix}job.a`, [revisionCreate('A1', { meta: { ...revisionCreate('A1').meta as object, stream: 'job.a' } })])
+  await http.waitForRequests(1)
+  await waitFor('job.a to be committed', async () => await committed(group, `${prefix}job.a`) === '1')
+
+  // Written before the rule knows the topic: a group that starts at the end would never see it.
+  await createTopic(`${prefix}job.b`)
+  await send(`${prefix}job.b`, [revisionCreate('B1', { meta: { ...revisionCreate('B1').meta as object, stream: 'job.b' } })])
+  await cp.changeprop.refreshTopics()
+  await http.waitForRequests(1, { filter: (r) => r.path === '/job.b/B1' })
+  await send(`${prefix}job.a`, [revisionCreate('A2', { meta: { ...revisionCreate('A2').meta as object, stream: 'job.a' } })])
+  await http.waitForRequests(1, { filter: (r) => r.path === '/job.a/A2' })
+  assert.deepEqual(http.requests.map((r) => r.path).sort(), ['/job.a/A1', '/job.a/A2', '/job.b/B1'], 'nothing ran twice across the resubscription')
+  await waitFor('job.b to be committed', async () => await committed(group, `${prefix}job.b`) === '1')
+  assert.equal(await cp.changeprop.refreshTopics(), undefined, 'a refresh with nothing new changes nothing')
+})
+
+test('a regex rule that matches no topic yet starts when one appears (periodic refresh)', async (t) => {
+  const http = await sink(t)
+  const cp = await start(t, {
+    later: { topic: '/^late\\.[a-z]+$/', exec: { uri: `${http.origin}/{{message.page_title}}` } }
+  }, { kafka: { topic_refresh_interval_ms: 100 } })
+  await createTopic(`${cp.prefix}late.x`)
+  await send(`${cp.prefix}late.x`, [revisionCreate('First')])
+  await http.waitForRequests(1, { filter: (r) => r.path === '/First' })
+  await waitFor('the new topic to be committed', async () => await committed(`${cp.service}-later`, `${cp.prefix}late.x`) === '1')
+})
+
 test('dedupe through Redis: an event id runs once, across instances', async (t) => {
   const redis = await startRedis()
   t.after(async () => { await redis.stop() })
