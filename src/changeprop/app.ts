@@ -249,6 +249,7 @@ export function buildChangeprop (config: Readonly<ChangepropConfig>, deps: Chang
         lingerMs: kafka.linger_ms,
         maxBatchRecords: kafka.max_batch_records,
         produceTimeoutMs: kafka.produce_timeout_ms,
+        partitioner: kafka.partitioner,
         logger: deps.logger,
         metrics: createKafkaMetrics(deps.registry)
       })

@@ -3,6 +3,8 @@ import type { EnvOverride } from '../config/load.js'
 import { commonEnvOverrides, deepFreeze, kafkaBrokersSchema, loadConfig, validateConfig } from '../config/load.js'
 import type { RuleSpec, SampleSpec, StatusConditionSpec } from './rules/schema.js'
 import { ruleNamePattern, sampleSchema, statusConditionSchema } from './rules/schema.js'
+import { partitionerNames } from '../kafka/index.js'
+import type { PartitionerName } from '../kafka/index.js'
 import { loadRules } from './rules/load.js'
 
 /** A failure budget: at most `limit` failures per key within `interval_ms`. */
@@ -63,6 +65,7 @@ export interface ChangepropConfig {
     linger_ms: number
     max_batch_records: number
     produce_timeout_ms: number
+    partitioner: PartitionerName
   }
   rules_dir?: string
   rules: Record<string, RuleSpec>
@@ -150,7 +153,8 @@ export const changepropConfigSchema = {
         commit_interval_ms: { type: 'integer', minimum: 0, default: 500 },
         linger_ms: { type: 'integer', minimum: 0, default: 5 },
         max_batch_records: { type: 'integer', minimum: 1, default: 1000 },
-        produce_timeout_ms: { type: 'integer', minimum: 1, default: 10000 }
+        produce_timeout_ms: { type: 'integer', minimum: 1, default: 10000 },
+        partitioner: { enum: partitionerNames, default: 'consistent_random' }
       }
     },
     rules_dir: { type: 'string', minLength: 1 },

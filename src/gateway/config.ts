@@ -1,4 +1,6 @@
 import type { EnvOverride } from '../config/load.js'
+import { partitionerNames } from '../kafka/index.js'
+import type { PartitionerName } from '../kafka/index.js'
 import { commonEnvOverrides, kafkaBrokersSchema, loadConfig } from '../config/load.js'
 
 /**
@@ -48,6 +50,7 @@ export interface GatewayConfig {
     produce_timeout_ms: number
     max_message_bytes: number
     compression: 'none' | 'gzip'
+    partitioner: PartitionerName
   }
 }
 
@@ -121,7 +124,8 @@ export const gatewayConfigSchema = {
         max_batch_bytes: { type: 'integer', minimum: 1024, default: 1048576 },
         produce_timeout_ms: { type: 'integer', minimum: 1, default: 5000 },
         max_message_bytes: { type: 'integer', minimum: 1024, default: 1000000 },
-        compression: { enum: ['none', 'gzip'], default: 'none' }
+        compression: { enum: ['none', 'gzip'], default: 'none' },
+        partitioner: { enum: partitionerNames, default: 'consistent_random' }
       }
     }
   }

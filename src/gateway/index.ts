@@ -142,6 +142,7 @@ export async function createGateway (config: Readonly<GatewayConfig>, options: G
       maxBatchBytes: config.kafka.max_batch_bytes,
       produceTimeoutMs: config.kafka.produce_timeout_ms,
       compression: config.kafka.compression,
+      partitioner: config.kafka.partitioner,
       logger,
       metrics: kafkaMetrics
     })

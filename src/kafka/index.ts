@@ -32,5 +32,7 @@ export {
 } from './errors.js'
 export { createEventConsumer, listTopics } from './consumer.js'
 export type { ConsumedMessage, EventConsumer, EventConsumerCloseResult, EventConsumerOptions, MessageHandler, PartitionProgress } from './consumer.js'
+export { consistentPartition, partitionerNames } from './partitioner.js'
+export type { PartitionerName } from './partitioner.js'
 export { createOffsetTracker } from './offset-tracker.js'
 export type { CommitPosition, OffsetTracker } from './offset-tracker.js'

@@ -1,9 +1,11 @@
-import { CompressionTypes, Partitioners } from 'kafkajs'
+import { CompressionTypes } from 'kafkajs'
 import type { Message, RetryOptions, TopicMessages } from 'kafkajs'
 import type { Logger } from '../logger.js'
 import type { KafkaMetrics, ProduceErrorReason } from '../metrics/kafka.js'
 import { createKafkaClient } from './client.js'
 import { KafkaProduceError, KafkaProducerClosedError, KafkaUnavailableError } from './errors.js'
+import { createPartitioner } from './partitioner.js'
+import type { PartitionerName } from './partitioner.js'
 
 export interface ProduceRecord {
   topic: string
@@ -43,6 +45,8 @@ export interface EventProducerOptions {
   /** Every send() settles within this time. Default 5000. */
   produceTimeoutMs?: number
   compression?: 'none' | 'gzip'
+  /** How keys map to partitions (see partitioner.ts). Default `murmur2_random`, as kafkajs. */
+  partitioner?: PartitionerName
   logger: Logger
   metrics?: KafkaMetrics
 }
@@ -62,8 +66,8 @@ interface PendingSend {
  * The producer behind the gateway and change propagation. Records of concurrent
  * send() calls are coalesced into one kafkajs sendBatch (one ProduceRequest per
  * broker) per linger window or when a batch is full, so throughput does not
- * depend on one round trip per HTTP request. Keys are partitioned with murmur2
- * like the Java client, so keyed events land where Java producers put them.
+ * depend on one round trip per HTTP request. Keys are partitioned as `partitioner`
+ * says: murmur2 like the Java client, or CRC-32 like librdkafka (EventGate).
  */
 export function createEventProducer (options: EventProducerOptions): EventProducer {
   const lingerMs = options.lingerMs ?? 5
@@ -84,7 +88,7 @@ export function createEventProducer (options: EventProducerOptions): EventProduc
     retries: 1,
     logger: options.logger
   })
-  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, retry, idempotent: false })
+  const producer = kafka.producer({ createPartitioner: createPartitioner(options.partitioner ?? 'murmur2_random'), retry, idempotent: false })
 
   let connection: 'idle' | 'connecting' | 'connected' = 'idle'
   let connecting: Promise<void> | undefined

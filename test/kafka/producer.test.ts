@@ -95,6 +95,19 @@ test('keys are partitioned like the Java client (murmur2)', async (t) => {
   assert.deepEqual(Object.fromEntries(messages.map((m) => [m.key, m.partition])), expected)
 })
 
+test('consistent_random puts keys where librdkafka (EventGate) does: CRC-32 of the key', async (t) => {
+  const brokers = requireBrokers()
+  const topic = uniqueTopic('crc32')
+  await createTopics(brokers, [{ name: topic, partitions: 5 }])
+  const { producer } = buildProducer(t, { partitioner: 'consistent_random' })
+  await producer.connect()
+  // CRC-32 check values (0xCBF43926, 0x352441C2, 0x414FA339) modulo 5 partitions.
+  const expected: Record<string, number> = { 123456789: 2, abc: 3, 'The quick brown fox jumps over the lazy dog': 4 }
+  await producer.send(Object.keys(expected).map((key): ProduceRecord => ({ topic, key, value: key })))
+  const messages = await readMessages(topic, 3, { timeoutMs: 20000 })
+  assert.deepEqual(Object.fromEntries(messages.map((m) => [m.key, m.partition])), expected)
+})
+
 test('a record the broker refuses rejects with SLUICE_ERR_KAFKA_PRODUCE and keeps the producer ready', async (t) => {
   const { producer, metrics } = buildProducer(t)
   await producer.connect()
