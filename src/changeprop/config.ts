@@ -147,7 +147,7 @@ export const changepropConfigSchema = {
         from_beginning: { type: 'boolean', default: false },
         create_topics: { type: 'boolean', default: true },
         topic_partitions: { type: 'integer', minimum: 1, default: 1 },
-        topic_refresh_interval_ms: { type: 'integer', minimum: 0, default: 60000 },
+        topic_refresh_interval_ms: { type: 'integer', minimum: 0, default: 10000 },
         session_timeout_ms: { type: 'integer', minimum: 1000, default: 30000 },
         heartbeat_interval_ms: { type: 'integer', minimum: 100, default: 3000 },
         commit_interval_ms: { type: 'integer', minimum: 0, default: 500 },
