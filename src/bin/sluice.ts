@@ -1,15 +1,21 @@
 #!/usr/bin/env node
 import { main } from '../cli/main.js'
 
+// A wrapper (npm, tsx) forwards the Ctrl-C that the terminal already sent to the whole
+// process group, so one key press can arrive twice within milliseconds. Only a signal that
+// comes later than this is a second request, which skips the graceful shutdown.
+const repeatWindowMs = 1000
+
 // The only place that touches process signals and the exit code.
 const stopSignal = new Promise<string>((resolve) => {
-  let received = false
+  let firstAt: number | undefined
   const onSignal = (signal: string): void => {
-    if (received) {
+    if (firstAt !== undefined) {
+      if (Date.now() - firstAt < repeatWindowMs) return
       process.stderr.write(`sluice: second ${signal}, exiting now\n`)
       process.exit(130)
     }
-    received = true
+    firstAt = Date.now()
     resolve(signal)
   }
   process.on('SIGINT', onSignal)

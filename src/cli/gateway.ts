@@ -31,7 +31,8 @@ export async function runGatewayCommand (args: string[], io: CliIO): Promise<num
     io.onReload(() => { void gateway.reload() })
     const address = await gateway.listen()
     io.stdout.write(`sluice gateway listening on ${address}\n`)
-    await io.stopSignal
+    const signal = await io.stopSignal
+    io.stdout.write(`sluice gateway: ${signal}, stopping\n`)
     // Bounded so a stuck dependency cannot outlive Kubernetes' termination grace period.
     let timer: NodeJS.Timeout | undefined
     const timedOut = new Promise<boolean>((resolve) => { timer = setTimeout(() => resolve(true), config.shutdown_grace_ms) })
