@@ -29,14 +29,24 @@ export function createKafkaClient (options: KafkaClientOptions): Kafka {
     logLevel: KafkaLogLevel.INFO,
     logCreator: () => (entry: LogEntry) => {
       const { message, ...rest } = entry.log
-      const fields = { kafka: { namespace: entry.namespace, ...rest } }
-      switch (entry.level) {
-        case KafkaLogLevel.ERROR: log.error(fields, message); break
-        case KafkaLogLevel.WARN: log.warn(fields, message); break
-        case KafkaLogLevel.INFO: log.info(fields, message); break
-        default: log.debug(fields, message)
-      }
+      log[pinoLevelOf(entry)]({ kafka: { namespace: entry.namespace, ...rest } }, message)
     }
   }
   return new Kafka(config)
+}
+
+/**
+ * The pino level of a kafkajs log entry. kafkajs logs every error response of a broker at
+ * ERROR, though most are retried (a coordinator or partition leader not there yet, right
+ * after a topic is created); whatever is left when retries end reaches the caller, which
+ * logs it with its own context. So those are warnings here, and kafkajs's chatter about
+ * joining groups is debug: Sluice logs the joins itself.
+ */
+export function pinoLevelOf (entry: Pick<LogEntry, 'namespace' | 'level' | 'log'>): 'error' | 'warn' | 'debug' {
+  switch (entry.level) {
+    case KafkaLogLevel.ERROR:
+      return entry.namespace === 'Connection' && entry.log.message.startsWith('Response ') ? 'warn' : 'error'
+    case KafkaLogLevel.WARN: return 'warn'
+    default: return 'debug'
+  }
 }
