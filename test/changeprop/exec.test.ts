@@ -149,3 +149,19 @@ test('a slow endpoint is a timeout, a closed port a network error, and shutdown 
   shutdown.abort(new Error('shutting down'))
   await assert.rejects(pending, /shutting down/)
 })
+
+test('a body that stalls: after an error status it is a timeout, after a success the status stands', async (t) => {
+  const base = await server(t, (req, res) => {
+    res.writeHead(req.url === '/error' ? 503 : 200, { 'content-type': 'text/plain' })
+    res.write('partial') // and never ends
+  })
+  const dispatcher = new Agent({ keepAliveTimeout: 10 })
+  t.after(async () => { await dispatcher.close() })
+  const executor = createHttpExecutor({ dispatcher })
+  const signal = new AbortController().signal
+  const failed = await executor.execute({ method: 'GET', url: new URL(`${base}/error`), headers: {}, body: undefined, timeoutMs: 100 }, signal)
+  assert.deepEqual(failed, { kind: 'timeout', timeoutMs: 100 })
+  const ok = await executor.execute({ method: 'GET', url: new URL(`${base}/ok`), headers: {}, body: undefined, timeoutMs: 100 }, signal)
+  assert.equal(ok.kind, 'response')
+  assert.equal(ok.kind === 'response' ? ok.status : 0, 200)
+})
