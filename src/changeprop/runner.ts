@@ -128,8 +128,9 @@ export function createRuleRunner (rule: CompiledRule, deps: RunnerDeps): RuleRun
   // Dedupe keys of first attempts running now, each with a promise that settles when its run ends.
   const running = new Map<string, Promise<void>>()
 
-  /** Waits until no run holds any of `keys`, then holds them; the returned function lets go. */
-  async function claim (keys: readonly string[]): Promise<() => void> {
+  /** Runs `fn` holding `keys`; a run that holds any of them already is waited for first. */
+  async function exclusive (keys: readonly string[], fn: () => Promise<void>): Promise<void> {
+    if (keys.length === 0) return fn()
     for (;;) {
       const busy = keys.map((key) => running.get(key)).find((held) => held !== undefined)
       if (busy === undefined) break
@@ -138,7 +139,9 @@ export function createRuleRunner (rule: CompiledRule, deps: RunnerDeps): RuleRun
     let done: () => void = () => undefined
     const settled = new Promise<void>((resolve) => { done = resolve })
     for (const key of keys) running.set(key, settled)
-    return () => {
+    try {
+      await fn()
+    } finally {
       for (const key of keys) if (running.get(key) === settled) running.delete(key)
       done()
     }
@@ -234,50 +237,51 @@ export function createRuleRunner (rule: CompiledRule, deps: RunnerDeps): RuleRun
       const keys = dedupeKeys(attempt, context)
       // A copy of an event still running here waits for it, then is judged by the outcome it
       // recorded, as if the two had arrived one after the other.
-      const release = keys.length > 0 ? await claim(keys) : undefined
-      try {
-        if (keys.length > 0 && await failOpen('dedupe', false, async () => deps.dedupe.seen(rule.name, keys))) {
-          count(attempt.source, 'duplicate')
-          eventLog.debug('duplicate; skipped')
-          return
-        }
-        const limiterKeys = rule.limiters.map((limiter) => ({ type: limiter.type, key: String(limiter.key(context)) }))
-        for (const { type, key } of limiterKeys) {
-          if (await failOpen('limiter', false, async () => deps.limiter.isLimited(type, key))) {
-            count(attempt.source, 'rate_limited')
-            eventLog.info({ limiter: type }, 'failure budget of the key used up; skipped')
-            return
-          }
-        }
-        count(attempt.source, 'matched')
-
-        let failure: { result: StepResult, verdict: StepVerdict } | undefined
-        for (const step of ruleCase.exec) {
-          const started = performance.now()
-          const result = await runStep(step, context, attempt, chain, signal)
-          metrics.execDuration.observe({ rule: rule.name, status_class: statusClass(result) }, (performance.now() - started) / 1000)
-          const verdict = judgeStep(result, rule.outcome)
-          if (verdict === 'retry' || verdict === 'fail') {
-            failure = { result, verdict }
-            break
-          }
-        }
-
-        if (failure === undefined) {
-          metrics.succeeded.inc({ rule: rule.name, source: attempt.source })
-        } else {
-          await handleFailure(attempt, failure.result, failure.verdict, chain, limiterKeys, eventLog, signal)
-        }
-        if (keys.length > 0) await failOpen('dedupe', undefined, async () => deps.dedupe.record(rule.name, keys))
-      } finally {
-        release?.()
-      }
+      await exclusive(keys, async () => runDeduplicated(attempt, context, keys, chain, eventLog, signal))
     } catch (err) {
       if (signal.aborted || !(err instanceof TemplateRenderError)) throw err
       // A template of the sampler, dedupe key or limiter key failed for this event.
       eventLog.error({ err }, 'template failed; sending the event to the error topic')
       await sendError({ source: attempt.source, handled: attempt.handled, raw: '', error: err, reason: 'template', chain }, signal)
     }
+  }
+
+  /** dedupe check → limiters → exec steps → outcome → dedupe record. */
+  async function runDeduplicated (attempt: Attempt, context: TemplateContext, keys: readonly string[], chain: string,
+    eventLog: Logger, signal: AbortSignal): Promise<void> {
+    if (keys.length > 0 && await failOpen('dedupe', false, async () => deps.dedupe.seen(rule.name, keys))) {
+      count(attempt.source, 'duplicate')
+      eventLog.debug('duplicate; skipped')
+      return
+    }
+    const limiterKeys = rule.limiters.map((limiter) => ({ type: limiter.type, key: String(limiter.key(context)) }))
+    for (const { type, key } of limiterKeys) {
+      if (await failOpen('limiter', false, async () => deps.limiter.isLimited(type, key))) {
+        count(attempt.source, 'rate_limited')
+        eventLog.info({ limiter: type }, 'failure budget of the key used up; skipped')
+        return
+      }
+    }
+    count(attempt.source, 'matched')
+
+    let failure: { result: StepResult, verdict: StepVerdict } | undefined
+    for (const step of attempt.found.ruleCase.exec) {
+      const started = performance.now()
+      const result = await runStep(step, context, attempt, chain, signal)
+      metrics.execDuration.observe({ rule: rule.name, status_class: statusClass(result) }, (performance.now() - started) / 1000)
+      const verdict = judgeStep(result, rule.outcome)
+      if (verdict === 'retry' || verdict === 'fail') {
+        failure = { result, verdict }
+        break
+      }
+    }
+
+    if (failure === undefined) {
+      metrics.succeeded.inc({ rule: rule.name, source: attempt.source })
+    } else {
+      await handleFailure(attempt, failure.result, failure.verdict, chain, limiterKeys, eventLog, signal)
+    }
+    if (keys.length > 0) await failOpen('dedupe', undefined, async () => deps.dedupe.record(rule.name, keys))
   }
 
   async function handleFailure (attempt: Attempt, result: StepResult, verdict: StepVerdict, chain: string,
