@@ -17,6 +17,7 @@ import type { Changeprop, ChangepropConfig, ChangepropOverrides, RuleSpec } from
 import { murmur3 } from '../../src/changeprop/sample.js'
 import { createTopic, produceMessages, readMessages, requireBrokers } from '../helpers/kafka.js'
 import { startRedis } from './helpers/redis.js'
+import { seedRule } from './helpers/rules.js'
 import { startSink } from './helpers/sink.js'
 import type { HttpSink } from './helpers/sink.js'
 
@@ -109,19 +110,6 @@ function revisionCreate (title: string, extra: Record<string, unknown> = {}): Re
   }
 }
 
-function seedRule (origin: string): RuleSpec {
-  // The issue's seed rule, pointed at the local sink (`{{message.meta.domain}}` becomes a path segment).
-  return {
-    topic: 'mediawiki.revision-create',
-    retry_on: { status: ['5xx', 404] },
-    exec: {
-      method: 'get',
-      uri: `${origin}/{{message.meta.domain}}/api/rest_v1/page/html/{{message.page_title}}/{{message.rev_id}}`,
-      headers: { 'cache-control': 'no-cache', 'x-restbase-parentrevision': '{{message.rev_parent_id}}', 'if-unmodified-since': '{{date(message.meta.dt)}}' },
-      query: { redirect: false }
-    }
-  }
-}
 
 async function send (topic: string, events: unknown[]): Promise<void> {
   await produceMessages(topic, events.map((event) => ({ value: typeof event === 'string' ? event : JSON.stringify(event) })))

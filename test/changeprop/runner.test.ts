@@ -20,7 +20,7 @@ import type { ConsumedMessage, ProduceRecord } from '../../src/kafka/index.js'
 import { createChangepropMetrics } from '../../src/metrics/changeprop.js'
 import { startSink } from './helpers/sink.js'
 import type { HttpSink } from './helpers/sink.js'
-import { testDefaults } from './helpers/rules.js'
+import { seedRule, testDefaults } from './helpers/rules.js'
 
 const fixtures = new URL('../fixtures/changeprop/', import.meta.url)
 
@@ -128,22 +128,6 @@ async function harness (t: TestContext, spec: (origin: string) => RuleSpec, opti
 
 const signal = new AbortController().signal
 
-function seedRule (origin: string): RuleSpec {
-  return {
-    topic: 'mediawiki.revision-create',
-    retry_on: { status: ['5xx', 404] },
-    exec: {
-      method: 'get',
-      uri: `${origin}/{{message.meta.domain}}/api/rest_v1/page/html/{{message.page_title}}/{{message.rev_id}}`,
-      headers: {
-        'cache-control': 'no-cache',
-        'x-restbase-parentrevision': '{{message.rev_parent_id}}',
-        'if-unmodified-since': '{{date(message.meta.dt)}}'
-      },
-      query: { redirect: false }
-    }
-  }
-}
 
 async function metric (registry: Registry, name: string, labels: Record<string, string>): Promise<number> {
   const found = (await registry.getMetricsAsJSON()).find((m) => m.name === name)

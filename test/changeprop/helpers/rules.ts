@@ -1,4 +1,5 @@
 import type { RuleDefaults } from '../../../src/changeprop/config.js'
+import type { RuleSpec } from '../../../src/changeprop/rules/schema.js'
 
 /** Rule defaults as the configuration schema gives them, with short delays for tests. */
 export const testDefaults: RuleDefaults = {
@@ -10,4 +11,22 @@ export const testDefaults: RuleDefaults = {
   ignore: { status: [412] },
   timeout: 2000,
   discard_canary_events: true
+}
+
+/** The issue's seed rule, pointed at a local sink (`{{message.meta.domain}}` becomes a path segment). */
+export function seedRule (origin: string): RuleSpec {
+  return {
+    topic: 'mediawiki.revision-create',
+    retry_on: { status: ['5xx', 404] },
+    exec: {
+      method: 'get',
+      uri: `${origin}/{{message.meta.domain}}/api/rest_v1/page/html/{{message.page_title}}/{{message.rev_id}}`,
+      headers: {
+        'cache-control': 'no-cache',
+        'x-restbase-parentrevision': '{{message.rev_parent_id}}',
+        'if-unmodified-since': '{{date(message.meta.dt)}}'
+      },
+      query: { redirect: false }
+    }
+  }
 }
