@@ -17,7 +17,7 @@ import { createMemoryLimiterStore, createRedisLimiterStore } from './limiter.js'
 import type { LimiterStore, LimiterTypes } from './limiter.js'
 import { createRedisClient } from './redis.js'
 import type { Redis } from './redis.js'
-import { errorTopicOf, retryTopicOf } from './retry.js'
+import { errorTopicOf, retryTopicOf, streamTopicOf, topicStreamOf } from './topics.js'
 import { compileRules } from './rules/load.js'
 import type { CompiledRule } from './rules/compile.js'
 import { createRuleRunner } from './runner.js'
@@ -118,9 +118,8 @@ export function buildChangeprop (config: Readonly<ChangepropConfig>, deps: Chang
     const names = new Set(rule.topics)
     if (rule.topicPatterns.length > 0) {
       for (const name of await cluster()) {
-        if (!name.startsWith(config.topic_prefix)) continue
-        const bare = name.slice(config.topic_prefix.length)
-        if (rule.topicPatterns.some((pattern) => pattern.test(bare))) names.add(bare)
+        const stream = topicStreamOf(config.topic_prefix, name)
+        if (stream !== undefined && rule.topicPatterns.some((pattern) => pattern.test(stream))) names.add(stream)
       }
     }
     for (const excluded of rule.excludeTopics) names.delete(excluded)
@@ -147,9 +146,9 @@ export function buildChangeprop (config: Readonly<ChangepropConfig>, deps: Chang
     const main = createEventConsumer({
       ...common,
       groupId: `${config.service_name}-${rule.name}`,
-      topics: topics.map((topic) => `${config.topic_prefix}${topic}`),
+      topics: topics.map((topic) => streamTopicOf(config.topic_prefix, topic)),
       fromBeginning: kafka.from_beginning,
-      topicsFromBeginning: fresh.map((topic) => `${config.topic_prefix}${topic}`),
+      topicsFromBeginning: fresh.map((topic) => streamTopicOf(config.topic_prefix, topic)),
       onProgress: progressReporter(rule.name, 'main')
     })
     const retry = createEventConsumer({
@@ -181,7 +180,7 @@ export function buildChangeprop (config: Readonly<ChangepropConfig>, deps: Chang
     if (!kafka.create_topics) return
     const names = new Set<string>([errorTopicOf(config.topic_prefix, config.service_name)])
     for (const topic of topics) {
-      names.add(`${config.topic_prefix}${topic}`)
+      names.add(streamTopicOf(config.topic_prefix, topic))
       names.add(retryTopicOf(config.topic_prefix, config.service_name, topic))
     }
     await createTopics(kafka.brokers, [...names].map((name) => ({ name, partitions: kafka.topic_partitions })), { logger: deps.logger })

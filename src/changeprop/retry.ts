@@ -3,22 +3,14 @@ import { triggeredBy } from './chain.js'
 import type { ChangeEvent } from './decode.js'
 import { ExecProduceError, HttpNetworkError, HttpStatusError, HttpTimeoutError } from './errors.js'
 import type { StepResult } from './outcome.js'
+import { errorStreamOf, retryStreamOf } from './topics.js'
 
 /**
  * Retry and error events. Their shapes follow Wikimedia Change Propagation
  * (`/change-prop/retry/1.0.0` and `/error/0.0.3`) so existing tooling reads them, with
- * two differences: retry topics are named after the topic the rule consumed (the
- * reference used `meta.stream`, so an event whose stream differs from its topic retried
- * into a topic nobody read), and error events carry the Sluice error code.
+ * one difference: error events carry the Sluice error code. Their topics are named in
+ * topics.ts.
  */
-
-export function retryTopicOf (prefix: string, service: string, topic: string): string {
-  return `${prefix}${service}.retry.${topic}`
-}
-
-export function errorTopicOf (prefix: string, service: string): string {
-  return `${prefix}${service}.error`
-}
 
 export function emitterIdOf (service: string, rule: string): string {
   return `${service}#${rule}`
@@ -82,7 +74,7 @@ export function buildRetryEvent (input: RetryEventInput): Record<string, unknown
   return {
     $schema: '/change-prop/retry/1.0.0',
     meta: {
-      stream: `${input.service}.retry.${input.topic}`,
+      stream: retryStreamOf(input.service, input.topic),
       id: input.id,
       dt: new Date(input.now).toISOString(),
       ...(typeof meta.uri === 'string' ? { uri: meta.uri } : {}),
@@ -123,7 +115,7 @@ export function buildErrorEvent (input: ErrorEventInput): Record<string, unknown
   return {
     $schema: '/error/0.0.3',
     meta: {
-      stream: `${input.service}.error`,
+      stream: errorStreamOf(input.service),
       id: input.id,
       dt: new Date(input.now).toISOString(),
       domain,

@@ -12,9 +12,10 @@ import { renderRequest } from './exec.js'
 import type { LimiterStore } from './limiter.js'
 import type { StepResult, StepVerdict } from './outcome.js'
 import { judgeStep, nextRetriesLeft, retryDelayMs, statusClass } from './outcome.js'
-import { buildErrorEvent, buildRetryEvent, emitterIdOf, errorTopicOf, failureError, failureStatus, retryTopicOf } from './retry.js'
+import { buildErrorEvent, buildRetryEvent, emitterIdOf, failureError, failureStatus } from './retry.js'
 import type { CompiledRequest, CompiledRule, RuleMatch } from './rules/compile.js'
 import type { TemplateContext } from './template.js'
+import { errorTopicOf, retriedStreamOf, retryStreamOf, retryTopicOf, streamTopicOf, topicStreamOf } from './topics.js'
 
 export interface RunnerDeps {
   service: string
@@ -69,12 +70,12 @@ export function createRuleRunner (rule: CompiledRule, deps: RunnerDeps): RuleRun
   const now = deps.now ?? Date.now
   const newId = deps.newId ?? randomUUID
   const emitterId = emitterIdOf(deps.service, rule.name)
-  const retryPrefix = `${deps.topicPrefix}${deps.service}.retry.`
   const { metrics } = deps
   const count = (source: ChangepropSource, result: EventResult): void => { metrics.events.inc({ rule: rule.name, source, result }) }
 
-  function unprefixed (topic: string): string {
-    return topic.startsWith(deps.topicPrefix) ? topic.slice(deps.topicPrefix.length) : topic
+  /** The stream of a consumed topic (topics are subscribed by their stream's name, so it has one). */
+  function streamOfTopic (topic: string): string {
+    return topicStreamOf(deps.topicPrefix, topic) ?? topic
   }
 
   async function produce (records: ProduceRecord[], signal: AbortSignal): Promise<void> {
@@ -210,7 +211,7 @@ export function createRuleRunner (rule: CompiledRule, deps: RunnerDeps): RuleRun
         log.warn({ err, chain }, 'not producing an event that would loop')
         continue
       }
-      records.push({ topic: `${deps.topicPrefix}${event.meta.stream as string}`, key: null, value: JSON.stringify(event) })
+      records.push({ topic: streamTopicOf(deps.topicPrefix, event.meta.stream as string), key: null, value: JSON.stringify(event) })
     }
     if (records.length === 0) return { kind: 'produced', count: 0 }
     try {
@@ -227,7 +228,7 @@ export function createRuleRunner (rule: CompiledRule, deps: RunnerDeps): RuleRun
     const context: TemplateContext = { message: attempt.event, match: attempt.found.captures }
     const { ruleCase } = attempt.found
     const eventLog = log.child({ source: attempt.source, topic: attempt.topic, partition: attempt.message.partition, offset: attempt.message.offset })
-    const chain = triggeredBy(attempt.handled, attempt.source === 'retry' ? `${deps.service}.retry.${attempt.topic}` : attempt.topic)
+    const chain = triggeredBy(attempt.handled, attempt.source === 'retry' ? retryStreamOf(deps.service, attempt.topic) : attempt.topic)
 
     try {
       if (ruleCase.sampler !== undefined && !ruleCase.sampler(context)) {
@@ -323,7 +324,7 @@ export function createRuleRunner (rule: CompiledRule, deps: RunnerDeps): RuleRun
     async handleMain (message, signal) {
       metrics.inFlight.inc({ rule: rule.name, source: 'main' })
       try {
-        const topic = unprefixed(message.topic)
+        const topic = streamOfTopic(message.topic)
         const decoded = decodeEvent(message.value)
         if (!decoded.ok) return await malformed('main', decoded.raw, decoded.error, signal)
         const found = rule.test(decoded.event)
@@ -349,7 +350,7 @@ export function createRuleRunner (rule: CompiledRule, deps: RunnerDeps): RuleRun
         if (!isChangeEvent(original) || typeof retriesLeft !== 'number' || !Number.isInteger(retriesLeft) || retriesLeft < 1) {
           return await malformed('retry', message.value?.toString('utf8') ?? '', new EventMalformedError('a retry event needs original_event (with meta) and a positive integer retries_left'), signal)
         }
-        const topic = message.topic.startsWith(retryPrefix) ? message.topic.slice(retryPrefix.length) : unprefixed(message.topic)
+        const topic = retriedStreamOf(deps.topicPrefix, deps.service, message.topic) ?? streamOfTopic(message.topic)
         // The delay runs from the retry event's time, so time spent in the topic counts.
         const since = typeof retry.meta.dt === 'string' ? Date.parse(retry.meta.dt) : Number.NaN
         const due = (Number.isNaN(since) ? now() : since) + retryDelayMs(retriesLeft, rule.retry)

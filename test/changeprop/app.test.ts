@@ -15,6 +15,7 @@ import { Registry } from 'prom-client'
 import { buildChangeprop, loadChangepropConfig } from '../../src/changeprop/index.js'
 import type { Changeprop, ChangepropConfig, ChangepropOverrides, RuleSpec } from '../../src/changeprop/index.js'
 import { murmur3 } from '../../src/changeprop/sample.js'
+import { toRecord } from '../../src/gateway/pipeline/record.js'
 import { createTopic, produceMessages, readMessages, requireBrokers } from '../helpers/kafka.js'
 import { startRedis } from './helpers/redis.js'
 import { seedRule } from './helpers/rules.js'
@@ -202,6 +203,22 @@ test('multi-stage: a produced resource_change reaches its dependants; loops are 
     return offsets.every((offset) => offset === '1')
   })
   assert.equal(http.requests.length, 3, 'nothing ran twice')
+})
+
+test('a rule on an eventlogging_ stream reads the unprefixed topic the gateway writes, and retries through the prefixed retry topic', async (t) => {
+  const http = await sink(t)
+  http.respond = (_request, index) => index === 0 ? 503 : 200
+  const stream = `eventlogging_Foo${randomUUID().slice(0, 8)}`
+  const cp = await start(t, { legacy: { topic: stream, exec: { uri: `${http.origin}/legacy/{{message.page_title}}` } } })
+  const event = revisionCreate('Legacy', { meta: { ...revisionCreate('Legacy').meta as object, stream } })
+  // The record exactly as the gateway writes it, under the same topic prefix.
+  const record = toRecord(event, stream, undefined, { topicPrefix: cp.prefix, dtField: 'meta.dt', maxMessageBytes: 1024 * 1024 })
+  assert.equal(record.topic, stream, 'the gateway does not prefix eventlogging_ streams')
+  await produceMessages(record.topic, [{ value: record.value }])
+  const requests = await http.waitForRequests(2)
+  assert.deepEqual(requests.map((r) => r.path), ['/legacy/Legacy', '/legacy/Legacy'])
+  await waitFor('the unprefixed topic to be committed', async () => await committed(`${cp.service}-legacy`, stream) === '1')
+  await waitFor('the retry topic to be committed', async () => await committed(`${cp.service}-legacy-retry`, `${cp.prefix}${cp.service}.retry.${stream}`) === '1')
 })
 
 test('malformed messages go to the error topic and are committed', async (t) => {

@@ -1,5 +1,6 @@
 import type { ProduceRecord } from '../../kafka/index.js'
 import type { StreamSettings } from '../../stream-config/index.js'
+import { topicOf } from '../../stream-config/topic-name.js'
 import { EventKeyFieldMissingError, EventTooLargeError } from '../errors.js'
 import type { EventObject } from './event-fields.js'
 import { getPath } from './event-fields.js'
@@ -12,7 +13,7 @@ export interface RecordOptions {
 
 /** EventGate keeps legacy EventLogging topics unprefixed. */
 export function topicFor (stream: string, topicPrefix: string): string {
-  return topicPrefix === '' || stream.startsWith('eventlogging_') ? stream : topicPrefix + stream
+  return topicOf(stream, topicPrefix)
 }
 
 /**
