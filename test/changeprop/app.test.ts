@@ -367,3 +367,52 @@ test('a consumer killed mid-flight re-executes every unfinished event after rest
   const executed = new Set(http.requests.map((r) => r.path.split('/')[6]))
   assert.deepEqual([...executed].sort(), [...titles].sort(), 'every event reached the endpoint at least once')
 })
+
+// The takeover bound documented in docs/changeprop.md ("Failover after a crash") for the
+// default kafka.session_timeout_ms and kafka.heartbeat_interval_ms.
+const documentedTakeoverMs = 12000
+
+test('after a SIGKILL, another member processes the dead member\'s partition within the documented bound (default session settings)', async (t) => {
+  const http = await sink(t)
+  const prefix = `t${randomUUID().slice(0, 8)}.`
+  const service = `cp${randomUUID().slice(0, 8)}`
+  const topic = `${prefix}mediawiki.revision-create`
+  await createTopic(topic, 2)
+  const rules = { page_edit: { topic: 'mediawiki.revision-create', exec: { uri: `${http.origin}/{{message.page_title}}` } } }
+  // Both members run with the default session timeout and heartbeat interval: those are what the bound is about.
+  const defaults = (overrides: ChangepropOverrides): ChangepropOverrides => {
+    const kafka = { ...overrides.kafka }
+    delete kafka.session_timeout_ms
+    delete kafka.heartbeat_interval_ms
+    return { ...overrides, kafka }
+  }
+  const dir = await mkdtemp(join(tmpdir(), 'sluice-takeover-'))
+  t.after(async () => { await rm(dir, { recursive: true, force: true }) })
+  const file = join(dir, 'changeprop.yaml')
+  await writeFile(file, yaml.dump(defaults(testConfig(prefix, service, rules, { user_agent: 'member-killed', dedupe: { enabled: false } }))))
+  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./helpers/changeprop-child.ts', import.meta.url)), file], { stdio: ['ignore', 'pipe', 'inherit'] })
+  t.after(() => { if (child.exitCode === null) child.kill('SIGKILL') })
+  await once(child.stdout, 'data')
+  const survivor = await start(t, rules, defaults({ user_agent: 'member-survivor', dedupe: { enabled: false } }), { prefix, service })
+
+  // Probes on both partitions until each member owns one (the group has settled).
+  let killedOwns: number | undefined
+  for (let round = 0; killedOwns === undefined; round++) {
+    if (round > 40) throw new Error('the two members never split the partitions')
+    const probes = [0, 1].map((partition) => `probe-${round}-${partition}`)
+    await produceMessages(topic, probes.map((title, partition) => ({ value: JSON.stringify(revisionCreate(title)), partition })))
+    await http.waitForRequests(2, { filter: (r) => probes.includes(r.path.slice(1)), timeoutMs: 60000 })
+    const agents = probes.map((title) => http.requests.find((r) => r.path === `/${title}`)?.headers['user-agent'])
+    if (agents[0] !== agents[1]) killedOwns = agents.indexOf('member-killed')
+  }
+
+  const killedAt = Date.now()
+  child.kill('SIGKILL')
+  await produceMessages(topic, [{ value: JSON.stringify(revisionCreate('after-kill')), partition: killedOwns }])
+  const [takeover] = await http.waitForRequests(1, { filter: (r) => r.path === '/after-kill', timeoutMs: 90000 })
+  const takeoverMs = (takeover?.at ?? Number.NaN) - killedAt
+  t.diagnostic(`takeover after SIGKILL: ${takeoverMs} ms`)
+  assert.equal(takeover?.headers['user-agent'], 'member-survivor')
+  assert.ok(takeoverMs <= documentedTakeoverMs, `the survivor took over after ${takeoverMs} ms, more than the documented ${documentedTakeoverMs} ms`)
+  await survivor.changeprop.close()
+})
