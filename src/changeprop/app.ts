@@ -283,6 +283,7 @@ export function buildChangeprop (config: Readonly<ChangepropConfig>, deps: Chang
         userAgent: config.user_agent,
         originOverride: config.exec_origin_override,
         maxChainLength: config.max_chain_length,
+        boundedRawEventMaxBytes: config.bounded_raw_event_max_bytes,
         producer,
         http,
         dedupe,

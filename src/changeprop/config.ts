@@ -31,6 +31,8 @@ export interface ChangepropConfig {
   max_chain_length: number
   /** How long shutdown waits for in-flight events before abandoning them (uncommitted). */
   shutdown_timeout_ms: number
+  /** Bytes of `raw_event` kept in the error event written when Kafka refused an event for good. */
+  bounded_raw_event_max_bytes: number
   concurrency: number
   retry_limit: number
   retry_delay: number
@@ -98,6 +100,7 @@ export const changepropConfigSchema = {
     exec_origin_override: { type: 'string', pattern: '^https?://[^/?#]+$' },
     max_chain_length: { type: 'integer', minimum: 1, default: 10 },
     shutdown_timeout_ms: { type: 'integer', minimum: 0, default: 10000 },
+    bounded_raw_event_max_bytes: { type: 'integer', minimum: 0, default: 65536 },
     concurrency: { type: 'integer', minimum: 1, default: 30 },
     retry_limit: { type: 'integer', minimum: 0, default: 2 },
     retry_delay: { type: 'integer', minimum: 0, default: 60000 },

@@ -92,6 +92,24 @@ export class ExecProduceError extends SluiceError {
   }
 }
 
+/**
+ * Kafka refused a retry, error or exec-produced event for a reason no retry changes (the
+ * record is larger than the topic's `max.message.bytes`, the topic name is invalid, the
+ * service may not write it). The event goes to the error topic instead, in bounded form.
+ */
+export class ProduceRefusedError extends SluiceError {
+  /** What was refused: a retry event, an error event or an exec step's events. */
+  readonly refused: 'retry' | 'error' | 'exec'
+  /** The Kafka protocol error (`MESSAGE_TOO_LARGE`, `TOPIC_AUTHORIZATION_FAILED`, ...), when the broker named one. */
+  readonly kafkaError: string | undefined
+  constructor (refused: 'retry' | 'error' | 'exec', kafkaError: string | undefined, options: { cause?: unknown } = {}) {
+    super('SLUICE_ERR_CHANGEPROP_PRODUCE_REFUSED', `Kafka refused the ${refused === 'exec' ? 'events of an exec step' : `${refused} event`} for good${kafkaError === undefined ? '' : ` (${kafkaError})`}`,
+      { statusCode: 500, retriable: false, cause: options.cause })
+    this.refused = refused
+    this.kafkaError = kafkaError
+  }
+}
+
 /** An event that a rule would produce is already in its own `triggered_by` chain, or the chain is too long. */
 export class LoopDetectedError extends SluiceError {
   readonly hop: string
@@ -129,6 +147,7 @@ export const changepropErrorCodes = [
   'SLUICE_ERR_CHANGEPROP_HTTP_NETWORK',
   'SLUICE_ERR_CHANGEPROP_HTTP_TIMEOUT',
   'SLUICE_ERR_CHANGEPROP_PRODUCE',
+  'SLUICE_ERR_CHANGEPROP_PRODUCE_REFUSED',
   'SLUICE_ERR_CHANGEPROP_LOOP',
   'SLUICE_ERR_CHANGEPROP_RETRIES_EXHAUSTED',
   'SLUICE_ERR_CHANGEPROP_STATE_STORE'

@@ -37,6 +37,8 @@ export type StepResult =
   | { kind: 'timeout', timeoutMs: number }
   | { kind: 'produced', count: number }
   | { kind: 'produce-failed', error: Error }
+  /** Kafka refused the events for good (too large, invalid topic, not authorized): not retried. */
+  | { kind: 'produce-refused', error: Error }
   | { kind: 'render-failed', error: Error }
 
 /**
@@ -56,6 +58,7 @@ export function judgeStep (result: StepResult, policy: OutcomePolicy): StepVerdi
     case 'produce-failed':
       return 'retry'
     case 'render-failed':
+    case 'produce-refused':
       return 'fail'
     case 'response':
       if (result.status < 400) return 'ok'
@@ -72,7 +75,8 @@ export function statusClass (result: StepResult): string {
     case 'network': return 'network'
     case 'timeout': return 'timeout'
     case 'produced':
-    case 'produce-failed': return 'produce'
+    case 'produce-failed':
+    case 'produce-refused': return 'produce'
     case 'render-failed': return 'template'
   }
 }

@@ -34,7 +34,8 @@ export function failureError (result: StepResult, retriable: boolean): Error {
     case 'timeout': return new HttpTimeoutError(result.timeoutMs)
     case 'network': return new HttpNetworkError(`exec request failed: ${result.error.message}`, { cause: result.error })
     case 'produce-failed': return new ExecProduceError(`producing exec events failed: ${result.error.message}`, { cause: result.error })
-    case 'render-failed': return result.error
+    case 'render-failed':
+    case 'produce-refused': return result.error
     case 'produced': return new Error('not a failure')
   }
 }
@@ -132,4 +133,35 @@ export function buildErrorEvent (input: ErrorEventInput): Record<string, unknown
       ? { details: { status: input.failure.status, headers: input.failure.headers, body: input.failure.body } }
       : {})
   }
+}
+
+/**
+ * The error event written instead of an event Kafka refused for good (a retry or error event
+ * larger than the topic allows, a topic it may not write): `raw_event` keeps its first
+ * `maxRawBytes` bytes and HTTP details their status only, so the event fits where the full one
+ * did not. The error schema has no field for the cut, so `message` says it, with the sizes.
+ */
+export function buildBoundedErrorEvent (input: ErrorEventInput, maxRawBytes: number): Record<string, unknown> {
+  const event = buildErrorEvent(input)
+  const cause = input.error.cause instanceof Error ? `; the event had failed with: ${input.error.cause.message}` : ''
+  let message = `${input.error.message}${cause}`.slice(0, 2048)
+  const raw = event.raw_event as string
+  const kept = truncateUtf8(raw, maxRawBytes)
+  if (kept.length < raw.length) {
+    event.raw_event = kept
+    message += ` [raw_event truncated: first ${Buffer.byteLength(kept)} of ${Buffer.byteLength(raw)} bytes]`
+  }
+  event.message = message
+  if (input.failure?.kind === 'response') event.details = { status: input.failure.status }
+  return event
+}
+
+/** The longest prefix of `text` within `maxBytes` bytes of UTF-8 that does not split a character. */
+export function truncateUtf8 (text: string, maxBytes: number): string {
+  const bytes = Buffer.from(text, 'utf8')
+  if (bytes.length <= maxBytes) return text
+  let end = maxBytes
+  // Continuation bytes are 10xxxxxx: step back to the start of the character cut in two.
+  while (end > 0 && ((bytes[end] as number) & 0xc0) === 0x80) end--
+  return bytes.subarray(0, end).toString('utf8')
 }

@@ -1,18 +1,19 @@
 import { randomUUID } from 'node:crypto'
+import { KafkaProduceError } from '../kafka/index.js'
 import type { ConsumedMessage, EventProducer, ProduceRecord } from '../kafka/index.js'
 import type { Logger } from '../logger.js'
-import type { ChangepropMetrics, ChangepropSource, ErrorReason, EventResult } from '../metrics/changeprop.js'
+import type { ChangepropMetrics, ChangepropSource, ErrorReason, EventResult, RefusedKind } from '../metrics/changeprop.js'
 import { assertNoLoop, hopOf, triggeredBy } from './chain.js'
 import type { ChangeEvent } from './decode.js'
 import { decodeEvent, isChangeEvent } from './decode.js'
 import type { DedupeStore } from './dedupe.js'
-import { EventMalformedError, LoopDetectedError, RetriesExhaustedError, TemplateRenderError } from './errors.js'
+import { EventMalformedError, LoopDetectedError, ProduceRefusedError, RetriesExhaustedError, TemplateRenderError } from './errors.js'
 import type { HttpExecutor } from './exec.js'
 import { renderRequest } from './exec.js'
 import type { LimiterStore } from './limiter.js'
 import type { StepResult, StepVerdict } from './outcome.js'
 import { judgeStep, nextRetriesLeft, retryDelayMs, statusClass } from './outcome.js'
-import { buildErrorEvent, buildRetryEvent, emitterIdOf, failureError, failureStatus } from './retry.js'
+import { buildBoundedErrorEvent, buildErrorEvent, buildRetryEvent, emitterIdOf, failureError, failureStatus } from './retry.js'
 import type { CompiledRequest, CompiledRule, RuleMatch } from './rules/compile.js'
 import type { TemplateContext } from './template.js'
 import { errorTopicOf, retriedStreamOf, retryStreamOf, retryTopicOf, streamTopicOf, topicStreamOf } from './topics.js'
@@ -34,6 +35,8 @@ export interface RunnerDeps {
   newId?: () => string
   /** First back-off when producing a retry or error event fails; doubles up to 5 s. Default 100. */
   produceRetryDelayMs?: number
+  /** Bytes of `raw_event` kept in the error event written when Kafka refused an event for good. */
+  boundedRawEventMaxBytes: number
 }
 
 /** Message handlers of one rule, for its main consumer and its retry consumer. */
@@ -62,8 +65,11 @@ interface Attempt {
  *
  * A handler resolves only when the message's outcome is durable: the exec steps
  * succeeded (or were ignored), or the retry / error event was acknowledged by Kafka.
- * Producing those events is retried until it succeeds or shutdown aborts, in which case
- * the handler rejects and the message stays uncommitted, to run again after restart.
+ * Producing those events is retried while Kafka is unavailable, until it succeeds or
+ * shutdown aborts, in which case the handler rejects and the message stays uncommitted, to
+ * run again after restart. A refusal no retry changes (too large, invalid topic, not
+ * authorized) is not retried: it would hold the partition's commits for ever. The event
+ * goes to the error topic in bounded form instead, and the message finishes.
  */
 export function createRuleRunner (rule: CompiledRule, deps: RunnerDeps): RuleRunner {
   const log = deps.logger.child({ module: 'changeprop', rule: rule.name })
@@ -78,14 +84,16 @@ export function createRuleRunner (rule: CompiledRule, deps: RunnerDeps): RuleRun
     return topicStreamOf(deps.topicPrefix, topic) ?? topic
   }
 
-  async function produce (records: ProduceRecord[], signal: AbortSignal): Promise<void> {
+  /** Resolves once Kafka took the records, or with the refusal when it never will. */
+  async function produce (records: ProduceRecord[], signal: AbortSignal): Promise<KafkaProduceError | undefined> {
     let delay = deps.produceRetryDelayMs ?? 100
     for (;;) {
       try {
         await deps.producer.send(records)
-        return
+        return undefined
       } catch (err) {
         if (signal.aborted) throw err
+        if (err instanceof KafkaProduceError) return err
         log.error({ err, topics: [...new Set(records.map((r) => r.topic))], retryInMs: delay }, 'producing failed; trying again')
         await sleep(delay, signal)
         delay = Math.min(delay * 2, 5000)
@@ -93,27 +101,43 @@ export function createRuleRunner (rule: CompiledRule, deps: RunnerDeps): RuleRun
     }
   }
 
-  async function sendError (input: { source: ChangepropSource, handled: ChangeEvent | undefined, raw: string, error: Error, reason: ErrorReason, failure?: StepResult, chain?: string }, signal: AbortSignal): Promise<void> {
-    const event = buildErrorEvent({
-      service: deps.service,
-      rule: rule.name,
-      handled: input.handled,
-      raw: input.raw,
-      error: input.error,
-      failure: input.failure,
-      chain: input.chain,
-      id: newId(),
-      now: now()
-    })
-    await produce([{ topic: errorTopicOf(deps.topicPrefix, deps.service), key: null, value: JSON.stringify(event) }], signal)
+  interface ErrorInput { handled: ChangeEvent | undefined, raw: string, error: Error, reason: ErrorReason, failure?: StepResult, chain?: string }
+
+  function errorEventInput (input: ErrorInput): Parameters<typeof buildErrorEvent>[0] {
+    return { service: deps.service, rule: rule.name, handled: input.handled, raw: input.raw, error: input.error, failure: input.failure, chain: input.chain, id: newId(), now: now() }
+  }
+
+  async function sendError (input: ErrorInput, signal: AbortSignal): Promise<void> {
+    const event = buildErrorEvent(errorEventInput(input))
+    const refusal = await produce([{ topic: errorTopicOf(deps.topicPrefix, deps.service), key: null, value: JSON.stringify(event) }], signal)
+    if (refusal !== undefined) {
+      await sendBounded('error', refusal, input, signal)
+      return
+    }
     metrics.errors.inc({ rule: rule.name, reason: input.reason })
+    metrics.produced.inc({ rule: rule.name, kind: 'error' })
+  }
+
+  /** Writes the bounded error event for an event Kafka refused for good; drops it (logged, counted) if that is refused too. */
+  async function sendBounded (kind: RefusedKind, refusal: KafkaProduceError, input: ErrorInput, signal: AbortSignal): Promise<void> {
+    const error = new ProduceRefusedError(kind, refusal.kafkaError, { cause: input.error })
+    log.error({ err: refusal, refused: kind }, 'Kafka refused the event for good; writing a bounded error event instead')
+    const event = buildBoundedErrorEvent(errorEventInput({ ...input, error }), deps.boundedRawEventMaxBytes)
+    const again = await produce([{ topic: errorTopicOf(deps.topicPrefix, deps.service), key: null, value: JSON.stringify(event) }], signal)
+    if (again !== undefined) {
+      metrics.produceRefused.inc({ rule: rule.name, kind, outcome: 'dropped' })
+      log.error({ err: again, refused: kind }, 'Kafka refused the bounded error event too; the event is dropped')
+      return
+    }
+    metrics.produceRefused.inc({ rule: rule.name, kind, outcome: 'error_event' })
+    metrics.errors.inc({ rule: rule.name, reason: 'refused' })
     metrics.produced.inc({ rule: rule.name, kind: 'error' })
   }
 
   async function malformed (source: ChangepropSource, raw: string, error: EventMalformedError, signal: AbortSignal): Promise<void> {
     count(source, 'malformed')
     log.warn({ err: error, source }, 'malformed message; sending it to the error topic')
-    await sendError({ source, handled: undefined, raw, error, reason: 'malformed' }, signal)
+    await sendError({ handled: undefined, raw, error, reason: 'malformed' }, signal)
   }
 
   async function failOpen<T> (store: 'dedupe' | 'limiter', fallback: T, fn: () => Promise<T>): Promise<T> {
@@ -218,6 +242,10 @@ export function createRuleRunner (rule: CompiledRule, deps: RunnerDeps): RuleRun
       await deps.producer.send(records)
     } catch (err) {
       if (signal.aborted) throw err
+      if (err instanceof KafkaProduceError) {
+        metrics.produceRefused.inc({ rule: rule.name, kind: 'exec', outcome: 'error_event' })
+        return { kind: 'produce-refused', error: new ProduceRefusedError('exec', err.kafkaError, { cause: err }) }
+      }
       return { kind: 'produce-failed', error: err instanceof Error ? err : new Error(String(err)) }
     }
     metrics.produced.inc({ rule: rule.name, kind: 'exec' }, records.length)
@@ -243,7 +271,7 @@ export function createRuleRunner (rule: CompiledRule, deps: RunnerDeps): RuleRun
       if (signal.aborted || !(err instanceof TemplateRenderError)) throw err
       // A template of the sampler, dedupe key or limiter key failed for this event.
       eventLog.error({ err }, 'template failed; sending the event to the error topic')
-      await sendError({ source: attempt.source, handled: attempt.handled, raw: '', error: err, reason: 'template', chain }, signal)
+      await sendError({ handled: attempt.handled, raw: '', error: err, reason: 'template', chain }, signal)
     }
   }
 
@@ -306,18 +334,22 @@ export function createRuleRunner (rule: CompiledRule, deps: RunnerDeps): RuleRun
         now: now()
       })
       eventLog.info({ err: error, retriesLeft }, 'exec failed; retrying later')
-      await produce([{ topic: retryTopicOf(deps.topicPrefix, deps.service, attempt.topic), key: attempt.message.key?.toString('utf8') ?? null, value: JSON.stringify(retry) }], signal)
+      const refusal = await produce([{ topic: retryTopicOf(deps.topicPrefix, deps.service, attempt.topic), key: attempt.message.key?.toString('utf8') ?? null, value: JSON.stringify(retry) }], signal)
+      if (refusal !== undefined) {
+        await sendBounded('retry', refusal, { handled: attempt.handled, raw: '', error, reason: 'refused', failure: result, chain }, signal)
+        return
+      }
       metrics.retries.inc({ rule: rule.name })
       metrics.produced.inc({ rule: rule.name, kind: 'retry' })
       return
     }
-    const reason: ErrorReason = result.kind === 'render-failed' ? 'template' : verdict === 'retry' ? 'exhausted' : 'status'
+    const reason: ErrorReason = result.kind === 'render-failed' ? 'template' : result.kind === 'produce-refused' ? 'refused' : verdict === 'retry' ? 'exhausted' : 'status'
     const finalError = reason === 'exhausted'
       ? new RetriesExhaustedError(1 + (rule.retry.retryLimit), { cause: error })
       : error
     const level = status !== undefined && status < 500 ? 'info' : 'error'
     eventLog[level]({ err: finalError }, 'exec failed; sending the event to the error topic')
-    await sendError({ source: attempt.source, handled: attempt.handled, raw: '', error: finalError, reason, failure: result, chain }, signal)
+    await sendError({ handled: attempt.handled, raw: '', error: finalError, reason, failure: result, chain }, signal)
   }
 
   return {

@@ -11,7 +11,10 @@ export type ChangepropSource = 'main' | 'retry'
 export type EventResult = 'matched' | 'unmatched' | 'sampled_out' | 'duplicate' | 'rate_limited' | 'malformed' | 'foreign'
 
 /** Why an event ended in the error topic. */
-export type ErrorReason = 'status' | 'exhausted' | 'template' | 'malformed'
+export type ErrorReason = 'status' | 'exhausted' | 'template' | 'malformed' | 'refused'
+
+/** What Kafka refused for good: a retry event, an error event, or the events of an exec step. */
+export type RefusedKind = 'retry' | 'error' | 'exec'
 
 export type ProducedKind = 'retry' | 'error' | 'exec'
 
@@ -28,6 +31,7 @@ export interface ChangepropMetrics {
   commitLag: Gauge<'rule' | 'source' | 'topic' | 'partition'>
   delay: Histogram<'rule' | 'source'>
   stateStoreErrors: Counter<'store'>
+  produceRefused: Counter<'rule' | 'kind' | 'outcome'>
 }
 
 /**
@@ -63,7 +67,7 @@ export function createChangepropMetrics (registry: Registry): ChangepropMetrics 
     })),
     errors: ensure(registry, 'sluice_changeprop_errors_total', () => new Counter({
       name: 'sluice_changeprop_errors_total',
-      help: 'Events sent to the error topic, by reason: status (not retryable), exhausted (no retry left), template, malformed.',
+      help: 'Events sent to the error topic, by reason: status (not retryable), exhausted (no retry left), template, malformed, refused (Kafka refused the retry or error event for good; a bounded error event was written instead).',
       labelNames: ['rule', 'reason'] as const,
       registers: [registry]
     })),
@@ -102,6 +106,12 @@ export function createChangepropMetrics (registry: Registry): ChangepropMetrics 
       name: 'sluice_changeprop_state_store_errors_total',
       help: 'Failed dedupe or limiter lookups and updates (the event was let through).',
       labelNames: ['store'] as const,
+      registers: [registry]
+    })),
+    produceRefused: ensure(registry, 'sluice_changeprop_produce_refused_total', () => new Counter({
+      name: 'sluice_changeprop_produce_refused_total',
+      help: 'Events Kafka refused for good (too large, invalid topic, not authorized), by kind (retry, error, exec) and outcome: error_event (an error event was written instead, bounded for retry and error events) or dropped (that was refused too).',
+      labelNames: ['rule', 'kind', 'outcome'] as const,
       registers: [registry]
     }))
   }

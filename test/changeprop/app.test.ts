@@ -4,10 +4,12 @@ import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { randomUUID } from 'node:crypto'
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { Ajv } from 'ajv'
+import addFormats from 'ajv-formats'
 import yaml from 'js-yaml'
 import { Kafka, logLevel } from 'kafkajs'
 import pino from 'pino'
@@ -16,6 +18,7 @@ import { buildChangeprop, loadChangepropConfig } from '../../src/changeprop/inde
 import type { Changeprop, ChangepropConfig, ChangepropOverrides, RuleSpec } from '../../src/changeprop/index.js'
 import { murmur3 } from '../../src/changeprop/sample.js'
 import { toRecord } from '../../src/gateway/pipeline/record.js'
+import { createTopics } from '../../src/kafka/index.js'
 import { createTopic, produceMessages, readMessages, requireBrokers } from '../helpers/kafka.js'
 import { startRedis } from './helpers/redis.js'
 import { seedRule } from './helpers/rules.js'
@@ -219,6 +222,46 @@ test('a rule on an eventlogging_ stream reads the unprefixed topic the gateway w
   assert.deepEqual(requests.map((r) => r.path), ['/legacy/Legacy', '/legacy/Legacy'])
   await waitFor('the unprefixed topic to be committed', async () => await committed(`${cp.service}-legacy`, stream) === '1')
   await waitFor('the retry topic to be committed', async () => await committed(`${cp.service}-legacy-retry`, `${cp.prefix}${cp.service}.retry.${stream}`) === '1')
+})
+
+test('retry and error events Kafka refuses as too large become bounded error events, and the partition commits past them', async (t) => {
+  const http = await sink(t)
+  http.respond = (request) => request.path === '/Big_retry' ? 503 : request.path === '/Big_error' ? 400 : 200
+  const prefix = `t${randomUUID().slice(0, 8)}.`
+  const service = `cp${randomUUID().slice(0, 8)}`
+  const errorTopic = `${prefix}${service}.error`
+  // Topics that take at most 4 KiB per record; the events below take about 6 KiB.
+  const small = { 'max.message.bytes': '4096' }
+  await createTopics(requireBrokers(), [
+    { name: `${prefix}${service}.retry.mediawiki.revision-create`, partitions: 1, config: small },
+    { name: errorTopic, partitions: 1, config: small }
+  ])
+  const cp = await start(t, { page_edit: { topic: 'mediawiki.revision-create', exec: { uri: `${http.origin}/{{message.page_title}}` } } },
+    { bounded_raw_event_max_bytes: 1024 }, { prefix, service })
+  const topic = `${prefix}mediawiki.revision-create`
+  const padding = 'é'.repeat(3000)
+  await send(topic, [revisionCreate('Big_retry', { padding }), revisionCreate('Big_error', { padding }), revisionCreate('After')])
+  await http.waitForRequests(1, { filter: (r) => r.path === '/After' })
+  await waitFor('the commit past both refused events', async () => await committed(`${cp.service}-page_edit`, topic) === '3')
+
+  const errors = (await readMessages(errorTopic, 2)).map((m) => JSON.parse(m.value) as Record<string, unknown>)
+  const schema = JSON.parse(await readFile(new URL('../../schemas/error/0.0.3.json', import.meta.url), 'utf8')) as Record<string, unknown>
+  delete schema.$schema
+  const ajv = new Ajv({ strict: false, allErrors: true })
+  addFormats.default(ajv)
+  const validate = ajv.compile(schema)
+  for (const error of errors) {
+    assert.ok(validate(error), JSON.stringify(validate.errors))
+    assert.equal(error.error_code, 'SLUICE_ERR_CHANGEPROP_PRODUCE_REFUSED')
+    assert.match(error.message as string, /MESSAGE_TOO_LARGE/)
+    assert.match(error.message as string, /\[raw_event truncated: first 10\d\d of \d{4} bytes\]$/)
+    assert.ok(Buffer.byteLength(error.raw_event as string) <= 1024)
+  }
+  assert.deepEqual(errors.map((e) => (e.message as string).slice(0, 33)), ['Kafka refused the retry event for', 'Kafka refused the error event for'])
+  assert.ok((errors[0]?.raw_event as string).includes('Big_retry'))
+  const refused = await cp.registry.getSingleMetricAsString('sluice_changeprop_produce_refused_total')
+  assert.match(refused, /rule="page_edit",kind="retry",outcome="error_event"} 1/)
+  assert.match(refused, /rule="page_edit",kind="error",outcome="error_event"} 1/)
 })
 
 test('malformed messages go to the error topic and are committed', async (t) => {

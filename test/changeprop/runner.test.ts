@@ -16,6 +16,7 @@ import { compileRule } from '../../src/changeprop/rules/compile.js'
 import type { RuleSpec } from '../../src/changeprop/rules/schema.js'
 import { createRuleRunner } from '../../src/changeprop/runner.js'
 import type { RuleRunner } from '../../src/changeprop/runner.js'
+import { KafkaProduceError } from '../../src/kafka/index.js'
 import type { ConsumedMessage, ProduceRecord } from '../../src/kafka/index.js'
 import { createChangepropMetrics } from '../../src/metrics/changeprop.js'
 import { startSink } from './helpers/sink.js'
@@ -43,7 +44,12 @@ const validateRetry = ajv.compile(retrySchema)
 class FakeProducer {
   records: ProduceRecord[] = []
   failures = 0
+  /** Topics the broker refuses for good, as it refuses a record larger than the topic allows. */
+  refusing = new Set<string>()
+  attempts = 0
   async send (records: readonly ProduceRecord[]): Promise<void> {
+    this.attempts++
+    if (records.some((r) => this.refusing.has(r.topic))) throw new KafkaProduceError('Kafka refused the records: too large', 'MESSAGE_TOO_LARGE')
     if (this.failures > 0) {
       this.failures--
       throw new Error('broker unavailable')
@@ -114,6 +120,7 @@ async function harness (t: TestContext, spec: (origin: string) => RuleSpec, opti
     topicPrefix: 'eqiad.',
     userAgent: 'sluice-test',
     maxChainLength: 5,
+    boundedRawEventMaxBytes: 1024,
     producer,
     http: createHttpExecutor({ dispatcher }),
     dedupe: createMemoryDedupeStore({ windowMs: 60000, maxEntries: 100 }),
@@ -455,6 +462,39 @@ test('an exec step can produce events, carrying the chain and the root event', a
   assert.equal(event.triggered_by, `req:${requestId},mediawiki.revision-create:https://en.wikipedia.org/wiki/User:Foo/Bar`)
   assert.deepEqual(event.root_event, { signature: 'https://en.wikipedia.org/wiki/User:Foo/Bar', dt: '1990-02-20T19:31:13+00:00' })
   assert.equal(await metric(h.registry, 'sluice_changeprop_produced_events_total', { kind: 'exec' }), 1)
+})
+
+test('events of an exec step that Kafka refuses for good are not retried: the event goes to the error topic', async (t) => {
+  const h = await harness(t, resourceChangeRule)
+  h.producer.refusing.add('eqiad.resource_change')
+  await h.runner.handleMain(message(revisionCreate()), signal)
+  assert.equal(h.producer.on('eqiad.changeprop.retry.mediawiki.revision-create').length, 0)
+  const [error] = h.producer.on('eqiad.changeprop.error')
+  assert.ok(error)
+  assert.ok(validateError(error), JSON.stringify(validateError.errors))
+  assert.equal(error.error_code, 'SLUICE_ERR_CHANGEPROP_PRODUCE_REFUSED')
+  assert.equal(await metric(h.registry, 'sluice_changeprop_errors_total', { reason: 'refused' }), 1)
+  assert.equal(await metric(h.registry, 'sluice_changeprop_produce_refused_total', { kind: 'exec', outcome: 'error_event' }), 1)
+})
+
+test('a retry event Kafka refuses for good becomes a bounded error event; if that is refused too, the message still finishes', async (t) => {
+  const h = await harness(t, seedRule)
+  h.sink.respond = () => 503
+  h.producer.refusing.add('eqiad.changeprop.retry.mediawiki.revision-create')
+  await h.runner.handleMain(message(revisionCreate({ padding: 'x'.repeat(5000) })), signal)
+  const [error] = h.producer.on('eqiad.changeprop.error')
+  assert.ok(error)
+  assert.ok(validateError(error), JSON.stringify(validateError.errors))
+  assert.equal(Buffer.byteLength(error.raw_event as string), 1024)
+  assert.match(error.message as string, /^Kafka refused the retry event for good \(MESSAGE_TOO_LARGE\); the event had failed with: exec request answered 503 \[raw_event truncated: first 1024 of \d+ bytes\]$/)
+  assert.deepEqual(error.details, { status: 503 })
+  assert.equal(h.producer.attempts, 2, 'a refusal is not tried again')
+
+  h.producer.refusing.add('eqiad.changeprop.error')
+  await h.runner.handleMain(message(revisionCreate({ padding: 'x'.repeat(5000) })), signal)
+  assert.equal(h.producer.on('eqiad.changeprop.error').length, 1)
+  assert.equal(await metric(h.registry, 'sluice_changeprop_produce_refused_total', { kind: 'retry', outcome: 'error_event' }), 1)
+  assert.equal(await metric(h.registry, 'sluice_changeprop_produce_refused_total', { kind: 'retry', outcome: 'dropped' }), 1)
 })
 
 test('loop protection: an event already in its own chain is not produced again', async (t) => {
