@@ -127,7 +127,11 @@ export function buildChangeprop (config: Readonly<ChangepropConfig>, deps: Chang
   }
 
   function progressReporter (rule: string, source: ChangepropSource): (p: PartitionProgress) => void {
-    return (p) => { metrics.commitLag.set({ rule, source, topic: p.topic, partition: String(p.partition) }, p.lag) }
+    return (p) => {
+      const labels = { rule, source, topic: p.topic, partition: String(p.partition) }
+      metrics.commitLag.set(labels, p.lag)
+      metrics.oldestUnfinished.set(labels, p.oldestUnfinishedMs / 1000)
+    }
   }
 
   /** Creates and starts a rule's two consumers on `topics`; `fresh` ones start from their oldest event. */
@@ -141,6 +145,7 @@ export function buildChangeprop (config: Readonly<ChangepropConfig>, deps: Chang
       commitIntervalMs: kafka.commit_interval_ms,
       sessionTimeoutMs: kafka.session_timeout_ms,
       heartbeatIntervalMs: kafka.heartbeat_interval_ms,
+      progressIntervalMs: kafka.progress_interval_ms,
       logger: deps.logger.child({ rule: rule.name })
     }
     const main = createEventConsumer({

@@ -63,6 +63,7 @@ export interface ChangepropConfig {
     topic_refresh_interval_ms: number
     session_timeout_ms: number
     heartbeat_interval_ms: number
+    progress_interval_ms: number
     commit_interval_ms: number
     linger_ms: number
     max_batch_records: number
@@ -153,6 +154,7 @@ export const changepropConfigSchema = {
         topic_refresh_interval_ms: { type: 'integer', minimum: 0, default: 10000 },
         session_timeout_ms: { type: 'integer', minimum: 1000, default: 10000 },
         heartbeat_interval_ms: { type: 'integer', minimum: 100, default: 1000 },
+        progress_interval_ms: { type: 'integer', minimum: 0, default: 10000 },
         commit_interval_ms: { type: 'integer', minimum: 0, default: 500 },
         linger_ms: { type: 'integer', minimum: 0, default: 5 },
         max_batch_records: { type: 'integer', minimum: 1, default: 1000 },

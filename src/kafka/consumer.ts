@@ -1,5 +1,5 @@
 import { setMaxListeners } from 'node:events'
-import type { Batch, Consumer, IHeaders, KafkaMessage } from 'kafkajs'
+import type { Admin, Batch, Consumer, IHeaders, KafkaMessage } from 'kafkajs'
 import type { Logger } from '../logger.js'
 import { createKafkaClient } from './client.js'
 import type { CommitPosition } from './offset-tracker.js'
@@ -25,7 +25,11 @@ export interface ConsumedMessage {
  */
 export type MessageHandler = (message: ConsumedMessage, signal: AbortSignal) => Promise<void>
 
-/** Where a partition stands, reported after each fetched batch and each commit. */
+/**
+ * Where a partition stands, reported after each fetched batch and each commit, and every
+ * `progressIntervalMs` whatever happens, so that a consumer that stopped fetching (every
+ * slot held by a stuck handler) still reports a growing lag and age.
+ */
 export interface PartitionProgress {
   topic: string
   partition: number
@@ -35,6 +39,8 @@ export interface PartitionProgress {
   committed: string | undefined
   /** Messages between the committed position (or the first one seen) and the log end. */
   lag: number
+  /** How long the oldest message of the partition that is still unfinished has been running; 0 when none is. */
+  oldestUnfinishedMs: number
 }
 
 export interface EventConsumerOptions {
@@ -59,6 +65,11 @@ export interface EventConsumerOptions {
   maxWaitTimeMs?: number
   /** First back-off after a handler rejected; doubles up to 30 s. Default 100. */
   handlerRetryDelayMs?: number
+  /**
+   * How often the progress of every assigned partition is reported, with its log end read
+   * from the broker. Default 10000; 0 reports only on fetches and commits.
+   */
+  progressIntervalMs?: number
   logger: Logger
   onProgress?: (progress: PartitionProgress) => void
 }
@@ -126,6 +137,10 @@ export function createEventConsumer (options: EventConsumerOptions): EventConsum
   let started = false
   let commitTimer: NodeJS.Timeout | undefined
   let commitChain: Promise<void> = Promise.resolve()
+  const progressIntervalMs = options.progressIntervalMs ?? 10000
+  let progressTimer: NodeJS.Timeout | undefined
+  let progressTick: Promise<void> = Promise.resolve()
+  let admin: Admin | undefined
 
   consumer.on(consumer.events.GROUP_JOIN, (event) => {
     const next: Array<{ topic: string, partition: number }> = []
@@ -187,7 +202,57 @@ export function createEventConsumer (options: EventConsumerOptions): EventConsum
     const committed = tracker.lastCommitted(topic, partition)
     const base = committed === undefined ? mark.firstSeen : BigInt(committed)
     const lag = mark.high > base ? Number(mark.high - base) : 0
-    options.onProgress({ topic, partition, highWatermark: mark.high.toString(), committed, lag })
+    const since = tracker.oldestUnfinishedAt(topic, partition)
+    const oldestUnfinishedMs = since === undefined ? 0 : Math.max(0, Date.now() - since)
+    options.onProgress({ topic, partition, highWatermark: mark.high.toString(), committed, lag, oldestUnfinishedMs })
+  }
+
+  /**
+   * Reads the log end of every assigned partition from the broker. Fetches update it too,
+   * but a consumer whose slots are all held by stuck handlers stops fetching, and its lag
+   * would freeze at the last value: the one moment a lag alert must see it grow.
+   */
+  async function refreshWatermarks (): Promise<void> {
+    const topics = [...new Set(assigned.map((tp) => tp.topic))]
+    if (topics.length === 0) return
+    if (admin === undefined) {
+      const connecting = kafka.admin()
+      await connecting.connect()
+      admin = connecting
+    }
+    const unseen = assigned.filter((tp) => !highWatermarks.has(`${tp.partition}:${tp.topic}`))
+    // A partition not fetched yet counts from the group's committed offset, as a fetch would start there.
+    const groupOffsets = unseen.length === 0 ? [] : await admin.fetchOffsets({ groupId: options.groupId, topics: [...new Set(unseen.map((tp) => tp.topic))] })
+    for (const topic of topics) {
+      for (const { partition, high, low } of await admin.fetchTopicOffsets(topic)) {
+        const key = `${partition}:${topic}`
+        if (!assigned.some((tp) => tp.topic === topic && tp.partition === partition)) continue
+        const mark = highWatermarks.get(key)
+        if (mark !== undefined) {
+          if (BigInt(high) > mark.high) mark.high = BigInt(high)
+          continue
+        }
+        const committed = groupOffsets.find((entry) => entry.topic === topic)?.partitions.find((p) => p.partition === partition)?.offset
+        const start = committed !== undefined && BigInt(committed) >= 0n ? committed : options.fromBeginning === true ? low : high
+        highWatermarks.set(key, { topic, partition, high: BigInt(high), firstSeen: BigInt(start) })
+      }
+    }
+  }
+
+  function scheduleProgress (): void {
+    if (progressIntervalMs === 0 || options.onProgress === undefined || closing) return
+    progressTimer = setTimeout(() => {
+      progressTimer = undefined
+      progressTick = refreshWatermarks()
+        .catch((err: unknown) => {
+          const stale = admin
+          admin = undefined
+          void stale?.disconnect().catch(() => undefined)
+          log.warn({ err }, 'reading the log end of the assigned partitions failed; reporting the last one known')
+        })
+        .then(() => { for (const { topic, partition } of assigned) reportProgress(topic, partition) })
+        .finally(scheduleProgress)
+    }, progressIntervalMs)
   }
 
   async function commitNow (): Promise<void> {
@@ -298,6 +363,7 @@ export function createEventConsumer (options: EventConsumerOptions): EventConsum
         eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) =>
           eachBatch(handler, batch, resolveOffset, heartbeat, isRunning, isStale)
       })
+      scheduleProgress()
     },
 
     async close (closeOptions = {}) {
@@ -306,6 +372,8 @@ export function createEventConsumer (options: EventConsumerOptions): EventConsum
       for (const wake of slotWaiters.splice(0)) wake()
       clearTimeout(commitTimer)
       commitTimer = undefined
+      clearTimeout(progressTimer)
+      progressTimer = undefined
       if (!started) return { abandoned: 0 }
       try {
         if (assigned.length > 0) consumer.pause(topicsOf(assigned))
@@ -322,8 +390,9 @@ export function createEventConsumer (options: EventConsumerOptions): EventConsum
         await settleWithin([...inFlight], 1000)
       }
       await commitNow()
+      await progressTick
       try {
-        await consumer.disconnect()
+        await Promise.all([consumer.disconnect(), admin?.disconnect()])
       } catch (err) {
         log.warn({ err }, 'disconnect failed')
       }

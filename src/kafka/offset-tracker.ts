@@ -10,9 +10,10 @@ export interface OffsetTracker {
   /**
    * Records that `offset` was handed to a worker. Offsets of one partition must be
    * begun in increasing order; returns false (and tracks nothing) for an offset at or
-   * below one already begun, so a redelivered message is not tracked twice.
+   * below one already begun, so a redelivered message is not tracked twice. `at` is when it
+   * was handed out (milliseconds), for `oldestUnfinishedAt`.
    */
-  begin (topic: string, partition: number, offset: string): boolean
+  begin (topic: string, partition: number, offset: string, at?: number): boolean
   /** Records that the message at `offset` reached its final, durable outcome. */
   finish (topic: string, partition: number, offset: string): void
   /**
@@ -29,6 +30,11 @@ export interface OffsetTracker {
   inFlight (topic?: string, partition?: number): number
   /** The last acknowledged position of a partition, if any. */
   lastCommitted (topic: string, partition: number): string | undefined
+  /**
+   * When the oldest message of a partition that is still unfinished was begun (the one
+   * holding its commits back), or undefined when none is.
+   */
+  oldestUnfinishedAt (topic: string, partition: number): number | undefined
 }
 
 interface PartitionState {
@@ -37,6 +43,8 @@ interface PartitionState {
   // Begun offsets in order; `head` skips the ones already released to the watermark
   // so the array is compacted only now and then, not on every finish.
   offsets: bigint[]
+  /** When each of `offsets` was begun, at the same index. */
+  begunAt: number[]
   finished: Set<bigint>
   head: number
   lastBegun: bigint
@@ -69,23 +77,25 @@ export function createOffsetTracker (): OffsetTracker {
     }
     if (state.head > 1024 && state.head * 2 > state.offsets.length) {
       state.offsets = state.offsets.slice(state.head)
+      state.begunAt = state.begunAt.slice(state.head)
       state.head = 0
     }
   }
 
   return {
-    begin (topic, partition, offset) {
+    begin (topic, partition, offset, at = Date.now()) {
       const value = BigInt(offset)
       const key = keyOf(topic, partition)
       let state = partitions.get(key)
       if (state === undefined) {
-        state = { topic, partition, offsets: [], finished: new Set(), head: 0, lastBegun: -1n, lastContiguous: undefined, lastCommitted: undefined }
+        state = { topic, partition, offsets: [], begunAt: [], finished: new Set(), head: 0, lastBegun: -1n, lastContiguous: undefined, lastCommitted: undefined }
         partitions.set(key, state)
       } else if (value <= state.lastBegun) {
         return false
       }
       state.lastBegun = value
       state.offsets.push(value)
+      state.begunAt.push(at)
       return true
     },
 
@@ -140,6 +150,12 @@ export function createOffsetTracker (): OffsetTracker {
 
     lastCommitted (topic, partition) {
       return partitions.get(keyOf(topic, partition))?.lastCommitted?.toString()
+    },
+
+    oldestUnfinishedAt (topic, partition) {
+      const state = partitions.get(keyOf(topic, partition))
+      // `advance` leaves the first unfinished begun offset at `head`.
+      return state === undefined ? undefined : state.begunAt[state.head]
     }
   }
 }

@@ -29,6 +29,7 @@ export interface ChangepropMetrics {
   loopsPrevented: Counter<'rule'>
   inFlight: Gauge<'rule' | 'source'>
   commitLag: Gauge<'rule' | 'source' | 'topic' | 'partition'>
+  oldestUnfinished: Gauge<'rule' | 'source' | 'topic' | 'partition'>
   delay: Histogram<'rule' | 'source'>
   stateStoreErrors: Counter<'store'>
   produceRefused: Counter<'rule' | 'kind' | 'outcome'>
@@ -91,7 +92,13 @@ export function createChangepropMetrics (registry: Registry): ChangepropMetrics 
     })),
     commitLag: ensure(registry, 'sluice_changeprop_commit_lag_messages', () => new Gauge({
       name: 'sluice_changeprop_commit_lag_messages',
-      help: 'Messages between the committed position and the log end, per partition.',
+      help: 'Messages between the committed position and the log end, per partition (updated every kafka.progress_interval_ms, also while nothing is fetched).',
+      labelNames: ['rule', 'source', 'topic', 'partition'] as const,
+      registers: [registry]
+    })),
+    oldestUnfinished: ensure(registry, 'sluice_changeprop_oldest_unfinished_seconds', () => new Gauge({
+      name: 'sluice_changeprop_oldest_unfinished_seconds',
+      help: 'How long the oldest message of a partition that is still unfinished (holding its commits back) has been running; 0 when none is.',
       labelNames: ['rule', 'source', 'topic', 'partition'] as const,
       registers: [registry]
     })),

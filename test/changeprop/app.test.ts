@@ -264,6 +264,25 @@ test('retry and error events Kafka refuses as too large become bounded error eve
   assert.match(refused, /rule="page_edit",kind="error",outcome="error_event"} 1/)
 })
 
+test('a stuck event: its rule\'s commit lag and oldest-unfinished age keep moving on /metrics while nothing is fetched', async (t) => {
+  const http = await sink(t)
+  // The endpoint never answers: the rule's only slot stays taken.
+  http.respond = () => () => undefined
+  const cp = await start(t, { page_edit: { ...seedRule(http.origin), concurrency: 1 } }, { kafka: { progress_interval_ms: 100 } })
+  const topic = `${cp.prefix}mediawiki.revision-create`
+  await send(topic, [revisionCreate('Stuck')])
+  await http.waitForRequests(1)
+  await send(topic, [revisionCreate('Behind_1'), revisionCreate('Behind_2'), revisionCreate('Behind_3')])
+  const gauge = async (name: string): Promise<number> => {
+    const text = await cp.registry.getSingleMetricAsString(name)
+    return Number(text.match(/rule="page_edit",source="main",topic="[^"]+",partition="0"} ([\d.e+-]+)/)?.[1] ?? Number.NaN)
+  }
+  await waitFor('the lag to count the events behind the stuck one', async () => await gauge('sluice_changeprop_commit_lag_messages') === 4)
+  const age = await gauge('sluice_changeprop_oldest_unfinished_seconds')
+  await waitFor('the age of the stuck event to grow', async () => await gauge('sluice_changeprop_oldest_unfinished_seconds') >= age + 0.2)
+  assert.equal(http.requests.length, 1, 'still stuck on the first event')
+})
+
 test('malformed messages go to the error topic and are committed', async (t) => {
   const http = await sink(t)
   const cp = await start(t, { page_edit: seedRule(http.origin) })

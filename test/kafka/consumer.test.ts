@@ -65,6 +65,29 @@ test('delivers every message and commits after the handler resolves', async (t) 
   assert.deepEqual(consumer.assignment(), [{ topic, partition: 0 }])
 })
 
+test('a stuck handler: lag and the age of the oldest unfinished message keep being reported while nothing is fetched', async (t) => {
+  const topic = uniqueTopic('consumer')
+  await createTopic(topic)
+  await produceMessages(topic, values(3))
+  let release: () => void = () => {}
+  const stuck = new Promise<void>((resolve) => { release = resolve })
+  const progress: PartitionProgress[] = []
+  // Concurrency 1 and a handler that never returns: the batch waits for a slot and no fetch follows.
+  const consumer = consumerFor(topic, uniqueGroupId(), { progressIntervalMs: 100, onProgress: (p) => progress.push(p) })
+  t.after(async () => { release(); await consumer.close({ drainTimeoutMs: 0 }) })
+  let started = 0
+  await consumer.start(async () => { started++; await stuck })
+  await waitFor('the first message to be stuck', () => started === 1 && progress.some((p) => p.lag === 3))
+  await produceMessages(topic, values(5, 'late'))
+  await waitFor('the lag to include the messages produced while stuck', () => progress.at(-1)?.lag === 8)
+  const ages = progress.map((p) => p.oldestUnfinishedMs)
+  const seen = progress.length
+  await waitFor('a later report with an older age', () => progress.length > seen + 1 && (progress.at(-1)?.oldestUnfinishedMs ?? 0) > (ages.at(-1) ?? 0))
+  assert.equal(started, 1, 'still stuck')
+  release()
+  await waitFor('the age to drop to 0 once nothing is unfinished', () => progress.at(-1)?.oldestUnfinishedMs === 0 && progress.at(-1)?.lag === 0)
+})
+
 test('a running message holds the commit back while later ones finish', async (t) => {
   const topic = uniqueTopic('consumer')
   const groupId = uniqueGroupId()

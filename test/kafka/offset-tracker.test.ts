@@ -110,3 +110,18 @@ test('a long run of messages stays correct across internal compaction', () => {
   tracker.finish('t', 0, '4000')
   assert.deepEqual(tracker.committable(), [{ topic: 't', partition: 0, offset: '5000' }])
 })
+
+test('the oldest unfinished message is the one holding the partition back, across compaction', () => {
+  const tracker = createOffsetTracker()
+  assert.equal(tracker.oldestUnfinishedAt('t', 0), undefined)
+  for (let i = 0; i < 3000; i++) tracker.begin('t', 0, String(i), 1000 + i)
+  tracker.begin('t', 1, '0', 50)
+  // Later messages finishing first do not change which one is oldest.
+  tracker.finish('t', 0, '2')
+  assert.equal(tracker.oldestUnfinishedAt('t', 0), 1000)
+  for (let i = 0; i < 2500; i++) tracker.finish('t', 0, String(i))
+  assert.equal(tracker.oldestUnfinishedAt('t', 0), 3500)
+  assert.equal(tracker.oldestUnfinishedAt('t', 1), 50)
+  for (let i = 2500; i < 3000; i++) tracker.finish('t', 0, String(i))
+  assert.equal(tracker.oldestUnfinishedAt('t', 0), undefined)
+})
