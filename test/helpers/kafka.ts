@@ -45,6 +45,15 @@ export function testTmpDir (): string {
   return process.env.SLUICE_TEST_TMPDIR ?? tmpdir()
 }
 
+/**
+ * The Kafka release of the test run's broker (`npm test` sets KAFKA_VERSION), for tests that
+ * start brokers of their own: they run the same release. Undefined means the default.
+ */
+export function testKafkaVersion (): string | undefined {
+  const version = process.env.KAFKA_VERSION
+  return version === undefined || version === '' ? undefined : version
+}
+
 /** A topic name no other test uses. */
 export function uniqueTopic (prefix = 'test'): string {
   return `${prefix}-${randomUUID()}`
@@ -91,11 +100,12 @@ export async function produceMessages (topic: string, messages: readonly TestMes
 /**
  * Reads `topic` from the beginning with a throwaway consumer group and resolves
  * as soon as `count` messages arrived (in arrival order; ordered per partition).
- * Rejects after `timeoutMs` (default 15000), saying what did arrive.
+ * Rejects after `timeoutMs` (default 15000), saying what did arrive. Reads the test
+ * broker unless `brokers` is given.
  */
-export async function readMessages (topic: string, count: number, options: { timeoutMs?: number } = {}): Promise<ReadMessage[]> {
+export async function readMessages (topic: string, count: number, options: { timeoutMs?: number, brokers?: readonly string[] } = {}): Promise<ReadMessage[]> {
   const timeoutMs = options.timeoutMs ?? 15000
-  const consumer = testKafka().consumer({ groupId: uniqueGroupId('test-read'), sessionTimeout: 10000, maxWaitTimeInMs: 100 })
+  const consumer = testKafka(options.brokers).consumer({ groupId: uniqueGroupId('test-read'), sessionTimeout: 10000, maxWaitTimeInMs: 100 })
   const received: ReadMessage[] = []
   let timer: NodeJS.Timeout | undefined
   try {
