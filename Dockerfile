@@ -5,7 +5,7 @@
 #   docker run --rm -p 8192:8192 -v "$PWD/config.yaml:/etc/sluice/config/config.yaml:ro" sluice:0.1.0 \
 #     gateway --config /etc/sluice/config/config.yaml
 
-ARG NODE_IMAGE=node:20-bookworm-slim
+ARG NODE_IMAGE=node:22-bookworm-slim
 
 # ---- build: compile TypeScript with the dev dependencies ---------------------------------
 FROM ${NODE_IMAGE} AS build

@@ -12,7 +12,8 @@ import { tmpdir } from 'node:os'
 import { dirname, join, relative, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
-import { startLocalBroker, stopLocalBroker } from '../src/kafka/index.js'
+import { isSluiceError } from '../src/errors.js'
+import { kafkaRelease, startLocalBroker, stopLocalBroker } from '../src/kafka/index.js'
 import type { LocalBroker } from '../src/kafka/index.js'
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..')
@@ -63,7 +64,7 @@ async function findTestFiles (paths: readonly string[]): Promise<string[]> {
 }
 
 /** Forwards the test output and picks the counts out of the spec reporter's closing lines. */
-function runTests (files: readonly string[], brokers: string, testTmpDir: string, children: Set<ChildProcess>): Promise<{ code: number, summary: Partial<Summary> }> {
+function runTests (files: readonly string[], broker: { bootstrap: string, version: string }, testTmpDir: string, children: Set<ChildProcess>): Promise<{ code: number, summary: Partial<Summary> }> {
   const args = [
     '--import', 'tsx',
     '--test',
@@ -74,7 +75,8 @@ function runTests (files: readonly string[], brokers: string, testTmpDir: string
     '--test-force-exit',
     ...files
   ]
-  const env = { ...process.env, KAFKA_BROKERS: brokers, SLUICE_TEST_TMPDIR: testTmpDir, ...(process.stdout.isTTY ? { FORCE_COLOR: '1' } : {}) }
+  // KAFKA_VERSION: tests that start brokers of their own run the same release.
+  const env = { ...process.env, KAFKA_BROKERS: broker.bootstrap, KAFKA_VERSION: broker.version, SLUICE_TEST_TMPDIR: testTmpDir, ...(process.stdout.isTTY ? { FORCE_COLOR: '1' } : {}) }
   return new Promise((resolvePromise, reject) => {
     const child = spawn(process.execPath, args, { cwd: root, env, stdio: ['ignore', 'pipe', 'inherit'] })
     children.add(child)
@@ -159,12 +161,14 @@ async function main (): Promise<number> {
       return 1
     }
 
+    // Checked before anything starts: a typo in KAFKA_VERSION fails at once, not after the type check.
+    const kafkaVersion = kafkaRelease(process.env.KAFKA_VERSION === undefined || process.env.KAFKA_VERSION === '' ? undefined : process.env.KAFKA_VERSION).version
     runDir = await mkdtemp(join(tmpdir(), 'sluice-test-'))
     const dataDir = join(runDir, 'kafka')
     const testTmpDir = join(runDir, 'tmp')
     await mkdir(testTmpDir)
     // The broker boots while tsc and eslint run; its JVM mostly waits on I/O.
-    brokerStart = startLocalBroker({ port: 0, dataDir, partitions: 1 })
+    brokerStart = startLocalBroker({ port: 0, dataDir, partitions: 1, version: kafkaVersion })
     brokerStart.catch(() => undefined)
 
     if (lint) {
@@ -176,10 +180,10 @@ async function main (): Promise<number> {
 
     section('Kafka: starting a throwaway broker')
     const ready = await brokerStart
-    process.stdout.write(`Kafka at ${ready.bootstrap} (pid ${ready.pid}, data in ${dataDir})\n`)
+    process.stdout.write(`Kafka ${kafkaVersion} at ${ready.bootstrap} (pid ${ready.pid}, data in ${dataDir})\n`)
 
     section(`Tests: ${files.length} file(s)`)
-    const { code, summary } = await runTests(files.map((file) => relative(root, file)), ready.bootstrap, testTmpDir, children)
+    const { code, summary } = await runTests(files.map((file) => relative(root, file)), { bootstrap: ready.bootstrap, version: kafkaVersion }, testTmpDir, children)
     if (interrupted) return 130
 
     section('Summary')
@@ -194,6 +198,7 @@ async function main (): Promise<number> {
 main().then((code) => {
   process.exit(code)
 }, (err: unknown) => {
-  process.stderr.write(`test runner: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`)
+  // A SluiceError (a bad KAFKA_VERSION, Java missing, …) says all there is to say in its message.
+  process.stderr.write(`test runner: ${isSluiceError(err) ? `${err.message} [${err.code}]` : err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`)
   process.exit(1)
 })

@@ -2,9 +2,11 @@ import { resolve } from 'node:path'
 import { isSluiceError } from '../errors.js'
 import {
   DEFAULT_BROKER_PORT,
-  KAFKA_VERSION,
+  DEFAULT_KAFKA_VERSION,
+  TESTED_KAFKA_VERSIONS,
   defaultBrokerDataDir,
   fetchKafkaJars,
+  kafkaRelease,
   localBrokerStatus,
   startLocalBroker,
   stopLocalBroker,
@@ -16,8 +18,8 @@ import { parseCommandArgs } from './io.js'
 const help = `Usage: sluice kafka <start|stop|status|fetch> [options]
        sluice kafka tail TOPIC [--from-beginning] [--max N] [--brokers LIST]
 
-Runs a single-node Apache Kafka ${KAFKA_VERSION} broker (KRaft) on 127.0.0.1 for
-development and tests. Needs Java 17+ and Maven (which fetches the jars once).
+Runs a single-node Apache Kafka broker (KRaft) on 127.0.0.1 for development and
+tests. Needs Java 17+ and Maven (which fetches the jars of each release once).
 
 Commands:
   start    start the broker in the background, wait until it answers, print its
@@ -32,6 +34,8 @@ Options:
   -p, --port PORT        broker port (default: KAFKA_PORT, else ${DEFAULT_BROKER_PORT})
   -d, --data-dir DIR     data directory (default: .cache/kafka/data-<port> in the project)
       --fresh            wipe the data directory first
+      --version X.Y.Z    Kafka release to fetch and start (default: KAFKA_VERSION,
+                         else ${DEFAULT_KAFKA_VERSION}; tested: ${TESTED_KAFKA_VERSIONS.join(', ')})
       --partitions N     partitions of auto-created topics (default 1)
       --timeout SECONDS  how long start waits for the broker (default 60)
       --from-beginning   tail: start at the oldest record, not only new ones
@@ -50,6 +54,7 @@ export async function runKafkaCommand (args: string[], io: CliIO): Promise<numbe
       port: { type: 'string', short: 'p' },
       'data-dir': { type: 'string', short: 'd' },
       fresh: { type: 'boolean' },
+      version: { type: 'string' },
       partitions: { type: 'string' },
       timeout: { type: 'string' },
       'from-beginning': { type: 'boolean' },
@@ -76,12 +81,14 @@ export async function runKafkaCommand (args: string[], io: CliIO): Promise<numbe
     return 2
   }
   const dataDir = values['data-dir'] === undefined ? defaultBrokerDataDir(port) : resolve(io.cwd, values['data-dir'])
+  const requestedVersion = values.version ?? (io.env.KAFKA_VERSION === '' ? undefined : io.env.KAFKA_VERSION) ?? DEFAULT_KAFKA_VERSION
 
   try {
+    const version = kafkaRelease(requestedVersion).version
     switch (action) {
       case 'fetch': {
-        io.stderr.write(`Fetching the Kafka ${KAFKA_VERSION} jars with Maven (once; they are cached)...\n`)
-        const jars = await fetchKafkaJars()
+        io.stderr.write(`Fetching the Kafka ${version} jars with Maven (once; they are cached)...\n`)
+        const jars = await fetchKafkaJars({ version })
         io.stderr.write(`${jars.fetched ? 'Fetched' : 'Already cached:'} ${jars.jars.length} jars in ${jars.dir}\n`)
         return 0
       }
@@ -93,10 +100,10 @@ export async function runKafkaCommand (args: string[], io: CliIO): Promise<numbe
           return 0
         }
         const started = Date.now()
-        const jars = await fetchKafkaJars()
-        if (jars.fetched) io.stderr.write(`Fetched the Kafka ${KAFKA_VERSION} jars into ${jars.dir}\n`)
-        const broker = await startLocalBroker({ port, dataDir, fresh: values.fresh, partitions, timeoutMs: timeoutSeconds * 1000 })
-        io.stderr.write(`Kafka ${KAFKA_VERSION} started in ${((Date.now() - started) / 1000).toFixed(1)} s (pid ${broker.pid}, data in ${dataDir}); stop it with 'sluice kafka stop${values.port === undefined ? '' : ` --port ${port}`}'\n`)
+        const jars = await fetchKafkaJars({ version })
+        if (jars.fetched) io.stderr.write(`Fetched the Kafka ${version} jars into ${jars.dir}\n`)
+        const broker = await startLocalBroker({ port, dataDir, fresh: values.fresh, partitions, version, timeoutMs: timeoutSeconds * 1000 })
+        io.stderr.write(`Kafka ${version} started in ${((Date.now() - started) / 1000).toFixed(1)} s (pid ${broker.pid}, data in ${dataDir}); stop it with 'sluice kafka stop${values.port === undefined ? '' : ` --port ${port}`}'\n`)
         io.stdout.write(`${broker.bootstrap}\n`)
         return 0
       }

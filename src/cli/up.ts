@@ -59,7 +59,7 @@ export async function runUpCommand (args: string[], io: CliIO): Promise<number> 
         brokers = [status.bootstrap]
       } else {
         say('kafka: starting a local broker (the first start downloads the Kafka jars with Maven)…')
-        const broker: LocalBroker = await startLocalBroker({ port, dataDir, logger })
+        const broker: LocalBroker = await startLocalBroker({ port, dataDir, logger, version: io.env.KAFKA_VERSION === '' ? undefined : io.env.KAFKA_VERSION })
         stack.push({ name: 'kafka', close: () => broker.stop() })
         say(`kafka: broker ready at ${broker.bootstrap}`)
         brokers = [broker.bootstrap]

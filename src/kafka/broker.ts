@@ -13,11 +13,41 @@ import {
   BrokerStartTimeoutError,
   JavaMissingError,
   KafkaJarFetchError,
+  KafkaVersionUnsupportedError,
   MavenMissingError
 } from './errors.js'
 
-/** The Kafka release `broker/pom.xml` pulls. */
-export const KAFKA_VERSION = '3.9.1'
+/** The Kafka release the local broker runs unless another is asked for (`--version`, `KAFKA_VERSION`). */
+export const DEFAULT_KAFKA_VERSION = '4.4.0'
+
+/** The releases CI tests against: the current 4.x and the last 3.x. */
+export const TESTED_KAFKA_VERSIONS: readonly string[] = [DEFAULT_KAFKA_VERSION, '3.9.1']
+
+/**
+ * How a release logs. Kafka 3.x logs through log4j 1 (reload4j here); 4.0 moved to
+ * log4j2. Each has its own Maven profile in `broker/pom.xml` and its own config file.
+ */
+interface KafkaRelease {
+  version: string
+  profile: 'reload4j' | 'log4j2'
+  /** The JVM property that points the logging backend at its config file. */
+  logConfigProperty: string
+  logConfigFile: string
+}
+
+/**
+ * Checks a release number and picks its logging backend. 3.9 is the oldest
+ * accepted: the KRaft settings the broker is started with need it.
+ */
+export function kafkaRelease (version: string = DEFAULT_KAFKA_VERSION): KafkaRelease {
+  const match = /^(\d+)\.(\d+)\.(\d+)$/.exec(version)
+  const major = Number(match?.[1])
+  const minor = Number(match?.[2])
+  if (match === null || major < 3 || (major === 3 && minor < 9) || major > 4) throw new KafkaVersionUnsupportedError(version)
+  return major === 3
+    ? { version, profile: 'reload4j', logConfigProperty: 'log4j.configuration', logConfigFile: 'log4j.properties' }
+    : { version, profile: 'log4j2', logConfigProperty: 'log4j2.configurationFile', logConfigFile: 'log4j2.properties' }
+}
 
 export const DEFAULT_BROKER_PORT = 9092
 
@@ -44,6 +74,8 @@ export interface StartLocalBrokerOptions {
   fresh?: boolean
   /** `num.partitions` for auto-created topics. Default 1. */
   partitions?: number
+  /** The Kafka release to run (x.y.z, 3.9 or newer). Default DEFAULT_KAFKA_VERSION. */
+  version?: string
   /** Where the jars are cached. Default `.cache/kafka/<version>/libs` in the project. */
   cacheDir?: string
   logger?: Logger
@@ -60,6 +92,7 @@ export interface LocalBrokerStatus {
 }
 
 export interface KafkaJars {
+  version: string
   dir: string
   /** Absolute paths, sorted, so the class path is the same on every start. */
   jars: string[]
@@ -94,8 +127,8 @@ export function projectRoot (): string {
   }
 }
 
-export function defaultJarCacheDir (): string {
-  return join(projectRoot(), '.cache', 'kafka', KAFKA_VERSION, 'libs')
+export function defaultJarCacheDir (version: string = DEFAULT_KAFKA_VERSION): string {
+  return join(projectRoot(), '.cache', 'kafka', version, 'libs')
 }
 
 export function defaultBrokerDataDir (port: number): string {
@@ -108,17 +141,19 @@ export function defaultBrokerDataDir (port: number): string {
  * directory that is renamed into place, so a crash or a concurrent fetch never
  * leaves a half-filled cache that looks complete.
  */
-export async function fetchKafkaJars (options: { cacheDir?: string, logger?: Logger } = {}): Promise<KafkaJars> {
-  const dir = resolve(options.cacheDir ?? defaultJarCacheDir())
+export async function fetchKafkaJars (options: { version?: string, cacheDir?: string, logger?: Logger } = {}): Promise<KafkaJars> {
+  const release = kafkaRelease(options.version)
+  const version = release.version
+  const dir = resolve(options.cacheDir ?? defaultJarCacheDir(version))
   const pom = join(projectRoot(), 'broker', 'pom.xml')
-  const fingerprint = createHash('sha256').update(await readFile(pom)).digest('hex')
-  if (await readMarker(dir) === fingerprint) return { dir, jars: await listJars(dir), fetched: false }
+  const fingerprint = createHash('sha256').update(await readFile(pom)).update(`\0${version}\0${release.profile}`).digest('hex')
+  if (await readMarker(dir) === fingerprint) return { version, dir, jars: await listJars(dir), fetched: false }
 
-  options.logger?.info({ dir }, 'fetching Kafka jars with Maven')
+  options.logger?.info({ dir, version }, 'fetching Kafka jars with Maven')
   const staging = `${dir}.tmp-${randomUUID()}`
   await mkdir(dirname(dir), { recursive: true })
   try {
-    await runMaven(['-q', '-B', '-f', pom, 'dependency:copy-dependencies', '-DincludeScope=runtime', `-DoutputDirectory=${staging}`])
+    await runMaven(['-q', '-B', '-f', pom, '-P', release.profile, `-Dkafka.version=${version}`, 'dependency:copy-dependencies', '-DincludeScope=runtime', `-DoutputDirectory=${staging}`])
     const jars = await listJars(staging)
     if (!jars.some((jar) => /kafka_2\.13-.*\.jar$/.test(jar))) throw new KafkaJarFetchError(`no kafka_2.13 jar in ${staging}`)
     await writeFile(join(staging, MARKER_FILE), fingerprint)
@@ -132,7 +167,7 @@ export async function fetchKafkaJars (options: { cacheDir?: string, logger?: Log
   } finally {
     await rm(staging, { recursive: true, force: true })
   }
-  return { dir, jars: await listJars(dir), fetched: true }
+  return { version, dir, jars: await listJars(dir), fetched: true }
 }
 
 /**
@@ -156,7 +191,8 @@ export async function startLocalBroker (options: StartLocalBrokerOptions): Promi
   if (!await isPortFree(port)) throw new BrokerPortInUseError(port)
   const controllerPort = await isPortFree(port + 1) ? port + 1 : await findFreePort()
 
-  const { dir: cacheDir, jars } = await fetchKafkaJars({ cacheDir: options.cacheDir, logger: log })
+  const release = kafkaRelease(options.version)
+  const { dir: cacheDir, jars } = await fetchKafkaJars({ version: release.version, cacheDir: options.cacheDir, logger: log })
 
   if (options.fresh === true) await rm(dataDir, { recursive: true, force: true })
   const logDir = join(dataDir, 'logs')
@@ -175,7 +211,7 @@ export async function startLocalBroker (options: StartLocalBrokerOptions): Promi
     ...(options.jvmOptions ?? DEFAULT_JVM_OPTIONS),
     archiveFlag,
     '-Djava.awt.headless=true',
-    `-Dlog4j.configuration=${pathToFileURL(join(projectRoot(), 'broker', 'log4j.properties')).href}`,
+    `-D${release.logConfigProperty}=${pathToFileURL(join(projectRoot(), 'broker', release.logConfigFile)).href}`,
     '-cp', jars.join(delimiter),
     'kafka.Kafka', propertiesFile
   ]
@@ -188,7 +224,7 @@ export async function startLocalBroker (options: StartLocalBrokerOptions): Promi
   const state: BrokerState = { pid, bootstrap, port, controllerPort, archive }
   await writeFile(join(dataDir, STATE_FILE), JSON.stringify(state, null, 2) + '\n')
   await writeFile(join(dataDir, PID_FILE), `${pid}\n`)
-  log?.info({ pid, bootstrap, dataDir }, 'local Kafka broker starting')
+  log?.info({ pid, bootstrap, dataDir, version: release.version }, 'local Kafka broker starting')
 
   const deadline = startedAt + timeoutMs
   for (;;) {

@@ -48,6 +48,14 @@ export class MavenMissingError extends SluiceError {
   }
 }
 
+export class KafkaVersionUnsupportedError extends SluiceError {
+  readonly version: string
+  constructor (version: string) {
+    super('SLUICE_ERR_KAFKA_VERSION_UNSUPPORTED', `Kafka version '${version}' is not supported by the local broker: give a 3.9.x or 4.x release (x.y.z), e.g. with --version or KAFKA_VERSION.`)
+    this.version = version
+  }
+}
+
 export class KafkaJarFetchError extends SluiceError {
   readonly output: string
   constructor (output: string, cause?: unknown) {

@@ -8,11 +8,13 @@ export type { AdminOptions, TailedMessage, TailOptions, TopicPartitionOffsets, T
 export {
   DEFAULT_BROKER_PORT,
   DEFAULT_JVM_OPTIONS,
-  KAFKA_VERSION,
+  DEFAULT_KAFKA_VERSION,
+  TESTED_KAFKA_VERSIONS,
   defaultBrokerDataDir,
   defaultJarCacheDir,
   fetchKafkaJars,
   findFreePort,
+  kafkaRelease,
   localBrokerStatus,
   startLocalBroker,
   stopLocalBroker
@@ -28,6 +30,7 @@ export {
   KafkaProduceError,
   KafkaProducerClosedError,
   KafkaUnavailableError,
+  KafkaVersionUnsupportedError,
   MavenMissingError
 } from './errors.js'
 export { createEventConsumer, listTopics } from './consumer.js'

@@ -90,6 +90,18 @@ async function committed (groupId: string, topic: string): Promise<string | unde
   }
 }
 
+/** The member ids of a consumer group, sorted. */
+async function groupMembers (groupId: string): Promise<string[]> {
+  const admin = new Kafka({ clientId: 'test-admin', brokers: requireBrokers(), logLevel: logLevel.NOTHING }).admin()
+  await admin.connect()
+  try {
+    const { groups } = await admin.describeGroups([groupId])
+    return (groups[0]?.members ?? []).map((member) => member.memberId).sort()
+  } finally {
+    await admin.disconnect()
+  }
+}
+
 async function sink (t: TestContext): Promise<HttpSink> {
   const server = await startSink()
   t.after(async () => { await server.close() })
@@ -365,7 +377,11 @@ test('regex rules pick up topics that appear later, reading them from their firs
   await http.waitForRequests(1, { filter: (r) => r.path === '/job.a/A2' })
   assert.deepEqual(http.requests.map((r) => r.path).sort(), ['/job.a/A1', '/job.a/A2', '/job.b/B1'], 'nothing ran twice across the resubscription')
   await waitFor('job.b to be committed', async () => await committed(group, `${prefix}job.b`) === '1')
-  assert.equal(await cp.changeprop.refreshTopics(), undefined, 'a refresh with nothing new changes nothing')
+  // A resubscription closes the rule's consumer and joins a new one, under a new member id.
+  const members = await groupMembers(group)
+  assert.equal(members.length, 1)
+  await cp.changeprop.refreshTopics()
+  assert.deepEqual(await groupMembers(group), members, 'a refresh with nothing new changes nothing')
 })
 
 test('a regex rule that matches no topic yet starts when one appears (periodic refresh)', async (t) => {

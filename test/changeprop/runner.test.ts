@@ -199,13 +199,15 @@ test('retries run after retry_delay * retry_factor^n, extend the chain, and end 
   const [first] = h.producer.on('eqiad.changeprop.retry.mediawiki.revision-create')
   assert.ok(first)
 
-  // First retry: due 10 ms after the retry event's time.
-  h.clock.now = Date.now()
+  // First retry: due 10 ms after the retry event's time. It is handed over when the clock
+  // says 200 ms before that, so it must wait 200 ms before calling the service.
+  h.clock.now = Date.parse((first.meta as { dt: string }).dt) + 10 - 200
   const retryTopic = 'eqiad.changeprop.retry.mediawiki.revision-create'
-  const started = Date.now()
+  const handedOver = Date.now()
   await h.runner.handleRetry(message(first, retryTopic), signal)
   assert.ok(h.sink.requests[1], 'the retry ran')
-  assert.ok((h.sink.requests[1]?.at ?? 0) >= started, 'ran after it was handed over')
+  const waited = (h.sink.requests[1]?.at ?? 0) - handedOver
+  assert.ok(waited >= 199, `the retry called the service ${waited} ms after the handover, before it was due`)
   assert.equal(h.sink.requests[1]?.headers['x-triggered-by'],
     `req:${requestId},mediawiki.revision-create:https://en.wikipedia.org/wiki/User:Foo/Bar,changeprop.retry.mediawiki.revision-create:https://en.wikipedia.org/wiki/User:Foo/Bar`)
   const second = h.producer.on(retryTopic)[1]

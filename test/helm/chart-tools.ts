@@ -10,9 +10,9 @@ const run = promisify(execFile)
 
 export const repoRoot = resolve(import.meta.dirname, '..', '..')
 export const chartDir = join(repoRoot, 'helm', 'sluice')
-export const installScript = 'scripts/install-chart-tools.sh'
+export const installScript = 'scripts/provision.sh'
 
-/** The tools scripts/install-chart-tools.sh installs, and the variable that overrides each path. */
+/** The chart tools scripts/provision.sh installs, and the variable that overrides each path. */
 const tools = {
   helm: 'HELM_BIN',
   'kubernetes-validate': 'KUBERNETES_VALIDATE_BIN',
@@ -36,7 +36,7 @@ export function locateTool (name: ToolName, env: NodeJS.ProcessEnv = process.env
   const fromEnv = env[variable]
   const path = fromEnv !== undefined && fromEnv !== '' ? fromEnv : join(toolsBinDir(env), name)
   if (!existsSync(path)) {
-    throw new Error(`${name} not found at ${path}. Install the chart tools with '${installScript}' ` +
+    throw new Error(`${name} not found at ${path}. Install the chart tools with 'bash ${installScript}' ` +
       `(builds helm with 'go install', needs go, python3 and apt-get), or point ${variable} at a ${name} binary.`)
   }
   return path

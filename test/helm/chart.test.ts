@@ -71,7 +71,7 @@ function matches (selector: Record<string, string>, labels: Record<string, strin
   return Object.entries(selector).every(([key, value]) => labels?.[key] === value)
 }
 
-void test('the chart tools are installed (scripts/install-chart-tools.sh)', () => {
+void test('the chart tools are installed (scripts/provision.sh)', () => {
   // Fails, naming the install script, instead of skipping the chart checks.
   for (const tool of ['helm', 'kubernetes-validate'] as const) assert.ok(locateTool(tool))
 })

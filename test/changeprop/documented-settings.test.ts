@@ -1,0 +1,35 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import pino from 'pino'
+import { listTopics } from '../../src/kafka/index.js'
+import { errorTopicOf, retryTopicOf } from '../../src/changeprop/retry.js'
+import { createTopic, requireBrokers } from '../helpers/kafka.js'
+import { seedRule } from './helpers/rules.js'
+import { startChangeprop, testNames, waitFor } from './helpers/start.js'
+
+// Settings docs/changeprop.md documents, exercised against the test run's broker.
+
+async function topicsWithPrefix (prefix: string): Promise<string[]> {
+  const names = await listTopics(requireBrokers(), { clientId: 'test-topics', logger: pino({ level: 'silent' }) })
+  return names.filter((name) => name.startsWith(prefix)).sort()
+}
+
+test('kafka.create_topics: false creates no topic at startup; the default creates the consumed, retry and error topics', async (t) => {
+  // Topics managed by the operators: they created the consumed and retry topics (the rule's
+  // consumers need them); the error topic, only ever produced to, is left to them as well.
+  const names = testNames()
+  const consumed = `${names.prefix}mediawiki.revision-create`
+  const retry = retryTopicOf(names.prefix, names.service, 'mediawiki.revision-create')
+  await createTopic(consumed)
+  await createTopic(retry)
+  const off = await startChangeprop(t, { page_edit: seedRule('http://127.0.0.1:1') }, { kafka: { create_topics: false } }, names)
+  await waitFor('change propagation to be ready', () => off.changeprop.isReady())
+  assert.deepEqual(await topicsWithPrefix(off.prefix), [consumed, retry].sort(), 'no error topic was created')
+
+  const on = await startChangeprop(t, { page_edit: seedRule('http://127.0.0.1:1') })
+  assert.deepEqual(await topicsWithPrefix(on.prefix), [
+    errorTopicOf(on.prefix, on.service),
+    `${on.prefix}mediawiki.revision-create`,
+    retryTopicOf(on.prefix, on.service, 'mediawiki.revision-create')
+  ].sort())
+})

@@ -1,0 +1,60 @@
+import type { TestContext } from 'node:test'
+import { randomUUID } from 'node:crypto'
+import pino from 'pino'
+import { Registry } from 'prom-client'
+import { buildChangeprop, loadChangepropConfig } from '../../../src/changeprop/index.js'
+import type { Changeprop, ChangepropConfig, ChangepropOverrides, RuleSpec } from '../../../src/changeprop/index.js'
+import { requireBrokers } from '../../helpers/kafka.js'
+
+export interface RunningChangeprop {
+  changeprop: Changeprop
+  config: Readonly<ChangepropConfig>
+  prefix: string
+  service: string
+  /** `http://127.0.0.1:<admin port>` */
+  admin: string
+}
+
+/**
+ * Builds and starts change propagation against the test broker, with a topic prefix and
+ * service name of its own and the settings that keep integration tests fast. Closed after the test.
+ */
+export async function startChangeprop (t: TestContext, rules: Record<string, RuleSpec>, extra: ChangepropOverrides = {}, names = testNames()): Promise<RunningChangeprop> {
+  const { prefix, service } = names
+  const config = await loadChangepropConfig(undefined, {}, {
+    service_name: service,
+    port: 0,
+    listen_address: '127.0.0.1',
+    topic_prefix: prefix,
+    retry_delay: 50,
+    shutdown_timeout_ms: 2000,
+    ...extra,
+    kafka: {
+      brokers: requireBrokers(),
+      from_beginning: true,
+      commit_interval_ms: 20,
+      session_timeout_ms: 10000,
+      heartbeat_interval_ms: 500,
+      linger_ms: 1,
+      ...extra.kafka
+    },
+    rules
+  })
+  const changeprop = buildChangeprop(config, { logger: pino({ level: 'silent' }), registry: new Registry() })
+  t.after(async () => { await changeprop.close() })
+  await changeprop.start()
+  return { changeprop, config, prefix, service, admin: `http://127.0.0.1:${String(changeprop.port)}` }
+}
+
+/** A topic prefix and service name no other test uses. */
+export function testNames (): { prefix: string, service: string } {
+  return { prefix: `t${randomUUID().slice(0, 8)}.`, service: `cp${randomUUID().slice(0, 8)}` }
+}
+
+export async function waitFor (what: string, check: () => boolean | Promise<boolean>, timeoutMs = 30000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((resolve) => setTimeout(resolve, 25))
+  }
+}
