@@ -24,6 +24,9 @@
 # binaries; the script then leaves that tool alone.
 #
 # Usage: scripts/provision.sh [--dry-run]   install what is missing (--dry-run: only say what)
+#        scripts/provision.sh --exec CMD ...  install what is missing, then run CMD; with a Node.js
+#                                           older than 22 on PATH, CMD runs on Node.js 22 from the
+#                                           cache instead (fetched once). `npm test` runs this way.
 #        scripts/provision.sh --node 22|24  fetch that Node.js into the cache, print its bin dir
 #        scripts/provision.sh --print-dir   print the bin dir of the chart tools
 set -euo pipefail
@@ -101,6 +104,18 @@ check_node () {
   if [[ -z "$major" ]] || ((major < NODE_MIN_MAJOR)); then
     stop "Sluice needs Node.js $NODE_MIN_MAJOR or newer, but 'node' is $(node --version 2>/dev/null || echo 'missing'); run: export PATH=\"\$(bash scripts/provision.sh --node $NODE_MIN_MAJOR):\$PATH\""
   fi
+}
+
+# --exec: a Node.js too old to run the tests is not a reason to stop, since a supported one can
+# be fetched from the npm registry: it goes first on PATH for the command that follows.
+use_supported_node () {
+  local major
+  major="$(node_major node)"
+  if [[ -n "$major" ]] && ((major >= NODE_MIN_MAJOR)); then return; fi
+  local bin
+  bin="$(fetch_node "$NODE_MIN_MAJOR")"
+  log "'node' is $(node --version 2>/dev/null || echo 'missing'); using Node.js $("$bin/node" --version) from $bin"
+  export PATH="$bin:$PATH"
 }
 
 # Debian packages: all that are missing in one apt-get run, or one line naming it.
@@ -195,11 +210,13 @@ install_promtool () {
 
 main () {
   local node=''
+  local exec_command=()
   while (($# > 0)); do
     case "$1" in
       --dry-run) dry_run=true ;;
       --print-dir) echo "$bin_dir"; return ;;
       --node) node="${2:-}"; shift ;;
+      --exec) shift; exec_command=("$@"); break ;;
       -h|--help) sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'; return ;;
       *) stop "unknown argument '$1' (see --help)" ;;
     esac
@@ -210,11 +227,12 @@ main () {
     fetch_node "$node"
     return
   fi
-  check_node
+  if ((${#exec_command[@]} > 0)) && [[ "$dry_run" == false ]]; then use_supported_node; else check_node; fi
   install_packages
   install_helm
   install_kubernetes_validate
   install_promtool
+  if ((${#exec_command[@]} > 0)) && [[ "$dry_run" == false ]]; then exec "${exec_command[@]}"; fi
 }
 
 main "$@"

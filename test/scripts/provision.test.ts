@@ -1,7 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
-import { chmod, copyFile, mkdir, mkdtemp, readdir, rm, symlink, writeFile } from 'node:fs/promises'
+import { chmod, copyFile, mkdir, mkdtemp, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { existsSync } from 'node:fs'
 import { delimiter, dirname, join, resolve } from 'node:path'
@@ -132,6 +132,33 @@ test('an old Node.js stops at once with the command that puts a supported one on
   const run = await runScript([], { ...process.env, PATH: await pathWithout(t, [], fake) })
   assert.equal(run.code, 1)
   assert.deepEqual(lines(run.stderr), ['provision: Sluice needs Node.js 22 or newer, but \'node\' is v20.18.1; run: export PATH="$(bash scripts/provision.sh --node 22):$PATH"'])
+})
+
+test('--exec runs the command on the cached Node.js 22 when the node on PATH is older, so `npm test` needs no set-up', async (t) => {
+  const version = /^NODE_22_VERSION=(\S+)$/m.exec(await readFile(script, 'utf8'))?.[1]
+  assert.ok(version !== undefined, 'the script pins a Node.js 22 release')
+  // A tool cache that already holds that release (a stand-in), and the real chart tools.
+  const tools = await tempDir(t, 'sluice-tools-')
+  const cached = join(tools, `node-v${version}`, 'bin')
+  await mkdir(cached, { recursive: true })
+  await writeFile(join(cached, 'node'), `#!/bin/sh\necho v${version}\n`)
+  await chmod(join(cached, 'node'), 0o755)
+  const old = join(await tempDir(t, 'sluice-node-'), 'node')
+  await writeFile(old, '#!/bin/sh\necho v20.18.1\n')
+  await chmod(old, 0o755)
+  const chartTools = (await runScript(['--print-dir'], process.env)).stdout.trim()
+  const env = {
+    ...process.env,
+    PATH: await pathWithout(t, [], old),
+    SLUICE_TOOLS_DIR: tools,
+    HELM_BIN: join(chartTools, 'helm'),
+    KUBERNETES_VALIDATE_BIN: join(chartTools, 'kubernetes-validate'),
+    PROMTOOL_BIN: join(chartTools, 'promtool')
+  }
+  const run = await runScript(['--exec', 'node', '--version'], env)
+  assert.equal(run.code, 0, run.stderr)
+  assert.equal(run.stdout, `v${version}\n`, 'the command ran on the cached release')
+  assert.deepEqual(lines(run.stderr), [`provision: 'node' is v20.18.1; using Node.js v${version} from ${cached}`])
 })
 
 test('--node fetches a pinned release of the asked major line into the cache (dry run), and refuses others', async (t) => {
