@@ -1,13 +1,12 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { createServer } from 'node:net'
-import type { AddressInfo, Socket } from 'node:net'
 import { request } from 'undici'
 import { createGateway } from '../../src/gateway/index.js'
 import type { Gateway } from '../../src/gateway/index.js'
 import { fixturesDir, testGatewayConfig, testLogger } from '../helpers/gateway.js'
+import { requireBrokers } from '../helpers/kafka.js'
 import { startOwnBroker } from '../helpers/own-broker.js'
-import type { OwnBroker } from '../helpers/own-broker.js'
+import { startSilentServer } from '../helpers/silent-server.js'
 import { waitFor } from '../helpers/wait.js'
 
 // The gateway against a broker of its own that these tests kill, restart and pause. Readiness
@@ -15,8 +14,8 @@ import { waitFor } from '../helpers/wait.js'
 
 const event = { $schema: '/test/event/1.0.0', meta: { stream: 'test.event' }, dt: '2026-01-01T00:00:00Z', test: 'x' }
 
-async function startGateway (t: { after: (fn: () => Promise<void>) => void }, broker: OwnBroker, overrides: Record<string, unknown> = {}, lines?: string[]): Promise<{ gateway: Gateway, url: string }> {
-  const config = testGatewayConfig({ port: 0, listen_address: '127.0.0.1', kafka: { brokers: [broker.bootstrap] }, ...overrides })
+async function startGateway (t: { after: (fn: () => Promise<void>) => void }, bootstrap: string, overrides: Record<string, unknown> = {}, lines?: string[]): Promise<{ gateway: Gateway, url: string }> {
+  const config = testGatewayConfig({ port: 0, listen_address: '127.0.0.1', kafka: { brokers: [bootstrap] }, ...overrides })
   const gateway = await createGateway(config, { cwd: fixturesDir, logger: testLogger(lines) })
   t.after(() => gateway.close())
   return { gateway, url: await gateway.listen() }
@@ -36,7 +35,7 @@ async function metric (url: string, name: string): Promise<string | undefined> {
 test('with no traffic at all, /readyz follows a broker that is killed and restarted', async (t) => {
   const broker = await startOwnBroker(t)
   // The default health check settings: the issue's bound must hold out of the box.
-  const { url } = await startGateway(t, broker)
+  const { url } = await startGateway(t, broker.bootstrap)
   await waitFor('the gateway to be ready', async () => (await readyz(url)).status === 200)
   assert.equal(await metric(url, 'sluice_kafka_reachable'), '1')
 
@@ -60,31 +59,19 @@ test('with no traffic at all, /readyz follows a broker that is killed and restar
 })
 
 test('a broker address that accepts connections and never answers is neither "connected" nor ready', async (t) => {
-  const sockets = new Set<Socket>()
-  const silent = createServer((socket) => {
-    sockets.add(socket)
-    socket.on('error', () => undefined)
-  })
-  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve))
-  t.after(() => {
-    for (const socket of sockets) socket.destroy()
-    silent.close()
-  })
-  const { port } = silent.address() as AddressInfo
+  const silent = await startSilentServer(t)
   const lines: string[] = []
-  const broker = { bootstrap: `127.0.0.1:${port}` } as OwnBroker
-  const { url } = await startGateway(t, broker, { shutdown_grace_ms: 1000, kafka: { brokers: [broker.bootstrap], produce_timeout_ms: 500, health_check_timeout_ms: 300, health_check_interval_ms: 200 } }, lines)
+  const { url } = await startGateway(t, silent.address, { shutdown_grace_ms: 1000, kafka: { brokers: [silent.address], produce_timeout_ms: 500, health_check_timeout_ms: 300, health_check_interval_ms: 200 } }, lines)
   await waitFor('a first connection attempt to fail', () => lines.some((line) => line.includes('Kafka not reachable')), 10000)
-  await waitFor('a second attempt to have reached the silent address', () => sockets.size >= 2, 10000)
+  await waitFor('a second attempt to have reached the silent address', () => silent.connections >= 2, 10000)
   assert.deepEqual(await readyz(url), { status: 503, checks: { kafka: false, stream_config: true } })
   assert.ok(!lines.some((line) => line.includes('connected to Kafka')), 'never logged as connected')
 })
 
-test('a failed startup closes the producer it had created', async (t) => {
-  const broker = await startOwnBroker(t)
+test('a failed startup closes the producer it had created', async () => {
   const lines: string[] = []
   await assert.rejects(createGateway(testGatewayConfig({
-    kafka: { brokers: [broker.bootstrap] },
+    kafka: { brokers: requireBrokers() },
     schema_precache_uris: ['/test/no-such-schema/1.0.0']
   }), { cwd: fixturesDir, logger: testLogger(lines) }))
   assert.ok(lines.some((line) => line.includes('Kafka producer closed')), 'the producer was closed before createGateway rejected')
@@ -95,7 +82,7 @@ test('a failed startup closes the producer it had created', async (t) => {
 test('shutdown keeps to shutdown_grace_ms while Kafka hangs, and logs what it abandoned', async (t) => {
   const broker = await startOwnBroker(t)
   const lines: string[] = []
-  const { gateway, url } = await startGateway(t, broker, { shutdown_grace_ms: 2000, kafka: { brokers: [broker.bootstrap], produce_timeout_ms: 5000 } }, lines)
+  const { gateway, url } = await startGateway(t, broker.bootstrap, { shutdown_grace_ms: 2000, kafka: { brokers: [broker.bootstrap], produce_timeout_ms: 5000 } }, lines)
   await waitFor('the gateway to be ready', async () => (await readyz(url)).status === 200)
 
   broker.pause()

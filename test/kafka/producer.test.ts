@@ -11,6 +11,7 @@ import { createLogger } from '../../src/logger.js'
 import { createKafkaMetrics } from '../../src/metrics/kafka.js'
 import type { KafkaMetrics } from '../../src/metrics/kafka.js'
 import { readMessages, requireBrokers, uniqueTopic } from '../helpers/kafka.js'
+import { startSilentServer } from '../helpers/silent-server.js'
 
 const logger = createLogger({ level: 'silent', name: 'test' })
 
@@ -189,22 +190,11 @@ test('a broker that never answers makes send() reject with SLUICE_ERR_KAFKA_UNAV
 })
 
 test('an address that accepts connections and never answers is not "connected": connect() rejects, not ready', async (t) => {
-  const sockets = new Set<Socket>()
-  const silent = createServer((socket) => {
-    sockets.add(socket)
-    socket.on('error', () => undefined)
-  })
-  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve))
-  t.after(() => {
-    for (const socket of sockets) socket.destroy()
-    silent.close()
-  })
-  const address = silent.address()
-  if (address === null || typeof address !== 'object') return assert.fail('no server address')
+  const silent = await startSilentServer(t)
   const lines: string[] = []
   const produceTimeoutMs = 1000
   const healthCheckTimeoutMs = 500
-  const { producer, metrics } = buildProducer(t, { brokers: [`127.0.0.1:${address.port}`], produceTimeoutMs, healthCheckTimeoutMs, logger: capturingLogger(lines) })
+  const { producer, metrics } = buildProducer(t, { brokers: [silent.address], produceTimeoutMs, healthCheckTimeoutMs, logger: capturingLogger(lines) })
   const started = Date.now()
   const err = await rejectionOf(producer.connect())
   const elapsed = Date.now() - started
@@ -219,20 +209,9 @@ test('an address that accepts connections and never answers is not "connected": 
 })
 
 test('close({ timeoutMs }) resolves in time while Kafka does not answer, logging what it abandoned', async (t) => {
-  const sockets = new Set<Socket>()
-  const silent = createServer((socket) => {
-    sockets.add(socket)
-    socket.on('error', () => undefined)
-  })
-  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve))
-  t.after(() => {
-    for (const socket of sockets) socket.destroy()
-    silent.close()
-  })
-  const address = silent.address()
-  if (address === null || typeof address !== 'object') return assert.fail('no server address')
+  const silent = await startSilentServer(t)
   const lines: string[] = []
-  const { producer } = buildProducer(t, { brokers: [`127.0.0.1:${address.port}`], produceTimeoutMs: 2000, logger: capturingLogger(lines) })
+  const { producer } = buildProducer(t, { brokers: [silent.address], produceTimeoutMs: 2000, logger: capturingLogger(lines) })
   const connecting = producer.connect().catch((err: unknown) => err)
   const sending = producer.send([{ topic: 'nowhere', key: null, value: 'x' }]).catch((err: unknown) => err)
   const started = Date.now()
