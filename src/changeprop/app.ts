@@ -6,6 +6,7 @@ import type { Logger } from '../logger.js'
 import { createChangepropMetrics } from '../metrics/changeprop.js'
 import type { ChangepropMetrics, ChangepropSource } from '../metrics/changeprop.js'
 import { createKafkaMetrics } from '../metrics/kafka.js'
+import { settlesBefore } from '../settles-before.js'
 import type { Registry } from '../metrics/registry.js'
 import { startAdminServer } from './admin.js'
 import type { AdminServer, HealthReport } from './admin.js'
@@ -254,10 +255,16 @@ export function buildChangeprop (config: Readonly<ChangepropConfig>, deps: Chang
         maxBatchRecords: kafka.max_batch_records,
         produceTimeoutMs: kafka.produce_timeout_ms,
         partitioner: kafka.partitioner,
+        healthCheckIntervalMs: kafka.health_check_interval_ms,
+        healthCheckTimeoutMs: kafka.health_check_timeout_ms,
         logger: deps.logger,
         metrics: createKafkaMetrics(deps.registry)
       })
-      if (ownsProducer) await producer.connect()
+      if (ownsProducer) {
+        await producer.connect()
+        // Readiness follows Kafka without traffic: the producer asks the cluster for metadata.
+        producer.monitor()
+      }
       dispatcher ??= new Agent({ keepAliveTimeout: 4000, connections: 256 })
 
       let dedupe: DedupeStore
@@ -315,16 +322,24 @@ export function buildChangeprop (config: Readonly<ChangepropConfig>, deps: Chang
     async close () {
       if (closing) return
       closing = true
+      // The whole shutdown fits in shutdown_timeout_ms, even with Kafka hanging: in-flight
+      // events get all of it but a reserve for committing, leaving the groups and flushing.
+      const deadline = Date.now() + config.shutdown_timeout_ms
+      const drainTimeoutMs = config.shutdown_timeout_ms - Math.min(2000, Math.floor(config.shutdown_timeout_ms / 4))
       clearTimeout(refreshTimer)
       // A refresh under way finishes its step (it checks `closing`), so no consumer starts after this.
-      await refreshing.catch(() => undefined)
-      const results = await Promise.allSettled(allConsumers().map(async (consumer) => consumer.close({ drainTimeoutMs: config.shutdown_timeout_ms })))
+      if (!await settlesBefore(refreshing.catch(() => undefined), deadline)) log.warn('shutdown: topic refresh abandoned')
+      const closingConsumers = allConsumers().map(async (consumer) => consumer.close({ drainTimeoutMs: Math.max(0, Math.min(drainTimeoutMs, deadline - Date.now())) }))
+      const results = await Promise.allSettled(closingConsumers.map(async (closed) => {
+        if (!await settlesBefore(closed, deadline)) throw new Error(`the consumer did not close within shutdown_timeout_ms (${config.shutdown_timeout_ms} ms); its finished events stay uncommitted and run again after restart`)
+        return closed
+      }))
       const abandoned = results.reduce((sum, r) => sum + (r.status === 'fulfilled' ? r.value.abandoned : 0), 0)
       for (const r of results) if (r.status === 'rejected') log.error({ err: r.reason }, 'closing a consumer failed')
       if (abandoned > 0) log.warn({ abandoned }, 'in-flight events abandoned at shutdown; they run again after restart')
-      if (ownsProducer && producer !== undefined) await producer.close().catch((err: unknown) => { log.error({ err }, 'closing the producer failed') })
+      if (ownsProducer && producer !== undefined) await producer.close({ timeoutMs: Math.max(0, deadline - Date.now()) }).catch((err: unknown) => { log.error({ err }, 'closing the producer failed') })
       if (redis !== undefined) redis.disconnect()
-      if (ownsDispatcher && dispatcher !== undefined) await dispatcher.close().catch(() => undefined)
+      if (ownsDispatcher && dispatcher !== undefined && !await settlesBefore(dispatcher.close().catch(() => undefined), deadline)) log.warn('shutdown: HTTP connections abandoned')
       if (admin !== undefined) await admin.close()
       log.info('change propagation stopped')
     }

@@ -1,6 +1,6 @@
 import { dirname, resolve } from 'node:path'
 import type { EnvOverride } from '../config/load.js'
-import { commonEnvOverrides, deepFreeze, kafkaBrokersSchema, loadConfig, validateConfig } from '../config/load.js'
+import { commonEnvOverrides, deepFreeze, kafkaBrokersSchema, kafkaHealthCheckSchema, loadConfig, validateConfig } from '../config/load.js'
 import type { RuleSpec, SampleSpec, StatusConditionSpec } from './rules/schema.js'
 import { ruleNamePattern, sampleSchema, statusConditionSchema } from './rules/schema.js'
 import { partitionerNames } from '../kafka/index.js'
@@ -69,6 +69,8 @@ export interface ChangepropConfig {
     max_batch_records: number
     produce_timeout_ms: number
     partitioner: PartitionerName
+    health_check_interval_ms: number
+    health_check_timeout_ms: number
   }
   rules_dir?: string
   rules: Record<string, RuleSpec>
@@ -159,7 +161,8 @@ export const changepropConfigSchema = {
         linger_ms: { type: 'integer', minimum: 0, default: 5 },
         max_batch_records: { type: 'integer', minimum: 1, default: 1000 },
         produce_timeout_ms: { type: 'integer', minimum: 1, default: 10000 },
-        partitioner: { enum: partitionerNames, default: 'consistent_random' }
+        partitioner: { enum: partitionerNames, default: 'consistent_random' },
+        ...kafkaHealthCheckSchema
       }
     },
     rules_dir: { type: 'string', minLength: 1 },

@@ -15,6 +15,15 @@ export interface EnvOverride {
 /** `kafka.brokers` in every service's config: bootstrap `host:port` addresses. */
 export const kafkaBrokersSchema = { type: 'array', items: { type: 'string', pattern: '^[^\\s,]+:\\d{1,5}$' }, default: [] } as const
 
+/**
+ * `kafka.health_check_*` in every service's config: how often the cluster is asked for metadata
+ * while idle, and how long one answer may take, so readiness follows Kafka without traffic.
+ */
+export const kafkaHealthCheckSchema = {
+  health_check_interval_ms: { type: 'integer', minimum: 100, default: 2000 },
+  health_check_timeout_ms: { type: 'integer', minimum: 100, maximum: 60000, default: 2000 }
+} as const
+
 /** The overrides every Sluice service honours. */
 export const commonEnvOverrides: readonly EnvOverride[] = [
   { variable: 'PORT', pointer: '/port', parse: 'port' },

@@ -1,7 +1,7 @@
 import type { EnvOverride } from '../config/load.js'
 import { partitionerNames } from '../kafka/index.js'
 import type { PartitionerName } from '../kafka/index.js'
-import { commonEnvOverrides, kafkaBrokersSchema, loadConfig } from '../config/load.js'
+import { commonEnvOverrides, kafkaBrokersSchema, kafkaHealthCheckSchema, loadConfig } from '../config/load.js'
 
 /**
  * The gateway's configuration. Keys carry EventGate's names wherever EventGate has
@@ -51,6 +51,8 @@ export interface GatewayConfig {
     max_message_bytes: number
     compression: 'none' | 'gzip'
     partitioner: PartitionerName
+    health_check_interval_ms: number
+    health_check_timeout_ms: number
   }
 }
 
@@ -125,7 +127,8 @@ export const gatewayConfigSchema = {
         produce_timeout_ms: { type: 'integer', minimum: 1, default: 5000 },
         max_message_bytes: { type: 'integer', minimum: 1024, default: 1000000 },
         compression: { enum: ['none', 'gzip'], default: 'none' },
-        partitioner: { enum: partitionerNames, default: 'consistent_random' }
+        partitioner: { enum: partitionerNames, default: 'consistent_random' },
+        ...kafkaHealthCheckSchema
       }
     }
   }

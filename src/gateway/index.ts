@@ -8,6 +8,7 @@ import type { Registry } from 'prom-client'
 import { createEventProducer } from '../kafka/index.js'
 import type { EventProducer } from '../kafka/index.js'
 import type { Logger } from '../logger.js'
+import { settlesBefore } from '../settles-before.js'
 import { createLogger } from '../logger.js'
 import { createGatewayMetrics } from '../metrics/gateway.js'
 import { createKafkaMetrics } from '../metrics/kafka.js'
@@ -63,9 +64,29 @@ export async function createGateway (config: Readonly<GatewayConfig>, options: G
   const registryMetrics = createRegistryMetrics(registry)
   const dispatcher = new Agent({ connect: { timeout: config.schema_fetch_timeout_ms }, keepAliveTimeout: 10000 })
   const timers: NodeJS.Timeout[] = []
-  const closers: Array<() => Promise<void>> = [async () => { await dispatcher.close() }]
+  // Closed in reverse order; each gets the shutdown deadline (epoch ms) it must finish by.
+  const closers: Array<{ name: string, close: (deadline: number) => Promise<void> }> = [{ name: 'HTTP agent', close: async () => { await dispatcher.close() } }]
 
   try {
+    // Kafka first, so that connecting overlaps loading the stream config and the schemas. The
+    // gateway starts (not ready) while Kafka is down; monitor() keeps readiness following it.
+    const producer = options.producer ?? createEventProducer({
+      brokers: config.kafka.brokers,
+      clientId: config.kafka.client_id,
+      lingerMs: config.kafka.linger_ms,
+      maxBatchRecords: config.kafka.max_batch_records,
+      maxBatchBytes: config.kafka.max_batch_bytes,
+      produceTimeoutMs: config.kafka.produce_timeout_ms,
+      compression: config.kafka.compression,
+      partitioner: config.kafka.partitioner,
+      healthCheckIntervalMs: config.kafka.health_check_interval_ms,
+      healthCheckTimeoutMs: config.kafka.health_check_timeout_ms,
+      logger,
+      metrics: kafkaMetrics
+    })
+    closers.push({ name: 'Kafka producer', close: async (deadline) => { await producer.close({ timeoutMs: Math.max(0, deadline - Date.now()) }) } })
+    producer.monitor()
+
     // Stream config: fail fast at startup; later reloads keep the last good config.
     let streamIndex: StreamIndex | undefined
     let streamsLoaded = config.stream_config_uri === undefined
@@ -97,6 +118,8 @@ export async function createGateway (config: Readonly<GatewayConfig>, options: G
     // Schema sources: the git ref first (what was merged), then the configured bases in order.
     const sources: SchemaSource[] = []
     let gitRepository: GitSchemaRepository | undefined
+    // A polled commit changes what `…/latest` means: the resolver's cache follows (set below).
+    let onSchemaCommit = (): void => {}
     if (config.schema_git !== undefined) {
       gitRepository = openGitRepository({
         repository: config.schema_git.repository,
@@ -105,11 +128,12 @@ export async function createGateway (config: Readonly<GatewayConfig>, options: G
         pollIntervalMs: config.schema_git.poll_interval_ms,
         cacheDir: resolve(options.cwd, config.schema_git.cache_dir),
         logger,
-        metrics: registryMetrics
+        metrics: registryMetrics,
+        onCommitChange: () => { onSchemaCommit() }
       })
       await gitRepository.start()
       const repo = gitRepository
-      closers.push(async () => { await repo.close() })
+      closers.push({ name: 'git schema repository', close: async () => { await repo.close() } })
       sources.push(repo)
     }
     sources.push(...createSourcesFromBaseUris(config.schema_base_uris, {
@@ -127,26 +151,13 @@ export async function createGateway (config: Readonly<GatewayConfig>, options: G
       maxSchemaBytes: config.schema_max_bytes,
       logger
     })
+    onSchemaCommit = () => { resolver.clear() }
     await resolver.precache(config.schema_precache_uris)
 
     // The registry API serves the repository this gateway validates against, when it is local.
     const servedDirectory = gitRepository === undefined ? firstLocalDirectory(config.schema_base_uris, options.cwd) : undefined
     const servedRepository: SchemaRepository | undefined = gitRepository ?? (servedDirectory === undefined ? undefined : openDirectoryRepository(servedDirectory))
     const repositoryConfig = servedDirectory === undefined ? undefined : await loadRepositoryConfig(servedDirectory)
-
-    const producer = options.producer ?? createEventProducer({
-      brokers: config.kafka.brokers,
-      clientId: config.kafka.client_id,
-      lingerMs: config.kafka.linger_ms,
-      maxBatchRecords: config.kafka.max_batch_records,
-      maxBatchBytes: config.kafka.max_batch_bytes,
-      produceTimeoutMs: config.kafka.produce_timeout_ms,
-      compression: config.kafka.compression,
-      partitioner: config.kafka.partitioner,
-      logger,
-      metrics: kafkaMetrics
-    })
-    const connecting = connectInBackground(producer, logger)
 
     const background = createBackgroundTasks(logger, (size) => metrics.backgroundTasks.set(size))
     const pipeline: PipelineDeps = {
@@ -208,39 +219,24 @@ export async function createGateway (config: Readonly<GatewayConfig>, options: G
         closed = true
         for (const timer of timers) clearInterval(timer)
         // Order matters: HTTP drains first (in-flight requests may still produce), then work
-        // that outlived its response, then the producer flushes what is batched.
-        await app.close()
-        await background.drain()
-        connecting.stop()
-        await producer.close()
-        for (const close of closers.reverse()) await close()
+        // that outlived its response, then the producer flushes what is batched. Each step gets
+        // what is left of shutdown_grace_ms, so a hanging Kafka cannot stretch the whole.
+        const deadline = Date.now() + config.shutdown_grace_ms
+        if (!await settlesBefore(app.close(), deadline)) logger.warn('shutdown: in-flight HTTP requests abandoned')
+        const tasks = background.size
+        if (!await settlesBefore(background.drain(), deadline)) logger.warn({ tasks: background.size, of: tasks }, 'shutdown: background tasks abandoned')
+        for (const { name, close } of closers.reverse()) {
+          if (!await settlesBefore(close(deadline), deadline)) logger.warn({ resource: name }, 'shutdown: closing abandoned')
+        }
       }
     }
   } catch (err) {
+    // Startup failed: nothing may outlive it (the producer's connect loop, the git poll, sockets).
     for (const timer of timers) clearInterval(timer)
-    for (const close of closers.reverse()) await close().catch(() => {})
+    const deadline = Date.now() + config.shutdown_grace_ms
+    for (const { close } of closers.reverse()) await settlesBefore(close(deadline), deadline)
     throw err
   }
-}
-
-/** Keeps trying to connect so the gateway can start (not ready) while Kafka is down. */
-function connectInBackground (producer: EventProducer, logger: Logger): { stop(): void } {
-  let stopped = false
-  let timer: NodeJS.Timeout | undefined
-  let delayMs = 500
-  const attempt = (): void => {
-    producer.connect().then(() => {
-      logger.info('connected to Kafka')
-    }, (err: unknown) => {
-      if (stopped) return
-      logger.warn({ err }, `Kafka not reachable; retrying in ${delayMs} ms`)
-      timer = setTimeout(attempt, delayMs)
-      timer.unref()
-      delayMs = Math.min(delayMs * 2, 10000)
-    })
-  }
-  attempt()
-  return { stop () { stopped = true; if (timer !== undefined) clearTimeout(timer) } }
 }
 
 function firstLocalDirectory (baseUris: readonly string[], cwd: string): string | undefined {

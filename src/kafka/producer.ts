@@ -4,6 +4,7 @@ import type { Logger } from '../logger.js'
 import type { KafkaMetrics, ProduceErrorReason } from '../metrics/kafka.js'
 import { createKafkaClient } from './client.js'
 import { KafkaProduceError, KafkaProducerClosedError, KafkaUnavailableError } from './errors.js'
+import { probeCluster } from './health.js'
 import { createPartitioner } from './partitioner.js'
 import type { PartitionerName } from './partitioner.js'
 
@@ -17,18 +18,29 @@ export interface ProduceRecord {
 }
 
 export interface EventProducer {
-  /** Starts connecting; rejects with KafkaUnavailableError if no broker answers (the caller may keep retrying). */
+  /**
+   * Connects and waits for a broker's metadata response; rejects with KafkaUnavailableError
+   * if none answers (the caller may keep retrying, or call monitor()).
+   */
   connect(): Promise<void>
+  /**
+   * Keeps the producer's readiness current without traffic: connects (retrying) while not
+   * connected, then asks the cluster for metadata every healthCheckIntervalMs. Stopped by close().
+   */
+  monitor(): void
   /**
    * Resolves when the broker acknowledged every record (acks = -1); rejects with a
    * KafkaUnavailableError (retriable, statusCode 503) when not acknowledged within
    * produceTimeoutMs, or a KafkaProduceError otherwise.
    */
   send(records: readonly ProduceRecord[]): Promise<void>
-  /** true while the last connect/produce/metadata probe succeeded. */
+  /** true while connected and the last connect/produce/metadata probe succeeded. */
   isReady(): boolean
-  /** Flushes pending batches (bounded by produceTimeoutMs), then disconnects. */
-  close(): Promise<void>
+  /**
+   * Flushes pending batches (bounded by produceTimeoutMs), then disconnects. With `timeoutMs`
+   * it resolves within that time whatever Kafka does, logging what it abandoned.
+   */
+  close(options?: { timeoutMs?: number }): Promise<void>
 }
 
 export interface EventProducerOptions {
@@ -47,6 +59,10 @@ export interface EventProducerOptions {
   compression?: 'none' | 'gzip'
   /** How keys map to partitions (see partitioner.ts). Default `murmur2_random`, as kafkajs. */
   partitioner?: PartitionerName
+  /** How often monitor() asks the cluster for metadata. Default 2000. */
+  healthCheckIntervalMs?: number
+  /** How long one metadata probe (and connect()'s check) may take. Default 2000. */
+  healthCheckTimeoutMs?: number
   logger: Logger
   metrics?: KafkaMetrics
 }
@@ -75,6 +91,8 @@ export function createEventProducer (options: EventProducerOptions): EventProduc
   const maxBatchBytes = options.maxBatchBytes ?? 1024 * 1024
   const maxInFlightBatches = options.maxInFlightBatches ?? 4
   const produceTimeoutMs = options.produceTimeoutMs ?? 5000
+  const healthCheckIntervalMs = options.healthCheckIntervalMs ?? 2000
+  const healthCheckTimeoutMs = options.healthCheckTimeoutMs ?? 2000
   const compression = options.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None
   const metrics = options.metrics
   const log = options.logger.child({ module: 'kafka-producer' })
@@ -95,10 +113,17 @@ export function createEventProducer (options: EventProducerOptions): EventProduc
   let closing: Promise<void> | undefined
   let closed = false
   let ready = false
+  /** The last metadata probe's answer; undefined before the first. */
+  let reachable: boolean | undefined
+  let monitoring = false
+  let monitorTimer: NodeJS.Timeout | undefined
+  /** What close() is waiting for, named in the log when it gives up. */
+  let closeStep: 'connect' | 'flush' | 'disconnect' | 'done' = 'connect'
   const queue: PendingSend[] = []
   let queuedRecords = 0
   let queuedBytes = 0
   let inFlight = 0
+  let inFlightRecords = 0
   let due = false
   let lingerTimer: NodeJS.Timeout | undefined
   const idleWaiters: Array<() => void> = []
@@ -111,6 +136,13 @@ export function createEventProducer (options: EventProducerOptions): EventProduc
   function setReady (value: boolean): void {
     ready = value
     metrics?.up.set(value ? 1 : 0)
+  }
+
+  function setReachable (value: boolean, err?: unknown): void {
+    metrics?.reachable.set(value ? 1 : 0)
+    if (value && reachable !== true) log.info({ brokers: options.brokers }, 'connected to Kafka')
+    if (!value && reachable !== false) log.warn({ err, brokers: options.brokers }, 'Kafka not reachable')
+    reachable = value
   }
 
   function countErrors (reason: ProduceErrorReason, records: number): void {
@@ -219,6 +251,7 @@ export function createEventProducer (options: EventProducerOptions): EventProduc
     }
     const topicMessages: TopicMessages[] = [...byTopic].map(([topic, messages]) => ({ topic, messages }))
     inFlight++
+    inFlightRecords += records
     metrics?.produceBatchesInFlight.inc()
     metrics?.produceBatchRecords.observe(records)
     const stopTimer = metrics?.produceDuration.startTimer()
@@ -242,6 +275,7 @@ export function createEventProducer (options: EventProducerOptions): EventProduc
       }
     ).finally(() => {
       inFlight--
+      inFlightRecords -= records
       metrics?.produceBatchesInFlight.dec()
       pump()
       notifyIfIdle()
@@ -255,13 +289,19 @@ export function createEventProducer (options: EventProducerOptions): EventProduc
       connection = 'connecting'
       try {
         await producer.connect()
+        // Connected means a broker answered: kafkajs's connect() also resolves when its first
+        // request timed out.
+        await probeCluster({ brokers: options.brokers, clientId: options.clientId, timeoutMs: healthCheckTimeoutMs, logger: options.logger })
         connection = 'connected'
+        setReachable(true)
         setReady(true)
         pump()
       } catch (err) {
         connection = 'idle'
         setReady(false)
+        await boundedWait(producer.disconnect().catch(() => undefined), healthCheckTimeoutMs)
         const failure = new KafkaUnavailableError(`Cannot connect to Kafka at ${options.brokers.join(',')}: ${(err as Error).message}`, err)
+        setReachable(false, failure)
         failQueued(failure, 'unavailable')
         throw failure
       } finally {
@@ -269,6 +309,35 @@ export function createEventProducer (options: EventProducerOptions): EventProduc
       }
     })()
     return connecting
+  }
+
+  function monitor (): void {
+    if (monitoring || closing !== undefined) return
+    monitoring = true
+    void check()
+  }
+
+  /** One round of monitor(): connect while not connected, else probe; then schedule the next. */
+  async function check (): Promise<void> {
+    try {
+      if (connection === 'connected') {
+        await probeCluster({ brokers: options.brokers, clientId: options.clientId, timeoutMs: healthCheckTimeoutMs, logger: options.logger })
+        if (closing === undefined && connection === 'connected') {
+          setReachable(true)
+          setReady(true)
+        }
+      } else {
+        await connect()
+      }
+    } catch (err) {
+      if (closing === undefined) {
+        setReachable(false, err)
+        setReady(false)
+      }
+    }
+    if (closing !== undefined) return
+    monitorTimer = setTimeout(() => { void check() }, healthCheckIntervalMs)
+    monitorTimer.unref()
   }
 
   async function send (records: readonly ProduceRecord[]): Promise<void> {
@@ -307,9 +376,11 @@ export function createEventProducer (options: EventProducerOptions): EventProduc
     })
   }
 
-  async function close (): Promise<void> {
+  async function close (closeOptions: { timeoutMs?: number } = {}): Promise<void> {
     closing ??= (async () => {
+      clearTimeout(monitorTimer)
       if (connecting !== undefined) await boundedWait(connecting.catch(() => undefined), produceTimeoutMs)
+      closeStep = 'flush'
       if (connection === 'connected') {
         due = true
         pump()
@@ -320,15 +391,30 @@ export function createEventProducer (options: EventProducerOptions): EventProduc
       if (queue.length > 0 || inFlight > 0) await boundedWait(new Promise<void>((resolve) => { idleWaiters.push(resolve) }), produceTimeoutMs + 1000)
       clearTimeout(lingerTimer)
       lingerTimer = undefined
+      closeStep = 'disconnect'
       await producer.disconnect().catch((err: unknown) => { log.warn({ err }, 'Kafka producer disconnect failed') })
+      closeStep = 'done'
       closed = true
       setReady(false)
+      log.info('Kafka producer closed')
     })()
-    return closing
+    if (closeOptions.timeoutMs === undefined) return closing
+    const finished = await boundedWait(closing, closeOptions.timeoutMs)
+    if (!finished) abandon(closeOptions.timeoutMs)
+  }
+
+  /** close() ran out of time: what is still queued fails now, and the log says what was left. */
+  function abandon (timeoutMs: number): void {
+    const queued = queuedRecords
+    failQueued(new KafkaProducerClosedError(), 'closed')
+    closed = true
+    setReady(false)
+    log.warn({ step: closeStep, queuedRecords: queued, inFlightBatches: inFlight, inFlightRecords }, `Kafka producer did not close within ${timeoutMs} ms; abandoning it (records not yet acknowledged may or may not have been written)`)
   }
 
   return {
     connect,
+    monitor,
     send,
     isReady: () => ready && !closed,
     close
@@ -357,10 +443,19 @@ export function producerRetryPolicy (produceTimeoutMs: number): RetryOptions {
   return { retries, initialRetryTime, maxRetryTime, factor, multiplier }
 }
 
-async function boundedWait (promise: Promise<void>, timeoutMs: number): Promise<void> {
+/** Waits for `promise` at most `timeoutMs`; true when it settled in time. */
+async function boundedWait (promise: Promise<void>, timeoutMs: number): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined
-  await Promise.race([promise, new Promise<void>((resolve) => { timer = setTimeout(resolve, timeoutMs) })])
+  const settled = await Promise.race([
+    promise.then(() => true, () => true),
+    new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => { resolve(false) }, timeoutMs)
+      // A bounded wait never holds the process up on its own (shutdown may be abandoning it).
+      timer.unref()
+    })
+  ])
   clearTimeout(timer)
+  return settled
 }
 
 function toMessage (record: ProduceRecord): Message {

@@ -15,8 +15,10 @@ export interface KafkaMetrics {
   produceErrors: Counter<'reason'>
   /** Batches handed to the client and not yet settled. */
   produceBatchesInFlight: Gauge
-  /** 1 while the last connect or produce succeeded, else 0. */
+  /** 1 while connected and the last connect, produce or metadata probe succeeded, else 0 (what /readyz reports). */
   up: Gauge
+  /** 1 while the last metadata probe of the cluster got an answer in time, else 0. */
+  reachable: Gauge
 }
 
 /**
@@ -57,7 +59,12 @@ export function createKafkaMetrics (registry: Registry): KafkaMetrics {
     })),
     up: ensure(registry, 'sluice_kafka_up', () => new Gauge({
       name: 'sluice_kafka_up',
-      help: '1 while the last Kafka connect or produce succeeded, 0 otherwise.',
+      help: '1 while connected to Kafka and the last connect, produce or metadata probe succeeded, 0 otherwise.',
+      registers: [registry]
+    })),
+    reachable: ensure(registry, 'sluice_kafka_reachable', () => new Gauge({
+      name: 'sluice_kafka_reachable',
+      help: '1 while the last metadata request to the Kafka cluster (sent every kafka.health_check_interval_ms) was answered in time, 0 otherwise.',
       registers: [registry]
     }))
   }

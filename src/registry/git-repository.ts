@@ -23,6 +23,11 @@ export interface GitRepositoryOptions {
   cacheDir: string
   logger: Logger
   metrics?: RegistryMetrics
+  /**
+   * Called after a reload (polled or not) started serving a different commit, so that caches
+   * of mutable URIs (`…/latest`) built from the previous one can be dropped.
+   */
+  onCommitChange?: (commit: string) => void
 }
 
 export interface GitSchemaRepository extends SchemaRepository {
@@ -121,7 +126,10 @@ export function openGitRepository (options: GitRepositoryOptions): GitSchemaRepo
       options.metrics?.reloadDuration.observe({ result: 'success' }, seconds())
       options.metrics?.lastReloadSuccess.set(Date.now() / 1000)
       options.metrics?.reloadFailing.set(0)
-      if (previous !== next.commit) log.info({ commit: next.commit, previous, path: next.basePath }, 'serving schema repository commit')
+      if (previous !== next.commit) {
+        log.info({ commit: next.commit, previous, path: next.basePath }, 'serving schema repository commit')
+        options.onCommitChange?.(next.commit)
+      }
       return true
     } catch (err) {
       options.metrics?.reloads.inc({ result: 'failure' })

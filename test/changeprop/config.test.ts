@@ -78,3 +78,14 @@ test('the example configuration and rules load', async () => {
   assert.deepEqual(Object.keys(config.rules).sort(), ['mobile_rerender', 'page_edit', 'summary_rerender'])
   assert.equal(config.topic_prefix, 'datacenter1.')
 })
+
+test('the Kafka health check keys are shared with the gateway: same defaults, bad values refused by name', async () => {
+  const config = await loadChangepropConfig(undefined, {})
+  assert.equal(config.kafka.health_check_interval_ms, 2000)
+  assert.equal(config.kafka.health_check_timeout_ms, 2000)
+  await assert.rejects(loadChangepropConfig(undefined, {}, { kafka: { health_check_timeout_ms: 50 } }), (err: Error) => {
+    assert.ok(err instanceof ConfigInvalidError)
+    assert.match(err.message, /kafka\.health_check_timeout_ms: must be >= 100/)
+    return true
+  })
+})

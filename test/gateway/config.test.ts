@@ -43,3 +43,11 @@ test('byte sizes parse like EventGate\'s max_body_size', () => {
   assert.equal(parseByteSize(512), 512)
   assert.equal(parseByteSize('1.5kb'), 1536)
 })
+
+test('the Kafka health check keys have defaults, and a bad value is refused by name', () => {
+  const config = validateConfig<GatewayConfig>({}, gatewayConfigSchema, 'test')
+  assert.equal(config.kafka.health_check_interval_ms, 2000)
+  assert.equal(config.kafka.health_check_timeout_ms, 2000)
+  assert.throws(() => validateConfig({ kafka: { health_check_interval_ms: 0 } }, gatewayConfigSchema, 'test'), /kafka\.health_check_interval_ms: must be >= 100/)
+  assert.throws(() => validateConfig({ kafka: { health_check_timeout_ms: 'soon' } }, gatewayConfigSchema, 'test'), /kafka\.health_check_timeout_ms: must be integer/)
+})

@@ -26,6 +26,7 @@ export function createCapturingProducer (): CapturingProducer {
     ready: true,
     failWith: undefined,
     async connect () {},
+    monitor () {},
     async send (records) {
       if (producer.failWith !== undefined) throw producer.failWith
       producer.records.push(...records)

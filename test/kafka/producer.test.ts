@@ -3,6 +3,7 @@ import type { TestContext } from 'node:test'
 import assert from 'node:assert/strict'
 import { createServer } from 'node:net'
 import type { Socket } from 'node:net'
+import { Writable } from 'node:stream'
 import { Registry } from 'prom-client'
 import { createEventProducer, createTopics, findFreePort, producerRetryPolicy } from '../../src/kafka/index.js'
 import type { EventProducer, EventProducerOptions, ProduceRecord } from '../../src/kafka/index.js'
@@ -10,8 +11,13 @@ import { createLogger } from '../../src/logger.js'
 import { createKafkaMetrics } from '../../src/metrics/kafka.js'
 import type { KafkaMetrics } from '../../src/metrics/kafka.js'
 import { readMessages, requireBrokers, uniqueTopic } from '../helpers/kafka.js'
+import { startSilentServer } from '../helpers/silent-server.js'
 
 const logger = createLogger({ level: 'silent', name: 'test' })
+
+function capturingLogger (lines: string[]): ReturnType<typeof createLogger> {
+  return createLogger({ level: 'debug', name: 'test' }, new Writable({ write (chunk: Buffer, _enc, done) { lines.push(chunk.toString()); done() } }))
+}
 
 function buildProducer (t: TestContext, overrides: Partial<EventProducerOptions> = {}): { producer: EventProducer, metrics: KafkaMetrics } {
   const metrics = createKafkaMetrics(new Registry())
@@ -180,6 +186,40 @@ test('a broker that never answers makes send() reject with SLUICE_ERR_KAFKA_UNAV
   await producer.close()
   assert.ok(Date.now() - closeStarted < produceTimeoutMs + 2000, `close took ${Date.now() - closeStarted} ms`)
   // kafkajs may report this black hole as connected or not; either way the attempt must have ended.
+  await connecting
+})
+
+test('an address that accepts connections and never answers is not "connected": connect() rejects, not ready', async (t) => {
+  const silent = await startSilentServer(t)
+  const lines: string[] = []
+  const produceTimeoutMs = 1000
+  const healthCheckTimeoutMs = 500
+  const { producer, metrics } = buildProducer(t, { brokers: [silent.address], produceTimeoutMs, healthCheckTimeoutMs, logger: capturingLogger(lines) })
+  const started = Date.now()
+  const err = await rejectionOf(producer.connect())
+  const elapsed = Date.now() - started
+  assert.equal(err.code, 'SLUICE_ERR_KAFKA_UNAVAILABLE')
+  assert.match(err.message, /metadata/)
+  assert.ok(elapsed < produceTimeoutMs + healthCheckTimeoutMs + 1000, `connect() took ${elapsed} ms`)
+  assert.equal(producer.isReady(), false)
+  assert.equal(await metricValue(metrics.up, 'sluice_kafka_up'), 0)
+  assert.equal(await metricValue(metrics.reachable, 'sluice_kafka_reachable'), 0)
+  assert.ok(!lines.some((line) => line.includes('connected to Kafka')), 'never logged as connected')
+  assert.ok(lines.some((line) => line.includes('Kafka not reachable')))
+})
+
+test('close({ timeoutMs }) resolves in time while Kafka does not answer, logging what it abandoned', async (t) => {
+  const silent = await startSilentServer(t)
+  const lines: string[] = []
+  const { producer } = buildProducer(t, { brokers: [silent.address], produceTimeoutMs: 2000, logger: capturingLogger(lines) })
+  const connecting = producer.connect().catch((err: unknown) => err)
+  const sending = producer.send([{ topic: 'nowhere', key: null, value: 'x' }]).catch((err: unknown) => err)
+  const started = Date.now()
+  await producer.close({ timeoutMs: 300 })
+  const elapsed = Date.now() - started
+  assert.ok(elapsed < 300 + 200, `close took ${elapsed} ms`)
+  assert.equal(((await sending) as { code?: string }).code, 'SLUICE_ERR_KAFKA_PRODUCER_CLOSED', 'the queued record fails at once')
+  assert.ok(lines.some((line) => line.includes('abandoning') && line.includes('"queuedRecords":1')), 'the log says what was abandoned')
   await connecting
 })
 

@@ -1,0 +1,101 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { request } from 'undici'
+import { createGateway } from '../../src/gateway/index.js'
+import type { Gateway } from '../../src/gateway/index.js'
+import { fixturesDir, testGatewayConfig, testLogger } from '../helpers/gateway.js'
+import { requireBrokers } from '../helpers/kafka.js'
+import { startOwnBroker } from '../helpers/own-broker.js'
+import { startSilentServer } from '../helpers/silent-server.js'
+import { waitFor } from '../helpers/wait.js'
+
+// The gateway against a broker of its own that these tests kill, restart and pause. Readiness
+// must follow Kafka with no request at all, and shutdown must keep its bound when Kafka hangs.
+
+const event = { $schema: '/test/event/1.0.0', meta: { stream: 'test.event' }, dt: '2026-01-01T00:00:00Z', test: 'x' }
+
+async function startGateway (t: { after: (fn: () => Promise<void>) => void }, bootstrap: string, overrides: Record<string, unknown> = {}, lines?: string[]): Promise<{ gateway: Gateway, url: string }> {
+  const config = testGatewayConfig({ port: 0, listen_address: '127.0.0.1', kafka: { brokers: [bootstrap] }, ...overrides })
+  const gateway = await createGateway(config, { cwd: fixturesDir, logger: testLogger(lines) })
+  t.after(() => gateway.close())
+  return { gateway, url: await gateway.listen() }
+}
+
+async function readyz (url: string): Promise<{ status: number, checks: Record<string, boolean> }> {
+  const res = await request(`${url}/readyz`)
+  const body = await res.body.json() as { checks: Record<string, boolean> }
+  return { status: res.statusCode, checks: body.checks }
+}
+
+async function metric (url: string, name: string): Promise<string | undefined> {
+  const text = await (await request(`${url}/metrics`)).body.text()
+  return new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1]
+}
+
+test('with no traffic at all, /readyz follows a broker that is killed and restarted', async (t) => {
+  const broker = await startOwnBroker(t)
+  // The default health check settings: the issue's bound must hold out of the box.
+  const { url } = await startGateway(t, broker.bootstrap)
+  await waitFor('the gateway to be ready', async () => (await readyz(url)).status === 200)
+  assert.equal(await metric(url, 'sluice_kafka_reachable'), '1')
+
+  broker.kill()
+  const downMs = await waitFor('/readyz to answer 503', async () => (await readyz(url)).status === 503, 10000)
+  t.diagnostic(`not ready ${downMs} ms after the broker was killed`)
+  assert.ok(downMs < 5000, `not ready ${downMs} ms after the broker died`)
+  assert.deepEqual((await readyz(url)).checks, { kafka: false, stream_config: true }, 'the body names the failing check')
+  assert.equal(await metric(url, 'sluice_kafka_reachable'), '0')
+  assert.equal(await metric(url, 'sluice_kafka_up'), '0')
+
+  await broker.restart()
+  const upMs = await waitFor('/readyz to answer 200 again', async () => (await readyz(url)).status === 200, 20000)
+  t.diagnostic(`ready again ${upMs} ms after the broker answered`)
+  assert.ok(upMs < 10000, `ready again ${upMs} ms after the broker answered`)
+  assert.equal(await metric(url, 'sluice_kafka_reachable'), '1')
+  // Ready means usable: the first event after the outage is acknowledged.
+  const res = await request(`${url}/v1/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(event) })
+  await res.body.dump()
+  assert.equal(res.statusCode, 201)
+})
+
+test('a broker address that accepts connections and never answers is neither "connected" nor ready', async (t) => {
+  const silent = await startSilentServer(t)
+  const lines: string[] = []
+  const { url } = await startGateway(t, silent.address, { shutdown_grace_ms: 1000, kafka: { brokers: [silent.address], produce_timeout_ms: 500, health_check_timeout_ms: 300, health_check_interval_ms: 200 } }, lines)
+  await waitFor('a first connection attempt to fail', () => lines.some((line) => line.includes('Kafka not reachable')), 10000)
+  await waitFor('a second attempt to have reached the silent address', () => silent.connections >= 2, 10000)
+  assert.deepEqual(await readyz(url), { status: 503, checks: { kafka: false, stream_config: true } })
+  assert.ok(!lines.some((line) => line.includes('connected to Kafka')), 'never logged as connected')
+})
+
+test('a failed startup closes the producer it had created', async () => {
+  const lines: string[] = []
+  await assert.rejects(createGateway(testGatewayConfig({
+    kafka: { brokers: requireBrokers() },
+    schema_precache_uris: ['/test/no-such-schema/1.0.0']
+  }), { cwd: fixturesDir, logger: testLogger(lines) }))
+  assert.ok(lines.some((line) => line.includes('Kafka producer closed')), 'the producer was closed before createGateway rejected')
+  // And nothing keeps probing Kafka: no socket is left open to the broker.
+  await waitFor('every Kafka socket to close', () => !process.getActiveResourcesInfo().includes('TCPSocketWrap'), 10000)
+})
+
+test('shutdown keeps to shutdown_grace_ms while Kafka hangs, and logs what it abandoned', async (t) => {
+  const broker = await startOwnBroker(t)
+  const lines: string[] = []
+  const { gateway, url } = await startGateway(t, broker.bootstrap, { shutdown_grace_ms: 2000, kafka: { brokers: [broker.bootstrap], produce_timeout_ms: 5000 } }, lines)
+  await waitFor('the gateway to be ready', async () => (await readyz(url)).status === 200)
+
+  broker.pause()
+  t.after(() => { broker.resume() })
+  // Accepted hastily: the produce is left waiting on a broker that never answers.
+  const res = await request(`${url}/v1/events?hasty=true`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(event) })
+  await res.body.dump()
+  assert.equal(res.statusCode, 202)
+
+  const started = Date.now()
+  await gateway.close()
+  const tookMs = Date.now() - started
+  t.diagnostic(`close took ${tookMs} ms`)
+  assert.ok(tookMs <= 2000 + 250, `close took ${tookMs} ms`)
+  assert.ok(lines.some((line) => line.includes('abandon')), 'what was abandoned is logged')
+})
