@@ -6,8 +6,8 @@ import { isSluiceError } from '../errors.js'
 import {
   changedFiles, checkRepository, filesAt, formatReport, gitTopLevel, materializeTitles, openSchemaDirectory,
   reportToJson, showFile
-} from '../registry/index.js'
-import type { Baseline, SchemaDirectory } from '../registry/index.js'
+} from '../schemas/index.js'
+import type { Baseline, SchemaDirectory } from '../schemas/index.js'
 
 const usage = `Usage: sluice schemas <command> [options]
 

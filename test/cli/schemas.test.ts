@@ -5,10 +5,10 @@ import { join } from 'node:path'
 import { Writable } from 'node:stream'
 import { fileURLToPath } from 'node:url'
 import { runSchemasCommand } from '../../src/cli/schemas.js'
-import { copySluiceSchemas, createGitFixture } from '../registry/git-fixture.js'
-import type { GitFixture } from '../registry/git-fixture.js'
+import { copySluiceSchemas, createGitFixture } from '../schemas/repository/git-fixture.js'
+import type { GitFixture } from '../schemas/repository/git-fixture.js'
 
-const primary = fileURLToPath(new URL('../fixtures/registry/wikimedia-primary', import.meta.url))
+const primary = fileURLToPath(new URL('../fixtures/schemas/wikimedia-primary', import.meta.url))
 
 interface Run { code: number, stdout: string, stderr: string }
 

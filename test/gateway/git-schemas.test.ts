@@ -4,9 +4,9 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { openSchemaDirectory, materializeTitles } from '../../src/registry/index.js'
+import { openSchemaDirectory, materializeTitles } from '../../src/schemas/index.js'
 import { createGateway } from '../../src/gateway/index.js'
-import { copySluiceSchemas, createGitFixture } from '../registry/git-fixture.js'
+import { copySluiceSchemas, createGitFixture } from '../schemas/repository/git-fixture.js'
 import { createCapturingProducer, testGatewayConfig, testLogger } from '../helpers/gateway.js'
 
 const streamConfig = fileURLToPath(new URL('../../stream-config/', import.meta.url))

@@ -1,0 +1,223 @@
+import { Ajv } from 'ajv'
+import type { ErrorObject } from 'ajv'
+import addFormats from 'ajv-formats'
+import { appendPointer, isRecord } from '../document/json-pointer.js'
+import { typesOf, walkSchema } from '../document/schema-walk.js'
+import type { SchemaNode } from '../document/schema-walk.js'
+import { violation } from './violation.js'
+import type { Violation, ViolationSubject } from './violation.js'
+
+export interface RobustnessOptions {
+  /** The repository's numeric bounds; undefined skips schema-enforced-numeric-bounds. */
+  numericBounds: readonly [number, number] | undefined
+}
+
+const snakeCase = /^[$a-z]+[a-z0-9_]*$/
+const draft07 = /^https?:\/\/json-schema\.org\/draft-07\/schema#?$/
+
+/**
+ * The rules a published (materialized) schema must meet on its own, whatever
+ * its history. Pure: the schema in, violations out.
+ */
+export function checkRobustness (schema: SchemaNode, subject: ViolationSubject, options: RobustnessOptions): Violation[] {
+  const out: Violation[] = []
+  const add = (rule: Parameters<typeof violation>[1], pointer: string, message: string, fix: string): void => {
+    out.push(violation(subject, rule, pointer, message, fix))
+  }
+  const valid = checkDraft07(schema, add)
+  let unsafePattern = false
+  walkSchema(schema, (node, context) => {
+    if ((typeof node.pattern === 'string' && isBacktrackingPattern(node.pattern)) ||
+      (isRecord(node.patternProperties) && Object.keys(node.patternProperties).some(isBacktrackingPattern))) unsafePattern = true
+    checkSecure(node, context.pointer, add)
+    checkTypes(node, context.pointer, add)
+    if (isRecord(node.properties)) {
+      for (const name of Object.keys(node.properties)) {
+        if (!snakeCase.test(name)) {
+          add('schema-snake-case-properties', appendPointer(context.pointer, 'properties', name),
+            `property '${name}' is not snake_case`, `rename it to '${toSnakeCase(name)}'`)
+        }
+      }
+    }
+    if (Array.isArray(node.required)) {
+      const declared = isRecord(node.properties) ? node.properties : {}
+      node.required.forEach((name, i) => {
+        if (typeof name !== 'string' || !Object.hasOwn(declared, name)) {
+          add('schema-required-properties-exist', appendPointer(context.pointer, 'required', i),
+            `'${String(name)}' is required but is not a declared property`, `declare '${String(name)}' under properties, or remove it from required`)
+        }
+      })
+    }
+    if (options.numericBounds !== undefined && (node.type === 'integer' || node.type === 'number')) {
+      checkBounds(node, context.pointer, options.numericBounds, add)
+    }
+  })
+  // Validating examples would run the unsafe pattern; it is reported above instead.
+  if (valid && !unsafePattern) checkExamples(schema, add)
+  return out
+}
+
+type Add = (rule: Parameters<typeof violation>[1], pointer: string, message: string, fix: string) => void
+
+function checkDraft07 (schema: SchemaNode, add: Add): boolean {
+  if (typeof schema.$schema !== 'string' || !draft07.test(schema.$schema)) {
+    add('schema-is-valid', '/$schema', `$schema is ${JSON.stringify(schema.$schema)}, not the draft-07 meta-schema`,
+      "set $schema: 'https://json-schema.org/draft-07/schema#'")
+    return false
+  }
+  const ajv = createAjv()
+  if (ajv.validateSchema(compilableCopy(schema)) === true) return true
+  for (const error of ajv.errors ?? []) {
+    add('schema-is-valid', error.instancePath, `not valid draft-07: ${error.message ?? 'invalid'}${describeParams(error)}`,
+      'fix the keyword so the schema validates against the draft-07 meta-schema')
+  }
+  return false
+}
+
+/**
+ * Patterns run against untrusted event data, so one that can backtrack
+ * catastrophically (`(a+)+`, back-references) is refused outright.
+ */
+export function isBacktrackingPattern (source: string): boolean {
+  // A group with an open-ended quantifier inside, itself repeated open-endedly: (a+)+, (\w*)*, (x{2,}){1,}.
+  return source.length > 1024 || /\\[1-9]/.test(source) || /\([^)]*(?:[+*]|\{\d+,\})[^)]*\)\s*(?:[+*]|\{\d+,\d*\})/.test(source)
+}
+
+function checkSecure (node: SchemaNode, pointer: string, add: Add): void {
+  if (typeof node.pattern === 'string' && isBacktrackingPattern(node.pattern)) {
+    add('schema-is-secure', appendPointer(pointer, 'pattern'),
+      `pattern ${JSON.stringify(node.pattern)} can backtrack catastrophically (nested quantifiers or a back-reference)`,
+      'rewrite it without a quantified group that itself repeats, e.g. ^[a-z]+$ instead of ^([a-z]+)+$')
+  }
+  if (isRecord(node.patternProperties)) {
+    for (const source of Object.keys(node.patternProperties)) {
+      if (isBacktrackingPattern(source)) {
+        add('schema-is-secure', appendPointer(pointer, 'patternProperties', source),
+          `patternProperties key ${JSON.stringify(source)} can backtrack catastrophically`, 'rewrite it without nested quantifiers')
+      }
+    }
+  }
+  for (const keyword of ['pattern', 'format'] as const) {
+    if (Object.hasOwn(node, keyword) && !Object.hasOwn(node, 'maxLength')) {
+      add('schema-is-secure', appendPointer(pointer, keyword),
+        `${keyword} without maxLength: checking it against a huge string is slow`,
+        `add maxLength next to ${keyword} (128 suits a date-time, 8192 a URI)`)
+    }
+  }
+  if (Object.hasOwn(node, 'patternProperties') && !(isRecord(node.propertyNames) && Object.hasOwn(node.propertyNames, 'maxLength'))) {
+    add('schema-is-secure', appendPointer(pointer, 'patternProperties'),
+      'patternProperties without propertyNames.maxLength: matching huge property names is slow', 'add propertyNames: {maxLength: …}')
+  }
+  if (node.uniqueItems === true && isRecord(node.items) && typesOf(node.items).some((t) => t === 'object' || t === 'array') && !Object.hasOwn(node, 'maxItems')) {
+    add('schema-is-secure', appendPointer(pointer, 'uniqueItems'),
+      'uniqueItems on an array of objects or arrays without maxItems: the uniqueness check is quadratic', 'add maxItems, or drop uniqueItems')
+  }
+}
+
+function checkTypes (node: SchemaNode, pointer: string, add: Add): void {
+  if (Array.isArray(node.type)) {
+    add('schema-deterministic-types', appendPointer(pointer, 'type'), `union type [${node.type.join(', ')}]`,
+      'use a single type; to allow "no value", leave the field optional instead of adding null')
+  }
+  if (node.type === 'array') {
+    const items = node.items
+    if (!isRecord(items) || (items.type === undefined && !Array.isArray(items.oneOf))) {
+      add('schema-deterministic-types', pointer, 'array without items.type', 'declare the element type, e.g. items: {type: string}')
+    }
+  }
+  if (node.type === 'object') {
+    const additional = node.additionalProperties
+    const shaped = isRecord(node.properties) || Array.isArray(node.oneOf) || Array.isArray(node.allOf) ||
+      additional === true || (isRecord(additional) && Object.keys(additional).length > 0)
+    if (!shaped) {
+      add('schema-deterministic-types', pointer, 'object without properties or additionalProperties',
+        'declare its properties, or make it a map with additionalProperties: {type: …}')
+    }
+  }
+  if (isRecord(node.properties)) {
+    for (const [name, property] of Object.entries(node.properties)) {
+      if (isRecord(property) && property.type === undefined && !['oneOf', 'anyOf', 'allOf', 'enum', 'const'].some((k) => Object.hasOwn(property, k))) {
+        add('schema-deterministic-types', appendPointer(pointer, 'properties', name), `property '${name}' has no type`, 'give it a type')
+      }
+    }
+  }
+  if (Array.isArray(node.enum) && node.enum.includes(null)) {
+    add('schema-deterministic-types', appendPointer(pointer, 'enum'), 'enum contains null', 'remove null; leave the field out instead')
+  }
+  if (Array.isArray(node.oneOf)) {
+    const branches = node.oneOf.filter(isRecord)
+    const types = new Set(branches.map((b) => JSON.stringify(b.type)))
+    const required = new Set(branches.filter((b) => b.type === 'object').map((b) => JSON.stringify([...(Array.isArray(b.required) ? b.required : [])].sort())))
+    if (types.size > 1 || required.size > 1) {
+      add('schema-deterministic-types', appendPointer(pointer, 'oneOf'), 'oneOf branches differ in type or required properties',
+        'give every branch the same type (and, for objects, the same required list)')
+    }
+  }
+}
+
+function checkBounds (node: SchemaNode, pointer: string, bounds: readonly [number, number], add: Add): void {
+  for (const [keyword, limit] of [['minimum', bounds[0]], ['maximum', bounds[1]]] as const) {
+    const value = node[keyword]
+    if (typeof value !== 'number') {
+      add('schema-enforced-numeric-bounds', pointer, `${String(node.type)} without a numeric ${keyword}`,
+        `run 'sluice schemas materialize' (it adds ${limit}), or set ${keyword} yourself`)
+    } else if (keyword === 'minimum' ? value < limit : value > limit) {
+      add('schema-enforced-numeric-bounds', appendPointer(pointer, keyword), `${keyword} ${value} is outside the repository bounds [${bounds[0]}, ${bounds[1]}]`,
+        `use a ${keyword} within [${bounds[0]}, ${bounds[1]}]`)
+    }
+  }
+}
+
+function checkExamples (schema: SchemaNode, add: Add): void {
+  const examples = schema.examples
+  if (!Array.isArray(examples) || examples.length === 0) return
+  const declaresSchema = isRecord(schema.properties) && Object.hasOwn(schema.properties, '$schema')
+  examples.forEach((example, i) => {
+    if (declaresSchema && isRecord(example) && example.$schema !== schema.$id) {
+      add('schema-examples-$schema-matches-schema-$id', appendPointer('/examples', i, '$schema'),
+        `example ${i} has $schema ${JSON.stringify(example.$schema)}, not ${JSON.stringify(schema.$id)}`,
+        "write $schema: {$ref: '#/$id'} in the example in current.yaml")
+    }
+  })
+  const ajv = createAjv()
+  let validate
+  try {
+    validate = ajv.compile(compilableCopy(schema))
+  } catch (err) {
+    add('schema-examples-are-valid', '', `the schema cannot be compiled to check its examples: ${(err as Error).message}`, 'fix the schema')
+    return
+  }
+  examples.forEach((example, i) => {
+    if (validate(example)) return
+    const errors = (validate.errors ?? []).slice(0, 3).map((e) => `${e.instancePath === '' ? '(root)' : e.instancePath} ${e.message ?? 'is invalid'}${describeParams(e)}`)
+    add('schema-examples-are-valid', appendPointer('/examples', i), `example ${i} does not validate: ${errors.join('; ')}`,
+      'fix the example, or the schema if the example shows real data')
+  })
+}
+
+function createAjv (): Ajv {
+  const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: true })
+  addFormats.default(ajv)
+  return ajv
+}
+
+/** Ajv 8 resolves `$id`s; a materialized file may repeat an inlined fragment's `$id`, so compile a copy without any. */
+function compilableCopy (schema: SchemaNode): SchemaNode {
+  const copy = structuredClone(schema)
+  walkSchema(copy, (node) => {
+    delete node.$id
+    delete node.$schema
+  })
+  return copy
+}
+
+function describeParams (error: ErrorObject): string {
+  const params = error.params as Record<string, unknown>
+  if (typeof params.additionalProperty === 'string') return ` ('${params.additionalProperty}')`
+  if (Array.isArray(params.allowedValues)) return ` (${params.allowedValues.map((v) => JSON.stringify(v)).join(', ')})`
+  return ''
+}
+
+function toSnakeCase (name: string): string {
+  return name.replace(/([a-z0-9])([A-Z])/g, '$1_$2').replace(/[^A-Za-z0-9_$]+/g, '_').toLowerCase()
+}

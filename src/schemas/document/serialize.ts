@@ -1,0 +1,66 @@
+import yaml from 'js-yaml'
+import { isRecord } from './json-pointer.js'
+import { SchemaUnparsableError } from '../errors.js'
+
+/**
+ * Keys that lead every object of a materialized schema, in this order; all other
+ * keys follow alphabetically. Same order as Wikimedia's jsonschema-tools, so a
+ * repository materialized by either tool diffs cleanly.
+ */
+const leadingKeys = ['title', 'description', '$id', '$schema', 'type', 'additionalProperties', 'required', 'properties', 'allOf', 'examples']
+
+export function compareSchemaKeys (a: string, b: string): number {
+  const ia = leadingKeys.indexOf(a)
+  const ib = leadingKeys.indexOf(b)
+  if (ia !== -1 || ib !== -1) {
+    if (ia === -1) return 1
+    if (ib === -1) return -1
+    return ia - ib
+  }
+  return a < b ? -1 : a > b ? 1 : 0
+}
+
+/** A deep copy with every object's keys in schema order; arrays keep their order. */
+export function sortSchemaKeys<T> (value: T): T {
+  if (Array.isArray(value)) return value.map((item) => sortSchemaKeys(item)) as T
+  if (!isRecord(value)) return value
+  const sorted: Record<string, unknown> = {}
+  for (const key of Object.keys(value).sort(compareSchemaKeys)) sorted[key] = sortSchemaKeys(value[key])
+  return sorted as T
+}
+
+/** Deterministic YAML: sorted keys, no anchors (inlined fragments repeat), no line-width surprises. */
+export function toYaml (schema: unknown): string {
+  return yaml.dump(sortSchemaKeys(schema), { noRefs: true, lineWidth: 80, quotingType: "'" })
+}
+
+export function toJson (schema: unknown): string {
+  return JSON.stringify(sortSchemaKeys(schema), null, 2) + '\n'
+}
+
+/** Parses a YAML or JSON schema document; it must be a mapping. */
+export function parseSchemaText (text: string, file: string): Record<string, unknown> {
+  let data: unknown
+  try {
+    // The core schema keeps unquoted dates as strings: a schema is JSON data.
+    data = yaml.load(text, { filename: file, schema: yaml.CORE_SCHEMA })
+  } catch (err) {
+    throw new SchemaUnparsableError(file, `not valid YAML or JSON: ${(err as Error).message.split('\n')[0] ?? ''}`, err)
+  }
+  if (!isRecord(data)) throw new SchemaUnparsableError(file, 'the document is not a mapping')
+  return data
+}
+
+/** Structural equality of parsed JSON values (key order ignored). */
+export function deepEqual (a: unknown, b: unknown): boolean {
+  if (a === b) return true
+  if (Array.isArray(a)) {
+    return Array.isArray(b) && a.length === b.length && a.every((item, i) => deepEqual(item, b[i]))
+  }
+  if (isRecord(a) && isRecord(b)) {
+    const ka = Object.keys(a)
+    if (ka.length !== Object.keys(b).length) return false
+    return ka.every((k) => Object.hasOwn(b, k) && deepEqual(a[k], b[k]))
+  }
+  return false
+}

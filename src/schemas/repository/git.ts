@@ -1,0 +1,82 @@
+import { execFile } from 'node:child_process'
+import { GitCommandError } from '../errors.js'
+
+export interface GitOptions {
+  /** Working directory, or undefined with `gitDir`. */
+  cwd?: string
+  /** A bare repository to run in (`--git-dir`). */
+  gitDir?: string
+  timeoutMs?: number
+}
+
+/** Enough for listing a large schema tree or reading a big schema. */
+const maxBufferBytes = 64 * 1024 * 1024
+
+/**
+ * Runs git with an argument vector, never through a shell, so paths and refs
+ * are passed as they are. Prompts are off (a missing credential fails instead
+ * of hanging), and only ordinary transports are allowed (`ext::` could run
+ * commands).
+ */
+export function runGit (args: readonly string[], options: GitOptions = {}): Promise<string> {
+  const argv = options.gitDir === undefined ? [...args] : ['--git-dir', options.gitDir, ...args]
+  return new Promise((resolve, reject) => {
+    execFile('git', argv, {
+      cwd: options.cwd,
+      encoding: 'utf8',
+      maxBuffer: maxBufferBytes,
+      timeout: options.timeoutMs ?? 120_000,
+      env: { ...process.env, GIT_TERMINAL_PROMPT: '0', GIT_ALLOW_PROTOCOL: 'file:git:http:https:ssh', LC_ALL: 'C' }
+    }, (err, stdout, stderr) => {
+      if (err !== null) reject(new GitCommandError(argv, stderr, err))
+      else resolve(stdout)
+    })
+  })
+}
+
+/** Refs and URLs come from users: refuse anything git could read as an option. */
+export function assertSafeRevision (ref: string): void {
+  if (ref === '' || ref.startsWith('-') || /[\s\0]/.test(ref) || ref.length > 256) {
+    throw new GitCommandError(['rev-parse', ref], `'${ref}' is not an acceptable git revision`)
+  }
+}
+
+function splitZ (output: string): string[] {
+  return output.split('\0').filter((line) => line !== '')
+}
+
+/** The top of the work tree containing `cwd`, or undefined outside git. */
+export async function gitTopLevel (cwd: string): Promise<string | undefined> {
+  try {
+    return (await runGit(['rev-parse', '--show-toplevel'], { cwd })).trim()
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * Files under `cwd` that differ from `ref` in the work tree (staged or not),
+ * plus untracked ones, relative to `cwd`.
+ */
+export async function changedFiles (cwd: string, ref: string): Promise<string[]> {
+  assertSafeRevision(ref)
+  const changed = splitZ(await runGit(['diff', '--name-only', '--relative', '-z', '--no-renames', ref, '--', '.'], { cwd }))
+  const untracked = splitZ(await runGit(['ls-files', '--others', '--exclude-standard', '-z', '--', '.'], { cwd }))
+  return [...new Set([...changed, ...untracked])].sort()
+}
+
+/** Files under `cwd` as they are in `ref`, relative to `cwd`. */
+export async function filesAt (cwd: string, ref: string): Promise<string[]> {
+  assertSafeRevision(ref)
+  return splitZ(await runGit(['ls-tree', '-r', '-z', '--name-only', ref, '--', '.'], { cwd }))
+}
+
+/** A file's content in `ref` (path relative to `cwd`), or undefined when it is not there. */
+export async function showFile (cwd: string, ref: string, path: string): Promise<string | undefined> {
+  assertSafeRevision(ref)
+  try {
+    return await runGit(['show', `${ref}:./${path}`], { cwd })
+  } catch {
+    return undefined
+  }
+}

@@ -1,0 +1,29 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { changedFiles, filesAt, gitTopLevel, runGit, showFile } from '../../../src/schemas/repository/git.js'
+import { GitCommandError } from '../../../src/schemas/errors.js'
+import { createGitFixture } from './git-fixture.js'
+
+void test('changed and untracked files since a ref, relative to the directory asked about', async (t) => {
+  const fixture = await createGitFixture(t)
+  await fixture.write('schemas/a/current.yaml', 'a: 1\n')
+  await fixture.write('schemas/b c;$(touch x)/current.yaml', 'b: 1\n')
+  await fixture.write('other/file.txt', 'x\n')
+  const base = await fixture.commit('base')
+  await fixture.write('schemas/a/current.yaml', 'a: 2\n')
+  await fixture.write('schemas/new/current.yaml', 'n: 1\n')
+  await fixture.write('other/file.txt', 'y\n')
+  const dir = `${fixture.dir}/schemas`
+  assert.deepEqual(await changedFiles(dir, base), ['a/current.yaml', 'new/current.yaml'])
+  assert.deepEqual(await filesAt(dir, base), ['a/current.yaml', 'b c;$(touch x)/current.yaml'])
+  assert.equal(await showFile(dir, base, 'a/current.yaml'), 'a: 1\n')
+  assert.equal(await showFile(dir, base, 'b c;$(touch x)/current.yaml'), 'b: 1\n')
+  assert.equal(await showFile(dir, base, 'missing.yaml'), undefined)
+  assert.equal(await gitTopLevel(dir), fixture.dir)
+})
+
+void test('refs that git could read as options are refused before git runs', async (t) => {
+  const fixture = await createGitFixture(t)
+  await assert.rejects(changedFiles(fixture.dir, '--output=/tmp/x'), GitCommandError)
+  await assert.rejects(runGit(['rev-parse', 'no-such-ref'], { cwd: fixture.dir }), (err: unknown) => err instanceof GitCommandError && err.stderr.length > 0)
+})
