@@ -1,6 +1,5 @@
-import { Ajv } from 'ajv'
-import type { ErrorObject } from 'ajv'
-import addFormats from 'ajv-formats'
+import type { ErrorObject, ValidateFunction } from 'ajv'
+import { createAjvSet, prepareSchema } from '../document/ajv.js'
 import { appendPointer, isRecord } from '../document/json-pointer.js'
 import { typesOf, walkSchema } from '../document/schema-walk.js'
 import type { SchemaNode } from '../document/schema-walk.js'
@@ -24,7 +23,7 @@ export function checkRobustness (schema: SchemaNode, subject: ViolationSubject, 
   const add = (rule: Parameters<typeof violation>[1], pointer: string, message: string, fix: string): void => {
     out.push(violation(subject, rule, pointer, message, fix))
   }
-  const valid = checkDraft07(schema, add)
+  const validate = compileLikeTheGateway(schema, add)
   let unsafePattern = false
   walkSchema(schema, (node, context) => {
     if ((typeof node.pattern === 'string' && isBacktrackingPattern(node.pattern)) ||
@@ -53,25 +52,41 @@ export function checkRobustness (schema: SchemaNode, subject: ViolationSubject, 
     }
   })
   // Validating examples would run the unsafe pattern; it is reported above instead.
-  if (valid && !unsafePattern) checkExamples(schema, add)
+  if (validate !== undefined && !unsafePattern) checkExamples(schema, validate, add)
   return out
 }
 
 type Add = (rule: Parameters<typeof violation>[1], pointer: string, message: string, fix: string) => void
 
-function checkDraft07 (schema: SchemaNode, add: Add): boolean {
+/**
+ * Compiles the schema exactly as the gateway will (the one Ajv factory, the
+ * same prepared copy), so a schema the gateway cannot use fails here, and the
+ * examples are judged by the validator that will judge events.
+ */
+function compileLikeTheGateway (schema: SchemaNode, add: Add): ValidateFunction | undefined {
   if (typeof schema.$schema !== 'string' || !draft07.test(schema.$schema)) {
     add('schema-is-valid', '/$schema', `$schema is ${JSON.stringify(schema.$schema)}, not the draft-07 meta-schema`,
       "set $schema: 'https://json-schema.org/draft-07/schema#'")
-    return false
+    return undefined
   }
-  const ajv = createAjv()
-  if (ajv.validateSchema(compilableCopy(schema)) === true) return true
-  for (const error of ajv.errors ?? []) {
-    add('schema-is-valid', error.instancePath, `not valid draft-07: ${error.message ?? 'invalid'}${describeParams(error)}`,
-      'fix the keyword so the schema validates against the draft-07 meta-schema')
+  const ajv = createAjvSet()('draft-07')
+  const prepared = prepareSchema(schema, 'draft-07')
+  if (ajv.validateSchema(prepared) !== true) {
+    for (const error of ajv.errors ?? []) {
+      add('schema-is-valid', error.instancePath, `not valid draft-07: ${error.message ?? 'invalid'}${describeParams(error)}`,
+        'fix the keyword so the schema validates against the draft-07 meta-schema')
+    }
+    return undefined
   }
-  return false
+  try {
+    return ajv.compile(prepared)
+  } catch (err) {
+    const message = (err as Error).message
+    // Ajv's strict-mode errors name the place as `at "<$id>#<pointer>"`.
+    add('schema-is-valid', /#(\/[^"]*)"/.exec(message)?.[1] ?? '', `the gateway cannot compile it: ${message}`,
+      'fix what strict mode refuses: unknown keywords, or keywords of another type than the declared one')
+    return undefined
+  }
 }
 
 /**
@@ -168,7 +183,7 @@ function checkBounds (node: SchemaNode, pointer: string, bounds: readonly [numbe
   }
 }
 
-function checkExamples (schema: SchemaNode, add: Add): void {
+function checkExamples (schema: SchemaNode, validate: ValidateFunction, add: Add): void {
   const examples = schema.examples
   if (!Array.isArray(examples) || examples.length === 0) return
   const declaresSchema = isRecord(schema.properties) && Object.hasOwn(schema.properties, '$schema')
@@ -179,36 +194,13 @@ function checkExamples (schema: SchemaNode, add: Add): void {
         "write $schema: {$ref: '#/$id'} in the example in current.yaml")
     }
   })
-  const ajv = createAjv()
-  let validate
-  try {
-    validate = ajv.compile(compilableCopy(schema))
-  } catch (err) {
-    add('schema-examples-are-valid', '', `the schema cannot be compiled to check its examples: ${(err as Error).message}`, 'fix the schema')
-    return
-  }
   examples.forEach((example, i) => {
-    if (validate(example)) return
+    // Validation inserts defaults, as it does into events; the schema's own example stays as written.
+    if (validate(structuredClone(example))) return
     const errors = (validate.errors ?? []).slice(0, 3).map((e) => `${e.instancePath === '' ? '(root)' : e.instancePath} ${e.message ?? 'is invalid'}${describeParams(e)}`)
     add('schema-examples-are-valid', appendPointer('/examples', i), `example ${i} does not validate: ${errors.join('; ')}`,
       'fix the example, or the schema if the example shows real data')
   })
-}
-
-function createAjv (): Ajv {
-  const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: true })
-  addFormats.default(ajv)
-  return ajv
-}
-
-/** Ajv 8 resolves `$id`s; a materialized file may repeat an inlined fragment's `$id`, so compile a copy without any. */
-function compilableCopy (schema: SchemaNode): SchemaNode {
-  const copy = structuredClone(schema)
-  walkSchema(copy, (node) => {
-    delete node.$id
-    delete node.$schema
-  })
-  return copy
 }
 
 function describeParams (error: ErrorObject): string {

@@ -79,37 +79,54 @@ export function prepareSchema (schema: SchemaNode, draft: Draft): SchemaNode {
 }
 
 export interface AjvSetOptions {
-  /** Ajv's `loadSchema`, told which draft's instance asks. */
-  loadSchema: (draft: Draft, uri: string) => Promise<AnySchemaObject>
-  logger: Logger
+  /** Ajv's `loadSchema`, told which draft's instance asks; without it a `$ref` to another document does not compile. */
+  loadSchema?: (draft: Draft, uri: string) => Promise<AnySchemaObject>
+  /** Where Ajv's strict-mode warnings go; nowhere when absent. */
+  logger?: Logger
   /** Keywords that only annotate (like `examples`), accepted in strict mode. */
   annotationKeywords?: readonly string[]
 }
 
 /**
- * One Ajv instance per draft, created on first use. Each has `ajv-formats` in
- * fast mode (what Ajv 6 and so EventGate used: e.g. `uri-reference` accepts
- * unencoded non-ASCII, which browsers send), `useDefaults` (EventGate inserts
- * schema defaults into events), `allErrors`, and strict mode except
- * `strictRequired`: `anyOf: [{required: [a]}, {required: [b]}]` is a common,
- * legitimate pattern that strict `required` checking rejects.
+ * How every schema is compiled, wherever it is compiled: the gateway
+ * validating events and `sluice schemas check` validating examples use these
+ * and nothing else, so CI accepts exactly the events production accepts.
+ * `strictRequired` is off: `anyOf: [{required: [a]}, {required: [b]}]` is a
+ * common, legitimate pattern that strict `required` checking rejects.
+ * `useDefaults` inserts schema defaults into events, as EventGate does.
  */
-export function createAjvSet (options: AjvSetOptions): (draft: Draft) => AjvCore {
+export const validationOptions = Object.freeze({
+  strict: true,
+  strictRequired: false,
+  allowUnionTypes: true,
+  allErrors: true,
+  useDefaults: true
+} as const satisfies Options)
+
+/**
+ * `ajv-formats` in fast mode, what Ajv 6 and so EventGate used: e.g.
+ * `uri-reference` accepts unencoded non-ASCII (which browsers send) and
+ * `date-time` checks the shape, not the calendar.
+ */
+export const formatMode = 'fast'
+
+/** The one Ajv factory: an instance per draft, created on first use, with `validationOptions` and `formatMode`. */
+export function createAjvSet (options: AjvSetOptions = {}): (draft: Draft) => AjvCore {
   const instances = new Map<Draft, AjvCore>()
-  const ajvLogger = {
-    log: (...args: unknown[]) => options.logger.debug({ ajv: args.map(String).join(' ') }, 'ajv'),
-    warn: (...args: unknown[]) => options.logger.warn({ ajv: args.map(String).join(' ') }, 'ajv warning'),
-    error: (...args: unknown[]) => options.logger.error({ ajv: args.map(String).join(' ') }, 'ajv error')
-  }
+  const logger = options.logger
+  const ajvLogger = logger === undefined
+    ? false as const
+    : {
+        log: (...args: unknown[]) => logger.debug({ ajv: args.map(String).join(' ') }, 'ajv'),
+        warn: (...args: unknown[]) => logger.warn({ ajv: args.map(String).join(' ') }, 'ajv warning'),
+        error: (...args: unknown[]) => logger.error({ ajv: args.map(String).join(' ') }, 'ajv error')
+      }
+  const loadSchema = options.loadSchema
   const create = (draft: Draft): AjvCore => {
     const ajvOptions: Options = {
-      strict: true,
-      strictRequired: false,
-      allowUnionTypes: true,
-      allErrors: true,
-      useDefaults: true,
+      ...validationOptions,
       logger: ajvLogger,
-      loadSchema: async (uri: string) => options.loadSchema(draft, uri)
+      ...(loadSchema === undefined ? {} : { loadSchema: async (uri: string) => loadSchema(draft, uri) })
     }
     let ajv: AjvCore
     switch (draft) {
@@ -130,7 +147,7 @@ export function createAjvSet (options: AjvSetOptions): (draft: Draft) => AjvCore
         ajv = new Ajv2020(ajvOptions)
         break
     }
-    ajvFormats.default(ajv, { mode: 'fast' })
+    ajvFormats.default(ajv, { mode: formatMode })
     for (const keyword of options.annotationKeywords ?? []) ajv.addKeyword({ keyword })
     return ajv
   }
