@@ -1,5 +1,5 @@
-import { isRecord } from '../document/json-pointer.js'
-import { typesOf } from '../document/schema-walk.js'
+import { isRecord } from '../document/json-value.js'
+import { typesOf } from '../document/walk.js'
 
 export interface StreamRow {
   name: string

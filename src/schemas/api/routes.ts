@@ -9,12 +9,12 @@ import { negotiate } from './content-negotiation.js'
 import type { Representation } from './content-negotiation.js'
 import { DraftInvalidError, SchemaVersionNotFoundError } from '../errors.js'
 import { pageSecurityPolicy, renderIndexPage, renderSchemaPage, streamRows } from './html.js'
-import { isRecord } from '../document/json-pointer.js'
 import { defaultRepositoryConfig } from '../repository/config.js'
 import type { RepositoryConfig } from '../repository/config.js'
 import type { SchemaRepository } from '../repository/repository.js'
 import { isTitle, parseVersionPath, splitSafePath } from '../repository/schema-path.js'
 import { parseSchemaText, toJson, toYaml } from '../document/serialize.js'
+import { isRecord } from '../document/json-value.js'
 
 export interface SchemaRoutesOptions {
   logger: Logger

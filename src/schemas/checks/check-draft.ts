@@ -7,12 +7,12 @@ import { repositoryReferenceLoader } from '../publishing/reference-loader.js'
 import type { SchemaRepository } from '../repository/repository.js'
 import { checkRobustness } from './robustness.js'
 import { isTitle, parseSchemaId } from '../repository/schema-path.js'
-import { deepEqual } from '../document/serialize.js'
 import { firstDifference } from './structure.js'
 import { compareVersions, majorOf } from '../repository/version.js'
 import { violation } from './violation.js'
 import type { Violation, ViolationSubject } from './violation.js'
 import { isSluiceError } from '../../errors.js'
+import { deepEqual } from '../document/json-value.js'
 
 /** Drafts come from HTTP clients; real schemas nest a dozen levels at most. */
 const maxDraftDepth = 64

@@ -1,10 +1,10 @@
-import { appendPointer, isRecord } from '../document/json-pointer.js'
-import { deepEqual } from '../document/serialize.js'
-import { typesOf } from '../document/schema-walk.js'
-import type { SchemaNode } from '../document/schema-walk.js'
+import { appendPointer } from '../document/json-pointer.js'
 import { majorOf } from '../repository/version.js'
 import { violation } from './violation.js'
 import type { CompatibilityChange, Violation, ViolationSubject } from './violation.js'
+import { isRecord, deepEqual } from '../document/json-value.js'
+import { typesOf } from '../document/walk.js'
+import type { SchemaNode } from '../document/walk.js'
 
 export interface CompatibilityContext {
   /** The newer version: violations are reported against it. */

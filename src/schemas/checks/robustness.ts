@@ -1,14 +1,25 @@
 import type { ErrorObject, ValidateFunction } from 'ajv'
 import { createAjvSet, prepareSchema } from '../document/ajv.js'
-import { appendPointer, isRecord } from '../document/json-pointer.js'
-import { typesOf, walkSchema } from '../document/schema-walk.js'
-import type { SchemaNode } from '../document/schema-walk.js'
+import { appendPointer } from '../document/json-pointer.js'
+import { isRecord } from '../document/json-value.js'
+import { findInsecureSchemaProblems } from '../document/secure.js'
+import type { InsecureSchemaRule } from '../document/secure.js'
+import { walkSchema } from '../document/walk.js'
+import type { SchemaNode } from '../document/walk.js'
 import { violation } from './violation.js'
 import type { Violation, ViolationSubject } from './violation.js'
 
 export interface RobustnessOptions {
   /** The repository's numeric bounds; undefined skips schema-enforced-numeric-bounds. */
   numericBounds: readonly [number, number] | undefined
+}
+
+/** What would pass each of the secure rules the gateway enforces (document/secure.ts). */
+const secureFixes: Record<InsecureSchemaRule, string> = {
+  'pattern-without-maxLength': 'add maxLength next to pattern: checking a pattern against a huge string is slow',
+  'format-without-maxLength': 'add maxLength next to format (128 suits a date-time, 8192 a URI)',
+  'patternProperties-without-propertyNames-maxLength': 'add propertyNames: {maxLength: …}: matching huge property names is slow',
+  'uniqueItems-without-maxItems': 'add maxItems, or drop uniqueItems: the uniqueness check is quadratic'
 }
 
 const snakeCase = /^[$a-z]+[a-z0-9_]*$/
@@ -28,7 +39,7 @@ export function checkRobustness (schema: SchemaNode, subject: ViolationSubject, 
   walkSchema(schema, (node, context) => {
     if ((typeof node.pattern === 'string' && isBacktrackingPattern(node.pattern)) ||
       (isRecord(node.patternProperties) && Object.keys(node.patternProperties).some(isBacktrackingPattern))) unsafePattern = true
-    checkSecure(node, context.pointer, add)
+    checkBacktracking(node, context.pointer, add)
     checkTypes(node, context.pointer, add)
     if (isRecord(node.properties)) {
       for (const name of Object.keys(node.properties)) {
@@ -51,6 +62,9 @@ export function checkRobustness (schema: SchemaNode, subject: ViolationSubject, 
       checkBounds(node, context.pointer, options.numericBounds, add)
     }
   })
+  for (const problem of findInsecureSchemaProblems(schema)) {
+    add('schema-is-secure', appendPointer(problem.pointer, problem.keyword), problem.message, secureFixes[problem.rule])
+  }
   // Validating examples would run the unsafe pattern; it is reported above instead.
   if (validate !== undefined && !unsafePattern) checkExamples(schema, validate, add)
   return out
@@ -98,7 +112,7 @@ export function isBacktrackingPattern (source: string): boolean {
   return source.length > 1024 || /\\[1-9]/.test(source) || /\([^)]*(?:[+*]|\{\d+,\})[^)]*\)\s*(?:[+*]|\{\d+,\d*\})/.test(source)
 }
 
-function checkSecure (node: SchemaNode, pointer: string, add: Add): void {
+function checkBacktracking (node: SchemaNode, pointer: string, add: Add): void {
   if (typeof node.pattern === 'string' && isBacktrackingPattern(node.pattern)) {
     add('schema-is-secure', appendPointer(pointer, 'pattern'),
       `pattern ${JSON.stringify(node.pattern)} can backtrack catastrophically (nested quantifiers or a back-reference)`,
@@ -111,21 +125,6 @@ function checkSecure (node: SchemaNode, pointer: string, add: Add): void {
           `patternProperties key ${JSON.stringify(source)} can backtrack catastrophically`, 'rewrite it without nested quantifiers')
       }
     }
-  }
-  for (const keyword of ['pattern', 'format'] as const) {
-    if (Object.hasOwn(node, keyword) && !Object.hasOwn(node, 'maxLength')) {
-      add('schema-is-secure', appendPointer(pointer, keyword),
-        `${keyword} without maxLength: checking it against a huge string is slow`,
-        `add maxLength next to ${keyword} (128 suits a date-time, 8192 a URI)`)
-    }
-  }
-  if (Object.hasOwn(node, 'patternProperties') && !(isRecord(node.propertyNames) && Object.hasOwn(node.propertyNames, 'maxLength'))) {
-    add('schema-is-secure', appendPointer(pointer, 'patternProperties'),
-      'patternProperties without propertyNames.maxLength: matching huge property names is slow', 'add propertyNames: {maxLength: …}')
-  }
-  if (node.uniqueItems === true && isRecord(node.items) && typesOf(node.items).some((t) => t === 'object' || t === 'array') && !Object.hasOwn(node, 'maxItems')) {
-    add('schema-is-secure', appendPointer(pointer, 'uniqueItems'),
-      'uniqueItems on an array of objects or arrays without maxItems: the uniqueness check is quadratic', 'add maxItems, or drop uniqueItems')
   }
 }
 

@@ -2,12 +2,13 @@ import { materializeSchema } from '../publishing/materialize.js'
 import { repositoryReferenceLoader } from '../publishing/reference-loader.js'
 import type { RepositoryConfig } from '../repository/config.js'
 import type { RepositoryCore, TitleEntry } from '../repository/repository.js'
-import { deepEqual, parseSchemaText } from '../document/serialize.js'
+import { parseSchemaText } from '../document/serialize.js'
 import { parseSchemaId, schemaIdOf } from '../repository/schema-path.js'
 import { compareVersions } from '../repository/version.js'
 import { violation } from './violation.js'
 import type { Violation, ViolationSubject } from './violation.js'
 import { isSluiceError } from '../../errors.js'
+import { deepEqual } from '../document/json-value.js'
 
 export interface PublishedVersion {
   version: string

@@ -7,7 +7,7 @@ import draft06MetaSchema from 'ajv/dist/refs/json-schema-draft-06.json' with { t
 import ajvDraft04 from 'ajv-draft-04'
 import ajvFormats from 'ajv-formats'
 import type { Logger } from '../../logger.js'
-import { forEachSubschema } from './walk.js'
+import { stripNestedIds } from './walk.js'
 import type { SchemaNode } from './walk.js'
 
 /** The base class of every draft's Ajv. */
@@ -53,27 +53,16 @@ export function idKeyword (draft: Draft): '$id' | 'id' {
 }
 
 /**
- * The copy of a schema that is handed to Ajv. The root `$schema` is replaced by
- * the canonical URI of its draft, and `$id`/`$schema` are removed from every
- * nested subschema.
- *
- * Why: materialized WMF schemas inline fragments verbatim, each keeping its own
- * `$id` and `$schema`, and the same fragment may be inlined twice
- * (`mediawiki/revision/create/2.0.0` has `/fragment/mediawiki/revision/slot/1.0.0`
- * as `rev_slots.properties.main` and as `rev_slots.additionalProperties`).
- * Ajv 6 tolerated that; Ajv 8 refuses a document where one `$id` names two
- * subschemas. Materialized files contain no `$ref`, so the nested identifiers
- * change nothing for validation, and removing all of them (not only the
- * duplicates) gives the same result whatever order the fragments appear in.
+ * The copy of a schema that is handed to Ajv: nested `$id`s and `$schema`s
+ * removed (see `stripNestedIds`: `mediawiki/revision/create/2.0.0` inlines
+ * `/fragment/mediawiki/revision/slot/1.0.0` twice), and the root `$schema`
+ * replaced by the canonical URI of its draft. Removing all nested identifiers,
+ * not only the duplicates, gives the same result whatever order the fragments
+ * appear in.
  */
 export function prepareSchema (schema: SchemaNode, draft: Draft): SchemaNode {
   const copy = structuredClone(schema)
-  const id = idKeyword(draft)
-  forEachSubschema(copy, (node, pointer) => {
-    if (pointer === '') return
-    delete node[id]
-    delete node.$schema
-  })
+  stripNestedIds(copy, idKeyword(draft))
   copy.$schema = canonicalMetaSchema[draft]
   return copy
 }

@@ -1,6 +1,6 @@
 import yaml from 'js-yaml'
-import { isRecord } from './json-pointer.js'
 import { SchemaUnparsableError } from '../errors.js'
+import { isRecord } from './json-value.js'
 
 /**
  * Keys that lead every object of a materialized schema, in this order; all other
@@ -49,18 +49,4 @@ export function parseSchemaText (text: string, file: string): Record<string, unk
   }
   if (!isRecord(data)) throw new SchemaUnparsableError(file, 'the document is not a mapping')
   return data
-}
-
-/** Structural equality of parsed JSON values (key order ignored). */
-export function deepEqual (a: unknown, b: unknown): boolean {
-  if (a === b) return true
-  if (Array.isArray(a)) {
-    return Array.isArray(b) && a.length === b.length && a.every((item, i) => deepEqual(item, b[i]))
-  }
-  if (isRecord(a) && isRecord(b)) {
-    const ka = Object.keys(a)
-    if (ka.length !== Object.keys(b).length) return false
-    return ka.every((k) => Object.hasOwn(b, k) && deepEqual(a[k], b[k]))
-  }
-  return false
 }

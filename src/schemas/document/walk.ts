@@ -1,87 +1,85 @@
-/**
- * Where subschemas live in a JSON Schema document. The union over drafts 04 to
- * 2020-12: a keyword a draft does not know is rejected by Ajv's strict mode
- * anyway, so walking it too is harmless. Data keywords (`default`, `examples`,
- * `const`, `enum`) are never walked, so an example event's `$schema` or `id`
- * field is never mistaken for a schema keyword.
- */
-const singleSchemaKeywords = [
-  'additionalItems', 'additionalProperties', 'contains', 'propertyNames', 'if', 'then', 'else', 'not',
-  'unevaluatedItems', 'unevaluatedProperties', 'contentSchema'
-] as const
-const schemaArrayKeywords = ['allOf', 'anyOf', 'oneOf', 'prefixItems'] as const
-const schemaMapKeywords = ['properties', 'patternProperties', 'definitions', '$defs', 'dependentSchemas'] as const
+import { appendPointer } from './json-pointer.js'
+import { isRecord } from './json-value.js'
 
 export type SchemaNode = Record<string, unknown>
 
-export function isSchemaNode (value: unknown): value is SchemaNode {
-  return value !== null && typeof value === 'object' && !Array.isArray(value)
-}
-
-/** RFC 6901 escaping of one reference token. */
-export function escapePointerToken (token: string): string {
-  return token.replaceAll('~', '~0').replaceAll('/', '~1')
-}
-
-/**
- * Calls `visit` for the root and every object subschema, depth first, with its
- * JSON pointer (`''` for the root). Boolean schemas are skipped: they cannot be
- * insecure and carry no keywords.
- */
-export function forEachSubschema (root: SchemaNode, visit: (node: SchemaNode, pointer: string) => void): void {
-  const walk = (node: SchemaNode, pointer: string): void => {
-    visit(node, pointer)
-    for (const keyword of singleSchemaKeywords) {
-      const child = node[keyword]
-      if (isSchemaNode(child)) walk(child, `${pointer}/${keyword}`)
-    }
-    // `items` is one schema, or (before 2020-12) a tuple of schemas.
-    const items = node.items
-    if (isSchemaNode(items)) walk(items, `${pointer}/items`)
-    if (Array.isArray(items)) walkArray(items, `${pointer}/items`)
-    for (const keyword of schemaArrayKeywords) {
-      const children = node[keyword]
-      if (Array.isArray(children)) walkArray(children, `${pointer}/${keyword}`)
-    }
-    for (const keyword of schemaMapKeywords) {
-      const children = node[keyword]
-      if (isSchemaNode(children)) walkMap(children, `${pointer}/${keyword}`)
-    }
-    // Draft-07 `dependencies` mixes property lists (arrays) and schemas.
-    const dependencies = node.dependencies
-    if (isSchemaNode(dependencies)) walkMap(dependencies, `${pointer}/dependencies`)
-  }
-  const walkArray = (children: unknown[], pointer: string): void => {
-    children.forEach((child, index) => {
-      if (isSchemaNode(child)) walk(child, `${pointer}/${index}`)
-    })
-  }
-  const walkMap = (children: SchemaNode, pointer: string): void => {
-    for (const [name, child] of Object.entries(children)) {
-      if (isSchemaNode(child)) walk(child, `${pointer}/${escapePointerToken(name)}`)
-    }
-  }
-  walk(root, '')
+export interface WalkContext {
+  /** JSON pointer of the node inside the walked schema, `''` for the root. */
+  pointer: string
+  /** The keyword that led here (`properties`, `items`, …); undefined for the root. */
+  via: string | undefined
+  /** The property or definition name when `via` names a map of schemas (`properties`, `$defs`, …). */
+  name: string | undefined
+  depth: number
 }
 
 /**
- * Checks a parsed document against a nesting depth and a value count. Returns
- * which limit is exceeded, if any. The value count guards against YAML aliases:
- * `*a` references cost a few bytes in the text but are expanded by every walk
- * and copy, so a document with more values than bytes is an alias bomb.
+ * Where subschemas live in a JSON Schema document: the union over drafts 04 to
+ * 2020-12. A keyword a draft does not know is refused by Ajv's strict mode
+ * anyway, so walking it too is harmless.
  */
-export function exceededJsonLimit (value: unknown, limits: { maxDepth: number, maxValues: number }): 'depth' | 'values' | undefined {
-  let values = 0
-  const visit = (node: unknown, depth: number): 'depth' | 'values' | undefined => {
-    values += 1
-    if (values > limits.maxValues) return 'values'
-    if (node === null || typeof node !== 'object') return undefined
-    if (depth >= limits.maxDepth) return 'depth'
-    for (const child of Object.values(node)) {
-      const exceeded = visit(child, depth + 1)
-      if (exceeded !== undefined) return exceeded
-    }
-    return undefined
+const schemaMapKeywords = ['properties', 'patternProperties', 'definitions', '$defs', 'dependentSchemas'] as const
+const singleSchemaKeywords = [
+  'additionalItems', 'additionalProperties', 'contains', 'else', 'if', 'not', 'propertyNames', 'then',
+  'unevaluatedItems', 'unevaluatedProperties', 'contentSchema'
+] as const
+const schemaListKeywords = ['allOf', 'anyOf', 'oneOf', 'prefixItems'] as const
+
+/**
+ * Visits the root and every object subschema, parents before children. Data
+ * keywords (`default`, `examples`, `const`, `enum`) are never entered, so an
+ * example event's `$schema` or `id` field is never mistaken for a schema
+ * keyword. Boolean schemas are skipped: they carry no keywords.
+ */
+export function walkSchema (schema: unknown, visit: (node: SchemaNode, context: WalkContext) => void): void {
+  walk(schema, { pointer: '', via: undefined, name: undefined, depth: 0 }, visit)
+}
+
+function walk (node: unknown, context: WalkContext, visit: (node: SchemaNode, context: WalkContext) => void): void {
+  if (!isRecord(node)) return
+  visit(node, context)
+  const child = (value: unknown, via: string, name: string | undefined, ...tokens: Array<string | number>): void =>
+    walk(value, { pointer: appendPointer(context.pointer, ...tokens), via, name, depth: context.depth + 1 }, visit)
+  for (const keyword of schemaMapKeywords) {
+    const map = node[keyword]
+    if (!isRecord(map)) continue
+    for (const [name, value] of Object.entries(map)) child(value, keyword, name, keyword, name)
   }
-  return visit(value, 0)
+  for (const keyword of singleSchemaKeywords) child(node[keyword], keyword, undefined, keyword)
+  // `items` is one schema, or (before 2020-12) a tuple of schemas.
+  const items = node.items
+  if (Array.isArray(items)) items.forEach((value, i) => child(value, 'items', undefined, 'items', i))
+  else child(items, 'items', undefined, 'items')
+  for (const keyword of schemaListKeywords) {
+    const list = node[keyword]
+    if (Array.isArray(list)) list.forEach((value, i) => child(value, keyword, undefined, keyword, i))
+  }
+  // Draft-07 `dependencies` mixes property lists (arrays) and schemas.
+  const dependencies = node.dependencies
+  if (isRecord(dependencies)) {
+    for (const [name, value] of Object.entries(dependencies)) child(value, 'dependencies', name, 'dependencies', name)
+  }
+}
+
+/** The `type` keyword as a list (empty when absent). */
+export function typesOf (node: SchemaNode): string[] {
+  const type = node.type
+  if (typeof type === 'string') return [type]
+  if (Array.isArray(type)) return type.filter((t): t is string => typeof t === 'string')
+  return []
+}
+
+/**
+ * Removes `$id` (`id` in draft-04) and `$schema` from every subschema but the
+ * root, in place. Materialized schemas inline fragments verbatim, each keeping
+ * its own identifiers, and the same fragment may be inlined twice; Ajv 8
+ * refuses a document where one `$id` names two subschemas. Materialized files
+ * contain no `$ref`, so the nested identifiers change nothing for validation.
+ */
+export function stripNestedIds (schema: unknown, idKeyword: '$id' | 'id' = '$id'): void {
+  walkSchema(schema, (node, context) => {
+    if (context.depth === 0) return
+    delete node[idKeyword]
+    delete node.$schema
+  })
 }

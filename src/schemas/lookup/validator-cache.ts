@@ -12,9 +12,9 @@ import {
 } from './errors.js'
 import { findInsecureSchemaProblems } from '../document/secure.js'
 import type { SchemaSource } from '../document/source.js'
-import { exceededJsonLimit, isSchemaNode } from '../document/walk.js'
 import type { SchemaNode } from '../document/walk.js'
 import { candidatePaths, isAbsoluteSchemaUri, isVersionedPath, normalizeSchemaPath, pathBelowBase } from './uri.js'
+import { exceededJsonLimit, isRecord } from '../document/json-value.js'
 
 export interface ResolvedSchema {
   /** The URI as the event gave it. */
@@ -168,7 +168,7 @@ export function createSchemaResolver (options: SchemaResolverOptions): SchemaRes
       const reason = err instanceof yaml.YAMLException ? `${err.reason} (line ${err.mark.line + 1})` : 'cannot be parsed'
       throw new SchemaInvalidError(uri, `the schema document is not valid YAML or JSON: ${reason}`, { cause: err })
     }
-    if (!isSchemaNode(document)) throw new SchemaInvalidError(uri, 'the schema document is not a JSON Schema object')
+    if (!isRecord(document)) throw new SchemaInvalidError(uri, 'the schema document is not a JSON Schema object')
     const exceeded = exceededJsonLimit(document, { maxDepth, maxValues: bytes })
     if (exceeded === 'depth') {
       throw new SchemaTooLargeError(uri, `the schema document is nested deeper than ${maxDepth} levels`, { limit: maxDepth })

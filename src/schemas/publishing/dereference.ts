@@ -1,5 +1,6 @@
 import { RefUnresolvedError } from '../errors.js'
-import { appendPointer, isRecord, parsePointer } from '../document/json-pointer.js'
+import { appendPointer, parsePointer } from '../document/json-pointer.js'
+import { isRecord } from '../document/json-value.js'
 
 /**
  * Loads the document a `$ref` names, e.g. `/fragment/common/2.0.0` → that

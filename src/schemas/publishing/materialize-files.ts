@@ -2,13 +2,13 @@ import { mkdir, readFile, readlink, symlink, unlink, writeFile, lstat } from 'no
 import { dirname, join } from 'node:path'
 import type { SchemaDirectory } from '../repository/directory-repository.js'
 import { RefUnresolvedError, VersionPublishedError } from '../errors.js'
-import { isRecord } from '../document/json-pointer.js'
 import { materializeSchema } from './materialize.js'
 import { repositoryReferenceLoader } from './reference-loader.js'
 import { parseSchemaId } from '../repository/schema-path.js'
-import { deepEqual, parseSchemaText, toJson, toYaml } from '../document/serialize.js'
+import { parseSchemaText, toJson, toYaml } from '../document/serialize.js'
 import { SchemaUnparsableError } from '../errors.js'
 import { compareVersions } from '../repository/version.js'
+import { isRecord, deepEqual } from '../document/json-value.js'
 
 export interface MaterializeFilesOptions {
   directory: SchemaDirectory

@@ -1,11 +1,11 @@
 import { dereference } from './dereference.js'
 import type { ReferenceLoader } from './dereference.js'
 import { mergeAllOf } from './merge-all-of.js'
-import { enforceNumericBounds, stripNestedIds } from './conventions.js'
-import type { MaterializeConventions } from './conventions.js'
-import { isRecord } from '../document/json-pointer.js'
+import type { MaterializeConventions } from '../repository/config.js'
+import { stripNestedIds, walkSchema } from '../document/walk.js'
 import { sortSchemaKeys } from '../document/serialize.js'
 import { SchemaUnparsableError } from '../errors.js'
+import { isRecord } from '../document/json-value.js'
 
 export interface MaterializeOptions {
   load: ReferenceLoader
@@ -28,4 +28,13 @@ export async function materializeSchema (source: Record<string, unknown>, option
   if (options.conventions.numericBounds !== undefined) enforceNumericBounds(merged, options.conventions.numericBounds)
   if (options.conventions.stripNestedIds) stripNestedIds(merged)
   return sortSchemaKeys(merged)
+}
+
+/** Adds the repository's numeric bounds in place, keeping any bound the author set. */
+function enforceNumericBounds (schema: unknown, bounds: readonly [number, number]): void {
+  walkSchema(schema, (node) => {
+    if (node.type !== 'integer' && node.type !== 'number') return
+    if (!Object.hasOwn(node, 'minimum')) node.minimum = bounds[0]
+    if (!Object.hasOwn(node, 'maximum')) node.maximum = bounds[1]
+  })
 }

@@ -1,6 +1,6 @@
 import { MergeConflictError } from '../errors.js'
-import { appendPointer, isRecord } from '../document/json-pointer.js'
-import { deepEqual } from '../document/serialize.js'
+import { appendPointer } from '../document/json-pointer.js'
+import { isRecord, deepEqual } from '../document/json-value.js'
 
 const firstWins = new Set(['title', 'description', '$id', '$schema', '$comment', 'examples', 'default', 'readOnly', 'writeOnly', 'deprecated'])
 const largestWins = new Set(['minimum', 'exclusiveMinimum', 'minLength', 'minItems', 'minProperties'])

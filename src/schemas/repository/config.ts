@@ -4,15 +4,28 @@ import { Ajv } from 'ajv'
 import yaml from 'js-yaml'
 import { describeConfigError } from '../../config/load.js'
 import { RepositoryConfigInvalidError } from '../errors.js'
-import { safeIntegerBounds, sluiceConventions } from '../publishing/conventions.js'
-import type { MaterializeConventions } from '../publishing/conventions.js'
 import type { SchemaFormat } from './schema-path.js'
-import { isRuleName } from '../checks/violation.js'
-import type { RuleName } from '../checks/violation.js'
-import { isRecord } from '../document/json-pointer.js'
+import { isRuleName } from './rules.js'
+import type { RuleName } from './rules.js'
+import { isRecord } from '../document/json-value.js'
 
 export const sluiceConfigFile = '.sluice-schemas.yaml'
 export const jsonschemaToolsConfigFile = '.jsonschema-tools.yaml'
+
+/** How a repository wants its materialized files. */
+export interface MaterializeConventions {
+  /**
+   * Remove `$id` and `$schema` from nested subschemas. Inlined fragments keep
+   * theirs otherwise, and two copies of one `$id` make Ajv 8 refuse the schema.
+   */
+  stripNestedIds: boolean
+  /** `[minimum, maximum]` given to every integer/number that lacks one; undefined to leave numbers alone. */
+  numericBounds: readonly [number, number] | undefined
+}
+
+export const safeIntegerBounds: readonly [number, number] = [Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER]
+
+export const sluiceConventions: MaterializeConventions = { stripNestedIds: true, numericBounds: safeIntegerBounds }
 
 export interface RuleException {
   /** Matched against a schema's `$id` (unanchored, as jsonschema-tools does). */

@@ -1,7 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { checkRobustness } from '../../../src/schemas/checks/robustness.js'
-import { safeIntegerBounds } from '../../../src/schemas/publishing/conventions.js'
+import { safeIntegerBounds } from '../../../src/schemas/repository/config.js'
 
 const subject = { schema: '/t/1.0.0', title: 't', version: '1.0.0', file: 't/1.0.0.yaml' }
 const options = { numericBounds: safeIntegerBounds }
@@ -48,6 +48,8 @@ void test('each robustness rule catches its problem and names where', () => {
     ['pattern without maxLength', (s) => { delete at(s, 'properties', 'name').maxLength }, 'schema-is-secure /properties/name/pattern'],
     ['backtracking pattern', (s) => { at(s, 'properties', 'name').pattern = '^([a-z]+)+$' }, 'schema-is-secure /properties/name/pattern'],
     ['format without maxLength', (s) => { at(s, 'properties').when = { type: 'string', format: 'date-time' } }, 'schema-is-secure /properties/when/format'],
+    ['pattern without maxLength under $defs', (s) => { s.$defs = { code: { type: 'string', pattern: '^[a-z]+$' } } }, 'schema-is-secure /$defs/code/pattern'],
+    ['a keyword strict mode refuses', (s) => { at(s, 'properties', 'name').minimum = 0 }, 'schema-is-valid /properties/name'],
     ['camelCase', (s) => { at(s, 'properties').userName = { type: 'string' } }, 'schema-snake-case-properties /properties/userName'],
     ['union type', (s) => { at(s, 'properties', 'count').type = ['integer', 'null'] }, 'schema-deterministic-types /properties/count/type'],
     ['array without items type', (s) => { at(s, 'properties').tags = { type: 'array' } }, 'schema-deterministic-types /properties/tags'],

@@ -1,7 +1,8 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { deepEqual, parseSchemaText, sortSchemaKeys, toJson, toYaml } from '../../../src/schemas/document/serialize.js'
+import { parseSchemaText, sortSchemaKeys, toJson, toYaml } from '../../../src/schemas/document/serialize.js'
 import { SchemaUnparsableError } from '../../../src/schemas/errors.js'
+import { deepEqual } from '../../../src/schemas/document/json-value.js'
 
 void test('keys come in jsonschema-tools order, then alphabetically, at every depth', () => {
   const sorted = sortSchemaKeys({ zeta: 1, properties: { b: { type: 'string', description: 'd' }, $schema: {} }, type: 'object', title: 't', $id: '/t/1.0.0', alpha: 2 })

@@ -1,6 +1,8 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { escapePointerToken, exceededJsonLimit, forEachSubschema } from '../../../src/schemas/document/walk.js'
+import { stripNestedIds, walkSchema } from '../../../src/schemas/document/walk.js'
+import { escapePointerToken } from '../../../src/schemas/document/json-pointer.js'
+import { exceededJsonLimit } from '../../../src/schemas/document/json-value.js'
 
 test('visits every subschema with its JSON pointer, and no data keywords', () => {
   const schema = {
@@ -19,7 +21,7 @@ test('visits every subschema with its JSON pointer, and no data keywords', () =>
     const: { items: {} }
   }
   const seen: string[] = []
-  forEachSubschema(schema, (_node, pointer) => seen.push(pointer))
+  walkSchema(schema, (_node, { pointer }) => seen.push(pointer))
   assert.deepEqual(seen.sort(), [
     '',
     '/allOf/0',
@@ -33,6 +35,32 @@ test('visits every subschema with its JSON pointer, and no data keywords', () =>
     '/properties/tuple',
     '/properties/tuple/items/0'
   ])
+})
+
+test('walks the 2019-09 and 2020-12 applicators too, with the keyword and name that led to each node', () => {
+  const schema = {
+    $defs: { id: { type: 'string' } },
+    prefixItems: [{ type: 'integer' }],
+    dependentSchemas: { a: { required: ['b'] } },
+    unevaluatedProperties: { type: 'string' }
+  }
+  const seen: string[] = []
+  walkSchema(schema, (_node, { pointer, via, name, depth }) => seen.push(`${pointer} ${via ?? '-'} ${name ?? '-'} ${depth}`))
+  assert.deepEqual(seen, [
+    ' - - 0',
+    '/$defs/id $defs id 1',
+    '/dependentSchemas/a dependentSchemas a 1',
+    '/unevaluatedProperties unevaluatedProperties - 1',
+    '/prefixItems/0 prefixItems - 1'
+  ])
+})
+
+test('nested identifiers go, the root keeps its own', () => {
+  const schema = { $id: '/a/1.0.0', $schema: 'x', properties: { f: { $id: '/f/1.0.0', $schema: 'x', type: 'string' } }, $defs: { d: { id: 'old' } } }
+  stripNestedIds(schema)
+  assert.deepEqual(schema, { $id: '/a/1.0.0', $schema: 'x', properties: { f: { type: 'string' } }, $defs: { d: { id: 'old' } } })
+  stripNestedIds(schema, 'id')
+  assert.deepEqual(schema.$defs, { d: {} })
 })
 
 test('pointer tokens are escaped per RFC 6901', () => {

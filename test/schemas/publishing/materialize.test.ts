@@ -5,9 +5,10 @@ import { fileURLToPath } from 'node:url'
 import { materializeSchema } from '../../../src/schemas/publishing/materialize.js'
 import { openSchemaDirectory } from '../../../src/schemas/repository/directory-repository.js'
 import { repositoryReferenceLoader } from '../../../src/schemas/publishing/reference-loader.js'
-import { deepEqual, parseSchemaText, toYaml } from '../../../src/schemas/document/serialize.js'
-import { sluiceConventions } from '../../../src/schemas/publishing/conventions.js'
-import { walkSchema } from '../../../src/schemas/document/schema-walk.js'
+import { parseSchemaText, toYaml } from '../../../src/schemas/document/serialize.js'
+import { sluiceConventions } from '../../../src/schemas/repository/config.js'
+import { deepEqual } from '../../../src/schemas/document/json-value.js'
+import { walkSchema } from '../../../src/schemas/document/walk.js'
 
 const primary = fileURLToPath(new URL('../../fixtures/schemas/wikimedia-primary', import.meta.url))
 
