@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto'
 import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
-import yaml from 'js-yaml'
 import type { Logger } from '../../logger.js'
 import type { SchemaMetrics } from '../../metrics/schemas.js'
 import { isSluiceError } from '../../errors.js'
@@ -13,7 +12,7 @@ import { defaultRepositoryConfig } from '../repository/config.js'
 import type { RepositoryConfig } from '../repository/config.js'
 import type { SchemaRepository } from '../repository/repository.js'
 import { isTitle, parseVersionPath, splitSafePath } from '../repository/schema-path.js'
-import { parseSchemaText, toJson, toYaml } from '../document/serialize.js'
+import { parseSchemaText, parseYamlText, toJson, toYaml } from '../document/serialize.js'
 import { isRecord } from '../document/json-value.js'
 
 export interface SchemaRoutesOptions {
@@ -52,11 +51,9 @@ export function schemaRoutes (repository: SchemaRepository, options: SchemaRoute
   return async function schemaRoutesPlugin (app) {
     for (const type of ['application/yaml', 'application/x-yaml', 'text/yaml']) {
       app.addContentTypeParser(type, { parseAs: 'string' }, (_request, body, done) => {
-        try {
-          done(null, yaml.load(body as string, { schema: yaml.CORE_SCHEMA }))
-        } catch (err) {
-          done(new DraftInvalidError(`not valid YAML: ${(err as Error).message.split('\n')[0] ?? ''}`), undefined)
-        }
+        const parsed = parseYamlText(body as string)
+        if (parsed.ok) done(null, parsed.value)
+        else done(new DraftInvalidError(`not valid YAML: ${parsed.reason}`), undefined)
       })
     }
 

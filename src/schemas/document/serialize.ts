@@ -38,15 +38,27 @@ export function toJson (schema: unknown): string {
   return JSON.stringify(sortSchemaKeys(schema), null, 2) + '\n'
 }
 
+export type ParsedText = { ok: true, value: unknown } | { ok: false, reason: string, cause: unknown }
+
+/**
+ * The one YAML/JSON parse of everything the package reads: schema files,
+ * drafts, the repository config. The core schema keeps a document plain JSON
+ * data: unquoted dates stay strings, never Date objects. The reason of a
+ * failure is one line, with the line number where the parser stopped.
+ */
+export function parseYamlText (text: string): ParsedText {
+  try {
+    return { ok: true, value: yaml.load(text, { schema: yaml.CORE_SCHEMA }) }
+  } catch (err) {
+    const reason = err instanceof yaml.YAMLException ? `${err.reason} (line ${err.mark.line + 1})` : 'cannot be parsed'
+    return { ok: false, reason, cause: err }
+  }
+}
+
 /** Parses a YAML or JSON schema document; it must be a mapping. */
 export function parseSchemaText (text: string, file: string): Record<string, unknown> {
-  let data: unknown
-  try {
-    // The core schema keeps unquoted dates as strings: a schema is JSON data.
-    data = yaml.load(text, { filename: file, schema: yaml.CORE_SCHEMA })
-  } catch (err) {
-    throw new SchemaUnparsableError(file, `not valid YAML or JSON: ${(err as Error).message.split('\n')[0] ?? ''}`, err)
-  }
-  if (!isRecord(data)) throw new SchemaUnparsableError(file, 'the document is not a mapping')
-  return data
+  const parsed = parseYamlText(text)
+  if (!parsed.ok) throw new SchemaUnparsableError(file, `not valid YAML or JSON: ${parsed.reason}`, parsed.cause)
+  if (!isRecord(parsed.value)) throw new SchemaUnparsableError(file, 'the document is not a mapping')
+  return parsed.value
 }

@@ -1,7 +1,6 @@
 import { performance } from 'node:perf_hooks'
 import { isDeepStrictEqual } from 'node:util'
 import type { AnySchemaObject, ValidateFunction } from 'ajv'
-import yaml from 'js-yaml'
 import { deepFreeze } from '../../config/load.js'
 import type { Logger } from '../../logger.js'
 import { createAjvSet, draftOf, idKeyword, prepareSchema } from '../document/ajv.js'
@@ -15,6 +14,7 @@ import type { SchemaSource } from '../document/source.js'
 import type { SchemaNode } from '../document/walk.js'
 import { candidatePaths, isAbsoluteSchemaUri, isVersionedPath, normalizeSchemaPath, pathBelowBase } from './uri.js'
 import { exceededJsonLimit, isRecord } from '../document/json-value.js'
+import { parseYamlText } from '../document/serialize.js'
 
 export interface ResolvedSchema {
   /** The URI as the event gave it. */
@@ -160,14 +160,11 @@ export function createSchemaResolver (options: SchemaResolverOptions): SchemaRes
     if (bytes > options.maxSchemaBytes) {
       throw new SchemaTooLargeError(uri, `the schema document is larger than ${options.maxSchemaBytes} bytes`, { limit: options.maxSchemaBytes })
     }
-    let document: unknown
-    try {
-      // CORE_SCHEMA: plain JSON types only; no timestamps turning into Date objects.
-      document = yaml.load(text, { schema: yaml.CORE_SCHEMA })
-    } catch (err) {
-      const reason = err instanceof yaml.YAMLException ? `${err.reason} (line ${err.mark.line + 1})` : 'cannot be parsed'
-      throw new SchemaInvalidError(uri, `the schema document is not valid YAML or JSON: ${reason}`, { cause: err })
+    const parsed = parseYamlText(text)
+    if (!parsed.ok) {
+      throw new SchemaInvalidError(uri, `the schema document is not valid YAML or JSON: ${parsed.reason}`, { cause: parsed.cause })
     }
+    const document = parsed.value
     if (!isRecord(document)) throw new SchemaInvalidError(uri, 'the schema document is not a JSON Schema object')
     const exceeded = exceededJsonLimit(document, { maxDepth, maxValues: bytes })
     if (exceeded === 'depth') {

@@ -1,13 +1,13 @@
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { Ajv } from 'ajv'
-import yaml from 'js-yaml'
 import { describeConfigError } from '../../config/load.js'
 import { RepositoryConfigInvalidError } from '../errors.js'
 import type { SchemaFormat } from './schema-path.js'
 import { isRuleName } from './rules.js'
 import type { RuleName } from './rules.js'
 import { isRecord } from '../document/json-value.js'
+import { parseYamlText } from '../document/serialize.js'
 
 export const sluiceConfigFile = '.sluice-schemas.yaml'
 export const jsonschemaToolsConfigFile = '.jsonschema-tools.yaml'
@@ -124,12 +124,9 @@ async function readOptional (path: string): Promise<string | undefined> {
 }
 
 function loadYaml (text: string, file: string): Record<string, unknown> {
-  let data: unknown
-  try {
-    data = yaml.load(text, { schema: yaml.CORE_SCHEMA }) ?? {}
-  } catch (err) {
-    throw new RepositoryConfigInvalidError(file, [`not valid YAML: ${(err as Error).message.split('\n')[0] ?? ''}`])
-  }
+  const parsed = parseYamlText(text)
+  if (!parsed.ok) throw new RepositoryConfigInvalidError(file, [`not valid YAML: ${parsed.reason}`])
+  const data = parsed.value ?? {}
   if (!isRecord(data)) throw new RepositoryConfigInvalidError(file, ['the top level must be a mapping'])
   return data
 }
