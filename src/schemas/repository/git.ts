@@ -71,12 +71,31 @@ export async function filesAt (cwd: string, ref: string): Promise<string[]> {
   return splitZ(await runGit(['ls-tree', '-r', '-z', '--name-only', ref, '--', '.'], { cwd }))
 }
 
-/** A file's content in `ref` (path relative to `cwd`), or undefined when it is not there. */
+/** What git says when the ref exists but has no file at the path (LC_ALL=C keeps it in English). */
+const notInRef = /^fatal: path '.*' (?:does not exist in|exists on disk, but not in) '/m
+
+/**
+ * A file's content in `ref` (path relative to `cwd`), or undefined when the ref
+ * does not have it. Any other failure (an unknown ref, no repository, a broken
+ * clone) is a `GitCommandError`: taken for "absent", it would let a published
+ * version be rewritten as if it had never been published.
+ */
 export async function showFile (cwd: string, ref: string, path: string): Promise<string | undefined> {
   assertSafeRevision(ref)
   try {
     return await runGit(['show', `${ref}:./${path}`], { cwd })
-  } catch {
-    return undefined
+  } catch (err) {
+    if (err instanceof GitCommandError && (notInRef.test(err.stderr) || (ref === 'HEAD' && await isUnbornHead(cwd)))) return undefined
+    throw err
   }
+}
+
+/** A repository without a first commit: nothing is published in it yet. */
+async function isUnbornHead (cwd: string): Promise<boolean> {
+  try {
+    await runGit(['rev-parse', '--git-dir'], { cwd })
+  } catch {
+    return false
+  }
+  return runGit(['rev-parse', '--verify', '--quiet', 'HEAD'], { cwd }).then(() => false, () => true)
 }
