@@ -45,12 +45,13 @@ function splitZ (output: string): string[] {
   return output.split('\0').filter((line) => line !== '')
 }
 
-/** The top of the work tree containing `cwd`, or undefined outside git. */
+/** The top of the work tree containing `cwd`, or undefined outside git; any other git failure is an error. */
 export async function gitTopLevel (cwd: string): Promise<string | undefined> {
   try {
     return (await runGit(['rev-parse', '--show-toplevel'], { cwd })).trim()
-  } catch {
-    return undefined
+  } catch (err) {
+    if (err instanceof GitCommandError && /^fatal: not a git repository/m.test(err.stderr)) return undefined
+    throw err
   }
 }
 

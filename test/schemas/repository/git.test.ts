@@ -45,6 +45,8 @@ void test('a file is absent only when git says the ref does not have it; any oth
   const outside = await mkdtemp(join(tmpdir(), 'sluice-not-git-'))
   t.after(() => rm(outside, { recursive: true, force: true }))
   await assert.rejects(showFile(outside, 'HEAD', 'a/1.0.0.yaml'), GitCommandError)
+  assert.equal(await gitTopLevel(outside), undefined)
+  await assert.rejects(gitTopLevel(join(outside, 'no-such-directory')), GitCommandError)
   // Before the first commit nothing is published.
   await runGit(['init', '--quiet', outside])
   assert.equal(await showFile(outside, 'HEAD', 'a/1.0.0.yaml'), undefined)
