@@ -1,5 +1,4 @@
-import { readFile } from 'node:fs/promises'
-import { join } from 'node:path'
+import { posix } from 'node:path'
 import { Ajv } from 'ajv'
 import { describeConfigError } from '../../config/load.js'
 import { RepositoryConfigInvalidError } from '../errors.js'
@@ -8,6 +7,8 @@ import { isRuleName } from './rules.js'
 import type { RuleName } from './rules.js'
 import { isRecord } from '../document/json-value.js'
 import { parseYamlText } from '../document/serialize.js'
+import { createDirectoryFiles } from './directory-files.js'
+import type { SchemaFiles } from './schema-files.js'
 
 export const sluiceConfigFile = '.sluice-schemas.yaml'
 export const jsonschemaToolsConfigFile = '.jsonschema-tools.yaml'
@@ -107,20 +108,29 @@ interface SluiceConfigFile {
  * are checked as they are), else the defaults.
  */
 export async function loadRepositoryConfig (dir: string): Promise<RepositoryConfig> {
-  const own = await readOptional(join(dir, sluiceConfigFile))
-  if (own !== undefined) return parseSluiceConfig(own, sluiceConfigFile)
-  const wikimedia = await readOptional(join(dir, jsonschemaToolsConfigFile))
-  if (wikimedia !== undefined) return parseJsonschemaToolsConfig(wikimedia, jsonschemaToolsConfigFile)
-  return defaultRepositoryConfig
+  return await readRepositoryConfig(createDirectoryFiles(dir)) ?? defaultRepositoryConfig
 }
 
-async function readOptional (path: string): Promise<string | undefined> {
-  try {
-    return await readFile(path, 'utf8')
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined
-    throw err
-  }
+/** The config file at the top of a repository's files, undefined when it has none. */
+async function readRepositoryConfig (root: SchemaFiles, prefix = ''): Promise<RepositoryConfig | undefined> {
+  const own = await root.readText(prefix + sluiceConfigFile)
+  if (own !== undefined) return parseSluiceConfig(own, prefix + sluiceConfigFile)
+  const wikimedia = await root.readText(prefix + jsonschemaToolsConfigFile)
+  if (wikimedia !== undefined) return parseJsonschemaToolsConfig(wikimedia, prefix + jsonschemaToolsConfigFile)
+  return undefined
+}
+
+/**
+ * Where the schema tree starts in a repository, given all of its files: the
+ * config's schemaBasePath; without a config, `schemas/` when there is one
+ * (below its own `.sluice-schemas.yaml` base path, if it has one), else the top.
+ */
+export async function findSchemaTree (root: SchemaFiles): Promise<string> {
+  const config = await readRepositoryConfig(root)
+  if (config !== undefined) return config.schemaBasePath
+  if (!(await root.list()).some((path) => path.startsWith('schemas/'))) return '.'
+  const nested = await root.readText(`schemas/${sluiceConfigFile}`)
+  return nested === undefined ? 'schemas' : posix.join('schemas', parseSluiceConfig(nested, `schemas/${sluiceConfigFile}`).schemaBasePath)
 }
 
 function loadYaml (text: string, file: string): Record<string, unknown> {

@@ -7,16 +7,15 @@ import { GitCommandError, RepositoryConfigInvalidError, RepositoryLoadError, Rep
 import { assertSafeRevision, runGit } from './git.js'
 import { createRepositoryCore } from './repository.js'
 import type { RepositoryCore, SchemaRepository } from './repository.js'
-import { jsonschemaToolsConfigFile, parseJsonschemaToolsConfig, parseSluiceConfig, sluiceConfigFile } from './config.js'
 import type { SchemaFiles } from './schema-files.js'
 
-export interface GitRepositoryOptions {
+export interface GitRefOptions {
   /** A path or URL git can fetch from. */
   repository: string
   /** The branch or tag this environment serves. */
   ref: string
-  /** Directory of the schema tree inside the repository; default: the config's schemaBasePath, else `schemas` when present, else the root. */
-  path?: string
+  /** Directory of the schema tree inside a commit, given all of the commit's files; the repository config decides (see open.ts). */
+  schemaTree: (commit: SchemaFiles) => Promise<string>
   /** How often to fetch the ref; 0 turns polling off (reload on demand only). */
   pollIntervalMs: number
   /** Where the bare clone is kept between restarts. */
@@ -56,7 +55,7 @@ const maxCachedBlobs = 4096
  * never visible. Published versions are immutable, so validators compiled
  * from an older commit stay valid after a reload.
  */
-export function openGitRepository (options: GitRepositoryOptions): GitSchemaRepository {
+export function openGitRef (options: GitRefOptions): GitSchemaRepository {
   assertSafeRevision(options.ref)
   if (options.repository === '' || options.repository.startsWith('-')) {
     throw new GitCommandError(['fetch', options.repository], 'not a repository location')
@@ -91,23 +90,13 @@ export function openGitRepository (options: GitRepositoryOptions): GitSchemaRepo
       const m = /^(\d+) (\w+) ([0-9a-f]+)\t(.+)$/s.exec(line)
       if (m !== null && (m[2] === 'blob')) tree.set(m[4] as string, { mode: m[1] as string, sha: m[3] as string })
     }
-    const basePath = normalizeBase(options.path ?? await defaultBasePath(tree))
-    const files = snapshotFiles(`git ${source} ${options.ref}@${commit.slice(0, 12)}`, tree, basePath, readBlob)
+    const description = `git ${source} ${options.ref}@${commit.slice(0, 12)}`
+    const basePath = normalizeBase(await options.schemaTree(snapshotFiles(description, tree, '', readBlob)))
+    const files = snapshotFiles(description, tree, basePath, readBlob)
     const core = createRepositoryCore(files, { immutable: true })
     const index = await core.index()
     options.metrics?.versions.set([...index.titles.values()].reduce((n, e) => n + e.versions.length, 0))
     return { commit, basePath, core }
-  }
-
-  async function defaultBasePath (tree: ReadonlyMap<string, TreeEntry>): Promise<string> {
-    for (const [file, parse] of [[sluiceConfigFile, parseSluiceConfig], [jsonschemaToolsConfigFile, parseJsonschemaToolsConfig]] as const) {
-      const entry = tree.get(file)
-      if (entry !== undefined) return parse(await readBlob(entry.sha), file).schemaBasePath
-    }
-    const inSchemas = [...tree.keys()].some((p) => p.startsWith('schemas/'))
-    if (!inSchemas) return '.'
-    const nested = tree.get(`schemas/${sluiceConfigFile}`)
-    return nested === undefined ? 'schemas' : posix.join('schemas', parseSluiceConfig(await readBlob(nested.sha), nested.sha).schemaBasePath)
   }
 
   async function reloadOnce (): Promise<boolean> {
