@@ -1,5 +1,5 @@
 import { appendPointer } from '../document/json-pointer.js'
-import { majorOf } from '../repository/version.js'
+import { majorOf } from '../document/version.js'
 import { violation } from './violation.js'
 import type { CompatibilityChange, Violation, ViolationSubject } from './violation.js'
 import { isRecord, deepEqual } from '../document/json-value.js'

@@ -107,7 +107,7 @@ function compileLikeTheGateway (schema: SchemaNode, add: Add): ValidateFunction 
  * Patterns run against untrusted event data, so one that can backtrack
  * catastrophically (`(a+)+`, back-references) is refused outright.
  */
-export function isBacktrackingPattern (source: string): boolean {
+function isBacktrackingPattern (source: string): boolean {
   // A group with an open-ended quantifier inside, itself repeated open-endedly: (a+)+, (\w*)*, (x{2,}){1,}.
   return source.length > 1024 || /\\[1-9]/.test(source) || /\([^)]*(?:[+*]|\{\d+,\})[^)]*\)\s*(?:[+*]|\{\d+,\d*\})/.test(source)
 }

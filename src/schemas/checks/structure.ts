@@ -1,14 +1,16 @@
 import { materializeSchema } from '../publishing/materialize.js'
 import { repositoryReferenceLoader } from '../publishing/reference-loader.js'
 import type { RepositoryConfig } from '../repository/config.js'
+import { pointerTarget } from '../repository/repository.js'
 import type { RepositoryCore, TitleEntry } from '../repository/repository.js'
 import { parseSchemaText } from '../document/serialize.js'
 import { parseSchemaId, schemaIdOf } from '../repository/schema-path.js'
-import { compareVersions } from '../repository/version.js'
+import { compareVersions } from '../document/version.js'
 import { violation } from './violation.js'
 import type { Violation, ViolationSubject } from './violation.js'
 import { isSluiceError } from '../../errors.js'
 import { deepEqual } from '../document/json-value.js'
+import { appendPointer } from '../document/json-pointer.js'
 
 export interface PublishedVersion {
   version: string
@@ -21,8 +23,6 @@ export interface TitleStructure {
   /** Versions whose primary file parsed, ascending: the input of robustness and compatibility. */
   versions: PublishedVersion[]
 }
-
-const pointerTarget = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/
 
 /**
  * Layout rules of one title: files parse, title and `$id` match the path, the
@@ -184,7 +184,7 @@ export function firstDifference (a: unknown, b: unknown, pointer = ''): string {
     const ra = a as Record<string, unknown>
     const rb = b as Record<string, unknown>
     for (const key of new Set([...Object.keys(ra), ...Object.keys(rb)])) {
-      if (!deepEqual(ra[key], rb[key])) return firstDifference(ra[key], rb[key], `${pointer}/${key.replaceAll('~', '~0').replaceAll('/', '~1')}`)
+      if (!deepEqual(ra[key], rb[key])) return firstDifference(ra[key], rb[key], appendPointer(pointer, key))
     }
   }
   return pointer

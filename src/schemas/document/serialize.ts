@@ -9,7 +9,7 @@ import { isRecord } from './json-value.js'
  */
 const leadingKeys = ['title', 'description', '$id', '$schema', 'type', 'additionalProperties', 'required', 'properties', 'allOf', 'examples']
 
-export function compareSchemaKeys (a: string, b: string): number {
+function compareSchemaKeys (a: string, b: string): number {
   const ia = leadingKeys.indexOf(a)
   const ib = leadingKeys.indexOf(b)
   if (ia !== -1 || ib !== -1) {

@@ -1,7 +1,8 @@
+import { isVersion } from '../document/version.js'
 import { SchemaUriRefusedError } from './errors.js'
 
 /** Longest `$schema` URI we look at; real ones are under 100 characters. */
-export const maxSchemaUriLength = 1024
+const maxSchemaUriLength = 1024
 
 /**
  * One path segment. Deliberately narrow: no `%` (so no encoded traversal or
@@ -79,8 +80,7 @@ export function candidatePaths (path: string, fileExtension?: string): string[] 
 
 /** `.../X.Y.Z` with an optional `.yaml`/`.yml`/`.json`: a published version, which never changes. */
 export function isVersionedPath (path: string): boolean {
-  const basename = path.slice(path.lastIndexOf('/') + 1).replace(/\.(ya?ml|json)$/, '')
-  return /^\d+\.\d+\.\d+$/.test(basename)
+  return isVersion(path.slice(path.lastIndexOf('/') + 1).replace(/\.(ya?ml|json)$/, ''))
 }
 
 /**

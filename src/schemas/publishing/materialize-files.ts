@@ -7,7 +7,7 @@ import { repositoryReferenceLoader } from './reference-loader.js'
 import { parseSchemaId } from '../repository/schema-path.js'
 import { parseSchemaText, toJson, toYaml } from '../document/serialize.js'
 import { SchemaUnparsableError } from '../errors.js'
-import { compareVersions } from '../repository/version.js'
+import { compareVersions } from '../document/version.js'
 import { isRecord, deepEqual } from '../document/json-value.js'
 
 export interface MaterializeFilesOptions {

@@ -3,7 +3,7 @@ import type { SchemaFiles } from './schema-files.js'
 import { isTitle, parseVersionPath, splitSafePath } from './schema-path.js'
 import type { SchemaFormat } from './schema-path.js'
 import type { SchemaSource } from '../document/source.js'
-import { isVersion, sortVersions } from './version.js'
+import { isVersion, sortVersions } from '../document/version.js'
 
 export interface SchemaRepository extends SchemaSource {
   listTitles(): Promise<string[]>
@@ -27,7 +27,8 @@ export interface RepositoryIndex {
 
 const versionFile = /^((?:0|[1-9]\d*)\.(?:0|[1-9]\d*)\.(?:0|[1-9]\d*))(?:\.(yaml|json))?$/
 const pointerName = /^(?:latest(?:\.(?:yaml|json))?|(?:0|[1-9]\d*)\.(?:0|[1-9]\d*)\.(?:0|[1-9]\d*))$/
-const pointerTarget = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/
+/** What a pointer file (`latest`, `1.0.0`) may hold: the name of a sibling file. */
+export const pointerTarget = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/
 
 /** Which directories are schemas (they hold current.yaml or version files) and their versions. */
 export function indexFiles (paths: readonly string[]): RepositoryIndex {

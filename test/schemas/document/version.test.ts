@@ -1,6 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { compareVersions, isVersion, majorOf, parseVersion, sortVersions } from '../../../src/schemas/repository/version.js'
+import { compareVersions, isVersion, majorOf, parseVersion, sortVersions } from '../../../src/schemas/document/version.js'
 
 void test('versions sort by number, multi-digit segments included', () => {
   assert.deepEqual(sortVersions(['1.10.0', '1.2.0', '10.0.0', '1.2.10', '1.2.9', '0.0.3']), ['0.0.3', '1.2.0', '1.2.9', '1.2.10', '1.10.0', '10.0.0'])
