@@ -32,7 +32,7 @@ Examples:
   sluice schemas check --dir ../schemas-event-primary --json
 `
 
-/** `sluice schemas materialize|check`: a thin shell over src/registry. */
+/** `sluice schemas materialize|check`: a thin shell over src/schemas. */
 export async function runSchemasCommand (args: string[], io: CliIO): Promise<number> {
   const parsed = parseCommandArgs('schemas', {
     args,

@@ -16,6 +16,10 @@ export interface SchemaMetrics {
   checks: Counter<'result'>
 }
 
+/**
+ * The metrics of the schemas package (git loads, the HTTP API, draft checks).
+ * The names keep their `sluice_schema_registry_` prefix: dashboards and alerts use them.
+ */
 export function createSchemaMetrics (registry: Registry): SchemaMetrics {
   const registers = [registry]
   return {

@@ -105,7 +105,7 @@ interface Location {
  *   Refused URIs are not remembered: refusing needs no I/O.
  */
 export function createSchemaResolver (options: SchemaResolverOptions): SchemaResolver {
-  const logger = options.logger.child({ module: 'schema-repo' })
+  const logger = options.logger.child({ module: 'schema-lookup' })
   const now = options.now ?? Date.now
   const maxDepth = options.maxDepth ?? defaultMaxSchemaDepth
   const entries = new Map<string, CacheEntry>()

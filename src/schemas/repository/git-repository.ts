@@ -62,7 +62,7 @@ export function openGitRef (options: GitRefOptions): GitSchemaRepository {
   }
   const source = isLocalPath(options.repository) ? resolve(options.repository) : options.repository
   const gitDir = join(options.cacheDir, `${createHash('sha256').update(source).digest('hex').slice(0, 16)}.git`)
-  const log = options.logger.child({ module: 'schema-registry', repository: source, ref: options.ref })
+  const log = options.logger.child({ module: 'schema-repository', repository: source, ref: options.ref })
   const blobs = new Map<string, Promise<string>>()
   let snapshot: Snapshot | undefined
   let inFlight: Promise<boolean> | undefined
