@@ -1,14 +1,14 @@
-import { checkCompatibility } from './compatibility.js'
-import { checkRobustness } from './robustness.js'
+import { deepEqual } from '../document/json-value.js'
+import { parseSchemaText } from '../document/serialize.js'
+import { majorOf } from '../document/version.js'
 import { isExempt, isIgnored } from '../repository/config.js'
 import type { RepositoryConfig } from '../repository/config.js'
 import type { RepositoryCore } from '../repository/repository.js'
-import { parseSchemaText } from '../document/serialize.js'
+import { checkCompatibility } from './compatibility.js'
+import { checkRobustness } from './robustness.js'
 import { checkTitleStructure } from './structure.js'
-import { majorOf } from '../document/version.js'
 import { violation } from './violation.js'
 import type { Violation } from './violation.js'
-import { deepEqual } from '../document/json-value.js'
 
 /** The published files as they were at the base of a change (`--since REF`). */
 export interface Baseline {

@@ -1,10 +1,10 @@
 import { appendPointer } from '../document/json-pointer.js'
-import { majorOf } from '../document/version.js'
-import { violation } from './violation.js'
-import type { CompatibilityChange, Violation, ViolationSubject } from './violation.js'
 import { isRecord, deepEqual } from '../document/json-value.js'
+import { majorOf } from '../document/version.js'
 import { typesOf } from '../document/walk.js'
 import type { SchemaNode } from '../document/walk.js'
+import { violation } from './violation.js'
+import type { CompatibilityChange, Violation, ViolationSubject } from './violation.js'
 
 export interface CompatibilityContext {
   /** The newer version: violations are reported against it. */

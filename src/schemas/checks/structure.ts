@@ -1,16 +1,16 @@
+import { isSluiceError } from '../../errors.js'
+import { appendPointer } from '../document/json-pointer.js'
+import { deepEqual } from '../document/json-value.js'
+import { parseSchemaText } from '../document/serialize.js'
+import { compareVersions } from '../document/version.js'
 import { materializeSchema } from '../publishing/materialize.js'
 import { repositoryReferenceLoader } from '../publishing/reference-loader.js'
 import type { RepositoryConfig } from '../repository/config.js'
 import { pointerTarget } from '../repository/repository.js'
 import type { RepositoryCore, TitleEntry } from '../repository/repository.js'
-import { parseSchemaText } from '../document/serialize.js'
 import { parseSchemaId, schemaIdOf } from '../repository/schema-path.js'
-import { compareVersions } from '../document/version.js'
 import { violation } from './violation.js'
 import type { Violation, ViolationSubject } from './violation.js'
-import { isSluiceError } from '../../errors.js'
-import { deepEqual } from '../document/json-value.js'
-import { appendPointer } from '../document/json-pointer.js'
 
 export interface PublishedVersion {
   version: string

@@ -2,9 +2,9 @@ import { isAbsolute, resolve } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import type { Dispatcher } from 'undici'
 import { ConfigInvalidError } from '../../errors.js'
+import type { SchemaSource } from '../document/source.js'
 import { createFileSchemaSource } from './file-source.js'
 import { createHttpSchemaSource } from './http-source.js'
-import type { SchemaSource } from '../document/source.js'
 import { normalizeBaseUri } from './uri.js'
 
 export interface BaseUriSourceOptions {

@@ -2,8 +2,8 @@ import { constants } from 'node:fs'
 import { open, realpath } from 'node:fs/promises'
 import { isAbsolute, relative, resolve, sep } from 'node:path'
 import { pathToFileURL } from 'node:url'
-import { SchemaFetchError, SchemaTooLargeError, SchemaUriRefusedError } from './errors.js'
 import type { SchemaSource } from '../document/source.js'
+import { SchemaFetchError, SchemaTooLargeError, SchemaUriRefusedError } from './errors.js'
 import { normalizeBaseUri } from './uri.js'
 
 export interface FileSchemaSourceOptions {

@@ -1,7 +1,7 @@
 import { request } from 'undici'
 import type { Dispatcher } from 'undici'
-import { SchemaFetchError, SchemaTooLargeError, SchemaUriRefusedError } from './errors.js'
 import type { SchemaSource } from '../document/source.js'
+import { SchemaFetchError, SchemaTooLargeError, SchemaUriRefusedError } from './errors.js'
 import { normalizeBaseUri } from './uri.js'
 
 export interface HttpSchemaSourceOptions {

@@ -5,16 +5,16 @@ import { deepFreeze } from '../../config/load.js'
 import type { Logger } from '../../logger.js'
 import { createAjvSet, draftOf, idKeyword, prepareSchema } from '../document/ajv.js'
 import type { AjvCore, Draft } from '../document/ajv.js'
+import { exceededJsonLimit, isRecord } from '../document/json-value.js'
+import { findInsecureSchemaProblems } from '../document/secure.js'
+import { parseYamlText } from '../document/serialize.js'
+import type { SchemaSource } from '../document/source.js'
+import type { SchemaNode } from '../document/walk.js'
 import {
   SchemaFetchError, SchemaInsecureError, SchemaInvalidError, SchemaLoadError, SchemaNotFoundError, SchemaTooLargeError,
   SchemaUriRefusedError
 } from './errors.js'
-import { findInsecureSchemaProblems } from '../document/secure.js'
-import type { SchemaSource } from '../document/source.js'
-import type { SchemaNode } from '../document/walk.js'
 import { candidatePaths, isAbsoluteSchemaUri, isVersionedPath, normalizeSchemaPath, pathBelowBase } from './uri.js'
-import { exceededJsonLimit, isRecord } from '../document/json-value.js'
-import { parseYamlText } from '../document/serialize.js'
 
 export interface ResolvedSchema {
   /** The URI as the event gave it. */

@@ -1,6 +1,6 @@
-import { RefUnresolvedError } from '../errors.js'
 import { appendPointer, parsePointer } from '../document/json-pointer.js'
 import { isRecord } from '../document/json-value.js'
+import { RefUnresolvedError } from '../errors.js'
 
 /**
  * Loads the document a `$ref` names, e.g. `/fragment/common/2.0.0` → that

@@ -1,14 +1,14 @@
 import { mkdir, readFile, readlink, symlink, unlink, writeFile, lstat } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
-import type { SchemaDirectory } from '../repository/directory-repository.js'
+import { isRecord, deepEqual } from '../document/json-value.js'
+import { parseSchemaText, toJson, toYaml } from '../document/serialize.js'
+import { compareVersions } from '../document/version.js'
 import { RefUnresolvedError, VersionPublishedError } from '../errors.js'
+import { SchemaUnparsableError } from '../errors.js'
+import type { SchemaDirectory } from '../repository/directory-repository.js'
+import { parseSchemaId } from '../repository/schema-path.js'
 import { materializeSchema } from './materialize.js'
 import { repositoryReferenceLoader } from './reference-loader.js'
-import { parseSchemaId } from '../repository/schema-path.js'
-import { parseSchemaText, toJson, toYaml } from '../document/serialize.js'
-import { SchemaUnparsableError } from '../errors.js'
-import { compareVersions } from '../document/version.js'
-import { isRecord, deepEqual } from '../document/json-value.js'
 
 export interface MaterializeFilesOptions {
   directory: SchemaDirectory

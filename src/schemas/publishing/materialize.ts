@@ -1,11 +1,11 @@
+import { isRecord } from '../document/json-value.js'
+import { sortSchemaKeys } from '../document/serialize.js'
+import { stripNestedIds, walkSchema } from '../document/walk.js'
+import { SchemaUnparsableError } from '../errors.js'
+import type { MaterializeConventions } from '../repository/config.js'
 import { dereference } from './dereference.js'
 import type { ReferenceLoader } from './dereference.js'
 import { mergeAllOf } from './merge-all-of.js'
-import type { MaterializeConventions } from '../repository/config.js'
-import { stripNestedIds, walkSchema } from '../document/walk.js'
-import { sortSchemaKeys } from '../document/serialize.js'
-import { SchemaUnparsableError } from '../errors.js'
-import { isRecord } from '../document/json-value.js'
 
 export interface MaterializeOptions {
   load: ReferenceLoader

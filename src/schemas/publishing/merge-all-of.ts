@@ -1,6 +1,6 @@
-import { MergeConflictError } from '../errors.js'
 import { appendPointer } from '../document/json-pointer.js'
 import { isRecord, deepEqual } from '../document/json-value.js'
+import { MergeConflictError } from '../errors.js'
 
 const firstWins = new Set(['title', 'description', '$id', '$schema', '$comment', 'examples', 'default', 'readOnly', 'writeOnly', 'deprecated'])
 const largestWins = new Set(['minimum', 'exclusiveMinimum', 'minLength', 'minItems', 'minProperties'])

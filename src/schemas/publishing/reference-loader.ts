@@ -1,6 +1,6 @@
-import type { ReferenceLoader } from './dereference.js'
 import type { SchemaRepository } from '../repository/repository.js'
 import { parseSchemaId } from '../repository/schema-path.js'
+import type { ReferenceLoader } from './dereference.js'
 
 /**
  * Resolves `/title/X.Y.Z` (optionally with `.yaml`/`.json`) to that published

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path'
-import { createDirectoryFiles } from './directory-files.js'
 import { loadRepositoryConfig } from './config.js'
 import type { RepositoryConfig } from './config.js'
+import { createDirectoryFiles } from './directory-files.js'
 import { createRepositoryCore } from './repository.js'
 import type { RepositoryCore, SchemaRepository } from './repository.js'
 

@@ -1,9 +1,9 @@
 import { parseSchemaText, toJson, toYaml } from '../document/serialize.js'
+import type { SchemaSource } from '../document/source.js'
+import { isVersion, sortVersions } from '../document/version.js'
 import type { SchemaFiles } from './schema-files.js'
 import { isTitle, parseVersionPath, splitSafePath } from './schema-path.js'
 import type { SchemaFormat } from './schema-path.js'
-import type { SchemaSource } from '../document/source.js'
-import { isVersion, sortVersions } from '../document/version.js'
 
 export interface SchemaRepository extends SchemaSource {
   listTitles(): Promise<string[]>

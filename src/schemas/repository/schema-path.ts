@@ -1,5 +1,5 @@
-import { SchemaPathInvalidError } from '../errors.js'
 import { isVersion } from '../document/version.js'
+import { SchemaPathInvalidError } from '../errors.js'
 
 /** One directory name of a title: letters, digits, `_` and `-`, never a dot-name. */
 const titleSegment = /^[A-Za-z0-9_][A-Za-z0-9_-]*$/
