@@ -2,7 +2,7 @@
  * The base of every error Sluice raises on purpose.
  *
  * Each concrete error lives in the `errors.ts` of the area that owns it
- * (`src/gateway/errors.ts`, `src/schema-repo/errors.ts`, …) and has a stable
+ * (`src/gateway/errors.ts`, `src/schemas/lookup/errors.ts`, …) and has a stable
  * `code` of the form `SLUICE_ERR_<AREA>_<WHAT>`. Codes are part of the public
  * contract: clients branch on them and the README documents every one (a test
  * keeps the two in sync). Structured data goes on fields, never only into the

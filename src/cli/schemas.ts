@@ -6,8 +6,8 @@ import { isSluiceError } from '../errors.js'
 import {
   changedFiles, checkRepository, filesAt, formatReport, gitTopLevel, materializeTitles, openSchemaDirectory,
   reportToJson, showFile
-} from '../registry/index.js'
-import type { Baseline, SchemaDirectory } from '../registry/index.js'
+} from '../schemas/index.js'
+import type { Baseline, SchemaDirectory } from '../schemas/index.js'
 
 const usage = `Usage: sluice schemas <command> [options]
 
@@ -32,7 +32,7 @@ Examples:
   sluice schemas check --dir ../schemas-event-primary --json
 `
 
-/** `sluice schemas materialize|check`: a thin shell over src/registry. */
+/** `sluice schemas materialize|check`: a thin shell over src/schemas. */
 export async function runSchemasCommand (args: string[], io: CliIO): Promise<number> {
   const parsed = parseCommandArgs('schemas', {
     args,

@@ -13,10 +13,11 @@ import { createLogger } from '../logger.js'
 import { createGatewayMetrics } from '../metrics/gateway.js'
 import { createKafkaMetrics } from '../metrics/kafka.js'
 import { createMetricsRegistry } from '../metrics/registry.js'
-import { createRegistryMetrics, loadRepositoryConfig, openDirectoryRepository, openGitRepository, schemaRoutes } from '../registry/index.js'
-import type { GitSchemaRepository, SchemaRepository } from '../registry/index.js'
-import { createSchemaResolver, createSourcesFromBaseUris } from '../schema-repo/index.js'
-import type { SchemaResolver, SchemaSource } from '../schema-repo/index.js'
+import { createSchemaMetrics } from '../metrics/schemas.js'
+import {
+  createSchemaResolver, createSourcesFromBaseUris, loadRepositoryConfig, openDirectoryRepository, openGitRepository, schemaRoutes
+} from '../schemas/index.js'
+import type { GitSchemaRepository, SchemaRepository, SchemaResolver, SchemaSource } from '../schemas/index.js'
 import { createStreamIndex, readStreamConfig } from '../stream-config/index.js'
 import type { StreamIndex } from '../stream-config/index.js'
 import { buildGatewayApp } from './app.js'
@@ -61,7 +62,7 @@ export async function createGateway (config: Readonly<GatewayConfig>, options: G
   const registry = options.registry ?? createMetricsRegistry()
   const metrics = createGatewayMetrics(registry)
   const kafkaMetrics = createKafkaMetrics(registry)
-  const registryMetrics = createRegistryMetrics(registry)
+  const schemaMetrics = createSchemaMetrics(registry)
   const dispatcher = new Agent({ connect: { timeout: config.schema_fetch_timeout_ms }, keepAliveTimeout: 10000 })
   const timers: NodeJS.Timeout[] = []
   // Closed in reverse order; each gets the shutdown deadline (epoch ms) it must finish by.
@@ -128,7 +129,7 @@ export async function createGateway (config: Readonly<GatewayConfig>, options: G
         pollIntervalMs: config.schema_git.poll_interval_ms,
         cacheDir: resolve(options.cwd, config.schema_git.cache_dir),
         logger,
-        metrics: registryMetrics,
+        metrics: schemaMetrics,
         onCommitChange: () => { onSchemaCommit() }
       })
       await gitRepository.start()
@@ -203,7 +204,7 @@ export async function createGateway (config: Readonly<GatewayConfig>, options: G
       testEvents: config.test_events,
       cors: config.cors,
       reload,
-      schemaRoutes: servedRepository === undefined ? undefined : schemaRoutes(servedRepository, { logger, streams: () => streamIndex?.all(), metrics: registryMetrics, config: repositoryConfig })
+      schemaRoutes: servedRepository === undefined ? undefined : schemaRoutes(servedRepository, { logger, streams: () => streamIndex?.all(), metrics: schemaMetrics, config: repositoryConfig })
     })
 
     let closed = false

@@ -5,10 +5,10 @@ import { join } from 'node:path'
 import { Writable } from 'node:stream'
 import { fileURLToPath } from 'node:url'
 import { runSchemasCommand } from '../../src/cli/schemas.js'
-import { copySluiceSchemas, createGitFixture } from '../registry/git-fixture.js'
-import type { GitFixture } from '../registry/git-fixture.js'
+import { copySluiceSchemas, createGitFixture } from '../schemas/repository/git-fixture.js'
+import type { GitFixture } from '../schemas/repository/git-fixture.js'
 
-const primary = fileURLToPath(new URL('../fixtures/registry/wikimedia-primary', import.meta.url))
+const primary = fileURLToPath(new URL('../fixtures/schemas/wikimedia-primary', import.meta.url))
 
 interface Run { code: number, stdout: string, stderr: string }
 
@@ -67,19 +67,27 @@ void test("changing a field's type fails the check, which says why and what woul
   await fixture.commit('mediawiki/page/delete: rev_count as string')
   const check = await sluice(fixture.dir, 'check', '--since', 'main')
   assert.equal(check.code, 1)
-  assert.equal(check.stdout, `mediawiki/page/delete/1.1.0.yaml at /properties/rev_count/type  [schema-version-compatibility: type-changed]
+  // The string keeps the integer's `minimum`: the gateway could not compile that, and the check says so too.
+  assert.equal(check.stdout, `mediawiki/page/delete/1.1.0.yaml at /properties/rev_count  [schema-is-valid]
+    the gateway cannot compile it: strict mode: missing type "number" for keyword "minimum" at "/mediawiki/page/delete/1.1.0#/properties/rev_count" (strictTypes)
+    would pass: fix what strict mode refuses: unknown keywords, or keywords of another type than the declared one
+
+mediawiki/page/delete/1.1.0.yaml at /properties/rev_count/type  [schema-version-compatibility: type-changed]
     type changed from integer to string (compared with 1.0.0)
     would pass: keep the type integer (add a new optional field for the new type), or publish as 2.0.0
 
-1 violation in 1 schemas checked
+2 violations in 1 schemas checked
 `)
   const json = JSON.parse((await sluice(fixture.dir, 'check', '--since', 'main', '--json')).stdout)
   assert.equal(json.ok, false)
-  assert.deepEqual(Object.keys(json.violations[0]).sort(), ['after', 'before', 'category', 'change', 'comparedWith', 'file', 'fix', 'message', 'pointer', 'rule', 'schema', 'title', 'version'])
+  assert.deepEqual(json.violations.map((v: { rule: string }) => v.rule), ['schema-is-valid', 'schema-version-compatibility'])
+  assert.deepEqual(Object.keys(json.violations[1]).sort(), ['after', 'before', 'category', 'change', 'comparedWith', 'file', 'fix', 'message', 'pointer', 'rule', 'schema', 'title', 'version'])
   assert.equal(json.violations[0].schema, '/mediawiki/page/delete/1.1.0')
 
-  // The fix the check suggests passes.
-  await edit(fixture, 'schemas/mediawiki/page/delete/current.yaml', (text) => text.replace('/mediawiki/page/delete/1.1.0', '/mediawiki/page/delete/2.0.0'))
+  // The fixes the check suggests pass.
+  await edit(fixture, 'schemas/mediawiki/page/delete/current.yaml', (text) => text
+    .replace('/mediawiki/page/delete/1.1.0', '/mediawiki/page/delete/2.0.0')
+    .replace('    type: string\n    minimum: 0\n', '    type: string\n'))
   await fixture.git('rm', '--quiet', '-r', 'schemas/mediawiki/page/delete/1.1.0', 'schemas/mediawiki/page/delete/1.1.0.yaml', 'schemas/mediawiki/page/delete/1.1.0.json')
   assert.equal((await sluice(fixture.dir, 'materialize', 'schemas/mediawiki/page/delete/current.yaml')).code, 0)
   const fixed = await sluice(fixture.dir, 'check', '--since', 'main')
