@@ -188,6 +188,8 @@ export async function createGateway (config: Readonly<GatewayConfig>, options: G
       ],
       info: readServiceInfo(),
       bodyLimit: parseByteSize(config.max_body_size),
+      maxEventDepth: config.max_event_depth,
+      requestTimeoutMs: config.request_timeout_ms,
       maxEventsPerRequest: config.max_events_per_request,
       testEvents: config.test_events,
       cors: config.cors,

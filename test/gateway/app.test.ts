@@ -312,3 +312,29 @@ test('POST /admin/reload answers 503 when the stream config cannot be re-read, a
   const metrics = (await app.inject({ method: 'GET', url: '/metrics' })).body
   assert.match(metrics, /sluice_gateway_stream_config_reloads_total\{result="failed"\} 1/)
 })
+
+function nested (levels: number): Record<string, unknown> {
+  let value: Record<string, unknown> = { leaf: true }
+  for (let i = 1; i < levels; i++) value = { inner: value }
+  return value
+}
+
+test('an event nested deeper than max_event_depth answers 400 SLUICE_ERR_REQUEST_TOO_DEEP; one at the limit is accepted', async (t) => {
+  const producer = createCapturingProducer()
+  const { app } = await buildTestGateway(t, { producer, config: { max_event_depth: 8 } })
+  // testEvent() is one level; `deep` adds its own levels below it.
+  const atLimit = await app.inject({ method: 'POST', url: '/v1/events', payload: [testEvent({ deep: nested(7) })] })
+  assert.equal(atLimit.statusCode, 201, atLimit.body)
+  const over = await app.inject({ method: 'POST', url: '/v1/events', payload: [testEvent({ deep: nested(8) })] })
+  assert.equal(over.statusCode, 400)
+  assert.equal((over.json() as { code: string }).code, 'SLUICE_ERR_REQUEST_TOO_DEEP')
+  assert.equal(producer.records.length, 1)
+})
+
+test('an event nested 5,000 levels deep answers 400 with the default limit, not 500', async (t) => {
+  const { app } = await buildTestGateway(t)
+  const payload = `{"$schema":"/test/event/1.0.0","meta":{"stream":"test.event"},"test":"x","deep":${'['.repeat(5000)}${']'.repeat(5000)}}`
+  const res = await app.inject({ method: 'POST', url: '/v1/events', payload, headers: { 'content-type': 'application/json' } })
+  assert.equal(res.statusCode, 400, res.body.slice(0, 300))
+  assert.equal((res.json() as { code: string }).code, 'SLUICE_ERR_REQUEST_TOO_DEEP')
+})
