@@ -115,7 +115,7 @@ export class EventKeyFieldMissingError extends SluiceError {
 }
 
 export class StreamNotAllowedError extends SluiceError {
-  constructor (code: 'SLUICE_ERR_STREAM_NOT_CONFIGURED' | 'SLUICE_ERR_STREAM_SCHEMA_MISMATCH' | 'SLUICE_ERR_SCHEMA_TITLE_MISSING', eventRepr: string, reason: string) {
+  constructor (code: 'SLUICE_ERR_STREAM_NOT_CONFIGURED' | 'SLUICE_ERR_STREAM_CONFIG_INCOMPLETE' | 'SLUICE_ERR_STREAM_SCHEMA_MISMATCH' | 'SLUICE_ERR_SCHEMA_TITLE_MISSING', eventRepr: string, reason: string) {
     super(code, `${eventRepr} is not allowed in stream; ${reason}`, { statusCode: 400 })
   }
 }

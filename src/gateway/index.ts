@@ -16,8 +16,8 @@ import { createRegistryMetrics, loadRepositoryConfig, openDirectoryRepository, o
 import type { GitSchemaRepository, SchemaRepository } from '../registry/index.js'
 import { createSchemaResolver, createSourcesFromBaseUris } from '../schema-repo/index.js'
 import type { SchemaResolver, SchemaSource } from '../schema-repo/index.js'
-import { createStreamIndex, readStreamConfig } from '../stream-config/index.js'
 import type { StreamIndex } from '../stream-config/index.js'
+import { createStreamConfigLoader } from '../stream-config/loader.js'
 import { buildGatewayApp } from './app.js'
 import { createBackgroundTasks } from './background.js'
 import type { GatewayConfig } from './config.js'
@@ -69,10 +69,12 @@ export async function createGateway (config: Readonly<GatewayConfig>, options: G
     // Stream config: fail fast at startup; later reloads keep the last good config.
     let streamIndex: StreamIndex | undefined
     let streamsLoaded = config.stream_config_uri === undefined
+    const streamConfig = config.stream_config_uri === undefined
+      ? undefined
+      : createStreamConfigLoader({ uri: config.stream_config_uri, cwd: options.cwd, dispatcher, timeoutMs: config.schema_fetch_timeout_ms, logger })
     const loadStreams = async (): Promise<boolean> => {
-      if (config.stream_config_uri === undefined) return true
-      const data = await readStreamConfig({ uri: config.stream_config_uri, cwd: options.cwd, dispatcher, timeoutMs: config.schema_fetch_timeout_ms })
-      streamIndex = createStreamIndex(data)
+      if (streamConfig === undefined) return true
+      streamIndex = await streamConfig.load()
       streamsLoaded = true
       return true
     }

@@ -2,7 +2,10 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { gzipSync, deflateSync } from 'node:zlib'
 import { SluiceError } from '../../src/errors.js'
-import { buildTestGateway, createCapturingProducer } from '../helpers/gateway.js'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { createGateway } from '../../src/gateway/index.js'
+import { buildTestGateway, createCapturingProducer, fixturesDir, testGatewayConfig, testLogger } from '../helpers/gateway.js'
 
 const now = (): Date => new Date('2026-02-03T04:05:06.000Z')
 
@@ -304,7 +307,7 @@ test('POST /admin/reload answers 503 when the stream config cannot be re-read, a
   await writeFile(file, 'test.event:\n  schema_title: test/event\n')
   const producer = createCapturingProducer()
   const { app } = await buildTestGateway(t, { producer, config: { stream_config_uri: file } })
-  await writeFile(file, 'test.event: [not, settings]\n')
+  await writeFile(file, 'test.event: {schema_title: [unclosed\n')
   const res = await app.inject({ method: 'POST', url: '/admin/reload' })
   assert.equal(res.statusCode, 503)
   assert.deepEqual(res.json(), { streams: false, schemas: true })
@@ -337,4 +340,46 @@ test('an event nested 5,000 levels deep answers 400 with the default limit, not 
   const res = await app.inject({ method: 'POST', url: '/v1/events', payload, headers: { 'content-type': 'application/json' } })
   assert.equal(res.statusCode, 400, res.body.slice(0, 300))
   assert.equal((res.json() as { code: string }).code, 'SLUICE_ERR_REQUEST_TOO_DEEP')
+})
+
+test('an EventStreamConfig entry without settings or schema_title fails only its own events, logged once at warn, and reloads go on', async (t) => {
+  let streams: Record<string, unknown> = {
+    'test.event': { schema_title: 'test/event' },
+    'no.settings': [],
+    'no.title': { destination_event_service: 'eventgate-main' }
+  }
+  const server = createServer((_req, res) => {
+    res.setHeader('content-type', 'application/json')
+    res.end(JSON.stringify({ streams }))
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  t.after(() => { server.close() })
+  const lines: string[] = []
+  const producer = createCapturingProducer()
+  const gateway = await createGateway(testGatewayConfig({ stream_config_uri: `http://127.0.0.1:${(server.address() as AddressInfo).port}/w/api.php?action=streamconfigs` }), {
+    cwd: fixturesDir, logger: testLogger(lines), producer
+  })
+  t.after(() => gateway.close())
+  const { app } = gateway
+
+  const res = await app.inject({
+    method: 'POST',
+    url: '/v1/events',
+    payload: [testEvent(), testEvent({ meta: { stream: 'no.settings' } }), testEvent({ meta: { stream: 'no.title' } })]
+  })
+  assert.equal(res.statusCode, 207)
+  const errors = (res.json() as { error: Array<{ context: { message: string, code: string } }> }).error
+  assert.deepEqual(errors.map((e) => e.context.code), ['SLUICE_ERR_STREAM_CONFIG_INCOMPLETE', 'SLUICE_ERR_STREAM_CONFIG_INCOMPLETE'])
+  assert.match(errors[0]!.context.message, /destined to stream no\.settings is not allowed in stream; no\.settings is configured but does not have any settings\.$/)
+  assert.match(errors[1]!.context.message, /destined to stream no\.title is not allowed in stream; no\.title does not have a schema_title setting\.$/)
+  assert.equal(producer.records.length, 1)
+
+  streams = { ...streams, 'test.later': { schema_title: 'test/event' } }
+  const reload = await app.inject({ method: 'POST', url: '/admin/reload' })
+  assert.deepEqual(reload.json(), { streams: true, schemas: true })
+  assert.equal((await app.inject({ method: 'POST', url: '/v1/events', payload: testEvent({ meta: { stream: 'test.later' } }) })).statusCode, 201)
+
+  const warnings = lines.map((line) => JSON.parse(line) as { level: number, stream?: string, problem?: string })
+    .filter((line) => line.problem !== undefined)
+  assert.deepEqual(warnings.map((w) => [w.level, w.stream, w.problem]).sort(), [[40, 'no.settings', 'no_settings'], [40, 'no.title', 'no_schema_title']])
 })
