@@ -383,3 +383,29 @@ test('an EventStreamConfig entry without settings or schema_title fails only its
     .filter((line) => line.problem !== undefined)
   assert.deepEqual(warnings.map((w) => [w.level, w.stream, w.problem]).sort(), [[40, 'no.settings', 'no_settings'], [40, 'no.title', 'no_schema_title']])
 })
+
+test('client mistakes keep EventGate\'s 500 but count with their reason and log at warn; Kafka trouble logs at error', async (t) => {
+  const lines: string[] = []
+  const producer = createCapturingProducer()
+  const gateway = await createGateway(testGatewayConfig(), { cwd: fixturesDir, logger: testLogger(lines), producer })
+  t.after(() => gateway.close())
+  const { app } = gateway
+  const mistakes = await app.inject({
+    method: 'POST',
+    url: '/v1/events',
+    payload: [{ $schema: '/nope/1.0.0', meta: { stream: 'test.event' } }, testEvent({ meta: { stream: 'undeclared.stream' } })]
+  })
+  assert.equal(mistakes.statusCode, 500)
+  const levels = (): number[] => lines.map((line) => (JSON.parse(line) as { level: number }).level)
+  assert.ok(levels().length >= 3, 'the failures were logged')
+  assert.deepEqual(levels().filter((level) => level >= 50), [], 'nothing at error for client mistakes')
+
+  producer.failWith = new SluiceError('SLUICE_ERR_KAFKA_UNAVAILABLE', 'Kafka did not acknowledge within 5000 ms', { statusCode: 503, retriable: true })
+  assert.equal((await app.inject({ method: 'POST', url: '/v1/events', payload: testEvent() })).statusCode, 503)
+  assert.ok(levels().some((level) => level >= 50), 'Kafka trouble is logged at error')
+
+  const metrics = (await app.inject({ method: 'GET', url: '/metrics' })).body
+  assert.match(metrics, /sluice_gateway_events_total\{stream="test.event",outcome="error",reason="schema_not_found"\} 1/)
+  assert.match(metrics, /sluice_gateway_events_total\{stream="_unknown",outcome="error",reason="stream_not_configured"\} 1/)
+  assert.match(metrics, /sluice_gateway_events_total\{stream="test.event",outcome="error",reason="kafka_unavailable"\} 1/)
+})
