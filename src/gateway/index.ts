@@ -56,7 +56,7 @@ export interface Gateway {
  * (logger, metrics, HTTP agent, schema sources, stream config, producer) and closes them.
  */
 export async function createGateway (config: Readonly<GatewayConfig>, options: GatewayOptions): Promise<Gateway> {
-  const logger = options.logger ?? createLogger({ level: config.log_level, name: config.service_name })
+  const logger = options.logger ?? createLogger({ level: config.log_level, name: config.service_name, maxStringLength: config.log_max_string_length })
   const registry = options.registry ?? createMetricsRegistry()
   const metrics = createGatewayMetrics(registry)
   const kafkaMetrics = createKafkaMetrics(registry)

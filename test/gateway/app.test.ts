@@ -4,7 +4,9 @@ import { gzipSync, deflateSync } from 'node:zlib'
 import { SluiceError } from '../../src/errors.js'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { Writable } from 'node:stream'
 import { createGateway } from '../../src/gateway/index.js'
+import { createLogger } from '../../src/logger.js'
 import { buildTestGateway, createCapturingProducer, fixturesDir, testGatewayConfig, testLogger } from '../helpers/gateway.js'
 
 const now = (): Date => new Date('2026-02-03T04:05:06.000Z')
@@ -408,4 +410,24 @@ test('client mistakes keep EventGate\'s 500 but count with their reason and log 
   assert.match(metrics, /sluice_gateway_events_total\{stream="test.event",outcome="error",reason="schema_not_found"\} 1/)
   assert.match(metrics, /sluice_gateway_events_total\{stream="_unknown",outcome="error",reason="stream_not_configured"\} 1/)
   assert.match(metrics, /sluice_gateway_events_total\{stream="test.event",outcome="error",reason="kafka_unavailable"\} 1/)
+})
+
+test('a 5 MB $schema leaves every log line of its request bounded by log_max_string_length', async (t) => {
+  const config = testGatewayConfig({ log_max_string_length: 256, log_level: 'debug' })
+  const lines: string[] = []
+  const sink = new Writable({ write (chunk: Buffer, _enc, done) { lines.push(chunk.toString()); done() } })
+  const logger = createLogger({ level: config.log_level, name: 'test', maxStringLength: config.log_max_string_length }, sink)
+  const gateway = await createGateway(config, { cwd: fixturesDir, logger, producer: createCapturingProducer() })
+  t.after(() => gateway.close())
+  const huge = `/${'s'.repeat(5 * 1024 * 1024)}/1.0.0`
+  const res = await gateway.app.inject({
+    method: 'POST',
+    url: '/v1/events',
+    headers: { 'x-request-id': 'r'.repeat(8000) },
+    payload: [testEvent({ $schema: huge }), testEvent({ meta: { stream: 'u'.repeat(100_000) } })]
+  })
+  assert.equal(res.statusCode, 500)
+  const longest = Math.max(...lines.map((line) => line.length))
+  assert.ok(lines.length >= 3, 'the failures were logged')
+  assert.ok(longest < 10_000, `a log line of ${longest} characters`)
 })
