@@ -47,7 +47,7 @@ export async function runUpCommand (args: string[], io: CliIO): Promise<number> 
   const say = (line: string): void => { io.stdout.write(`${line}\n`) }
   try {
     let gatewayConfig = await loadGatewayConfig(resolve(io.cwd, values.config ?? 'config.yaml'), io.env)
-    const logger = createLogger({ level: gatewayConfig.log_level, name: 'sluice' })
+    const logger = createLogger({ level: gatewayConfig.log_level, name: 'sluice', maxStringLength: gatewayConfig.log_max_string_length })
 
     let brokers = gatewayConfig.kafka.brokers
     if (brokers.length === 0) {

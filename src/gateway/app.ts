@@ -8,6 +8,7 @@ import type { Logger } from '../logger.js'
 import type { GatewayMetrics } from '../metrics/gateway.js'
 import type { StreamIndex } from '../stream-config/index.js'
 import type { BackgroundTasks } from './background.js'
+import { createClientErrorHandler } from './client-error.js'
 import { registerEventParsers } from './content-types.js'
 import { RouteNotFoundError } from './errors.js'
 import { sendProblem, toSluiceError } from './error-handler.js'
@@ -27,6 +28,9 @@ export interface GatewayAppDeps {
   readiness: readonly ReadinessCheck[]
   info: ServiceInfo
   bodyLimit: number
+  maxEventDepth: number
+  /** Milliseconds from the first byte until the whole request (headers and body) has arrived. */
+  requestTimeoutMs: number
   maxEventsPerRequest: number
   testEvents: unknown
   cors: string | false
@@ -50,10 +54,19 @@ export function buildGatewayApp (deps: GatewayAppDeps): FastifyInstance {
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
     return503OnClosing: true,
-    forceCloseConnections: 'idle'
+    forceCloseConnections: 'idle',
+    // A body that trickles in or stops short of its Content-Length would otherwise hold the
+    // connection and a parser for minutes. Node checks the deadline every
+    // connectionsCheckingInterval (30 s by default), so that is shortened to a fraction of it.
+    requestTimeout: deps.requestTimeoutMs,
+    http: {
+      headersTimeout: Math.min(deps.requestTimeoutMs, 60000),
+      connectionsCheckingInterval: Math.min(30000, Math.max(50, Math.floor(deps.requestTimeoutMs / 4)))
+    },
+    clientErrorHandler: createClientErrorHandler(deps.logger, deps.requestTimeoutMs)
   })
 
-  registerEventParsers(app, deps.bodyLimit)
+  registerEventParsers(app, { bodyLimit: deps.bodyLimit, maxEventDepth: deps.maxEventDepth })
 
   // Defaults for every response; a route that sets its own (the registry's HTML pages) keeps them.
   const defaultHeaders: Array<[string, string]> = [

@@ -14,6 +14,9 @@ export interface GatewayConfig {
   log_level: string
   max_body_size: string | number
   max_events_per_request: number
+  max_event_depth: number
+  request_timeout_ms: number
+  log_max_string_length: number
   schema_base_uris: string[]
   schema_file_extension?: string
   allow_absolute_schema_uris: boolean
@@ -78,6 +81,9 @@ export const gatewayConfigSchema = {
       default: '10mb'
     },
     max_events_per_request: { type: 'integer', minimum: 1, default: 10000 },
+    max_event_depth: { type: 'integer', minimum: 2, maximum: 1000, default: 64 },
+    request_timeout_ms: { type: 'integer', minimum: 1, default: 30000 },
+    log_max_string_length: { type: 'integer', minimum: 64, default: 2048 },
     schema_base_uris: { type: 'array', items: { type: 'string', minLength: 1 }, default: ['schemas/'] },
     schema_file_extension: { type: 'string', pattern: '^\\.[A-Za-z0-9]+$' },
     allow_absolute_schema_uris: { type: 'boolean', default: false },

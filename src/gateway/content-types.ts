@@ -2,7 +2,8 @@ import { TextDecoder, promisify } from 'node:util'
 import { brotliDecompress, gunzip, inflate } from 'node:zlib'
 import sjson from 'secure-json-parse'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
-import { RequestMalformedJsonError, RequestTooLargeError, UnsupportedEncodingError, UnsupportedMediaTypeError } from './errors.js'
+import { RequestMalformedJsonError, RequestTooDeepError, RequestTooLargeError, UnsupportedEncodingError, UnsupportedMediaTypeError } from './errors.js'
+import { bodyDepthLimit, jsonDepthExceeds } from './json-depth.js'
 
 const inflaters = {
   gzip: promisify(gunzip),
@@ -17,21 +18,28 @@ const inflaters = {
  */
 export const eventMediaTypes = ['application/json', 'text/plain', 'application/reports+json']
 
+export interface BodyLimits {
+  /** Bytes, after decompression. */
+  bodyLimit: number
+  /** Nesting levels of objects and arrays within one event. */
+  maxEventDepth: number
+}
+
 /**
  * Registers the body parsers. Compressed bodies are inflated here, with the body limit applied
  * to the inflated size too, so a small gzip bomb cannot blow past `max_body_size`.
  */
-export function registerEventParsers (app: FastifyInstance, bodyLimit: number): void {
+export function registerEventParsers (app: FastifyInstance, limits: BodyLimits): void {
   app.removeAllContentTypeParsers()
-  app.addContentTypeParser(eventMediaTypes, { parseAs: 'buffer', bodyLimit }, (request, body, done) => {
-    decodeBody(request, body as Buffer, bodyLimit).then((value) => done(null, value), (err: Error) => done(err, undefined))
+  app.addContentTypeParser(eventMediaTypes, { parseAs: 'buffer', bodyLimit: limits.bodyLimit }, (request, body, done) => {
+    decodeBody(request, body as Buffer, limits).then((value) => done(null, value), (err: Error) => done(err, undefined))
   })
   app.addContentTypeParser('*', (request, _payload, done) => {
     done(new UnsupportedMediaTypeError(String(request.headers['content-type'] ?? '')), undefined)
   })
 }
 
-async function decodeBody (request: FastifyRequest, body: Buffer, bodyLimit: number): Promise<unknown> {
+async function decodeBody (request: FastifyRequest, body: Buffer, { bodyLimit, maxEventDepth }: BodyLimits): Promise<unknown> {
   const encoding = String(request.headers['content-encoding'] ?? 'identity').trim().toLowerCase()
   let raw = body
   if (encoding !== 'identity' && encoding !== '') {
@@ -47,6 +55,9 @@ async function decodeBody (request: FastifyRequest, body: Buffer, bodyLimit: num
   if (raw.length === 0) return undefined
   const text = decodeText(raw, charsetOf(String(request.headers['content-type'] ?? '')))
   if (text.trim() === '') return undefined
+  // Checked before parsing: a deeply nested event would overflow the stack later on, when the
+  // answer that echoes it is serialized.
+  if (jsonDepthExceeds(text, bodyDepthLimit(text, maxEventDepth))) throw new RequestTooDeepError(maxEventDepth)
   try {
     return sjson.parse(text, undefined, { protoAction: 'error', constructorAction: 'error' })
   } catch (err) {

@@ -1,7 +1,7 @@
 import { STATUS_CODES } from 'node:http'
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import { SluiceError, isSluiceError } from '../errors.js'
-import { RequestTooLargeError, RouteNotFoundError, UnsupportedMediaTypeError } from './errors.js'
+import { RequestInvalidError, RequestTooLargeError, RouteNotFoundError, UnsupportedMediaTypeError } from './errors.js'
 
 /** The problem body every non-event error answers with (EventGate's problem shape plus `code`). */
 export interface Problem {
@@ -23,7 +23,7 @@ export function toSluiceError (err: unknown, request: FastifyRequest, bodyLimit:
   }
   const status = fastifyError.statusCode ?? 500
   if (status >= 400 && status < 500) {
-    return new SluiceError('SLUICE_ERR_REQUEST_INVALID', fastifyError.message ?? 'Bad request', { statusCode: status, cause: err })
+    return new RequestInvalidError(fastifyError.message ?? 'Bad request', status, err)
   }
   return new SluiceError('SLUICE_ERR_INTERNAL', 'Internal error', { statusCode: 500, cause: err })
 }

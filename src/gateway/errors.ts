@@ -26,6 +26,26 @@ export class RequestTooLargeError extends SluiceError {
   }
 }
 
+export class RequestTooDeepError extends SluiceError {
+  constructor (limit: number) {
+    super('SLUICE_ERR_REQUEST_TOO_DEEP', `Request body nests objects or arrays deeper than ${limit} levels per event (max_event_depth).`, { statusCode: 400 })
+  }
+}
+
+/** Answered from the connection, not a route: the body did not arrive within `request_timeout_ms`. */
+export class RequestTimeoutError extends SluiceError {
+  constructor (timeoutMs: number) {
+    super('SLUICE_ERR_REQUEST_TIMEOUT', `The request was not received completely within ${timeoutMs} ms.`, { statusCode: 408 })
+  }
+}
+
+/** Answered from the connection: the request line and headers are over Node's `maxHeaderSize`. */
+export class RequestHeadersTooLargeError extends SluiceError {
+  constructor () {
+    super('SLUICE_ERR_REQUEST_HEADERS_TOO_LARGE', 'The request headers are larger than the server accepts.', { statusCode: 431 })
+  }
+}
+
 export class RequestTooManyEventsError extends SluiceError {
   constructor (count: number, limit: number) {
     super('SLUICE_ERR_REQUEST_TOO_MANY_EVENTS', `Request carries ${count} events; at most ${limit} are accepted per request.`, { statusCode: 413 })
@@ -41,6 +61,13 @@ export class UnsupportedMediaTypeError extends SluiceError {
 export class UnsupportedEncodingError extends SluiceError {
   constructor (detail: string) {
     super('SLUICE_ERR_REQUEST_BAD_ENCODING', detail, { statusCode: 415 })
+  }
+}
+
+/** A malformed request that none of the more precise codes describes. */
+export class RequestInvalidError extends SluiceError {
+  constructor (detail: string, statusCode = 400, cause?: unknown) {
+    super('SLUICE_ERR_REQUEST_INVALID', detail, { statusCode, cause })
   }
 }
 
@@ -88,7 +115,7 @@ export class EventKeyFieldMissingError extends SluiceError {
 }
 
 export class StreamNotAllowedError extends SluiceError {
-  constructor (code: 'SLUICE_ERR_STREAM_NOT_CONFIGURED' | 'SLUICE_ERR_STREAM_SCHEMA_MISMATCH' | 'SLUICE_ERR_SCHEMA_TITLE_MISSING', eventRepr: string, reason: string) {
+  constructor (code: 'SLUICE_ERR_STREAM_NOT_CONFIGURED' | 'SLUICE_ERR_STREAM_CONFIG_INCOMPLETE' | 'SLUICE_ERR_STREAM_SCHEMA_MISMATCH' | 'SLUICE_ERR_SCHEMA_TITLE_MISSING', eventRepr: string, reason: string) {
     super(code, `${eventRepr} is not allowed in stream; ${reason}`, { statusCode: 400 })
   }
 }

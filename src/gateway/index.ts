@@ -18,8 +18,8 @@ import {
   createSchemaResolver, createSourcesFromBaseUris, loadRepositoryConfig, openDirectoryRepository, openGitRepository, schemaRoutes
 } from '../schemas/index.js'
 import type { GitSchemaRepository, SchemaRepository, SchemaResolver, SchemaSource } from '../schemas/index.js'
-import { createStreamIndex, readStreamConfig } from '../stream-config/index.js'
 import type { StreamIndex } from '../stream-config/index.js'
+import { createStreamConfigLoader } from '../stream-config/loader.js'
 import { buildGatewayApp } from './app.js'
 import { createBackgroundTasks } from './background.js'
 import type { GatewayConfig } from './config.js'
@@ -58,7 +58,7 @@ export interface Gateway {
  * (logger, metrics, HTTP agent, schema sources, stream config, producer) and closes them.
  */
 export async function createGateway (config: Readonly<GatewayConfig>, options: GatewayOptions): Promise<Gateway> {
-  const logger = options.logger ?? createLogger({ level: config.log_level, name: config.service_name })
+  const logger = options.logger ?? createLogger({ level: config.log_level, name: config.service_name, maxStringLength: config.log_max_string_length })
   const registry = options.registry ?? createMetricsRegistry()
   const metrics = createGatewayMetrics(registry)
   const kafkaMetrics = createKafkaMetrics(registry)
@@ -91,10 +91,12 @@ export async function createGateway (config: Readonly<GatewayConfig>, options: G
     // Stream config: fail fast at startup; later reloads keep the last good config.
     let streamIndex: StreamIndex | undefined
     let streamsLoaded = config.stream_config_uri === undefined
+    const streamConfig = config.stream_config_uri === undefined
+      ? undefined
+      : createStreamConfigLoader({ uri: config.stream_config_uri, cwd: options.cwd, dispatcher, timeoutMs: config.schema_fetch_timeout_ms, logger })
     const loadStreams = async (): Promise<boolean> => {
-      if (config.stream_config_uri === undefined) return true
-      const data = await readStreamConfig({ uri: config.stream_config_uri, cwd: options.cwd, dispatcher, timeoutMs: config.schema_fetch_timeout_ms })
-      streamIndex = createStreamIndex(data)
+      if (streamConfig === undefined) return true
+      streamIndex = await streamConfig.load()
       streamsLoaded = true
       return true
     }
@@ -200,6 +202,8 @@ export async function createGateway (config: Readonly<GatewayConfig>, options: G
       ],
       info: readServiceInfo(),
       bodyLimit: parseByteSize(config.max_body_size),
+      maxEventDepth: config.max_event_depth,
+      requestTimeoutMs: config.request_timeout_ms,
       maxEventsPerRequest: config.max_events_per_request,
       testEvents: config.test_events,
       cors: config.cors,

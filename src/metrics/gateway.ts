@@ -2,8 +2,11 @@ import { Counter, Gauge, Histogram } from 'prom-client'
 import type { Registry } from 'prom-client'
 
 export interface GatewayMetrics {
-  /** Per event: `outcome` is accepted | invalid | error; `stream` is the stream-config key, `_unknown` or `_any`. */
-  events: Counter<'stream' | 'outcome'>
+  /**
+   * Per event: `outcome` is accepted | invalid | error; `stream` is the stream-config key,
+   * `_unknown` or `_any`; `reason` (errors only) says why, see pipeline/failure-reason.ts.
+   */
+  events: Counter<'stream' | 'outcome' | 'reason'>
   requestDuration: Histogram<'route' | 'method' | 'status_code'>
   requestEvents: Histogram
   errorEvents: Counter<'result'>
@@ -16,8 +19,8 @@ export function createGatewayMetrics (registry: Registry): GatewayMetrics {
   return {
     events: new Counter({
       name: 'sluice_gateway_events_total',
-      help: 'Events received by POST /v1/events, by stream and outcome (accepted, invalid, error).',
-      labelNames: ['stream', 'outcome'] as const,
+      help: 'Events received by POST /v1/events, by stream and outcome (accepted, invalid, error); errors also by reason (schema_not_found, stream_not_configured, kafka_unavailable, too_large, ...).',
+      labelNames: ['stream', 'outcome', 'reason'] as const,
       registers
     }),
     requestDuration: new Histogram({

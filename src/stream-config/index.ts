@@ -1,17 +1,17 @@
-import type { StreamSettings } from './schema.js'
+import type { StreamConfigProblem, StreamSettings } from './schema.js'
+import { settingsProblem } from './schema.js'
 import type { StreamConfigData } from './load.js'
 import { isRegexKey } from './load.js'
 
-export type { StreamSettings } from './schema.js'
+export type { StreamConfigProblem, StreamSettings } from './schema.js'
 export type { StreamConfigData, StreamConfigSourceOptions } from './load.js'
 export { readStreamConfig, validateStreamConfig, checkStreamRegex } from './load.js'
 export { StreamConfigInvalidError, StreamConfigUnavailableError } from './errors.js'
 
-export interface StreamMatch {
-  /** The config key that matched: the stream name itself or a `/regex/`. */
-  key: string
-  settings: StreamSettings
-}
+/** The config entry a stream name resolves to; `problem` is set when it accepts no events. */
+export type StreamMatch =
+  | { /** The stream name itself or a `/regex/`. */ key: string, settings: StreamSettings, problem?: undefined }
+  | { key: string, settings: unknown, problem: StreamConfigProblem }
 
 export interface StreamIndex {
   lookup(stream: string): StreamMatch | undefined
@@ -19,6 +19,8 @@ export interface StreamIndex {
   all(): StreamConfigData
   /** EventGate's /v1/stream-configs/:streams answer: requested names that resolve, others omitted. */
   select(streams: readonly string[]): StreamConfigData
+  /** Declared entries that accept no events, and why. */
+  incomplete(): Array<{ key: string, problem: StreamConfigProblem }>
 }
 
 /** Bounds the memo of regex matches: stream names come from clients. */
@@ -26,21 +28,21 @@ const maxMemoEntries = 10000
 
 /** Exact names first, then the first regex in declaration order, as EventStreamConfig does. */
 export function createStreamIndex (data: StreamConfigData): StreamIndex {
-  const exact = new Map<string, StreamSettings>()
-  const patterns: Array<{ key: string, regex: RegExp, settings: StreamSettings }> = []
+  const exact = new Map<string, StreamMatch>()
+  const patterns: Array<{ regex: RegExp, match: StreamMatch }> = []
   for (const [key, settings] of Object.entries(data)) {
-    if (isRegexKey(key)) patterns.push({ key, regex: new RegExp(key.slice(1, -1)), settings })
-    else exact.set(key, settings)
+    const match = toMatch(key, settings)
+    if (isRegexKey(key)) patterns.push({ regex: new RegExp(key.slice(1, -1)), match })
+    else exact.set(key, match)
   }
   const memo = new Map<string, StreamMatch | null>()
 
   function lookup (stream: string): StreamMatch | undefined {
-    const settings = exact.get(stream)
-    if (settings !== undefined) return { key: stream, settings }
+    const declared = exact.get(stream)
+    if (declared !== undefined) return declared
     const known = memo.get(stream)
     if (known !== undefined) return known ?? undefined
-    const found = patterns.find((p) => p.regex.test(stream))
-    const match = found === undefined ? null : { key: found.key, settings: found.settings }
+    const match = patterns.find((p) => p.regex.test(stream))?.match ?? null
     if (memo.size >= maxMemoEntries) memo.clear()
     memo.set(stream, match)
     return match ?? undefined
@@ -49,6 +51,10 @@ export function createStreamIndex (data: StreamConfigData): StreamIndex {
   return {
     lookup,
     all: () => data,
+    incomplete () {
+      return [...exact.values(), ...patterns.map((p) => p.match)]
+        .flatMap((m) => (m.problem === undefined ? [] : [{ key: m.key, problem: m.problem }]))
+    },
     select (streams) {
       const out: StreamConfigData = {}
       for (const stream of streams) {
@@ -58,4 +64,9 @@ export function createStreamIndex (data: StreamConfigData): StreamIndex {
       return out
     }
   }
+}
+
+function toMatch (key: string, settings: unknown): StreamMatch {
+  const problem = settingsProblem(settings)
+  return problem === undefined ? { key, settings: settings as StreamSettings } : { key, settings, problem }
 }

@@ -8,9 +8,9 @@ import type { Dispatcher } from 'undici'
 import { describeConfigError } from '../config/load.js'
 import { StreamConfigInvalidError, StreamConfigUnavailableError } from './errors.js'
 import { streamConfigSchema } from './schema.js'
-import type { StreamSettings } from './schema.js'
 
-export type StreamConfigData = Record<string, StreamSettings>
+/** Stream name or `/regex/` → settings as declared; incomplete entries are kept (see `settingsProblem`). */
+export type StreamConfigData = Record<string, unknown>
 
 export interface StreamConfigSourceOptions {
   /** A YAML file, a directory of YAML files, or an http(s) URL. */

@@ -20,8 +20,26 @@ export const streamSettingsSchema = {
   }
 } as const
 
+/**
+ * Entries with a `schema_title` are checked in full. Entries without settings or without a
+ * `schema_title` pass here: EventGate serves every other stream and refuses only the events of
+ * such a stream, so one incomplete entry in EventStreamConfig cannot stop intake or reloads.
+ */
 export const streamConfigSchema = {
   type: 'object',
   propertyNames: { minLength: 1, maxLength: 512 },
-  additionalProperties: streamSettingsSchema
+  additionalProperties: {
+    if: { type: 'object', required: ['schema_title'], properties: { schema_title: { type: 'string', minLength: 1 } } },
+    then: streamSettingsSchema
+  }
 } as const
+
+/** Why a declared stream accepts no events: EventGate's two cases. */
+export type StreamConfigProblem = 'no_settings' | 'no_schema_title'
+
+/** `null`, `{}` and `[]` (PHP's empty array, as EventStreamConfig answers it) are no settings. */
+export function settingsProblem (settings: unknown): StreamConfigProblem | undefined {
+  if (settings === null || typeof settings !== 'object' || Array.isArray(settings) || Object.keys(settings).length === 0) return 'no_settings'
+  const title = (settings as Record<string, unknown>).schema_title
+  return typeof title === 'string' && title !== '' ? undefined : 'no_schema_title'
+}

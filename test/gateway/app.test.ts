@@ -2,7 +2,12 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { gzipSync, deflateSync } from 'node:zlib'
 import { SluiceError } from '../../src/errors.js'
-import { buildTestGateway, createCapturingProducer } from '../helpers/gateway.js'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { Writable } from 'node:stream'
+import { createGateway } from '../../src/gateway/index.js'
+import { createLogger } from '../../src/logger.js'
+import { buildTestGateway, createCapturingProducer, fixturesDir, testGatewayConfig, testLogger } from '../helpers/gateway.js'
 
 const now = (): Date => new Date('2026-02-03T04:05:06.000Z')
 
@@ -304,11 +309,125 @@ test('POST /admin/reload answers 503 when the stream config cannot be re-read, a
   await writeFile(file, 'test.event:\n  schema_title: test/event\n')
   const producer = createCapturingProducer()
   const { app } = await buildTestGateway(t, { producer, config: { stream_config_uri: file } })
-  await writeFile(file, 'test.event: [not, settings]\n')
+  await writeFile(file, 'test.event: {schema_title: [unclosed\n')
   const res = await app.inject({ method: 'POST', url: '/admin/reload' })
   assert.equal(res.statusCode, 503)
   assert.deepEqual(res.json(), { streams: false, schemas: true })
   assert.equal((await app.inject({ method: 'POST', url: '/v1/events', payload: testEvent() })).statusCode, 201)
   const metrics = (await app.inject({ method: 'GET', url: '/metrics' })).body
   assert.match(metrics, /sluice_gateway_stream_config_reloads_total\{result="failed"\} 1/)
+})
+
+function nested (levels: number): Record<string, unknown> {
+  let value: Record<string, unknown> = { leaf: true }
+  for (let i = 1; i < levels; i++) value = { inner: value }
+  return value
+}
+
+test('an event nested deeper than max_event_depth answers 400 SLUICE_ERR_REQUEST_TOO_DEEP; one at the limit is accepted', async (t) => {
+  const producer = createCapturingProducer()
+  const { app } = await buildTestGateway(t, { producer, config: { max_event_depth: 8 } })
+  // testEvent() is one level; `deep` adds its own levels below it.
+  const atLimit = await app.inject({ method: 'POST', url: '/v1/events', payload: [testEvent({ deep: nested(7) })] })
+  assert.equal(atLimit.statusCode, 201, atLimit.body)
+  const over = await app.inject({ method: 'POST', url: '/v1/events', payload: [testEvent({ deep: nested(8) })] })
+  assert.equal(over.statusCode, 400)
+  assert.equal((over.json() as { code: string }).code, 'SLUICE_ERR_REQUEST_TOO_DEEP')
+  assert.equal(producer.records.length, 1)
+})
+
+test('an event nested 5,000 levels deep answers 400 with the default limit, not 500', async (t) => {
+  const { app } = await buildTestGateway(t)
+  const payload = `{"$schema":"/test/event/1.0.0","meta":{"stream":"test.event"},"test":"x","deep":${'['.repeat(5000)}${']'.repeat(5000)}}`
+  const res = await app.inject({ method: 'POST', url: '/v1/events', payload, headers: { 'content-type': 'application/json' } })
+  assert.equal(res.statusCode, 400, res.body.slice(0, 300))
+  assert.equal((res.json() as { code: string }).code, 'SLUICE_ERR_REQUEST_TOO_DEEP')
+})
+
+test('an EventStreamConfig entry without settings or schema_title fails only its own events, logged once at warn, and reloads go on', async (t) => {
+  let streams: Record<string, unknown> = {
+    'test.event': { schema_title: 'test/event' },
+    'no.settings': [],
+    'no.title': { destination_event_service: 'eventgate-main' }
+  }
+  const server = createServer((_req, res) => {
+    res.setHeader('content-type', 'application/json')
+    res.end(JSON.stringify({ streams }))
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  t.after(() => { server.close() })
+  const lines: string[] = []
+  const producer = createCapturingProducer()
+  const gateway = await createGateway(testGatewayConfig({ stream_config_uri: `http://127.0.0.1:${(server.address() as AddressInfo).port}/w/api.php?action=streamconfigs` }), {
+    cwd: fixturesDir, logger: testLogger(lines), producer
+  })
+  t.after(() => gateway.close())
+  const { app } = gateway
+
+  const res = await app.inject({
+    method: 'POST',
+    url: '/v1/events',
+    payload: [testEvent(), testEvent({ meta: { stream: 'no.settings' } }), testEvent({ meta: { stream: 'no.title' } })]
+  })
+  assert.equal(res.statusCode, 207)
+  const errors = (res.json() as { error: Array<{ context: { message: string, code: string } }> }).error
+  assert.deepEqual(errors.map((e) => e.context.code), ['SLUICE_ERR_STREAM_CONFIG_INCOMPLETE', 'SLUICE_ERR_STREAM_CONFIG_INCOMPLETE'])
+  assert.match(errors[0]!.context.message, /destined to stream no\.settings is not allowed in stream; no\.settings is configured but does not have any settings\.$/)
+  assert.match(errors[1]!.context.message, /destined to stream no\.title is not allowed in stream; no\.title does not have a schema_title setting\.$/)
+  assert.equal(producer.records.length, 1)
+
+  streams = { ...streams, 'test.later': { schema_title: 'test/event' } }
+  const reload = await app.inject({ method: 'POST', url: '/admin/reload' })
+  assert.deepEqual(reload.json(), { streams: true, schemas: true })
+  assert.equal((await app.inject({ method: 'POST', url: '/v1/events', payload: testEvent({ meta: { stream: 'test.later' } }) })).statusCode, 201)
+
+  const warnings = lines.map((line) => JSON.parse(line) as { level: number, stream?: string, problem?: string })
+    .filter((line) => line.problem !== undefined)
+  assert.deepEqual(warnings.map((w) => [w.level, w.stream, w.problem]).sort(), [[40, 'no.settings', 'no_settings'], [40, 'no.title', 'no_schema_title']])
+})
+
+test('client mistakes keep EventGate\'s 500 but count with their reason and log at warn; Kafka trouble logs at error', async (t) => {
+  const lines: string[] = []
+  const producer = createCapturingProducer()
+  const gateway = await createGateway(testGatewayConfig(), { cwd: fixturesDir, logger: testLogger(lines), producer })
+  t.after(() => gateway.close())
+  const { app } = gateway
+  const mistakes = await app.inject({
+    method: 'POST',
+    url: '/v1/events',
+    payload: [{ $schema: '/nope/1.0.0', meta: { stream: 'test.event' } }, testEvent({ meta: { stream: 'undeclared.stream' } })]
+  })
+  assert.equal(mistakes.statusCode, 500)
+  const levels = (): number[] => lines.map((line) => (JSON.parse(line) as { level: number }).level)
+  assert.ok(levels().length >= 3, 'the failures were logged')
+  assert.deepEqual(levels().filter((level) => level >= 50), [], 'nothing at error for client mistakes')
+
+  producer.failWith = new SluiceError('SLUICE_ERR_KAFKA_UNAVAILABLE', 'Kafka did not acknowledge within 5000 ms', { statusCode: 503, retriable: true })
+  assert.equal((await app.inject({ method: 'POST', url: '/v1/events', payload: testEvent() })).statusCode, 503)
+  assert.ok(levels().some((level) => level >= 50), 'Kafka trouble is logged at error')
+
+  const metrics = (await app.inject({ method: 'GET', url: '/metrics' })).body
+  assert.match(metrics, /sluice_gateway_events_total\{stream="test.event",outcome="error",reason="schema_not_found"\} 1/)
+  assert.match(metrics, /sluice_gateway_events_total\{stream="_unknown",outcome="error",reason="stream_not_configured"\} 1/)
+  assert.match(metrics, /sluice_gateway_events_total\{stream="test.event",outcome="error",reason="kafka_unavailable"\} 1/)
+})
+
+test('a 5 MB $schema leaves every log line of its request bounded by log_max_string_length', async (t) => {
+  const config = testGatewayConfig({ log_max_string_length: 256, log_level: 'debug' })
+  const lines: string[] = []
+  const sink = new Writable({ write (chunk: Buffer, _enc, done) { lines.push(chunk.toString()); done() } })
+  const logger = createLogger({ level: config.log_level, name: 'test', maxStringLength: config.log_max_string_length }, sink)
+  const gateway = await createGateway(config, { cwd: fixturesDir, logger, producer: createCapturingProducer() })
+  t.after(() => gateway.close())
+  const huge = `/${'s'.repeat(5 * 1024 * 1024)}/1.0.0`
+  const res = await gateway.app.inject({
+    method: 'POST',
+    url: '/v1/events',
+    headers: { 'x-request-id': 'r'.repeat(8000) },
+    payload: [testEvent({ $schema: huge }), testEvent({ meta: { stream: 'u'.repeat(100_000) } })]
+  })
+  assert.equal(res.statusCode, 500)
+  const longest = Math.max(...lines.map((line) => line.length))
+  assert.ok(lines.length >= 3, 'the failures were logged')
+  assert.ok(longest < 10_000, `a log line of ${longest} characters`)
 })

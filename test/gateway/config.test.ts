@@ -51,3 +51,13 @@ test('the Kafka health check keys have defaults, and a bad value is refused by n
   assert.throws(() => validateConfig({ kafka: { health_check_interval_ms: 0 } }, gatewayConfigSchema, 'test'), /kafka\.health_check_interval_ms: must be >= 100/)
   assert.throws(() => validateConfig({ kafka: { health_check_timeout_ms: 'soon' } }, gatewayConfigSchema, 'test'), /kafka\.health_check_timeout_ms: must be integer/)
 })
+
+test('the request limits and the log cap have defaults, and a bad value is refused naming its key', () => {
+  const config = validateConfig<GatewayConfig>({}, gatewayConfigSchema, 'test')
+  assert.equal(config.max_event_depth, 64)
+  assert.equal(config.request_timeout_ms, 30000)
+  assert.equal(config.log_max_string_length, 2048)
+  assert.throws(() => validateConfig({ max_event_depth: 1 }, gatewayConfigSchema, 'test'), /max_event_depth/)
+  assert.throws(() => validateConfig({ request_timeout_ms: 0 }, gatewayConfigSchema, 'test'), /request_timeout_ms/)
+  assert.throws(() => validateConfig({ log_max_string_length: 'long' }, gatewayConfigSchema, 'test'), /log_max_string_length/)
+})

@@ -65,9 +65,14 @@ test('an http(s) URI is fetched; the EventStreamConfig envelope {streams} is unw
   await assert.rejects(readStreamConfig({ uri: `${base}/missing`, cwd: '/', dispatcher, timeoutMs: 1000 }), /HTTP 404/)
 })
 
-test('settings without schema_title are refused, naming the stream', () => {
-  assert.throws(() => validateStreamConfig({ s: { message_key_fields: { a: 'b' } } }, 'x.yaml'),
-    (err: Error & { code?: string }) => err.code === 'SLUICE_ERR_STREAM_CONFIG_INVALID' && /s\.schema_title: is required/.test(err.message))
+test('entries without settings or without schema_title do not invalidate the config (EventGate serves the others)', () => {
+  const data = { good: { schema_title: 't' }, none: null, empty: [], untitled: { message_key_fields: { a: 'b' } } }
+  assert.deepEqual(validateStreamConfig(data, 'x.yaml'), data)
+})
+
+test('an entry with a schema_title is checked in full, naming the stream and setting', () => {
+  assert.throws(() => validateStreamConfig({ s: { schema_title: 't', message_key_fields: ['a'] } }, 'x.yaml'),
+    (err: Error & { code?: string }) => err.code === 'SLUICE_ERR_STREAM_CONFIG_INVALID' && /s\.message_key_fields/.test(err.message))
 })
 
 test('stream regexes that could backtrack catastrophically are refused', () => {

@@ -10,6 +10,7 @@ import type { EventResult, FailedResult } from '../respond.js'
 import type { RequestInfo } from './enrich.js'
 import { enrichEvent } from './enrich.js'
 import { buildErrorEvent } from './error-event.js'
+import { failureReason } from './failure-reason.js'
 import type { EventObject } from './event-fields.js'
 import { extractFirst, getPath, isEventObject } from './event-fields.js'
 import { toRecord } from './record.js'
@@ -106,15 +107,17 @@ function failure (deps: PipelineDeps, event: unknown, err: unknown, streamLabel?
     deps.logger.warn({ err: { code: err.code, message: err.message } }, `${describeUnknown(event)} failed schema validation.`)
     return { status: 'invalid', event, context: { errors: err.errors, errorsText: err.errorsText } }
   }
-  deps.metrics.events.inc({ stream: label, outcome: 'error' })
+  const { reason, side } = failureReason(isSluiceError(err) ? err.code : undefined)
+  deps.metrics.events.inc({ stream: label, outcome: 'error', reason })
   if (isSluiceError(err)) {
-    const log = err.statusCode >= 500 ? deps.logger.error.bind(deps.logger) : deps.logger.warn.bind(deps.logger)
-    log({ err }, `${describeUnknown(event)} encountered an error: ${err.message}`)
+    // A client's mistake is not server trouble: it must not show up in error-level log alerts.
+    const log = side === 'server' ? deps.logger.error.bind(deps.logger) : deps.logger.warn.bind(deps.logger)
+    log({ err, reason }, `${describeUnknown(event)} encountered an error: ${err.message}`)
     const result: FailedResult = { status: 'error', event, context: { message: err.message, code: err.code } }
     if (err.code === 'SLUICE_ERR_KAFKA_UNAVAILABLE') result.unavailable = true
     return result
   }
-  deps.logger.error({ err }, `${describeUnknown(event)} encountered an unexpected error`)
+  deps.logger.error({ err, reason }, `${describeUnknown(event)} encountered an unexpected error`)
   return { status: 'error', event, context: { message: err instanceof Error ? err.message : String(err), code: 'SLUICE_ERR_INTERNAL' } }
 }
 

@@ -1,9 +1,12 @@
 import type { StreamIndex, StreamSettings } from '../../stream-config/index.js'
+import { describeStreamConfigProblem } from '../../stream-config/loader.js'
 import { StreamNotAllowedError } from '../errors.js'
 
 /**
  * EventGate-wikimedia's allowlist: the stream must be declared and the schema's title must be
- * exactly the stream's `schema_title`. Without a stream config every stream is allowed.
+ * exactly the stream's `schema_title`. Without a stream config every stream is allowed. A
+ * declared stream without settings or without `schema_title` refuses its events, with
+ * EventGate's messages.
  */
 export function checkStream (streams: StreamIndex | undefined, stream: string, schemaTitle: string | undefined, eventRepr: string): StreamSettings | undefined {
   if (streams === undefined) return undefined
@@ -13,6 +16,9 @@ export function checkStream (streams: StreamIndex | undefined, stream: string, s
   const match = streams.lookup(stream)
   if (match === undefined) {
     throw new StreamNotAllowedError('SLUICE_ERR_STREAM_NOT_CONFIGURED', eventRepr, `${stream} is not configured.`)
+  }
+  if (match.problem !== undefined) {
+    throw new StreamNotAllowedError('SLUICE_ERR_STREAM_CONFIG_INCOMPLETE', eventRepr, `${describeStreamConfigProblem(stream, match.problem)}.`)
   }
   if (match.settings.schema_title !== schemaTitle) {
     throw new StreamNotAllowedError('SLUICE_ERR_STREAM_SCHEMA_MISMATCH', eventRepr, `schema title must be ${match.settings.schema_title}.`)

@@ -3,7 +3,8 @@ import type { BackgroundTasks } from '../background.js'
 import { RequestEmptyError, RequestNotEventsError, RequestTooManyEventsError, TestEventsNotConfiguredError } from '../errors.js'
 import type { PipelineDeps, RequestInfo } from '../pipeline/index.js'
 import { processEvents, produceErrorEvents } from '../pipeline/index.js'
-import type { Answer } from '../respond.js'
+import { failureReason } from '../pipeline/failure-reason.js'
+import type { Answer, EventResult } from '../respond.js'
 import { hastyReason, respond } from '../respond.js'
 import type { GatewayMetrics } from '../../metrics/gateway.js'
 
@@ -44,6 +45,10 @@ export function requestInfo (request: FastifyRequest): RequestInfo {
   return { requestId: String(request.id), headers: request.headers, remoteAddress: request.socket.remoteAddress }
 }
 
+function isServerSideFailure (result: EventResult): boolean {
+  return result.status === 'error' && failureReason(result.context.code).side === 'server'
+}
+
 export function sendAnswer (reply: FastifyReply, answer: Answer): FastifyReply {
   // MediaWiki's EventBus logs the reason phrase; Node only sends it over HTTP/1.x.
   reply.raw.statusMessage = answer.reason
@@ -71,7 +76,9 @@ export function eventRoutes (options: EventRoutesOptions) {
       background.run('error events', () => produceErrorEvents(pipeline, results, info))
     }
     const answer = respond(results)
-    if (answer.statusCode >= 500) request.log.error({ statusCode: answer.statusCode }, answer.reason)
+    // EventGate's 500 also covers requests whose only failures are the client's (unknown schema,
+    // undeclared stream); only server-side failures make the request an error.
+    if (results.some(isServerSideFailure)) request.log.error({ statusCode: answer.statusCode }, answer.reason)
     else if (answer.statusCode !== 201) request.log.warn({ statusCode: answer.statusCode }, answer.reason)
     return sendAnswer(reply, answer)
   }

@@ -72,7 +72,8 @@ void test("every stream in stream-config/ names a schema of this repository, and
   const { repository } = await openSchemaDirectory(sluiceSchemas)
   const titles = await repository.listTitles()
   for (const [stream, settings] of Object.entries(streams)) {
-    assert.ok(titles.includes(settings.schema_title), `${stream}: no schema ${settings.schema_title}`)
+    const title = (settings as { schema_title?: unknown }).schema_title
+    assert.ok(typeof title === 'string' && titles.includes(title), `${stream}: no schema ${String(title)}`)
   }
   for (const wanted of ['eventgate.error.validation', 'test.event', 'resource_change', 'mediawiki.revision-create', 'mediawiki.page-delete', '/^mediawiki\\.job\\..+/']) {
     assert.ok(Object.hasOwn(streams, wanted), wanted)
