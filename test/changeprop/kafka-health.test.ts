@@ -16,6 +16,10 @@ import { startSink } from './helpers/sink.js'
 // Change propagation against a broker of its own that these tests kill, restart and pause:
 // /readyz follows Kafka with no event flowing, and shutdown keeps its bound when Kafka hangs.
 
+// The broker's smallest allowed session (group.min.session.timeout.ms), so the rejoin after a
+// restart is quick.
+const sessionTimeoutMs = 6000
+
 async function start (t: TestContext, broker: OwnBroker, lines: string[] = []): Promise<{ changeprop: Changeprop, base: string }> {
   const sink = await startSink()
   t.after(async () => { await sink.close() })
@@ -25,7 +29,7 @@ async function start (t: TestContext, broker: OwnBroker, lines: string[] = []): 
     listen_address: '127.0.0.1',
     topic_prefix: `t${randomUUID().slice(0, 8)}.`,
     shutdown_timeout_ms: 2000,
-    kafka: { brokers: [broker.bootstrap], commit_interval_ms: 20, session_timeout_ms: 10000, heartbeat_interval_ms: 500 },
+    kafka: { brokers: [broker.bootstrap], commit_interval_ms: 20, session_timeout_ms: sessionTimeoutMs, heartbeat_interval_ms: 500 },
     rules: { page_edit: seedRule(sink.origin) }
   })
   const logger = pino({ level: 'debug' }, new Writable({ write (chunk: Buffer, _enc, done) { lines.push(chunk.toString()); done() } }))
@@ -57,7 +61,10 @@ test('with no events flowing, /readyz follows a broker that is killed and restar
   await broker.restart()
   const upMs = await waitFor('/readyz to answer 200 again', async () => (await readyz(base)).status === 200, 30000)
   t.diagnostic(`ready again ${upMs} ms after the broker answered`)
-  assert.ok(upMs < 10000, `ready again ${upMs} ms after the broker answered`)
+  // The restarted coordinator still holds each consumer's previous membership, and a rejoin
+  // under a new member id completes once that one's session has expired: the documented bound
+  // is the session timeout plus a few seconds.
+  assert.ok(upMs < sessionTimeoutMs + 5000, `ready again ${upMs} ms after the broker answered`)
 })
 
 test('shutdown keeps to shutdown_timeout_ms while Kafka hangs, and logs what it abandoned', async (t) => {
