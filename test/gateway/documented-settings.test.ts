@@ -10,7 +10,7 @@ import { createGateway } from '../../src/gateway/index.js'
 import type { Gateway } from '../../src/gateway/index.js'
 import { createTopics } from '../../src/kafka/index.js'
 import { readMessages, requireBrokers, testTmpDir } from '../helpers/kafka.js'
-import { fixturesDir, testGatewayConfig, testLogger } from '../helpers/gateway.js'
+import { fixturesDir, listen, testGatewayConfig, testLogger } from '../helpers/gateway.js'
 
 // Settings the README documents, each exercised end to end: the real gateway on a port, its
 // own batching producer, the test run's Kafka broker, records read back from the topics.
@@ -22,7 +22,7 @@ async function startGateway (t: TestContext, overrides: Record<string, unknown> 
   const config = testGatewayConfig({ port: 0, listen_address: '127.0.0.1', topic_prefix: prefix, ...overrides, kafka })
   const gateway = await createGateway(config, { cwd: fixturesDir, logger: testLogger() })
   t.after(() => gateway.close())
-  return { gateway, url: await gateway.listen(), prefix }
+  return { gateway, url: await listen(gateway), prefix }
 }
 
 async function post (url: string, body: unknown, options: { headers?: Record<string, string>, raw?: Buffer } = {}): Promise<{ status: number, body: string }> {

@@ -64,6 +64,13 @@ export function testLogger (lines?: string[]): ReturnType<typeof createLogger> {
   return createLogger({ level: 'debug', name: 'test' }, sink)
 }
 
+/** Starts the gateway and resolves to the URL it listens on. */
+export async function listen (gateway: Gateway): Promise<string> {
+  await gateway.start()
+  if (gateway.url === undefined) throw new Error('the gateway did not report its URL')
+  return gateway.url
+}
+
 export async function buildTestGateway (t: TestContext, options: { config?: Record<string, unknown>, producer?: EventProducer, now?: () => Date } = {}): Promise<Gateway> {
   const gateway = await createGateway(testGatewayConfig(options.config), {
     cwd: fixturesDir,
@@ -72,6 +79,6 @@ export async function buildTestGateway (t: TestContext, options: { config?: Reco
     now: options.now,
     newId: (() => { let n = 0; return () => `id-${++n}` })()
   })
-  t.after(() => gateway.close())
+  t.after(async () => { await gateway.close() })
   return gateway
 }

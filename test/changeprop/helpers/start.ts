@@ -2,7 +2,7 @@ import type { TestContext } from 'node:test'
 import { randomUUID } from 'node:crypto'
 import pino from 'pino'
 import { Registry } from 'prom-client'
-import { buildChangeprop, loadChangepropConfig } from '../../../src/changeprop/index.js'
+import { createChangeprop, loadChangepropConfig } from '../../../src/changeprop/index.js'
 import type { Changeprop, ChangepropConfig, ChangepropOverrides, RuleSpec } from '../../../src/changeprop/index.js'
 import { requireBrokers } from '../../helpers/kafka.js'
 
@@ -40,7 +40,7 @@ export async function startChangeprop (t: TestContext, rules: Record<string, Rul
     },
     rules
   })
-  const changeprop = buildChangeprop(config, { logger: pino({ level: 'silent' }), registry: new Registry() })
+  const changeprop = await createChangeprop(config, { cwd: process.cwd(), logger: pino({ level: 'silent' }), registry: new Registry() })
   t.after(async () => { await changeprop.close() })
   await changeprop.start()
   return { changeprop, config, prefix, service, admin: `http://127.0.0.1:${String(changeprop.port)}` }
