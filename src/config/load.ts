@@ -3,6 +3,8 @@ import { Ajv } from 'ajv'
 import type { AnySchema, ErrorObject } from 'ajv'
 import yaml from 'js-yaml'
 import { ConfigInvalidError } from '../errors.js'
+import { partitionerNames } from '../kafka/index.js'
+import type { FromSchema } from './from-schema.js'
 
 /** One environment variable that overrides one config key. */
 export interface EnvOverride {
@@ -24,18 +26,32 @@ export const kafkaHealthCheckSchema = {
   health_check_timeout_ms: { type: 'integer', minimum: 100, maximum: 60000, default: 2000 }
 } as const
 
+/**
+ * The producer keys of every service's `kafka`, with one set of defaults. They are the
+ * gateway's documented ones: its producer answers EventGate's clients, whose requests time out
+ * after 10 s (MediaWiki), so a produce must fail well inside that (5 s), and a 2 ms linger
+ * batches concurrent requests without adding latency anyone notices.
+ */
+export const kafkaProducerSchema = {
+  linger_ms: { type: 'integer', minimum: 0, default: 2 },
+  max_batch_records: { type: 'integer', minimum: 1, default: 1000 },
+  produce_timeout_ms: { type: 'integer', minimum: 1, default: 5000 },
+  partitioner: { enum: partitionerNames, default: 'consistent_random' },
+  ...kafkaHealthCheckSchema
+} as const
+
 /** The overrides every Sluice service honours. */
 export const commonEnvOverrides: readonly EnvOverride[] = [
   { variable: 'PORT', pointer: '/port', parse: 'port' },
   { variable: 'KAFKA_BROKERS', pointer: '/kafka/brokers', parse: 'list' }
 ]
 
-export interface LoadConfigOptions {
+export interface LoadConfigOptions<S> {
   /** Path of the YAML file, or undefined to start from an empty object. */
   file?: string
   /** Already parsed config data (used instead of `file`). */
   data?: unknown
-  schema: AnySchema
+  schema: S
   env?: NodeJS.ProcessEnv
   envOverrides?: readonly EnvOverride[]
 }
@@ -45,7 +61,7 @@ export interface LoadConfigOptions {
  * `schema` (filling in the schema's defaults) and deep-freezes it.
  * Every problem is reported at once, each naming the key.
  */
-export async function loadConfig<T> (options: LoadConfigOptions): Promise<Readonly<T>> {
+export async function loadConfig<const S> (options: LoadConfigOptions<S>): Promise<Readonly<FromSchema<S>>> {
   const source = options.file ?? 'configuration'
   let data: unknown = options.data ?? {}
   if (options.file !== undefined) {
@@ -61,16 +77,20 @@ export async function loadConfig<T> (options: LoadConfigOptions): Promise<Readon
       throw new ConfigInvalidError(source, [`not valid YAML: ${(err as Error).message}`])
     }
   }
-  return validateConfig<T>(data, options.schema, source, options.env ?? {}, options.envOverrides ?? [])
+  return validateConfig(data, options.schema, source, options.env ?? {}, options.envOverrides ?? [])
 }
 
-export function validateConfig<T> (
+/**
+ * The one place a config's type is attached: `schema` is what Ajv just validated (and filled
+ * defaults from), and `FromSchema<S>` is read off the same schema.
+ */
+export function validateConfig<const S> (
   data: unknown,
-  schema: AnySchema,
+  schema: S,
   source: string,
   env: NodeJS.ProcessEnv = {},
   envOverrides: readonly EnvOverride[] = []
-): Readonly<T> {
+): Readonly<FromSchema<S>> {
   if (data === null || typeof data !== 'object' || Array.isArray(data)) {
     throw new ConfigInvalidError(source, ['the top level must be a mapping of keys to values'])
   }
@@ -89,11 +109,11 @@ export function validateConfig<T> (
   if (problems.length > 0) throw new ConfigInvalidError(source, problems)
 
   const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: true, allowUnionTypes: true })
-  const validate = ajv.compile(schema)
+  const validate = ajv.compile(schema as AnySchema)
   if (!validate(config)) {
     throw new ConfigInvalidError(source, (validate.errors ?? []).map(describeConfigError))
   }
-  return deepFreeze(config) as Readonly<T>
+  return deepFreeze(config) as Readonly<FromSchema<S>>
 }
 
 export function describeConfigError (error: ErrorObject): string {
