@@ -337,14 +337,18 @@ function buildChangeprop (config: Readonly<ChangepropConfig>, deps: ServiceConte
       // The whole shutdown fits in the deadline, even with Kafka hanging: in-flight events get
       // all of it but a reserve for committing and leaving the groups (the shell flushes the
       // producer after this, within the same deadline).
+      // Of the reserve, the first half is for committing and leaving the groups, the second
+      // for the producer's flush, which the shell runs after this.
       const totalMs = Math.max(0, deadline - Date.now())
-      const drainTimeoutMs = totalMs - Math.min(2000, Math.floor(totalMs / 4))
+      const reserveMs = Math.min(2000, Math.floor(totalMs / 4))
+      const drainTimeoutMs = totalMs - reserveMs
+      const consumersDeadline = deadline - Math.floor(reserveMs / 2)
       clearTimeout(refreshTimer)
       // A refresh under way finishes its step (it checks `closing`), so no consumer starts after this.
       if (!await settlesBefore(refreshing.catch(() => undefined), deadline)) log.warn('shutdown: topic refresh abandoned')
-      const closingConsumers = allConsumers().map(async (consumer) => consumer.close({ drainTimeoutMs: Math.max(0, Math.min(drainTimeoutMs, deadline - Date.now())) }))
+      const closingConsumers = allConsumers().map(async (consumer) => consumer.close({ drainTimeoutMs: Math.max(0, Math.min(drainTimeoutMs, consumersDeadline - Date.now())) }))
       const results = await Promise.allSettled(closingConsumers.map(async (closed) => {
-        if (!await settlesBefore(closed, deadline)) throw new Error(`the consumer did not close within shutdown_timeout_ms (${config.shutdown_timeout_ms} ms); its finished events stay uncommitted and run again after restart`)
+        if (!await settlesBefore(closed, consumersDeadline)) throw new Error(`the consumer did not close within shutdown_timeout_ms (${config.shutdown_timeout_ms} ms); its finished events stay uncommitted and run again after restart`)
         return closed
       }))
       const abandoned = results.reduce((sum, r) => sum + (r.status === 'fulfilled' ? r.value.abandoned : 0), 0)

@@ -12,7 +12,6 @@ import { Ajv } from 'ajv'
 import addFormats from 'ajv-formats'
 import yaml from 'js-yaml'
 import { Kafka, logLevel } from 'kafkajs'
-import pino from 'pino'
 import { Registry } from 'prom-client'
 import { createChangeprop, loadChangepropConfig } from '../../src/changeprop/index.js'
 import type { Changeprop, ChangepropConfig, ChangepropOverrides, RuleSpec } from '../../src/changeprop/index.js'
@@ -20,12 +19,14 @@ import { murmur3 } from '../../src/changeprop/sample.js'
 import { toRecord } from '../../src/gateway/pipeline/record.js'
 import { createTopics } from '../../src/kafka/index.js'
 import { createTopic, produceMessages, readMessages, requireBrokers } from '../helpers/kafka.js'
+import { testLogger } from '../helpers/logger.js'
+import { waitFor } from '../helpers/wait.js'
 import { startRedis } from './helpers/redis.js'
 import { seedRule } from './helpers/rules.js'
 import { startSink } from './helpers/sink.js'
 import type { HttpSink } from './helpers/sink.js'
 
-const logger = pino({ level: 'silent' })
+const logger = testLogger()
 
 interface Running {
   changeprop: Changeprop
@@ -69,14 +70,6 @@ async function start (t: TestContext, rules: Record<string, RuleSpec>, extra: Ch
   await changeprop.start()
   await waitFor('change propagation to be ready', () => changeprop.isReady())
   return { changeprop, config, prefix, service, registry }
-}
-
-async function waitFor (what: string, check: () => boolean | Promise<boolean>, timeoutMs = 30000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 25))
-  }
 }
 
 async function committed (groupId: string, topic: string): Promise<string | undefined> {

@@ -2,14 +2,12 @@ import { test } from 'node:test'
 import type { TestContext } from 'node:test'
 import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
-import { Writable } from 'node:stream'
-import pino from 'pino'
-import { Registry } from 'prom-client'
 import { createChangeprop, loadChangepropConfig } from '../../src/changeprop/index.js'
 import type { Changeprop } from '../../src/changeprop/index.js'
 import type { ReadinessBody } from '../../src/service/index.js'
 import { startOwnBroker } from '../helpers/own-broker.js'
 import type { OwnBroker } from '../helpers/own-broker.js'
+import { testLogger } from '../helpers/logger.js'
 import { waitFor } from '../helpers/wait.js'
 import { seedRule } from './helpers/rules.js'
 import { startSink } from './helpers/sink.js'
@@ -29,8 +27,7 @@ async function start (t: TestContext, broker: OwnBroker, lines: string[] = []): 
     kafka: { brokers: [broker.bootstrap], commit_interval_ms: 20, session_timeout_ms: 10000, heartbeat_interval_ms: 500 },
     rules: { page_edit: seedRule(sink.origin) }
   })
-  const logger = pino({ level: 'debug' }, new Writable({ write (chunk: Buffer, _enc, done) { lines.push(chunk.toString()); done() } }))
-  const changeprop = await createChangeprop(config, { cwd: process.cwd(), logger, registry: new Registry() })
+  const changeprop = await createChangeprop(config, { cwd: process.cwd(), logger: testLogger(lines) })
   t.after(async () => { await changeprop.close() })
   await changeprop.start()
   return { changeprop, base: `http://127.0.0.1:${String(changeprop.port)}` }
