@@ -2,7 +2,7 @@ import { createEventConsumer, createTopics, listTopics } from '../kafka/index.js
 import type { EventConsumer, PartitionProgress } from '../kafka/index.js'
 import { createChangepropMetrics } from '../metrics/changeprop.js'
 import type { ChangepropMetrics, ChangepropSource } from '../metrics/changeprop.js'
-import { buildService, closeInOrder, readinessBody, readServiceInfo, settlesBefore, startAdminServer } from '../service/index.js'
+import { buildService, closeInOrder, producerSettings, readinessBody, readServiceInfo, settlesBefore, startAdminServer } from '../service/index.js'
 import type { AdminServer, ContextOverrides, HealthReport, ReadinessCheck, Service, ServiceContext, ServiceDefinition, ShellService } from '../service/index.js'
 import type { ChangepropConfig } from './config.js'
 import { createMemoryDedupeStore, createRedisDedupeStore } from './dedupe.js'
@@ -54,16 +54,7 @@ export const changepropService: ServiceDefinition<ChangepropConfig, ChangepropSe
     logger: { level: config.log_level, name: config.service_name },
     metricLabels: { service: config.service_name },
     dispatcher: { keepAliveTimeout: 4000, connections: 256 },
-    producer: {
-      brokers: config.kafka.brokers,
-      clientId: `${config.kafka.client_id}-producer`,
-      lingerMs: config.kafka.linger_ms,
-      maxBatchRecords: config.kafka.max_batch_records,
-      produceTimeoutMs: config.kafka.produce_timeout_ms,
-      partitioner: config.kafka.partitioner,
-      healthCheckIntervalMs: config.kafka.health_check_interval_ms,
-      healthCheckTimeoutMs: config.kafka.health_check_timeout_ms
-    }
+    producer: producerSettings(config.kafka, `${config.kafka.client_id}-producer`)
   }),
   shutdownMs: (config) => config.shutdown_timeout_ms,
   unusable: (config) => config.kafka.brokers.length === 0

@@ -40,6 +40,9 @@ export const kafkaProducerSchema = {
   ...kafkaHealthCheckSchema
 } as const
 
+/** A service's validated `kafka` keys that its producer is made from. */
+export type KafkaProducerConfig = FromSchema<{ type: 'object', properties: typeof kafkaProducerSchema & { brokers: typeof kafkaBrokersSchema } }>
+
 /** The overrides every Sluice service honours. */
 export const commonEnvOverrides: readonly EnvOverride[] = [
   { variable: 'PORT', pointer: '/port', parse: 'port' },

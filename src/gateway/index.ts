@@ -7,7 +7,7 @@ import {
   createSchemaResolver, createSourcesFromBaseUris, loadRepositoryConfig, openDirectoryRepository, openGitRepository, schemaRoutes
 } from '../schemas/index.js'
 import type { GitSchemaRepository, SchemaRepository, SchemaResolver, SchemaSource } from '../schemas/index.js'
-import { buildService, closeInOrder, readServiceInfo } from '../service/index.js'
+import { buildService, closeInOrder, producerSettings, readServiceInfo } from '../service/index.js'
 import type { ContextOverrides, Service, ServiceContext, ServiceDefinition, ShellService, ShutdownStep } from '../service/index.js'
 import type { StreamIndex } from '../stream-config/index.js'
 import { createStreamConfigLoader } from '../stream-config/loader.js'
@@ -46,16 +46,9 @@ export const gatewayService: ServiceDefinition<GatewayConfig, GatewayService> = 
     logger: { level: config.log_level, name: config.service_name, maxStringLength: config.log_max_string_length },
     dispatcher: { connect: { timeout: config.schema_fetch_timeout_ms }, keepAliveTimeout: 10000 },
     producer: {
-      brokers: config.kafka.brokers,
-      clientId: config.kafka.client_id,
-      lingerMs: config.kafka.linger_ms,
-      maxBatchRecords: config.kafka.max_batch_records,
+      ...producerSettings(config.kafka, config.kafka.client_id),
       maxBatchBytes: config.kafka.max_batch_bytes,
-      produceTimeoutMs: config.kafka.produce_timeout_ms,
-      compression: config.kafka.compression,
-      partitioner: config.kafka.partitioner,
-      healthCheckIntervalMs: config.kafka.health_check_interval_ms,
-      healthCheckTimeoutMs: config.kafka.health_check_timeout_ms
+      compression: config.kafka.compression
     }
   }),
   shutdownMs: (config) => config.shutdown_grace_ms,

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { Agent } from 'undici'
 import type { Dispatcher } from 'undici'
 import type { Registry } from 'prom-client'
+import type { KafkaProducerConfig } from '../config/load.js'
 import { createEventProducer } from '../kafka/index.js'
 import type { EventProducer, EventProducerOptions } from '../kafka/index.js'
 import { createLogger } from '../logger.js'
@@ -46,6 +47,20 @@ export interface ServiceContext {
   newId: () => string
   /** Closes what the context created (not what was handed in), producer before the HTTP agent. */
   closers: readonly ShutdownStep[]
+}
+
+/** The producer settings from a service's shared `kafka` keys (`kafkaProducerSchema`). */
+export function producerSettings (kafka: KafkaProducerConfig, clientId: string): ContextSettings['producer'] {
+  return {
+    brokers: kafka.brokers,
+    clientId,
+    lingerMs: kafka.linger_ms,
+    maxBatchRecords: kafka.max_batch_records,
+    produceTimeoutMs: kafka.produce_timeout_ms,
+    partitioner: kafka.partitioner,
+    healthCheckIntervalMs: kafka.health_check_interval_ms,
+    healthCheckTimeoutMs: kafka.health_check_timeout_ms
+  }
 }
 
 export function createServiceContext (settings: ContextSettings, cwd: string, overrides: ContextOverrides = {}): ServiceContext {

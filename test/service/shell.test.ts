@@ -1,11 +1,11 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { PassThrough } from 'node:stream'
 import type { Agent } from 'undici'
 import { buildService, runService } from '../../src/service/shell.js'
-import type { ProcessHooks, Service, ServiceDefinition } from '../../src/service/shell.js'
+import type { Service, ServiceDefinition } from '../../src/service/shell.js'
 import type { ServiceContext } from '../../src/service/context.js'
 import { createCapturingProducer, testLogger } from '../helpers/gateway.js'
+import { captureIO } from '../helpers/io.js'
 import { waitFor } from '../helpers/wait.js'
 
 interface FakeConfig { shutdownMs: number, hangOnClose?: boolean, failBuild?: boolean, unusable?: string }
@@ -37,30 +37,12 @@ function definition (steps: string[]): ServiceDefinition<FakeConfig, Service> {
   }
 }
 
-function hooks (): { hooks: ProcessHooks, stop: (signal: string) => void, reload: () => void, out: () => string, err: () => string } {
-  let stop: (signal: string) => void = () => {}
-  let reload: () => void = () => {}
-  const stdout = new PassThrough()
-  const stderr = new PassThrough()
-  let out = ''
-  let err = ''
-  stdout.on('data', (chunk: Buffer) => { out += chunk.toString() })
-  stderr.on('data', (chunk: Buffer) => { err += chunk.toString() })
-  return {
-    hooks: { stdout, stderr, stopSignal: new Promise((resolve) => { stop = resolve }), onReload: (handler) => { reload = handler } },
-    stop: (signal) => { stop(signal) },
-    reload: () => { reload() },
-    out: () => out,
-    err: () => err
-  }
-}
-
 const overrides = { cwd: process.cwd(), logger: testLogger(), producer: createCapturingProducer() }
 
 test('runService goes config → context → build → start → (reload) → close, then closes the context, and exits 0', async () => {
   const steps: string[] = []
-  const io = hooks()
-  const running = runService(definition(steps), { shutdownMs: 1000 }, { ...overrides, hooks: io.hooks })
+  const io = captureIO()
+  const running = runService(definition(steps), { shutdownMs: 1000 }, { ...overrides, hooks: io.io })
   await waitForStep(steps, 'start')
   io.reload()
   await waitForStep(steps, 'reload')
@@ -77,7 +59,7 @@ test('a close that hangs is abandoned at the shutdown bound, the context is stil
   const keepAlive = setInterval(() => {}, 1000)
   t.after(() => { clearInterval(keepAlive) })
   const steps: string[] = []
-  const io = hooks()
+  const io = captureIO()
   const service = await buildService(definition(steps), { shutdownMs: 300, hangOnClose: true }, overrides)
   const started = Date.now()
   assert.equal(await service.close(), false, 'something was abandoned')
@@ -85,7 +67,7 @@ test('a close that hangs is abandoned at the shutdown bound, the context is stil
   assert.ok(tookMs >= 290 && tookMs < 800, `close took ${tookMs} ms`)
   assert.equal((service.context.dispatcher as Agent).closed, true, 'the HTTP agent was closed after the abandoned step')
 
-  const running = runService(definition([]), { shutdownMs: 300, hangOnClose: true }, { ...overrides, hooks: io.hooks })
+  const running = runService(definition([]), { shutdownMs: 300, hangOnClose: true }, { ...overrides, hooks: io.io })
   io.stop('SIGINT')
   assert.equal(await running, 1)
   assert.match(io.err(), /shutdown did not finish within 300 ms; exiting anyway/)
@@ -99,15 +81,15 @@ test('close is idempotent: a second call waits for the first', async () => {
 })
 
 test('a failed build closes the context and exits 1; an unusable config exits 2 before anything is created', async () => {
-  const io = hooks()
+  const io = captureIO()
   const steps: string[] = []
-  assert.equal(await runService(definition(steps), { shutdownMs: 1000, failBuild: true }, { ...overrides, hooks: io.hooks }), 1)
+  assert.equal(await runService(definition(steps), { shutdownMs: 1000, failBuild: true }, { ...overrides, hooks: io.io }), 1)
   assert.match(io.err(), /build failed/)
   assert.deepEqual(steps, ['build (agent open)'])
 
-  const unusable = hooks()
+  const unusable = captureIO()
   const none: string[] = []
-  assert.equal(await runService(definition(none), { shutdownMs: 1000, unusable: 'no brokers' }, { ...overrides, hooks: unusable.hooks }), 2)
+  assert.equal(await runService(definition(none), { shutdownMs: 1000, unusable: 'no brokers' }, { ...overrides, hooks: unusable.io }), 2)
   assert.equal(unusable.err(), 'sluice fake: no brokers\n')
   assert.deepEqual(none, [])
 })
