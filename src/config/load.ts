@@ -3,7 +3,7 @@ import { Ajv } from 'ajv'
 import type { AnySchema, ErrorObject } from 'ajv'
 import yaml from 'js-yaml'
 import { ConfigInvalidError } from '../errors.js'
-import { partitionerNames } from '../kafka/index.js'
+import { producerConfigSchema } from '../kafka/index.js'
 import type { FromSchema } from './from-schema.js'
 
 /** One environment variable that overrides one config key. */
@@ -22,23 +22,15 @@ export const kafkaBrokersSchema = { type: 'array', items: { type: 'string', patt
  * while idle, and how long one answer may take, so readiness follows Kafka without traffic.
  */
 export const kafkaHealthCheckSchema = {
-  health_check_interval_ms: { type: 'integer', minimum: 100, default: 2000 },
-  health_check_timeout_ms: { type: 'integer', minimum: 100, maximum: 60000, default: 2000 }
+  health_check_interval_ms: producerConfigSchema.health_check_interval_ms,
+  health_check_timeout_ms: producerConfigSchema.health_check_timeout_ms
 } as const
 
 /**
- * The producer keys of every service's `kafka`, with one set of defaults. They are the
- * gateway's documented ones: its producer answers EventGate's clients, whose requests time out
- * after 10 s (MediaWiki), so a produce must fail well inside that (5 s), and a 2 ms linger
- * batches concurrent requests without adding latency anyone notices.
+ * The producer keys of every service's `kafka`, with one set of defaults, which the producer
+ * itself also falls back to (src/kafka/producer-schema.ts says why they are what they are).
  */
-export const kafkaProducerSchema = {
-  linger_ms: { type: 'integer', minimum: 0, default: 2 },
-  max_batch_records: { type: 'integer', minimum: 1, default: 1000 },
-  produce_timeout_ms: { type: 'integer', minimum: 1, default: 5000 },
-  partitioner: { enum: partitionerNames, default: 'consistent_random' },
-  ...kafkaHealthCheckSchema
-} as const
+export const kafkaProducerSchema = producerConfigSchema
 
 /** A service's validated `kafka` keys that its producer is made from. */
 export type KafkaProducerConfig = FromSchema<{ type: 'object', properties: typeof kafkaProducerSchema & { brokers: typeof kafkaBrokersSchema } }>
