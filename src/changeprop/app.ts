@@ -41,13 +41,13 @@ export interface ChangepropService extends Service {
   isReady(): boolean
 }
 
+/** Change propagation as built by the shell: `close()` closes it, then its context. */
+export type Changeprop = ShellService<ChangepropService>
+
 /**
  * Change propagation as the service shell runs it. Exec requests go through the context's
  * HTTP agent; retry, error and exec-produced events through its producer.
  */
-/** Change propagation as built by the shell: `close()` closes it, then its context. */
-export type Changeprop = ShellService<ChangepropService>
-
 export const changepropService: ServiceDefinition<ChangepropConfig, ChangepropService> = {
   name: 'changeprop',
   context: (config) => ({

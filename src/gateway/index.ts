@@ -32,14 +32,14 @@ export interface GatewayService extends Service {
   reload(): Promise<{ streams: boolean, schemas: boolean }>
 }
 
+/** The gateway as built by the shell: `close()` closes the gateway, then its context. */
+export type Gateway = ShellService<GatewayService>
+
 /**
  * The gateway as the service shell runs it. Its context's HTTP agent fetches schemas and the
  * stream config; its producer connects in the background (`monitor()`), so the gateway starts,
  * not ready, while Kafka is down.
  */
-/** The gateway as built by the shell: `close()` closes the gateway, then its context. */
-export type Gateway = ShellService<GatewayService>
-
 export const gatewayService: ServiceDefinition<GatewayConfig, GatewayService> = {
   name: 'gateway',
   context: (config) => ({
