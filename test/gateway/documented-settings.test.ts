@@ -10,6 +10,7 @@ import { createGateway } from '../../src/gateway/index.js'
 import type { Gateway } from '../../src/gateway/index.js'
 import { createTopics } from '../../src/kafka/index.js'
 import { readMessages, requireBrokers, testTmpDir } from '../helpers/kafka.js'
+import { waitFor } from '../helpers/wait.js'
 import { fixturesDir, listen, testGatewayConfig, testLogger } from '../helpers/gateway.js'
 
 // Settings the README documents, each exercised end to end: the real gateway on a port, its
@@ -32,14 +33,6 @@ async function post (url: string, body: unknown, options: { headers?: Record<str
     body: options.raw ?? JSON.stringify(body)
   })
   return { status: res.statusCode, body: await res.body.text() }
-}
-
-async function waitFor (what: string, check: () => Promise<boolean>, timeoutMs = 20000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 50))
-  }
 }
 
 function testEvent (extra: Record<string, unknown> = {}, stream = 'test.event'): Record<string, unknown> {
