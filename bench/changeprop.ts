@@ -4,7 +4,7 @@ import { once } from 'node:events'
 import { randomUUID } from 'node:crypto'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import pino from 'pino'
-import { buildChangeprop, loadChangepropConfig } from '../src/changeprop/index.js'
+import { createChangeprop, loadChangepropConfig } from '../src/changeprop/index.js'
 import type { RuleSpec } from '../src/changeprop/index.js'
 import { createEventProducer, createKafkaClient, createTopics } from '../src/kafka/index.js'
 import type { Logger } from '../src/logger.js'
@@ -172,7 +172,7 @@ export async function benchChangeprop (brokers: string[], opts: ChangepropBenchO
     kafka: { brokers, from_beginning: true },
     rules: { page_edit: seedRule }
   })
-  const changeprop = buildChangeprop(config, { logger, registry: createMetricsRegistry() })
+  const changeprop = await createChangeprop(config, { cwd: process.cwd(), logger, registry: createMetricsRegistry() })
   try {
     await changeprop.start()
     await waitUntil('change propagation', async () => {

@@ -1,15 +1,9 @@
-import { Agent } from 'undici'
-import type { Dispatcher } from 'undici'
-import { createEventConsumer, createEventProducer, createTopics, listTopics } from '../kafka/index.js'
-import type { EventConsumer, EventProducer, PartitionProgress } from '../kafka/index.js'
-import type { Logger } from '../logger.js'
+import { createEventConsumer, createTopics, listTopics } from '../kafka/index.js'
+import type { EventConsumer, PartitionProgress } from '../kafka/index.js'
 import { createChangepropMetrics } from '../metrics/changeprop.js'
 import type { ChangepropMetrics, ChangepropSource } from '../metrics/changeprop.js'
-import { createKafkaMetrics } from '../metrics/kafka.js'
-import { settlesBefore } from '../settles-before.js'
-import type { Registry } from '../metrics/registry.js'
-import { startAdminServer } from './admin.js'
-import type { AdminServer, HealthReport } from './admin.js'
+import { buildService, closeInOrder, producerSettings, readinessBody, readServiceInfo, settlesBefore, startAdminServer } from '../service/index.js'
+import type { AdminServer, ContextOverrides, HealthReport, ReadinessCheck, Service, ServiceContext, ServiceDefinition, ShellService } from '../service/index.js'
 import type { ChangepropConfig } from './config.js'
 import { createMemoryDedupeStore, createRedisDedupeStore } from './dedupe.js'
 import type { DedupeStore } from './dedupe.js'
@@ -24,24 +18,18 @@ import type { CompiledRule } from './rules/compile.js'
 import { createRuleRunner } from './runner.js'
 import type { RuleRunner } from './runner.js'
 
-export interface ChangepropDeps {
-  logger: Logger
-  registry: Registry
-  /** A shared producer (e.g. the gateway's in `sluice up`); created from `kafka` when absent. */
-  producer?: EventProducer
-  /** How exec requests are sent; an undici Agent is created when absent. */
-  dispatcher?: Dispatcher
-}
-
-export interface Changeprop {
-  /** Connects, resolves topics, starts the admin server and every rule's consumers. */
-  start(): Promise<void>
+export interface ChangepropService extends Service {
   /**
-   * Stops fetching, lets in-flight events finish for up to `shutdown_timeout_ms` (the rest
-   * are abandoned uncommitted, to run again after restart), commits what finished,
-   * then closes the producer, Redis and the admin server.
+   * Connects, resolves topics, starts the admin server and every rule's consumers; resolves to
+   * a line naming the rules and the admin port.
    */
-  close(): Promise<void>
+  start(): Promise<string>
+  /**
+   * Stops fetching, lets in-flight events finish until shortly before `deadline` (the rest are
+   * abandoned uncommitted, to run again after restart), commits what finished, then closes
+   * Redis and the admin server. The shell flushes the producer after this.
+   */
+  close(deadline: number): Promise<void>
   /**
    * Lists the cluster's topics again and resubscribes every rule whose topic regexes now
    * match a different set (topics that appeared start from their oldest event). Runs on its
@@ -51,6 +39,33 @@ export interface Changeprop {
   /** The admin server's port once started (useful with `port: 0`). */
   readonly port?: number
   isReady(): boolean
+}
+
+/** Change propagation as built by the shell: `close()` closes it, then its context. */
+export type Changeprop = ShellService<ChangepropService>
+
+/**
+ * Change propagation as the service shell runs it. Exec requests go through the context's
+ * HTTP agent; retry, error and exec-produced events through its producer.
+ */
+export const changepropService: ServiceDefinition<ChangepropConfig, ChangepropService> = {
+  name: 'changeprop',
+  context: (config) => ({
+    logger: { level: config.log_level, name: config.service_name },
+    metricLabels: { service: config.service_name },
+    dispatcher: { keepAliveTimeout: 4000, connections: 256 },
+    producer: producerSettings(config.kafka, `${config.kafka.client_id}-producer`)
+  }),
+  shutdownMs: (config) => config.shutdown_timeout_ms,
+  unusable: (config) => config.kafka.brokers.length === 0
+    ? 'no Kafka brokers configured (kafka.brokers or KAFKA_BROKERS); `sluice up` starts a local broker for you'
+    : undefined,
+  build: async (config, context) => buildChangeprop(config, context)
+}
+
+/** Builds change propagation on its context (tests, `sluice up`); `close()` closes the context too. */
+export async function createChangeprop (config: Readonly<ChangepropConfig>, options: { cwd: string } & ContextOverrides): Promise<Changeprop> {
+  return buildService(changepropService, config, options)
 }
 
 interface RuleConsumers {
@@ -71,14 +86,11 @@ interface RuleConsumers {
  * waiting for its time from holding up new events, and keep a rejoin of one consumer from
  * rebalancing the other (the reference shared one group id between both).
  */
-export function buildChangeprop (config: Readonly<ChangepropConfig>, deps: ChangepropDeps): Changeprop {
+function buildChangeprop (config: Readonly<ChangepropConfig>, deps: ServiceContext): ChangepropService {
   const log = deps.logger.child({ module: 'changeprop' })
   const rules = compileRules(config)
   const metrics: ChangepropMetrics = createChangepropMetrics(deps.registry)
-  const ownsProducer = deps.producer === undefined
-  const ownsDispatcher = deps.dispatcher === undefined
-  let producer: EventProducer | undefined = deps.producer
-  let dispatcher: Dispatcher | undefined = deps.dispatcher
+  const { producer, dispatcher } = deps
   let redis: Redis | undefined
   let admin: AdminServer | undefined
   const consumers: RuleConsumers[] = []
@@ -96,15 +108,21 @@ export function buildChangeprop (config: Readonly<ChangepropConfig>, deps: Chang
     return consumers.flatMap((c) => [c.main, c.retry]).filter((c): c is EventConsumer => c !== undefined)
   }
 
-  function readiness (): HealthReport {
-    const notReady = consumers.flatMap((c) => [
+  function consumersNotReady (): string[] {
+    return consumers.flatMap((c) => [
       ...(c.main !== undefined && !c.main.isReady() ? [`${c.rule.name}`] : []),
       ...(c.retry !== undefined && !c.retry.isReady() ? [`${c.rule.name} (retry)`] : [])
     ])
-    const producerReady = producer?.isReady() ?? false
-    const ok = started && !closing && notReady.length === 0 && producerReady
-    return { ok, details: { rules: consumers.length, consumers_not_ready: notReady, producer_ready: producerReady, closing } }
   }
+
+  const readiness: ReadinessCheck[] = [
+    // Started and not shutting down.
+    { name: 'running', ready: () => started && !closing },
+    // Every rule's consumers are in their groups; the details name those that are not.
+    { name: 'consumers', ready: () => consumersNotReady().length === 0, details: consumersNotReady },
+    // The producer is connected and Kafka answered its last metadata probe.
+    { name: 'kafka', ready: () => producer.isReady() }
+  ]
 
   function health (): HealthReport {
     // A consumer kafkajs does not restart leaves its rule dead; a restart of the process fixes it.
@@ -236,36 +254,20 @@ export function buildChangeprop (config: Readonly<ChangepropConfig>, deps: Chang
     }, interval)
   }
 
-  const changeprop: Changeprop = {
+  const changeprop: ChangepropService = {
     get port () { return admin?.port },
 
-    isReady () { return readiness().ok },
+    isReady () { return readinessBody(readiness).ready },
 
     async start () {
       if (started) throw new Error('change propagation already started')
       started = true
       const { kafka } = config
       if (kafka.brokers.length === 0) throw new Error('no Kafka brokers configured (kafka.brokers or KAFKA_BROKERS)')
-      admin = await startAdminServer({ host: config.listen_address, port: config.port, registry: deps.registry, health, readiness })
-
-      producer ??= createEventProducer({
-        brokers: kafka.brokers,
-        clientId: `${kafka.client_id}-producer`,
-        lingerMs: kafka.linger_ms,
-        maxBatchRecords: kafka.max_batch_records,
-        produceTimeoutMs: kafka.produce_timeout_ms,
-        partitioner: kafka.partitioner,
-        healthCheckIntervalMs: kafka.health_check_interval_ms,
-        healthCheckTimeoutMs: kafka.health_check_timeout_ms,
-        logger: deps.logger,
-        metrics: createKafkaMetrics(deps.registry)
-      })
-      if (ownsProducer) {
-        await producer.connect()
-        // Readiness follows Kafka without traffic: the producer asks the cluster for metadata.
-        producer.monitor()
-      }
-      dispatcher ??= new Agent({ keepAliveTimeout: 4000, connections: 256 })
+      admin = await startAdminServer({ host: config.listen_address, port: config.port, logger: deps.logger, registry: deps.registry, health, readiness, info: readServiceInfo() })
+      await producer.connect()
+      // Readiness follows Kafka without traffic: the producer asks the cluster for metadata.
+      producer.monitor()
 
       let dedupe: DedupeStore
       let limiter: LimiterStore
@@ -313,34 +315,40 @@ export function buildChangeprop (config: Readonly<ChangepropConfig>, deps: Chang
         await startRule(entry, topics, [])
       }
       scheduleTopicRefresh()
+      return `${rules.length} rule${rules.length === 1 ? '' : 's'} running; admin (metrics, health) on port ${String(admin.port)}`
     },
 
     async refreshTopics () {
       await refreshTopicsOnce()
     },
 
-    async close () {
+    async close (deadline) {
       if (closing) return
       closing = true
-      // The whole shutdown fits in shutdown_timeout_ms, even with Kafka hanging: in-flight
-      // events get all of it but a reserve for committing, leaving the groups and flushing.
-      const deadline = Date.now() + config.shutdown_timeout_ms
-      const drainTimeoutMs = config.shutdown_timeout_ms - Math.min(2000, Math.floor(config.shutdown_timeout_ms / 4))
+      // The whole shutdown fits in the deadline, even with Kafka hanging: in-flight events get
+      // all of it but a reserve for committing and leaving the groups (the shell flushes the
+      // producer after this, within the same deadline).
+      // Of the reserve, the first half is for committing and leaving the groups, the second
+      // for the producer's flush, which the shell runs after this.
+      const totalMs = Math.max(0, deadline - Date.now())
+      const reserveMs = Math.min(2000, Math.floor(totalMs / 4))
+      const drainTimeoutMs = totalMs - reserveMs
+      const consumersDeadline = deadline - Math.floor(reserveMs / 2)
       clearTimeout(refreshTimer)
       // A refresh under way finishes its step (it checks `closing`), so no consumer starts after this.
       if (!await settlesBefore(refreshing.catch(() => undefined), deadline)) log.warn('shutdown: topic refresh abandoned')
-      const closingConsumers = allConsumers().map(async (consumer) => consumer.close({ drainTimeoutMs: Math.max(0, Math.min(drainTimeoutMs, deadline - Date.now())) }))
+      const closingConsumers = allConsumers().map(async (consumer) => consumer.close({ drainTimeoutMs: Math.max(0, Math.min(drainTimeoutMs, consumersDeadline - Date.now())) }))
       const results = await Promise.allSettled(closingConsumers.map(async (closed) => {
-        if (!await settlesBefore(closed, deadline)) throw new Error(`the consumer did not close within shutdown_timeout_ms (${config.shutdown_timeout_ms} ms); its finished events stay uncommitted and run again after restart`)
+        if (!await settlesBefore(closed, consumersDeadline)) throw new Error(`the consumer did not close within shutdown_timeout_ms (${config.shutdown_timeout_ms} ms); its finished events stay uncommitted and run again after restart`)
         return closed
       }))
       const abandoned = results.reduce((sum, r) => sum + (r.status === 'fulfilled' ? r.value.abandoned : 0), 0)
       for (const r of results) if (r.status === 'rejected') log.error({ err: r.reason }, 'closing a consumer failed')
       if (abandoned > 0) log.warn({ abandoned }, 'in-flight events abandoned at shutdown; they run again after restart')
-      if (ownsProducer && producer !== undefined) await producer.close({ timeoutMs: Math.max(0, deadline - Date.now()) }).catch((err: unknown) => { log.error({ err }, 'closing the producer failed') })
-      if (redis !== undefined) redis.disconnect()
-      if (ownsDispatcher && dispatcher !== undefined && !await settlesBefore(dispatcher.close().catch(() => undefined), deadline)) log.warn('shutdown: HTTP connections abandoned')
-      if (admin !== undefined) await admin.close()
+      await closeInOrder([
+        { name: 'redis', close: async () => { redis?.disconnect() } },
+        { name: 'admin server', close: async () => { await admin?.close() } }
+      ], deadline, log)
       log.info('change propagation stopped')
     }
   }

@@ -1,84 +1,10 @@
 import { dirname, resolve } from 'node:path'
+import type { FromSchema } from '../config/from-schema.js'
 import type { EnvOverride } from '../config/load.js'
-import { commonEnvOverrides, deepFreeze, kafkaBrokersSchema, kafkaHealthCheckSchema, loadConfig, validateConfig } from '../config/load.js'
-import type { RuleSpec, SampleSpec, StatusConditionSpec } from './rules/schema.js'
+import { commonEnvOverrides, deepFreeze, kafkaBrokersSchema, kafkaProducerSchema, loadConfig, validateConfig } from '../config/load.js'
+import type { RuleSpec } from './rules/schema.js'
 import { ruleNamePattern, sampleSchema, statusConditionSchema } from './rules/schema.js'
-import { partitionerNames } from '../kafka/index.js'
-import type { PartitionerName } from '../kafka/index.js'
 import { loadRules } from './rules/load.js'
-
-/** A failure budget: at most `limit` failures per key within `interval_ms`. */
-export interface LimiterSpec {
-  interval_ms: number
-  limit: number
-}
-
-/**
- * The change-propagation service configuration. The rule defaults sit at the top level,
- * as in the reference's queue module options; every one can be overridden per rule.
- */
-export interface ChangepropConfig {
-  service_name: string
-  port: number
-  listen_address: string
-  log_level: string
-  /** Datacenter prefix of every topic consumed or produced (`eqiad.`). */
-  topic_prefix: string
-  user_agent: string
-  /** Development aid: send every exec request to this origin, keeping path and query. */
-  exec_origin_override?: string
-  /** Longest `triggered_by` chain an exec step may extend. */
-  max_chain_length: number
-  /** How long shutdown waits for in-flight events before abandoning them (uncommitted). */
-  shutdown_timeout_ms: number
-  /** Bytes of `raw_event` kept in the error event written when Kafka refused an event for good. */
-  bounded_raw_event_max_bytes: number
-  concurrency: number
-  retry_limit: number
-  retry_delay: number
-  retry_factor: number
-  retry_on: StatusConditionSpec
-  ignore: StatusConditionSpec
-  timeout: number
-  sample?: SampleSpec
-  discard_canary_events: boolean
-  dedupe: {
-    enabled: boolean
-    window_ms: number
-    /** Memory store only: ids remembered per rule before the oldest are forgotten. */
-    max_entries: number
-  }
-  limiters: Record<string, LimiterSpec | LimiterSpec[]>
-  redis?: {
-    url: string
-    key_prefix: string
-    connect_timeout_ms: number
-  }
-  kafka: {
-    brokers: string[]
-    client_id: string
-    from_beginning: boolean
-    create_topics: boolean
-    topic_partitions: number
-    topic_refresh_interval_ms: number
-    session_timeout_ms: number
-    heartbeat_interval_ms: number
-    progress_interval_ms: number
-    commit_interval_ms: number
-    linger_ms: number
-    max_batch_records: number
-    produce_timeout_ms: number
-    partitioner: PartitionerName
-    health_check_interval_ms: number
-    health_check_timeout_ms: number
-  }
-  rules_dir?: string
-  rules: Record<string, RuleSpec>
-}
-
-/** The rule keys whose default comes from the top level of the configuration. */
-export type RuleDefaults = Pick<ChangepropConfig,
-  'concurrency' | 'retry_limit' | 'retry_delay' | 'retry_factor' | 'retry_on' | 'ignore' | 'timeout' | 'sample' | 'discard_canary_events'>
 
 const limiterSchema = {
   type: 'object',
@@ -90,6 +16,10 @@ const limiterSchema = {
   }
 } as const
 
+/**
+ * The change-propagation service configuration. The rule defaults sit at the top level,
+ * as in the reference's queue module options; every one can be overridden per rule.
+ */
 export const changepropConfigSchema = {
   type: 'object',
   additionalProperties: false,
@@ -158,11 +88,7 @@ export const changepropConfigSchema = {
         heartbeat_interval_ms: { type: 'integer', minimum: 100, default: 1000 },
         progress_interval_ms: { type: 'integer', minimum: 0, default: 10000 },
         commit_interval_ms: { type: 'integer', minimum: 0, default: 500 },
-        linger_ms: { type: 'integer', minimum: 0, default: 5 },
-        max_batch_records: { type: 'integer', minimum: 1, default: 1000 },
-        produce_timeout_ms: { type: 'integer', minimum: 1, default: 10000 },
-        partitioner: { enum: partitionerNames, default: 'consistent_random' },
-        ...kafkaHealthCheckSchema
+        ...kafkaProducerSchema
       }
     },
     rules_dir: { type: 'string', minLength: 1 },
@@ -176,6 +102,20 @@ export const changepropConfigSchema = {
     }
   }
 } as const
+
+/**
+ * The configuration once loaded, derived from the schema. `rules` is the one key typed by hand:
+ * the schema only checks that each rule is a mapping, and every rule is then validated on its
+ * own against the rule schema (so a problem names the rule).
+ */
+export type ChangepropConfig = Omit<FromSchema<typeof changepropConfigSchema>, 'rules'> & { rules: Record<string, RuleSpec> }
+
+/** A failure budget: at most `limit` failures per key within `interval_ms`. */
+export type LimiterSpec = FromSchema<typeof limiterSchema>
+
+/** The rule keys whose default comes from the top level of the configuration. */
+export type RuleDefaults = Pick<ChangepropConfig,
+  'concurrency' | 'retry_limit' | 'retry_delay' | 'retry_factor' | 'retry_on' | 'ignore' | 'timeout' | 'sample' | 'discard_canary_events'>
 
 export const changepropEnvOverrides: readonly EnvOverride[] = commonEnvOverrides
 
@@ -197,9 +137,9 @@ export async function loadChangepropConfig (
   env: NodeJS.ProcessEnv,
   overrides: ChangepropOverrides = {}
 ): Promise<Readonly<ChangepropConfig>> {
-  const base = file === undefined ? {} : await loadConfig<Record<string, unknown>>({ file, schema: { type: 'object' } })
+  const base = file === undefined ? {} : await loadConfig({ file, schema: { type: 'object' } })
   const data = mergeOverrides(structuredClone(base) as Record<string, unknown>, overrides as Record<string, unknown>)
-  const config = validateConfig<ChangepropConfig>(data, changepropConfigSchema, file ?? 'configuration', env, changepropEnvOverrides)
+  const config = validateConfig(data, changepropConfigSchema, file ?? 'configuration', env, changepropEnvOverrides)
   const rulesDir = config.rules_dir === undefined
     ? undefined
     : resolve(file === undefined ? process.cwd() : dirname(file), config.rules_dir)

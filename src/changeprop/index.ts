@@ -1,6 +1,6 @@
 // The public surface of src/changeprop: other folders import change propagation from here.
-export { buildChangeprop } from './app.js'
-export type { Changeprop, ChangepropDeps } from './app.js'
+export { changepropService, createChangeprop } from './app.js'
+export type { Changeprop, ChangepropService } from './app.js'
 export { changepropConfigSchema, changepropEnvOverrides, loadChangepropConfig } from './config.js'
 export type { ChangepropConfig, ChangepropOverrides, DeepPartial, LimiterSpec, RuleDefaults } from './config.js'
 export { compileRules, loadRules } from './rules/load.js'

@@ -1,8 +1,7 @@
 import { resolve } from 'node:path'
-import { buildChangeprop, loadChangepropConfig } from '../changeprop/index.js'
+import { changepropService, loadChangepropConfig } from '../changeprop/index.js'
 import { isSluiceError } from '../errors.js'
-import { createLogger } from '../logger.js'
-import { createMetricsRegistry } from '../metrics/registry.js'
+import { runService } from '../service/index.js'
 import type { CliIO } from './io.js'
 import { parseCommandArgs } from './io.js'
 
@@ -33,29 +32,17 @@ export async function runChangepropCommand (args: string[], io: CliIO): Promise<
   if (typeof parsed === 'number') return parsed
   const { values } = parsed
   const file = resolve(io.cwd, values.config ?? 'config/changeprop.yaml')
+  let config
   try {
-    const config = await loadChangepropConfig(file, io.env)
-    const names = Object.keys(config.rules)
-    if (values.check === true) {
-      io.stdout.write(`${file}: ${names.length} rule${names.length === 1 ? '' : 's'} valid${names.length === 0 ? '' : `: ${names.join(', ')}`}\n`)
-      return 0
-    }
-    if (config.kafka.brokers.length === 0) {
-      io.stderr.write('sluice changeprop: no Kafka brokers configured (kafka.brokers or KAFKA_BROKERS); `sluice up` starts a local broker for you\n')
-      return 2
-    }
-    const logger = createLogger({ level: config.log_level, name: config.service_name })
-    const changeprop = buildChangeprop(config, { logger, registry: createMetricsRegistry({ service: config.service_name }) })
-    try {
-      await changeprop.start()
-      io.stdout.write(`sluice changeprop: ${names.length} rule${names.length === 1 ? '' : 's'} running; admin (metrics, health) on port ${String(changeprop.port)}\n`)
-      await io.stopSignal
-    } finally {
-      await changeprop.close()
-    }
-    return 0
+    config = await loadChangepropConfig(file, io.env)
   } catch (err) {
     io.stderr.write(`sluice changeprop: ${isSluiceError(err) ? err.message : (err as Error).stack ?? String(err)}\n`)
     return 1
   }
+  if (values.check === true) {
+    const names = Object.keys(config.rules)
+    io.stdout.write(`${file}: ${names.length} rule${names.length === 1 ? '' : 's'} valid${names.length === 0 ? '' : `: ${names.join(', ')}`}\n`)
+    return 0
+  }
+  return runService(changepropService, config, { cwd: io.cwd, hooks: io })
 }

@@ -1,9 +1,7 @@
 import { resolve } from 'node:path'
-import { buildChangeprop, loadChangepropConfig } from '../changeprop/index.js'
-import type { Changeprop } from '../changeprop/index.js'
+import { createChangeprop, loadChangepropConfig } from '../changeprop/index.js'
 import { isSluiceError } from '../errors.js'
 import { createGateway, loadGatewayConfig } from '../gateway/index.js'
-import type { Gateway } from '../gateway/index.js'
 import { DEFAULT_BROKER_PORT, defaultBrokerDataDir, localBrokerStatus, startLocalBroker } from '../kafka/index.js'
 import type { LocalBroker } from '../kafka/index.js'
 import { startHttpSink } from '../dev/http-sink.js'
@@ -68,21 +66,19 @@ export async function runUpCommand (args: string[], io: CliIO): Promise<number> 
     }
 
     const registry = createMetricsRegistry()
-    const gateway: Gateway = await createGateway(gatewayConfig, { cwd: io.cwd, logger, registry })
-    stack.push({ name: 'gateway', close: () => gateway.close() })
+    const gateway = await createGateway(gatewayConfig, { cwd: io.cwd, logger, registry })
+    stack.push({ name: 'gateway', close: async () => { await gateway.close() } })
     io.onReload(() => { void gateway.reload() })
-    const gatewayUrl = await gateway.listen()
-    say(`gateway: listening on ${gatewayUrl} (POST /v1/events, GET /schemas/, GET /metrics)`)
+    say(`gateway: ${await gateway.start()} (POST /v1/events, GET /schemas/, GET /metrics)`)
 
     if (values['no-changeprop'] !== true) {
       const sink: HttpSink = await startHttpSink({ host: '127.0.0.1', port: Number(io.env.SINK_PORT ?? 8193), logger })
       stack.push({ name: 'sink', close: () => sink.close() })
       say(`sink: example rules call ${sink.url}`)
       const changepropConfig = await loadChangepropConfig(resolve(io.cwd, values['changeprop-config'] ?? 'config/changeprop.yaml'), { ...io.env, KAFKA_BROKERS: brokers.join(',') }, { exec_origin_override: sink.url })
-      const changeprop: Changeprop = buildChangeprop(changepropConfig, { logger, registry: createMetricsRegistry() })
-      await changeprop.start()
-      stack.push({ name: 'changeprop', close: () => changeprop.close() })
-      say(`changeprop: running ${Object.keys(changepropConfig.rules ?? {}).length} rules; admin on port ${changepropConfig.port}`)
+      const changeprop = await createChangeprop(changepropConfig, { cwd: io.cwd, logger })
+      stack.push({ name: 'changeprop', close: async () => { await changeprop.close() } })
+      say(`changeprop: ${await changeprop.start()}`)
     }
     say('ready; press Ctrl-C to stop')
     await io.stopSignal

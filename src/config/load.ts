@@ -3,6 +3,8 @@ import { Ajv } from 'ajv'
 import type { AnySchema, ErrorObject } from 'ajv'
 import yaml from 'js-yaml'
 import { ConfigInvalidError } from '../errors.js'
+import { producerConfigSchema } from '../kafka/index.js'
+import type { FromSchema } from './from-schema.js'
 
 /** One environment variable that overrides one config key. */
 export interface EnvOverride {
@@ -20,9 +22,18 @@ export const kafkaBrokersSchema = { type: 'array', items: { type: 'string', patt
  * while idle, and how long one answer may take, so readiness follows Kafka without traffic.
  */
 export const kafkaHealthCheckSchema = {
-  health_check_interval_ms: { type: 'integer', minimum: 100, default: 2000 },
-  health_check_timeout_ms: { type: 'integer', minimum: 100, maximum: 60000, default: 2000 }
+  health_check_interval_ms: producerConfigSchema.health_check_interval_ms,
+  health_check_timeout_ms: producerConfigSchema.health_check_timeout_ms
 } as const
+
+/**
+ * The producer keys of every service's `kafka`, with one set of defaults, which the producer
+ * itself also falls back to (src/kafka/producer-schema.ts says why they are what they are).
+ */
+export const kafkaProducerSchema = producerConfigSchema
+
+/** A service's validated `kafka` keys that its producer is made from. */
+export type KafkaProducerConfig = FromSchema<{ type: 'object', properties: typeof kafkaProducerSchema & { brokers: typeof kafkaBrokersSchema } }>
 
 /** The overrides every Sluice service honours. */
 export const commonEnvOverrides: readonly EnvOverride[] = [
@@ -30,12 +41,12 @@ export const commonEnvOverrides: readonly EnvOverride[] = [
   { variable: 'KAFKA_BROKERS', pointer: '/kafka/brokers', parse: 'list' }
 ]
 
-export interface LoadConfigOptions {
+export interface LoadConfigOptions<S> {
   /** Path of the YAML file, or undefined to start from an empty object. */
   file?: string
   /** Already parsed config data (used instead of `file`). */
   data?: unknown
-  schema: AnySchema
+  schema: S
   env?: NodeJS.ProcessEnv
   envOverrides?: readonly EnvOverride[]
 }
@@ -45,7 +56,7 @@ export interface LoadConfigOptions {
  * `schema` (filling in the schema's defaults) and deep-freezes it.
  * Every problem is reported at once, each naming the key.
  */
-export async function loadConfig<T> (options: LoadConfigOptions): Promise<Readonly<T>> {
+export async function loadConfig<const S> (options: LoadConfigOptions<S>): Promise<Readonly<FromSchema<S>>> {
   const source = options.file ?? 'configuration'
   let data: unknown = options.data ?? {}
   if (options.file !== undefined) {
@@ -61,16 +72,20 @@ export async function loadConfig<T> (options: LoadConfigOptions): Promise<Readon
       throw new ConfigInvalidError(source, [`not valid YAML: ${(err as Error).message}`])
     }
   }
-  return validateConfig<T>(data, options.schema, source, options.env ?? {}, options.envOverrides ?? [])
+  return validateConfig(data, options.schema, source, options.env ?? {}, options.envOverrides ?? [])
 }
 
-export function validateConfig<T> (
+/**
+ * The one place a config's type is attached: `schema` is what Ajv just validated (and filled
+ * defaults from), and `FromSchema<S>` is read off the same schema.
+ */
+export function validateConfig<const S> (
   data: unknown,
-  schema: AnySchema,
+  schema: S,
   source: string,
   env: NodeJS.ProcessEnv = {},
   envOverrides: readonly EnvOverride[] = []
-): Readonly<T> {
+): Readonly<FromSchema<S>> {
   if (data === null || typeof data !== 'object' || Array.isArray(data)) {
     throw new ConfigInvalidError(source, ['the top level must be a mapping of keys to values'])
   }
@@ -89,11 +104,11 @@ export function validateConfig<T> (
   if (problems.length > 0) throw new ConfigInvalidError(source, problems)
 
   const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: true, allowUnionTypes: true })
-  const validate = ajv.compile(schema)
+  const validate = ajv.compile(schema as AnySchema)
   if (!validate(config)) {
     throw new ConfigInvalidError(source, (validate.errors ?? []).map(describeConfigError))
   }
-  return deepFreeze(config) as Readonly<T>
+  return deepFreeze(config) as Readonly<FromSchema<S>>
 }
 
 export function describeConfigError (error: ErrorObject): string {

@@ -2,8 +2,9 @@ import { randomUUID } from 'node:crypto'
 import Fastify, { LogController } from 'fastify'
 import type { FastifyBaseLogger, FastifyInstance, FastifyPluginAsync } from 'fastify'
 import type { Registry } from 'prom-client'
-import type { ReadinessCheck } from '../admin/routes.js'
-import { adminRoutes } from '../admin/routes.js'
+import { adminRoutes } from '../service/admin-routes.js'
+import type { ReadinessCheck } from '../service/admin-routes.js'
+import type { ServiceInfo } from '../service/info.js'
 import type { Logger } from '../logger.js'
 import type { GatewayMetrics } from '../metrics/gateway.js'
 import type { StreamIndex } from '../stream-config/index.js'
@@ -14,8 +15,7 @@ import { RouteNotFoundError } from './errors.js'
 import { sendProblem, toSluiceError } from './error-handler.js'
 import type { PipelineDeps } from './pipeline/index.js'
 import { eventRoutes } from './routes/events.js'
-import type { ServiceInfo } from './routes/info.js'
-import { infoRoutes } from './routes/info.js'
+import { specRoute } from './routes/spec.js'
 import { streamRoutes } from './routes/streams.js'
 
 export interface GatewayAppDeps {
@@ -111,8 +111,8 @@ export function buildGatewayApp (deps: GatewayAppDeps): FastifyInstance {
     testEvents: deps.testEvents
   }))
   void app.register(streamRoutes(deps.streams))
-  void app.register(infoRoutes(deps.info))
-  void app.register(adminRoutes({ registry: deps.registry, checks: deps.readiness }))
+  void app.register(specRoute(deps.info.version))
+  void app.register(adminRoutes({ registry: deps.registry, readiness: deps.readiness, info: deps.info }))
   // The same as SIGHUP, for environments where signalling the process is awkward. A failed
   // reload keeps the last good state, so the answer says what was reloaded (503 if not all).
   app.post('/admin/reload', async (_request, reply) => {

@@ -2,6 +2,7 @@ import { STATUS_CODES } from 'node:http'
 import type { Socket } from 'node:net'
 import type { SluiceError } from '../errors.js'
 import type { Logger } from '../logger.js'
+import { problemLevel } from '../service/log-policy.js'
 import { RequestHeadersTooLargeError, RequestInvalidError, RequestTimeoutError } from './errors.js'
 import type { Problem } from './error-handler.js'
 
@@ -24,7 +25,7 @@ export function createClientErrorHandler (logger: Logger, requestTimeoutMs: numb
     if (err.code === 'ECONNRESET' || socket.destroyed) return
     const error = toConnectionError(err, requestTimeoutMs)
     const { method, uri } = requestLine(err.rawPacket)
-    logger.info({ code: error.code, remoteAddress: socket.remoteAddress }, error.message)
+    logger[problemLevel(error.statusCode)]({ code: error.code, remoteAddress: socket.remoteAddress }, error.message)
     if (socket.writable) {
       const problem: Problem = { status: error.statusCode, code: error.code, title: STATUS_CODES[error.statusCode] ?? 'Error', detail: error.message, method, uri }
       const body = JSON.stringify(problem)

@@ -1,73 +1,20 @@
+import type { FromSchema } from '../config/from-schema.js'
 import type { EnvOverride } from '../config/load.js'
-import { partitionerNames } from '../kafka/index.js'
-import type { PartitionerName } from '../kafka/index.js'
-import { commonEnvOverrides, kafkaBrokersSchema, kafkaHealthCheckSchema, loadConfig } from '../config/load.js'
-
-/**
- * The gateway's configuration. Keys carry EventGate's names wherever EventGate has
- * the setting, so its operators recognise them; defaults live in the schema below.
- */
-export interface GatewayConfig {
-  service_name: string
-  port: number
-  listen_address: string
-  log_level: string
-  max_body_size: string | number
-  max_events_per_request: number
-  max_event_depth: number
-  request_timeout_ms: number
-  log_max_string_length: number
-  schema_base_uris: string[]
-  schema_file_extension?: string
-  allow_absolute_schema_uris: boolean
-  schema_uri_field: string | string[]
-  stream_field: string | string[]
-  dt_field: string
-  stream_config_uri?: string
-  stream_config_ttl: number
-  topic_prefix: string
-  error_stream: string
-  error_schema_uri: string
-  test_events?: Record<string, unknown> | Array<Record<string, unknown>>
-  schema_precache_uris: string[]
-  schema_fetch_timeout_ms: number
-  schema_max_bytes: number
-  schema_failure_retry_ms: number
-  schema_git?: {
-    repository: string
-    ref: string
-    path: string
-    poll_interval_ms: number
-    cache_dir: string
-  }
-  http_request_headers_to_fields: Record<string, string>
-  cors: string | false
-  user_agent: string
-  shutdown_grace_ms: number
-  kafka: {
-    brokers: string[]
-    client_id: string
-    linger_ms: number
-    max_batch_records: number
-    max_batch_bytes: number
-    produce_timeout_ms: number
-    max_message_bytes: number
-    compression: 'none' | 'gzip'
-    partitioner: PartitionerName
-    health_check_interval_ms: number
-    health_check_timeout_ms: number
-  }
-}
+import { commonEnvOverrides, kafkaBrokersSchema, kafkaProducerSchema, loadConfig } from '../config/load.js'
 
 const stringOrList = {
   anyOf: [
     { type: 'string', minLength: 1 },
     { type: 'array', items: { type: 'string', minLength: 1 }, minItems: 1 }
   ]
-}
+} as const
 
-const event = { type: 'object' }
+const event = { type: 'object' } as const
 
+/**
+ * The gateway's configuration. Keys carry EventGate's names wherever EventGate has
+ * the setting, so its operators recognise them; defaults live here and nowhere else.
+ */
 export const gatewayConfigSchema = {
   type: 'object',
   additionalProperties: false,
@@ -127,18 +74,17 @@ export const gatewayConfigSchema = {
       properties: {
         brokers: kafkaBrokersSchema,
         client_id: { type: 'string', minLength: 1, default: 'sluice-gateway' },
-        linger_ms: { type: 'integer', minimum: 0, default: 2 },
-        max_batch_records: { type: 'integer', minimum: 1, default: 1000 },
+        ...kafkaProducerSchema,
         max_batch_bytes: { type: 'integer', minimum: 1024, default: 1048576 },
-        produce_timeout_ms: { type: 'integer', minimum: 1, default: 5000 },
         max_message_bytes: { type: 'integer', minimum: 1024, default: 1000000 },
-        compression: { enum: ['none', 'gzip'], default: 'none' },
-        partitioner: { enum: partitionerNames, default: 'consistent_random' },
-        ...kafkaHealthCheckSchema
+        compression: { enum: ['none', 'gzip'], default: 'none' }
       }
     }
   }
 } as const
+
+/** The gateway's configuration once validated: derived from the schema, so the two cannot drift. */
+export type GatewayConfig = FromSchema<typeof gatewayConfigSchema>
 
 export const gatewayEnvOverrides: readonly EnvOverride[] = [
   ...commonEnvOverrides,
@@ -146,7 +92,7 @@ export const gatewayEnvOverrides: readonly EnvOverride[] = [
 ]
 
 export async function loadGatewayConfig (file: string | undefined, env: NodeJS.ProcessEnv): Promise<Readonly<GatewayConfig>> {
-  return loadConfig<GatewayConfig>({ file, schema: gatewayConfigSchema, env, envOverrides: gatewayEnvOverrides })
+  return loadConfig({ file, schema: gatewayConfigSchema, env, envOverrides: gatewayEnvOverrides })
 }
 
 /** '10mb' → 10485760. The schema already guarantees the format. */

@@ -1,6 +1,7 @@
 import { STATUS_CODES } from 'node:http'
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import { SluiceError, isSluiceError } from '../errors.js'
+import { problemLevel } from '../service/log-policy.js'
 import { RequestInvalidError, RequestTooLargeError, RouteNotFoundError, UnsupportedMediaTypeError } from './errors.js'
 
 /** The problem body every non-event error answers with (EventGate's problem shape plus `code`). */
@@ -37,9 +38,9 @@ export function sendProblem (reply: FastifyReply, request: FastifyRequest, error
     method: request.method,
     uri: request.url
   }
-  // Fastify logs 5xx at error itself; 4xx are the client's business, kept at info.
-  if (error.statusCode < 500) request.log.info({ code: error.code }, error.message)
-  else request.log.error({ err: error.cause ?? error }, error.message)
+  const level = problemLevel(error.statusCode)
+  if (level === 'error') request.log.error({ err: error.cause ?? error }, error.message)
+  else request.log[level]({ code: error.code }, error.message)
   if (error.statusCode === 503) void reply.header('retry-after', '5')
   return reply.code(error.statusCode).type('application/problem+json').send(problem)
 }

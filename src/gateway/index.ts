@@ -1,23 +1,14 @@
-import { randomUUID } from 'node:crypto'
-import { existsSync, readFileSync } from 'node:fs'
-import { dirname, join, resolve } from 'node:path'
+import { resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { Agent } from 'undici'
 import type { FastifyInstance } from 'fastify'
-import type { Registry } from 'prom-client'
-import { createEventProducer } from '../kafka/index.js'
-import type { EventProducer } from '../kafka/index.js'
-import type { Logger } from '../logger.js'
-import { settlesBefore } from '../settles-before.js'
-import { createLogger } from '../logger.js'
 import { createGatewayMetrics } from '../metrics/gateway.js'
-import { createKafkaMetrics } from '../metrics/kafka.js'
-import { createMetricsRegistry } from '../metrics/registry.js'
 import { createSchemaMetrics } from '../metrics/schemas.js'
 import {
   createSchemaResolver, createSourcesFromBaseUris, loadRepositoryConfig, openDirectoryRepository, openGitRepository, schemaRoutes
 } from '../schemas/index.js'
 import type { GitSchemaRepository, SchemaRepository, SchemaResolver, SchemaSource } from '../schemas/index.js'
+import { buildService, closeInOrder, producerSettings, readServiceInfo } from '../service/index.js'
+import type { ContextOverrides, Service, ServiceContext, ServiceDefinition, ShellService, ShutdownStep } from '../service/index.js'
 import type { StreamIndex } from '../stream-config/index.js'
 import { createStreamConfigLoader } from '../stream-config/loader.js'
 import { buildGatewayApp } from './app.js'
@@ -26,66 +17,67 @@ import type { GatewayConfig } from './config.js'
 import { parseByteSize } from './config.js'
 import { asList } from './pipeline/event-fields.js'
 import type { PipelineDeps } from './pipeline/index.js'
-import type { ServiceInfo } from './routes/info.js'
 
 export type { GatewayConfig } from './config.js'
 export { loadGatewayConfig, gatewayConfigSchema } from './config.js'
 
-export interface GatewayOptions {
-  /** Directory that relative paths in the config are resolved against. */
-  cwd: string
-  logger?: Logger
-  registry?: Registry
-  /** Replaces the Kafka producer (tests of pure HTTP behaviour). */
-  producer?: EventProducer
-  now?: () => Date
-  newId?: () => string
-}
-
-export interface Gateway {
+export interface GatewayService extends Service {
   app: FastifyInstance
   resolver: SchemaResolver
-  /** Listens on the configured address and port; resolves to the bound URL. */
-  listen(): Promise<string>
+  /** Listens on the configured address and port; resolves to a line naming the bound URL. */
+  start(): Promise<string>
+  /** The bound URL, once started. */
+  readonly url: string | undefined
   /** Re-reads the stream config and the git schema repository (SIGHUP, POST /admin/reload). */
   reload(): Promise<{ streams: boolean, schemas: boolean }>
-  /** Stops accepting, finishes in-flight and background work, flushes the producer. */
-  close(): Promise<void>
+}
+
+/** The gateway as built by the shell: `close()` closes the gateway, then its context. */
+export type Gateway = ShellService<GatewayService>
+
+/**
+ * The gateway as the service shell runs it. Its context's HTTP agent fetches schemas and the
+ * stream config; its producer connects in the background (`monitor()`), so the gateway starts,
+ * not ready, while Kafka is down.
+ */
+export const gatewayService: ServiceDefinition<GatewayConfig, GatewayService> = {
+  name: 'gateway',
+  context: (config) => ({
+    logger: { level: config.log_level, name: config.service_name, maxStringLength: config.log_max_string_length },
+    dispatcher: { connect: { timeout: config.schema_fetch_timeout_ms }, keepAliveTimeout: 10000 },
+    producer: {
+      ...producerSettings(config.kafka, config.kafka.client_id),
+      maxBatchBytes: config.kafka.max_batch_bytes,
+      compression: config.kafka.compression
+    }
+  }),
+  shutdownMs: (config) => config.shutdown_grace_ms,
+  unusable: (config) => config.kafka.brokers.length === 0
+    ? 'no Kafka brokers configured (kafka.brokers or KAFKA_BROKERS); `sluice up` starts a local broker for you'
+    : undefined,
+  build: buildGateway
+}
+
+/** Builds the gateway on its context (tests, `sluice up`); `close()` closes the context too. */
+export async function createGateway (config: Readonly<GatewayConfig>, options: { cwd: string } & ContextOverrides): Promise<Gateway> {
+  return buildService(gatewayService, config, options)
 }
 
 /**
- * The gateway's composition root: the one place that creates long-lived resources
- * (logger, metrics, HTTP agent, schema sources, stream config, producer) and closes them.
+ * The gateway's composition root: loads the stream config, opens the schema sources and builds
+ * the HTTP app on the context's logger, registry, HTTP agent and producer. Nothing listens yet.
  */
-export async function createGateway (config: Readonly<GatewayConfig>, options: GatewayOptions): Promise<Gateway> {
-  const logger = options.logger ?? createLogger({ level: config.log_level, name: config.service_name, maxStringLength: config.log_max_string_length })
-  const registry = options.registry ?? createMetricsRegistry()
+async function buildGateway (config: Readonly<GatewayConfig>, context: ServiceContext): Promise<GatewayService> {
+  const { logger, registry, dispatcher, producer } = context
   const metrics = createGatewayMetrics(registry)
-  const kafkaMetrics = createKafkaMetrics(registry)
   const schemaMetrics = createSchemaMetrics(registry)
-  const dispatcher = new Agent({ connect: { timeout: config.schema_fetch_timeout_ms }, keepAliveTimeout: 10000 })
   const timers: NodeJS.Timeout[] = []
-  // Closed in reverse order; each gets the shutdown deadline (epoch ms) it must finish by.
-  const closers: Array<{ name: string, close: (deadline: number) => Promise<void> }> = [{ name: 'HTTP agent', close: async () => { await dispatcher.close() } }]
+  // Closed in reverse order, after the HTTP app and the background tasks.
+  const closers: ShutdownStep[] = []
 
   try {
-    // Kafka first, so that connecting overlaps loading the stream config and the schemas. The
-    // gateway starts (not ready) while Kafka is down; monitor() keeps readiness following it.
-    const producer = options.producer ?? createEventProducer({
-      brokers: config.kafka.brokers,
-      clientId: config.kafka.client_id,
-      lingerMs: config.kafka.linger_ms,
-      maxBatchRecords: config.kafka.max_batch_records,
-      maxBatchBytes: config.kafka.max_batch_bytes,
-      produceTimeoutMs: config.kafka.produce_timeout_ms,
-      compression: config.kafka.compression,
-      partitioner: config.kafka.partitioner,
-      healthCheckIntervalMs: config.kafka.health_check_interval_ms,
-      healthCheckTimeoutMs: config.kafka.health_check_timeout_ms,
-      logger,
-      metrics: kafkaMetrics
-    })
-    closers.push({ name: 'Kafka producer', close: async (deadline) => { await producer.close({ timeoutMs: Math.max(0, deadline - Date.now()) }) } })
+    // Kafka first, so that connecting overlaps loading the stream config and the schemas.
+    // monitor() keeps readiness following Kafka from here on.
     producer.monitor()
 
     // Stream config: fail fast at startup; later reloads keep the last good config.
@@ -93,7 +85,7 @@ export async function createGateway (config: Readonly<GatewayConfig>, options: G
     let streamsLoaded = config.stream_config_uri === undefined
     const streamConfig = config.stream_config_uri === undefined
       ? undefined
-      : createStreamConfigLoader({ uri: config.stream_config_uri, cwd: options.cwd, dispatcher, timeoutMs: config.schema_fetch_timeout_ms, logger })
+      : createStreamConfigLoader({ uri: config.stream_config_uri, cwd: context.cwd, dispatcher, timeoutMs: config.schema_fetch_timeout_ms, logger })
     const loadStreams = async (): Promise<boolean> => {
       if (streamConfig === undefined) return true
       streamIndex = await streamConfig.load()
@@ -129,7 +121,7 @@ export async function createGateway (config: Readonly<GatewayConfig>, options: G
         ref: config.schema_git.ref,
         path: config.schema_git.path,
         pollIntervalMs: config.schema_git.poll_interval_ms,
-        cacheDir: resolve(options.cwd, config.schema_git.cache_dir),
+        cacheDir: resolve(context.cwd, config.schema_git.cache_dir),
         logger,
         metrics: schemaMetrics,
         onCommitChange: () => { onSchemaCommit() }
@@ -144,7 +136,7 @@ export async function createGateway (config: Readonly<GatewayConfig>, options: G
       timeoutMs: config.schema_fetch_timeout_ms,
       maxBytes: config.schema_max_bytes,
       userAgent: config.user_agent,
-      cwd: options.cwd
+      cwd: context.cwd
     }))
     const resolver = createSchemaResolver({
       sources,
@@ -158,7 +150,7 @@ export async function createGateway (config: Readonly<GatewayConfig>, options: G
     await resolver.precache(config.schema_precache_uris)
 
     // The registry API serves the repository this gateway validates against, when it is local.
-    const servedDirectory = gitRepository === undefined ? firstLocalDirectory(config.schema_base_uris, options.cwd) : undefined
+    const servedDirectory = gitRepository === undefined ? firstLocalDirectory(config.schema_base_uris, context.cwd) : undefined
     const servedRepository: SchemaRepository | undefined = gitRepository ?? (servedDirectory === undefined ? undefined : openDirectoryRepository(servedDirectory))
     const repositoryConfig = servedDirectory === undefined ? undefined : await loadRepositoryConfig(servedDirectory)
 
@@ -169,8 +161,8 @@ export async function createGateway (config: Readonly<GatewayConfig>, options: G
       producer,
       metrics,
       logger,
-      now: options.now ?? (() => new Date()),
-      newId: options.newId ?? randomUUID,
+      now: context.now,
+      newId: context.newId,
       settings: {
         schemaUriFields: asList(config.schema_uri_field),
         streamFields: asList(config.stream_field),
@@ -211,35 +203,32 @@ export async function createGateway (config: Readonly<GatewayConfig>, options: G
       schemaRoutes: servedRepository === undefined ? undefined : schemaRoutes(servedRepository, { logger, streams: () => streamIndex?.all(), metrics: schemaMetrics, config: repositoryConfig })
     })
 
-    let closed = false
+    let url: string | undefined
     return {
       app,
       resolver,
-      async listen () {
-        return app.listen({ port: config.port, host: config.listen_address })
+      get url () { return url },
+      async start () {
+        url = await app.listen({ port: config.port, host: config.listen_address })
+        return `listening on ${url}`
       },
       reload,
-      async close () {
-        if (closed) return
-        closed = true
+      async close (deadline) {
         for (const timer of timers) clearInterval(timer)
         // Order matters: HTTP drains first (in-flight requests may still produce), then work
-        // that outlived its response, then the producer flushes what is batched. Each step gets
-        // what is left of shutdown_grace_ms, so a hanging Kafka cannot stretch the whole.
-        const deadline = Date.now() + config.shutdown_grace_ms
-        if (!await settlesBefore(app.close(), deadline)) logger.warn('shutdown: in-flight HTTP requests abandoned')
-        const tasks = background.size
-        if (!await settlesBefore(background.drain(), deadline)) logger.warn({ tasks: background.size, of: tasks }, 'shutdown: background tasks abandoned')
-        for (const { name, close } of closers.reverse()) {
-          if (!await settlesBefore(close(deadline), deadline)) logger.warn({ resource: name }, 'shutdown: closing abandoned')
-        }
+        // that outlived its response; the shell flushes the producer after this.
+        await closeInOrder([
+          { name: 'in-flight HTTP requests', close: async () => { await app.close() } },
+          { name: 'background tasks', close: async () => { await background.drain() } },
+          ...closers.reverse()
+        ], deadline, logger)
       }
     }
   } catch (err) {
-    // Startup failed: nothing may outlive it (the producer's connect loop, the git poll, sockets).
+    // Startup failed: nothing of the gateway's own may outlive it (the git poll, timers); the
+    // shell closes the context.
     for (const timer of timers) clearInterval(timer)
-    const deadline = Date.now() + config.shutdown_grace_ms
-    for (const { close } of closers.reverse()) await settlesBefore(close(deadline), deadline)
+    await closeInOrder(closers.reverse(), Date.now() + config.shutdown_grace_ms, logger)
     throw err
   }
 }
@@ -252,22 +241,3 @@ function firstLocalDirectory (baseUris: readonly string[], cwd: string): string 
   return undefined
 }
 
-/** package.json sits two levels up from src/ and three from dist/src/: walk up to find it. */
-function readServiceInfo (): ServiceInfo {
-  let dir = dirname(fileURLToPath(import.meta.url))
-  for (;;) {
-    const candidate = join(dir, 'package.json')
-    if (existsSync(candidate)) {
-      const pkg = JSON.parse(readFileSync(candidate, 'utf8')) as Record<string, unknown>
-      return {
-        name: String(pkg.name),
-        version: String(pkg.version),
-        description: String(pkg.description ?? ''),
-        home: typeof pkg.homepage === 'string' ? pkg.homepage : undefined
-      }
-    }
-    const parent = dirname(dir)
-    if (parent === dir) return { name: 'sluice', version: '0.0.0', description: '', home: undefined }
-    dir = parent
-  }
-}

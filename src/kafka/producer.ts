@@ -6,6 +6,7 @@ import { createKafkaClient } from './client.js'
 import { KafkaProduceError, KafkaProducerClosedError, KafkaUnavailableError } from './errors.js'
 import { probeCluster } from './health.js'
 import { createPartitioner } from './partitioner.js'
+import { producerConfigSchema } from './producer-schema.js'
 import type { PartitionerName } from './partitioner.js'
 
 export interface ProduceRecord {
@@ -46,22 +47,22 @@ export interface EventProducer {
 export interface EventProducerOptions {
   brokers: readonly string[]
   clientId: string
-  /** How long the first record of a batch waits for others. Default 5. */
+  /** How long the first record of a batch waits for others. Default: `linger_ms`'s (producer-schema.ts). */
   lingerMs?: number
-  /** A batch is sent as soon as it holds this many records. Default 1000. */
+  /** A batch is sent as soon as it holds this many records. Default: `max_batch_records`'s. */
   maxBatchRecords?: number
   /** ...or this many bytes of keys, values and headers. Default 1 MiB. */
   maxBatchBytes?: number
   /** Batches sent and not yet acknowledged; more wait in the buffer. Default 4. */
   maxInFlightBatches?: number
-  /** Every send() settles within this time. Default 5000. */
+  /** Every send() settles within this time. Default: `produce_timeout_ms`'s. */
   produceTimeoutMs?: number
   compression?: 'none' | 'gzip'
   /** How keys map to partitions (see partitioner.ts). Default `murmur2_random`, as kafkajs. */
   partitioner?: PartitionerName
-  /** How often monitor() asks the cluster for metadata. Default 2000. */
+  /** How often monitor() asks the cluster for metadata. Default: `health_check_interval_ms`'s. */
   healthCheckIntervalMs?: number
-  /** How long one metadata probe (and connect()'s check) may take. Default 2000. */
+  /** How long one metadata probe (and connect()'s check) may take. Default: `health_check_timeout_ms`'s. */
   healthCheckTimeoutMs?: number
   logger: Logger
   metrics?: KafkaMetrics
@@ -86,13 +87,13 @@ interface PendingSend {
  * says: murmur2 like the Java client, or CRC-32 like librdkafka (EventGate).
  */
 export function createEventProducer (options: EventProducerOptions): EventProducer {
-  const lingerMs = options.lingerMs ?? 5
-  const maxBatchRecords = options.maxBatchRecords ?? 1000
+  const lingerMs = options.lingerMs ?? producerConfigSchema.linger_ms.default
+  const maxBatchRecords = options.maxBatchRecords ?? producerConfigSchema.max_batch_records.default
   const maxBatchBytes = options.maxBatchBytes ?? 1024 * 1024
   const maxInFlightBatches = options.maxInFlightBatches ?? 4
-  const produceTimeoutMs = options.produceTimeoutMs ?? 5000
-  const healthCheckIntervalMs = options.healthCheckIntervalMs ?? 2000
-  const healthCheckTimeoutMs = options.healthCheckTimeoutMs ?? 2000
+  const produceTimeoutMs = options.produceTimeoutMs ?? producerConfigSchema.produce_timeout_ms.default
+  const healthCheckIntervalMs = options.healthCheckIntervalMs ?? producerConfigSchema.health_check_interval_ms.default
+  const healthCheckTimeoutMs = options.healthCheckTimeoutMs ?? producerConfigSchema.health_check_timeout_ms.default
   const compression = options.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None
   const metrics = options.metrics
   const log = options.logger.child({ module: 'kafka-producer' })

@@ -5,7 +5,8 @@ import { listTopics } from '../../src/kafka/index.js'
 import { errorTopicOf, retryTopicOf } from '../../src/changeprop/topics.js'
 import { createTopic, requireBrokers } from '../helpers/kafka.js'
 import { seedRule } from './helpers/rules.js'
-import { startChangeprop, testNames, waitFor } from './helpers/start.js'
+import { waitFor } from '../helpers/wait.js'
+import { startChangeprop, testNames } from './helpers/start.js'
 
 // Settings docs/changeprop.md documents, exercised against the test run's broker.
 

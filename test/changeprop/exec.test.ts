@@ -1,14 +1,13 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { createServer } from 'node:http'
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { once } from 'node:events'
 import { Agent } from 'undici'
 import { createHttpExecutor, renderRequest } from '../../src/changeprop/exec.js'
 import { TemplateRenderError } from '../../src/changeprop/errors.js'
 import { compileRule } from '../../src/changeprop/rules/compile.js'
 import type { ExecRequestSpec } from '../../src/changeprop/rules/schema.js'
 import type { CompiledRequest } from '../../src/changeprop/rules/compile.js'
+import { startHttpServer } from '../helpers/http-server.js'
 import { testDefaults } from './helpers/rules.js'
 
 function compileExec (exec: ExecRequestSpec): CompiledRequest {
@@ -73,18 +72,8 @@ test('the origin override sends to another origin and keeps the host in x-forwar
   assert.equal(request.headers['x-forwarded-host'], 'en.wikipedia.org')
 })
 
-async function server (t: { after: (fn: () => Promise<void> | void) => void }, handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<string> {
-  const http = createServer(handler)
-  http.listen(0, '127.0.0.1')
-  await once(http, 'listening')
-  t.after(async () => {
-    http.closeAllConnections()
-    http.close()
-    await once(http, 'close')
-  })
-  const address = http.address()
-  assert.ok(address !== null && typeof address === 'object')
-  return `http://127.0.0.1:${address.port}`
+async function server (t: { after: (fn: () => Promise<void>) => void }, handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<string> {
+  return (await startHttpServer(handler, t)).origin
 }
 
 test('executes over the injected dispatcher and reports status, headers and a body excerpt', async (t) => {
@@ -134,14 +123,9 @@ test('a slow endpoint is a timeout, a closed port a network error, and shutdown 
   const slow = await executor.execute({ method: 'GET', url: new URL(`${base}/slow`), headers: {}, body: undefined, timeoutMs: 50 }, signal)
   assert.deepEqual(slow, { kind: 'timeout', timeoutMs: 50 })
 
-  const closed = createServer()
-  closed.listen(0, '127.0.0.1')
-  await once(closed, 'listening')
-  const address = closed.address()
-  assert.ok(address !== null && typeof address === 'object')
-  closed.close()
-  await once(closed, 'close')
-  const refused = await executor.execute({ method: 'GET', url: new URL(`http://127.0.0.1:${address.port}/`), headers: {}, body: undefined, timeoutMs: 2000 }, signal)
+  const closed = await startHttpServer(() => {})
+  await closed.close()
+  const refused = await executor.execute({ method: 'GET', url: new URL(`${closed.origin}/`), headers: {}, body: undefined, timeoutMs: 2000 }, signal)
   assert.equal(refused.kind, 'network')
 
   const shutdown = new AbortController()

@@ -1,7 +1,8 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { seedRule } from './helpers/rules.js'
-import { startChangeprop, waitFor } from './helpers/start.js'
+import { waitFor } from '../helpers/wait.js'
+import { startChangeprop } from './helpers/start.js'
 
 // /healthz is what a liveness probe restarts the process on, so it must turn 503 when a
 // rule's consumer is dead for good, and only then.

@@ -2,12 +2,11 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { gzipSync, deflateSync } from 'node:zlib'
 import { SluiceError } from '../../src/errors.js'
-import { createServer } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { Writable } from 'node:stream'
 import { createGateway } from '../../src/gateway/index.js'
 import { createLogger } from '../../src/logger.js'
 import { buildTestGateway, createCapturingProducer, fixturesDir, testGatewayConfig, testLogger } from '../helpers/gateway.js'
+import { startHttpServer } from '../helpers/http-server.js'
 
 const now = (): Date => new Date('2026-02-03T04:05:06.000Z')
 
@@ -350,15 +349,13 @@ test('an EventStreamConfig entry without settings or schema_title fails only its
     'no.settings': [],
     'no.title': { destination_event_service: 'eventgate-main' }
   }
-  const server = createServer((_req, res) => {
+  const server = await startHttpServer((_req, res) => {
     res.setHeader('content-type', 'application/json')
     res.end(JSON.stringify({ streams }))
-  })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  t.after(() => { server.close() })
+  }, t)
   const lines: string[] = []
   const producer = createCapturingProducer()
-  const gateway = await createGateway(testGatewayConfig({ stream_config_uri: `http://127.0.0.1:${(server.address() as AddressInfo).port}/w/api.php?action=streamconfigs` }), {
+  const gateway = await createGateway(testGatewayConfig({ stream_config_uri: `${server.origin}/w/api.php?action=streamconfigs` }), {
     cwd: fixturesDir, logger: testLogger(lines), producer
   })
   t.after(() => gateway.close())

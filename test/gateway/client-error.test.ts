@@ -1,7 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { connect } from 'node:net'
-import { buildTestGateway } from '../helpers/gateway.js'
+import { buildTestGateway, listen } from '../helpers/gateway.js'
 
 interface RawAnswer {
   head: string
@@ -40,7 +40,7 @@ const event = JSON.stringify({ $schema: '/test/event/1.0.0', meta: { stream: 'te
 
 test('a body that stops short of its Content-Length is answered 408 within request_timeout_ms', async (t) => {
   const gateway = await buildTestGateway(t, { config: { request_timeout_ms: 300, port: 0, listen_address: '127.0.0.1' } })
-  const url = await gateway.listen()
+  const url = await listen(gateway)
   const answer = await rawExchange(url, [
     `POST /v1/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${event.length + 100}\r\n\r\n`,
     event
@@ -53,7 +53,7 @@ test('a body that stops short of its Content-Length is answered 408 within reque
 
 test('a body that trickles in is cut off at request_timeout_ms even though bytes keep arriving', async (t) => {
   const gateway = await buildTestGateway(t, { config: { request_timeout_ms: 400, port: 0, listen_address: '127.0.0.1' } })
-  const url = await gateway.listen()
+  const url = await listen(gateway)
   const { hostname, port } = new URL(url)
   const started = Date.now()
   const socket = connect({ host: hostname, port: Number(port) })
@@ -75,7 +75,7 @@ test('a body that trickles in is cut off at request_timeout_ms even though bytes
 
 test('431 for oversized headers says Connection: close and carries a problem body', async (t) => {
   const gateway = await buildTestGateway(t, { config: { port: 0, listen_address: '127.0.0.1' } })
-  const url = await gateway.listen()
+  const url = await listen(gateway)
   const answer = await rawExchange(url, [`GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`])
   assert.match(answer.head, /^HTTP\/1\.1 431 /)
   assert.match(answer.head, /\r\nConnection: close\r\n/i)

@@ -2,10 +2,9 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { validateConfig } from '../../src/config/load.js'
 import { gatewayConfigSchema, gatewayEnvOverrides, parseByteSize } from '../../src/gateway/config.js'
-import type { GatewayConfig } from '../../src/gateway/config.js'
 
 test('an empty config gets EventGate-style defaults', () => {
-  const config = validateConfig<GatewayConfig>({}, gatewayConfigSchema, 'test')
+  const config = validateConfig({}, gatewayConfigSchema, 'test')
   assert.equal(config.port, 8192)
   assert.equal(config.schema_uri_field, '$schema')
   assert.equal(config.stream_field, 'meta.stream')
@@ -16,7 +15,7 @@ test('an empty config gets EventGate-style defaults', () => {
 })
 
 test('EventGate key names are accepted; unknown keys are refused by name', () => {
-  const config = validateConfig<GatewayConfig>({
+  const config = validateConfig({
     schema_base_uris: ['file:///srv/schemas/', 'https://schema.example.org/repositories/primary/jsonschema/'],
     schema_uri_field: ['$schema', 'meta.schema_uri'],
     topic_prefix: 'eqiad.',
@@ -31,7 +30,7 @@ test('EventGate key names are accepted; unknown keys are refused by name', () =>
 })
 
 test('KAFKA_BROKERS, PORT and TOPIC_PREFIX override', () => {
-  const config = validateConfig<GatewayConfig>({}, gatewayConfigSchema, 'test', { KAFKA_BROKERS: '127.0.0.1:19092', PORT: '0', TOPIC_PREFIX: 'codfw.' }, gatewayEnvOverrides)
+  const config = validateConfig({}, gatewayConfigSchema, 'test', { KAFKA_BROKERS: '127.0.0.1:19092', PORT: '0', TOPIC_PREFIX: 'codfw.' }, gatewayEnvOverrides)
   assert.deepEqual(config.kafka.brokers, ['127.0.0.1:19092'])
   assert.equal(config.port, 0)
   assert.equal(config.topic_prefix, 'codfw.')
@@ -45,7 +44,7 @@ test('byte sizes parse like EventGate\'s max_body_size', () => {
 })
 
 test('the Kafka health check keys have defaults, and a bad value is refused by name', () => {
-  const config = validateConfig<GatewayConfig>({}, gatewayConfigSchema, 'test')
+  const config = validateConfig({}, gatewayConfigSchema, 'test')
   assert.equal(config.kafka.health_check_interval_ms, 2000)
   assert.equal(config.kafka.health_check_timeout_ms, 2000)
   assert.throws(() => validateConfig({ kafka: { health_check_interval_ms: 0 } }, gatewayConfigSchema, 'test'), /kafka\.health_check_interval_ms: must be >= 100/)
@@ -53,7 +52,7 @@ test('the Kafka health check keys have defaults, and a bad value is refused by n
 })
 
 test('the request limits and the log cap have defaults, and a bad value is refused naming its key', () => {
-  const config = validateConfig<GatewayConfig>({}, gatewayConfigSchema, 'test')
+  const config = validateConfig({}, gatewayConfigSchema, 'test')
   assert.equal(config.max_event_depth, 64)
   assert.equal(config.request_timeout_ms, 30000)
   assert.equal(config.log_max_string_length, 2048)

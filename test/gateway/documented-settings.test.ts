@@ -10,7 +10,8 @@ import { createGateway } from '../../src/gateway/index.js'
 import type { Gateway } from '../../src/gateway/index.js'
 import { createTopics } from '../../src/kafka/index.js'
 import { readMessages, requireBrokers, testTmpDir } from '../helpers/kafka.js'
-import { fixturesDir, testGatewayConfig, testLogger } from '../helpers/gateway.js'
+import { waitFor } from '../helpers/wait.js'
+import { fixturesDir, listen, testGatewayConfig, testLogger } from '../helpers/gateway.js'
 
 // Settings the README documents, each exercised end to end: the real gateway on a port, its
 // own batching producer, the test run's Kafka broker, records read back from the topics.
@@ -22,7 +23,7 @@ async function startGateway (t: TestContext, overrides: Record<string, unknown> 
   const config = testGatewayConfig({ port: 0, listen_address: '127.0.0.1', topic_prefix: prefix, ...overrides, kafka })
   const gateway = await createGateway(config, { cwd: fixturesDir, logger: testLogger() })
   t.after(() => gateway.close())
-  return { gateway, url: await gateway.listen(), prefix }
+  return { gateway, url: await listen(gateway), prefix }
 }
 
 async function post (url: string, body: unknown, options: { headers?: Record<string, string>, raw?: Buffer } = {}): Promise<{ status: number, body: string }> {
@@ -32,14 +33,6 @@ async function post (url: string, body: unknown, options: { headers?: Record<str
     body: options.raw ?? JSON.stringify(body)
   })
   return { status: res.statusCode, body: await res.body.text() }
-}
-
-async function waitFor (what: string, check: () => Promise<boolean>, timeoutMs = 20000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 50))
-  }
 }
 
 function testEvent (extra: Record<string, unknown> = {}, stream = 'test.event'): Record<string, unknown> {

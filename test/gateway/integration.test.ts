@@ -5,7 +5,7 @@ import { request } from 'undici'
 import { createGateway } from '../../src/gateway/index.js'
 import type { Gateway } from '../../src/gateway/index.js'
 import { readMessages, requireBrokers } from '../helpers/kafka.js'
-import { fixturesDir, testGatewayConfig, testLogger } from '../helpers/gateway.js'
+import { fixturesDir, listen, testGatewayConfig, testLogger } from '../helpers/gateway.js'
 
 // These tests run the real gateway on a port, with the real batching producer, against the
 // test run's Kafka broker, and read the records back from the topics.
@@ -14,8 +14,8 @@ async function startGateway (t: { after: (fn: () => Promise<void>) => void }, ov
   const prefix = `it${randomUUID().slice(0, 8)}.`
   const config = testGatewayConfig({ port: 0, listen_address: '127.0.0.1', topic_prefix: prefix, kafka: { brokers: requireBrokers() }, ...overrides })
   const gateway = await createGateway(config, { cwd: fixturesDir, logger: testLogger() })
-  t.after(() => gateway.close())
-  const url = await gateway.listen()
+  t.after(async () => { await gateway.close() })
+  const url = await listen(gateway)
   return { gateway, url, prefix }
 }
 

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import { request } from 'undici'
 import { createGateway } from '../../src/gateway/index.js'
 import type { Gateway } from '../../src/gateway/index.js'
-import { fixturesDir, testGatewayConfig, testLogger } from '../helpers/gateway.js'
+import { fixturesDir, listen, testGatewayConfig, testLogger } from '../helpers/gateway.js'
 import { requireBrokers } from '../helpers/kafka.js'
 import { startOwnBroker } from '../helpers/own-broker.js'
 import { startSilentServer } from '../helpers/silent-server.js'
@@ -17,8 +17,8 @@ const event = { $schema: '/test/event/1.0.0', meta: { stream: 'test.event' }, dt
 async function startGateway (t: { after: (fn: () => Promise<void>) => void }, bootstrap: string, overrides: Record<string, unknown> = {}, lines?: string[]): Promise<{ gateway: Gateway, url: string }> {
   const config = testGatewayConfig({ port: 0, listen_address: '127.0.0.1', kafka: { brokers: [bootstrap] }, ...overrides })
   const gateway = await createGateway(config, { cwd: fixturesDir, logger: testLogger(lines) })
-  t.after(() => gateway.close())
-  return { gateway, url: await gateway.listen() }
+  t.after(async () => { await gateway.close() })
+  return { gateway, url: await listen(gateway) }
 }
 
 async function readyz (url: string): Promise<{ status: number, checks: Record<string, boolean> }> {

@@ -7,7 +7,6 @@ import { join } from 'node:path'
 import yaml from 'js-yaml'
 import { validateConfig } from '../../src/config/load.js'
 import { gatewayConfigSchema } from '../../src/gateway/config.js'
-import type { ChangepropConfig } from '../../src/changeprop/config.js'
 import { changepropConfigSchema } from '../../src/changeprop/config.js'
 import { loadRules } from '../../src/changeprop/rules/load.js'
 import type { KubeObject, RenderOptions } from './chart-tools.js'
@@ -187,7 +186,7 @@ void describe('rendered objects', () => {
 
   void test('the rendered change-propagation config and rule files load in change propagation', async () => {
     const objects = await renderChart({ valuesFiles: valuesFiles['all features'] })
-    const config = validateConfig<ChangepropConfig>(configOf(objects, 'changeprop'), changepropConfigSchema, 'config.yaml')
+    const config = validateConfig(configOf(objects, 'changeprop'), changepropConfigSchema, 'config.yaml')
     assert.equal(config.topic_prefix, 'eqiad.')
     assert.equal(config.rules_dir, '/etc/sluice/rules')
     const rulesMap = findObject(objects, 'ConfigMap', '-changeprop-rules') as KubeObject & { data: Record<string, string> }

@@ -1,12 +1,15 @@
 import type { TestContext } from 'node:test'
-import { Writable } from 'node:stream'
 import { fileURLToPath } from 'node:url'
 import { validateConfig } from '../../src/config/load.js'
 import { createGateway } from '../../src/gateway/index.js'
 import type { Gateway, GatewayConfig } from '../../src/gateway/index.js'
 import { gatewayConfigSchema } from '../../src/gateway/config.js'
 import type { EventProducer, ProduceRecord } from '../../src/kafka/index.js'
-import { createLogger } from '../../src/logger.js'
+import type { Logger } from '../../src/logger.js'
+import { testLogger } from './logger.js'
+
+// The logger helper lives in logger.ts; gateway tests have always taken it from here.
+export { testLogger }
 
 export const fixturesDir = fileURLToPath(new URL('../fixtures/gateway/', import.meta.url))
 
@@ -47,7 +50,7 @@ export function createCapturingProducer (): CapturingProducer {
 }
 
 export function testGatewayConfig (overrides: Record<string, unknown> = {}): Readonly<GatewayConfig> {
-  return validateConfig<GatewayConfig>({
+  return validateConfig({
     schema_base_uris: [`${fixturesDir}schemas/`],
     stream_config_uri: `${fixturesDir}stream-config/`,
     topic_prefix: 'eqiad.',
@@ -57,21 +60,21 @@ export function testGatewayConfig (overrides: Record<string, unknown> = {}): Rea
   }, gatewayConfigSchema, 'test config')
 }
 
-/** A silent logger, or one whose lines land in `lines` for assertions. */
-export function testLogger (lines?: string[]): ReturnType<typeof createLogger> {
-  if (lines === undefined) return createLogger({ level: 'silent', name: 'test' })
-  const sink = new Writable({ write (chunk: Buffer, _enc, done) { lines.push(chunk.toString()); done() } })
-  return createLogger({ level: 'debug', name: 'test' }, sink)
+/** Starts the gateway and resolves to the URL it listens on. */
+export async function listen (gateway: Gateway): Promise<string> {
+  await gateway.start()
+  if (gateway.url === undefined) throw new Error('the gateway did not report its URL')
+  return gateway.url
 }
 
-export async function buildTestGateway (t: TestContext, options: { config?: Record<string, unknown>, producer?: EventProducer, now?: () => Date } = {}): Promise<Gateway> {
+export async function buildTestGateway (t: TestContext, options: { config?: Record<string, unknown>, producer?: EventProducer, now?: () => Date, logger?: Logger } = {}): Promise<Gateway> {
   const gateway = await createGateway(testGatewayConfig(options.config), {
     cwd: fixturesDir,
-    logger: testLogger(),
+    logger: options.logger ?? testLogger(),
     producer: options.producer ?? createCapturingProducer(),
     now: options.now,
     newId: (() => { let n = 0; return () => `id-${++n}` })()
   })
-  t.after(() => gateway.close())
+  t.after(async () => { await gateway.close() })
   return gateway
 }

@@ -51,7 +51,7 @@ export interface RuleSpec extends RuleCaseSpec {
   discard_canary_events?: boolean
 }
 
-const statusItem = { type: ['integer', 'string'] }
+const statusItem = { type: ['integer', 'string'] } as const
 
 export const statusConditionSchema = {
   type: 'object',

@@ -5,6 +5,7 @@ import type { SchemaResolver } from '../../schemas/index.js'
 import { formatErrorsText } from '../../schemas/index.js'
 import type { StreamIndex } from '../../stream-config/index.js'
 import { isSluiceError } from '../../errors.js'
+import { eventFailureLevel, followUpLevel } from '../../service/log-policy.js'
 import { EventFieldMissingError, EventInvalidError } from '../errors.js'
 import type { EventResult, FailedResult } from '../respond.js'
 import type { RequestInfo } from './enrich.js'
@@ -104,15 +105,14 @@ function failure (deps: PipelineDeps, event: unknown, err: unknown, streamLabel?
   const label = streamLabel ?? labelFor(deps, event)
   if (err instanceof EventInvalidError) {
     deps.metrics.events.inc({ stream: label, outcome: 'invalid' })
-    deps.logger.warn({ err: { code: err.code, message: err.message } }, `${describeUnknown(event)} failed schema validation.`)
+    deps.logger[eventFailureLevel('client')]({ err: { code: err.code, message: err.message } }, `${describeUnknown(event)} failed schema validation.`)
     return { status: 'invalid', event, context: { errors: err.errors, errorsText: err.errorsText } }
   }
   const { reason, side } = failureReason(isSluiceError(err) ? err.code : undefined)
   deps.metrics.events.inc({ stream: label, outcome: 'error', reason })
   if (isSluiceError(err)) {
     // A client's mistake is not server trouble: it must not show up in error-level log alerts.
-    const log = side === 'server' ? deps.logger.error.bind(deps.logger) : deps.logger.warn.bind(deps.logger)
-    log({ err, reason }, `${describeUnknown(event)} encountered an error: ${err.message}`)
+    deps.logger[eventFailureLevel(side)]({ err, reason }, `${describeUnknown(event)} encountered an error: ${err.message}`)
     const result: FailedResult = { status: 'error', event, context: { message: err.message, code: err.code } }
     if (err.code === 'SLUICE_ERR_KAFKA_UNAVAILABLE') result.unavailable = true
     return result
@@ -159,7 +159,7 @@ export async function produceErrorEvents (deps: PipelineDeps, results: readonly 
       now
     }))
   if (errorEvents.length === 0) return
-  deps.logger.info({ count: errorEvents.length }, `${errorEvents.length} failed, producing ${errorEvents.length} error events.`)
+  deps.logger[followUpLevel]({ count: errorEvents.length }, `${errorEvents.length} failed, producing ${errorEvents.length} error events.`)
   const outcomes = await processEvents(deps, errorEvents, request)
   for (const outcome of outcomes) {
     deps.metrics.errorEvents.inc({ result: outcome.status === 'success' ? 'produced' : 'failed' })

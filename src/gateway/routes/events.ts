@@ -7,6 +7,7 @@ import { failureReason } from '../pipeline/failure-reason.js'
 import type { Answer, EventResult } from '../respond.js'
 import { hastyReason, respond } from '../respond.js'
 import type { GatewayMetrics } from '../../metrics/gateway.js'
+import { eventRequestLevel } from '../../service/log-policy.js'
 
 export interface EventRoutesOptions {
   pipeline: PipelineDeps
@@ -78,8 +79,9 @@ export function eventRoutes (options: EventRoutesOptions) {
     const answer = respond(results)
     // EventGate's 500 also covers requests whose only failures are the client's (unknown schema,
     // undeclared stream); only server-side failures make the request an error.
-    if (results.some(isServerSideFailure)) request.log.error({ statusCode: answer.statusCode }, answer.reason)
-    else if (answer.statusCode !== 201) request.log.warn({ statusCode: answer.statusCode }, answer.reason)
+    // Each failed event was logged by the pipeline; the request adds a line of its own only
+    // when one failure was server trouble.
+    if (answer.statusCode !== 201) request.log[eventRequestLevel(results.some(isServerSideFailure))]({ statusCode: answer.statusCode }, answer.reason)
     return sendAnswer(reply, answer)
   }
 

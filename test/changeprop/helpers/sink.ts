@@ -1,6 +1,5 @@
-import { createServer } from 'node:http'
 import type { IncomingHttpHeaders, ServerResponse } from 'node:http'
-import { once } from 'node:events'
+import { startHttpServer } from '../../helpers/http-server.js'
 
 export interface SinkRequest {
   method: string
@@ -51,12 +50,10 @@ export async function startSink (respond: SinkResponder = () => 200): Promise<Ht
       return matching()
     },
     async close () {
-      server.closeAllConnections()
-      server.close()
-      await once(server, 'close')
+      await server.close()
     }
   }
-  const server = createServer((req, res) => {
+  const server = await startHttpServer((req, res) => {
     let body = ''
     req.on('data', (chunk: Buffer) => { body += chunk.toString() })
     req.on('end', () => {
@@ -69,10 +66,6 @@ export async function startSink (respond: SinkResponder = () => 200): Promise<Ht
       for (const waiter of [...waiters]) waiter()
     })
   })
-  server.listen(0, '127.0.0.1')
-  await once(server, 'listening')
-  const address = server.address()
-  if (address === null || typeof address === 'string') throw new Error('sink has no port')
-  sink.origin = `http://127.0.0.1:${address.port}`
+  sink.origin = server.origin
   return sink
 }

@@ -1,10 +1,9 @@
 import type { TestContext } from 'node:test'
 import { randomUUID } from 'node:crypto'
-import pino from 'pino'
-import { Registry } from 'prom-client'
-import { buildChangeprop, loadChangepropConfig } from '../../../src/changeprop/index.js'
+import { createChangeprop, loadChangepropConfig } from '../../../src/changeprop/index.js'
 import type { Changeprop, ChangepropConfig, ChangepropOverrides, RuleSpec } from '../../../src/changeprop/index.js'
 import { requireBrokers } from '../../helpers/kafka.js'
+import { testLogger } from '../../helpers/logger.js'
 
 export interface RunningChangeprop {
   changeprop: Changeprop
@@ -40,7 +39,7 @@ export async function startChangeprop (t: TestContext, rules: Record<string, Rul
     },
     rules
   })
-  const changeprop = buildChangeprop(config, { logger: pino({ level: 'silent' }), registry: new Registry() })
+  const changeprop = await createChangeprop(config, { cwd: process.cwd(), logger: testLogger() })
   t.after(async () => { await changeprop.close() })
   await changeprop.start()
   return { changeprop, config, prefix, service, admin: `http://127.0.0.1:${String(changeprop.port)}` }
@@ -49,12 +48,4 @@ export async function startChangeprop (t: TestContext, rules: Record<string, Rul
 /** A topic prefix and service name no other test uses. */
 export function testNames (): { prefix: string, service: string } {
   return { prefix: `t${randomUUID().slice(0, 8)}.`, service: `cp${randomUUID().slice(0, 8)}` }
-}
-
-export async function waitFor (what: string, check: () => boolean | Promise<boolean>, timeoutMs = 30000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 25))
-  }
 }

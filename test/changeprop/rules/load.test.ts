@@ -9,7 +9,7 @@ import { validateConfig } from '../../../src/config/load.js'
 import { changepropConfigSchema } from '../../../src/changeprop/config.js'
 import type { ChangepropConfig } from '../../../src/changeprop/config.js'
 
-const defaults = validateConfig<ChangepropConfig>({ limiters: { budget: { interval_ms: 1000, limit: 1 } } }, changepropConfigSchema, 'test')
+const defaults: ChangepropConfig = { ...validateConfig({ limiters: { budget: { interval_ms: 1000, limit: 1 } } }, changepropConfigSchema, 'test'), rules: {} }
 
 // The seed rule, exactly as the issue writes it.
 const seedRule = {

@@ -1,0 +1,121 @@
+import type { Writable } from 'node:stream'
+import { isSluiceError } from '../errors.js'
+import { createServiceContext } from './context.js'
+import type { ContextOverrides, ContextSettings, ServiceContext } from './context.js'
+import { closeInOrder } from './shutdown.js'
+
+/** What a definition builds: the service's own work, between the context's creation and its close. */
+export interface Service {
+  /** Starts serving (listens, joins consumer groups); resolves to a line saying where. */
+  start(): Promise<string>
+  /**
+   * Stops the service's own work by `deadline` (epoch ms). The shell closes the context's
+   * resources (producer, HTTP agent) after it, within the same deadline.
+   */
+  close(deadline: number): Promise<void>
+  /** Re-reads what can change without a restart (SIGHUP). */
+  reload?(): Promise<unknown>
+}
+
+/** A service as the shell runs it: config → context → build → start → close. */
+export interface ServiceDefinition<C, S extends Service> {
+  /** `gateway`, `changeprop`: names the CLI's lines. */
+  name: string
+  /** The context's parts, from the config. */
+  context(config: Readonly<C>): ContextSettings
+  /** Upper bound of the whole shutdown (the service's own config key). */
+  shutdownMs(config: Readonly<C>): number
+  /** A reason the config cannot run at all (the CLI exits 2 with it), or undefined. */
+  unusable?(config: Readonly<C>): string | undefined
+  /** Builds the service on its context; may do I/O (load stream config, compile rules). Nothing serves yet. */
+  build(config: Readonly<C>, context: ServiceContext): Promise<S>
+}
+
+/**
+ * A built service whose `close()` is the shell's: the service, then the context, every step
+ * bounded by one deadline. Resolves to false when something was abandoned.
+ */
+export type ShellService<S extends Service> = Omit<S, 'close'> & {
+  readonly context: ServiceContext
+  close(): Promise<boolean>
+}
+
+/**
+ * Creates the context and builds the service on it. If building fails, whatever the context
+ * created is closed before the error is rethrown, so nothing outlives a failed startup.
+ */
+export async function buildService<C, S extends Service> (
+  definition: ServiceDefinition<C, S>,
+  config: Readonly<C>,
+  options: { cwd: string } & ContextOverrides
+): Promise<ShellService<S>> {
+  const context = createServiceContext(definition.context(config), options.cwd, options)
+  const shutdownMs = definition.shutdownMs(config)
+  let service: S
+  try {
+    service = await definition.build(config, context)
+  } catch (err) {
+    await closeInOrder(context.closers, Date.now() + shutdownMs, context.logger)
+    throw err
+  }
+  let closing: Promise<boolean> | undefined
+  const close = async (): Promise<boolean> => {
+    closing ??= (async () => {
+      const deadline = Date.now() + shutdownMs
+      const steps = [{ name: definition.name, close: async (d: number) => { await service.close(d) } }, ...context.closers]
+      return (await closeInOrder(steps, deadline, context.logger)).length === 0
+    })()
+    return closing
+  }
+  // A view of the service with the shell's close(): its own members (getters included) stay
+  // reachable through the prototype, and its own close(deadline) is what the shell calls.
+  return Object.create(service, { close: { value: close }, context: { value: context } }) as ShellService<S>
+}
+
+/** What the shell needs of the process: its output, and the stop and reload requests (signals). */
+export interface ProcessHooks {
+  stdout: Writable
+  stderr: Writable
+  /** Resolves with the signal's name when the process is asked to stop (SIGINT/SIGTERM). */
+  stopSignal: Promise<string>
+  /** Registers a handler for reload requests (SIGHUP). */
+  onReload: (handler: () => void) => void
+}
+
+/**
+ * Runs one service until the process is asked to stop, and returns the exit code: 0 after a
+ * clean stop, 1 when startup failed or the shutdown had to abandon something, 2 when the
+ * configuration cannot run at all.
+ */
+export async function runService<C, S extends Service> (
+  definition: ServiceDefinition<C, S>,
+  config: Readonly<C>,
+  options: { cwd: string, hooks: ProcessHooks } & ContextOverrides
+): Promise<number> {
+  const { hooks } = options
+  const say = (stream: Writable, line: string): void => { stream.write(`sluice ${definition.name}: ${line}\n`) }
+  const unusable = definition.unusable?.(config)
+  if (unusable !== undefined) {
+    say(hooks.stderr, unusable)
+    return 2
+  }
+  let service: ShellService<S> | undefined
+  try {
+    service = await buildService(definition, config, options)
+    const running = service
+    hooks.onReload(() => {
+      running.reload?.().catch((err: unknown) => { running.context.logger.error({ err }, 'reload failed') })
+    })
+    say(hooks.stdout, await service.start())
+  } catch (err) {
+    say(hooks.stderr, isSluiceError(err) ? err.message : (err as Error).stack ?? String(err))
+    if (service !== undefined) await service.close()
+    return 1
+  }
+  const signal = await hooks.stopSignal
+  say(hooks.stdout, `${signal}, stopping`)
+  if (await service.close()) return 0
+  // Bounded so a stuck dependency cannot outlive Kubernetes' termination grace period.
+  say(hooks.stderr, `shutdown did not finish within ${definition.shutdownMs(config)} ms; exiting anyway`)
+  return 1
+}
