@@ -1,9 +1,11 @@
+import type { ErrorCode } from './error-codes.js'
+
 /**
  * The base of every error Sluice raises on purpose.
  *
  * Each concrete error lives in the `errors.ts` of the area that owns it
  * (`src/gateway/errors.ts`, `src/schemas/lookup/errors.ts`, …) and has a stable
- * `code` of the form `SLUICE_ERR_<AREA>_<WHAT>`. Codes are part of the public
+ * `code` of the form `SLUICE_ERR_<AREA>_<WHAT>`, one of the closed list in `error-codes.ts`. Codes are part of the public
  * contract: clients branch on them and the README documents every one (a test
  * keeps the two in sync). Structured data goes on fields, never only into the
  * message, and callers branch on `code` or `instanceof`, never on the text.
@@ -17,11 +19,11 @@ export interface SluiceErrorOptions {
 }
 
 export class SluiceError extends Error {
-  readonly code: string
+  readonly code: ErrorCode
   readonly statusCode: number
   readonly retriable: boolean
 
-  constructor (code: string, message: string, options: SluiceErrorOptions = {}) {
+  constructor (code: ErrorCode, message: string, options: SluiceErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause })
     this.name = new.target.name
     this.code = code
@@ -32,6 +34,20 @@ export class SluiceError extends Error {
 
 export function isSluiceError (value: unknown): value is SluiceError {
   return value instanceof SluiceError
+}
+
+/**
+ * A failure as a command reports it: a Sluice error's message (something the user can act on),
+ * anything else with its stack (a bug to report).
+ */
+export function describeFailure (err: unknown): string {
+  if (isSluiceError(err)) return err.message
+  return err instanceof Error ? err.stack ?? err.message : String(err)
+}
+
+/** The message of anything thrown: an Error's own, else its string form (a rejected string, a number). */
+export function messageOf (err: unknown): string {
+  return err instanceof Error ? err.message : String(err)
 }
 
 /** Shared by every config loader (gateway, change propagation, CLI). */

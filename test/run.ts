@@ -13,8 +13,8 @@ import { dirname, join, relative, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { isSluiceError } from '../src/errors.js'
-import { kafkaRelease, startLocalBroker, stopLocalBroker } from '../src/kafka/index.js'
-import type { LocalBroker } from '../src/kafka/index.js'
+import { kafkaRelease, startLocalBroker, stopLocalBroker } from '../src/local-kafka/index.js'
+import type { LocalBroker } from '../src/local-kafka/index.js'
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 const started = Date.now()

@@ -1,4 +1,5 @@
 import { EventMalformedError } from './errors.js'
+import { messageOf } from '../errors.js'
 
 export type ChangeEvent = Record<string, unknown> & { meta: Record<string, unknown> }
 
@@ -20,7 +21,7 @@ export function decodeEvent (value: Buffer | null): Decoded {
   try {
     parsed = JSON.parse(raw)
   } catch (err) {
-    return { ok: false, raw, error: new EventMalformedError(`the message is not JSON: ${(err as Error).message}`, { cause: err }) }
+    return { ok: false, raw, error: new EventMalformedError(`the message is not JSON: ${messageOf(err)}`, { cause: err }) }
   }
   if (!isChangeEvent(parsed)) {
     return { ok: false, raw, error: new EventMalformedError('the message is not a JSON object with a meta object') }

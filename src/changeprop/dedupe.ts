@@ -1,5 +1,6 @@
 import { StateStoreError } from './errors.js'
 import type { Redis } from './redis.js'
+import { messageOf } from '../errors.js'
 
 /**
  * Remembers which events a rule already handled, for a time window.
@@ -82,7 +83,7 @@ export function createRedisDedupeStore (options: RedisDedupeOptions): DedupeStor
       try {
         return await options.redis.exists(...keys.map((key) => keyOf(namespace, key))) > 0
       } catch (err) {
-        throw new StateStoreError(`dedupe lookup failed: ${(err as Error).message}`, { cause: err })
+        throw new StateStoreError(`dedupe lookup failed: ${messageOf(err)}`, { cause: err })
       }
     },
     async record (namespace, keys) {
@@ -94,7 +95,7 @@ export function createRedisDedupeStore (options: RedisDedupeOptions): DedupeStor
         const failed = results?.find(([err]) => err !== null)
         if (failed !== undefined) throw failed[0] as Error
       } catch (err) {
-        throw new StateStoreError(`dedupe record failed: ${(err as Error).message}`, { cause: err })
+        throw new StateStoreError(`dedupe record failed: ${messageOf(err)}`, { cause: err })
       }
     }
   }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { StateStoreError } from './errors.js'
 import type { Redis } from './redis.js'
+import { messageOf } from '../errors.js'
 
 /**
  * Per-key failure budgets (`limiters`), as in the reference: a rule names a limiter type
@@ -101,7 +102,7 @@ export function createRedisLimiterStore (options: RedisLimiterOptions): LimiterS
           return Number(count) >= w.limit
         })
       } catch (err) {
-        throw new StateStoreError(`limiter lookup failed: ${(err as Error).message}`, { cause: err })
+        throw new StateStoreError(`limiter lookup failed: ${messageOf(err)}`, { cause: err })
       }
     },
     async recordFailure (type, key) {
@@ -119,7 +120,7 @@ export function createRedisLimiterStore (options: RedisLimiterOptions): LimiterS
         const failed = results?.find(([err]) => err !== null)
         if (failed !== undefined) throw failed[0] as Error
       } catch (err) {
-        throw new StateStoreError(`limiter update failed: ${(err as Error).message}`, { cause: err })
+        throw new StateStoreError(`limiter update failed: ${messageOf(err)}`, { cause: err })
       }
     }
   }

@@ -1,4 +1,5 @@
 import { escapePointer } from './template.js'
+import { messageOf } from '../errors.js'
 
 /**
  * The `match` / `match_not` predicate language of Wikimedia Change Propagation, compiled
@@ -66,7 +67,7 @@ export function compileRegex (pattern: string, pointer = ''): { regex: RegExp, n
   try {
     return { regex: new RegExp(body, flags.replace(/[gy]/g, '')), named: groups.named > 0 }
   } catch (err) {
-    throw new MatchSpecError(pointer, `invalid regex ${pattern}: ${(err as Error).message}`, { cause: err })
+    throw new MatchSpecError(pointer, `invalid regex ${pattern}: ${messageOf(err)}`, { cause: err })
   }
 }
 

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path'
 import { changepropService, loadChangepropConfig } from '../changeprop/index.js'
-import { isSluiceError } from '../errors.js'
+import { describeFailure } from '../errors.js'
 import { runService } from '../service/index.js'
 import type { CliIO } from './io.js'
 import { parseCommandArgs } from './io.js'
@@ -36,7 +36,7 @@ export async function runChangepropCommand (args: string[], io: CliIO): Promise<
   try {
     config = await loadChangepropConfig(file, io.env)
   } catch (err) {
-    io.stderr.write(`sluice changeprop: ${isSluiceError(err) ? err.message : (err as Error).stack ?? String(err)}\n`)
+    io.stderr.write(`sluice changeprop: ${describeFailure(err)}\n`)
     return 1
   }
   if (values.check === true) {

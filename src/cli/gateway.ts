@@ -1,6 +1,6 @@
 import { resolve } from 'node:path'
 import { gatewayService, loadGatewayConfig } from '../gateway/index.js'
-import { isSluiceError } from '../errors.js'
+import { describeFailure } from '../errors.js'
 import { runService } from '../service/index.js'
 import type { CliIO } from './io.js'
 import { parseCommandArgs } from './io.js'
@@ -25,7 +25,7 @@ export async function runGatewayCommand (args: string[], io: CliIO): Promise<num
   try {
     config = await loadGatewayConfig(file, io.env)
   } catch (err) {
-    io.stderr.write(`sluice gateway: ${isSluiceError(err) ? err.message : (err as Error).stack ?? String(err)}\n`)
+    io.stderr.write(`sluice gateway: ${describeFailure(err)}\n`)
     return 1
   }
   return runService(gatewayService, config, { cwd: io.cwd, hooks: io })

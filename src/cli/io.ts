@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util'
 import type { ParseArgsConfig } from 'node:util'
 import type { Writable } from 'node:stream'
+import { messageOf } from '../errors.js'
 
 /** What a CLI command may touch: its output streams, environment and directory. */
 export interface CliIO {
@@ -30,7 +31,7 @@ export function parseCommandArgs<const T extends ParseArgsConfig> (command: stri
   try {
     parsed = parseArgs(config)
   } catch (err) {
-    io.stderr.write(`sluice ${command}: ${(err as Error).message}\n\n${help}`)
+    io.stderr.write(`sluice ${command}: ${messageOf(err)}\n\n${help}`)
     return 2
   }
   if ((parsed.values as Record<string, unknown>).help === true) {

@@ -1,17 +1,7 @@
 import { resolve } from 'node:path'
 import { isSluiceError } from '../errors.js'
-import {
-  DEFAULT_BROKER_PORT,
-  DEFAULT_KAFKA_VERSION,
-  TESTED_KAFKA_VERSIONS,
-  defaultBrokerDataDir,
-  fetchKafkaJars,
-  kafkaRelease,
-  localBrokerStatus,
-  startLocalBroker,
-  stopLocalBroker,
-  tailTopic
-} from '../kafka/index.js'
+import { tailTopic } from '../kafka/index.js'
+import { DEFAULT_BROKER_PORT, DEFAULT_KAFKA_VERSION, TESTED_KAFKA_VERSIONS, defaultBrokerDataDir, fetchKafkaJars, kafkaRelease, localBrokerStatus, startLocalBroker, stopLocalBroker } from '../local-kafka/index.js'
 import type { CliIO } from './io.js'
 import { parseCommandArgs } from './io.js'
 

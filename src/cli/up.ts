@@ -1,9 +1,9 @@
 import { resolve } from 'node:path'
 import { createChangeprop, loadChangepropConfig } from '../changeprop/index.js'
-import { isSluiceError } from '../errors.js'
+import { describeFailure, messageOf } from '../errors.js'
 import { createGateway, loadGatewayConfig } from '../gateway/index.js'
-import { DEFAULT_BROKER_PORT, defaultBrokerDataDir, localBrokerStatus, startLocalBroker } from '../kafka/index.js'
-import type { LocalBroker } from '../kafka/index.js'
+import { DEFAULT_BROKER_PORT, defaultBrokerDataDir, localBrokerStatus, startLocalBroker } from '../local-kafka/index.js'
+import type { LocalBroker } from '../local-kafka/index.js'
 import { startHttpSink } from '../dev/http-sink.js'
 import type { HttpSink } from '../dev/http-sink.js'
 import { createLogger } from '../logger.js'
@@ -85,11 +85,11 @@ export async function runUpCommand (args: string[], io: CliIO): Promise<number> 
     say('stopping…')
     return 0
   } catch (err) {
-    io.stderr.write(`sluice up: ${isSluiceError(err) ? err.message : (err as Error).stack ?? String(err)}\n`)
+    io.stderr.write(`sluice up: ${describeFailure(err)}\n`)
     return 1
   } finally {
     for (const item of stack.reverse()) {
-      await item.close().catch((err: unknown) => { io.stderr.write(`sluice up: closing ${item.name}: ${(err as Error).message}\n`) })
+      await item.close().catch((err: unknown) => { io.stderr.write(`sluice up: closing ${item.name}: ${messageOf(err)}\n`) })
     }
   }
 }

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises'
 import { Ajv } from 'ajv'
 import type { AnySchema, ErrorObject } from 'ajv'
 import yaml from 'js-yaml'
-import { ConfigInvalidError } from '../errors.js'
+import { ConfigInvalidError, messageOf } from '../errors.js'
 import { producerConfigSchema } from '../kafka/index.js'
 import type { FromSchema } from './from-schema.js'
 
@@ -64,12 +64,12 @@ export async function loadConfig<const S> (options: LoadConfigOptions<S>): Promi
     try {
       text = await readFile(options.file, 'utf8')
     } catch (err) {
-      throw new ConfigInvalidError(source, [`cannot read the file: ${(err as Error).message}`])
+      throw new ConfigInvalidError(source, [`cannot read the file: ${messageOf(err)}`])
     }
     try {
       data = yaml.load(text) ?? {}
     } catch (err) {
-      throw new ConfigInvalidError(source, [`not valid YAML: ${(err as Error).message}`])
+      throw new ConfigInvalidError(source, [`not valid YAML: ${messageOf(err)}`])
     }
   }
   return validateConfig(data, options.schema, source, options.env ?? {}, options.envOverrides ?? [])

@@ -4,6 +4,7 @@ import sjson from 'secure-json-parse'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { RequestMalformedJsonError, RequestTooDeepError, RequestTooLargeError, UnsupportedEncodingError, UnsupportedMediaTypeError } from './errors.js'
 import { bodyDepthLimit, jsonDepthExceeds } from './json-depth.js'
+import { messageOf } from '../errors.js'
 
 const inflaters = {
   gzip: promisify(gunzip),
@@ -49,7 +50,7 @@ async function decodeBody (request: FastifyRequest, body: Buffer, { bodyLimit, m
       raw = await inflater(body, { maxOutputLength: bodyLimit })
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') throw new RequestTooLargeError(bodyLimit)
-      throw new UnsupportedEncodingError(`Request body is not valid ${encoding} data: ${(err as Error).message}`)
+      throw new UnsupportedEncodingError(`Request body is not valid ${encoding} data: ${messageOf(err)}`)
     }
   }
   if (raw.length === 0) return undefined
@@ -61,7 +62,7 @@ async function decodeBody (request: FastifyRequest, body: Buffer, { bodyLimit, m
   try {
     return sjson.parse(text, undefined, { protoAction: 'error', constructorAction: 'error' })
   } catch (err) {
-    throw new RequestMalformedJsonError((err as Error).message, err)
+    throw new RequestMalformedJsonError(messageOf(err), err)
   }
 }
 

@@ -4,6 +4,7 @@ import { createLogger } from '../logger.js'
 import type { Logger } from '../logger.js'
 import { createKafkaClient } from './client.js'
 import { KafkaAdminError } from './errors.js'
+import { messageOf } from '../errors.js'
 
 export interface TopicSpec {
   name: string
@@ -139,7 +140,7 @@ export async function tailTopic (brokers: readonly string[], topic: string, opti
     })
     return seen
   } catch (err) {
-    throw new KafkaAdminError(`Cannot read topic ${topic}: ${(err as Error).message}`, err)
+    throw new KafkaAdminError(`Cannot read topic ${topic}: ${messageOf(err)}`, err)
   } finally {
     await consumer.disconnect().catch(() => undefined)
   }
@@ -185,7 +186,7 @@ async function withAdmin<T> (
     ])
   } catch (err) {
     if (err instanceof KafkaAdminError) throw err
-    throw new KafkaAdminError(`Kafka admin request (${what}) failed: ${(err as Error).message}`, err)
+    throw new KafkaAdminError(`Kafka admin request (${what}) failed: ${messageOf(err)}`, err)
   } finally {
     clearTimeout(timer)
     await admin.disconnect().catch(() => undefined)

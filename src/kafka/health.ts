@@ -2,6 +2,7 @@ import type { Kafka } from 'kafkajs'
 import type { Logger } from '../logger.js'
 import { createKafkaClient } from './client.js'
 import { KafkaUnavailableError } from './errors.js'
+import { messageOf } from '../errors.js'
 
 export interface ClusterProbeOptions {
   brokers: readonly string[]
@@ -35,13 +36,13 @@ export async function probeCluster (options: ClusterProbeOptions): Promise<void>
     try {
       await boundedMetadataRequest(kafka, options.timeoutMs)
     } catch (err) {
-      throw new Error(`${broker}: ${(err as Error).message}`, { cause: err })
+      throw new Error(`${broker}: ${messageOf(err)}`, { cause: err })
     }
   })
   try {
     await Promise.any(attempts)
   } catch (err) {
-    const reasons = (err as AggregateError).errors.map((e: unknown) => (e as Error).message)
+    const reasons = (err as AggregateError).errors.map((e: unknown) => messageOf(e))
     throw new KafkaUnavailableError(`No Kafka broker answered a metadata request within ${options.timeoutMs} ms (${reasons.join('; ')})`, err)
   }
 }

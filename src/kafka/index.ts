@@ -7,32 +7,10 @@ export { producerConfigSchema } from './producer-schema.js'
 export { createTopics, fetchTopicOffsets, probeKafka, tailTopic } from './admin.js'
 export type { AdminOptions, TailedMessage, TailOptions, TopicPartitionOffsets, TopicSpec } from './admin.js'
 export {
-  DEFAULT_BROKER_PORT,
-  DEFAULT_JVM_OPTIONS,
-  DEFAULT_KAFKA_VERSION,
-  TESTED_KAFKA_VERSIONS,
-  defaultBrokerDataDir,
-  defaultJarCacheDir,
-  fetchKafkaJars,
-  findFreePort,
-  kafkaRelease,
-  localBrokerStatus,
-  startLocalBroker,
-  stopLocalBroker
-} from './broker.js'
-export type { KafkaJars, LocalBroker, LocalBrokerStatus, StartLocalBrokerOptions } from './broker.js'
-export {
-  BrokerExitedError,
-  BrokerPortInUseError,
-  BrokerStartTimeoutError,
-  JavaMissingError,
   KafkaAdminError,
-  KafkaJarFetchError,
   KafkaProduceError,
   KafkaProducerClosedError,
-  KafkaUnavailableError,
-  KafkaVersionUnsupportedError,
-  MavenMissingError
+  KafkaUnavailableError
 } from './errors.js'
 export { createEventConsumer, listTopics } from './consumer.js'
 export type { ConsumedMessage, EventConsumer, EventConsumerCloseResult, EventConsumerOptions, MessageHandler, PartitionProgress } from './consumer.js'

@@ -8,6 +8,7 @@ import { probeCluster } from './health.js'
 import { createPartitioner } from './partitioner.js'
 import { producerConfigSchema } from './producer-schema.js'
 import type { PartitionerName } from './partitioner.js'
+import { messageOf } from '../errors.js'
 
 export interface ProduceRecord {
   topic: string
@@ -301,7 +302,7 @@ export function createEventProducer (options: EventProducerOptions): EventProduc
         connection = 'idle'
         setReady(false)
         await boundedWait(producer.disconnect().catch(() => undefined), healthCheckTimeoutMs)
-        const failure = new KafkaUnavailableError(`Cannot connect to Kafka at ${options.brokers.join(',')}: ${(err as Error).message}`, err)
+        const failure = new KafkaUnavailableError(`Cannot connect to Kafka at ${options.brokers.join(',')}: ${messageOf(err)}`, err)
         setReachable(false, failure)
         failQueued(failure, 'unavailable')
         throw failure
@@ -488,7 +489,7 @@ function classifyProduceError (err: unknown): KafkaUnavailableError | KafkaProdu
     root = cause
   }
   const rootError = root as { name?: string, type?: string, retriable?: boolean, message?: string }
-  const message = (err as Error).message
+  const message = messageOf(err)
   if (rootError.name === 'KafkaJSProtocolError' && rootError.retriable === false) {
     return new KafkaProduceError(`Kafka refused the records: ${rootError.message ?? message}`, rootError.type, err)
   }

@@ -1,5 +1,5 @@
 import type { Writable } from 'node:stream'
-import { isSluiceError } from '../errors.js'
+import { describeFailure } from '../errors.js'
 import { createServiceContext } from './context.js'
 import type { ContextOverrides, ContextSettings, ServiceContext } from './context.js'
 import { closeInOrder } from './shutdown.js'
@@ -108,7 +108,7 @@ export async function runService<C, S extends Service> (
     })
     say(hooks.stdout, await service.start())
   } catch (err) {
-    say(hooks.stderr, isSluiceError(err) ? err.message : (err as Error).stack ?? String(err))
+    say(hooks.stderr, describeFailure(err))
     if (service !== undefined) await service.close()
     return 1
   }

@@ -8,6 +8,7 @@ import type { Dispatcher } from 'undici'
 import { describeConfigError } from '../config/load.js'
 import { StreamConfigInvalidError, StreamConfigUnavailableError } from './errors.js'
 import { streamConfigSchema } from './schema.js'
+import { messageOf } from '../errors.js'
 
 /** Stream name or `/regex/` → settings as declared; incomplete entries are kept (see `settingsProblem`). */
 export type StreamConfigData = Record<string, unknown>
@@ -63,7 +64,7 @@ async function readYamlFile (path: string): Promise<unknown> {
   try {
     return yaml.load(text) ?? {}
   } catch (err) {
-    throw new StreamConfigInvalidError(path, [`not valid YAML: ${(err as Error).message}`], err)
+    throw new StreamConfigInvalidError(path, [`not valid YAML: ${messageOf(err)}`], err)
   }
 }
 
@@ -132,7 +133,7 @@ export function checkStreamRegex (source: string): string | undefined {
   try {
     new RegExp(source)
   } catch (err) {
-    return `not a valid regular expression: ${(err as Error).message}`
+    return `not a valid regular expression: ${messageOf(err)}`
   }
   if (source.length > 256) return 'regular expression longer than 256 characters'
   if (/\\[1-9]/.test(source)) return 'back-references are not allowed in stream regexes'

@@ -1,7 +1,7 @@
 import type { TestContext } from 'node:test'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { join } from 'node:path'
-import { startLocalBroker, stopLocalBroker } from '../../src/kafka/index.js'
+import { startLocalBroker, stopLocalBroker } from '../../src/local-kafka/index.js'
 import { testTmpDir } from './kafka.js'
 
 /** A broker of the test's own, for tests that kill, pause or restart it. */

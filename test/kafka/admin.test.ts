@@ -1,6 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { createTopics, fetchTopicOffsets, findFreePort, probeKafka, tailTopic } from '../../src/kafka/index.js'
+import { createTopics, fetchTopicOffsets, probeKafka, tailTopic } from '../../src/kafka/index.js'
+import { findFreePort } from '../../src/local-kafka/index.js'
 import type { TailedMessage } from '../../src/kafka/index.js'
 import { produceMessages, requireBrokers, uniqueTopic } from '../helpers/kafka.js'
 

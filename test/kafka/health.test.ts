@@ -1,6 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { findFreePort } from '../../src/kafka/index.js'
+import { findFreePort } from '../../src/local-kafka/index.js'
 import { probeCluster } from '../../src/kafka/health.js'
 import { createLogger } from '../../src/logger.js'
 import { requireBrokers } from '../helpers/kafka.js'

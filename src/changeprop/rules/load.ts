@@ -11,6 +11,7 @@ import { compileRule } from './compile.js'
 import type { CompileRuleOptions, CompiledRule } from './compile.js'
 import type { RuleSpec } from './schema.js'
 import { ruleNamePattern, ruleSchema } from './schema.js'
+import { messageOf } from '../../errors.js'
 
 export interface LoadRulesOptions {
   /** Rules written inline in the configuration. */
@@ -88,7 +89,7 @@ async function readRuleFiles (dir: string, problems: RuleProblem[]): Promise<Arr
   try {
     names = (await readdir(dir)).filter((name) => /\.ya?ml$/.test(name)).sort()
   } catch (err) {
-    problems.push({ rule: '*', pointer: '', source: dir, message: `cannot read the rules directory: ${(err as Error).message}` })
+    problems.push({ rule: '*', pointer: '', source: dir, message: `cannot read the rules directory: ${messageOf(err)}` })
     return []
   }
   const entries: Array<{ name: string, spec: unknown, source: string }> = []
@@ -98,7 +99,7 @@ async function readRuleFiles (dir: string, problems: RuleProblem[]): Promise<Arr
     try {
       data = yaml.load(await readFile(file, 'utf8'))
     } catch (err) {
-      problems.push({ rule: '*', pointer: '', source: file, message: `not valid YAML: ${(err as Error).message}` })
+      problems.push({ rule: '*', pointer: '', source: file, message: `not valid YAML: ${messageOf(err)}` })
       continue
     }
     if (data === undefined || data === null) continue

@@ -8,6 +8,7 @@ import { walkSchema } from '../document/walk.js'
 import type { SchemaNode } from '../document/walk.js'
 import { violation } from './violation.js'
 import type { Violation, ViolationSubject } from './violation.js'
+import { messageOf } from '../../errors.js'
 
 export interface RobustnessOptions {
   /** The repository's numeric bounds; undefined skips schema-enforced-numeric-bounds. */
@@ -95,7 +96,7 @@ function compileLikeTheGateway (schema: SchemaNode, add: Add): ValidateFunction 
   try {
     return ajv.compile(prepared)
   } catch (err) {
-    const message = (err as Error).message
+    const message = messageOf(err)
     // Ajv's strict-mode errors name the place as `at "<$id>#<pointer>"`.
     add('schema-is-valid', /#(\/[^"]*)"/.exec(message)?.[1] ?? '', `the gateway cannot compile it: ${message}`,
       'fix what strict mode refuses: unknown keywords, or keywords of another type than the declared one')

@@ -1,4 +1,4 @@
-import { isSluiceError } from '../../errors.js'
+import { isSluiceError, messageOf } from '../../errors.js'
 import { appendPointer } from '../document/json-pointer.js'
 import { deepEqual } from '../document/json-value.js'
 import { parseSchemaText } from '../document/serialize.js'
@@ -51,7 +51,7 @@ export async function checkTitleStructure (repository: RepositoryCore, config: R
       try {
         parsed.set(type, parseSchemaText(text, path))
       } catch (err) {
-        out.push(violation({ ...subject, file: path }, 'structure-readable', '', (err as Error).message, 'restore the file from git; published versions are generated'))
+        out.push(violation({ ...subject, file: path }, 'structure-readable', '', messageOf(err), 'restore the file from git; published versions are generated'))
       }
     }
     const schema = parsed.get(primary)
@@ -120,7 +120,7 @@ async function checkCurrent (repository: RepositoryCore, config: RepositoryConfi
   try {
     source = parseSchemaText(text ?? '', file)
   } catch (err) {
-    return [violation(base, 'structure-readable', '', (err as Error).message, 'fix the YAML')]
+    return [violation(base, 'structure-readable', '', messageOf(err), 'fix the YAML')]
   }
   const out: Violation[] = []
   const id = parseSchemaId(source.$id)

@@ -1,7 +1,7 @@
 import { isAbsolute, resolve } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import type { Dispatcher } from 'undici'
-import { ConfigInvalidError } from '../../errors.js'
+import { ConfigInvalidError, messageOf } from '../../errors.js'
 import type { SchemaSource } from '../document/source.js'
 import { createFileSchemaSource } from './file-source.js'
 import { createHttpSchemaSource } from './http-source.js'
@@ -28,7 +28,7 @@ export function createSourcesFromBaseUris (baseUris: readonly string[], options:
     try {
       sources.push(createSourceFromBaseUri(base, options))
     } catch (err) {
-      problems.push(`schema_base_uris[${index}] '${base}': ${(err as Error).message}`)
+      problems.push(`schema_base_uris[${index}] '${base}': ${messageOf(err)}`)
     }
   }
   if (problems.length > 0) throw new ConfigInvalidError('schema_base_uris', problems)

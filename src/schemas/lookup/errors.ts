@@ -1,4 +1,5 @@
 import { SluiceError } from '../../errors.js'
+import type { ErrorCode } from '../../error-codes.js'
 
 /** Facts about a failed schema load, kept on the error for logs and callers. */
 export interface SchemaErrorDetails {
@@ -14,7 +15,7 @@ export interface SchemaErrorDetails {
 }
 
 interface SchemaErrorKind {
-  code: string
+  code: ErrorCode
   statusCode: number
   retriable: boolean
 }

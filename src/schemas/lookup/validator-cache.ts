@@ -15,6 +15,7 @@ import {
   SchemaUriRefusedError
 } from './errors.js'
 import { candidatePaths, isAbsoluteSchemaUri, isVersionedPath, normalizeSchemaPath, pathBelowBase } from './uri.js'
+import { messageOf } from '../../errors.js'
 
 export interface ResolvedSchema {
   /** The URI as the event gave it. */
@@ -219,7 +220,7 @@ export function createSchemaResolver (options: SchemaResolverOptions): SchemaRes
       // Ajv registers the `$id` before compiling; a retry must not find it taken.
       if (key !== undefined) ajv.removeSchema(key)
       if (err instanceof SchemaLoadError) throw err.inSchema(uri)
-      throw new SchemaInvalidError(uri, `the schema does not compile: ${(err as Error).message}`, { cause: err })
+      throw new SchemaInvalidError(uri, `the schema does not compile: ${messageOf(err)}`, { cause: err })
     }
   }
 

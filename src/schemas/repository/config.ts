@@ -9,6 +9,7 @@ import { isRuleName } from './rules.js'
 import type { RuleName } from './rules.js'
 import type { SchemaFiles } from './schema-files.js'
 import type { SchemaFormat } from './schema-path.js'
+import { messageOf } from '../../errors.js'
 
 export const sluiceConfigFile = '.sluice-schemas.yaml'
 export const jsonschemaToolsConfigFile = '.jsonschema-tools.yaml'
@@ -218,7 +219,7 @@ function compileRegex (source: string, where: string, problems: string[]): RegEx
   try {
     return new RegExp(source)
   } catch (err) {
-    problems.push(`${where}: not a valid regular expression: ${(err as Error).message}`)
+    problems.push(`${where}: not a valid regular expression: ${messageOf(err)}`)
     return /$^/
   }
 }

@@ -6,7 +6,7 @@ import { createServer } from 'node:net'
 import { delimiter, dirname, join, resolve } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import type { Logger } from '../logger.js'
-import { probeKafka } from './admin.js'
+import { probeKafka } from '../kafka/index.js'
 import {
   BrokerExitedError,
   BrokerPortInUseError,

@@ -6,13 +6,8 @@ import { join } from 'node:path'
 import { PassThrough } from 'node:stream'
 import { runKafkaCommand } from '../../src/cli/kafka.js'
 import type { CliIO } from '../../src/cli/io.js'
-import {
-  createEventProducer,
-  fetchTopicOffsets,
-  localBrokerStatus,
-  startLocalBroker,
-  stopLocalBroker
-} from '../../src/kafka/index.js'
+import { createEventProducer, fetchTopicOffsets } from '../../src/kafka/index.js'
+import { localBrokerStatus, startLocalBroker, stopLocalBroker } from '../../src/local-kafka/index.js'
 import { createLogger } from '../../src/logger.js'
 import { produceMessages, testKafkaVersion, testTmpDir, uniqueTopic } from '../helpers/kafka.js'
 

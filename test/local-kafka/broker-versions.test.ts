@@ -5,15 +5,8 @@ import { join } from 'node:path'
 import { PassThrough } from 'node:stream'
 import { runKafkaCommand } from '../../src/cli/kafka.js'
 import type { CliIO } from '../../src/cli/io.js'
-import {
-  DEFAULT_KAFKA_VERSION,
-  TESTED_KAFKA_VERSIONS,
-  createEventProducer,
-  fetchTopicOffsets,
-  kafkaRelease,
-  startLocalBroker,
-  stopLocalBroker
-} from '../../src/kafka/index.js'
+import { createEventProducer, fetchTopicOffsets } from '../../src/kafka/index.js'
+import { DEFAULT_KAFKA_VERSION, TESTED_KAFKA_VERSIONS, kafkaRelease, startLocalBroker, stopLocalBroker } from '../../src/local-kafka/index.js'
 import { createLogger } from '../../src/logger.js'
 import { readMessages, testKafkaVersion, testTmpDir, uniqueTopic } from '../helpers/kafka.js'
 

@@ -1,0 +1,59 @@
+import { SluiceError } from '../errors.js'
+
+// The local development broker: what can stop `sluice kafka` and the test runner from starting one.
+
+export class JavaMissingError extends SluiceError {
+  constructor (cause?: unknown) {
+    super('SLUICE_ERR_KAFKA_JAVA_MISSING', "The local Kafka broker needs Java 17 or newer, but 'java' was not found on PATH.", { cause })
+  }
+}
+
+export class MavenMissingError extends SluiceError {
+  constructor (cause?: unknown) {
+    super('SLUICE_ERR_KAFKA_MAVEN_MISSING', "Fetching the Kafka jars needs Maven, but 'mvn' was not found on PATH.", { cause })
+  }
+}
+
+export class KafkaVersionUnsupportedError extends SluiceError {
+  readonly version: string
+  constructor (version: string) {
+    super('SLUICE_ERR_KAFKA_VERSION_UNSUPPORTED', `Kafka version '${version}' is not supported by the local broker: give a 3.9.x or 4.x release (x.y.z), e.g. with --version or KAFKA_VERSION.`)
+    this.version = version
+  }
+}
+
+export class KafkaJarFetchError extends SluiceError {
+  readonly output: string
+  constructor (output: string, cause?: unknown) {
+    super('SLUICE_ERR_KAFKA_FETCH_FAILED', `Maven could not fetch the Kafka jars:\n${output}`, { cause })
+    this.output = output
+  }
+}
+
+export class BrokerPortInUseError extends SluiceError {
+  readonly port: number
+  constructor (port: number) {
+    super('SLUICE_ERR_KAFKA_PORT_IN_USE', `Port ${port} on 127.0.0.1 is already in use; choose another with --port or KAFKA_PORT.`)
+    this.port = port
+  }
+}
+
+export class BrokerStartTimeoutError extends SluiceError {
+  readonly timeoutMs: number
+  readonly logTail: string
+  constructor (timeoutMs: number, logTail: string) {
+    super('SLUICE_ERR_KAFKA_START_TIMEOUT', `The local Kafka broker did not answer a metadata request within ${timeoutMs} ms. Last lines of its log:\n${logTail}`)
+    this.timeoutMs = timeoutMs
+    this.logTail = logTail
+  }
+}
+
+export class BrokerExitedError extends SluiceError {
+  readonly exitCode: number | null
+  readonly logTail: string
+  constructor (exitCode: number | null, signal: string | null, logTail: string) {
+    super('SLUICE_ERR_KAFKA_BROKER_EXITED', `The local Kafka broker exited during start-up (${signal ?? `exit code ${String(exitCode)}`}). Last lines of its log:\n${logTail}`)
+    this.exitCode = exitCode
+    this.logTail = logTail
+  }
+}

@@ -1,0 +1,26 @@
+// The local development broker: a single-node KRaft Apache Kafka started from Maven Central's
+// jars, for `sluice kafka`, `sluice up` and the test runner. Not used by the services at run time.
+export {
+  DEFAULT_BROKER_PORT,
+  DEFAULT_JVM_OPTIONS,
+  DEFAULT_KAFKA_VERSION,
+  TESTED_KAFKA_VERSIONS,
+  defaultBrokerDataDir,
+  defaultJarCacheDir,
+  fetchKafkaJars,
+  findFreePort,
+  kafkaRelease,
+  localBrokerStatus,
+  startLocalBroker,
+  stopLocalBroker
+} from './broker.js'
+export type { KafkaJars, LocalBroker, LocalBrokerStatus, StartLocalBrokerOptions } from './broker.js'
+export {
+  BrokerExitedError,
+  BrokerPortInUseError,
+  BrokerStartTimeoutError,
+  JavaMissingError,
+  KafkaJarFetchError,
+  KafkaVersionUnsupportedError,
+  MavenMissingError
+} from './errors.js'
