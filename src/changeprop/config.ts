@@ -3,7 +3,7 @@ import type { FromSchema } from '../config/from-schema.js'
 import type { EnvOverride } from '../config/load.js'
 import { commonEnvOverrides, deepFreeze, kafkaBrokersSchema, kafkaProducerSchema, loadConfig, validateConfig } from '../config/load.js'
 import type { RuleSpec } from './rules/schema.js'
-import { ruleNamePattern, sampleSchema, statusConditionSchema } from './rules/schema.js'
+import { ruleDefaultsProperties, ruleNamePattern } from './rules/schema.js'
 import { loadRules } from './rules/load.js'
 
 const limiterSchema = {
@@ -34,15 +34,7 @@ export const changepropConfigSchema = {
     max_chain_length: { type: 'integer', minimum: 1, default: 10 },
     shutdown_timeout_ms: { type: 'integer', minimum: 0, default: 10000 },
     bounded_raw_event_max_bytes: { type: 'integer', minimum: 0, default: 65536 },
-    concurrency: { type: 'integer', minimum: 1, default: 30 },
-    retry_limit: { type: 'integer', minimum: 0, default: 2 },
-    retry_delay: { type: 'integer', minimum: 0, default: 60000 },
-    retry_factor: { type: 'number', minimum: 0, default: 6 },
-    retry_on: { ...statusConditionSchema, default: { status: ['5xx'] } },
-    ignore: { ...statusConditionSchema, default: { status: [412] } },
-    timeout: { type: 'integer', minimum: 1, default: 60000 },
-    sample: sampleSchema,
-    discard_canary_events: { type: 'boolean', default: true },
+    ...ruleDefaultsProperties,
     dedupe: {
       type: 'object',
       additionalProperties: false,
@@ -112,10 +104,6 @@ export type ChangepropConfig = Omit<FromSchema<typeof changepropConfigSchema>, '
 
 /** A failure budget: at most `limit` failures per key within `interval_ms`. */
 export type LimiterSpec = FromSchema<typeof limiterSchema>
-
-/** The rule keys whose default comes from the top level of the configuration. */
-export type RuleDefaults = Pick<ChangepropConfig,
-  'concurrency' | 'retry_limit' | 'retry_delay' | 'retry_factor' | 'retry_on' | 'ignore' | 'timeout' | 'sample' | 'discard_canary_events'>
 
 export const changepropEnvOverrides: readonly EnvOverride[] = commonEnvOverrides
 

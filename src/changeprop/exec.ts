@@ -3,7 +3,7 @@ import type { Dispatcher } from 'undici'
 import { TemplateRenderError } from './errors.js'
 import type { StepResult } from './outcome.js'
 import type { CompiledRequest } from './rules/compile.js'
-import type { TemplateContext } from './template.js'
+import type { TemplateContext } from './rules/template/index.js'
 
 /** A rendered exec request, ready to send. */
 export interface HttpRequest {

@@ -2,12 +2,12 @@
 export { changepropService, createChangeprop } from './app.js'
 export type { Changeprop, ChangepropService } from './app.js'
 export { changepropConfigSchema, changepropEnvOverrides, loadChangepropConfig } from './config.js'
-export type { ChangepropConfig, ChangepropOverrides, DeepPartial, LimiterSpec, RuleDefaults } from './config.js'
+export type { ChangepropConfig, ChangepropOverrides, DeepPartial, LimiterSpec } from './config.js'
 export { compileRules, loadRules } from './rules/load.js'
 export { compileRule, produceRoute } from './rules/compile.js'
 export type { CompiledRule } from './rules/compile.js'
 export { ruleSchema } from './rules/schema.js'
-export type { RuleSpec } from './rules/schema.js'
+export type { RuleDefaults, RuleSpec } from './rules/schema.js'
 export {
   EventMalformedError,
   ExecProduceError,

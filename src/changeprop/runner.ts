@@ -13,9 +13,9 @@ import { renderRequest } from './exec.js'
 import type { LimiterStore } from './limiter.js'
 import type { StepResult, StepVerdict } from './outcome.js'
 import { judgeStep, nextRetriesLeft, retryDelayMs, statusClass } from './outcome.js'
-import { buildBoundedErrorEvent, buildErrorEvent, buildRetryEvent, emitterIdOf, failureError, failureStatus } from './retry.js'
+import { buildBoundedErrorEvent, buildErrorEvent, buildRetryEvent, emitterIdOf, failureError, failureStatus } from './failure-events.js'
 import type { CompiledRequest, CompiledRule, RuleMatch } from './rules/compile.js'
-import type { TemplateContext } from './template.js'
+import type { TemplateContext } from './rules/template/index.js'
 import { errorTopicOf, retriedStreamOf, retryStreamOf, retryTopicOf, streamTopicOf, topicStreamOf } from './topics.js'
 
 export interface RunnerDeps {

@@ -3,15 +3,24 @@ import { join } from 'node:path'
 import { Ajv } from 'ajv'
 import type { ErrorObject } from 'ajv'
 import yaml from 'js-yaml'
-import type { ChangepropConfig } from '../config.js'
 import type { RuleProblem } from '../errors.js'
 import { RuleInvalidError } from '../errors.js'
-import { escapePointer } from '../template.js'
+import { escapePointer } from './pointer.js'
 import { compileRule } from './compile.js'
 import type { CompileRuleOptions, CompiledRule } from './compile.js'
-import type { RuleSpec } from './schema.js'
+import type { RuleDefaults, RuleSpec } from './schema.js'
 import { ruleNamePattern, ruleSchema } from './schema.js'
 import { messageOf } from '../../errors.js'
+
+/**
+ * What rules take from the configuration around them: their defaults, the limiter types they
+ * may name, whether dedupe is on unless a rule says otherwise, and the rules themselves.
+ */
+export type RuleConfig = RuleDefaults & {
+  limiters: Readonly<Record<string, unknown>>
+  dedupe: { enabled: boolean }
+  rules: Readonly<Record<string, RuleSpec>>
+}
 
 export interface LoadRulesOptions {
   /** Rules written inline in the configuration. */
@@ -19,7 +28,7 @@ export interface LoadRulesOptions {
   /** A directory of `*.yaml` / `*.yml` files, each a map of rule name → rule. */
   dir?: string | undefined
   /** The configuration the rules take their defaults, limiters and dedupe setting from. */
-  defaults: Readonly<ChangepropConfig>
+  defaults: Readonly<RuleConfig>
   /** Where the inline rules came from, for messages. */
   source: string
 }
@@ -70,7 +79,7 @@ export async function loadRules (options: LoadRulesOptions): Promise<Record<stri
 }
 
 /** The options every rule of a configuration is compiled with. */
-export function ruleCompileOptions (config: Readonly<ChangepropConfig>): CompileRuleOptions {
+export function ruleCompileOptions (config: Readonly<RuleConfig>): CompileRuleOptions {
   return {
     defaults: config,
     limiterTypes: new Set(Object.keys(config.limiters)),
@@ -79,7 +88,7 @@ export function ruleCompileOptions (config: Readonly<ChangepropConfig>): Compile
 }
 
 /** Compiles every rule of a loaded configuration. */
-export function compileRules (config: Readonly<ChangepropConfig>): CompiledRule[] {
+export function compileRules (config: Readonly<RuleConfig>): CompiledRule[] {
   const options = ruleCompileOptions(config)
   return Object.entries(config.rules).map(([name, spec]) => compileRule(name, spec, options))
 }

@@ -1,3 +1,4 @@
+import type { FromSchema } from '../../config/from-schema.js'
 /**
  * The rule language, as JSON Schema. Rule keys keep the names of Wikimedia Change
  * Propagation so its rules can be copied over; unknown keys are refused instead of being
@@ -145,3 +146,23 @@ export const ruleSchema = {
 
 /** Rule names end up in consumer group ids, emitter ids and metric labels. */
 export const ruleNamePattern = '^[A-Za-z0-9][A-Za-z0-9_.-]*$'
+
+/**
+ * The rule settings whose default comes from the top level of the change-propagation
+ * configuration (every rule may override each one). The configuration schema spreads these in,
+ * so the defaults are written once.
+ */
+export const ruleDefaultsProperties = {
+  concurrency: { type: 'integer', minimum: 1, default: 30 },
+  retry_limit: { type: 'integer', minimum: 0, default: 2 },
+  retry_delay: { type: 'integer', minimum: 0, default: 60000 },
+  retry_factor: { type: 'number', minimum: 0, default: 6 },
+  retry_on: { ...statusConditionSchema, default: { status: ['5xx'] } },
+  ignore: { ...statusConditionSchema, default: { status: [412] } },
+  timeout: { type: 'integer', minimum: 1, default: 60000 },
+  sample: sampleSchema,
+  discard_canary_events: { type: 'boolean', default: true }
+} as const
+
+/** The rule keys whose default comes from the top level of the configuration. */
+export type RuleDefaults = FromSchema<{ type: 'object', properties: typeof ruleDefaultsProperties }>

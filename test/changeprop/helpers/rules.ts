@@ -1,5 +1,4 @@
-import type { RuleDefaults } from '../../../src/changeprop/config.js'
-import type { RuleSpec } from '../../../src/changeprop/rules/schema.js'
+import type { RuleDefaults, RuleSpec } from '../../../src/changeprop/rules/schema.js'
 
 /** Rule defaults as the configuration schema gives them, with short delays for tests. */
 export const testDefaults: RuleDefaults = {

@@ -1,4 +1,4 @@
-import type { Render, TemplateContext } from './template.js'
+import type { Render, TemplateContext } from './template/index.js'
 
 /**
  * MurmurHash3, x86 32-bit, over the UTF-8 bytes of `text`. The same function (and seed 0)

@@ -1,5 +1,5 @@
-import { escapePointer } from './template.js'
-import { messageOf } from '../errors.js'
+import { escapePointer } from './pointer.js'
+import { messageOf } from '../../errors.js'
 
 /**
  * The `match` / `match_not` predicate language of Wikimedia Change Propagation, compiled

@@ -1,8 +1,8 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
-import { createSampler, murmur3 } from '../../src/changeprop/sample.js'
-import { compileTemplateString } from '../../src/changeprop/template.js'
+import { createSampler, murmur3 } from '../../../src/changeprop/rules/sample.js'
+import { compileTemplateString } from '../../../src/changeprop/rules/template/index.js'
 
 test('murmur3 gives the reference hash values', () => {
   assert.equal(murmur3('hello'), 613153351)

@@ -1,7 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { compileExpression, compileTemplate, compileTemplateString } from '../../src/changeprop/template.js'
-import { TemplateRenderError, TemplateSyntaxError } from '../../src/changeprop/errors.js'
+import { compileExpression, compileTemplate, compileTemplateString } from '../../../src/changeprop/rules/template/index.js'
+import { TemplateRenderError, TemplateSyntaxError } from '../../../src/changeprop/errors.js'
 
 const message = {
   meta: { domain: 'en.wikipedia.org', dt: '1990-02-20T19:31:13+00:00', uri: 'https://en.wikipedia.org/wiki/User:Foo/Bar', 'x-y': 'dash' },

@@ -1,6 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { MatchSpecError, compileMatch, compileMatchNot, compileRegex } from '../../src/changeprop/match.js'
+import { MatchSpecError, compileMatch, compileMatchNot, compileRegex } from '../../../src/changeprop/rules/match.js'
 
 const event = { meta: { uri: 'a/fake/uri/for/you', request_id: 'r1' }, number: 1, string: 'oolala', flag: true }
 
