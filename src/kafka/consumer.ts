@@ -4,6 +4,7 @@ import type { Logger } from '../logger.js'
 import { createKafkaClient } from './client.js'
 import type { CommitPosition } from './offset-tracker.js'
 import { createOffsetTracker } from './offset-tracker.js'
+import { defaultBackoff, retryUntilDone } from '../backoff.js'
 
 export interface ConsumedMessage {
   topic: string
@@ -63,7 +64,7 @@ export interface EventConsumerOptions {
   heartbeatIntervalMs?: number
   /** How long the broker may hold a fetch open when there is nothing to read. Default 1000. */
   maxWaitTimeMs?: number
-  /** First back-off after a handler rejected; doubles up to 30 s. Default 100. */
+  /** First back-off after a handler rejected (the policy of src/backoff.ts: doubling up to 5 s). Default 100. */
   handlerRetryDelayMs?: number
   /**
    * How often the progress of every assigned partition is reported, with its log end read
@@ -113,7 +114,7 @@ export function createEventConsumer (options: EventConsumerOptions): EventConsum
   const concurrency = options.concurrency ?? 1
   const commitIntervalMs = options.commitIntervalMs ?? 500
   const heartbeatIntervalMs = options.heartbeatIntervalMs ?? 3000
-  const retryBaseMs = options.handlerRetryDelayMs ?? 100
+  const handlerBackoff = { initialMs: options.handlerRetryDelayMs ?? defaultBackoff.initialMs, maxMs: defaultBackoff.maxMs }
   const kafka = createKafkaClient({ brokers: options.brokers, clientId: options.clientId, logger: options.logger })
   const consumer: Consumer = kafka.consumer({
     groupId: options.groupId,
@@ -282,23 +283,20 @@ export function createEventConsumer (options: EventConsumerOptions): EventConsum
   }
 
   async function runHandler (handler: MessageHandler, message: ConsumedMessage): Promise<void> {
-    let delay = retryBaseMs
-    for (;;) {
-      try {
-        await handler(message, abort.signal)
-        tracker.finish(message.topic, message.partition, message.offset)
-        scheduleCommit()
-        return
-      } catch (err) {
-        if (closing || abort.signal.aborted) {
-          log.warn({ err, topic: message.topic, partition: message.partition, offset: message.offset }, 'handler failed during shutdown; the message stays uncommitted')
-          return
-        }
-        log.error({ err, topic: message.topic, partition: message.partition, offset: message.offset, retryInMs: delay }, 'handler failed; running it again')
-        await new Promise((resolve) => setTimeout(resolve, delay))
-        delay = Math.min(delay * 2, 30000)
-      }
+    const at = { topic: message.topic, partition: message.partition, offset: message.offset }
+    try {
+      await retryUntilDone(async () => handler(message, abort.signal), {
+        signal: abort.signal,
+        backoff: handlerBackoff,
+        stop: () => closing,
+        onRetry: (err, retryInMs) => { log.error({ err, ...at, retryInMs }, 'handler failed; running it again') }
+      })
+    } catch (err) {
+      log.warn({ err, ...at }, 'handler failed during shutdown; the message stays uncommitted')
+      return
     }
+    tracker.finish(message.topic, message.partition, message.offset)
+    scheduleCommit()
   }
 
   function dispatch (handler: MessageHandler, topic: string, partition: number, message: KafkaMessage): void {

@@ -1,0 +1,47 @@
+import type { ConsumedMessage, EventProducer } from '../kafka/index.js'
+import type { Logger } from '../logger.js'
+import type { ChangepropMetrics, ChangepropSource } from '../metrics/changeprop.js'
+import type { ChangeEvent } from './decode.js'
+import type { DedupeStore } from './dedupe.js'
+import type { HttpExecutor } from './exec.js'
+import type { LimiterStore } from './limiter.js'
+import type { RuleMatch } from './rules/compile.js'
+
+/** One run of a rule for one event: the first attempt, or a retry read from the retry topic. */
+export interface Attempt {
+  source: ChangepropSource
+  /** The topic the rule consumed (not the retry topic), without prefix. */
+  topic: string
+  message: ConsumedMessage
+  /** The event the rule runs for. */
+  event: ChangeEvent
+  /** The event whose chain the next hop extends: the retry event on retries. */
+  handled: ChangeEvent
+  /** undefined on a first attempt. */
+  retriesLeft: number | undefined
+  found: RuleMatch
+  /** `x-triggered-by` of what this attempt causes: the handled event's chain plus its hop. */
+  chain: string
+}
+
+/** What every rule runner is built from (one set per service). */
+export interface RunnerDeps {
+  service: string
+  /** Datacenter prefix of every topic (`eqiad.`). */
+  topicPrefix: string
+  userAgent: string
+  originOverride?: string | undefined
+  maxChainLength: number
+  producer: Pick<EventProducer, 'send'>
+  http: HttpExecutor
+  dedupe: DedupeStore
+  limiter: LimiterStore
+  metrics: ChangepropMetrics
+  logger: Logger
+  now?: () => number
+  newId?: () => string
+  /** First back-off when producing a retry or error event fails (src/backoff.ts). Default 100. */
+  produceRetryDelayMs?: number
+  /** Bytes of `raw_event` kept in the error event written when Kafka refused an event for good. */
+  boundedRawEventMaxBytes: number
+}

@@ -1,0 +1,109 @@
+import { randomUUID } from 'node:crypto'
+import { defaultBackoff, retryUntilDone } from '../backoff.js'
+import { KafkaProduceError } from '../kafka/index.js'
+import type { ProduceRecord } from '../kafka/index.js'
+import type { Logger } from '../logger.js'
+import type { ErrorReason, RefusedKind } from '../metrics/changeprop.js'
+import type { Attempt, RunnerDeps } from './attempt.js'
+import type { ChangeEvent } from './decode.js'
+import { ProduceRefusedError } from './errors.js'
+import { buildBoundedErrorEvent, buildErrorEvent, buildRetryEvent } from './failure-events.js'
+import type { StepResult } from './outcome.js'
+import type { CompiledRule } from './rules/compile.js'
+import { errorTopicOf, retryTopicOf } from './topics.js'
+
+export interface ErrorInput {
+  handled: ChangeEvent | undefined
+  raw: string
+  error: Error
+  reason: ErrorReason
+  failure?: StepResult
+  chain?: string
+}
+
+/**
+ * Gets a rule's retry and error events into Kafka. Each resolves only once Kafka acknowledged
+ * the event: producing is retried while Kafka is unavailable (src/backoff.ts) until shutdown
+ * aborts, when it rejects and the message stays uncommitted. A refusal no retry changes (too
+ * large, invalid topic, not authorized) would hold the partition's commits for ever, so the
+ * event goes to the error topic in bounded form instead, and the message finishes.
+ */
+export interface FailureProducer {
+  retry(attempt: Attempt, result: StepResult, error: Error, retriesLeft: number, signal: AbortSignal): Promise<void>
+  error(input: ErrorInput, signal: AbortSignal): Promise<void>
+}
+
+export function createFailureProducer (rule: CompiledRule, deps: RunnerDeps, log: Logger): FailureProducer {
+  const now = deps.now ?? Date.now
+  const newId = deps.newId ?? randomUUID
+  const { metrics } = deps
+  const errorTopic = errorTopicOf(deps.topicPrefix, deps.service)
+  const backoff = { initialMs: deps.produceRetryDelayMs ?? defaultBackoff.initialMs, maxMs: defaultBackoff.maxMs }
+
+  /** Resolves once Kafka took the records, or with the refusal when it never will. */
+  async function produce (records: ProduceRecord[], signal: AbortSignal): Promise<KafkaProduceError | undefined> {
+    try {
+      await retryUntilDone(async () => deps.producer.send(records), {
+        signal,
+        backoff,
+        isPermanent: (err) => err instanceof KafkaProduceError,
+        onRetry: (err, retryInMs) => { log.error({ err, topics: [...new Set(records.map((r) => r.topic))], retryInMs }, 'producing failed; trying again') }
+      })
+      return undefined
+    } catch (err) {
+      if (!signal.aborted && err instanceof KafkaProduceError) return err
+      throw err
+    }
+  }
+
+  function errorEventInput (input: ErrorInput): Parameters<typeof buildErrorEvent>[0] {
+    return { service: deps.service, rule: rule.name, handled: input.handled, raw: input.raw, error: input.error, failure: input.failure, chain: input.chain, id: newId(), now: now() }
+  }
+
+  async function error (input: ErrorInput, signal: AbortSignal): Promise<void> {
+    const event = buildErrorEvent(errorEventInput(input))
+    const refusal = await produce([{ topic: errorTopic, key: null, value: JSON.stringify(event) }], signal)
+    if (refusal !== undefined) return bounded('error', refusal, input, signal)
+    metrics.errors.inc({ rule: rule.name, reason: input.reason })
+    metrics.produced.inc({ rule: rule.name, kind: 'error' })
+  }
+
+  async function retry (attempt: Attempt, result: StepResult, cause: Error, retriesLeft: number, signal: AbortSignal): Promise<void> {
+    const event = buildRetryEvent({
+      service: deps.service,
+      rule: rule.name,
+      topic: attempt.topic,
+      handled: attempt.handled,
+      original: attempt.event,
+      retriesLeft,
+      failure: result,
+      id: newId(),
+      now: now()
+    })
+    const key = attempt.message.key?.toString('utf8') ?? null
+    const refusal = await produce([{ topic: retryTopicOf(deps.topicPrefix, deps.service, attempt.topic), key, value: JSON.stringify(event) }], signal)
+    if (refusal !== undefined) {
+      return bounded('retry', refusal, { handled: attempt.handled, raw: '', error: cause, reason: 'refused', failure: result, chain: attempt.chain }, signal)
+    }
+    metrics.retries.inc({ rule: rule.name })
+    metrics.produced.inc({ rule: rule.name, kind: 'retry' })
+  }
+
+  /** Writes the bounded error event for an event Kafka refused for good; drops it (logged, counted) if that is refused too. */
+  async function bounded (kind: RefusedKind, refusal: KafkaProduceError, input: ErrorInput, signal: AbortSignal): Promise<void> {
+    const refused = new ProduceRefusedError(kind, refusal.kafkaError, { cause: input.error })
+    log.error({ err: refusal, refused: kind }, 'Kafka refused the event for good; writing a bounded error event instead')
+    const event = buildBoundedErrorEvent(errorEventInput({ ...input, error: refused }), deps.boundedRawEventMaxBytes)
+    const again = await produce([{ topic: errorTopic, key: null, value: JSON.stringify(event) }], signal)
+    if (again !== undefined) {
+      metrics.produceRefused.inc({ rule: rule.name, kind, outcome: 'dropped' })
+      log.error({ err: again, refused: kind }, 'Kafka refused the bounded error event too; the event is dropped')
+      return
+    }
+    metrics.produceRefused.inc({ rule: rule.name, kind, outcome: 'error_event' })
+    metrics.errors.inc({ rule: rule.name, reason: 'refused' })
+    metrics.produced.inc({ rule: rule.name, kind: 'error' })
+  }
+
+  return { retry, error }
+}
