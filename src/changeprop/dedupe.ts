@@ -1,6 +1,7 @@
 import { StateStoreError } from './errors.js'
 import type { Redis } from './redis.js'
 import { messageOf } from '../errors.js'
+import { trimOldest } from './trim-oldest.js'
 
 /**
  * Remembers which events a rule already handled, for a time window.
@@ -59,11 +60,7 @@ export function createMemoryDedupeStore (options: MemoryDedupeOptions): DedupeSt
         entries.delete(key)
         entries.set(key, expiresAt)
       }
-      while (entries.size > options.maxEntries) {
-        const oldest = entries.keys().next()
-        if (oldest.done === true) break
-        entries.delete(oldest.value)
-      }
+      trimOldest(entries, options.maxEntries)
     }
   }
 }

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { StateStoreError } from './errors.js'
 import type { Redis } from './redis.js'
 import { messageOf } from '../errors.js'
+import { trimOldest } from './trim-oldest.js'
 
 /**
  * Per-key failure budgets (`limiters`), as in the reference: a rule names a limiter type
@@ -66,11 +67,7 @@ export function createMemoryLimiterStore (options: MemoryLimiterOptions): Limite
       const list = recent(type, key, time)
       byKey.delete(key)
       byKey.set(key, [...list, time])
-      while (byKey.size > maxKeys) {
-        const oldest = byKey.keys().next()
-        if (oldest.done === true) break
-        byKey.delete(oldest.value)
-      }
+      trimOldest(byKey, maxKeys)
     }
   }
 }
