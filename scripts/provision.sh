@@ -24,6 +24,8 @@
 # binaries; the script then leaves that tool alone.
 #
 # Usage: scripts/provision.sh [--dry-run]   install what is missing (--dry-run: only say what)
+#        scripts/provision.sh --runtime --exec CMD ...  only make sure of a supported Node.js, then
+#                                           run CMD (`npm start` runs this way)
 #        scripts/provision.sh --exec CMD ...  install what is missing, then run CMD; with a Node.js
 #                                           older than 22 on PATH, CMD runs on Node.js 22 from the
 #                                           cache instead (fetched once). `npm test` runs this way.
@@ -211,9 +213,11 @@ install_promtool () {
 main () {
   local node=''
   local exec_command=()
+  local runtime_only=false
   while (($# > 0)); do
     case "$1" in
       --dry-run) dry_run=true ;;
+      --runtime) runtime_only=true ;;
       --print-dir) echo "$bin_dir"; return ;;
       --node) node="${2:-}"; shift ;;
       --exec) shift; exec_command=("$@"); break ;;
@@ -228,6 +232,10 @@ main () {
     return
   fi
   if ((${#exec_command[@]} > 0)) && [[ "$dry_run" == false ]]; then use_supported_node; else check_node; fi
+  if [[ "$runtime_only" == true ]]; then
+    if ((${#exec_command[@]} > 0)); then exec "${exec_command[@]}"; fi
+    return
+  fi
   install_packages
   install_helm
   install_kubernetes_validate
