@@ -5,6 +5,7 @@ import { commonEnvOverrides, deepFreeze, kafkaBrokersSchema, kafkaProducerSchema
 import type { RuleSpec } from './rules/schema.js'
 import { ruleDefaultsProperties, ruleNamePattern } from './rules/schema.js'
 import { loadRules } from './rules/load.js'
+import { consumerConfigSchema } from '../kafka/index.js'
 
 const limiterSchema = {
   type: 'object',
@@ -76,10 +77,7 @@ export const changepropConfigSchema = {
         create_topics: { type: 'boolean', default: true },
         topic_partitions: { type: 'integer', minimum: 1, default: 1 },
         topic_refresh_interval_ms: { type: 'integer', minimum: 0, default: 10000 },
-        session_timeout_ms: { type: 'integer', minimum: 1000, default: 10000 },
-        heartbeat_interval_ms: { type: 'integer', minimum: 100, default: 1000 },
-        progress_interval_ms: { type: 'integer', minimum: 0, default: 10000 },
-        commit_interval_ms: { type: 'integer', minimum: 0, default: 500 },
+        ...consumerConfigSchema,
         ...kafkaProducerSchema
       }
     },

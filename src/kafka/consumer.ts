@@ -5,6 +5,7 @@ import { createKafkaClient } from './client.js'
 import type { CommitPosition } from './offset-tracker.js'
 import { createOffsetTracker } from './offset-tracker.js'
 import { defaultBackoff, retryUntilDone } from '../backoff.js'
+import { consumerConfigSchema } from './consumer-schema.js'
 
 export interface ConsumedMessage {
   topic: string
@@ -58,10 +59,11 @@ export interface EventConsumerOptions {
   topicsFromBeginning?: readonly string[]
   /** Messages handled at once, across all partitions of this consumer. Default 1 (strict order). */
   concurrency?: number
-  /** How long finished offsets wait to be committed together; 0 commits after every message. Default 500. */
+  /** How long finished offsets wait to be committed together; 0 commits after every message. */
   commitIntervalMs?: number
   sessionTimeoutMs?: number
   heartbeatIntervalMs?: number
+  // Defaults of the four above: consumer-schema.ts, shared with the services' config schemas.
   /** How long the broker may hold a fetch open when there is nothing to read. Default 1000. */
   maxWaitTimeMs?: number
   /** First back-off after a handler rejected (the policy of src/backoff.ts: doubling up to 5 s). Default 100. */
@@ -112,13 +114,13 @@ export interface EventConsumer {
 export function createEventConsumer (options: EventConsumerOptions): EventConsumer {
   const log = options.logger.child({ module: 'kafka-consumer', group: options.groupId })
   const concurrency = options.concurrency ?? 1
-  const commitIntervalMs = options.commitIntervalMs ?? 500
-  const heartbeatIntervalMs = options.heartbeatIntervalMs ?? 3000
+  const commitIntervalMs = options.commitIntervalMs ?? consumerConfigSchema.commit_interval_ms.default
+  const heartbeatIntervalMs = options.heartbeatIntervalMs ?? consumerConfigSchema.heartbeat_interval_ms.default
   const handlerBackoff = { initialMs: options.handlerRetryDelayMs ?? defaultBackoff.initialMs, maxMs: defaultBackoff.maxMs }
   const kafka = createKafkaClient({ brokers: options.brokers, clientId: options.clientId, logger: options.logger })
   const consumer: Consumer = kafka.consumer({
     groupId: options.groupId,
-    sessionTimeout: options.sessionTimeoutMs ?? 30000,
+    sessionTimeout: options.sessionTimeoutMs ?? consumerConfigSchema.session_timeout_ms.default,
     heartbeatInterval: heartbeatIntervalMs,
     maxWaitTimeInMs: options.maxWaitTimeMs ?? 1000,
     allowAutoTopicCreation: false
@@ -138,7 +140,7 @@ export function createEventConsumer (options: EventConsumerOptions): EventConsum
   let started = false
   let commitTimer: NodeJS.Timeout | undefined
   let commitChain: Promise<void> = Promise.resolve()
-  const progressIntervalMs = options.progressIntervalMs ?? 10000
+  const progressIntervalMs = options.progressIntervalMs ?? consumerConfigSchema.progress_interval_ms.default
   let progressTimer: NodeJS.Timeout | undefined
   let progressTick: Promise<void> = Promise.resolve()
   let admin: Admin | undefined
