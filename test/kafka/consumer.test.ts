@@ -96,7 +96,10 @@ test('a running message holds the commit back while later ones finish', async (t
   let releaseFirst: () => void = () => {}
   const firstHeld = new Promise<void>((resolve) => { releaseFirst = resolve })
   const finished = new Set<string>()
-  const consumer = consumerFor(topic, groupId, { concurrency: 4 })
+  // Progress reports carry what the consumer has committed; each comes after commit rounds had
+  // their chance (20 ms apart), so several reports in a row are what the negative check awaits.
+  const reports: Array<string | undefined> = []
+  const consumer = consumerFor(topic, groupId, { concurrency: 4, progressIntervalMs: 50, onProgress: (progress) => { reports.push(progress.committed) } })
   t.after(async () => { releaseFirst(); await consumer.close({ drainTimeoutMs: 0 }) })
   await consumer.start(async (message) => {
     if (message.offset === '0') await firstHeld
@@ -104,8 +107,9 @@ test('a running message holds the commit back while later ones finish', async (t
   })
   await waitFor('offsets 1..3 to finish', () => ['1', '2', '3'].every((o) => finished.has(o)))
   assert.equal(consumer.inFlight(), 1)
-  // A negative check: several commit rounds (20 ms apart) pass, none may commit.
-  await new Promise((resolve) => setTimeout(resolve, 200))
+  const seen = reports.length
+  await waitFor('four progress reports after offsets 1..3 finished', () => reports.length >= seen + 4)
+  assert.deepEqual(reports.slice(seen).filter((committed) => committed !== undefined), [], 'the consumer committed nothing while offset 0 runs')
   assert.equal((await committedOffsets(groupId, topic))[0], '-1', 'nothing may be committed while offset 0 runs')
   releaseFirst()
   await waitFor('commit of offset 4', async () => (await committedOffsets(groupId, topic))[0] === '4')
