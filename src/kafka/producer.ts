@@ -237,43 +237,32 @@ export function createEventProducer (options: EventProducerOptions): EventProduc
   }
 
   function dispatch (batch: PendingSend[]): void {
-    const byTopic = new Map<string, Message[]>()
-    let records = 0
-    for (const send of batch) {
-      send.inFlight = true
-      for (const record of send.records) {
-        let messages = byTopic.get(record.topic)
-        if (messages === undefined) {
-          messages = []
-          byTopic.set(record.topic, messages)
-        }
-        messages.push(toMessage(record))
-        records++
-      }
-    }
-    const topicMessages: TopicMessages[] = [...byTopic].map(([topic, messages]) => ({ topic, messages }))
+    for (const send of batch) send.inFlight = true
+    const records = batch.reduce((n, send) => n + send.records.length, 0)
     inFlight++
     inFlightRecords += records
     metrics?.produceBatchesInFlight.inc()
     metrics?.produceBatchRecords.observe(records)
     const stopTimer = metrics?.produceDuration.startTimer()
-    producer.sendBatch({ acks: -1, timeout: produceTimeoutMs, compression, topicMessages }).then(
+    producer.sendBatch({ acks: -1, timeout: produceTimeoutMs, compression, topicMessages: topicMessagesOf(batch) }).then(
       () => {
         stopTimer?.({ result: 'ok' })
         metrics?.producedRecords.inc(records)
         setReady(true)
         for (const send of batch) settle(send)
       },
-      (err: unknown) => {
+      async (err: unknown) => {
         stopTimer?.({ result: 'error' })
         const failure = classifyProduceError(err)
-        if (failure instanceof KafkaUnavailableError) setReady(false)
         const unsettled = batch.filter((send) => !send.settled)
-        if (unsettled.length > 0) {
-          log.warn({ err, records }, 'Kafka produce failed')
-          countErrors(failure instanceof KafkaUnavailableError ? 'unavailable' : 'rejected', unsettled.reduce((n, send) => n + send.records.length, 0))
+        if (failure instanceof KafkaProduceError && unsettled.length > 1) {
+          // Kafka refuses a whole request for one record it will never take (too large, a
+          // topic it may not write): the other callers' records must not share that fate.
+          log.warn({ err, callers: unsettled.length }, 'Kafka refused a batch; sending each caller\'s records on their own')
+          await sendEachAlone(unsettled)
+          return
         }
-        for (const send of unsettled) settle(send, failure)
+        fail(unsettled, failure, err)
       }
     ).finally(() => {
       inFlight--
@@ -282,6 +271,32 @@ export function createEventProducer (options: EventProducerOptions): EventProduc
       pump()
       notifyIfIdle()
     })
+  }
+
+  /**
+   * One request per caller, in their original order, so a refusal reaches only the caller whose
+   * records caused it. A caller that was already answered (its produce timed out) is not written.
+   */
+  async function sendEachAlone (sends: readonly PendingSend[]): Promise<void> {
+    for (const send of sends) {
+      if (send.settled) continue
+      try {
+        await producer.sendBatch({ acks: -1, timeout: produceTimeoutMs, compression, topicMessages: topicMessagesOf([send]) })
+        metrics?.producedRecords.inc(send.records.length)
+        settle(send)
+      } catch (err) {
+        fail([send], classifyProduceError(err), err)
+      }
+    }
+  }
+
+  function fail (sends: readonly PendingSend[], failure: KafkaUnavailableError | KafkaProduceError, err: unknown): void {
+    if (failure instanceof KafkaUnavailableError) setReady(false)
+    const unsettled = sends.filter((send) => !send.settled)
+    if (unsettled.length === 0) return
+    log.warn({ err, records: unsettled.reduce((n, send) => n + send.records.length, 0) }, 'Kafka produce failed')
+    countErrors(failure instanceof KafkaUnavailableError ? 'unavailable' : 'rejected', unsettled.reduce((n, send) => n + send.records.length, 0))
+    for (const send of unsettled) settle(send, failure)
   }
 
   async function connect (): Promise<void> {
@@ -458,6 +473,22 @@ async function boundedWait (promise: Promise<void>, timeoutMs: number): Promise<
   ])
   clearTimeout(timer)
   return settled
+}
+
+/** The records of these send() calls, grouped by topic as a produce request wants them. */
+function topicMessagesOf (sends: readonly PendingSend[]): TopicMessages[] {
+  const byTopic = new Map<string, Message[]>()
+  for (const send of sends) {
+    for (const record of send.records) {
+      let messages = byTopic.get(record.topic)
+      if (messages === undefined) {
+        messages = []
+        byTopic.set(record.topic, messages)
+      }
+      messages.push(toMessage(record))
+    }
+  }
+  return [...byTopic].map(([topic, messages]) => ({ topic, messages }))
 }
 
 function toMessage (record: ProduceRecord): Message {

@@ -127,6 +127,30 @@ test('a record the broker refuses rejects with SLUICE_ERR_KAFKA_PRODUCE and keep
   await producer.send([{ topic, key: null, value: 'small' }])
 })
 
+test('a record Kafka refuses for good fails only its own caller; the callers batched with it are written', async (t) => {
+  // A long linger puts every send below into one produce request.
+  const { producer, metrics } = buildProducer(t, { lingerMs: 200 })
+  await producer.connect()
+  const small = uniqueTopic('refusal-small-limit')
+  const other = uniqueTopic('refusal-other')
+  await createTopics(requireBrokers(), [{ name: small, partitions: 1, config: { 'max.message.bytes': '4096' } }, { name: other, partitions: 1 }])
+  const sends = [
+    producer.send([{ topic: small, key: null, value: 'before' }]),
+    producer.send([{ topic: other, key: null, value: 'elsewhere' }]),
+    producer.send([{ topic: small, key: null, value: 'x'.repeat(6000) }]),
+    producer.send([{ topic: small, key: null, value: 'after' }])
+  ]
+  const results = await Promise.allSettled(sends)
+  assert.deepEqual(results.map((result) => result.status), ['fulfilled', 'fulfilled', 'rejected', 'fulfilled'])
+  const refusal = (results[2] as PromiseRejectedResult).reason as { code?: string, kafkaError?: string }
+  assert.equal(refusal.code, 'SLUICE_ERR_KAFKA_PRODUCE')
+  assert.equal(refusal.kafkaError, 'MESSAGE_TOO_LARGE')
+  assert.equal(await metricValue(metrics.produceBatchRecords, 'sluice_kafka_produce_batch_records_count'), 1, 'the four sends went out as one request first')
+  assert.deepEqual((await readMessages(small, 2)).map((message) => message.value), ['before', 'after'], 'in their original order')
+  assert.deepEqual((await readMessages(other, 1)).map((message) => message.value), ['elsewhere'])
+  assert.equal(await metricValue(metrics.produceErrors, 'sluice_kafka_produce_errors_total', { reason: 'rejected' }), 1, 'one record was refused')
+})
+
 test('close() flushes records still waiting for the linger time', async (t) => {
   const { producer } = buildProducer(t, { lingerMs: 60000 })
   await producer.connect()
