@@ -11,6 +11,7 @@ import { createHttpExecutor } from './exec.js'
 import { createMemoryLimiterStore, createRedisLimiterStore } from './limiter.js'
 import type { LimiterStore, LimiterTypes } from './limiter.js'
 import { createRedisClient } from './redis.js'
+import { TopicsMissingError } from './errors.js'
 import type { Redis } from './redis.js'
 import { errorTopicOf, retryTopicOf, streamTopicOf, topicStreamOf } from './topics.js'
 import { compileRules } from './rules/load.js'
@@ -199,15 +200,22 @@ function buildChangeprop (config: Readonly<ChangepropConfig>, deps: ServiceConte
     log.info({ rule: rule.name, topics, fresh }, 'rule started')
   }
 
+  /** Creates the topics a rule reads and writes; with `create_topics: false`, checks that those it reads exist. */
   async function createRuleTopics (topics: Iterable<string>): Promise<void> {
     const { kafka } = config
-    if (!kafka.create_topics) return
-    const names = new Set<string>([errorTopicOf(config.topic_prefix, config.service_name)])
+    const consumed = new Set<string>()
     for (const topic of topics) {
-      names.add(streamTopicOf(config.topic_prefix, topic))
-      names.add(retryTopicOf(config.topic_prefix, config.service_name, topic))
+      consumed.add(streamTopicOf(config.topic_prefix, topic))
+      consumed.add(retryTopicOf(config.topic_prefix, config.service_name, topic))
     }
-    await createTopics(kafka.brokers, [...names].map((name) => ({ name, partitions: kafka.topic_partitions })), { logger: deps.logger })
+    if (!kafka.create_topics) {
+      const existing = new Set(await listTopics(kafka.brokers, { clientId: kafka.client_id, logger: deps.logger }))
+      const missing = [...consumed].filter((name) => !existing.has(name)).sort()
+      if (missing.length > 0) throw new TopicsMissingError(missing)
+      return
+    }
+    const names = [errorTopicOf(config.topic_prefix, config.service_name), ...consumed]
+    await createTopics(kafka.brokers, names.map((name) => ({ name, partitions: kafka.topic_partitions })), { logger: deps.logger })
   }
 
   /**

@@ -26,6 +26,15 @@ export class RuleInvalidError extends SluiceError {
   }
 }
 
+/** `kafka.create_topics: false`, and topics a rule's consumers need do not exist. */
+export class TopicsMissingError extends SluiceError {
+  readonly topics: readonly string[]
+  constructor (topics: readonly string[]) {
+    super('SLUICE_ERR_CHANGEPROP_TOPICS_MISSING', `These topics do not exist and kafka.create_topics is false, so they are not created: ${topics.join(', ')}. Create them, or set kafka.create_topics: true.`, { statusCode: 500 })
+    this.topics = topics
+  }
+}
+
 /** A template string does not parse. Raised at startup, wrapped in RuleInvalidError. */
 export class TemplateSyntaxError extends SluiceError {
   readonly template: string

@@ -34,3 +34,18 @@ test('kafka.create_topics: false creates no topic at startup; the default create
     retryTopicOf(on.prefix, on.service, 'mediawiki.revision-create')
   ].sort())
 })
+
+test('kafka.create_topics: false with a retry topic missing stops startup with SLUICE_ERR_CHANGEPROP_TOPICS_MISSING naming it', async (t) => {
+  const names = testNames()
+  const consumed = `${names.prefix}mediawiki.revision-create`
+  await createTopic(consumed)
+  const retry = retryTopicOf(names.prefix, names.service, 'mediawiki.revision-create')
+  await assert.rejects(startChangeprop(t, { page_edit: seedRule('http://127.0.0.1:1') }, { kafka: { create_topics: false } }, names), (err: unknown) => {
+    const e = err as { code?: string, topics?: string[], message?: string }
+    assert.equal(e.code, 'SLUICE_ERR_CHANGEPROP_TOPICS_MISSING')
+    assert.deepEqual(e.topics, [retry])
+    assert.match(e.message ?? '', /kafka\.create_topics/)
+    return true
+  })
+  assert.deepEqual(await topicsWithPrefix(names.prefix), [consumed], 'nothing was created')
+})
