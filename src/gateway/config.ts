@@ -37,6 +37,8 @@ export const gatewayConfigSchema = {
     schema_uri_field: { ...stringOrList, default: '$schema' },
     stream_field: { ...stringOrList, default: 'meta.stream' },
     dt_field: { type: 'string', minLength: 1, default: 'meta.dt' },
+    schema_uri_query_param: { type: 'string', minLength: 1 },
+    stream_query_param: { type: 'string', minLength: 1 },
     stream_config_uri: { type: 'string', minLength: 1 },
     stream_config_ttl: { type: 'integer', minimum: 0, default: 0 },
     topic_prefix: { type: 'string', pattern: '^[A-Za-z0-9._-]*$', default: '' },

@@ -169,6 +169,8 @@ async function buildGateway (config: Readonly<GatewayConfig>, context: ServiceCo
         dtField: config.dt_field,
         topicPrefix: config.topic_prefix,
         headersToFields: config.http_request_headers_to_fields,
+        schemaUriQueryParam: config.schema_uri_query_param,
+        streamQueryParam: config.stream_query_param,
         maxMessageBytes: config.kafka.max_message_bytes,
         errorStream: config.error_stream,
         errorSchemaUri: config.error_schema_uri,

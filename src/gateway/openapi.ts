@@ -57,7 +57,10 @@ export function openApiDocument (version: string): object {
       '/v1/events': {
         post: {
           summary: 'Validate and produce one event or an array of events',
-          parameters: [{ name: 'hasty', in: 'query', schema: { enum: ['true', '1', 'false', '0'] }, description: 'true or 1: answer 202 before processing.' }],
+          parameters: [
+            { name: 'hasty', in: 'query', schema: { enum: ['true', '1', 'false', '0'] }, description: 'true or 1: answer 202 before processing.' },
+            { name: 'validate_only', in: 'query', schema: { enum: ['true', '1', 'false', '0'] }, description: 'true or 1: every stage but the produce; nothing reaches Kafka; full success answers 200.' }
+          ],
           requestBody: {
             required: true,
             content: {
@@ -67,6 +70,7 @@ export function openApiDocument (version: string): object {
             }
           },
           responses: {
+            200: { description: 'validate_only: all events are valid; nothing was produced (no body).' },
             201: { description: 'All events were accepted (no body).' },
             202: { description: 'Hasty: received, processed after the response (no body).' },
             207: failureResponse('Some events were accepted; the others are listed.'),

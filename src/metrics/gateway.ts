@@ -3,7 +3,7 @@ import type { Registry } from 'prom-client'
 
 export interface GatewayMetrics {
   /**
-   * Per event: `outcome` is accepted | invalid | error; `stream` is the stream-config key,
+   * Per event: `outcome` is accepted | invalid | error | validated (`?validate_only=true`); `stream` is the stream-config key,
    * `_unknown` or `_any`; `reason` (errors only) says why, see pipeline/failure-reason.ts.
    */
   events: Counter<'stream' | 'outcome' | 'reason'>
@@ -19,7 +19,7 @@ export function createGatewayMetrics (registry: Registry): GatewayMetrics {
   return {
     events: new Counter({
       name: 'sluice_gateway_events_total',
-      help: 'Events received by POST /v1/events, by stream and outcome (accepted, invalid, error); errors also by reason (schema_not_found, stream_not_configured, kafka_unavailable, too_large, ...).',
+      help: 'Events received by POST /v1/events, by stream and outcome (accepted, invalid, error, and validated for ?validate_only=true); errors also by reason (schema_not_found, stream_not_configured, kafka_unavailable, too_large, ...).',
       labelNames: ['stream', 'outcome', 'reason'] as const,
       registers
     }),

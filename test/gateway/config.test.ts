@@ -60,3 +60,11 @@ test('the request limits and the log cap have defaults, and a bad value is refus
   assert.throws(() => validateConfig({ request_timeout_ms: 0 }, gatewayConfigSchema, 'test'), /request_timeout_ms/)
   assert.throws(() => validateConfig({ log_max_string_length: 'long' }, gatewayConfigSchema, 'test'), /log_max_string_length/)
 })
+
+test('the legacy intake query parameters are unset by default, and an empty name is refused naming the key', () => {
+  const config = validateConfig({}, gatewayConfigSchema, 'test')
+  assert.equal(config.schema_uri_query_param, undefined)
+  assert.equal(config.stream_query_param, undefined)
+  assert.throws(() => validateConfig({ schema_uri_query_param: '' }, gatewayConfigSchema, 'test'), /schema_uri_query_param/)
+  assert.throws(() => validateConfig({ stream_query_param: 7 }, gatewayConfigSchema, 'test'), /stream_query_param/)
+})

@@ -98,3 +98,42 @@ test('with Kafka unreachable the gateway answers 503 within the produce timeout,
   assert.ok(elapsed < 3000, `answered after ${elapsed} ms`)
   assert.equal((JSON.parse(res.body) as { error: Array<{ context: { code: string } }> }).error[0]!.context.code, 'SLUICE_ERR_KAFKA_UNAVAILABLE')
 })
+
+test('?validate_only=true writes nothing to Kafka: neither the event nor an error event', async (t) => {
+  const { url, prefix } = await startGateway(t)
+  await waitUntilReady(url)
+  const tried = { $schema: '/test/event/1.0.0', meta: { stream: 'test.event' }, test: 'validated only' }
+  const invalid = { $schema: '/test/event/1.0.0', meta: { stream: 'test.event', dt: 'yesterday' }, test: 'invalid, validated only' }
+  assert.equal((await post(url, [tried], '/v1/events?validate_only=true')).status, 200)
+  assert.equal((await post(url, [invalid], '/v1/events?validate_only=true')).status, 400)
+  // Then real posts: had the validation run produced, its records would come first on each topic.
+  assert.equal((await post(url, [{ ...tried, test: 'produced' }])).status, 201)
+  assert.equal((await post(url, [{ ...invalid, test: 'invalid, produced' }])).status, 400)
+  const events = await readMessages(`${prefix}test.event`, 1, { timeoutMs: 20000 })
+  assert.deepEqual(events.map((m) => (JSON.parse(m.value) as { test: string }).test), ['produced'])
+  const errors = await readMessages(`${prefix}eventgate.error.validation`, 1, { timeoutMs: 20000 })
+  assert.match(errors[0]?.value ?? '', /invalid, produced/)
+  assert.doesNotMatch(errors[0]?.value ?? '', /validated only/)
+})
+
+test('legacy intake: query parameters supply $schema and the stream, and an analytics/legacy event gets dt, on the real topics', async (t) => {
+  const { url, prefix } = await startGateway(t, { schema_uri_query_param: 'schema_uri', stream_query_param: 'stream' })
+  await waitUntilReady(url)
+  const report = { type: 'network-error', age: 1, url: 'https://en.wikipedia.org/', body: { type: 'tcp.timed_out' } }
+  const res = await post(url, [report], '/v1/events?schema_uri=/w3c/reportingapi/test_report/1.0.0&stream=w3c.reportingapi.test_report')
+  assert.equal(res.status, 201, res.body)
+  const [message] = await readMessages(`${prefix}w3c.reportingapi.test_report`, 1, { timeoutMs: 20000 })
+  const produced = JSON.parse(message?.value ?? '{}') as { $schema: string, meta: { stream: string }, body: unknown }
+  assert.equal(produced.$schema, '/w3c/reportingapi/test_report/1.0.0')
+  assert.equal(produced.meta.stream, 'w3c.reportingapi.test_report')
+  assert.deepEqual(produced.body, report.body)
+
+  const marker = randomUUID()
+  const before = Date.now()
+  const legacy = await post(url, [{ event: { action: marker } }], '/v1/events?schema_uri=/analytics/legacy/testlegacy/1.0.0&stream=eventlogging_TestLegacy')
+  assert.equal(legacy.status, 201, legacy.body)
+  const records = await readMessages('eventlogging_TestLegacy', 1, { timeoutMs: 20000 })
+  const found = records.map((m) => JSON.parse(m.value) as { dt?: string, event: { action: string } }).find((e) => e.event.action === marker)
+  assert.ok(found?.dt !== undefined, 'dt was filled')
+  assert.ok(Date.parse(found.dt) >= before - 1000 && Date.parse(found.dt) <= Date.now(), `dt ${found.dt} is the receive time`)
+})

@@ -7,6 +7,8 @@ export interface RequestInfo {
   /** Lower-case header names. */
   headers: Readonly<Record<string, string | string[] | undefined>>
   remoteAddress: string | undefined
+  /** The parsed query string (legacy intake takes `$schema` and the stream from it). */
+  query: Readonly<Record<string, unknown>>
 }
 
 export interface EnrichOptions {
@@ -14,18 +16,24 @@ export interface EnrichOptions {
   headersToFields: Readonly<Record<string, string>>
   now: Date
   newId: () => string
+  /** The schema's `title`: legacy EventLogging schemas (`analytics/legacy/…`) get `dt` filled. */
+  title?: string | undefined
 }
 
 /** EventGate truncates header values it copies into events. */
 const maxHeaderValueLength = 400
 
 /**
- * Fills `meta.id`, `meta.dt`, request headers and `http.client_ip`, each only where the
+ * Fills `meta.id`, `meta.dt`, legacy `dt`, request headers and `http.client_ip`, each only where the
  * event lacks it and its schema declares it (so strict schemas never get surprise fields).
  */
 export function enrichEvent (event: EventObject, schema: Readonly<Record<string, unknown>>, request: RequestInfo, options: EnrichOptions): void {
   if (getPath(event, 'meta.id') === undefined && declares(schema, 'meta.id')) setPath(event, 'meta.id', options.newId())
   if (getPath(event, 'meta.dt') === undefined && declares(schema, 'meta.dt')) setPath(event, 'meta.dt', options.now.toISOString())
+  // EventLogging's `dt` was the receive time; elsewhere `dt` is the client's event time, never filled.
+  if (options.title?.startsWith('analytics/legacy') === true && getPath(event, 'dt') === undefined && declares(schema, 'dt')) {
+    setPath(event, 'dt', options.now.toISOString())
+  }
   for (const [header, field] of Object.entries(options.headersToFields)) {
     const value = header === 'x-request-id' ? request.requestId : firstHeader(request.headers[header])
     if (value === undefined || getPath(event, field) !== undefined) continue

@@ -13,7 +13,7 @@ import { enrichEvent } from './enrich.js'
 import { buildErrorEvent } from './error-event.js'
 import { failureReason } from './failure-reason.js'
 import type { EventObject } from './event-fields.js'
-import { extractFirst, getPath, isEventObject } from './event-fields.js'
+import { extractFirst, getPath, isEventObject, setPath } from './event-fields.js'
 import { toRecord } from './record.js'
 import { checkStream } from './stream-check.js'
 
@@ -34,6 +34,9 @@ export interface PipelineDeps {
     dtField: string
     topicPrefix: string
     headersToFields: Readonly<Record<string, string>>
+    /** Query parameters that supply `$schema` / the stream to events lacking them (EventGate's legacy EventLogging intake). */
+    schemaUriQueryParam: string | undefined
+    streamQueryParam: string | undefined
     maxMessageBytes: number
     errorStream: string
     errorSchemaUri: string
@@ -51,13 +54,18 @@ interface Prepared {
 /** Label for events whose stream is unknown: metric labels stay a closed set. */
 const unknownStream = '_unknown'
 
+export interface ProcessOptions {
+  /** false: every stage but the produce (`?validate_only=true`); nothing reaches Kafka. */
+  produce?: boolean
+}
+
 /**
  * The gateway's whole event path, in order:
  * extract $schema → resolve schema → extract stream → enrich → stream check → validate →
  * build record → produce. Events are independent: one failing never fails the others.
  * Results keep the input order.
  */
-export async function processEvents (deps: PipelineDeps, events: readonly unknown[], request: RequestInfo): Promise<EventResult[]> {
+export async function processEvents (deps: PipelineDeps, events: readonly unknown[], request: RequestInfo, options: ProcessOptions = {}): Promise<EventResult[]> {
   const results: EventResult[] = new Array<EventResult>(events.length)
   const now = deps.now()
   const prepared: Prepared[] = []
@@ -68,6 +76,13 @@ export async function processEvents (deps: PipelineDeps, events: readonly unknow
       results[index] = failure(deps, raw, err)
     }
   }))
+  if (options.produce === false) {
+    for (const p of prepared) {
+      results[p.index] = { status: 'success' }
+      deps.metrics.events.inc({ stream: p.streamLabel, outcome: 'validated' })
+    }
+    return results
+  }
   await Promise.all(prepared.map(async (p) => {
     try {
       await deps.producer.send([p.record])
@@ -84,12 +99,14 @@ async function prepare (deps: PipelineDeps, raw: unknown, index: number, request
   const { settings } = deps
   if (!isEventObject(raw)) throw new EventFieldMissingError(settings.schemaUriFields)
   const event = raw
+  fillFromQuery(event, settings.schemaUriFields, settings.schemaUriQueryParam, request)
+  fillFromQuery(event, settings.streamFields, settings.streamQueryParam, request)
   const uri = extractFirst(event, settings.schemaUriFields)
   if (typeof uri !== 'string' || uri === '') throw new EventFieldMissingError(settings.schemaUriFields)
   const resolved = await deps.resolver.resolve(uri)
   const stream = extractFirst(event, settings.streamFields)
   if (typeof stream !== 'string' || stream === '') throw new EventFieldMissingError(settings.streamFields)
-  enrichEvent(event, resolved.schema, request, { headersToFields: settings.headersToFields, now, newId: deps.newId })
+  enrichEvent(event, resolved.schema, request, { headersToFields: settings.headersToFields, now, newId: deps.newId, title: resolved.title })
   const streams = deps.streams()
   const streamSettings = checkStream(streams, stream, resolved.title, describeEvent(event, uri, stream))
   const streamLabel = streams === undefined ? '_any' : (streams.lookup(stream)?.key ?? unknownStream)
@@ -99,6 +116,17 @@ async function prepare (deps: PipelineDeps, raw: unknown, index: number, request
   }
   const record = toRecord(event, stream, streamSettings, settings)
   return { index, event, record, streamLabel }
+}
+
+/**
+ * EventGate's legacy EventLogging intake: an event without the field (a browser Reporting API
+ * post cannot carry one) takes it from the request's query parameter, when one is configured.
+ */
+function fillFromQuery (event: EventObject, fields: readonly string[], param: string | undefined, request: RequestInfo): void {
+  if (param === undefined || extractFirst(event, fields) !== undefined) return
+  const value = request.query[param]
+  const last = Array.isArray(value) ? value[value.length - 1] : value
+  if (typeof last === 'string' && last !== '' && fields[0] !== undefined) setPath(event, fields[0], last)
 }
 
 function failure (deps: PipelineDeps, event: unknown, err: unknown, streamLabel?: string): FailedResult {

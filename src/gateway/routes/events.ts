@@ -27,6 +27,17 @@ export function isHasty (query: unknown): boolean {
   return last === 'true' || last === '1'
 }
 
+/**
+ * `?validate_only=true` (or `1`) runs every stage but the produce: nothing reaches Kafka and no
+ * error events are made. The answers are a real POST's, except that full success is 200 with no
+ * body (201 would say something was created). It wins over `hasty`: its point is the answer.
+ */
+export function isValidateOnly (query: unknown): boolean {
+  const value = (query as Record<string, unknown> | undefined)?.validate_only
+  const last = Array.isArray(value) ? value[value.length - 1] : value
+  return last === 'true' || last === '1'
+}
+
 /** EventGate's rules: one object is one event; `{}`, `[]` and no body are "empty". */
 export function toEventList (body: unknown, maxEvents: number): unknown[] {
   if (body === undefined) throw new RequestEmptyError()
@@ -43,7 +54,7 @@ export function toEventList (body: unknown, maxEvents: number): unknown[] {
 }
 
 export function requestInfo (request: FastifyRequest): RequestInfo {
-  return { requestId: String(request.id), headers: request.headers, remoteAddress: request.socket.remoteAddress }
+  return { requestId: String(request.id), headers: request.headers, remoteAddress: request.socket.remoteAddress, query: (request.query ?? {}) as Record<string, unknown> }
 }
 
 function isServerSideFailure (result: EventResult): boolean {
@@ -65,6 +76,10 @@ export function eventRoutes (options: EventRoutesOptions) {
     const events = toEventList(body, options.maxEventsPerRequest)
     metrics.requestEvents.observe(events.length)
     const info = requestInfo(request)
+    if (isValidateOnly(request.query)) {
+      const answer = respond(await processEvents(pipeline, events, info, { produce: false }))
+      return sendAnswer(reply, answer.statusCode === 201 ? { statusCode: 200, reason: `All ${events.length} out of ${events.length} events are valid.` } : answer)
+    }
     if (isHasty(request.query)) {
       background.run('hasty request', async () => {
         const results = await processEvents(pipeline, events, info)

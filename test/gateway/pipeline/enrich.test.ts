@@ -17,7 +17,7 @@ const schema = {
 }
 const headersToFields = { 'x-request-id': 'meta.request_id', 'user-agent': 'http.request_headers.user-agent' }
 const now = new Date('2026-01-02T03:04:05.000Z')
-const request = { requestId: 'req-1', headers: { 'user-agent': 'MediaWiki/1.45', 'x-forwarded-for': '10.0.0.1, 10.0.0.2' }, remoteAddress: '127.0.0.1' }
+const request = { requestId: 'req-1', headers: { 'user-agent': 'MediaWiki/1.45', 'x-forwarded-for': '10.0.0.1, 10.0.0.2' }, remoteAddress: '127.0.0.1', query: {} }
 
 test('fills meta.id, meta.dt, request id, user agent and client ip where the schema declares them', () => {
   const event: Record<string, unknown> = { meta: { stream: 's' } }
@@ -50,9 +50,9 @@ test('header values are truncated to 400 characters', () => {
 })
 
 test('client ip prefers X-Client-IP, then leftmost X-Forwarded-For, then the socket', () => {
-  assert.equal(clientIp({ requestId: 'r', headers: { 'x-client-ip': '9.9.9.9', 'x-forwarded-for': '1.1.1.1' }, remoteAddress: '127.0.0.1' }), '9.9.9.9')
-  assert.equal(clientIp({ requestId: 'r', headers: { 'x-forwarded-for': ' 1.1.1.1 , 2.2.2.2' }, remoteAddress: '127.0.0.1' }), '1.1.1.1')
-  assert.equal(clientIp({ requestId: 'r', headers: {}, remoteAddress: '127.0.0.1' }), '127.0.0.1')
+  assert.equal(clientIp({ requestId: 'r', headers: { 'x-client-ip': '9.9.9.9', 'x-forwarded-for': '1.1.1.1' }, remoteAddress: '127.0.0.1', query: {} }), '9.9.9.9')
+  assert.equal(clientIp({ requestId: 'r', headers: { 'x-forwarded-for': ' 1.1.1.1 , 2.2.2.2' }, remoteAddress: '127.0.0.1', query: {} }), '1.1.1.1')
+  assert.equal(clientIp({ requestId: 'r', headers: {}, remoteAddress: '127.0.0.1', query: {} }), '127.0.0.1')
 })
 
 test('declares walks properties only', () => {
