@@ -1,4 +1,4 @@
-import { Consumer, type ClusterMetadata } from '@platformatic/kafka'
+import { ConnectionPool, Consumer, type ClusterMetadata } from '@platformatic/kafka'
 import type { Logger } from '../logger.js'
 import { SluiceError } from '../errors.js'
 
@@ -82,7 +82,8 @@ const OFFSET_OUT_OF_RANGE = 1
 interface Tail {
   key: string
   nextOffset: number
-  sinks: Set<FollowSink>
+  /** Each follower with the first offset it still needs (it may join while the tail is behind it). */
+  sinks: Map<FollowSink, number>
   stopped: boolean
 }
 
@@ -141,7 +142,7 @@ export function createStreamReader (options: StreamReaderOptions): StreamReader 
   }
 
   /** One Fetch of one partition from `offset`; out-of-range offsets are moved to the log start or end. */
-  async function fetchOnce (topic: string, partition: number, offset: number): Promise<{ records: StreamRecord[], next: number }> {
+  async function fetchOnce (pool: ConnectionPool, topic: string, partition: number, offset: number): Promise<{ records: StreamRecord[], next: number, end: number }> {
     const md = await metadata([topic])
     const info = md.topics.get(topic)
     const leader = info?.partitions[partition]?.leader
@@ -149,6 +150,7 @@ export function createStreamReader (options: StreamReaderOptions): StreamReader 
     counters.fetches++
     const res = await consumer.fetch({
       node: leader,
+      connectionPool: pool,
       maxWaitTime: maxWaitMs,
       minBytes: 1,
       maxBytes,
@@ -160,7 +162,7 @@ export function createStreamReader (options: StreamReaderOptions): StreamReader 
       const end = await listOffset(topic, partition, LATEST)
       const moved = offset < start ? start : offset > end ? end : offset
       if (moved === offset) throw (res instanceof Error ? res : new Error(`fetch ${topic}/${partition} failed with code ${part?.errorCode ?? '?'}`))
-      return { records: [], next: moved }
+      return { records: [], next: moved, end }
     }
     if (part.errorCode !== 0) throw new Error(`fetch ${topic}/${partition} failed with code ${part.errorCode}`)
     const records: StreamRecord[] = []
@@ -175,7 +177,7 @@ export function createStreamReader (options: StreamReaderOptions): StreamReader 
     }
     counters.recordsRead += records.length
     const last = records.at(-1)
-    return { records, next: last === undefined ? offset : last.offset + 1 }
+    return { records, next: last === undefined ? offset : last.offset + 1, end: Number(part.highWatermark) }
   }
 
   function safeDeliver (sink: FollowSink, records: StreamRecord[]): void {
@@ -187,13 +189,34 @@ export function createStreamReader (options: StreamReaderOptions): StreamReader 
     }
   }
 
+  function deliverToTail (tail: Tail, records: StreamRecord[]): void {
+    for (const [sink, from] of [...tail.sinks]) {
+      if (from <= records[0]!.offset) safeDeliver(sink, records)
+      else {
+        const rest = records.filter((r) => r.offset >= from)
+        if (rest.length > 0) safeDeliver(sink, rest)
+      }
+      tail.sinks.set(sink, Math.max(from, records.at(-1)!.offset + 1))
+    }
+  }
+
+  /**
+   * Each fetch loop has its own connections: a broker answers one connection's requests in order,
+   * so a long-polling tail would hold up a catch-up fetch, and the client's incremental fetch
+   * session per broker cannot be shared by concurrent fetches.
+   */
+  function loopPool (): ConnectionPool {
+    return new ConnectionPool(options.clientId)
+  }
+
   async function runTail (tail: Tail, topic: string, partition: number): Promise<void> {
+    const pool = loopPool()
     while (!tail.stopped && !closed && tail.sinks.size > 0) {
       try {
-        const { records, next } = await fetchOnce(topic, partition, tail.nextOffset)
+        const { records, next } = await fetchOnce(pool, topic, partition, tail.nextOffset)
         if (tail.stopped) break
         tail.nextOffset = next
-        if (records.length > 0) for (const sink of [...tail.sinks]) safeDeliver(sink, records)
+        if (records.length > 0) deliverToTail(tail, records)
       } catch (err) {
         if (tail.stopped || closed) break
         logger.warn({ err, topic, partition }, 'stream tail fetch failed; retrying')
@@ -202,19 +225,25 @@ export function createStreamReader (options: StreamReaderOptions): StreamReader 
     }
     tail.stopped = true
     if (tails.get(tail.key) === tail) tails.delete(tail.key)
+    await pool.close().catch(() => {})
   }
 
-  function joinTail (topic: string, partition: number, offset: number, sink: FollowSink): Tail | undefined {
+  /**
+   * Joins the shared tail when this follower is at or past it (the tail skips what the follower
+   * already has), or starts the tail when there is none and the follower reached the log end.
+   */
+  function joinTail (topic: string, partition: number, offset: number, end: number | undefined, sink: FollowSink): Tail | undefined {
     const key = `${topic}/${partition}`
     const tail = tails.get(key)
     if (tail === undefined) {
-      const started: Tail = { key, nextOffset: offset, sinks: new Set([sink]), stopped: false }
+      if (end === undefined || offset < end) return undefined
+      const started: Tail = { key, nextOffset: offset, sinks: new Map([[sink, offset]]), stopped: false }
       tails.set(key, started)
       void runTail(started, topic, partition)
       return started
     }
-    if (tail.nextOffset !== offset) return undefined
-    tail.sinks.add(sink)
+    if (tail.nextOffset > offset) return undefined
+    tail.sinks.set(sink, offset)
     return tail
   }
 
@@ -223,20 +252,25 @@ export function createStreamReader (options: StreamReaderOptions): StreamReader 
     const leave = (): void => { joined?.sinks.delete(sink) }
     void (async () => {
       let offset = start
+      let end: number | undefined
+      const pool = loopPool()
       counters.catchUps++
       try {
         while (!isClosed() && !closed) {
-          joined = joinTail(topic, partition, offset, sink)
+          joined = joinTail(topic, partition, offset, end, sink)
           if (joined !== undefined) return
-          const { records, next } = await fetchOnce(topic, partition, offset)
+          const fetched = await fetchOnce(pool, topic, partition, offset)
           if (isClosed()) return
-          offset = next
+          const records = fetched.records
+          offset = fetched.next
+          end = fetched.end
           if (records.length > 0) await sink.deliver(records)
         }
       } catch (err) {
         if (!isClosed()) sink.error(err as Error)
       } finally {
         counters.catchUps--
+        await pool.close().catch(() => {})
       }
     })()
     return leave
