@@ -26,7 +26,7 @@ export default tseslint.config(
     files: ['src/**/*.ts'],
     ignores: ['src/kafka/**'],
     rules: {
-      'no-restricted-imports': ['error', { paths: [{ name: 'kafkajs', message: 'Import Kafka through src/kafka/ only.' }] }]
+      'no-restricted-imports': ['error', { paths: [{ name: 'kafkajs', message: 'Import Kafka through src/kafka/ only.' }, { name: '@platformatic/kafka', message: 'Import Kafka through src/kafka/ only.' }] }]
     }
   },
   {

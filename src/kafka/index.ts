@@ -19,3 +19,15 @@ export { consistentPartition, partitionerNames } from './partitioner.js'
 export type { PartitionerName } from './partitioner.js'
 export { createOffsetTracker } from './offset-tracker.js'
 export type { CommitPosition, OffsetTracker } from './offset-tracker.js'
+export { createStreamReader, UnknownTopicError } from './stream-reader.js'
+export type {
+  Follow,
+  FollowSink,
+  PartitionPosition,
+  StreamReader,
+  StreamReaderOptions,
+  StreamReaderStats,
+  StreamRecord,
+  TopicPartition,
+  TopicPartitionOffset
+} from './stream-reader.js'

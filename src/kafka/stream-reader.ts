@@ -1,0 +1,329 @@
+import { ConnectionPool, Consumer, type ClusterMetadata } from '@platformatic/kafka'
+import type { Logger } from '../logger.js'
+import { SluiceError } from '../errors.js'
+
+// Group-less reading for the stream service: no consumer group and no commits, a client's
+// position lives in its Last-Event-ID. kafkajs cannot read without joining a group, so this
+// file uses @platformatic/kafka's raw Fetch and ListOffsets (see docs/kafka.md, "Reading streams").
+
+export interface PartitionPosition {
+  topic: string
+  partition: number
+  /** Read from this offset (inclusive). */
+  offset?: number
+  /** Read from the first record whose timestamp >= this (ms); when none, from the end. */
+  timestamp?: number
+}
+
+export interface TopicPartition { topic: string, partition: number }
+export interface TopicPartitionOffset extends TopicPartition { offset: number }
+
+export interface StreamRecord {
+  topic: string
+  partition: number
+  offset: number
+  /** Record timestamp (ms) as stored in Kafka. */
+  timestamp: number
+  key: Buffer | null
+  value: Buffer | null
+  headers: ReadonlyMap<string, Buffer>
+}
+
+export interface FollowSink {
+  /** Records of one partition, in offset order, never a gap or a repeat. A promise slows down only a catch-up reader. */
+  deliver: (records: readonly StreamRecord[]) => void | Promise<void>
+  /** The follow failed for good; no more deliveries follow. */
+  error: (err: Error) => void
+}
+
+export interface Follow { close: () => void }
+
+export interface StreamReaderStats {
+  /** Shared tail fetch loops running, per `topic/partition`. */
+  tailLoops: Record<string, number>
+  catchUpReaders: number
+  followers: number
+  fetches: number
+  recordsRead: number
+}
+
+export interface StreamReader {
+  partitionsOf: (topics: readonly string[]) => Promise<TopicPartition[]>
+  resolve: (positions: readonly PartitionPosition[]) => Promise<TopicPartitionOffset[]>
+  follow: (from: readonly TopicPartitionOffset[], sink: FollowSink) => Follow
+  isReady: () => boolean
+  stats: () => StreamReaderStats
+  close: () => Promise<void>
+}
+
+export interface StreamReaderOptions {
+  brokers: readonly string[]
+  clientId: string
+  logger: Logger
+  fetchMaxBytes?: number
+  fetchMaxWaitMs?: number
+  healthCheckIntervalMs?: number
+  healthCheckTimeoutMs?: number
+}
+
+/** A topic the stream reader was asked about does not exist. */
+export class UnknownTopicError extends SluiceError {
+  readonly topics: string[]
+  constructor (topics: string[]) {
+    super('SLUICE_ERR_KAFKA_UNKNOWN_TOPIC', `Unknown topics: ${topics.join(', ')}`, { statusCode: 404, retriable: false })
+    this.topics = topics
+  }
+}
+
+const LATEST = -1n
+const EARLIEST = -2n
+const OFFSET_OUT_OF_RANGE = 1
+
+interface Tail {
+  key: string
+  nextOffset: number
+  /** Each follower with the first offset it still needs (it may join while the tail is behind it). */
+  sinks: Map<FollowSink, number>
+  stopped: boolean
+}
+
+export function createStreamReader (options: StreamReaderOptions): StreamReader {
+  const maxBytes = options.fetchMaxBytes ?? 1024 * 1024
+  const maxWaitMs = options.fetchMaxWaitMs ?? 500
+  const intervalMs = options.healthCheckIntervalMs ?? 5000
+  const timeoutMs = options.healthCheckTimeoutMs ?? 2000
+  const logger = options.logger.child({ module: 'stream-reader' })
+  const consumer = new Consumer({
+    // Required by the client's constructor; the reader never joins or commits to it.
+    groupId: `${options.clientId}-stream-reader`,
+    clientId: options.clientId,
+    bootstrapBrokers: [...options.brokers],
+    timeout: maxWaitMs + timeoutMs,
+    retries: 0,
+    autocommit: false
+  })
+  const tails = new Map<string, Tail>()
+  const counters = { fetches: 0, recordsRead: 0, catchUps: 0, followers: 0 }
+  let closed = false
+  let lastAnswer = 0
+
+  async function metadata (topics: string[]): Promise<ClusterMetadata> {
+    return await consumer.metadata({ topics, autocreateTopics: false })
+  }
+
+  async function partitionsOf (topics: readonly string[]): Promise<TopicPartition[]> {
+    const unknown: string[] = []
+    const out: TopicPartition[] = []
+    for (const topic of topics) {
+      const md = await metadata([topic]).catch(() => undefined)
+      const info = md?.topics.get(topic)
+      if (info === undefined) { unknown.push(topic); continue }
+      for (let p = 0; p < info.partitionsCount; p++) out.push({ topic, partition: p })
+    }
+    if (unknown.length > 0) throw new UnknownTopicError(unknown)
+    return out
+  }
+
+  async function listOffset (topic: string, partition: number, timestamp: bigint): Promise<number> {
+    const res = await consumer.listOffsets({ topics: [topic], partitions: { [topic]: [partition] }, timestamp })
+    const v = res.get(topic)?.[partition]
+    return v === undefined ? -1 : Number(v)
+  }
+
+  async function resolve (positions: readonly PartitionPosition[]): Promise<TopicPartitionOffset[]> {
+    return await Promise.all(positions.map(async (p) => {
+      if (p.offset !== undefined) return { topic: p.topic, partition: p.partition, offset: p.offset }
+      if (p.timestamp !== undefined) {
+        const at = await listOffset(p.topic, p.partition, BigInt(p.timestamp))
+        if (at >= 0) return { topic: p.topic, partition: p.partition, offset: at }
+      }
+      return { topic: p.topic, partition: p.partition, offset: await listOffset(p.topic, p.partition, LATEST) }
+    }))
+  }
+
+  /** One Fetch of one partition from `offset`; out-of-range offsets are moved to the log start or end. */
+  async function fetchOnce (pool: ConnectionPool, topic: string, partition: number, offset: number): Promise<{ records: StreamRecord[], next: number, end: number }> {
+    const md = await metadata([topic])
+    const info = md.topics.get(topic)
+    const leader = info?.partitions[partition]?.leader
+    if (info === undefined || leader === undefined) throw new UnknownTopicError([topic])
+    counters.fetches++
+    const res = await consumer.fetch({
+      node: leader,
+      connectionPool: pool,
+      maxWaitTime: maxWaitMs,
+      minBytes: 1,
+      maxBytes,
+      topics: [{ topicId: info.id, partitions: [{ partition, fetchOffset: BigInt(offset), currentLeaderEpoch: -1, lastFetchedEpoch: -1, partitionMaxBytes: maxBytes }] }]
+    }).catch((err: unknown) => err as Error)
+    const part = res instanceof Error ? undefined : res.responses[0]?.partitions[0]
+    if (part === undefined || part.errorCode === OFFSET_OUT_OF_RANGE) {
+      const start = await listOffset(topic, partition, EARLIEST)
+      const end = await listOffset(topic, partition, LATEST)
+      const moved = offset < start ? start : offset > end ? end : offset
+      if (moved === offset) throw (res instanceof Error ? res : new Error(`fetch ${topic}/${partition} failed with code ${part?.errorCode ?? '?'}`))
+      return { records: [], next: moved, end }
+    }
+    if (part.errorCode !== 0) throw new Error(`fetch ${topic}/${partition} failed with code ${part.errorCode}`)
+    const records: StreamRecord[] = []
+    for (const batch of part.records ?? []) {
+      for (const r of batch.records) {
+        const o = Number(batch.firstOffset) + r.offsetDelta
+        if (o < offset) continue
+        const headers = new Map<string, Buffer>()
+        for (const [k, v] of r.headers) if (k !== null && v !== null) headers.set(k.toString(), v)
+        records.push({ topic, partition, offset: o, timestamp: Number(batch.firstTimestamp + r.timestampDelta), key: r.key, value: r.value, headers })
+      }
+    }
+    counters.recordsRead += records.length
+    const last = records.at(-1)
+    return { records, next: last === undefined ? offset : last.offset + 1, end: Number(part.highWatermark) }
+  }
+
+  function safeDeliver (sink: FollowSink, records: StreamRecord[]): void {
+    try {
+      const p = sink.deliver(records)
+      if (p instanceof Promise) p.catch((err: unknown) => { logger.warn({ err }, 'stream sink failed') })
+    } catch (err) {
+      logger.warn({ err }, 'stream sink failed')
+    }
+  }
+
+  function deliverToTail (tail: Tail, records: StreamRecord[]): void {
+    for (const [sink, from] of [...tail.sinks]) {
+      if (from <= records[0]!.offset) safeDeliver(sink, records)
+      else {
+        const rest = records.filter((r) => r.offset >= from)
+        if (rest.length > 0) safeDeliver(sink, rest)
+      }
+      tail.sinks.set(sink, Math.max(from, records.at(-1)!.offset + 1))
+    }
+  }
+
+  /**
+   * Each fetch loop has its own connections: a broker answers one connection's requests in order,
+   * so a long-polling tail would hold up a catch-up fetch, and the client's incremental fetch
+   * session per broker cannot be shared by concurrent fetches.
+   */
+  function loopPool (): ConnectionPool {
+    return new ConnectionPool(options.clientId)
+  }
+
+  async function runTail (tail: Tail, topic: string, partition: number): Promise<void> {
+    const pool = loopPool()
+    while (!tail.stopped && !closed && tail.sinks.size > 0) {
+      try {
+        const { records, next } = await fetchOnce(pool, topic, partition, tail.nextOffset)
+        if (tail.stopped) break
+        tail.nextOffset = next
+        if (records.length > 0) deliverToTail(tail, records)
+      } catch (err) {
+        if (tail.stopped || closed) break
+        logger.warn({ err, topic, partition }, 'stream tail fetch failed; retrying')
+        await new Promise((resolve) => setTimeout(resolve, maxWaitMs).unref())
+      }
+    }
+    tail.stopped = true
+    if (tails.get(tail.key) === tail) tails.delete(tail.key)
+    await pool.close().catch(() => {})
+  }
+
+  /**
+   * Joins the shared tail when this follower is at or past it (the tail skips what the follower
+   * already has), or starts the tail when there is none and the follower reached the log end.
+   */
+  function joinTail (topic: string, partition: number, offset: number, end: number | undefined, sink: FollowSink): Tail | undefined {
+    const key = `${topic}/${partition}`
+    const tail = tails.get(key)
+    if (tail === undefined) {
+      if (end === undefined || offset < end) return undefined
+      const started: Tail = { key, nextOffset: offset, sinks: new Map([[sink, offset]]), stopped: false }
+      tails.set(key, started)
+      void runTail(started, topic, partition)
+      return started
+    }
+    if (tail.nextOffset > offset) return undefined
+    tail.sinks.set(sink, offset)
+    return tail
+  }
+
+  function followPartition (topic: string, partition: number, start: number, sink: FollowSink, isClosed: () => boolean): () => void {
+    let joined: Tail | undefined
+    const leave = (): void => { joined?.sinks.delete(sink) }
+    void (async () => {
+      let offset = start
+      let end: number | undefined
+      const pool = loopPool()
+      counters.catchUps++
+      try {
+        while (!isClosed() && !closed) {
+          joined = joinTail(topic, partition, offset, end, sink)
+          if (joined !== undefined) return
+          const fetched = await fetchOnce(pool, topic, partition, offset)
+          if (isClosed()) return
+          const records = fetched.records
+          offset = fetched.next
+          end = fetched.end
+          if (records.length > 0) await sink.deliver(records)
+        }
+      } catch (err) {
+        if (!isClosed()) sink.error(err as Error)
+      } finally {
+        counters.catchUps--
+        await pool.close().catch(() => {})
+      }
+    })()
+    return leave
+  }
+
+  function follow (from: readonly TopicPartitionOffset[], sink: FollowSink): Follow {
+    let isClosed = false
+    counters.followers++
+    const leaves = from.map((f) => followPartition(f.topic, f.partition, f.offset, sink, () => isClosed))
+    return {
+      close () {
+        if (isClosed) return
+        isClosed = true
+        counters.followers--
+        for (const leave of leaves) leave()
+      }
+    }
+  }
+
+  async function probe (): Promise<void> {
+    let timer: NodeJS.Timeout | undefined
+    const timeout = new Promise<never>((_resolve, reject) => { timer = setTimeout(() => { reject(new Error('metadata timeout')) }, timeoutMs) })
+    try {
+      await Promise.race([consumer.metadata({ topics: [], forceUpdate: true }), timeout])
+      lastAnswer = Date.now()
+    } catch {
+      // isReady() turns false once the last answer is older than an interval and a timeout.
+    } finally {
+      clearTimeout(timer)
+    }
+  }
+  void probe()
+  const healthTimer = setInterval(() => { void probe() }, intervalMs)
+  healthTimer.unref()
+
+  return {
+    partitionsOf,
+    resolve,
+    follow,
+    isReady: () => lastAnswer > 0 && Date.now() - lastAnswer <= intervalMs + timeoutMs,
+    stats: () => ({
+      tailLoops: Object.fromEntries([...tails.keys()].map((k) => [k, 1])),
+      catchUpReaders: counters.catchUps,
+      followers: counters.followers,
+      fetches: counters.fetches,
+      recordsRead: counters.recordsRead
+    }),
+    async close () {
+      closed = true
+      clearInterval(healthTimer)
+      for (const tail of tails.values()) { tail.stopped = true; tail.sinks.clear() }
+      tails.clear()
+      await consumer.close(true)
+    }
+  }
+}

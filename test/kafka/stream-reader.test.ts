@@ -1,0 +1,146 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { createStreamReader, type StreamReader, type StreamRecord } from '../../src/kafka/index.js'
+import { createLogger } from '../../src/logger.js'
+import { createTopic, produceMessages, requireBrokers, uniqueTopic } from '../helpers/kafka.js'
+import { startSilentServer } from '../helpers/silent-server.js'
+import { waitFor } from '../helpers/wait.js'
+
+const logger = createLogger({ level: 'silent', name: 'test' })
+
+function reader (t: { after: (fn: () => Promise<void>) => void }, brokers = requireBrokers(), extra: { healthCheckIntervalMs?: number, healthCheckTimeoutMs?: number } = {}): StreamReader {
+  const r = createStreamReader({ brokers, clientId: 'stream-reader-test', logger, fetchMaxWaitMs: 100, ...extra })
+  t.after(async () => { await r.close() })
+  return r
+}
+
+function collector (): { records: StreamRecord[], deliver: (rs: readonly StreamRecord[]) => void, error: (err: Error) => void, errors: Error[] } {
+  const records: StreamRecord[] = []
+  const errors: Error[] = []
+  return { records, errors, deliver: (rs) => { records.push(...rs) }, error: (err) => { errors.push(err) } }
+}
+
+function assertContiguous (records: readonly StreamRecord[], from: number, count: number): void {
+  assert.deepEqual(records.map((r) => r.offset), Array.from({ length: count }, (_, i) => from + i))
+}
+
+test('partitionsOf lists every partition and rejects unknown topics naming them', async (t) => {
+  const topic = uniqueTopic('sr-parts')
+  await createTopic(topic, 3)
+  const r = reader(t)
+  assert.deepEqual(await r.partitionsOf([topic]), [0, 1, 2].map((partition) => ({ topic, partition })))
+  await assert.rejects(r.partitionsOf([topic, 'sr-missing-topic']), (err: Error & { code?: string }) => {
+    assert.equal(err.code, 'SLUICE_ERR_KAFKA_UNKNOWN_TOPIC')
+    assert.match(err.message, /sr-missing-topic/)
+    return true
+  })
+})
+
+test('resolve keeps offsets, maps timestamps to the first record >= ts (same millisecond included), else the end', async (t) => {
+  const topic = uniqueTopic('sr-resolve')
+  await createTopic(topic, 1)
+  const base = Date.now() - 60_000
+  await produceMessages(topic, [
+    { value: 'a', timestamp: base }, { value: 'b', timestamp: base + 10 }, { value: 'c', timestamp: base + 10 }, { value: 'd', timestamp: base + 20 }
+  ])
+  const r = reader(t)
+  const got = await r.resolve([
+    { topic, partition: 0, offset: 1 },
+    { topic, partition: 0, timestamp: base + 10 },
+    { topic, partition: 0, timestamp: base + 5 },
+    { topic, partition: 0, timestamp: base - 1_000_000 },
+    { topic, partition: 0, timestamp: base + 1_000_000 },
+    { topic, partition: 0 }
+  ])
+  assert.deepEqual(got.map((g) => g.offset), [1, 1, 1, 0, 4, 4])
+})
+
+test('follow from the end receives new records live; two tail followers share one fetch loop', async (t) => {
+  const topic = uniqueTopic('sr-live')
+  await createTopic(topic, 1)
+  const r = reader(t)
+  const [end] = await r.resolve([{ topic, partition: 0 }])
+  const a = collector()
+  const b = collector()
+  const fa = r.follow([end!], a)
+  const fb = r.follow([end!], b)
+  await produceMessages(topic, [{ value: 'x' }, { value: 'y' }])
+  await waitFor('both followers got two records', () => a.records.length === 2 && b.records.length === 2)
+  assert.deepEqual(r.stats().tailLoops, { [`${topic}/0`]: 1 })
+  assert.equal(a.records[0]!.value!.toString(), 'x')
+  fa.close()
+  fb.close()
+  await waitFor('tail loop stopped after its last follower left', () => Object.keys(r.stats().tailLoops).length === 0)
+})
+
+test('a follower behind catches up and joins the tail with no gap and no duplicate while records keep coming', async (t) => {
+  const topic = uniqueTopic('sr-catchup')
+  await createTopic(topic, 1)
+  await produceMessages(topic, Array.from({ length: 500 }, (_, i) => ({ value: `old-${i}` })))
+  const r = reader(t)
+  const [end] = await r.resolve([{ topic, partition: 0 }])
+  const live = collector()
+  const fl = r.follow([end!], live)
+  let producing = true
+  let produced = 500
+  const producer = (async () => {
+    while (producing) {
+      await produceMessages(topic, Array.from({ length: 20 }, (_, i) => ({ value: `new-${produced + i}` })))
+      produced += 20
+    }
+  })()
+  await waitFor('live records flow', () => live.records.length > 0)
+  const behind = collector()
+  const fb = r.follow([{ topic, partition: 0, offset: 0 }], behind)
+  await waitFor('catch-up joined the tail', () => r.stats().catchUpReaders === 0 && behind.records.length > 600)
+  producing = false
+  await producer
+  await waitFor('every produced record delivered', () => behind.records.length === produced)
+  assertContiguous(behind.records, 0, produced)
+  assert.deepEqual(r.stats().tailLoops, { [`${topic}/0`]: 1 })
+  fl.close()
+  fb.close()
+})
+
+test('a slow catch-up follower is paused without slowing the shared tail', async (t) => {
+  const topic = uniqueTopic('sr-slow')
+  await createTopic(topic, 1)
+  await produceMessages(topic, Array.from({ length: 50 }, (_, i) => ({ value: `v${i}` })))
+  const r = reader(t)
+  let release: () => void = () => {}
+  const gate = new Promise<void>((resolve) => { release = resolve })
+  let slowCalls = 0
+  const slow = r.follow([{ topic, partition: 0, offset: 0 }], { deliver: async () => { slowCalls++; await gate }, error: () => {} })
+  const fast = collector()
+  const ff = r.follow([{ topic, partition: 0, offset: 50 }], fast)
+  await produceMessages(topic, [{ value: 'live' }])
+  await waitFor('fast follower got the live record', () => fast.records.length === 1)
+  assert.equal(slowCalls, 1)
+  release()
+  slow.close()
+  ff.close()
+})
+
+test('offsets below the log start or past the end are clamped', async (t) => {
+  const topic = uniqueTopic('sr-clamp')
+  await createTopic(topic, 1)
+  await produceMessages(topic, [{ value: 'a' }, { value: 'b' }])
+  const r = reader(t)
+  const past = collector()
+  const f = r.follow([{ topic, partition: 0, offset: 1000 }], past)
+  await waitFor('tail moved to the end', () => Object.keys(r.stats().tailLoops).length === 1)
+  await produceMessages(topic, [{ value: 'c' }])
+  await waitFor('record after the end delivered', () => past.records.length === 1)
+  assert.equal(past.records[0]!.offset, 2)
+  f.close()
+})
+
+test('isReady is true with a broker, false for an address that never answers', async (t) => {
+  const r = reader(t, requireBrokers(), { healthCheckIntervalMs: 200, healthCheckTimeoutMs: 300 })
+  await waitFor('ready', () => r.isReady(), 5000)
+  const silent = (await startSilentServer(t)).address
+  const s = reader(t, [silent], { healthCheckIntervalMs: 200, healthCheckTimeoutMs: 300 })
+  assert.equal(s.isReady(), false)
+  await new Promise((resolve) => setTimeout(resolve, 800))
+  assert.equal(s.isReady(), false)
+})
