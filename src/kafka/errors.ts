@@ -33,3 +33,12 @@ export class KafkaAdminError extends SluiceError {
     super('SLUICE_ERR_KAFKA_ADMIN', message, { statusCode: 500, retriable: true, cause })
   }
 }
+
+/** A topic the stream reader was asked about does not exist. */
+export class UnknownTopicError extends SluiceError {
+  readonly topics: string[]
+  constructor (topics: string[]) {
+    super('SLUICE_ERR_KAFKA_UNKNOWN_TOPIC', `Unknown topics: ${topics.join(', ')}`, { statusCode: 404, retriable: false })
+    this.topics = topics
+  }
+}

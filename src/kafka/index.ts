@@ -11,7 +11,8 @@ export {
   KafkaAdminError,
   KafkaProduceError,
   KafkaProducerClosedError,
-  KafkaUnavailableError
+  KafkaUnavailableError,
+  UnknownTopicError
 } from './errors.js'
 export { createEventConsumer, listTopics } from './consumer.js'
 export type { ConsumedMessage, EventConsumer, EventConsumerCloseResult, EventConsumerOptions, MessageHandler, PartitionProgress } from './consumer.js'
@@ -19,7 +20,7 @@ export { consistentPartition, partitionerNames } from './partitioner.js'
 export type { PartitionerName } from './partitioner.js'
 export { createOffsetTracker } from './offset-tracker.js'
 export type { CommitPosition, OffsetTracker } from './offset-tracker.js'
-export { createStreamReader, UnknownTopicError } from './stream-reader.js'
+export { createStreamReader } from './stream-reader.js'
 export type {
   Follow,
   FollowSink,

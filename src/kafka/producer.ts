@@ -237,34 +237,16 @@ export function createEventProducer (options: EventProducerOptions): EventProduc
   }
 
   function dispatch (batch: PendingSend[]): void {
-    for (const send of batch) send.inFlight = true
-    const records = batch.reduce((n, send) => n + send.records.length, 0)
+    let records = 0
+    for (const send of batch) {
+      send.inFlight = true
+      records += send.records.length
+    }
     inFlight++
     inFlightRecords += records
     metrics?.produceBatchesInFlight.inc()
     metrics?.produceBatchRecords.observe(records)
-    const stopTimer = metrics?.produceDuration.startTimer()
-    producer.sendBatch({ acks: -1, timeout: produceTimeoutMs, compression, topicMessages: topicMessagesOf(batch) }).then(
-      () => {
-        stopTimer?.({ result: 'ok' })
-        metrics?.producedRecords.inc(records)
-        setReady(true)
-        for (const send of batch) settle(send)
-      },
-      async (err: unknown) => {
-        stopTimer?.({ result: 'error' })
-        const failure = classifyProduceError(err)
-        const unsettled = batch.filter((send) => !send.settled)
-        if (failure instanceof KafkaProduceError && unsettled.length > 1) {
-          // Kafka refuses a whole request for one record it will never take (too large, a
-          // topic it may not write): the other callers' records must not share that fate.
-          log.warn({ err, callers: unsettled.length }, 'Kafka refused a batch; sending each caller\'s records on their own')
-          await sendEachAlone(unsettled)
-          return
-        }
-        fail(unsettled, failure, err)
-      }
-    ).finally(() => {
+    void produce(batch).finally(() => {
       inFlight--
       inFlightRecords -= records
       metrics?.produceBatchesInFlight.dec()
@@ -274,27 +256,40 @@ export function createEventProducer (options: EventProducerOptions): EventProduc
   }
 
   /**
-   * One request per caller, in their original order, so a refusal reaches only the caller whose
-   * records caused it. A caller that was already answered (its produce timed out) is not written.
+   * Sends the records of `batch` in one sendBatch and settles its sends. When the broker refuses
+   * a record for good, the refusal says neither which record nor which partition, so the batch
+   * is halved (whole send() calls, in order) and each half sent again, the first before the
+   * second: only the sends whose records cause the refusal are rejected with it. A send the
+   * caller was already answered for (timed out) is not sent again.
    */
-  async function sendEachAlone (sends: readonly PendingSend[]): Promise<void> {
-    for (const send of sends) {
-      if (send.settled) continue
-      try {
-        await producer.sendBatch({ acks: -1, timeout: produceTimeoutMs, compression, topicMessages: topicMessagesOf([send]) })
-        metrics?.producedRecords.inc(send.records.length)
-        settle(send)
-      } catch (err) {
-        fail([send], classifyProduceError(err), err)
-      }
+  async function produce (batch: readonly PendingSend[]): Promise<void> {
+    const live = batch.filter((send) => !send.settled)
+    if (live.length === 0) return
+    const records = live.reduce((n, send) => n + send.records.length, 0)
+    const stopTimer = metrics?.produceDuration.startTimer()
+    let failure: KafkaUnavailableError | KafkaProduceError
+    try {
+      await producer.sendBatch({ acks: -1, timeout: produceTimeoutMs, compression, topicMessages: topicMessagesOf(live) })
+      stopTimer?.({ result: 'ok' })
+      metrics?.producedRecords.inc(records)
+      setReady(true)
+      for (const send of live) settle(send)
+      return
+    } catch (err) {
+      stopTimer?.({ result: 'error' })
+      failure = classifyProduceError(err)
     }
-  }
-
-  function fail (sends: readonly PendingSend[], failure: KafkaUnavailableError | KafkaProduceError, err: unknown): void {
+    if (failure instanceof KafkaProduceError && isRecordRefusal(failure) && live.length > 1) {
+      log.debug({ err: failure, sends: live.length, records }, 'Kafka refused a record of a batch; splitting it')
+      const half = Math.ceil(live.length / 2)
+      await produce(live.slice(0, half))
+      await produce(live.slice(half))
+      return
+    }
     if (failure instanceof KafkaUnavailableError) setReady(false)
-    const unsettled = sends.filter((send) => !send.settled)
+    const unsettled = live.filter((send) => !send.settled)
     if (unsettled.length === 0) return
-    log.warn({ err, records: unsettled.reduce((n, send) => n + send.records.length, 0) }, 'Kafka produce failed')
+    log.warn({ err: failure, records }, 'Kafka produce failed')
     countErrors(failure instanceof KafkaUnavailableError ? 'unavailable' : 'rejected', unsettled.reduce((n, send) => n + send.records.length, 0))
     for (const send of unsettled) settle(send, failure)
   }
@@ -489,6 +484,25 @@ function topicMessagesOf (sends: readonly PendingSend[]): TopicMessages[] {
     }
   }
   return [...byTopic].map(([topic, messages]) => ({ topic, messages }))
+}
+
+/**
+ * Refusals of some records of a request, not of the request or the producer: splitting the
+ * batch finds the records they belong to. (A partition's records are refused together; the
+ * other partitions of the same request may have been written.)
+ */
+const RECORD_REFUSALS: ReadonlySet<string> = new Set([
+  'MESSAGE_TOO_LARGE',
+  'RECORD_LIST_TOO_LARGE',
+  'INVALID_TOPIC_EXCEPTION',
+  'TOPIC_AUTHORIZATION_FAILED',
+  'INVALID_RECORD',
+  'INVALID_TIMESTAMP',
+  'POLICY_VIOLATION'
+])
+
+function isRecordRefusal (err: KafkaProduceError): boolean {
+  return err.kafkaError !== undefined && RECORD_REFUSALS.has(err.kafkaError)
 }
 
 function toMessage (record: ProduceRecord): Message {

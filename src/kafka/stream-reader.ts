@@ -1,6 +1,6 @@
 import { ConnectionPool, Consumer, type ClusterMetadata } from '@platformatic/kafka'
 import type { Logger } from '../logger.js'
-import { SluiceError } from '../errors.js'
+import { UnknownTopicError } from './errors.js'
 
 // Group-less reading for the stream service: no consumer group and no commits, a client's
 // position lives in its Last-Event-ID. kafkajs cannot read without joining a group, so this
@@ -64,15 +64,6 @@ export interface StreamReaderOptions {
   fetchMaxWaitMs?: number
   healthCheckIntervalMs?: number
   healthCheckTimeoutMs?: number
-}
-
-/** A topic the stream reader was asked about does not exist. */
-export class UnknownTopicError extends SluiceError {
-  readonly topics: string[]
-  constructor (topics: string[]) {
-    super('SLUICE_ERR_KAFKA_UNKNOWN_TOPIC', `Unknown topics: ${topics.join(', ')}`, { statusCode: 404, retriable: false })
-    this.topics = topics
-  }
 }
 
 const LATEST = -1n

@@ -127,28 +127,54 @@ test('a record the broker refuses rejects with SLUICE_ERR_KAFKA_PRODUCE and keep
   await producer.send([{ topic, key: null, value: 'small' }])
 })
 
-test('a record Kafka refuses for good fails only its own caller; the callers batched with it are written', async (t) => {
-  // A long linger puts every send below into one produce request.
+test('a refused record of a coalesced batch rejects only its own send: the others are written, in order', async (t) => {
   const { producer, metrics } = buildProducer(t, { lingerMs: 200 })
   await producer.connect()
   const small = uniqueTopic('refusal-small-limit')
   const other = uniqueTopic('refusal-other')
-  await createTopics(requireBrokers(), [{ name: small, partitions: 1, config: { 'max.message.bytes': '4096' } }, { name: other, partitions: 1 }])
+  await createTopics(requireBrokers(), [{ name: small, partitions: 1, config: { 'max.message.bytes': '4096' } }, { name: other, partitions: 1 }], { logger })
+  const before = await metricValue(metrics.produceBatchRecords, 'sluice_kafka_produce_batch_records_count')
   const sends = [
-    producer.send([{ topic: small, key: null, value: 'before' }]),
-    producer.send([{ topic: other, key: null, value: 'elsewhere' }]),
-    producer.send([{ topic: small, key: null, value: 'x'.repeat(6000) }]),
-    producer.send([{ topic: small, key: null, value: 'after' }])
+    ...Array.from({ length: 3 }, (_, i) => producer.send([{ topic: small, key: 'k', value: `small-${i}` }])),
+    producer.send([{ topic: small, key: 'k', value: Buffer.alloc(6 * 1024, 'x') }]),
+    ...Array.from({ length: 3 }, (_, i) => producer.send([{ topic: small, key: 'k', value: `small-${i + 3}` }])),
+    ...Array.from({ length: 3 }, (_, i) => producer.send([{ topic: other, key: null, value: `other-${i}` }]))
   ]
   const results = await Promise.allSettled(sends)
-  assert.deepEqual(results.map((result) => result.status), ['fulfilled', 'fulfilled', 'rejected', 'fulfilled'])
-  const refusal = (results[2] as PromiseRejectedResult).reason as { code?: string, kafkaError?: string }
-  assert.equal(refusal.code, 'SLUICE_ERR_KAFKA_PRODUCE')
-  assert.equal(refusal.kafkaError, 'MESSAGE_TOO_LARGE')
-  assert.equal(await metricValue(metrics.produceBatchRecords, 'sluice_kafka_produce_batch_records_count'), 1, 'the four sends went out as one request first')
-  assert.deepEqual((await readMessages(small, 2)).map((message) => message.value), ['before', 'after'], 'in their original order')
-  assert.deepEqual((await readMessages(other, 1)).map((message) => message.value), ['elsewhere'])
-  assert.equal(await metricValue(metrics.produceErrors, 'sluice_kafka_produce_errors_total', { reason: 'rejected' }), 1, 'one record was refused')
+  // One batch: the refusal and the innocent records did share a produce request.
+  assert.equal(await metricValue(metrics.produceBatchRecords, 'sluice_kafka_produce_batch_records_count') - before, 1)
+  const refused = results.flatMap((r, i) => r.status === 'rejected' ? [{ i, err: r.reason as Error & { code?: string, retriable?: boolean, kafkaError?: string } }] : [])
+  assert.deepEqual(refused.map(({ i }) => i), [3])
+  assert.equal(refused[0]?.err.code, 'SLUICE_ERR_KAFKA_PRODUCE')
+  assert.equal(refused[0]?.err.kafkaError, 'MESSAGE_TOO_LARGE')
+  assert.equal(refused[0]?.err.retriable, false)
+  assert.equal(await metricValue(metrics.produceErrors, 'sluice_kafka_produce_errors_total', { reason: 'rejected' }), 1)
+  assert.equal(producer.isReady(), true)
+  // The refused partition wrote nothing in the first request, so its innocent records appear once, in send order.
+  const written = await readMessages(small, 6, { timeoutMs: 20000 })
+  assert.deepEqual(written.map((m) => m.value), Array.from({ length: 6 }, (_, i) => `small-${i}`))
+  const others = await readMessages(other, 3, { timeoutMs: 20000 })
+  assert.deepEqual(new Set(others.map((m) => m.value)), new Set(['other-0', 'other-1', 'other-2']))
+})
+
+test('one refused record in a 1000-record batch is found by halving, in about 2 log2(n) requests', async (t) => {
+  const { producer, metrics } = buildProducer(t, { lingerMs: 200, produceTimeoutMs: 10000 })
+  await producer.connect()
+  const topic = uniqueTopic('refusal-halving')
+  await createTopics(requireBrokers(), [{ name: topic, partitions: 1, config: { 'max.message.bytes': '4096' } }], { logger })
+  const bad = 617
+  const started = performance.now()
+  const results = await Promise.allSettled(Array.from({ length: 1000 }, async (_, i) =>
+    producer.send([{ topic, key: null, value: i === bad ? Buffer.alloc(6 * 1024, 'x') : `r${i}` }])))
+  const elapsedMs = performance.now() - started
+  assert.deepEqual(results.flatMap((r, i) => r.status === 'rejected' ? [i] : []), [bad])
+  const requests = await metricValue(metrics.produceDuration, 'sluice_kafka_produce_duration_seconds_count', { result: 'ok' }) +
+    await metricValue(metrics.produceDuration, 'sluice_kafka_produce_duration_seconds_count', { result: 'error' })
+  t.diagnostic(`1000 sends, one refused: ${requests} produce requests, ${Math.round(elapsedMs)} ms from the sends to the last answer`)
+  // Each halving level sends both halves; uneven halves may add one level.
+  assert.ok(requests <= 1 + 2 * (Math.ceil(Math.log2(1000)) + 1), `${requests} produce requests`)
+  const written = await readMessages(topic, 999, { timeoutMs: 30000 })
+  assert.deepEqual(written.map((m) => m.value), Array.from({ length: 1000 }, (_, i) => `r${i}`).filter((_, i) => i !== bad))
 })
 
 test('close() flushes records still waiting for the linger time', async (t) => {

@@ -138,9 +138,10 @@ test('offsets below the log start or past the end are clamped', async (t) => {
 test('isReady is true with a broker, false for an address that never answers', async (t) => {
   const r = reader(t, requireBrokers(), { healthCheckIntervalMs: 200, healthCheckTimeoutMs: 300 })
   await waitFor('ready', () => r.isReady(), 5000)
-  const silent = (await startSilentServer(t)).address
-  const s = reader(t, [silent], { healthCheckIntervalMs: 200, healthCheckTimeoutMs: 300 })
+  const silent = await startSilentServer(t)
+  const s = reader(t, [silent.address], { healthCheckIntervalMs: 200, healthCheckTimeoutMs: 300 })
   assert.equal(s.isReady(), false)
-  await new Promise((resolve) => setTimeout(resolve, 800))
+  // Connected is not answered: once the probe's connection is accepted (and never answered), still not ready.
+  await waitFor('the probe to connect', () => silent.connections >= 1, 5000)
   assert.equal(s.isReady(), false)
 })
