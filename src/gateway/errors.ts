@@ -119,3 +119,26 @@ export class StreamNotAllowedError extends SluiceError {
     super(code, `${eventRepr} is not allowed in stream; ${reason}`, { statusCode: 400 })
   }
 }
+
+/** Over the stream's `max_event_bytes` (stream config). */
+export class StreamEventTooLargeError extends SluiceError {
+  constructor (stream: string, bytes: number, limit: number) {
+    super('SLUICE_ERR_STREAM_EVENT_TOO_LARGE', `Event is ${bytes} bytes when serialized; stream ${stream} takes at most ${limit} (max_event_bytes).`, { statusCode: 413 })
+  }
+}
+
+/** Beyond the stream's `max_events_per_request` events of one request (stream config). */
+export class StreamTooManyEventsError extends SluiceError {
+  constructor (stream: string, limit: number) {
+    super('SLUICE_ERR_STREAM_TOO_MANY_EVENTS', `Stream ${stream} takes at most ${limit} events per request (max_events_per_request); this one is beyond it.`, { statusCode: 413 })
+  }
+}
+
+/** Over the stream's `rate_limit` on this gateway instance (stream config). */
+export class StreamRateLimitedError extends SluiceError {
+  readonly retryAfterMs: number
+  constructor (stream: string, eventsPerSecond: number, retryAfterMs: number) {
+    super('SLUICE_ERR_STREAM_RATE_LIMITED', `Stream ${stream} takes at most ${eventsPerSecond} events per second (rate_limit); try again in ${retryAfterMs} ms.`, { statusCode: 429, retriable: true })
+    this.retryAfterMs = retryAfterMs
+  }
+}

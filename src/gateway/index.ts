@@ -17,6 +17,7 @@ import type { GatewayConfig } from './config.js'
 import { parseByteSize } from './config.js'
 import { asList } from './pipeline/event-fields.js'
 import type { PipelineDeps } from './pipeline/index.js'
+import { createStreamLimits } from './pipeline/stream-limits.js'
 
 export type { GatewayConfig } from './config.js'
 export { loadGatewayConfig, gatewayConfigSchema } from './config.js'
@@ -159,6 +160,7 @@ async function buildGateway (config: Readonly<GatewayConfig>, context: ServiceCo
       resolver,
       streams: () => streamIndex,
       producer,
+      limits: createStreamLimits(),
       metrics,
       logger,
       now: context.now,

@@ -2,7 +2,7 @@
 export type EventResult =
   | { status: 'success' }
   | { status: 'invalid', event: unknown, context: { errors: readonly object[], errorsText: string } }
-  | { status: 'error', event: unknown, context: { message: string, code?: string }, unavailable?: boolean }
+  | { status: 'error', event: unknown, context: { message: string, code?: string }, unavailable?: boolean, retryAfterMs?: number }
 
 export type FailedResult = Exclude<EventResult, { status: 'success' }>
 
@@ -18,7 +18,8 @@ export interface Answer {
 /**
  * EventGate's status rules: 201 all accepted, 400 all invalid, 207 mixed, 500 no success and
  * at least one error. Sluice answers 503 (with Retry-After) instead of 500 when nothing was
- * accepted because Kafka could not take the events, so clients know a retry can succeed.
+ * accepted because Kafka could not take the events, so clients know a retry can succeed, and
+ * 429 (with Retry-After) when every event was over its stream's `rate_limit`.
  */
 export function respond (results: readonly EventResult[], retryAfterSeconds = 5): Answer {
   const invalid = results.filter((r): r is Extract<EventResult, { status: 'invalid' }> => r.status === 'invalid')
@@ -40,6 +41,11 @@ export function respond (results: readonly EventResult[], retryAfterSeconds = 5)
     }
   }
   const reason = `${failed} out of ${total} events had failures and were not accepted. (${invalid.length} invalid and ${error.length} errored).`
+  if (error.length === total && error.every((r) => r.retryAfterMs !== undefined)) {
+    // Every event is over its stream's rate: the whole request is too many requests.
+    const retryAfter = Math.max(1, Math.ceil(Math.max(...error.map((r) => r.retryAfterMs ?? 0)) / 1000))
+    return { statusCode: 429, reason, body: { invalid, error }, retryAfter }
+  }
   if (error.some((r) => r.unavailable === true)) {
     return { statusCode: 503, reason, body: { invalid, error }, retryAfter: retryAfterSeconds }
   }

@@ -6,6 +6,10 @@ export interface StreamSettings {
   /** Informational for consumers: the topics that make up the stream. */
   topics?: string[]
   topic_prefixes?: string[]
+  /** Per-stream limits (Sluice): bytes of one serialized event, events per request, events/s per gateway instance. */
+  max_event_bytes?: number
+  max_events_per_request?: number
+  rate_limit?: { events_per_second: number, burst: number }
   [setting: string]: unknown
 }
 
@@ -16,7 +20,18 @@ export const streamSettingsSchema = {
     schema_title: { type: 'string', minLength: 1 },
     message_key_fields: { type: 'object', additionalProperties: { type: 'string', minLength: 1 }, minProperties: 1 },
     topics: { type: 'array', items: { type: 'string', minLength: 1 } },
-    topic_prefixes: { type: 'array', items: { type: 'string' } }
+    topic_prefixes: { type: 'array', items: { type: 'string' } },
+    max_event_bytes: { type: 'integer', minimum: 1 },
+    max_events_per_request: { type: 'integer', minimum: 1 },
+    rate_limit: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['events_per_second', 'burst'],
+      properties: {
+        events_per_second: { type: 'number', exclusiveMinimum: 0 },
+        burst: { type: 'integer', minimum: 1 }
+      }
+    }
   }
 } as const
 

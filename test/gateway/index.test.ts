@@ -137,3 +137,15 @@ test('legacy intake: query parameters supply $schema and the stream, and an anal
   assert.ok(found?.dt !== undefined, 'dt was filled')
   assert.ok(Date.parse(found.dt) >= before - 1000 && Date.parse(found.dt) <= Date.now(), `dt ${found.dt} is the receive time`)
 })
+
+test('per-stream limits: the events over max_events_per_request never reach the topic', async (t) => {
+  const { url, prefix } = await startGateway(t)
+  await waitUntilReady(url)
+  const event = (n: number): Record<string, unknown> => ({ $schema: '/test/event/1.0.0', meta: { stream: 'limited.count' }, test: `n${n}` })
+  const limited = await post(url, [event(1), event(2), event(3)])
+  assert.equal(limited.status, 207, limited.body)
+  // The limit is per request: a later request's event follows the two that were let through.
+  assert.equal((await post(url, [event(4)])).status, 201)
+  const messages = await readMessages(`${prefix}limited.count`, 3, { timeoutMs: 20000 })
+  assert.deepEqual(messages.map((m) => (JSON.parse(m.value) as { test: string }).test), ['n1', 'n2', 'n4'])
+})

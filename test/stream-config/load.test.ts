@@ -82,3 +82,18 @@ test('stream regexes that could backtrack catastrophically are refused', () => {
   assert.match(checkStreamRegex('([') ?? '', /not a valid regular expression/)
   assert.throws(() => validateStreamConfig({ '/(x+)+/': { schema_title: 't' } }, 'x.yaml'), { code: 'SLUICE_ERR_STREAM_CONFIG_INVALID' })
 })
+
+test('per-stream limits are checked, and a bad one names the stream and the setting', () => {
+  const good = { s: { schema_title: 't', max_event_bytes: 1000, max_events_per_request: 10, rate_limit: { events_per_second: 0.5, burst: 5 } } }
+  assert.deepEqual(validateStreamConfig(good, 'x.yaml'), good)
+  for (const [bad, key] of [
+    [{ max_event_bytes: 0 }, 's.max_event_bytes'],
+    [{ max_events_per_request: 'many' }, 's.max_events_per_request'],
+    [{ rate_limit: { events_per_second: 0, burst: 5 } }, 's.rate_limit.events_per_second'],
+    [{ rate_limit: { events_per_second: 5 } }, 's.rate_limit'],
+    [{ rate_limit: { events_per_second: 5, burst: 1.5 } }, 's.rate_limit.burst']
+  ] as const) {
+    assert.throws(() => validateStreamConfig({ s: { schema_title: 't', ...bad } }, 'x.yaml'),
+      (err: Error & { code?: string }) => err.code === 'SLUICE_ERR_STREAM_CONFIG_INVALID' && err.message.includes(key), `${JSON.stringify(bad)} names ${key}`)
+  }
+})

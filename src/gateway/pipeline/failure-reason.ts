@@ -23,6 +23,10 @@ const reasons: Readonly<Record<string, FailureReason>> = {
   // The stream is declared but not usable yet; it was logged at warn when it appeared, and
   // producers of it see the reason in every answer. Nothing on the gateway is broken.
   SLUICE_ERR_STREAM_CONFIG_INCOMPLETE: { reason: 'stream_config_incomplete', side: 'client' },
+  // Over a limit the stream's own config sets: the producer's traffic, not the gateway's trouble.
+  SLUICE_ERR_STREAM_EVENT_TOO_LARGE: { reason: 'stream_event_too_large', side: 'client' },
+  SLUICE_ERR_STREAM_TOO_MANY_EVENTS: { reason: 'stream_too_many_events', side: 'client' },
+  SLUICE_ERR_STREAM_RATE_LIMITED: { reason: 'stream_rate_limited', side: 'client' },
   SLUICE_ERR_SCHEMA_FETCH: { reason: 'schema_fetch', side: 'server' },
   SLUICE_ERR_SCHEMA_INVALID: { reason: 'schema_invalid', side: 'server' },
   SLUICE_ERR_SCHEMA_INSECURE: { reason: 'schema_insecure', side: 'server' },

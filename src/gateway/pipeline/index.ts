@@ -3,10 +3,10 @@ import type { Logger } from '../../logger.js'
 import type { GatewayMetrics } from '../../metrics/gateway.js'
 import type { SchemaResolver } from '../../schemas/index.js'
 import { formatErrorsText } from '../../schemas/index.js'
-import type { StreamIndex } from '../../stream-config/index.js'
+import type { StreamIndex, StreamSettings } from '../../stream-config/index.js'
 import { isSluiceError } from '../../errors.js'
 import { eventFailureLevel, followUpLevel } from '../../service/log-policy.js'
-import { EventFieldMissingError, EventInvalidError } from '../errors.js'
+import { EventFieldMissingError, EventInvalidError, StreamRateLimitedError } from '../errors.js'
 import type { EventResult, FailedResult } from '../respond.js'
 import type { RequestInfo } from './enrich.js'
 import { enrichEvent } from './enrich.js'
@@ -16,6 +16,7 @@ import type { EventObject } from './event-fields.js'
 import { extractFirst, getPath, isEventObject, setPath } from './event-fields.js'
 import { toRecord } from './record.js'
 import { checkStream } from './stream-check.js'
+import type { StreamLimits } from './stream-limits.js'
 
 export type { RequestInfo } from './enrich.js'
 
@@ -24,6 +25,8 @@ export interface PipelineDeps {
   /** The current stream allowlist (it may be reloaded), or undefined to allow every stream. */
   streams: () => StreamIndex | undefined
   producer: EventProducer
+  /** The per-stream limits of the stream config, with their rate buckets. */
+  limits: StreamLimits
   metrics: GatewayMetrics
   logger: Logger
   now: () => Date
@@ -48,6 +51,8 @@ interface Prepared {
   index: number
   event: EventObject
   record: ProduceRecord
+  stream: string
+  settings: StreamSettings | undefined
   streamLabel: string
 }
 
@@ -76,14 +81,15 @@ export async function processEvents (deps: PipelineDeps, events: readonly unknow
       results[index] = failure(deps, raw, err)
     }
   }))
+  const admitted = applyStreamLimits(deps, prepared, results, now, options.produce !== false)
   if (options.produce === false) {
-    for (const p of prepared) {
+    for (const p of admitted) {
       results[p.index] = { status: 'success' }
       deps.metrics.events.inc({ stream: p.streamLabel, outcome: 'validated' })
     }
     return results
   }
-  await Promise.all(prepared.map(async (p) => {
+  await Promise.all(admitted.map(async (p) => {
     try {
       await deps.producer.send([p.record])
       results[p.index] = { status: 'success' }
@@ -115,7 +121,24 @@ async function prepare (deps: PipelineDeps, raw: unknown, index: number, request
     throw new EventInvalidError(errors, formatErrorsText(errors))
   }
   const record = toRecord(event, stream, streamSettings, settings)
-  return { index, event, record, streamLabel }
+  return { index, event, record, stream, settings: streamSettings, streamLabel }
+}
+
+/** The stream config's per-stream limits, over the request's events in their order; the events over one fail. */
+function applyStreamLimits (deps: PipelineDeps, prepared: readonly Prepared[], results: EventResult[], now: Date, rate: boolean): Prepared[] {
+  const perStream = new Map<string, number>()
+  const admitted: Prepared[] = []
+  for (const p of [...prepared].sort((a, b) => a.index - b.index)) {
+    const count = (perStream.get(p.stream) ?? 0) + 1
+    perStream.set(p.stream, count)
+    try {
+      deps.limits.admit(p.stream, p.settings, Buffer.byteLength(p.record.value), count, now.getTime(), { rate })
+      admitted.push(p)
+    } catch (err) {
+      results[p.index] = failure(deps, p.event, err, p.streamLabel)
+    }
+  }
+  return admitted
 }
 
 /**
@@ -143,6 +166,7 @@ function failure (deps: PipelineDeps, event: unknown, err: unknown, streamLabel?
     deps.logger[eventFailureLevel(side)]({ err, reason }, `${describeUnknown(event)} encountered an error: ${err.message}`)
     const result: FailedResult = { status: 'error', event, context: { message: err.message, code: err.code } }
     if (err.code === 'SLUICE_ERR_KAFKA_UNAVAILABLE') result.unavailable = true
+    if (err instanceof StreamRateLimitedError) result.retryAfterMs = err.retryAfterMs
     return result
   }
   deps.logger.error({ err, reason }, `${describeUnknown(event)} encountered an unexpected error`)
