@@ -6,6 +6,7 @@ import type { DedupeStore } from './dedupe.js'
 import type { HttpExecutor } from './exec.js'
 import type { LimiterStore } from './limiter.js'
 import type { RuleMatch } from './rules/compile.js'
+import type { TraceContext } from '../trace-context.js'
 
 /** One run of a rule for one event: the first attempt, or a retry read from the retry topic. */
 export interface Attempt {
@@ -22,6 +23,8 @@ export interface Attempt {
   found: RuleMatch
   /** `x-triggered-by` of what this attempt causes: the handled event's chain plus its hop. */
   chain: string
+  /** The trace the message's record carried (`traceparent`), continued by what this attempt causes. */
+  trace: TraceContext | undefined
 }
 
 /** What every rule runner is built from (one set per service). */

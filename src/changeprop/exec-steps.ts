@@ -12,6 +12,7 @@ import type { StepResult } from './outcome.js'
 import type { CompiledRequest, CompiledRule } from './rules/compile.js'
 import type { TemplateContext } from './rules/template/index.js'
 import { streamTopicOf } from './topics.js'
+import { childOf, traceHeaders } from '../trace-context.js'
 
 /** Runs one exec step of a rule: an HTTP request, or events produced to Kafka. */
 export type StepRunner = (step: CompiledRequest, context: TemplateContext, attempt: Attempt, signal: AbortSignal) => Promise<StepResult>
@@ -27,7 +28,12 @@ export function createStepRunner (rule: CompiledRule, deps: RunnerDeps, log: Log
       const requestId = attempt.event.meta.request_id
       rendered = renderRequest(step, context, {
         defaultHeaders: { 'user-agent': deps.userAgent },
-        forcedHeaders: { ...(typeof requestId === 'string' ? { 'x-request-id': requestId } : {}), 'x-triggered-by': attempt.chain },
+        forcedHeaders: {
+          ...(typeof requestId === 'string' ? { 'x-request-id': requestId } : {}),
+          'x-triggered-by': attempt.chain,
+          // Each request a rule makes is a new span of the event's trace.
+          ...traceHeaders(childOf(attempt.trace))
+        },
         originOverride: deps.originOverride
       })
     } catch (err) {
@@ -59,7 +65,7 @@ export function createStepRunner (rule: CompiledRule, deps: RunnerDeps, log: Log
         log.warn({ err, chain: attempt.chain }, 'not producing an event that would loop')
         continue
       }
-      records.push({ topic: streamTopicOf(deps.topicPrefix, event.meta.stream as string), key: null, value: JSON.stringify(event) })
+      records.push({ topic: streamTopicOf(deps.topicPrefix, event.meta.stream as string), key: null, value: JSON.stringify(event), headers: traceHeaders(childOf(attempt.trace)) })
     }
     if (records.length === 0) return { kind: 'produced', count: 0 }
     try {

@@ -11,6 +11,8 @@ import { buildBoundedErrorEvent, buildErrorEvent, buildRetryEvent } from './fail
 import type { StepResult } from './outcome.js'
 import type { CompiledRule } from './rules/compile.js'
 import { errorTopicOf, retryTopicOf } from './topics.js'
+import { childOf, traceHeaders } from '../trace-context.js'
+import type { TraceContext } from '../trace-context.js'
 
 export interface ErrorInput {
   handled: ChangeEvent | undefined
@@ -19,6 +21,8 @@ export interface ErrorInput {
   reason: ErrorReason
   failure?: StepResult
   chain?: string
+  /** The trace of the message, continued by the event written for it. */
+  trace?: TraceContext | undefined
 }
 
 /**
@@ -62,7 +66,7 @@ export function createFailureProducer (rule: CompiledRule, deps: RunnerDeps, log
 
   async function error (input: ErrorInput, signal: AbortSignal): Promise<void> {
     const event = buildErrorEvent(errorEventInput(input))
-    const refusal = await produce([{ topic: errorTopic, key: null, value: JSON.stringify(event) }], signal)
+    const refusal = await produce([{ topic: errorTopic, key: null, value: JSON.stringify(event), headers: traceHeaders(childOf(input.trace)) }], signal)
     if (refusal !== undefined) return bounded('error', refusal, input, signal)
     metrics.errors.inc({ rule: rule.name, reason: input.reason })
     metrics.produced.inc({ rule: rule.name, kind: 'error' })
@@ -81,9 +85,11 @@ export function createFailureProducer (rule: CompiledRule, deps: RunnerDeps, log
       now: now()
     })
     const key = attempt.message.key?.toString('utf8') ?? null
-    const refusal = await produce([{ topic: retryTopicOf(deps.topicPrefix, deps.service, attempt.topic), key, value: JSON.stringify(event) }], signal)
+    // The retry carries the trace on, so the retried requests belong to the same trace.
+    const headers = attempt.trace === undefined ? undefined : traceHeaders(attempt.trace)
+    const refusal = await produce([{ topic: retryTopicOf(deps.topicPrefix, deps.service, attempt.topic), key, value: JSON.stringify(event), ...(headers === undefined ? {} : { headers }) }], signal)
     if (refusal !== undefined) {
-      return bounded('retry', refusal, { handled: attempt.handled, raw: '', error: cause, reason: 'refused', failure: result, chain: attempt.chain }, signal)
+      return bounded('retry', refusal, { handled: attempt.handled, raw: '', error: cause, reason: 'refused', failure: result, chain: attempt.chain, trace: attempt.trace }, signal)
     }
     metrics.retries.inc({ rule: rule.name })
     metrics.produced.inc({ rule: rule.name, kind: 'retry' })
@@ -94,7 +100,7 @@ export function createFailureProducer (rule: CompiledRule, deps: RunnerDeps, log
     const refused = new ProduceRefusedError(kind, refusal.kafkaError, { cause: input.error })
     log.error({ err: refusal, refused: kind }, 'Kafka refused the event for good; writing a bounded error event instead')
     const event = buildBoundedErrorEvent(errorEventInput({ ...input, error: refused }), deps.boundedRawEventMaxBytes)
-    const again = await produce([{ topic: errorTopic, key: null, value: JSON.stringify(event) }], signal)
+    const again = await produce([{ topic: errorTopic, key: null, value: JSON.stringify(event), headers: traceHeaders(childOf(input.trace)) }], signal)
     if (again !== undefined) {
       metrics.produceRefused.inc({ rule: rule.name, kind, outcome: 'dropped' })
       log.error({ err: again, refused: kind }, 'Kafka refused the bounded error event too; the event is dropped')

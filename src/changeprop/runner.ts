@@ -16,6 +16,7 @@ import { judgeStep, nextRetriesLeft, retryDelayMs, statusClass } from './outcome
 import type { CompiledRule, RuleMatch } from './rules/compile.js'
 import type { TemplateContext } from './rules/template/index.js'
 import { retriedStreamOf, retryStreamOf, topicStreamOf } from './topics.js'
+import { parseTraceparent } from '../trace-context.js'
 
 export type { Attempt, RunnerDeps } from './attempt.js'
 
@@ -95,7 +96,7 @@ export function createRuleRunner (rule: CompiledRule, deps: RunnerDeps): RuleRun
       if (signal.aborted || !(err instanceof TemplateRenderError)) throw err
       // A template of the sampler, dedupe key or limiter key failed for this event.
       eventLog.error({ err }, 'template failed; sending the event to the error topic')
-      await failures.error({ handled: attempt.handled, raw: '', error: err, reason: 'template', chain: attempt.chain }, signal)
+      await failures.error({ handled: attempt.handled, raw: '', error: err, reason: 'template', chain: attempt.chain, trace: attempt.trace }, signal)
     }
   }
 
@@ -148,7 +149,7 @@ export function createRuleRunner (rule: CompiledRule, deps: RunnerDeps): RuleRun
     const reason = result.kind === 'render-failed' ? 'template' : result.kind === 'produce-refused' ? 'refused' : verdict === 'retry' ? 'exhausted' : 'status'
     const finalError = reason === 'exhausted' ? new RetriesExhaustedError(1 + rule.retry.retryLimit, { cause: error }) : error
     eventLog[status !== undefined && status < 500 ? 'info' : 'error']({ err: finalError }, 'exec failed; sending the event to the error topic')
-    await failures.error({ handled: attempt.handled, raw: '', error: finalError, reason, failure: result, chain: attempt.chain }, signal)
+    await failures.error({ handled: attempt.handled, raw: '', error: finalError, reason, failure: result, chain: attempt.chain, trace: attempt.trace }, signal)
   }
 
   async function malformed (source: ChangepropSource, raw: string, error: EventMalformedError, signal: AbortSignal): Promise<void> {
@@ -173,7 +174,8 @@ export function createRuleRunner (rule: CompiledRule, deps: RunnerDeps): RuleRun
   function attemptOf (source: ChangepropSource, topic: string, message: ConsumedMessage, event: ChangeEvent, handled: ChangeEvent,
     retriesLeft: number | undefined, found: RuleMatch): Attempt {
     const chain = triggeredBy(handled, source === 'retry' ? retryStreamOf(deps.service, topic) : topic)
-    return { source, topic, message, event, handled, retriesLeft, found, chain }
+    const trace = parseTraceparent(message.headers.traceparent, message.headers.tracestate)
+    return { source, topic, message, event, handled, retriesLeft, found, chain, trace }
   }
 
   /** A dedupe or limiter store that fails lets the event through rather than stalling the rule. */

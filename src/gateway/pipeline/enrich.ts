@@ -1,3 +1,4 @@
+import type { TraceContext } from '../../trace-context.js'
 import type { EventObject } from './event-fields.js'
 import { getPath, isEventObject, setPath } from './event-fields.js'
 
@@ -9,6 +10,8 @@ export interface RequestInfo {
   remoteAddress: string | undefined
   /** The parsed query string (legacy intake takes `$schema` and the stream from it). */
   query: Readonly<Record<string, unknown>>
+  /** The gateway's span of the request's trace: its records carry it in their headers. */
+  trace?: TraceContext | undefined
 }
 
 export interface EnrichOptions {

@@ -16,6 +16,7 @@ import type { EventObject } from './event-fields.js'
 import { extractFirst, getPath, isEventObject, setPath } from './event-fields.js'
 import { toRecord } from './record.js'
 import { checkStream } from './stream-check.js'
+import { traceHeaders } from '../../trace-context.js'
 import type { StreamLimits } from './stream-limits.js'
 
 export type { RequestInfo } from './enrich.js'
@@ -121,6 +122,7 @@ async function prepare (deps: PipelineDeps, raw: unknown, index: number, request
     throw new EventInvalidError(errors, formatErrorsText(errors))
   }
   const record = toRecord(event, stream, streamSettings, settings)
+  if (request.trace !== undefined) record.headers = traceHeaders(request.trace)
   return { index, event, record, stream, settings: streamSettings, streamLabel }
 }
 

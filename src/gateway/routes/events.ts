@@ -8,6 +8,7 @@ import type { Answer, EventResult } from '../respond.js'
 import { hastyReason, respond } from '../respond.js'
 import type { GatewayMetrics } from '../../metrics/gateway.js'
 import { eventRequestLevel } from '../../service/log-policy.js'
+import { childOf, parseTraceparent } from '../../trace-context.js'
 
 export interface EventRoutesOptions {
   pipeline: PipelineDeps
@@ -54,7 +55,18 @@ export function toEventList (body: unknown, maxEvents: number): unknown[] {
 }
 
 export function requestInfo (request: FastifyRequest): RequestInfo {
-  return { requestId: String(request.id), headers: request.headers, remoteAddress: request.socket.remoteAddress, query: (request.query ?? {}) as Record<string, unknown> }
+  return {
+    requestId: String(request.id),
+    headers: request.headers,
+    remoteAddress: request.socket.remoteAddress,
+    query: (request.query ?? {}) as Record<string, unknown>,
+    // The caller's trace continues (or a new one starts) with a span of the gateway's own.
+    trace: childOf(parseTraceparent(firstValue(request.headers.traceparent), firstValue(request.headers.tracestate)))
+  }
+}
+
+function firstValue (value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value
 }
 
 function isServerSideFailure (result: EventResult): boolean {
