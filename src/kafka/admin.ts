@@ -37,17 +37,29 @@ export interface AdminOptions {
 export async function createTopics (brokers: readonly string[], topics: readonly TopicSpec[], options: AdminOptions = {}): Promise<void> {
   if (topics.length === 0) return
   const timeoutMs = options.timeoutMs ?? 30000
+  const deadline = Date.now() + timeoutMs
   await withAdmin(brokers, options, timeoutMs, 'create topics', async (admin) => {
-    await admin.createTopics({
-      waitForLeaders: true,
-      timeout: timeoutMs,
-      topics: topics.map((topic) => ({
-        topic: topic.name,
-        numPartitions: topic.partitions,
-        replicationFactor: topic.replicationFactor ?? -1,
-        configEntries: Object.entries(topic.config ?? {}).map(([name, value]) => ({ name, value }))
-      }))
-    })
+    for (let delay = 100; ; delay = Math.min(delay * 2, 1000)) {
+      try {
+        await admin.createTopics({
+          waitForLeaders: true,
+          timeout: timeoutMs,
+          topics: topics.map((topic) => ({
+            topic: topic.name,
+            numPartitions: topic.partitions,
+            replicationFactor: topic.replicationFactor ?? -1,
+            configEntries: Object.entries(topic.config ?? {}).map(([name, value]) => ({ name, value }))
+          }))
+        })
+        return
+      } catch (err) {
+        // Right after creating a topic, a broker may still answer UNKNOWN_TOPIC_OR_PARTITION to
+        // the metadata request that waits for its leaders (seen on 3.9). Asking again is safe:
+        // topics that exist by then are left alone.
+        if ((err as { retriable?: unknown }).retriable !== true || Date.now() + delay > deadline) throw err
+        await new Promise((resolve) => setTimeout(resolve, delay))
+      }
+    }
   })
 }
 
