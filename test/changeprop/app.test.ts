@@ -24,6 +24,7 @@ import { waitFor } from '../helpers/wait.js'
 import { startRedis } from './helpers/redis.js'
 import { seedRule } from './helpers/rules.js'
 import { startSink } from './helpers/sink.js'
+import { testChangepropOverrides } from './helpers/start.js'
 import type { HttpSink } from './helpers/sink.js'
 
 const logger = testLogger()
@@ -38,26 +39,7 @@ interface Running {
 
 /** Settings that keep integration tests fast: short commits, heartbeats and retry delays. */
 function testConfig (prefix: string, service: string, rules: Record<string, RuleSpec>, extra: ChangepropOverrides = {}): ChangepropOverrides {
-  return {
-    service_name: service,
-    port: 0,
-    listen_address: '127.0.0.1',
-    topic_prefix: prefix,
-    retry_delay: 50,
-    retry_factor: 2,
-    shutdown_timeout_ms: 2000,
-    ...extra,
-    kafka: {
-      brokers: requireBrokers(),
-      from_beginning: true,
-      commit_interval_ms: 20,
-      session_timeout_ms: 10000,
-      heartbeat_interval_ms: 500,
-      linger_ms: 1,
-      ...extra.kafka
-    },
-    rules
-  }
+  return testChangepropOverrides({ prefix, service }, rules, { retry_factor: 2, ...extra })
 }
 
 async function start (t: TestContext, rules: Record<string, RuleSpec>, extra: ChangepropOverrides = {}, names?: { prefix: string, service: string }): Promise<Running> {

@@ -57,7 +57,8 @@ export function clientIp (request: RequestInfo): string | undefined {
   return request.remoteAddress
 }
 
-function firstHeader (value: string | string[] | undefined): string | undefined {
+/** The first value of a header Node may have split into several. */
+export function firstHeader (value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value
 }
 

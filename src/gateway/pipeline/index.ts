@@ -74,10 +74,12 @@ export interface ProcessOptions {
 export async function processEvents (deps: PipelineDeps, events: readonly unknown[], request: RequestInfo, options: ProcessOptions = {}): Promise<EventResult[]> {
   const results: EventResult[] = new Array<EventResult>(events.length)
   const now = deps.now()
+  // One request, one span: its records share the trace headers, formatted once.
+  const headers = request.trace === undefined ? undefined : traceHeaders(request.trace)
   const prepared: Prepared[] = []
   await Promise.all(events.map(async (raw, index) => {
     try {
-      prepared.push(await prepare(deps, raw, index, request, now))
+      prepared.push(await prepare(deps, raw, index, request, now, headers))
     } catch (err) {
       results[index] = failure(deps, raw, err)
     }
@@ -102,7 +104,7 @@ export async function processEvents (deps: PipelineDeps, events: readonly unknow
   return results
 }
 
-async function prepare (deps: PipelineDeps, raw: unknown, index: number, request: RequestInfo, now: Date): Promise<Prepared> {
+async function prepare (deps: PipelineDeps, raw: unknown, index: number, request: RequestInfo, now: Date, headers: Record<string, string> | undefined): Promise<Prepared> {
   const { settings } = deps
   if (!isEventObject(raw)) throw new EventFieldMissingError(settings.schemaUriFields)
   const event = raw
@@ -122,7 +124,7 @@ async function prepare (deps: PipelineDeps, raw: unknown, index: number, request
     throw new EventInvalidError(errors, formatErrorsText(errors))
   }
   const record = toRecord(event, stream, streamSettings, settings)
-  if (request.trace !== undefined) record.headers = traceHeaders(request.trace)
+  if (headers !== undefined) record.headers = headers
   return { index, event, record, stream, settings: streamSettings, streamLabel }
 }
 
@@ -134,7 +136,7 @@ function applyStreamLimits (deps: PipelineDeps, prepared: readonly Prepared[], r
     const count = (perStream.get(p.stream) ?? 0) + 1
     perStream.set(p.stream, count)
     try {
-      deps.limits.admit(p.stream, p.settings, Buffer.byteLength(p.record.value), count, now.getTime(), { rate })
+      deps.limits.admit(p.stream, p.settings, p.record.value, count, now.getTime(), { rate })
       admitted.push(p)
     } catch (err) {
       results[p.index] = failure(deps, p.event, err, p.streamLabel)

@@ -8,8 +8,8 @@ import { StreamEventTooLargeError, StreamRateLimitedError, StreamTooManyEventsEr
  * instance; buckets are refilled from the clock when asked, so nothing runs on a timer.
  */
 export interface StreamLimits {
-  /** Throws the limit the event is over, or takes one token of its stream's rate. */
-  admit(stream: string, settings: StreamSettings | undefined, bytes: number, countInRequest: number, nowMs: number, options: { rate: boolean }): void
+  /** Throws the limit the event (its serialized record value) is over, or takes one token of its stream's rate. */
+  admit(stream: string, settings: StreamSettings | undefined, value: string | Buffer, countInRequest: number, nowMs: number, options: { rate: boolean }): void
 }
 
 interface Bucket { tokens: number, at: number, rate: number, burst: number }
@@ -35,10 +35,14 @@ export function createStreamLimits (): StreamLimits {
   }
 
   return {
-    admit (stream, settings, bytes, countInRequest, nowMs, options) {
+    admit (stream, settings, value, countInRequest, nowMs, options) {
       if (settings === undefined) return
       const maxBytes = settings.max_event_bytes
-      if (typeof maxBytes === 'number' && bytes > maxBytes) throw new StreamEventTooLargeError(stream, bytes, maxBytes)
+      // Measured only for streams that set a size: most do not, and this runs for every event.
+      if (typeof maxBytes === 'number') {
+        const bytes = Buffer.byteLength(value)
+        if (bytes > maxBytes) throw new StreamEventTooLargeError(stream, bytes, maxBytes)
+      }
       const maxEvents = settings.max_events_per_request
       if (typeof maxEvents === 'number' && countInRequest > maxEvents) throw new StreamTooManyEventsError(stream, maxEvents)
       const rate = settings.rate_limit as RateLimit | undefined

@@ -4,6 +4,7 @@ import { RequestEmptyError, RequestNotEventsError, RequestTooManyEventsError, Te
 import type { PipelineDeps, RequestInfo } from '../pipeline/index.js'
 import { processEvents, produceErrorEvents } from '../pipeline/index.js'
 import { failureReason } from '../pipeline/failure-reason.js'
+import { firstHeader } from '../pipeline/enrich.js'
 import type { Answer, EventResult } from '../respond.js'
 import { hastyReason, respond } from '../respond.js'
 import type { GatewayMetrics } from '../../metrics/gateway.js'
@@ -23,9 +24,7 @@ export interface EventRoutesOptions {
  * non-empty value as hasty, `?hasty=false` and `?hasty=0` are not hasty.
  */
 export function isHasty (query: unknown): boolean {
-  const value = (query as Record<string, unknown> | undefined)?.hasty
-  const last = Array.isArray(value) ? value[value.length - 1] : value
-  return last === 'true' || last === '1'
+  return queryFlag(query, 'hasty')
 }
 
 /**
@@ -34,7 +33,12 @@ export function isHasty (query: unknown): boolean {
  * body (201 would say something was created). It wins over `hasty`: its point is the answer.
  */
 export function isValidateOnly (query: unknown): boolean {
-  const value = (query as Record<string, unknown> | undefined)?.validate_only
+  return queryFlag(query, 'validate_only')
+}
+
+/** A boolean query parameter: its last value is `true` or `1`. */
+function queryFlag (query: unknown, name: string): boolean {
+  const value = (query as Record<string, unknown> | undefined)?.[name]
   const last = Array.isArray(value) ? value[value.length - 1] : value
   return last === 'true' || last === '1'
 }
@@ -61,12 +65,8 @@ export function requestInfo (request: FastifyRequest): RequestInfo {
     remoteAddress: request.socket.remoteAddress,
     query: (request.query ?? {}) as Record<string, unknown>,
     // The caller's trace continues (or a new one starts) with a span of the gateway's own.
-    trace: childOf(parseTraceparent(firstValue(request.headers.traceparent), firstValue(request.headers.tracestate)))
+    trace: childOf(parseTraceparent(firstHeader(request.headers.traceparent), firstHeader(request.headers.tracestate)))
   }
-}
-
-function firstValue (value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? value[0] : value
 }
 
 function isServerSideFailure (result: EventResult): boolean {

@@ -20,11 +20,20 @@ export interface RunningChangeprop {
  */
 export async function startChangeprop (t: TestContext, rules: Record<string, RuleSpec>, extra: ChangepropOverrides = {}, names = testNames()): Promise<RunningChangeprop> {
   const { prefix, service } = names
-  const config = await loadChangepropConfig(undefined, {}, {
-    service_name: service,
+  const config = await loadChangepropConfig(undefined, {}, testChangepropOverrides(names, rules, extra))
+  const changeprop = await createChangeprop(config, { cwd: process.cwd(), logger: testLogger() })
+  t.after(async () => { await changeprop.close() })
+  await changeprop.start()
+  return { changeprop, config, prefix, service, admin: `http://127.0.0.1:${String(changeprop.port)}` }
+}
+
+/** The settings of a test's own change propagation: its names, short delays, the test run's broker. */
+export function testChangepropOverrides (names: { prefix: string, service: string }, rules: Record<string, RuleSpec>, extra: ChangepropOverrides = {}): ChangepropOverrides {
+  return {
+    service_name: names.service,
     port: 0,
     listen_address: '127.0.0.1',
-    topic_prefix: prefix,
+    topic_prefix: names.prefix,
     retry_delay: 50,
     shutdown_timeout_ms: 2000,
     ...extra,
@@ -38,11 +47,7 @@ export async function startChangeprop (t: TestContext, rules: Record<string, Rul
       ...extra.kafka
     },
     rules
-  })
-  const changeprop = await createChangeprop(config, { cwd: process.cwd(), logger: testLogger() })
-  t.after(async () => { await changeprop.close() })
-  await changeprop.start()
-  return { changeprop, config, prefix, service, admin: `http://127.0.0.1:${String(changeprop.port)}` }
+  }
 }
 
 /** A topic prefix and service name no other test uses. */
