@@ -111,11 +111,13 @@ test('a slow catch-up follower is paused without slowing the shared tail', async
   const gate = new Promise<void>((resolve) => { release = resolve })
   let slowCalls = 0
   const slow = r.follow([{ topic, partition: 0, offset: 0 }], { deliver: async () => { slowCalls++; await gate }, error: () => {} })
+  // The slow follower is stuck inside its first delivery before the live record exists.
+  await waitFor('the slow follower is inside its first delivery', () => slowCalls === 1)
   const fast = collector()
   const ff = r.follow([{ topic, partition: 0, offset: 50 }], fast)
   await produceMessages(topic, [{ value: 'live' }])
   await waitFor('fast follower got the live record', () => fast.records.length === 1)
-  assert.equal(slowCalls, 1)
+  assert.equal(slowCalls, 1, 'the slow follower was not handed more while its delivery was pending')
   release()
   slow.close()
   ff.close()
