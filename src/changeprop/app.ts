@@ -2,7 +2,7 @@ import { createEventConsumer, createTopics, listTopics } from '../kafka/index.js
 import type { EventConsumer, PartitionProgress } from '../kafka/index.js'
 import { createChangepropMetrics } from '../metrics/changeprop.js'
 import type { ChangepropMetrics, ChangepropSource } from '../metrics/changeprop.js'
-import { buildService, closeInOrder, producerSettings, readinessBody, readServiceInfo, settlesBefore, startAdminServer } from '../service/index.js'
+import { buildService, closeInOrder, producerSettings, readinessBody, readServiceInfo, requireProducer, settlesBefore, startAdminServer } from '../service/index.js'
 import type { AdminServer, ContextOverrides, HealthReport, ReadinessCheck, Service, ServiceContext, ServiceDefinition, ShellService } from '../service/index.js'
 import type { ChangepropConfig } from './config.js'
 import { createMemoryDedupeStore, createRedisDedupeStore } from './dedupe.js'
@@ -10,9 +10,9 @@ import type { DedupeStore } from './dedupe.js'
 import { createHttpExecutor } from './exec.js'
 import { createMemoryLimiterStore, createRedisLimiterStore } from './limiter.js'
 import type { LimiterStore, LimiterTypes } from './limiter.js'
-import { createRedisClient } from './redis.js'
+import { createRedisClient } from '../redis.js'
 import { TopicsMissingError } from './errors.js'
-import type { Redis } from './redis.js'
+import type { Redis } from '../redis.js'
 import { errorTopicOf, retryTopicOf, streamTopicOf, topicStreamOf } from './topics.js'
 import { compileRules } from './rules/load.js'
 import type { CompiledRule } from './rules/compile.js'
@@ -91,7 +91,8 @@ function buildChangeprop (config: Readonly<ChangepropConfig>, deps: ServiceConte
   const log = deps.logger.child({ module: 'changeprop' })
   const rules = compileRules(config)
   const metrics: ChangepropMetrics = createChangepropMetrics(deps.registry)
-  const { producer, dispatcher } = deps
+  const { dispatcher } = deps
+  const producer = requireProducer(deps)
   let redis: Redis | undefined
   let admin: AdminServer | undefined
   const consumers: RuleConsumers[] = []

@@ -1,5 +1,5 @@
 import { StateStoreError } from './errors.js'
-import type { Redis } from './redis.js'
+import type { Redis } from '../redis.js'
 import { messageOf } from '../errors.js'
 import { trimOldest } from './trim-oldest.js'
 

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { StateStoreError } from './errors.js'
-import type { Redis } from './redis.js'
+import type { Redis } from '../redis.js'
 import { messageOf } from '../errors.js'
 import { trimOldest } from './trim-oldest.js'
 

@@ -2,6 +2,7 @@ import { resolve } from 'node:path'
 import { createChangeprop, loadChangepropConfig } from '../changeprop/index.js'
 import { describeFailure, messageOf } from '../errors.js'
 import { createGateway, loadGatewayConfig } from '../gateway/index.js'
+import { createStreams, loadStreamsConfig } from '../streams/index.js'
 import { DEFAULT_BROKER_PORT, defaultBrokerDataDir, localBrokerStatus, startLocalBroker } from '../local-kafka/index.js'
 import type { LocalBroker } from '../local-kafka/index.js'
 import { startHttpSink } from '../dev/http-sink.js'
@@ -11,19 +12,22 @@ import { createMetricsRegistry } from '../metrics/registry.js'
 import type { CliIO } from './io.js'
 import { parseCommandArgs } from './io.js'
 
-const help = `Usage: sluice up [--config FILE] [--changeprop-config FILE] [--no-changeprop]
+const help = `Usage: sluice up [--config FILE] [--changeprop-config FILE] [--streams-config FILE] [--no-changeprop] [--no-streams]
 
 Runs the whole platform on one machine until SIGINT/SIGTERM:
   1. a local Kafka broker on 127.0.0.1:$KAFKA_PORT (default 9092), unless brokers are configured
      (kafka.brokers or KAFKA_BROKERS) or one is already running there;
   2. a local HTTP sink on 127.0.0.1:$SINK_PORT (default 8193) that the example rules call;
   3. the gateway (default config.yaml, port 8192);
-  4. change propagation with the example rules (default config/changeprop.yaml, admin port 7272).
+  4. change propagation with the example rules (default config/changeprop.yaml, admin port 7272);
+  5. the stream service (default config/streams.yaml, port 8194): GET /v2/stream/{streams}, /v2/ui.
 
 Options:
   -c, --config FILE          gateway configuration (default: config.yaml)
       --changeprop-config F  change-propagation configuration (default: config/changeprop.yaml)
+      --streams-config FILE  stream service configuration (default: config/streams.yaml)
       --no-changeprop        run without change propagation
+      --no-streams           run without the stream service
   -h, --help                 show this help
 `
 
@@ -33,7 +37,9 @@ export async function runUpCommand (args: string[], io: CliIO): Promise<number> 
     options: {
       config: { type: 'string', short: 'c' },
       'changeprop-config': { type: 'string' },
+      'streams-config': { type: 'string' },
       'no-changeprop': { type: 'boolean' },
+      'no-streams': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' }
     },
     strict: true
@@ -79,6 +85,13 @@ export async function runUpCommand (args: string[], io: CliIO): Promise<number> 
       const changeprop = await createChangeprop(changepropConfig, { cwd: io.cwd, logger })
       stack.push({ name: 'changeprop', close: async () => { await changeprop.close() } })
       say(`changeprop: ${await changeprop.start()}`)
+    }
+    if (values['no-streams'] !== true) {
+      const streamsConfig = await loadStreamsConfig(resolve(io.cwd, values['streams-config'] ?? 'config/streams.yaml'), { ...io.env, PORT: io.env.STREAMS_PORT, KAFKA_BROKERS: brokers.join(',') })
+      const streams = await createStreams(streamsConfig, { cwd: io.cwd, logger })
+      stack.push({ name: 'streams', close: async () => { await streams.close() } })
+      io.onReload(() => { void streams.reload() })
+      say(`streams: ${await streams.start()}`)
     }
     say('ready; press Ctrl-C to stop')
     await io.stopSignal

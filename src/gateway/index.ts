@@ -7,7 +7,7 @@ import {
   createSchemaResolver, createSourcesFromBaseUris, loadRepositoryConfig, openDirectoryRepository, openGitRepository, schemaRoutes
 } from '../schemas/index.js'
 import type { GitSchemaRepository, SchemaRepository, SchemaResolver, SchemaSource } from '../schemas/index.js'
-import { buildService, closeInOrder, producerSettings, readServiceInfo } from '../service/index.js'
+import { buildService, closeInOrder, producerSettings, readServiceInfo, requireProducer } from '../service/index.js'
 import type { ContextOverrides, Service, ServiceContext, ServiceDefinition, ShellService, ShutdownStep } from '../service/index.js'
 import type { StreamIndex } from '../stream-config/index.js'
 import { createStreamConfigLoader } from '../stream-config/loader.js'
@@ -69,7 +69,8 @@ export async function createGateway (config: Readonly<GatewayConfig>, options: {
  * the HTTP app on the context's logger, registry, HTTP agent and producer. Nothing listens yet.
  */
 async function buildGateway (config: Readonly<GatewayConfig>, context: ServiceContext): Promise<GatewayService> {
-  const { logger, registry, dispatcher, producer } = context
+  const { logger, registry, dispatcher } = context
+  const producer = requireProducer(context)
   const metrics = createGatewayMetrics(registry)
   const schemaMetrics = createSchemaMetrics(registry)
   const timers: NodeJS.Timeout[] = []

@@ -1,6 +1,6 @@
 import { ConnectionPool, Consumer, type ClusterMetadata } from '@platformatic/kafka'
 import type { Logger } from '../logger.js'
-import { UnknownTopicError } from './errors.js'
+import { KafkaUnavailableError, UnknownTopicError } from './errors.js'
 
 // Group-less reading for the stream service: no consumer group and no commits, a client's
 // position lives in its Last-Event-ID. kafkajs cannot read without joining a group, so this
@@ -30,8 +30,12 @@ export interface StreamRecord {
 }
 
 export interface FollowSink {
-  /** Records of one partition, in offset order, never a gap or a repeat. A promise slows down only a catch-up reader. */
-  deliver: (records: readonly StreamRecord[]) => void | Promise<void>
+  /**
+   * Records of one partition, in offset order, never a gap or a repeat. `live`: from the shared
+   * tail, which waits for nobody; otherwise from the follower's own catch-up reader, which a
+   * returned promise slows down.
+   */
+  deliver: (records: readonly StreamRecord[], live: boolean) => void | Promise<void>
   /** The follow failed for good; no more deliveries follow. */
   error: (err: Error) => void
 }
@@ -48,7 +52,12 @@ export interface StreamReaderStats {
 }
 
 export interface StreamReader {
+  /** Every partition of each topic; UnknownTopicError names the topics the cluster lacks, KafkaUnavailableError when it cannot be asked. */
   partitionsOf: (topics: readonly string[]) => Promise<TopicPartition[]>
+  /** Which of `topics` exist (KafkaUnavailableError when the cluster cannot be asked). */
+  existingTopics: (topics: readonly string[]) => Promise<string[]>
+  /** The Kafka cluster's id: offsets are positions only in the cluster that assigned them. */
+  clusterId: () => Promise<string>
   resolve: (positions: readonly PartitionPosition[]) => Promise<TopicPartitionOffset[]>
   follow: (from: readonly TopicPartitionOffset[], sink: FollowSink) => Follow
   isReady: () => boolean
@@ -97,22 +106,49 @@ export function createStreamReader (options: StreamReaderOptions): StreamReader 
   const counters = { fetches: 0, recordsRead: 0, catchUps: 0, followers: 0 }
   let closed = false
   let lastAnswer = 0
+  const loops = new Set<Promise<void>>()
+  const track = (loop: Promise<void>): void => {
+    loops.add(loop)
+    void loop.finally(() => loops.delete(loop))
+  }
+  const pause = async (ms: number): Promise<void> => { await new Promise((resolve) => setTimeout(resolve, ms).unref()) }
 
   async function metadata (topics: string[]): Promise<ClusterMetadata> {
     return await consumer.metadata({ topics, autocreateTopics: false })
   }
 
-  async function partitionsOf (topics: readonly string[]): Promise<TopicPartition[]> {
-    const unknown: string[] = []
-    const out: TopicPartition[] = []
+  /** Partition counts of the topics that exist; a broker that cannot be asked is not "no such topic". */
+  async function partitionCounts (topics: readonly string[]): Promise<Map<string, number>> {
+    const counts = new Map<string, number>()
     for (const topic of topics) {
-      const md = await metadata([topic]).catch(() => undefined)
-      const info = md?.topics.get(topic)
-      if (info === undefined) { unknown.push(topic); continue }
-      for (let p = 0; p < info.partitionsCount; p++) out.push({ topic, partition: p })
+      try {
+        const info = (await metadata([topic])).topics.get(topic)
+        if (info !== undefined) counts.set(topic, info.partitionsCount)
+      } catch (err) {
+        if (!isUnknownTopic(err)) throw new KafkaUnavailableError(`Kafka did not answer for topic ${topic}: ${(err as Error).message}`, err)
+      }
     }
+    return counts
+  }
+
+  async function partitionsOf (topics: readonly string[]): Promise<TopicPartition[]> {
+    const counts = await partitionCounts(topics)
+    const unknown = topics.filter((t) => !counts.has(t))
     if (unknown.length > 0) throw new UnknownTopicError(unknown)
-    return out
+    return topics.flatMap((topic) => Array.from({ length: counts.get(topic)! }, (_, partition) => ({ topic, partition })))
+  }
+
+  async function existingTopics (topics: readonly string[]): Promise<string[]> {
+    const counts = await partitionCounts(topics)
+    return topics.filter((t) => counts.has(t))
+  }
+
+  async function clusterId (): Promise<string> {
+    try {
+      return (await consumer.metadata({ topics: [] })).id
+    } catch (err) {
+      throw new KafkaUnavailableError(`Kafka did not answer: ${(err as Error).message}`, err)
+    }
   }
 
   async function listOffset (topic: string, partition: number, timestamp: bigint): Promise<number> {
@@ -133,8 +169,10 @@ export function createStreamReader (options: StreamReaderOptions): StreamReader 
   }
 
   /** One Fetch of one partition from `offset`; out-of-range offsets are moved to the log start or end. */
-  async function fetchOnce (pool: ConnectionPool, topic: string, partition: number, offset: number): Promise<{ records: StreamRecord[], next: number, end: number }> {
-    const md = await metadata([topic])
+  async function fetchOnce (pool: ConnectionPool, topic: string, partition: number, offset: number): Promise<{ records: StreamRecord[], next: number, end: number | undefined }> {
+    const md = await metadata([topic]).catch((err: unknown) => {
+      throw isUnknownTopic(err) ? new UnknownTopicError([topic]) : err
+    })
     const info = md.topics.get(topic)
     const leader = info?.partitions[partition]?.leader
     if (info === undefined || leader === undefined) throw new UnknownTopicError([topic])
@@ -148,6 +186,8 @@ export function createStreamReader (options: StreamReaderOptions): StreamReader 
       topics: [{ topicId: info.id, partitions: [{ partition, fetchOffset: BigInt(offset), currentLeaderEpoch: -1, lastFetchedEpoch: -1, partitionMaxBytes: maxBytes }] }]
     }).catch((err: unknown) => err as Error)
     const part = res instanceof Error ? undefined : res.responses[0]?.partitions[0]
+    // In an incremental fetch session the broker leaves out partitions with nothing new.
+    if (part === undefined && !(res instanceof Error)) return { records: [], next: offset, end: undefined }
     if (part === undefined || part.errorCode === OFFSET_OUT_OF_RANGE) {
       const start = await listOffset(topic, partition, EARLIEST)
       const end = await listOffset(topic, partition, LATEST)
@@ -173,7 +213,7 @@ export function createStreamReader (options: StreamReaderOptions): StreamReader 
 
   function safeDeliver (sink: FollowSink, records: StreamRecord[]): void {
     try {
-      const p = sink.deliver(records)
+      const p = sink.deliver(records, true)
       if (p instanceof Promise) p.catch((err: unknown) => { logger.warn({ err }, 'stream sink failed') })
     } catch (err) {
       logger.warn({ err }, 'stream sink failed')
@@ -210,8 +250,14 @@ export function createStreamReader (options: StreamReaderOptions): StreamReader 
         if (records.length > 0) deliverToTail(tail, records)
       } catch (err) {
         if (tail.stopped || closed) break
+        if (err instanceof UnknownTopicError) {
+          // The topic was deleted: no follower can go on, and each is told why.
+          for (const sink of [...tail.sinks.keys()]) sink.error(err)
+          tail.sinks.clear()
+          break
+        }
         logger.warn({ err, topic, partition }, 'stream tail fetch failed; retrying')
-        await new Promise((resolve) => setTimeout(resolve, maxWaitMs).unref())
+        await pause(maxWaitMs)
       }
     }
     tail.stopped = true
@@ -230,10 +276,13 @@ export function createStreamReader (options: StreamReaderOptions): StreamReader 
       if (end === undefined || offset < end) return undefined
       const started: Tail = { key, nextOffset: offset, sinks: new Map([[sink, offset]]), stopped: false }
       tails.set(key, started)
-      void runTail(started, topic, partition)
+      track(runTail(started, topic, partition))
       return started
     }
     if (tail.nextOffset > offset) return undefined
+    // Ahead of the tail only at a position the log has (a fetch clamped it): an offset past the
+    // end would make the tail skip every record until it got there.
+    if (offset > tail.nextOffset && (end === undefined || offset > end)) return undefined
     tail.sinks.set(sink, offset)
     return tail
   }
@@ -241,7 +290,7 @@ export function createStreamReader (options: StreamReaderOptions): StreamReader 
   function followPartition (topic: string, partition: number, start: number, sink: FollowSink, isClosed: () => boolean): () => void {
     let joined: Tail | undefined
     const leave = (): void => { joined?.sinks.delete(sink) }
-    void (async () => {
+    track((async () => {
       let offset = start
       let end: number | undefined
       const pool = loopPool()
@@ -250,12 +299,20 @@ export function createStreamReader (options: StreamReaderOptions): StreamReader 
         while (!isClosed() && !closed) {
           joined = joinTail(topic, partition, offset, end, sink)
           if (joined !== undefined) return
-          const fetched = await fetchOnce(pool, topic, partition, offset)
+          let fetched
+          try {
+            fetched = await fetchOnce(pool, topic, partition, offset)
+          } catch (err) {
+            if (err instanceof UnknownTopicError) throw err
+            if (isClosed() || closed) return
+            logger.warn({ err, topic, partition }, 'stream catch-up fetch failed; retrying')
+            await pause(maxWaitMs)
+            continue
+          }
           if (isClosed()) return
-          const records = fetched.records
           offset = fetched.next
-          end = fetched.end
-          if (records.length > 0) await sink.deliver(records)
+          end = fetched.end ?? end
+          if (fetched.records.length > 0) await sink.deliver(fetched.records, false)
         }
       } catch (err) {
         if (!isClosed()) sink.error(err as Error)
@@ -263,7 +320,7 @@ export function createStreamReader (options: StreamReaderOptions): StreamReader 
         counters.catchUps--
         await pool.close().catch(() => {})
       }
-    })()
+    })())
     return leave
   }
 
@@ -299,6 +356,8 @@ export function createStreamReader (options: StreamReaderOptions): StreamReader 
 
   return {
     partitionsOf,
+    existingTopics,
+    clusterId,
     resolve,
     follow,
     isReady: () => lastAnswer > 0 && Date.now() - lastAnswer <= intervalMs + timeoutMs,
@@ -314,7 +373,14 @@ export function createStreamReader (options: StreamReaderOptions): StreamReader 
       clearInterval(healthTimer)
       for (const tail of tails.values()) { tail.stopped = true; tail.sinks.clear() }
       tails.clear()
+      // A loop ends within one fetch wait once it sees `closed`; its connections close with it.
+      await Promise.allSettled([...loops])
       await consumer.close(true)
     }
   }
+}
+
+/** @platformatic/kafka answers a metadata request for a missing topic with this user error. */
+function isUnknownTopic (err: unknown): boolean {
+  return err instanceof Error && (err as Error & { code?: string }).code === 'PLT_KFK_USER' && /unknown topic/i.test(err.message)
 }

@@ -21,8 +21,8 @@ export interface ContextSettings {
   metricLabels?: Record<string, string>
   /** The undici Agent every outgoing HTTP request of the service goes through. */
   dispatcher: Agent.Options
-  /** The service's one Kafka producer; created here, connected (or monitored) by the service. */
-  producer: Omit<EventProducerOptions, 'logger' | 'metrics'>
+  /** The service's one Kafka producer; created here, connected (or monitored) by the service. None for a service that only reads. */
+  producer?: Omit<EventProducerOptions, 'logger' | 'metrics'>
 }
 
 /** Ready-made parts a caller (a test, `sluice up`) hands in instead of the ones the context creates. */
@@ -42,7 +42,8 @@ export interface ServiceContext {
   logger: Logger
   registry: Registry
   dispatcher: Dispatcher
-  producer: EventProducer
+  /** Undefined for a service whose definition asks for no producer (see requireProducer). */
+  producer: EventProducer | undefined
   now: () => Date
   newId: () => string
   /** Closes what the context created (not what was handed in), producer before the HTTP agent. */
@@ -50,7 +51,7 @@ export interface ServiceContext {
 }
 
 /** The producer settings from a service's shared `kafka` keys (`kafkaProducerSchema`). */
-export function producerSettings (kafka: KafkaProducerConfig, clientId: string): ContextSettings['producer'] {
+export function producerSettings (kafka: KafkaProducerConfig, clientId: string): NonNullable<ContextSettings['producer']> {
   return {
     brokers: kafka.brokers,
     clientId,
@@ -67,8 +68,8 @@ export function createServiceContext (settings: ContextSettings, cwd: string, ov
   const logger = overrides.logger ?? createLogger(settings.logger)
   const registry = overrides.registry ?? createMetricsRegistry(settings.metricLabels)
   const closers: ShutdownStep[] = []
-  const producer = overrides.producer ?? createEventProducer({ ...settings.producer, logger, metrics: createKafkaMetrics(registry) })
-  if (overrides.producer === undefined) {
+  const producer = overrides.producer ?? (settings.producer === undefined ? undefined : createEventProducer({ ...settings.producer, logger, metrics: createKafkaMetrics(registry) }))
+  if (overrides.producer === undefined && producer !== undefined) {
     closers.push({ name: 'Kafka producer', close: async (deadline) => { await producer.close({ timeoutMs: Math.max(0, deadline - Date.now()) }) } })
   }
   const dispatcher = overrides.dispatcher ?? new Agent(settings.dispatcher)
@@ -83,4 +84,10 @@ export function createServiceContext (settings: ContextSettings, cwd: string, ov
     newId: overrides.newId ?? randomUUID,
     closers
   }
+}
+
+/** The context's producer, for a service whose definition asked for one. */
+export function requireProducer (context: ServiceContext): EventProducer {
+  if (context.producer === undefined) throw new Error('this service was built without a Kafka producer: its definition sets no producer settings')
+  return context.producer
 }

@@ -3,8 +3,8 @@ import assert from 'node:assert/strict'
 import pino from 'pino'
 import { createMemoryDedupeStore, createRedisDedupeStore } from '../../src/changeprop/dedupe.js'
 import { StateStoreError } from '../../src/changeprop/errors.js'
-import { createRedisClient } from '../../src/changeprop/redis.js'
-import { startRedis } from './helpers/redis.js'
+import { createRedisClient } from '../../src/redis.js'
+import { startRedis } from '../helpers/redis.js'
 
 const logger = pino({ level: 'silent' })
 

@@ -3,8 +3,8 @@ import assert from 'node:assert/strict'
 import pino from 'pino'
 import { createMemoryLimiterStore, createRedisLimiterStore } from '../../src/changeprop/limiter.js'
 import type { LimiterStore } from '../../src/changeprop/limiter.js'
-import { createRedisClient } from '../../src/changeprop/redis.js'
-import { startRedis } from './helpers/redis.js'
+import { createRedisClient } from '../../src/redis.js'
+import { startRedis } from '../helpers/redis.js'
 
 const types = new Map([
   ['blacklist', [{ intervalMs: 1000, limit: 3 }, { intervalMs: 100, limit: 2 }]],

@@ -171,3 +171,25 @@ function decodeHeaders (headers: IHeaders | undefined): Record<string, string> {
   }
   return result
 }
+
+/** Deletes a topic on the test broker (a stream whose topic disappears mid-stream). */
+export async function deleteTopic (name: string): Promise<void> {
+  const admin = testKafka().admin()
+  await admin.connect()
+  try {
+    await admin.deleteTopics({ topics: [name], timeout: 10000 })
+  } finally {
+    await admin.disconnect()
+  }
+}
+
+/** The consumer groups the test broker knows. */
+export async function listGroupIds (): Promise<string[]> {
+  const admin = testKafka().admin()
+  await admin.connect()
+  try {
+    return (await admin.listGroups()).groups.map((g) => g.groupId)
+  } finally {
+    await admin.disconnect()
+  }
+}

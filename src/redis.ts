@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis'
-import type { Logger } from '../logger.js'
+import type { Logger } from './logger.js'
 
 export type { Redis }
 
@@ -28,7 +28,7 @@ export function createRedisClient (options: RedisOptions): Redis {
     // ioredis reports every failed reconnect; log each distinct problem once.
     if (err.message === lastError) return
     lastError = err.message
-    log.warn({ err }, 'redis connection problem; dedupe and limiters let events through meanwhile')
+    log.warn({ err }, 'redis connection problem; until it is back, dedupe and limiters let events through and per-IP stream limits count this process only')
   })
   client.on('ready', () => {
     lastError = ''

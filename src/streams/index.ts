@@ -1,0 +1,197 @@
+import type { FastifyInstance } from 'fastify'
+import { createStreamReader } from '../kafka/index.js'
+import type { StreamReader } from '../kafka/index.js'
+import { createStreamsMetrics } from '../metrics/streams.js'
+import { createRedisClient } from '../redis.js'
+import { buildService, closeInOrder, readServiceInfo } from '../service/index.js'
+import type { ContextOverrides, Service, ServiceContext, ServiceDefinition, ShellService, ShutdownStep } from '../service/index.js'
+import type { StreamConfigData } from '../stream-config/index.js'
+import { createStreamConfigLoader } from '../stream-config/loader.js'
+import { buildStreamsApp } from './app.js'
+import { buildCatalog } from './catalog.js'
+import type { ServedStream } from './catalog.js'
+import type { StreamsConfig } from './config.js'
+import { createEventCodec } from './event-codec.js'
+import { createMemorySlots, createRedisSlots } from './ip-limit.js'
+import type { ConnectionSlots } from './ip-limit.js'
+import { createRedactor } from './redaction.js'
+import type { Session } from './session.js'
+
+export type { StreamsConfig } from './config.js'
+export { loadStreamsConfig, streamsConfigSchema } from './config.js'
+
+export interface StreamsService extends Service {
+  app: FastifyInstance
+  reader: StreamReader
+  /** Streams open right now. */
+  readonly openStreams: number
+  readonly url: string | undefined
+  /** Re-reads the stream config (SIGHUP); the last good one stays on failure. */
+  reload(): Promise<boolean>
+}
+
+export type Streams = ShellService<StreamsService>
+
+/**
+ * The stream service as the shell runs it: an HTTP agent for an http(s) stream config, no
+ * producer (it only reads), and a group-less Kafka reader of its own.
+ */
+export const streamsService: ServiceDefinition<StreamsConfig, StreamsService> = {
+  name: 'streams',
+  context: (config) => ({
+    logger: { level: config.log_level, name: config.service_name, maxStringLength: config.log_max_string_length },
+    dispatcher: { connect: { timeout: config.stream_config_fetch_timeout_ms }, keepAliveTimeout: 10000 }
+  }),
+  shutdownMs: (config) => config.shutdown_grace_ms,
+  unusable: (config) => config.kafka.brokers.length === 0
+    ? 'no Kafka brokers configured (kafka.brokers or KAFKA_BROKERS); `sluice up` starts a local broker for you'
+    : undefined,
+  build: buildStreams
+}
+
+export async function createStreams (config: Readonly<StreamsConfig>, options: { cwd: string } & ContextOverrides): Promise<Streams> {
+  return buildService(streamsService, config, options)
+}
+
+/**
+ * The stream service's composition root: the stream config becomes the catalog of served
+ * names, one reader shares each partition's tail among all clients, and the HTTP app writes
+ * each client's stream. Nothing listens yet.
+ */
+async function buildStreams (config: Readonly<StreamsConfig>, context: ServiceContext): Promise<StreamsService> {
+  const { logger, registry } = context
+  const metrics = createStreamsMetrics(registry)
+  const closers: ShutdownStep[] = []
+  const timers: NodeJS.Timeout[] = []
+  const sessions = new Set<Session>()
+  try {
+    const loader = createStreamConfigLoader({ uri: config.stream_config_uri, cwd: context.cwd, dispatcher: context.dispatcher, timeoutMs: config.stream_config_fetch_timeout_ms, logger })
+    const toCatalog = (data: StreamConfigData): Map<string, ServedStream> => buildCatalog(data, {
+      defaults: config.stream_config_defaults,
+      allowed: config.allowed_streams,
+      aliases: config.stream_aliases
+    })
+    let catalog = toCatalog((await loader.load()).all())
+    if (catalog.size === 0) throw new Error(`the stream config ${config.stream_config_uri} has no stream to serve (regex entries are not served; check allowed_streams)`)
+    const reload = async (): Promise<boolean> => {
+      try {
+        const next = toCatalog((await loader.load()).all())
+        if (next.size === 0) throw new Error('no stream to serve')
+        catalog = next
+        return true
+      } catch (err) {
+        logger.error({ err }, 'stream config reload failed; keeping the last good config')
+        return false
+      }
+    }
+    if (config.stream_config_ttl > 0) {
+      const timer = setInterval(() => { void reload() }, config.stream_config_ttl * 1000)
+      timer.unref()
+      timers.push(timer)
+    }
+
+    const reader = createStreamReader({
+      brokers: config.kafka.brokers,
+      clientId: config.kafka.client_id,
+      logger,
+      fetchMaxBytes: config.kafka.fetch_max_bytes,
+      fetchMaxWaitMs: config.kafka.fetch_max_wait_ms,
+      healthCheckIntervalMs: config.kafka.health_check_interval_ms,
+      healthCheckTimeoutMs: config.kafka.health_check_timeout_ms
+    })
+    closers.push({ name: 'Kafka stream reader', close: async () => { await reader.close() } })
+    const gauges = setInterval(() => {
+      const stats = reader.stats()
+      metrics.tailLoops.set(Object.keys(stats.tailLoops).length)
+      metrics.catchUpReaders.set(stats.catchUpReaders)
+    }, 1000)
+    gauges.unref()
+    timers.push(gauges)
+
+    const slots = createSlots(config, context, metrics.ipLimitStoreErrors, closers)
+    const app = buildStreamsApp({
+      logger,
+      registry,
+      readiness: [{ name: 'kafka', ready: () => reader.isReady() }],
+      info: readServiceInfo(),
+      cors: config.cors,
+      stream: {
+        plan: {
+          catalog: () => catalog,
+          reader,
+          logger,
+          now: () => context.now().getTime(),
+          compatible: config.eventstreams_compatible,
+          maxStreams: config.max_streams_per_request,
+          filterLimits: { maxFilters: config.max_filters, maxValues: config.max_filter_values }
+        },
+        session: {
+          reader,
+          decode: createEventCodec(createRedactor(config.mediawiki_redacted_pages)),
+          metrics,
+          logger,
+          settings: {
+            heartbeatMs: config.heartbeat_interval_ms,
+            maxLifetimeMs: config.max_connection_lifetime_ms,
+            maxBufferBytes: config.max_client_buffer_bytes,
+            compatible: config.eventstreams_compatible,
+            orderWindowMs: config.order_window_ms
+          }
+        },
+        slots,
+        metrics,
+        logger,
+        sessions,
+        ipLimit: { limit: config.client_ip_connection_limit, overrides: config.client_ip_connection_limit_overrides, retryAfterSeconds: config.client_ip_retry_after_seconds },
+        maxConnections: config.max_connections
+      },
+      pages: { catalog: () => catalog, version: readServiceInfo().version, uiEnabled: config.stream_ui_enabled }
+    })
+
+    let url: string | undefined
+    return {
+      app,
+      reader,
+      get openStreams () { return sessions.size },
+      get url () { return url },
+      reload,
+      async start () {
+        url = await app.listen({ port: config.port, host: config.listen_address })
+        return `listening on ${url} (GET /v2/stream/{streams}, /v2/ui)`
+      },
+      async close (deadline) {
+        for (const timer of timers) clearInterval(timer)
+        await closeInOrder([
+          { name: 'open streams', close: async () => { await endAll(sessions) } },
+          { name: 'HTTP server', close: async () => { await app.close() } },
+          ...closers.reverse()
+        ], deadline, logger)
+      }
+    }
+  } catch (err) {
+    for (const timer of timers) clearInterval(timer)
+    await closeInOrder(closers.reverse(), Date.now() + config.shutdown_grace_ms, logger)
+    throw err
+  }
+}
+
+/** Ends every open stream between two events; clients reconnect elsewhere with their last id. */
+async function endAll (sessions: ReadonlySet<Session>): Promise<void> {
+  const open = [...sessions]
+  for (const session of open) session.end('shutdown')
+  await Promise.all(open.map(async (s) => s.ended))
+}
+
+function createSlots (config: Readonly<StreamsConfig>, context: ServiceContext, storeErrors: { inc: () => void }, closers: ShutdownStep[]): ConnectionSlots {
+  if (config.redis === undefined) return createMemorySlots()
+  const redis = createRedisClient({ url: config.redis.url, connectTimeoutMs: config.redis.connect_timeout_ms, logger: context.logger })
+  redis.connect().catch(() => { /* logged by the client; the limit counts this process meanwhile */ })
+  const slots = createRedisSlots({
+    redis,
+    keyPrefix: config.redis.key_prefix,
+    ttlMs: config.redis.connection_ttl_ms,
+    onStoreError: () => { storeErrors.inc() }
+  })
+  closers.push({ name: 'redis', close: async () => { await slots.close(); redis.disconnect() } })
+  return slots
+}

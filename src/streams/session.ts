@@ -1,0 +1,183 @@
+import { once } from 'node:events'
+import type { ServerResponse } from 'node:http'
+import type { Follow, StreamReader, StreamRecord } from '../kafka/index.js'
+import type { Logger } from '../logger.js'
+import type { DisconnectReason, StreamsMetrics } from '../metrics/streams.js'
+import { ClientTooSlowError } from './errors.js'
+import type { DecodedEvent } from './event-codec.js'
+import { matchesFilter, passesEverything } from './filter.js'
+import { createIdTracker } from './id-tracker.js'
+import type { StreamPlan } from './plan.js'
+import { createTimeOrder } from './time-order.js'
+
+export type WireFormat = 'sse' | 'ndjson'
+
+export interface SessionSettings {
+  heartbeatMs: number
+  maxLifetimeMs: number
+  maxBufferBytes: number
+  compatible: boolean
+  orderWindowMs: number
+}
+
+export interface SessionDeps {
+  reader: StreamReader
+  decode: (record: StreamRecord) => DecodedEvent | undefined
+  metrics: StreamsMetrics
+  logger: Logger
+  settings: SessionSettings
+}
+
+/** One client's open stream. */
+export interface Session {
+  /** Resolves with why the stream ended, once it has. */
+  readonly ended: Promise<DisconnectReason>
+  end(reason: DisconnectReason): void
+}
+
+/** A catch-up reader waits once this much is queued for the client; the shared tail never does. */
+const catchUpHighWater = 256 * 1024
+/** How often counters are moved to the metrics and the heartbeat is considered. */
+const tickMs = 1000
+
+/**
+ * Streams the plan's partitions to one client: `:ok` (SSE) or an empty line (NDJSON) first,
+ * then each event that passes the filter with the client's position as its id; a heartbeat
+ * comment while nothing was written for `heartbeatMs`; the end after `maxLifetimeMs`, between
+ * two whole events; `event: error` and the end when the client falls more than
+ * `maxBufferBytes` behind on live events or the stream fails.
+ */
+export function startSession (plan: StreamPlan, res: ServerResponse, format: WireFormat, deps: SessionDeps): Session {
+  const { settings, metrics } = deps
+  const tracker = createIdTracker(plan.starts, { cluster: plan.cluster, compatible: settings.compatible })
+  const streamOfTopic = new Map<string, string>()
+  for (const stream of plan.streams) for (const topic of stream.topics) if (!streamOfTopic.has(topic)) streamOfTopic.set(topic, stream.name)
+  const everything = passesEverything(plan.filter)
+  const counts = { delivered: new Map<string, number>(), filtered: new Map<string, number>(), skipped: new Map<string, number>() }
+  let lastWrite = Date.now()
+  let follow: Follow | undefined
+  let finished = false
+  let resolveEnded: (reason: DisconnectReason) => void = () => {}
+  const ended = new Promise<DisconnectReason>((resolve) => { resolveEnded = resolve })
+
+  const write = (text: string): void => {
+    res.write(text)
+    lastWrite = Date.now()
+  }
+
+  const writeEvent = (decoded: DecodedEvent): void => {
+    if (format === 'sse') write(`event: message\nid: ${tracker.id()}\ndata: ${decoded.data}\n\n`)
+    else if (plan.ndjsonIds) write(`{"_id":${tracker.id()},${decoded.data.slice(1)}\n`)
+    else write(`${decoded.data}\n`)
+  }
+
+  const writeError = (err: Error & { code?: string }): void => {
+    const body = JSON.stringify({ message: err.message, origin: 'KafkaSSE', name: err.name, code: err.code })
+    if (format === 'sse') write(`event: error\nid: ${tracker.id()}\ndata: ${body}\n\n`)
+    else write(`{"error":${body}}\n`)
+  }
+
+  /** Sends one record if it passes; every record passed moves the id, sent or not. */
+  const offer = (record: StreamRecord): void => {
+    const decoded = deps.decode(record)
+    if (decoded === undefined) {
+      // Not an event: skipped, and the id stays where it was (EventStreams' behaviour).
+      bump(counts.skipped, record.topic)
+      return
+    }
+    if (!tracker.pass(record)) return
+    const stream = streamOfTopic.get(record.topic) ?? record.topic
+    if (!everything && !matchesFilter(plan.filter, decoded.event)) {
+      bump(counts.filtered, stream)
+      return
+    }
+    writeEvent(decoded)
+    bump(counts.delivered, stream)
+  }
+
+  const order = plan.timeOrdered ? createTimeOrder(plan.starts, settings.orderWindowMs, offer) : undefined
+
+  const deliver = (records: readonly StreamRecord[], live: boolean): Promise<void> | undefined => {
+    if (finished) return undefined
+    if (order !== undefined) {
+      const queued = order.add(records, live)
+      if (!live) return queued === undefined ? (res.writableLength > catchUpHighWater ? waitForDrain() : undefined) : queued.then(waitForDrainIfFull)
+    } else {
+      for (const record of records) offer(record)
+    }
+    if (live) {
+      const last = records.at(-1)
+      if (last !== undefined) metrics.deliveryDelay.observe({ stream: streamOfTopic.get(last.topic) ?? last.topic }, Math.max(0, Date.now() - last.timestamp) / 1000)
+      if (res.writableLength > settings.maxBufferBytes) {
+        fail(new ClientTooSlowError(settings.maxBufferBytes), 'slow_client')
+        return undefined
+      }
+      return undefined
+    }
+    return res.writableLength > catchUpHighWater ? waitForDrain() : undefined
+  }
+
+  const waitForDrainIfFull = async (): Promise<void> => {
+    if (res.writableLength > catchUpHighWater) await waitForDrain()
+  }
+
+  const waitForDrain = async (): Promise<void> => {
+    if (finished) return
+    await Promise.race([once(res, 'drain'), ended])
+  }
+
+  const fail = (err: Error, reason: DisconnectReason): void => {
+    if (finished) return
+    writeError(err)
+    end(reason)
+  }
+
+  const flush = (): void => {
+    for (const [stream, n] of counts.delivered) metrics.deliveries.inc({ stream }, n)
+    for (const [stream, n] of counts.filtered) metrics.filtered.inc({ stream }, n)
+    for (const [topic, n] of counts.skipped) metrics.skipped.inc({ topic }, n)
+    counts.delivered.clear()
+    counts.filtered.clear()
+    counts.skipped.clear()
+  }
+
+  const ticker = setInterval(() => {
+    flush()
+    order?.tick()
+    if (settings.heartbeatMs > 0 && Date.now() - lastWrite >= settings.heartbeatMs) write(format === 'sse' ? ': heartbeat\n\n' : '\n')
+  }, Math.min(tickMs, settings.heartbeatMs > 0 ? settings.heartbeatMs : tickMs))
+  ticker.unref()
+  const lifetime = settings.maxLifetimeMs > 0 ? setTimeout(() => { end('lifetime') }, settings.maxLifetimeMs) : undefined
+  lifetime?.unref()
+
+  function end (reason: DisconnectReason): void {
+    if (finished) return
+    finished = true
+    follow?.close()
+    order?.close()
+    clearInterval(ticker)
+    clearTimeout(lifetime)
+    flush()
+    // Writes are whole events, so ending here ends after one. A client that reads nothing more
+    // would hold the socket: it is destroyed once the rest had a moment to go out.
+    if (!res.writableEnded) res.end()
+    if (reason === 'slow_client' || reason === 'error') setTimeout(() => { res.destroy() }, 2000).unref()
+    resolveEnded(reason)
+  }
+
+  res.once('close', () => { end('client') })
+  write(format === 'sse' ? ':ok\n\n' : '\n')
+  follow = deps.reader.follow(plan.starts.map(({ topic, partition, offset }) => ({ topic, partition, offset })), {
+    deliver,
+    error: (err) => {
+      deps.logger.warn({ err }, 'stream failed; the client is told and disconnected')
+      fail(err, 'error')
+    }
+  })
+  if (finished) follow.close()
+  return { ended, end }
+}
+
+function bump (counts: Map<string, number>, key: string): void {
+  counts.set(key, (counts.get(key) ?? 0) + 1)
+}
