@@ -34,7 +34,8 @@ COPY --from=build /src/dist/src ./dist/src
 COPY schemas ./schemas
 COPY stream-config ./stream-config
 USER 10001:10001
-# gateway (POST /v1/events, /metrics); changeprop admin (/metrics, /healthz, /readyz)
-EXPOSE 8192 7272
+# gateway (POST /v1/events, /metrics); changeprop admin (/metrics, /healthz, /readyz);
+# stream service (GET /v2/stream/…, /metrics)
+EXPOSE 8192 7272 8194
 ENTRYPOINT ["node", "dist/src/bin/sluice.js"]
 CMD ["gateway", "--config", "/etc/sluice/config/config.yaml"]

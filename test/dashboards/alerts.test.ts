@@ -55,6 +55,19 @@ void test('the alerts cover error spikes, silent streams, change-propagation lag
   }
 })
 
+void test('the stream service alerts on streams that deliver nothing to their clients and on slow-client drops', async () => {
+  const rules = new Map((await loadRules()).map((rule) => [rule.alert, rule]))
+  const stopped = rules.get('SluiceStreamStoppedDelivering')
+  assert.ok(stopped !== undefined, 'missing alert SluiceStreamStoppedDelivering')
+  assert.match(stopped.expr, /eventstreams_connected_clients/)
+  assert.match(stopped.expr, /sluice_streams_deliveries_total/)
+  assert.match(stopped.annotations?.description ?? '', /canary/, 'quiet streams need canary events for the alert to mean something')
+  const drops = rules.get('SluiceStreamSlowClientDrops')
+  assert.ok(drops !== undefined, 'missing alert SluiceStreamSlowClientDrops')
+  assert.match(drops.expr, /sluice_streams_disconnects_total\{reason="slow_client"\}/)
+  for (const rule of [stopped, drops]) assert.equal(rule.labels?.severity, 'warning', `${rule.alert} should not page`)
+})
+
 void test('every alert has a severity, a summary and a description', async () => {
   for (const rule of await loadRules()) {
     assert.match(rule.alert, /^Sluice[A-Z][A-Za-z]+$/)

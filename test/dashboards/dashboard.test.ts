@@ -108,7 +108,7 @@ void test('the PromQL check rejects a broken query (it is able to fail)', async 
 void test('every metric and label the dashboard queries is one the services export', async () => {
   const dashboard = await loadDashboard()
   const { factories, series } = await exportedSeries()
-  for (const factory of ['gateway.ts:createGatewayMetrics', 'kafka.ts:createKafkaMetrics', 'changeprop.ts:createChangepropMetrics']) {
+  for (const factory of ['gateway.ts:createGatewayMetrics', 'kafka.ts:createKafkaMetrics', 'changeprop.ts:createChangepropMetrics', 'streams.ts:createStreamsMetrics']) {
     assert.ok(factories.includes(factory), `${factory} was not found among ${factories.join(', ')}`)
   }
   const problems: string[] = []
@@ -149,6 +149,27 @@ void test('the dashboard covers intake, errors, Kafka and change propagation', a
   ]) {
     assert.ok(used.has(metric), `no panel shows ${metric}`)
   }
+})
+
+void test('the stream service row shows clients, deliveries, delay, rejections and slow-client drops', async () => {
+  const dashboard = await loadDashboard()
+  const row = dashboard.panels.find((panel) => panel.type === 'row' && panel.title === 'Stream service')
+  assert.ok(row !== undefined, 'no "Stream service" row')
+  const next = dashboard.panels.filter((panel) => panel.type === 'row' && panel.gridPos.y > row.gridPos.y).map((panel) => panel.gridPos.y)
+  const end = Math.min(Infinity, ...next)
+  const inRow = dashboard.panels.filter((panel) => panel.type !== 'row' && panel.gridPos.y > row.gridPos.y && panel.gridPos.y < end)
+  const exprs = inRow.flatMap((panel) => (panel.targets ?? []).map((target) => target.expr ?? ''))
+  const used = new Set(exprs.flatMap((expr) => queryUse(expr).selectors.map((s) => s.metric)))
+  for (const metric of [
+    'eventstreams_connected_clients',
+    'sluice_streams_deliveries_total',
+    'sluice_streams_delivery_delay_seconds_bucket',
+    'sluice_streams_rejected_requests_total',
+    'sluice_streams_disconnects_total'
+  ]) {
+    assert.ok(used.has(metric), `no panel of the Stream service row shows ${metric}`)
+  }
+  assert.ok(exprs.some((expr) => /sluice_streams_disconnects_total\{[^}]*reason="slow_client"/.test(expr)), 'no panel shows slow-client disconnects')
 })
 
 void test('the chart ships the same dashboard', async () => {

@@ -8,6 +8,7 @@ import yaml from 'js-yaml'
 import { validateConfig } from '../../src/config/load.js'
 import { gatewayConfigSchema } from '../../src/gateway/config.js'
 import { changepropConfigSchema } from '../../src/changeprop/config.js'
+import { streamsConfigSchema } from '../../src/streams/config.js'
 import { loadRules } from '../../src/changeprop/rules/load.js'
 import type { KubeObject, RenderOptions } from './chart-tools.js'
 import {
@@ -52,6 +53,9 @@ const valuesFiles = {
   codfw: ['values-codfw.yaml'],
   'all features': [join(repoRoot, 'test', 'helm', 'values-all-features.yaml')]
 } satisfies Record<string, string[]>
+
+/** Every Deployment of the chart; values-all-features.yaml enables them all. */
+const components = ['gateway', 'changeprop', 'streams'] as const
 
 function deployment (objects: readonly KubeObject[], component: string): Deployment {
   return findObject(objects, 'Deployment', `-${component}`) as Deployment
@@ -140,7 +144,12 @@ void describe('values.schema.json and the chart refuse broken values', () => {
     { name: 'a grace period not shorter than the client timeout', options: { set: ['gateway.terminationGracePeriodSeconds=10'] }, message: /must be shorter than clientTimeoutSeconds/ },
     { name: 'a preStop sleep that leaves less than the produce timeout', options: { set: ['gateway.preStopSleepSeconds=5'] }, message: /not more than the producer timeout/ },
     { name: 'a produce timeout longer than the shutdown budget', options: { set: ['gateway.config.kafka.produce_timeout_ms=7000'] }, message: /producer timeout \(7000 ms\)/ },
-    { name: 'autoscaling with minReplicas above maxReplicas', options: { set: ['gateway.autoscaling.minReplicas=5', 'gateway.autoscaling.maxReplicas=3'] }, message: /minReplicas \(5\) is greater than maxReplicas \(3\)/ }
+    { name: 'autoscaling with minReplicas above maxReplicas', options: { set: ['gateway.autoscaling.minReplicas=5', 'gateway.autoscaling.maxReplicas=3'] }, message: /minReplicas \(5\) is greater than maxReplicas \(3\)/ },
+    { name: 'a misspelt stream-service key', options: { set: ['streams.enable=true'] }, message: /additional properties 'enable' not allowed/ },
+    { name: 'the stream-service port set through its config', options: { set: ['streams.enabled=true', 'streams.config.port=9000'] }, message: /\/streams\/config\/port/ },
+    { name: 'stream-service topic prefixes set through its config', options: { set: ['streams.config.stream_config_defaults.topic_prefixes={eqiad.}'] }, message: /\/streams\/config\/stream_config_defaults\/topic_prefixes/ },
+    { name: 'a stream-service topic prefix with a slash', options: { set: ['streams.topicPrefixes={eqiad/}'] }, message: /\/streams\/topicPrefixes\/0/ },
+    { name: 'a stream-service grace period that leaves no time to end the streams', options: { set: ['streams.enabled=true', 'streams.preStopSleepSeconds=10', 'streams.terminationGracePeriodSeconds=11'] }, message: /streams: terminationGracePeriodSeconds \(11\) must be at least preStopSleepSeconds \(10\) \+ 2/ }
   ]
   for (const { name, options, message } of cases) {
     void test(`${name} fails`, async () => {
@@ -204,7 +213,7 @@ void describe('rendered objects', () => {
 
   void test('probes use /healthz for liveness and /readyz for readiness on the named ports', async () => {
     const objects = await renderChart({ valuesFiles: valuesFiles['all features'], set: ['gateway.readinessProbe.httpGet.path=/readyz'] })
-    for (const [component, port, number] of [['gateway', 'http', 8192], ['changeprop', 'admin', 7272]] as const) {
+    for (const [component, port, number] of [['gateway', 'http', 8192], ['changeprop', 'admin', 7272], ['streams', 'http', 8194]] as const) {
       const container = deployment(objects, component).spec.template.spec.containers.find((c) => c.name === component) as Container
       assert.deepEqual(container.ports?.map((p) => [p.name, p.containerPort]), [[port, number]])
       assert.deepEqual(container.livenessProbe?.httpGet, { path: '/healthz', port })
@@ -216,7 +225,7 @@ void describe('rendered objects', () => {
 
   void test('every container runs as non-root on a read-only root filesystem with writable emptyDirs', async () => {
     const objects = await renderChart({ valuesFiles: valuesFiles['all features'] })
-    for (const component of ['gateway', 'changeprop']) {
+    for (const component of components) {
       const pod = deployment(objects, component).spec.template.spec
       assert.equal(pod.securityContext.runAsNonRoot, true)
       assert.ok(typeof pod.securityContext.runAsUser === 'number' && pod.securityContext.runAsUser > 0)
@@ -276,16 +285,16 @@ void describe('rendered objects', () => {
 
   void test('services, disruption budgets and service monitors select their own pods', async () => {
     const objects = await renderChart({ valuesFiles: valuesFiles['all features'] })
-    for (const component of ['gateway', 'changeprop']) {
+    for (const component of components) {
       const pods = deployment(objects, component).spec.template
       const service = findObject(objects, 'Service', `-${component}`) as KubeObject & { spec: { selector: Record<string, string>, ports: Array<{ name: string, targetPort: string }> } }
       const pdb = findObject(objects, 'PodDisruptionBudget', `-${component}`) as KubeObject & { spec: { selector: { matchLabels: Record<string, string> } } }
       const monitor = findObject(objects, 'ServiceMonitor', `-${component}`) as KubeObject & {
         spec: { selector: { matchLabels: Record<string, string> }, endpoints: Array<{ port: string, path: string, relabelings?: unknown[] }> }
       }
-      const other = deployment(objects, component === 'gateway' ? 'changeprop' : 'gateway').spec.template
-      assert.ok(matches(service.spec.selector, pods.metadata.labels) && !matches(service.spec.selector, other.metadata.labels), `${component} service`)
-      assert.ok(matches(pdb.spec.selector.matchLabels, pods.metadata.labels) && !matches(pdb.spec.selector.matchLabels, other.metadata.labels), `${component} pdb`)
+      const others = components.filter((c) => c !== component).map((c) => deployment(objects, c).spec.template)
+      assert.ok(matches(service.spec.selector, pods.metadata.labels) && !others.some((other) => matches(service.spec.selector, other.metadata.labels)), `${component} service`)
+      assert.ok(matches(pdb.spec.selector.matchLabels, pods.metadata.labels) && !others.some((other) => matches(pdb.spec.selector.matchLabels, other.metadata.labels)), `${component} pdb`)
       const containerPorts = new Set(pods.spec.containers.flatMap((c) => c.ports ?? []).map((p) => p.name))
       for (const port of service.spec.ports) assert.ok(containerPorts.has(port.targetPort), `${component}: targetPort ${port.targetPort}`)
       assert.equal(monitor.apiVersion, 'monitoring.coreos.com/v1')
@@ -329,5 +338,112 @@ void describe('rendered objects', () => {
     }
     const names = objects.map((o) => `${o.kind}/${o.metadata.name}`)
     assert.equal(new Set(names).size, names.length, 'two objects of one kind share a name')
+  })
+})
+
+void describe('the stream service', () => {
+  const enabled = ['streams.enabled=true']
+
+  function streamsObjects (objects: readonly KubeObject[]): KubeObject[] {
+    return objects.filter((object) => object.metadata.labels?.['app.kubernetes.io/component'] === 'streams')
+  }
+
+  void test('is absent unless streams.enabled is set', async () => {
+    for (const [name, files] of Object.entries(valuesFiles).filter(([name]) => name !== 'all features')) {
+      const objects = await renderChart({ valuesFiles: files })
+      assert.deepEqual(streamsObjects(objects).map(objectKey), [], `${name} values render the stream service`)
+      assert.ok(!objects.some((object) => object.metadata.name.endsWith('-streams')), `${name} values render a *-streams object`)
+    }
+    const values = yaml.load(await readFile(join(chartDir, 'values.yaml'), 'utf8')) as { streams: { enabled: boolean } }
+    assert.equal(values.streams.enabled, false)
+  })
+
+  void test('each datacenter renders it against its own brokers, reading both datacenters\' topics', async () => {
+    for (const dc of ['eqiad', 'codfw']) {
+      const objects = await renderChart({ valuesFiles: [`values-${dc}.yaml`], set: enabled })
+      assert.deepEqual(streamsObjects(objects).map((object) => object.kind).sort(),
+        ['ConfigMap', 'Deployment', 'HorizontalPodAutoscaler', 'PodDisruptionBudget', 'Service', 'ServiceMonitor'])
+      const report = await validateAgainstKubernetesSchemas(objects.filter((object) => !isCustomResource(object)))
+      assert.deepEqual(report.errors, [])
+      const config = validateConfig(configOf(objects, 'streams'), streamsConfigSchema, 'config.yaml')
+      const values = yaml.load(await readFile(join(chartDir, `values-${dc}.yaml`), 'utf8')) as { kafka: { brokers: string[] } }
+      assert.deepEqual(config.stream_config_defaults, { topic_prefixes: ['eqiad.', 'codfw.'] })
+      assert.deepEqual(config.kafka.brokers, values.kafka.brokers)
+      assert.equal(config.kafka.client_id, `sluice-streams-${dc}`)
+      assert.equal(config.port, 8194)
+    }
+  })
+
+  void test('topic prefixes: streams.topicPrefixes, else the release\'s own prefix, else none', async () => {
+    const defaults = async (set: string[]): Promise<unknown> => configOf(await renderChart({ set: [...enabled, ...set] }), 'streams').stream_config_defaults
+    assert.equal(await defaults([]), undefined)
+    assert.deepEqual(await defaults(['datacenter=ulsfo']), { topic_prefixes: ['ulsfo.'] })
+    assert.deepEqual(await defaults(['datacenter=ulsfo', 'topicPrefix=main-ulsfo.']), { topic_prefixes: ['main-ulsfo.'] })
+    assert.deepEqual(await defaults(['datacenter=eqiad', 'streams.topicPrefixes={eqiad.,codfw.,ulsfo.}']), { topic_prefixes: ['eqiad.', 'codfw.', 'ulsfo.'] })
+    assert.deepEqual(await defaults(['datacenter=eqiad', 'streams.config.stream_config_defaults.canary_events_enabled=true']),
+      { topic_prefixes: ['eqiad.'], canary_events_enabled: true })
+  })
+
+  void test('the rendered config passes the service\'s own validation and reads the chart\'s stream config', async () => {
+    const objects = await renderChart({ valuesFiles: valuesFiles['all features'] })
+    const config = validateConfig(configOf(objects, 'streams'), streamsConfigSchema, 'config.yaml')
+    assert.equal(config.stream_config_uri, '/etc/sluice/stream-config')
+    assert.equal(config.client_ip_connection_limit, 2)
+    assert.equal(config.redis?.url, 'redis://redis.sluice.svc:6379')
+    const pod = deployment(objects, 'streams').spec.template.spec
+    const container = pod.containers.find((c) => c.name === 'streams') as Container
+    assert.deepEqual(container.args, ['streams', '--config', '/etc/sluice/config/config.yaml'])
+    const streamConfigMap = findObject(objects, 'ConfigMap', '-stream-config')
+    assert.equal(pod.volumes.find((v) => v.name === 'stream-config')?.configMap?.name, streamConfigMap.metadata.name)
+    assert.equal(container.volumeMounts?.find((m) => m.name === 'stream-config')?.mountPath, '/etc/sluice/stream-config')
+
+    // Without the gateway the stream service still gets the stream-config ConfigMap.
+    const alone = await renderChart({ set: [...enabled, 'gateway.enabled=false', 'streamConfig.files.a\\.yaml.s.schema_title=t'] })
+    assert.equal(alone.filter((object) => object.kind === 'Deployment').length, 1)
+    assert.ok(findObject(alone, 'ConfigMap', '-stream-config').metadata.name !== '')
+    assert.equal(configOf(alone, 'streams').stream_config_uri, '/etc/sluice/stream-config')
+
+    assert.equal(configOf(await renderChart({ set: enabled }), 'streams').stream_config_uri, '/app/stream-config')
+    const remote = await renderChart({ set: [...enabled, 'streamConfig.uri=https://meta.example.org/w/api.php', 'streamConfig.files.a\\.yaml.s.schema_title=t'] })
+    assert.equal(configOf(remote, 'streams').stream_config_uri, 'https://meta.example.org/w/api.php')
+    assert.equal(deployment(remote, 'streams').spec.template.spec.volumes.some((v) => v.name === 'stream-config'), false)
+  })
+
+  void test('shutdown: preStop sleep, then the open streams end before SIGKILL', async () => {
+    for (const [files, grace] of [[[], 15], [valuesFiles['all features'], 20]] as const) {
+      const objects = await renderChart({ valuesFiles: files, set: enabled })
+      const pod = deployment(objects, 'streams').spec.template.spec
+      const container = pod.containers.find((c) => c.name === 'streams') as Container
+      const command = container.lifecycle?.preStop?.exec?.command ?? []
+      assert.equal(command[0], 'sleep')
+      const config = configOf(objects, 'streams') as { shutdown_grace_ms: number }
+      assert.equal(pod.terminationGracePeriodSeconds, grace)
+      assert.ok(config.shutdown_grace_ms > 0)
+      assert.ok(Number(command[1]) * 1000 + config.shutdown_grace_ms < pod.terminationGracePeriodSeconds * 1000, 'the streams must end before SIGKILL')
+    }
+  })
+
+  void test('a config change rolls the pods through the checksum annotation, nothing else does', async () => {
+    const checksums = async (set: string[]): Promise<Record<string, string>> =>
+      deployment(await renderChart({ set: [...enabled, ...set] }), 'streams').spec.template.metadata.annotations
+    const base = await checksums([])
+    assert.match(base['checksum/config'] ?? '', /^[0-9a-f]{64}$/)
+    assert.notEqual((await checksums(['streams.config.client_ip_connection_limit=3']))['checksum/config'], base['checksum/config'])
+    assert.notEqual((await checksums(['streams.topicPrefixes={eqiad.,codfw.}']))['checksum/config'], base['checksum/config'])
+    assert.notEqual((await checksums(['streamConfig.files.a\\.yaml.s.schema_title=t']))['checksum/stream-config'], base['checksum/stream-config'])
+    assert.deepEqual(await checksums(['streams.resources.requests.cpu=1']), base)
+  })
+
+  void test('autoscales on CPU, owning the replica count while enabled', async () => {
+    const scaled = await renderChart({ set: enabled })
+    assert.equal(deployment(scaled, 'streams').spec.replicas, undefined)
+    const hpa = findObject(scaled, 'HorizontalPodAutoscaler', '-streams') as KubeObject & {
+      spec: { scaleTargetRef: { name: string }, metrics: Array<{ type: string, resource?: { name: string } }> }
+    }
+    assert.equal(hpa.spec.scaleTargetRef.name, deployment(scaled, 'streams').metadata.name)
+    assert.deepEqual(hpa.spec.metrics.map((m) => [m.type, m.resource?.name]), [['Resource', 'cpu']])
+    const fixed = await renderChart({ set: [...enabled, 'streams.autoscaling.enabled=false', 'streams.replicaCount=3'] })
+    assert.equal(deployment(fixed, 'streams').spec.replicas, 3)
+    assert.equal(fixed.filter((o) => o.kind === 'HorizontalPodAutoscaler' && o.metadata.name.endsWith('-streams')).length, 0)
   })
 })

@@ -85,11 +85,12 @@ void test('the runtime stage runs as a fixed non-root user, the one the chart ex
     podSecurityContext: { runAsUser: number, runAsGroup: number }
     gateway: { port: number }
     changeprop: { port: number }
+    streams: { port: number }
   }
   assert.equal(Number(uid), values.podSecurityContext.runAsUser)
   assert.equal(Number(gid), values.podSecurityContext.runAsGroup)
   const exposed = (last(runtime, 'EXPOSE') ?? '').split(/\s+/).map(Number)
-  assert.deepEqual(exposed.sort(), [values.changeprop.port, values.gateway.port].sort())
+  assert.deepEqual(exposed.sort(), [values.changeprop.port, values.gateway.port, values.streams.port].sort())
 })
 
 void test('the entrypoint is node with the file package.json bin points to, which the build emits', async () => {

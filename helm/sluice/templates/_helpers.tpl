@@ -153,6 +153,62 @@ then leaves the rest uncommitted for the next consumer; that wait ends 3 s befor
 {{- toYaml $merged }}
 {{- end }}
 
+{{/*
+The stream service's config file. Every stream is read from the topics of every datacenter
+(stream_config_defaults.topic_prefixes); on SIGTERM it ends its open streams within
+shutdown_grace_ms, which ends 1 s before the kill.
+*/}}
+{{- define "sluice.streamsConfig" -}}
+{{- $s := .Values.streams }}
+{{- $paths := include "sluice.paths" . | fromYaml }}
+{{- $config := dict
+  "service_name" "sluice-streams"
+  "port" (int $s.port)
+  "listen_address" "0.0.0.0"
+  "log_level" .Values.logLevel
+  "kafka" (dict "brokers" .Values.kafka.brokers "client_id" (include "sluice.clientId" (dict "root" . "component" "streams")))
+  "shutdown_grace_ms" (int (mul (sub (sub $s.terminationGracePeriodSeconds $s.preStopSleepSeconds) 1) 1000))
+}}
+{{- if .Values.streamConfig.uri }}
+{{- $_ := set $config "stream_config_uri" .Values.streamConfig.uri }}
+{{- else if .Values.streamConfig.files }}
+{{- $_ := set $config "stream_config_uri" $paths.streamConfig }}
+{{- else }}
+{{- $_ := set $config "stream_config_uri" "/app/stream-config" }}
+{{- end }}
+{{- $prefixes := include "sluice.streamsTopicPrefixes" . | fromYamlArray }}
+{{- if $prefixes }}
+{{- $_ := set $config "stream_config_defaults" (dict "topic_prefixes" $prefixes) }}
+{{- end }}
+{{- $merged := mergeOverwrite $config (deepCopy $s.config) }}
+{{- toYaml $merged }}
+{{- end }}
+
+{{/*
+The topic prefixes the stream service reads every stream from: streams.topicPrefixes, or this
+release's own prefix alone; none at all when topics are not prefixed.
+*/}}
+{{- define "sluice.streamsTopicPrefixes" -}}
+{{- if .Values.streams.topicPrefixes }}
+{{- toYaml .Values.streams.topicPrefixes }}
+{{- else if include "sluice.topicPrefix" . }}
+{{- toYaml (list (include "sluice.topicPrefix" .)) }}
+{{- else }}
+{{- toYaml (list) }}
+{{- end }}
+{{- end }}
+
+{{/*
+Refuses stream-service timings that leave no time to end the open streams: after the preStop
+sleep the service needs at least 1 s of shutdown_grace_ms and 1 s before SIGKILL.
+*/}}
+{{- define "sluice.checkStreamsShutdownTiming" -}}
+{{- $s := .Values.streams }}
+{{- if lt (int (sub $s.terminationGracePeriodSeconds $s.preStopSleepSeconds)) 2 }}
+{{- fail (printf "streams: terminationGracePeriodSeconds (%d) must be at least preStopSleepSeconds (%d) + 2; the open streams need time to end after SIGTERM" (int $s.terminationGracePeriodSeconds) (int $s.preStopSleepSeconds)) }}
+{{- end }}
+{{- end }}
+
 {{/* The stream-config directory: one file per key of streamConfig.files. */}}
 {{- define "sluice.streamConfigFiles" -}}
 {{- range $file, $streams := .Values.streamConfig.files }}
