@@ -99,6 +99,12 @@ export function startSession (plan: StreamPlan, res: ServerResponse, format: Wir
 
   const deliver = (records: readonly StreamRecord[], live: boolean): Promise<void> | undefined => {
     if (finished) return undefined
+    // What the client has not taken of earlier live events: one fetch may write a large batch at
+    // once, so only what is still waiting when the next one comes counts against the client.
+    if (live && res.writableLength > settings.maxBufferBytes) {
+      fail(new ClientTooSlowError(settings.maxBufferBytes), 'slow_client')
+      return undefined
+    }
     if (order !== undefined) {
       const queued = order.add(records, live)
       if (!live) return queued === undefined ? (res.writableLength > catchUpHighWater ? waitForDrain() : undefined) : queued.then(waitForDrainIfFull)
@@ -108,10 +114,6 @@ export function startSession (plan: StreamPlan, res: ServerResponse, format: Wir
     if (live) {
       const last = records.at(-1)
       if (last !== undefined) metrics.deliveryDelay.observe({ stream: streamOfTopic.get(last.topic) ?? last.topic }, Math.max(0, Date.now() - last.timestamp) / 1000)
-      if (res.writableLength > settings.maxBufferBytes) {
-        fail(new ClientTooSlowError(settings.maxBufferBytes), 'slow_client')
-        return undefined
-      }
       return undefined
     }
     return res.writableLength > catchUpHighWater ? waitForDrain() : undefined
