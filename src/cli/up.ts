@@ -29,6 +29,9 @@ Options:
       --no-changeprop        run without change propagation
       --no-streams           run without the stream service
   -h, --help                 show this help
+
+Environment: KAFKA_BROKERS uses existing brokers; KAFKA_PORT, SINK_PORT and STREAMS_PORT move the
+local broker, the sink and the stream service.
 `
 
 export async function runUpCommand (args: string[], io: CliIO): Promise<number> {

@@ -55,7 +55,8 @@ export function startSession (plan: StreamPlan, res: ServerResponse, format: Wir
   const everything = passesEverything(plan.filter)
   const counts = { delivered: new Map<string, number>(), filtered: new Map<string, number>(), skipped: new Map<string, number>() }
   let lastWrite = Date.now()
-  let follow: Follow | undefined
+  // Set once reading starts, below; end() may run before (the client left at once).
+  const reading: { follow?: Follow } = {}
   let finished = false
   let resolveEnded: (reason: DisconnectReason) => void = () => {}
   const ended = new Promise<DisconnectReason>((resolve) => { resolveEnded = resolve })
@@ -155,7 +156,7 @@ export function startSession (plan: StreamPlan, res: ServerResponse, format: Wir
   function end (reason: DisconnectReason): void {
     if (finished) return
     finished = true
-    follow?.close()
+    reading.follow?.close()
     order?.close()
     clearInterval(ticker)
     clearTimeout(lifetime)
@@ -169,13 +170,14 @@ export function startSession (plan: StreamPlan, res: ServerResponse, format: Wir
 
   res.once('close', () => { end('client') })
   write(format === 'sse' ? ':ok\n\n' : '\n')
-  follow = deps.reader.follow(plan.starts.map(({ topic, partition, offset }) => ({ topic, partition, offset })), {
+  const follow = deps.reader.follow(plan.starts.map(({ topic, partition, offset }) => ({ topic, partition, offset })), {
     deliver,
     error: (err) => {
       deps.logger.warn({ err }, 'stream failed; the client is told and disconnected')
       fail(err, 'error')
     }
   })
+  reading.follow = follow
   if (finished) follow.close()
   return { ended, end }
 }

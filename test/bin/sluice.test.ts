@@ -70,3 +70,14 @@ test('change propagation runs in the same shell: it starts, and SIGTERM stops it
   assert.equal(code, 0, `a graceful stop exits 0 (stderr: ${sluice.stderr()})`)
   assert.match(sluice.stdout(), /sluice changeprop: 0 rules running; admin \(metrics, health\) on port \d+\nsluice changeprop: SIGTERM, stopping\n/)
 })
+
+test('the stream service runs in the same shell: it starts on the example config, and SIGTERM stops it with exit code 0', async (t) => {
+  const sluice = await runSluice(t, ['streams'], 'listening on', { PORT: '0', LOG_LEVEL: 'warn' })
+  const url = /listening on (http:\/\/\S+)/.exec(sluice.stdout())![1]!
+  const spec = await (await fetch(`${url}/?spec`)).json() as { paths: Record<string, unknown> }
+  assert.ok('/v2/stream/test.event' in spec.paths && '/v2/stream/test' in spec.paths, 'the example streams and alias are served')
+  sluice.child.kill('SIGTERM')
+  const [code] = await sluice.exited
+  assert.equal(code, 0, `a graceful stop exits 0 (stderr: ${sluice.stderr()})`)
+  assert.match(sluice.stdout(), /sluice streams: SIGTERM, stopping\n/)
+})

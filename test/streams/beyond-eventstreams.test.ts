@@ -1,6 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { request as httpRequest } from 'node:http'
+import type { IncomingMessage } from 'node:http'
 import { request } from 'undici'
 import { produceMessages } from '../helpers/kafka.js'
 import { startRedis } from '../helpers/redis.js'
@@ -268,7 +269,7 @@ test('39, 40: the spec types timestamp as an integer and documents 400, 404, 429
 test('a client that stops reading live events is told once and disconnected past max_client_buffer_bytes; others are not slowed', async (t) => {
   const fx = await startStreamsFixture(t, { config: { max_client_buffer_bytes: 2 * 1024 * 1024 } })
   let raw = ''
-  const stalled = await new Promise<import('node:http').IncomingMessage>((resolve, reject) => {
+  const stalled = await new Promise<IncomingMessage>((resolve, reject) => {
     const req = httpRequest(`${fx.url}/v2/stream/${fx.names.b}`)
     req.once('response', resolve).once('error', reject).end()
     t.after(() => req.destroy())
