@@ -69,6 +69,19 @@ export const gatewayConfigSchema = {
     cors: { anyOf: [{ type: 'string', minLength: 1 }, { const: false }], default: '*' },
     user_agent: { type: 'string', minLength: 1, default: 'sluice' },
     shutdown_grace_ms: { type: 'integer', minimum: 0, default: 8000 },
+    /** Accepted event ids remembered in memory for streams with dedupe_window_ms (the oldest go first). */
+    dedupe_max_keys: { type: 'integer', minimum: 1, default: 100000 },
+    /** With Redis, accepted event ids are shared by every gateway replica. */
+    redis: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['url'],
+      properties: {
+        url: { type: 'string', pattern: '^rediss?://' },
+        key_prefix: { type: 'string', default: 'sluice' },
+        connect_timeout_ms: { type: 'integer', minimum: 1, default: 2000 }
+      }
+    },
     kafka: {
       type: 'object',
       additionalProperties: false,
@@ -79,7 +92,8 @@ export const gatewayConfigSchema = {
         ...kafkaProducerSchema,
         max_batch_bytes: { type: 'integer', minimum: 1024, default: 1048576 },
         max_message_bytes: { type: 'integer', minimum: 1024, default: 1000000 },
-        compression: { enum: ['none', 'gzip'], default: 'none' }
+        compression: { enum: ['none', 'gzip'], default: 'none' },
+        idempotent: { type: 'boolean', default: false }
       }
     }
   }

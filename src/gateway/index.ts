@@ -18,6 +18,9 @@ import { parseByteSize } from './config.js'
 import { asList } from './pipeline/event-fields.js'
 import type { PipelineDeps } from './pipeline/index.js'
 import { createStreamLimits } from './pipeline/stream-limits.js'
+import { createIntakeDedupe, createMemoryDedupeStore, createRedisDedupeStore } from './pipeline/dedupe.js'
+import type { DedupeStore } from './pipeline/dedupe.js'
+import { createRedisClient } from '../redis.js'
 
 export type { GatewayConfig } from './config.js'
 export { loadGatewayConfig, gatewayConfigSchema } from './config.js'
@@ -49,7 +52,8 @@ export const gatewayService: ServiceDefinition<GatewayConfig, GatewayService> = 
     producer: {
       ...producerSettings(config.kafka, config.kafka.client_id),
       maxBatchBytes: config.kafka.max_batch_bytes,
-      compression: config.kafka.compression
+      compression: config.kafka.compression,
+      idempotent: config.kafka.idempotent
     }
   }),
   shutdownMs: (config) => config.shutdown_grace_ms,
@@ -162,6 +166,12 @@ async function buildGateway (config: Readonly<GatewayConfig>, context: ServiceCo
       streams: () => streamIndex,
       producer,
       limits: createStreamLimits(),
+      dedupe: createIntakeDedupe({
+        store: dedupeStore(config, context, closers),
+        // A claim outlives one produce attempt (its bound), so a replica that died frees the id.
+        pendingMs: config.kafka.produce_timeout_ms + 1000,
+        onStoreError: () => { metrics.dedupeStoreErrors.inc() }
+      }),
       metrics,
       logger,
       now: context.now,
@@ -246,3 +256,12 @@ function firstLocalDirectory (baseUris: readonly string[], cwd: string): string 
   return undefined
 }
 
+
+/** Accepted event ids: in Redis when configured (every replica sees them), else in this process. */
+function dedupeStore (config: Readonly<GatewayConfig>, context: ServiceContext, closers: ShutdownStep[]): DedupeStore {
+  if (config.redis === undefined) return createMemoryDedupeStore(config.dedupe_max_keys)
+  const redis = createRedisClient({ url: config.redis.url, connectTimeoutMs: config.redis.connect_timeout_ms, logger: context.logger })
+  redis.connect().catch(() => { /* logged by the client; intake fails open meanwhile */ })
+  closers.push({ name: 'redis', close: async () => { redis.disconnect() } })
+  return createRedisDedupeStore(redis, config.redis.key_prefix)
+}

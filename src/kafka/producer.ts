@@ -59,6 +59,12 @@ export interface EventProducerOptions {
   /** Every send() settles within this time. Default: `produce_timeout_ms`'s. */
   produceTimeoutMs?: number
   compression?: 'none' | 'gzip'
+  /**
+   * Kafka's idempotent produce: a batch the client retries after a lost answer is written once.
+   * kafkajs keeps sequence numbers only with one request in flight per broker, so this sends one
+   * batch at a time (maxInFlightBatches 1).
+   */
+  idempotent?: boolean
   /** How keys map to partitions (see partitioner.ts). Default `murmur2_random`, as kafkajs. */
   partitioner?: PartitionerName
   /** How often monitor() asks the cluster for metadata. Default: `health_check_interval_ms`'s. */
@@ -91,7 +97,8 @@ export function createEventProducer (options: EventProducerOptions): EventProduc
   const lingerMs = options.lingerMs ?? producerConfigSchema.linger_ms.default
   const maxBatchRecords = options.maxBatchRecords ?? producerConfigSchema.max_batch_records.default
   const maxBatchBytes = options.maxBatchBytes ?? 1024 * 1024
-  const maxInFlightBatches = options.maxInFlightBatches ?? 4
+  const idempotent = options.idempotent ?? false
+  const maxInFlightBatches = idempotent ? 1 : (options.maxInFlightBatches ?? 4)
   const produceTimeoutMs = options.produceTimeoutMs ?? producerConfigSchema.produce_timeout_ms.default
   const healthCheckIntervalMs = options.healthCheckIntervalMs ?? producerConfigSchema.health_check_interval_ms.default
   const healthCheckTimeoutMs = options.healthCheckTimeoutMs ?? producerConfigSchema.health_check_timeout_ms.default
@@ -108,7 +115,12 @@ export function createEventProducer (options: EventProducerOptions): EventProduc
     retries: 1,
     logger: options.logger
   })
-  const producer = kafka.producer({ createPartitioner: createPartitioner(options.partitioner ?? 'murmur2_random'), retry, idempotent: false })
+  const producer = kafka.producer({
+    createPartitioner: createPartitioner(options.partitioner ?? 'murmur2_random'),
+    retry,
+    idempotent,
+    ...(idempotent ? { maxInFlightRequests: 1 } : {})
+  })
 
   let connection: 'idle' | 'connecting' | 'connected' = 'idle'
   let connecting: Promise<void> | undefined

@@ -3,7 +3,7 @@ import type { Registry } from 'prom-client'
 
 export interface GatewayMetrics {
   /**
-   * Per event: `outcome` is accepted | invalid | error | validated (`?validate_only=true`); `stream` is the stream-config key,
+   * Per event: `outcome` is accepted | duplicate (idempotent intake) | invalid | error | validated (`?validate_only=true`); `stream` is the stream-config key,
    * `_unknown` or `_any`; `reason` (errors only) says why, see pipeline/failure-reason.ts.
    */
   events: Counter<'stream' | 'outcome' | 'reason'>
@@ -12,6 +12,7 @@ export interface GatewayMetrics {
   errorEvents: Counter<'result'>
   backgroundTasks: Gauge
   streamConfigReloads: Counter<'result'>
+  dedupeStoreErrors: Counter
 }
 
 export function createGatewayMetrics (registry: Registry): GatewayMetrics {
@@ -19,7 +20,7 @@ export function createGatewayMetrics (registry: Registry): GatewayMetrics {
   return {
     events: new Counter({
       name: 'sluice_gateway_events_total',
-      help: 'Events received by POST /v1/events, by stream and outcome (accepted, invalid, error, and validated for ?validate_only=true); errors also by reason (schema_not_found, stream_not_configured, kafka_unavailable, too_large, ...).',
+      help: 'Events received by POST /v1/events, by stream and outcome (accepted, duplicate for a meta.id accepted within the stream\'s dedupe_window_ms, invalid, error, and validated for ?validate_only=true); errors also by reason (schema_not_found, stream_not_configured, kafka_unavailable, too_large, ...).',
       labelNames: ['stream', 'outcome', 'reason'] as const,
       registers
     }),
@@ -51,6 +52,11 @@ export function createGatewayMetrics (registry: Registry): GatewayMetrics {
       name: 'sluice_gateway_stream_config_reloads_total',
       help: 'Reloads of a remote stream config, by result (ok, failed).',
       labelNames: ['result'] as const,
+      registers
+    }),
+    dedupeStoreErrors: new Counter({
+      name: 'sluice_gateway_dedupe_store_errors_total',
+      help: 'Failures of the idempotent-intake store (Redis); the event was produced anyway.',
       registers
     })
   }

@@ -10,6 +10,8 @@ export interface StreamSettings {
   max_event_bytes?: number
   max_events_per_request?: number
   rate_limit?: { events_per_second: number, burst: number }
+  /** Idempotent intake (Sluice): an event whose client-sent meta.id was accepted within this window is not produced again. */
+  dedupe_window_ms?: number
   [setting: string]: unknown
 }
 
@@ -23,6 +25,7 @@ export const streamSettingsSchema = {
     topic_prefixes: { type: 'array', items: { type: 'string' } },
     max_event_bytes: { type: 'integer', minimum: 1 },
     max_events_per_request: { type: 'integer', minimum: 1 },
+    dedupe_window_ms: { type: 'integer', minimum: 1, maximum: 604800000 },
     rate_limit: {
       type: 'object',
       additionalProperties: false,

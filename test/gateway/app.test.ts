@@ -243,7 +243,7 @@ test('GET /v1/_test/events runs the configured test events; 404 when none are co
 test('stream config routes', async (t) => {
   const { app } = await buildTestGateway(t)
   const all = (await app.inject({ method: 'GET', url: '/v1/streams' })).json() as Record<string, unknown>
-  assert.deepEqual(Object.keys(all).sort(), ['/^test\\.regex\\..+$/', 'eventgate.error.validation', 'eventlogging_TestLegacy', 'keyed.page', 'limited.count', 'limited.rate', 'limited.size', 'test.event', 'w3c.reportingapi.test_report'])
+  assert.deepEqual(Object.keys(all).sort(), ['/^test\\.regex\\..+$/', 'deduped.event', 'eventgate.error.validation', 'eventlogging_TestLegacy', 'keyed.page', 'limited.count', 'limited.rate', 'limited.size', 'test.event', 'w3c.reportingapi.test_report'])
   const some = (await app.inject({ method: 'GET', url: '/v1/stream-configs/test.event|test.regex.x,nope' })).json()
   assert.deepEqual(some, { 'test.event': { schema_title: 'test/event' }, 'test.regex.x': { schema_title: 'test/event' } })
 })

@@ -68,3 +68,15 @@ test('the legacy intake query parameters are unset by default, and an empty name
   assert.throws(() => validateConfig({ schema_uri_query_param: '' }, gatewayConfigSchema, 'test'), /schema_uri_query_param/)
   assert.throws(() => validateConfig({ stream_query_param: 7 }, gatewayConfigSchema, 'test'), /stream_query_param/)
 })
+
+test('idempotent intake: memory by default, Redis by URL; a bad value is refused naming its key', () => {
+  const config = validateConfig({}, gatewayConfigSchema, 'test')
+  assert.equal(config.dedupe_max_keys, 100000)
+  assert.equal(config.redis, undefined)
+  assert.equal(config.kafka.idempotent, false)
+  assert.equal(validateConfig({ redis: { url: 'redis://r:6379' } }, gatewayConfigSchema, 'test').redis?.key_prefix, 'sluice')
+  assert.throws(() => validateConfig({ dedupe_max_keys: 0 }, gatewayConfigSchema, 'test'), /dedupe_max_keys/)
+  assert.throws(() => validateConfig({ redis: { url: 'http://r' } }, gatewayConfigSchema, 'test'), /redis\.url/)
+  assert.throws(() => validateConfig({ redis: {} }, gatewayConfigSchema, 'test'), /redis/)
+  assert.throws(() => validateConfig({ kafka: { idempotent: 'yes' } }, gatewayConfigSchema, 'test'), /kafka\.idempotent/)
+})

@@ -91,7 +91,9 @@ test('per-stream limits are checked, and a bad one names the stream and the sett
     [{ max_events_per_request: 'many' }, 's.max_events_per_request'],
     [{ rate_limit: { events_per_second: 0, burst: 5 } }, 's.rate_limit.events_per_second'],
     [{ rate_limit: { events_per_second: 5 } }, 's.rate_limit'],
-    [{ rate_limit: { events_per_second: 5, burst: 1.5 } }, 's.rate_limit.burst']
+    [{ rate_limit: { events_per_second: 5, burst: 1.5 } }, 's.rate_limit.burst'],
+    [{ dedupe_window_ms: 0 }, 's.dedupe_window_ms'],
+    [{ dedupe_window_ms: 604800001 }, 's.dedupe_window_ms']
   ] as const) {
     assert.throws(() => validateStreamConfig({ s: { schema_title: 't', ...bad } }, 'x.yaml'),
       (err: Error & { code?: string }) => err.code === 'SLUICE_ERR_STREAM_CONFIG_INVALID' && err.message.includes(key), `${JSON.stringify(bad)} names ${key}`)

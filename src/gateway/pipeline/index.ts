@@ -18,6 +18,7 @@ import { toRecord } from './record.js'
 import { checkStream } from './stream-check.js'
 import { traceHeaders } from '../../trace-context.js'
 import type { StreamLimits } from './stream-limits.js'
+import type { IntakeDedupe } from './dedupe.js'
 
 export type { RequestInfo } from './enrich.js'
 
@@ -28,6 +29,8 @@ export interface PipelineDeps {
   producer: EventProducer
   /** The per-stream limits of the stream config, with their rate buckets. */
   limits: StreamLimits
+  /** Idempotent intake for streams with `dedupe_window_ms`. */
+  dedupe: IntakeDedupe
   metrics: GatewayMetrics
   logger: Logger
   now: () => Date
@@ -55,6 +58,8 @@ interface Prepared {
   stream: string
   settings: StreamSettings | undefined
   streamLabel: string
+  /** `<stream>:<meta.id>` when the client sent the id and the stream dedupes. */
+  dedupeKey: string | undefined
 }
 
 /** Label for events whose stream is unknown: metric labels stay a closed set. */
@@ -94,14 +99,29 @@ export async function processEvents (deps: PipelineDeps, events: readonly unknow
   }
   await Promise.all(admitted.map(async (p) => {
     try {
-      await deps.producer.send([p.record])
+      const outcome = await produceOnce(deps, p)
       results[p.index] = { status: 'success' }
-      deps.metrics.events.inc({ stream: p.streamLabel, outcome: 'accepted' })
+      deps.metrics.events.inc({ stream: p.streamLabel, outcome: outcome === 'duplicate' ? 'duplicate' : 'accepted' })
     } catch (err) {
       results[p.index] = failure(deps, p.event, err, p.streamLabel)
     }
   }))
   return results
+}
+
+/**
+ * Produces the record, or, for a stream with `dedupe_window_ms` and an event whose client sent
+ * its `meta.id`, only if that id was not accepted within the window (a client's retry after a
+ * timeout is answered as accepted, and not written twice).
+ */
+async function produceOnce (deps: PipelineDeps, p: Prepared): Promise<'produced' | 'duplicate'> {
+  const send = async (): Promise<void> => { await deps.producer.send([p.record]) }
+  const windowMs = p.settings?.dedupe_window_ms
+  if (p.dedupeKey === undefined || windowMs === undefined) {
+    await send()
+    return 'produced'
+  }
+  return deps.dedupe.once(p.dedupeKey, windowMs, send)
 }
 
 async function prepare (deps: PipelineDeps, raw: unknown, index: number, request: RequestInfo, now: Date, headers: Record<string, string> | undefined): Promise<Prepared> {
@@ -115,6 +135,8 @@ async function prepare (deps: PipelineDeps, raw: unknown, index: number, request
   const resolved = await deps.resolver.resolve(uri)
   const stream = extractFirst(event, settings.streamFields)
   if (typeof stream !== 'string' || stream === '') throw new EventFieldMissingError(settings.streamFields)
+  // Only an id the client sent identifies a retry; one filled in below is new every time.
+  const clientId = getPath(event, 'meta.id')
   enrichEvent(event, resolved.schema, request, { headersToFields: settings.headersToFields, now, newId: deps.newId, title: resolved.title })
   const streams = deps.streams()
   const streamSettings = checkStream(streams, stream, resolved.title, describeEvent(event, uri, stream))
@@ -125,7 +147,8 @@ async function prepare (deps: PipelineDeps, raw: unknown, index: number, request
   }
   const record = toRecord(event, stream, streamSettings, settings)
   if (headers !== undefined) record.headers = headers
-  return { index, event, record, stream, settings: streamSettings, streamLabel }
+  const dedupeKey = typeof clientId === 'string' && clientId !== '' && streamSettings?.dedupe_window_ms !== undefined ? `${stream}:${clientId}` : undefined
+  return { index, event, record, stream, settings: streamSettings, streamLabel, dedupeKey }
 }
 
 /** The stream config's per-stream limits, over the request's events in their order; the events over one fail. */
