@@ -1,12 +1,13 @@
 import { resolve } from 'node:path'
 import { isSluiceError } from '../errors.js'
 import { tailTopic } from '../kafka/index.js'
-import { DEFAULT_BROKER_PORT, DEFAULT_KAFKA_VERSION, TESTED_KAFKA_VERSIONS, defaultBrokerDataDir, fetchKafkaJars, kafkaRelease, localBrokerStatus, startLocalBroker, stopLocalBroker } from '../local-kafka/index.js'
+import { DEFAULT_BROKER_PORT, DEFAULT_KAFKA_VERSION, MIRROR_VERSION, TESTED_KAFKA_VERSIONS, datacenterTopics, defaultBrokerDataDir, fetchKafkaJars, kafkaRelease, localBrokerStatus, startLocalBroker, startMirror, stopLocalBroker } from '../local-kafka/index.js'
 import type { CliIO } from './io.js'
 import { parseCommandArgs } from './io.js'
 
 const help = `Usage: sluice kafka <start|stop|status|fetch> [options]
        sluice kafka tail TOPIC [--from-beginning] [--max N] [--brokers LIST]
+       sluice kafka mirror --from HOST:PORT --to HOST:PORT --datacenter NAME [--topics REGEX]
 
 Runs a single-node Apache Kafka broker (KRaft) on 127.0.0.1 for development and
 tests. Needs Java 17+ and Maven (which fetches the jars of each release once).
@@ -19,6 +20,10 @@ Commands:
   fetch    only download the Kafka jars into the cache
   tail     print the values of a topic's records, one per line, until --max
            records were printed or SIGINT
+  mirror   run Kafka's MirrorMaker 2 (${MIRROR_VERSION}, jars from Maven, cached) in the
+           foreground until SIGINT/SIGTERM: copies the source datacenter's topics
+           from --from to --to under the same names (identity replication policy),
+           keys, values, headers and timestamps as they are
 
 Options:
   -p, --port PORT        broker port (default: KAFKA_PORT, else ${DEFAULT_BROKER_PORT})
@@ -32,6 +37,12 @@ Options:
       --max N            tail: stop after N records
       --brokers LIST     tail: bootstrap host:port list (default: KAFKA_BROKERS,
                          else the local broker on --port)
+      --from HOST:PORT   mirror: the source datacenter's cluster
+      --to HOST:PORT     mirror: the cluster to copy into
+      --datacenter NAME  mirror: the source datacenter; only its topics ("NAME.*")
+                         are copied, so two mirrors, one each way, never loop
+      --to-datacenter N  mirror: the target datacenter's name (default: target)
+      --topics REGEX     mirror: copy these topics instead (a Java regex)
   -h, --help             show this help
 `
 
@@ -50,6 +61,11 @@ export async function runKafkaCommand (args: string[], io: CliIO): Promise<numbe
       'from-beginning': { type: 'boolean' },
       max: { type: 'string' },
       brokers: { type: 'string' },
+      from: { type: 'string' },
+      to: { type: 'string' },
+      datacenter: { type: 'string' },
+      'to-datacenter': { type: 'string' },
+      topics: { type: 'string' },
       help: { type: 'boolean', short: 'h' }
     }
   }, help, io)
@@ -57,10 +73,11 @@ export async function runKafkaCommand (args: string[], io: CliIO): Promise<numbe
   const { values, positionals } = parsed
   const [action, ...extra] = positionals
   const expectedArguments = action === 'tail' ? 1 : 0
-  if (action === undefined || extra.length !== expectedArguments || !['start', 'stop', 'status', 'fetch', 'tail'].includes(action)) {
-    io.stderr.write(`sluice kafka: expected one of start, stop, status, fetch, or tail TOPIC\n\n${help}`)
+  if (action === undefined || extra.length !== expectedArguments || !['start', 'stop', 'status', 'fetch', 'tail', 'mirror'].includes(action)) {
+    io.stderr.write(`sluice kafka: expected one of start, stop, status, fetch, mirror, or tail TOPIC\n\n${help}`)
     return 2
   }
+  if (action === 'mirror') return runMirror(values, io)
 
   const port = parseInteger(values.port ?? io.env.KAFKA_PORT ?? String(DEFAULT_BROKER_PORT), 0, 65535)
   const partitions = parseInteger(values.partitions ?? '1', 1, 10000)
@@ -127,6 +144,46 @@ export async function runKafkaCommand (args: string[], io: CliIO): Promise<numbe
     }
   } catch (err) {
     io.stderr.write(`sluice kafka ${action}: ${isSluiceError(err) ? `${err.message} [${err.code}]` : (err as Error).stack ?? String(err)}\n`)
+    return 1
+  }
+}
+
+const hostPort = /^[^\s,:]+:\d{1,5}$/
+const datacenterName = /^[A-Za-z0-9_-]+$/
+
+/** `sluice kafka mirror`: one direction of MirrorMaker 2, in the foreground. */
+async function runMirror (values: { from?: string, to?: string, datacenter?: string, 'to-datacenter'?: string, topics?: string }, io: CliIO): Promise<number> {
+  const { from, to, datacenter, topics } = values
+  const target = values['to-datacenter'] ?? 'target'
+  if (from === undefined || to === undefined || !hostPort.test(from) || !hostPort.test(to)) {
+    io.stderr.write('sluice kafka mirror: --from and --to take HOST:PORT\n')
+    return 2
+  }
+  if ((datacenter === undefined && topics === undefined) || (datacenter !== undefined && !datacenterName.test(datacenter)) || !datacenterName.test(target)) {
+    io.stderr.write('sluice kafka mirror: give the source --datacenter (letters, digits, _ and -), or --topics\n')
+    return 2
+  }
+  const source = datacenter ?? 'source'
+  const regex = topics ?? datacenterTopics(source)
+  try {
+    io.stderr.write(`Starting MirrorMaker 2 ${MIRROR_VERSION} (the first start fetches its jars with Maven)...\n`)
+    const mirror = await startMirror({
+      from: { name: source, bootstrap: from },
+      to: { name: target, bootstrap: to },
+      topics: regex,
+      workDir: resolve(io.cwd, '.cache', 'kafka', `mirror-${source}-to-${target}`),
+      onOutput: (line) => { io.stderr.write(`${line}\n`) }
+    })
+    io.stdout.write(`mirroring ${regex} from ${from} to ${to} (pid ${mirror.pid}); Ctrl-C stops it\n`)
+    const ended = await Promise.race([io.stopSignal.then(() => undefined), mirror.exited])
+    if (ended !== undefined) {
+      io.stderr.write(`sluice kafka mirror: MirrorMaker 2 exited with code ${String(ended)}\n`)
+      return 1
+    }
+    await mirror.stop()
+    return 0
+  } catch (err) {
+    io.stderr.write(`sluice kafka mirror: ${isSluiceError(err) ? `${err.message} [${err.code}]` : (err as Error).stack ?? String(err)}\n`)
     return 1
   }
 }

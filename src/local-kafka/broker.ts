@@ -135,27 +135,39 @@ export function defaultBrokerDataDir (port: number): string {
   return join(projectRoot(), '.cache', 'kafka', `data-${port}`)
 }
 
-/**
- * Copies the broker's runtime class path from Maven into `cacheDir`, unless a
- * previous copy from the same pom is complete. The copy lands in a temporary
- * directory that is renamed into place, so a crash or a concurrent fetch never
- * leaves a half-filled cache that looks complete.
- */
+/** Copies the broker's runtime class path of one release from Maven into `cacheDir` (once). */
 export async function fetchKafkaJars (options: { version?: string, cacheDir?: string, logger?: Logger } = {}): Promise<KafkaJars> {
   const release = kafkaRelease(options.version)
   const version = release.version
   const dir = resolve(options.cacheDir ?? defaultJarCacheDir(version))
-  const pom = join(projectRoot(), 'broker', 'pom.xml')
-  const fingerprint = createHash('sha256').update(await readFile(pom)).update(`\0${version}\0${release.profile}`).digest('hex')
+  return fetchMavenJars({
+    pom: join(projectRoot(), 'broker', 'pom.xml'),
+    mavenArgs: ['-P', release.profile, `-Dkafka.version=${version}`],
+    fingerprintExtra: `\0${version}\0${release.profile}`,
+    dir,
+    expectJar: /kafka_2\.13-.*\.jar$/,
+    version,
+    logger: options.logger
+  })
+}
+
+/**
+ * Copies a pom's runtime class path from Maven into `dir`, unless a previous copy from the same
+ * pom and arguments is complete. The copy lands in a temporary directory that is renamed into
+ * place, so a crash or a concurrent fetch never leaves a half-filled cache that looks complete.
+ */
+export async function fetchMavenJars (options: { pom: string, mavenArgs: string[], fingerprintExtra: string, dir: string, expectJar: RegExp, version: string, logger?: Logger }): Promise<KafkaJars> {
+  const { dir, version } = options
+  const fingerprint = createHash('sha256').update(await readFile(options.pom)).update(options.fingerprintExtra).digest('hex')
   if (await readMarker(dir) === fingerprint) return { version, dir, jars: await listJars(dir), fetched: false }
 
-  options.logger?.info({ dir, version }, 'fetching Kafka jars with Maven')
+  options.logger?.info({ dir, version }, 'fetching jars with Maven')
   const staging = `${dir}.tmp-${randomUUID()}`
   await mkdir(dirname(dir), { recursive: true })
   try {
-    await runMaven(['-q', '-B', '-f', pom, '-P', release.profile, `-Dkafka.version=${version}`, 'dependency:copy-dependencies', '-DincludeScope=runtime', `-DoutputDirectory=${staging}`])
+    await runMaven(['-q', '-B', '-f', options.pom, ...options.mavenArgs, 'dependency:copy-dependencies', '-DincludeScope=runtime', `-DoutputDirectory=${staging}`])
     const jars = await listJars(staging)
-    if (!jars.some((jar) => /kafka_2\.13-.*\.jar$/.test(jar))) throw new KafkaJarFetchError(`no kafka_2.13 jar in ${staging}`)
+    if (!jars.some((jar) => options.expectJar.test(jar))) throw new KafkaJarFetchError(`no jar matching ${String(options.expectJar)} in ${staging}`)
     await writeFile(join(staging, MARKER_FILE), fingerprint)
     if (existsSync(dir)) await rm(dir, { recursive: true, force: true })
     try {

@@ -57,3 +57,10 @@ export class BrokerExitedError extends SluiceError {
     this.logTail = logTail
   }
 }
+
+/** The local MirrorMaker 2 exited (or never said it started); `output` is the end of its log. */
+export class MirrorExitedError extends SluiceError {
+  constructor (code: number | null, output: string) {
+    super('SLUICE_ERR_KAFKA_MIRROR_EXITED', `MirrorMaker 2 exited with code ${String(code)} before it started:\n${output}`)
+  }
+}

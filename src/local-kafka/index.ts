@@ -8,6 +8,7 @@ export {
   defaultBrokerDataDir,
   defaultJarCacheDir,
   fetchKafkaJars,
+  fetchMavenJars,
   findFreePort,
   kafkaRelease,
   localBrokerStatus,
@@ -22,5 +23,8 @@ export {
   JavaMissingError,
   KafkaJarFetchError,
   KafkaVersionUnsupportedError,
-  MavenMissingError
+  MavenMissingError,
+  MirrorExitedError
 } from './errors.js'
+export { DEFAULT_MIRROR_JVM_OPTIONS, MIRROR_VERSION, datacenterTopics, fetchMirrorJars, mirrorProperties, startMirror } from './mirror.js'
+export type { LocalMirror, MirrorCluster, MirrorOptions } from './mirror.js'

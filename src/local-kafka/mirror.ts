@@ -1,0 +1,166 @@
+import { spawn } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
+import { mkdir, writeFile } from 'node:fs/promises'
+import { delimiter, join, resolve } from 'node:path'
+import { pathToFileURL } from 'node:url'
+import type { Logger } from '../logger.js'
+import { fetchMavenJars, projectRoot } from './broker.js'
+import type { KafkaJars } from './broker.js'
+import { JavaMissingError, MirrorExitedError } from './errors.js'
+
+/**
+ * The MirrorMaker 2 release the local mirror runs: connect-mirror is published with each Kafka
+ * release, and 4.3.1 is the newest Maven Central serves here. It mirrors between brokers of
+ * 3.9 and 4.x alike.
+ */
+export const MIRROR_VERSION = '4.3.1'
+
+/** One side of a mirror: the datacenter's name and its cluster's bootstrap address. */
+export interface MirrorCluster { name: string, bootstrap: string }
+
+export interface MirrorOptions {
+  from: MirrorCluster
+  to: MirrorCluster
+  /** Topics to copy (a Java regex); default: the source datacenter's prefix, `<from.name>\..*`. */
+  topics?: string
+  /** Where the properties file and logs go. */
+  workDir: string
+  /** Replication factor of mirrored and internal topics (1 for a single local broker). */
+  replicationFactor?: number
+  /** How often the source is checked for new topics. Default 5 s. */
+  refreshTopicsSeconds?: number
+  jvmOptions?: readonly string[]
+  logger?: Logger
+  /** Where MirrorMaker's own log lines go (default: the logger at warn). */
+  onOutput?: (line: string) => void
+  timeoutMs?: number
+}
+
+export interface LocalMirror {
+  pid: number
+  /** Resolves with the exit code once the process ended. */
+  exited: Promise<number | null>
+  /** SIGTERM (MirrorMaker stops its connectors and commits), then SIGKILL after `timeoutMs`. */
+  stop(timeoutMs?: number): Promise<void>
+}
+
+export const DEFAULT_MIRROR_JVM_OPTIONS: readonly string[] = ['-Xms64m', '-Xmx256m', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1']
+
+/** The topics one datacenter owns: its prefix. Each direction copies only these, so nothing loops. */
+export function datacenterTopics (datacenter: string): string {
+  return `${datacenter.replace(/[.\\^$|?*+()[\]{}]/g, '\\$&')}\\..*`
+}
+
+export async function fetchMirrorJars (options: { cacheDir?: string, logger?: Logger } = {}): Promise<KafkaJars> {
+  return fetchMavenJars({
+    pom: join(projectRoot(), 'broker', 'mirror-pom.xml'),
+    mavenArgs: [`-Dmirror.version=${MIRROR_VERSION}`],
+    fingerprintExtra: `\0mirror\0${MIRROR_VERSION}`,
+    dir: resolve(options.cacheDir ?? join(projectRoot(), '.cache', 'kafka', `mirror-${MIRROR_VERSION}`, 'libs')),
+    expectJar: /connect-mirror-\d.*\.jar$/,
+    version: MIRROR_VERSION,
+    logger: options.logger
+  })
+}
+
+/**
+ * MirrorMaker 2's dedicated-mode configuration for one direction. The identity replication
+ * policy keeps topic names (they already carry their datacenter), and the records' keys, values,
+ * headers and timestamps are copied as they are.
+ */
+export function mirrorProperties (options: MirrorOptions): string {
+  const { from, to } = options
+  const rf = options.replicationFactor ?? 1
+  const escape = (value: string): string => value.replace(/\\/g, '\\\\')
+  return [
+    `clusters = ${from.name}, ${to.name}`,
+    `${from.name}.bootstrap.servers = ${from.bootstrap}`,
+    `${to.name}.bootstrap.servers = ${to.bootstrap}`,
+    `${from.name}->${to.name}.enabled = true`,
+    `${from.name}->${to.name}.topics = ${escape(options.topics ?? datacenterTopics(from.name))}`,
+    `${to.name}->${from.name}.enabled = false`,
+    'replication.policy.class = org.apache.kafka.connect.mirror.IdentityReplicationPolicy',
+    `replication.factor = ${rf}`,
+    ...['checkpoints.topic', 'heartbeats.topic', 'offset-syncs.topic', 'offset.storage', 'status.storage', 'config.storage'].map((k) => `${k}.replication.factor = ${rf}`),
+    'sync.topic.acls.enabled = false',
+    `refresh.topics.interval.seconds = ${options.refreshTopicsSeconds ?? 5}`,
+    // Copy as soon as records arrive: a mirror's lag is the cross-datacenter delay of every stream.
+    `${to.name}.producer.linger.ms = 5`,
+    `${from.name}.consumer.fetch.max.wait.ms = 100`,
+    ''
+  ].join('\n')
+}
+
+/**
+ * Runs MirrorMaker 2 for one direction as a child process and resolves once it says it started.
+ * The jars are fetched with Maven on first use and cached.
+ */
+export async function startMirror (options: MirrorOptions): Promise<LocalMirror> {
+  const log = options.logger?.child({ module: 'kafka-mirror' })
+  const { jars } = await fetchMirrorJars({ logger: log })
+  const workDir = resolve(options.workDir)
+  await mkdir(workDir, { recursive: true })
+  const propertiesFile = join(workDir, `mirror-${options.from.name}-to-${options.to.name}.properties`)
+  await writeFile(propertiesFile, mirrorProperties(options))
+  const args = [
+    ...(options.jvmOptions ?? DEFAULT_MIRROR_JVM_OPTIONS),
+    '-Djava.awt.headless=true',
+    `-Dlog4j2.configurationFile=${pathToFileURL(join(projectRoot(), 'broker', 'mirror-log4j2.properties')).href}`,
+    '-cp', jars.join(delimiter),
+    // Only the herder that writes into the target: MirrorMaker otherwise also runs one for the
+    // disabled direction, whose group would fight the other direction's mirror over its config.
+    'org.apache.kafka.connect.mirror.MirrorMaker', propertiesFile, '--clusters', options.to.name
+  ]
+  const child = spawn('java', args, { cwd: workDir, stdio: ['ignore', 'pipe', 'pipe'] })
+  const output: string[] = []
+  const onLine = options.onOutput ?? ((line: string) => { log?.warn({ line }, 'mirror') })
+  const started = new Promise<void>((resolveStarted) => {
+    let buffer = ''
+    const read = (chunk: Buffer): void => {
+      buffer += chunk.toString()
+      let nl: number
+      while ((nl = buffer.indexOf('\n')) >= 0) {
+        const line = buffer.slice(0, nl)
+        buffer = buffer.slice(nl + 1)
+        output.push(line)
+        if (output.length > 40) output.shift()
+        if (line.includes('Kafka MirrorMaker started')) resolveStarted()
+        else if (!line.startsWith('\tat ')) onLine(line)
+      }
+    }
+    child.stdout.on('data', read)
+    child.stderr.on('data', read)
+  })
+  const exited = new Promise<number | null>((resolveExit, reject) => {
+    child.once('error', (err: NodeJS.ErrnoException) => { reject(err.code === 'ENOENT' ? new JavaMissingError(err) : err) })
+    child.once('exit', (code) => { resolveExit(code) })
+  })
+  const timeoutMs = options.timeoutMs ?? 120_000
+  let timer: NodeJS.Timeout | undefined
+  try {
+    await Promise.race([
+      started,
+      exited.then((code) => { throw new MirrorExitedError(code, output.join('\n')) }),
+      new Promise<never>((_resolve, reject) => { timer = setTimeout(() => { reject(new MirrorExitedError(null, `did not start within ${timeoutMs} ms\n${output.join('\n')}`)) }, timeoutMs) })
+    ])
+  } catch (err) {
+    child.kill('SIGKILL')
+    throw err
+  } finally {
+    clearTimeout(timer)
+  }
+  log?.info({ pid: child.pid, from: options.from, to: options.to }, 'MirrorMaker 2 started')
+  return { pid: child.pid!, exited, stop: async (ms = 15_000) => { await stopChild(child, exited, ms) } }
+}
+
+async function stopChild (child: ChildProcess, exited: Promise<number | null>, timeoutMs: number): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return
+  child.kill('SIGTERM')
+  let timer: NodeJS.Timeout | undefined
+  const killed = new Promise<void>((resolveKilled) => {
+    timer = setTimeout(() => { child.kill('SIGKILL'); resolveKilled() }, timeoutMs)
+  })
+  await Promise.race([exited.catch(() => null), killed])
+  clearTimeout(timer)
+  await exited.catch(() => null)
+}
