@@ -3,10 +3,16 @@ import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
 import { fetchTopicOffsets, listTopics } from '../src/kafka/index.js'
 import { createLogger } from '../src/logger.js'
-import { createTopic, produceMessages, readMessages } from './helpers/kafka.js'
+import type { RuleSpec } from '../src/changeprop/index.js'
+import { committedOffsets, createTopic, produceMessages, readMessages } from './helpers/kafka.js'
+import { startRedis } from './helpers/redis.js'
+import { startSink } from './changeprop/helpers/sink.js'
+import { startChangeprop, testNames } from './changeprop/helpers/start.js'
 import { startTwoDatacenters } from './helpers/two-datacenters.js'
 import type { TwoDatacenters } from './helpers/two-datacenters.js'
 import { waitFor } from './helpers/wait.js'
+import { openStream } from './helpers/sse.js'
+import { startStreamsFixture, testEvent } from './streams/fixture.js'
 
 // Two datacenters on one machine, joined by Kafka's own MirrorMaker 2 (one per direction). One
 // pair of clusters and mirrors serves every test of this file; each test uses topics of its own.
@@ -18,9 +24,10 @@ after(async () => { for (const fn of cleanups.reverse()) await fn() })
 
 const silent = createLogger({ level: 'silent', name: 'test' })
 
+/** Records in a topic of one cluster; -1 while the topic is not there (yet). */
 async function count (brokers: string, topic: string): Promise<number> {
-  const offsets = await fetchTopicOffsets([brokers], topic)
-  return offsets.reduce((sum, p) => sum + Number(p.high) - Number(p.low), 0)
+  const offsets = await fetchTopicOffsets([brokers], topic).catch(() => undefined)
+  return offsets === undefined ? -1 : offsets.reduce((sum, p) => sum + Number(p.high) - Number(p.low), 0)
 }
 
 test('a record written in eqiad is copied to codfw under the same name, with its key, value, headers and timestamp; nothing loops back', async () => {
@@ -43,4 +50,87 @@ test('a record written in eqiad is copied to codfw under the same name, with its
   assert.equal(await count(dc.codfw, topic), 1)
   const names = await listTopics([dc.codfw], { clientId: 'test', logger: silent })
   assert.deepEqual(names.filter((n) => n.includes(topic) && n !== topic), [], 'no renamed copies')
+})
+
+test('a stream client resumes against the other datacenter\'s stream service with nothing lost or repeated while events land in both datacenters', async (t) => {
+  const eqiad = await startStreamsFixture(t, { skipTopics: ['codfwA'] })
+  const codfw = await startStreamsFixture(t, { id: eqiad.id, brokers: dc.codfw })
+  const { eqiadA, codfwA } = eqiad.topics
+  await produceMessages(codfwA, [{ value: testEvent({ n: 'c-first' }) }], { brokers: [dc.codfw] })
+  await waitFor('both topics in both clusters', async () => {
+    const [inEqiad, inCodfw] = await Promise.all([listTopics([dc.eqiad], { clientId: 'test', logger: silent }), listTopics([dc.codfw], { clientId: 'test', logger: silent })])
+    return inEqiad.includes(codfwA) && inCodfw.includes(eqiadA) && await count(dc.eqiad, codfwA) === 1
+  }, 60_000)
+
+  const first = await openStream(`${eqiad.url}/v2/stream/${eqiad.names.a}`)
+  await waitFor('the eqiad stream is live', () => Object.keys(eqiad.service.reader.stats().tailLoops).length === 2)
+  await produceMessages(eqiadA, [1, 2, 3].map((n) => ({ value: testEvent({ n: `e${n}` }) })))
+  await first.waitForMessages(3)
+  first.close()
+
+  // Disconnected: events keep landing in both datacenters' topics, each written in its own cluster.
+  await produceMessages(eqiadA, [4, 5].map((n) => ({ value: testEvent({ n: `e${n}` }) })))
+  await produceMessages(codfwA, [1, 2].map((n) => ({ value: testEvent({ n: `c${n}` }) })), { brokers: [dc.codfw] })
+
+  const resumed = await openStream(`${codfw.url}/v2/stream/${codfw.names.a}`, { 'last-event-id': first.lastId! })
+  t.after(() => resumed.close())
+  await resumed.waitForMessages(4, 60_000)
+  await produceMessages(eqiadA, [{ value: testEvent({ n: 'e6' }) }])
+  await resumed.waitForMessages(5, 60_000)
+  const got = resumed.messages().map((m) => m.n)
+  assert.deepEqual([...got].sort(), ['c1', 'c2', 'e4', 'e5', 'e6'], 'the rest of both datacenters, once each')
+  assert.deepEqual(first.messages().map((m) => m.n), ['e1', 'e2', 'e3'])
+})
+
+function ruleFor (stream: string, origin: string): RuleSpec {
+  return { topic: stream, exec: { method: 'get', uri: `${origin}/{{message.n}}` } }
+}
+
+function changeEvent (stream: string, n: string, id: string | undefined = randomUUID()): string {
+  return JSON.stringify({ $schema: '/test/event/1.0.0', meta: { stream, dt: new Date().toISOString(), domain: 'test.example.org', ...(id === undefined ? {} : { id }) }, n })
+}
+
+test('change propagation reacts to an event once, in the datacenter where it was produced', async (t) => {
+  const sink = await startSink()
+  t.after(() => sink.close())
+  const names = testNames()
+  const stream = `mdc-${randomUUID().slice(0, 8)}`
+  const rules = { react: ruleFor(stream, sink.origin) }
+  await startChangeprop(t, rules, { topic_prefix: 'eqiad.', kafka: { brokers: [dc.eqiad] } }, names)
+  await startChangeprop(t, rules, { topic_prefix: 'codfw.', kafka: { brokers: [dc.codfw] } }, names)
+  await produceMessages(`eqiad.${stream}`, [{ value: changeEvent(stream, 'from-eqiad') }])
+  await produceMessages(`codfw.${stream}`, [{ value: changeEvent(stream, 'from-codfw') }], { brokers: [dc.codfw] })
+  await sink.waitForRequests(2)
+  await waitFor('each datacenter\'s event mirrored to the other', async () => await count(dc.codfw, `eqiad.${stream}`) === 1 && await count(dc.eqiad, `codfw.${stream}`) === 1, 60_000)
+  // codfw's deployment never subscribes to eqiad's topics (and the reverse): no position there.
+  const group = `${names.service}-react`
+  assert.deepEqual(await committedOffsets([dc.codfw], group, `eqiad.${stream}`), { 0: '-1' })
+  assert.deepEqual(await committedOffsets([dc.eqiad], group, `codfw.${stream}`), { 0: '-1' })
+  assert.deepEqual(sink.requests.map((r) => r.path).sort(), ['/from-codfw', '/from-eqiad'])
+})
+
+test('switchover: codfw takes over eqiad\'s topics from the lookback window; nothing is lost, and a shared dedupe store runs nothing twice', async (t) => {
+  const redis = await startRedis()
+  t.after(() => redis.stop())
+  const sink = await startSink()
+  t.after(() => sink.close())
+  const names = testNames()
+  const stream = `sw-${randomUUID().slice(0, 8)}`
+  const rules = { react: ruleFor(stream, sink.origin) }
+  const shared = { redis: { url: redis.url, key_prefix: names.service } }
+  const eqiad = await startChangeprop(t, rules, { ...shared, topic_prefix: 'eqiad.', kafka: { brokers: [dc.eqiad] } }, names)
+  // An hour old and without meta.id (so no dedupe): only the lookback keeps it from running again.
+  await produceMessages(`eqiad.${stream}`, [{ value: changeEvent(stream, 'old', undefined), timestamp: Date.now() - 3600_000 }])
+  await produceMessages(`eqiad.${stream}`, ['e1', 'e2', 'e3'].map((n) => ({ value: changeEvent(stream, n) })))
+  await sink.waitForRequests(4)
+  await eqiad.changeprop.close()
+
+  // eqiad's change propagation is gone; its Kafka still takes events, and the mirror copies them.
+  await produceMessages(`eqiad.${stream}`, ['e4', 'e5'].map((n) => ({ value: changeEvent(stream, n) })))
+  await waitFor('eqiad\'s events in codfw', async () => await count(dc.codfw, `eqiad.${stream}`) === 6, 60_000)
+  await startChangeprop(t, rules, { ...shared, topic_prefix: 'codfw.', consume_topic_prefixes: ['codfw.', 'eqiad.'], takeover_lookback_ms: 600_000, kafka: { brokers: [dc.codfw] } }, names)
+  await sink.waitForRequests(6)
+  await produceMessages(`eqiad.${stream}`, [{ value: changeEvent(stream, 'e6') }])
+  await sink.waitForRequests(7, { timeoutMs: 60_000 })
+  assert.deepEqual(sink.requests.map((r) => r.path).sort(), ['/e1', '/e2', '/e3', '/e4', '/e5', '/e6', '/old'])
 })

@@ -1,4 +1,4 @@
-import { createEventConsumer, createTopics, listTopics } from '../kafka/index.js'
+import { advanceGroupOffsets, createEventConsumer, createTopics, listTopics } from '../kafka/index.js'
 import type { EventConsumer, PartitionProgress } from '../kafka/index.js'
 import { createChangepropMetrics } from '../metrics/changeprop.js'
 import type { ChangepropMetrics, ChangepropSource } from '../metrics/changeprop.js'
@@ -72,6 +72,10 @@ export async function createChangeprop (config: Readonly<ChangepropConfig>, opti
 interface RuleConsumers {
   rule: CompiledRule
   runner: RuleRunner
+  /** The datacenter prefix of the topics it reads: this deployment's, or one it took over. */
+  prefix: string
+  /** Its consumer groups: `<service>-<rule>` at home, `<service>-<rule>.takeover.<datacenter>` for another's topics. */
+  group: string
   main: EventConsumer | undefined
   retry: EventConsumer | undefined
   /** The topics consumed now, without prefix. */
@@ -135,11 +139,11 @@ function buildChangeprop (config: Readonly<ChangepropConfig>, deps: ServiceConte
     return { ok: failed.length === 0, details: { started, closing, consumers_failed: failed } }
   }
 
-  async function resolveTopics (rule: CompiledRule, cluster: () => Promise<string[]>): Promise<string[]> {
+  async function resolveTopics (rule: CompiledRule, prefix: string, cluster: () => Promise<string[]>): Promise<string[]> {
     const names = new Set(rule.topics)
     if (rule.topicPatterns.length > 0) {
       for (const name of await cluster()) {
-        const stream = topicStreamOf(config.topic_prefix, name)
+        const stream = topicStreamOf(prefix, name)
         if (stream !== undefined && rule.topicPatterns.some((pattern) => pattern.test(stream))) names.add(stream)
       }
     }
@@ -155,10 +159,35 @@ function buildChangeprop (config: Readonly<ChangepropConfig>, deps: ServiceConte
     }
   }
 
+  /** A rule's consumer group for one prefix: the home one, or one per datacenter taken over. */
+  function groupOf (rule: CompiledRule, prefix: string): string {
+    const home = `${config.service_name}-${rule.name}`
+    return prefix === config.topic_prefix ? home : `${home}.takeover.${prefix.replace(/\.$/, '')}`
+  }
+
+  /**
+   * Another datacenter's topics start where its own deployment most likely stopped: the takeover
+   * group's committed position, or `takeover_lookback_ms` ago if that is later (a first takeover,
+   * or one after a switch back). Events in that window may run twice; none before it is lost as
+   * long as the other deployment was less than the window behind.
+   */
+  async function positionTakeover (entry: RuleConsumers, topics: string[]): Promise<void> {
+    const since = Date.now() - config.takeover_lookback_ms
+    const { kafka } = config
+    const targets = [
+      { group: entry.group, names: topics.map((topic) => streamTopicOf(entry.prefix, topic)) },
+      { group: `${entry.group}-retry`, names: topics.map((topic) => retryTopicOf(entry.prefix, config.service_name, topic)) }
+    ]
+    for (const { group, names } of targets) {
+      const result = await advanceGroupOffsets(kafka.brokers, group, names, since, { clientId: kafka.client_id, logger: deps.logger })
+      log.info({ rule: entry.rule.name, group, since: new Date(since).toISOString(), ...result }, 'taking over another datacenter\'s topics')
+    }
+  }
+
   /** Creates and starts a rule's two consumers on `topics`; `fresh` ones start from their oldest event. */
   async function startRule (entry: RuleConsumers, topics: string[], fresh: string[]): Promise<void> {
     const { kafka } = config
-    const { rule, runner } = entry
+    const { rule, runner, prefix } = entry
     const common = {
       brokers: kafka.brokers,
       clientId: kafka.client_id,
@@ -171,16 +200,16 @@ function buildChangeprop (config: Readonly<ChangepropConfig>, deps: ServiceConte
     }
     const main = createEventConsumer({
       ...common,
-      groupId: `${config.service_name}-${rule.name}`,
-      topics: topics.map((topic) => streamTopicOf(config.topic_prefix, topic)),
+      groupId: entry.group,
+      topics: topics.map((topic) => streamTopicOf(prefix, topic)),
       fromBeginning: kafka.from_beginning,
-      topicsFromBeginning: fresh.map((topic) => streamTopicOf(config.topic_prefix, topic)),
+      topicsFromBeginning: fresh.map((topic) => streamTopicOf(prefix, topic)),
       onProgress: progressReporter(rule.name, 'main')
     })
     const retry = createEventConsumer({
       ...common,
-      groupId: `${config.service_name}-${rule.name}-retry`,
-      topics: topics.map((topic) => retryTopicOf(config.topic_prefix, config.service_name, topic)),
+      groupId: `${entry.group}-retry`,
+      topics: topics.map((topic) => retryTopicOf(prefix, config.service_name, topic)),
       // Retry events are never skipped, even by a group that is new.
       fromBeginning: true,
       onProgress: progressReporter(rule.name, 'retry')
@@ -202,12 +231,12 @@ function buildChangeprop (config: Readonly<ChangepropConfig>, deps: ServiceConte
   }
 
   /** Creates the topics a rule reads and writes; with `create_topics: false`, checks that those it reads exist. */
-  async function createRuleTopics (topics: Iterable<string>): Promise<void> {
+  async function createRuleTopics (topics: Iterable<string>, prefix: string): Promise<void> {
     const { kafka } = config
     const consumed = new Set<string>()
     for (const topic of topics) {
-      consumed.add(streamTopicOf(config.topic_prefix, topic))
-      consumed.add(retryTopicOf(config.topic_prefix, config.service_name, topic))
+      consumed.add(streamTopicOf(prefix, topic))
+      consumed.add(retryTopicOf(prefix, config.service_name, topic))
     }
     if (!kafka.create_topics) {
       const existing = new Set(await listTopics(kafka.brokers, { clientId: kafka.client_id, logger: deps.logger }))
@@ -234,12 +263,12 @@ function buildChangeprop (config: Readonly<ChangepropConfig>, deps: ServiceConte
       const names = await listTopics(kafka.brokers, { clientId: kafka.client_id, logger: deps.logger })
       for (const entry of regexRules) {
         if (closing) return
-        const topics = await resolveTopics(entry.rule, async () => names)
+        const topics = await resolveTopics(entry.rule, entry.prefix, async () => names)
         const fresh = topics.filter((topic) => !entry.topics.includes(topic))
         const gone = entry.topics.filter((topic) => !topics.includes(topic))
         if (fresh.length === 0 && gone.length === 0) continue
         log.info({ rule: entry.rule.name, fresh, gone }, 'the topics matching the rule changed; resubscribing')
-        await createRuleTopics(fresh)
+        await createRuleTopics(fresh, entry.prefix)
         await Promise.all([entry.main, entry.retry].map(async (consumer) => consumer?.close({ drainTimeoutMs: config.shutdown_timeout_ms })))
         entry.main = undefined
         entry.retry = undefined
@@ -296,9 +325,7 @@ function buildChangeprop (config: Readonly<ChangepropConfig>, deps: ServiceConte
         clusterTopics ??= listTopics(kafka.brokers, { clientId: kafka.client_id, logger: deps.logger })
         return clusterTopics
       }
-      const resolved = await Promise.all(rules.map(async (rule) => ({ rule, topics: await resolveTopics(rule, cluster) })))
-      await createRuleTopics(resolved.flatMap(({ topics }) => topics))
-
+      const prefixes = config.consume_topic_prefixes ?? [config.topic_prefix]
       const http = createHttpExecutor({ dispatcher })
       const runnerDeps = {
         service: config.service_name,
@@ -314,14 +341,19 @@ function buildChangeprop (config: Readonly<ChangepropConfig>, deps: ServiceConte
         metrics,
         logger: deps.logger
       }
-      for (const { rule, topics } of resolved) {
-        const entry: RuleConsumers = { rule, runner: createRuleRunner(rule, runnerDeps), topics: [], main: undefined, retry: undefined }
-        consumers.push(entry)
-        if (topics.length === 0) {
-          log.warn({ rule: rule.name }, 'rule has no topic to consume (its topic regex matches none yet); it starts when one appears')
-          continue
+      for (const prefix of prefixes) {
+        const resolved = await Promise.all(rules.map(async (rule) => ({ rule, topics: await resolveTopics(rule, prefix, cluster) })))
+        await createRuleTopics(resolved.flatMap(({ topics }) => topics), prefix)
+        for (const { rule, topics } of resolved) {
+          const entry: RuleConsumers = { rule, runner: createRuleRunner(rule, { ...runnerDeps, consumedPrefix: prefix }), prefix, group: groupOf(rule, prefix), topics: [], main: undefined, retry: undefined }
+          consumers.push(entry)
+          if (topics.length === 0) {
+            log.warn({ rule: rule.name, prefix }, 'rule has no topic to consume (its topic regex matches none yet); it starts when one appears')
+            continue
+          }
+          if (prefix !== config.topic_prefix) await positionTakeover(entry, topics)
+          await startRule(entry, topics, [])
         }
-        await startRule(entry, topics, [])
       }
       scheduleTopicRefresh()
       return `${rules.length} rule${rules.length === 1 ? '' : 's'} running; admin (metrics, health) on port ${String(admin.port)}`

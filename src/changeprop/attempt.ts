@@ -30,8 +30,10 @@ export interface Attempt {
 /** What every rule runner is built from (one set per service). */
 export interface RunnerDeps {
   service: string
-  /** Datacenter prefix of every topic (`eqiad.`). */
+  /** This datacenter's prefix (`eqiad.`): of every topic it writes (retries, errors, produced events). */
   topicPrefix: string
+  /** The prefix of the topics the runner reads: its own, or another datacenter's it took over. Default: topicPrefix. */
+  consumedPrefix?: string
   userAgent: string
   originOverride?: string | undefined
   maxChainLength: number

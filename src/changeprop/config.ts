@@ -30,6 +30,14 @@ export const changepropConfigSchema = {
     listen_address: { type: 'string', minLength: 1, default: '0.0.0.0' },
     log_level: { enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info' },
     topic_prefix: { type: 'string', pattern: '^[A-Za-z0-9._-]*$', default: '' },
+    /**
+     * The datacenter prefixes whose topics this deployment reacts to; unset means only its own
+     * `topic_prefix` (each event is reacted to once, where it was produced). Adding another
+     * datacenter's prefix takes over its events (a switchover, docs/changeprop.md).
+     */
+    consume_topic_prefixes: { type: 'array', items: { type: 'string', pattern: '^[A-Za-z0-9._-]*$' }, minItems: 1, uniqueItems: true },
+    /** Where a takeover of another datacenter's topics starts when it has no newer position: this long ago. */
+    takeover_lookback_ms: { type: 'integer', minimum: 0, default: 600000 },
     user_agent: { type: 'string', minLength: 1, default: 'sluice-changeprop' },
     exec_origin_override: { type: 'string', pattern: '^https?://[^/?#]+$' },
     max_chain_length: { type: 'integer', minimum: 1, default: 10 },

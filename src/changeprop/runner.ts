@@ -40,6 +40,7 @@ export function createRuleRunner (rule: CompiledRule, deps: RunnerDeps): RuleRun
   const log = deps.logger.child({ module: 'changeprop', rule: rule.name })
   const now = deps.now ?? Date.now
   const emitterId = emitterIdOf(deps.service, rule.name)
+  const consumedPrefix = deps.consumedPrefix ?? deps.topicPrefix
   const { metrics } = deps
   const runStep = createStepRunner(rule, deps, log)
   const failures = createFailureProducer(rule, deps, log)
@@ -75,7 +76,7 @@ export function createRuleRunner (rule: CompiledRule, deps: RunnerDeps): RuleRun
         await waitUntilDue(retry, retriesLeft, signal)
         const found = rule.test(original)
         if (found === undefined) return count('retry', 'unmatched')
-        const topic = retriedStreamOf(deps.topicPrefix, deps.service, message.topic) ?? streamOfTopic(message.topic)
+        const topic = retriedStreamOf(consumedPrefix, deps.service, message.topic) ?? streamOfTopic(message.topic)
         await run(attemptOf('retry', topic, message, original, retry, retriesLeft, found), signal)
       } finally {
         metrics.inFlight.dec({ rule: rule.name, source: 'retry' })
@@ -191,7 +192,7 @@ export function createRuleRunner (rule: CompiledRule, deps: RunnerDeps): RuleRun
 
   /** The stream of a consumed topic (topics are subscribed by their stream's name, so it has one). */
   function streamOfTopic (topic: string): string {
-    return topicStreamOf(deps.topicPrefix, topic) ?? topic
+    return topicStreamOf(consumedPrefix, topic) ?? topic
   }
 
   function count (source: ChangepropSource, result: EventResult): void {

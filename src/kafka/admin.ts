@@ -74,6 +74,39 @@ export async function fetchTopicOffsets (brokers: readonly string[], topic: stri
   })
 }
 
+/** What `advanceGroupOffsets` did: partitions moved forward, or nothing because the group has members. */
+export type AdvanceResult = { moved: number } | { skipped: 'group_active' }
+
+/**
+ * Moves a consumer group's position in `topics` forward to the first record at or after
+ * `timestamp` wherever its committed offset is older (or there is none); positions past it are
+ * kept. Kafka accepts this only while the group has no members: then it answers
+ * `{skipped: 'group_active'}`, and the members' positions stand.
+ */
+export async function advanceGroupOffsets (brokers: readonly string[], groupId: string, topics: readonly string[], timestamp: number, options: AdminOptions = {}): Promise<AdvanceResult> {
+  const timeoutMs = options.timeoutMs ?? 30000
+  return withAdmin(brokers, options, timeoutMs, `advance ${groupId}`, async (admin) => {
+    // Fills kafkajs's broker pool: describeGroups looks for the coordinator among known brokers only.
+    await admin.describeCluster()
+    const description = await admin.describeGroups([groupId])
+    if ((description.groups[0]?.members.length ?? 0) > 0) return { skipped: 'group_active' as const }
+    const committed = await admin.fetchOffsets({ groupId, topics: [...topics] })
+    let moved = 0
+    for (const { topic, partitions } of committed) {
+      const atTime = new Map((await admin.fetchTopicOffsetsByTimestamp(topic, timestamp)).map((p) => [p.partition, Number(p.offset)]))
+      const forward = partitions
+        .map((p) => ({ partition: p.partition, target: atTime.get(p.partition) ?? -1, current: Number(p.offset) }))
+        .filter((p) => p.target >= 0 && p.current < p.target)
+        .map((p) => ({ partition: p.partition, offset: String(p.target) }))
+      if (forward.length === 0) continue
+      await admin.setOffsets({ groupId, topic, partitions: forward })
+      moved += forward.length
+    }
+    return { moved }
+  // A group new to the cluster has no coordinator for a moment: kafkajs asks again.
+  }, 5)
+}
+
 /**
  * Whether a broker answers a Metadata request within `timeoutMs`. Never throws;
  * meant for readiness checks and for waiting on a broker that is starting.
@@ -172,18 +205,19 @@ async function withAdmin<T> (
   options: Omit<AdminOptions, 'timeoutMs'>,
   timeoutMs: number,
   what: string,
-  work: (admin: Admin) => Promise<T>
+  work: (admin: Admin) => Promise<T>,
+  retries = 0
 ): Promise<T> {
   const kafka = createKafkaClient({
     brokers,
     clientId: options.clientId ?? 'sluice-admin',
     connectionTimeoutMs: Math.min(timeoutMs, 3000),
     requestTimeoutMs: timeoutMs,
-    // One-shot calls: the caller decides whether to try again.
-    retries: 0,
+    // One-shot calls unless asked otherwise: the caller decides whether to try again.
+    retries,
     logger: options.logger ?? createLogger({ level: 'silent', name: 'sluice' })
   })
-  const admin = kafka.admin({ retry: { retries: 0 } })
+  const admin = kafka.admin({ retry: { retries, initialRetryTime: 100, maxRetryTime: 1000 } })
   let timer: NodeJS.Timeout | undefined
   const deadline = new Promise<never>((_resolve, reject) => {
     timer = setTimeout(() => { reject(new KafkaAdminError(`Kafka admin request (${what}) did not finish within ${timeoutMs} ms`)) }, timeoutMs)

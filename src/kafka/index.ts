@@ -5,7 +5,8 @@ export { createEventProducer, producerRetryPolicy } from './producer.js'
 export type { EventProducer, EventProducerOptions, ProduceRecord } from './producer.js'
 export { producerConfigSchema } from './producer-schema.js'
 export { consumerConfigSchema } from './consumer-schema.js'
-export { createTopics, fetchTopicOffsets, probeKafka, tailTopic } from './admin.js'
+export { advanceGroupOffsets, createTopics, fetchTopicOffsets, probeKafka, tailTopic } from './admin.js'
+export type { AdvanceResult } from './admin.js'
 export type { AdminOptions, TailedMessage, TailOptions, TopicPartitionOffsets, TopicSpec } from './admin.js'
 export {
   KafkaAdminError,

@@ -89,3 +89,13 @@ test('the Kafka health check keys are shared with the gateway: same defaults, ba
     return true
   })
 })
+
+test('consume_topic_prefixes: unset is only the own prefix; an empty list, repeats and bad characters are refused by name', async () => {
+  const config = await loadChangepropConfig(undefined, {}, { topic_prefix: 'eqiad.' })
+  assert.equal(config.consume_topic_prefixes, undefined)
+  assert.equal(config.takeover_lookback_ms, 600000)
+  for (const bad of [{ consume_topic_prefixes: [] }, { consume_topic_prefixes: ['eqiad.', 'eqiad.'] }, { consume_topic_prefixes: ['eq iad.'] }]) {
+    await assert.rejects(loadChangepropConfig(undefined, {}, bad as never), /consume_topic_prefixes/, JSON.stringify(bad))
+  }
+  await assert.rejects(loadChangepropConfig(undefined, {}, { takeover_lookback_ms: -1 }), /takeover_lookback_ms/)
+})

@@ -193,3 +193,15 @@ export async function listGroupIds (): Promise<string[]> {
     await admin.disconnect()
   }
 }
+
+/** The offsets a consumer group committed for a topic, by partition ('-1': none). */
+export async function committedOffsets (brokers: readonly string[], groupId: string, topic: string): Promise<Record<number, string>> {
+  const admin = testKafka(brokers).admin()
+  await admin.connect()
+  try {
+    const [entry] = await admin.fetchOffsets({ groupId, topics: [topic] })
+    return Object.fromEntries((entry?.partitions ?? []).map((p) => [p.partition, p.offset]))
+  } finally {
+    await admin.disconnect()
+  }
+}

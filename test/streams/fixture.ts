@@ -22,6 +22,8 @@ export interface StreamsFixture {
   topics: { eqiadA: string, codfwA: string, eqiadB: string }
   /** The stream names as the service serves them. */
   names: { a: string, aa: string, b: string }
+  /** The suffix of the names, for a second fixture serving the same streams. */
+  id: string
   metrics(): Promise<string>
 }
 
@@ -31,14 +33,18 @@ export interface FixtureOptions {
   extraStreams?: Record<string, unknown>
   /** Topics of the reference setup that are not created. */
   skipTopics?: Array<'eqiadA' | 'codfwA' | 'eqiadB'>
+  /** The cluster to read (default: the test run's broker); topics are created only on the test run's broker. */
+  brokers?: string
+  /** Reuse another fixture's stream names (two datacenters serving the same streams). */
+  id?: string
 }
 
 export async function startStreamsFixture (t: TestContext, options: FixtureOptions = {}): Promise<StreamsFixture> {
-  const id = randomUUID().slice(0, 8)
+  const id = options.id ?? randomUUID().slice(0, 8)
   const names = { a: `a-${id}`, aa: `aa-${id}`, b: `b-${id}` }
   const topics = { eqiadA: `eqiad.${names.a}`, codfwA: `codfw.${names.a}`, eqiadB: `eqiad.${names.b}` }
   for (const [key, topic] of Object.entries(topics)) {
-    if (!(options.skipTopics ?? []).includes(key as 'eqiadA')) await createTopic(topic, 1)
+    if (options.id === undefined && !(options.skipTopics ?? []).includes(key as 'eqiadA')) await createTopic(topic, 1)
   }
   const dir = await mkdtemp(join(tmpdir(), 'sluice-streams-'))
   t.after(() => rm(dir, { recursive: true, force: true }))
@@ -49,7 +55,7 @@ export async function startStreamsFixture (t: TestContext, options: FixtureOptio
     ...options.extraStreams
   }
   await writeFile(join(dir, 'streams.yaml'), yaml.dump(streamConfig))
-  const config = await loadStreamsConfig(undefined, { KAFKA_BROKERS: requireBrokers().join(',') }, {
+  const config = await loadStreamsConfig(undefined, { KAFKA_BROKERS: options.brokers ?? requireBrokers().join(',') }, {
     port: 0,
     listen_address: '127.0.0.1',
     log_level: 'silent',
@@ -63,7 +69,7 @@ export async function startStreamsFixture (t: TestContext, options: FixtureOptio
   const service = await createStreams(config, { cwd: dir, logger: testLogger(), registry })
   t.after(async () => { await service.close() })
   await service.start()
-  return { url: service.url!, service, registry, topics, names, metrics: async () => registry.metrics() }
+  return { url: service.url!, service, registry, topics, names, id, metrics: async () => registry.metrics() }
 }
 
 /** An event as the gateway writes it. */
