@@ -1,6 +1,12 @@
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
+import { fileURLToPath } from 'node:url'
+import { request } from 'undici'
+import { runUpCommand } from '../src/cli/up.js'
+import { captureIO } from './helpers/io.js'
+import { createGateway } from '../src/gateway/index.js'
+import { fixturesDir, listen, testGatewayConfig, testLogger } from './helpers/gateway.js'
 import { fetchTopicOffsets, listTopics } from '../src/kafka/index.js'
 import { createLogger } from '../src/logger.js'
 import type { RuleSpec } from '../src/changeprop/index.js'
@@ -133,4 +139,65 @@ test('switchover: codfw takes over eqiad\'s topics from the lookback window; not
   await produceMessages(`eqiad.${stream}`, [{ value: changeEvent(stream, 'e6') }])
   await sink.waitForRequests(7, { timeoutMs: 60_000 })
   assert.deepEqual(sink.requests.map((r) => r.path).sort(), ['/e1', '/e2', '/e3', '/e4', '/e5', '/e6', '/old'])
+})
+
+test('sluice up --datacenters eqiad,codfw: an event posted to eqiad\'s gateway reaches a stream client connected in codfw', async () => {
+  const root = fileURLToPath(new URL('..', import.meta.url))
+  const offset = 20000 + Math.floor(Math.random() * 300) * 10
+  const cli = captureIO({ KAFKA_BROKERS_EQIAD: dc.eqiad, KAFKA_BROKERS_CODFW: dc.codfw, LOG_LEVEL: 'warn' }, root)
+  const running = runUpCommand(['--datacenters', 'eqiad,codfw', '--port-offset', String(offset), '--no-changeprop'], cli.io)
+  try {
+    await waitFor('the two-datacenter platform', () => cli.out().includes('ready; press Ctrl-C'), 60_000)
+    const gateway = /^eqiad gateway: listening on (\S+)/m.exec(cli.out())![1]!
+    const streams = /^codfw streams: listening on (\S+)/m.exec(cli.out())![1]!
+    assert.match(cli.out(), /^codfw gateway: listening on http:\/\/127\.0\.0\.1:\d+/m)
+    const since = Date.now() - 1000
+    const post = async (marker: string): Promise<number> => (await request(`${gateway}/v1/events`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ $schema: '/test/event/1.0.0', meta: { stream: 'test.event' }, dt: new Date().toISOString(), test: marker })
+    })).statusCode
+    const first = `first-${randomUUID()}`
+    assert.equal(await post(first), 201)
+    let client: Awaited<ReturnType<typeof openStream>> | undefined
+    await waitFor('codfw serves eqiad\'s mirrored topic', async () => {
+      client?.close()
+      client = await openStream(`${streams}/v2/stream/test.event?since=${since}`)
+      return client.status === 200
+    }, 60_000)
+    await waitFor('the first event in codfw', () => client!.messages().some((m) => m.test === first), 60_000)
+    const second = `second-${randomUUID()}`
+    assert.equal(await post(second), 201)
+    await waitFor('the live event in codfw', () => client!.messages().some((m) => m.test === second), 60_000)
+    const event = client!.messages().find((m) => m.test === second)!
+    assert.equal((event.meta as Record<string, unknown>).topic, 'eqiad.test.event')
+    client!.close()
+  } finally {
+    cli.stop('SIGINT')
+    assert.equal(await running, 0, cli.err())
+  }
+})
+
+// Last: it takes codfw's cluster away.
+test('a Kafka outage in codfw leaves eqiad\'s gateway fully working, and codfw\'s not ready until its cluster is back', async (t) => {
+  const prefix = `out${randomUUID().slice(0, 6)}`
+  const start = async (brokers: string, dcName: string): Promise<{ url: string, ready: () => Promise<number> }> => {
+    const gateway = await createGateway(testGatewayConfig({ port: 0, listen_address: '127.0.0.1', topic_prefix: `${dcName}.${prefix}.`, kafka: { brokers: [brokers], health_check_interval_ms: 200, health_check_timeout_ms: 300 } }), { cwd: fixturesDir, logger: testLogger() })
+    t.after(() => gateway.close())
+    const url = await listen(gateway)
+    return { url, ready: async () => (await request(`${url}/readyz`)).statusCode }
+  }
+  const eqiad = await start(dc.eqiad, 'eqiad')
+  const codfw = await start(dc.codfw, 'codfw')
+  await waitFor('both ready', async () => await eqiad.ready() === 200 && await codfw.ready() === 200)
+  dc.codfwBroker.kill()
+  await waitFor('codfw\'s gateway not ready', async () => await codfw.ready() === 503, 10_000)
+  const body = JSON.stringify([{ $schema: '/test/event/1.0.0', meta: { stream: 'test.event', dt: '2024-05-06T07:08:09Z' }, test: 'during the outage' }])
+  const res = await request(`${eqiad.url}/v1/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body })
+  assert.equal(res.statusCode, 201)
+  await res.body.dump()
+  assert.equal(await eqiad.ready(), 200)
+  assert.equal(await count(dc.eqiad, `eqiad.${prefix}.test.event`), 1)
+  await dc.codfwBroker.restart()
+  await waitFor('codfw\'s gateway ready again', async () => await codfw.ready() === 200, 30_000)
 })

@@ -3,16 +3,16 @@ import { createChangeprop, loadChangepropConfig } from '../changeprop/index.js'
 import { describeFailure, messageOf } from '../errors.js'
 import { createGateway, loadGatewayConfig } from '../gateway/index.js'
 import { createStreams, loadStreamsConfig } from '../streams/index.js'
-import { DEFAULT_BROKER_PORT, defaultBrokerDataDir, localBrokerStatus, startLocalBroker } from '../local-kafka/index.js'
-import type { LocalBroker } from '../local-kafka/index.js'
+import { DEFAULT_BROKER_PORT, datacenterTopics, defaultBrokerDataDir, localBrokerStatus, startLocalBroker, startMirror } from '../local-kafka/index.js'
 import { startHttpSink } from '../dev/http-sink.js'
-import type { HttpSink } from '../dev/http-sink.js'
 import { createLogger } from '../logger.js'
+import type { Logger } from '../logger.js'
 import { createMetricsRegistry } from '../metrics/registry.js'
 import type { CliIO } from './io.js'
 import { parseCommandArgs } from './io.js'
 
-const help = `Usage: sluice up [--config FILE] [--changeprop-config FILE] [--streams-config FILE] [--no-changeprop] [--no-streams]
+const help = `Usage: sluice up [--datacenters A,B] [--config FILE] [--changeprop-config FILE] [--streams-config FILE]
+                 [--no-changeprop] [--no-streams] [--port-offset N]
 
 Runs the whole platform on one machine until SIGINT/SIGTERM:
   1. a local Kafka broker on 127.0.0.1:$KAFKA_PORT (default 9092), unless brokers are configured
@@ -22,17 +22,48 @@ Runs the whole platform on one machine until SIGINT/SIGTERM:
   4. change propagation with the example rules (default config/changeprop.yaml, admin port 7272);
   5. the stream service (default config/streams.yaml, port 8194): GET /v2/stream/{streams}, /v2/ui.
 
+With --datacenters eqiad,codfw, every datacenter gets its own Kafka cluster (a local broker on
+9092, 9192, ... unless KAFKA_BROKERS_<NAME> names one), Kafka's MirrorMaker 2 copies each
+datacenter's topics (<name>.*) to every other cluster (only between the brokers it started), and
+each datacenter runs a gateway writing <name>.<stream>, change propagation reacting to its own
+<name>. topics, and a stream service reading every datacenter's topics from its local cluster.
+Datacenter i (from 0) listens on the ports above plus 100 × i: eqiad on 8192/7272/8194, codfw on
+8292/7372/8294; the sink is shared.
+
 Options:
   -c, --config FILE          gateway configuration (default: config.yaml)
       --changeprop-config F  change-propagation configuration (default: config/changeprop.yaml)
       --streams-config FILE  stream service configuration (default: config/streams.yaml)
+      --datacenters A,B      run one platform per datacenter, joined by MirrorMaker 2
       --no-changeprop        run without change propagation
       --no-streams           run without the stream service
+      --port-offset N        add N to every port (a second platform on the same machine)
   -h, --help                 show this help
 
-Environment: KAFKA_BROKERS uses existing brokers; KAFKA_PORT, SINK_PORT and STREAMS_PORT move the
-local broker, the sink and the stream service.
+Environment: KAFKA_BROKERS uses existing brokers (KAFKA_BROKERS_<DATACENTER> with --datacenters);
+KAFKA_PORT, SINK_PORT and STREAMS_PORT move the local broker, the sink and the stream service.
 `
+
+interface UpOptions {
+  gatewayFile: string
+  changepropFile: string
+  streamsFile: string
+  changeprop: boolean
+  streams: boolean
+  offset: number
+}
+
+/** One datacenter of the platform: its name (none in the single-datacenter mode), prefix and cluster. */
+interface Datacenter {
+  name: string | undefined
+  /** The topic prefix its gateway and change propagation use; undefined keeps the config files'. */
+  prefix: string | undefined
+  brokers: string[]
+  /** Added to every port of the datacenter's services. */
+  portShift: number
+}
+
+type Stack = Array<{ name: string, close: () => Promise<void> }>
 
 export async function runUpCommand (args: string[], io: CliIO): Promise<number> {
   const parsed = parseCommandArgs('up', {
@@ -41,61 +72,41 @@ export async function runUpCommand (args: string[], io: CliIO): Promise<number> 
       config: { type: 'string', short: 'c' },
       'changeprop-config': { type: 'string' },
       'streams-config': { type: 'string' },
+      datacenters: { type: 'string' },
       'no-changeprop': { type: 'boolean' },
       'no-streams': { type: 'boolean' },
+      'port-offset': { type: 'string' },
       help: { type: 'boolean', short: 'h' }
     },
     strict: true
   }, help, io)
   if (typeof parsed === 'number') return parsed
   const { values } = parsed
-
-  const stack: Array<{ name: string, close: () => Promise<void> }> = []
+  const offset = Number(values['port-offset'] ?? '0')
+  const names = values.datacenters?.split(',').map((n) => n.trim())
+  if (!Number.isInteger(offset) || offset < 0 || offset > 50000 || (names !== undefined && (names.length < 2 || new Set(names).size !== names.length || names.some((n) => !/^[a-z][a-z0-9_-]*$/.test(n))))) {
+    io.stderr.write('sluice up: --port-offset takes a whole number up to 50000; --datacenters at least two distinct names (lowercase letters, digits, _ and -)\n')
+    return 2
+  }
+  const options: UpOptions = {
+    gatewayFile: resolve(io.cwd, values.config ?? 'config.yaml'),
+    changepropFile: resolve(io.cwd, values['changeprop-config'] ?? 'config/changeprop.yaml'),
+    streamsFile: resolve(io.cwd, values['streams-config'] ?? 'config/streams.yaml'),
+    changeprop: values['no-changeprop'] !== true,
+    streams: values['no-streams'] !== true,
+    offset
+  }
+  const stack: Stack = []
   const say = (line: string): void => { io.stdout.write(`${line}\n`) }
   try {
-    let gatewayConfig = await loadGatewayConfig(resolve(io.cwd, values.config ?? 'config.yaml'), io.env)
-    const logger = createLogger({ level: gatewayConfig.log_level, name: 'sluice', maxStringLength: gatewayConfig.log_max_string_length })
-
-    let brokers = gatewayConfig.kafka.brokers
-    if (brokers.length === 0) {
-      const port = io.env.KAFKA_PORT === undefined ? DEFAULT_BROKER_PORT : Number(io.env.KAFKA_PORT)
-      const dataDir = defaultBrokerDataDir(port)
-      const status = await localBrokerStatus(dataDir)
-      if (status.running && status.bootstrap !== undefined) {
-        say(`kafka: using the local broker already running at ${status.bootstrap}`)
-        brokers = [status.bootstrap]
-      } else {
-        say('kafka: starting a local broker (the first start downloads the Kafka jars with Maven)…')
-        const broker: LocalBroker = await startLocalBroker({ port, dataDir, logger, version: io.env.KAFKA_VERSION === '' ? undefined : io.env.KAFKA_VERSION })
-        stack.push({ name: 'kafka', close: () => broker.stop() })
-        say(`kafka: broker ready at ${broker.bootstrap}`)
-        brokers = [broker.bootstrap]
-      }
-      gatewayConfig = await loadGatewayConfig(resolve(io.cwd, values.config ?? 'config.yaml'), { ...io.env, KAFKA_BROKERS: brokers.join(',') })
-    }
-
-    const registry = createMetricsRegistry()
-    const gateway = await createGateway(gatewayConfig, { cwd: io.cwd, logger, registry })
-    stack.push({ name: 'gateway', close: async () => { await gateway.close() } })
-    io.onReload(() => { void gateway.reload() })
-    say(`gateway: ${await gateway.start()} (POST /v1/events, GET /schemas/, GET /metrics)`)
-
-    if (values['no-changeprop'] !== true) {
-      const sink: HttpSink = await startHttpSink({ host: '127.0.0.1', port: Number(io.env.SINK_PORT ?? 8193), logger })
-      stack.push({ name: 'sink', close: () => sink.close() })
-      say(`sink: example rules call ${sink.url}`)
-      const changepropConfig = await loadChangepropConfig(resolve(io.cwd, values['changeprop-config'] ?? 'config/changeprop.yaml'), { ...io.env, KAFKA_BROKERS: brokers.join(',') }, { exec_origin_override: sink.url })
-      const changeprop = await createChangeprop(changepropConfig, { cwd: io.cwd, logger })
-      stack.push({ name: 'changeprop', close: async () => { await changeprop.close() } })
-      say(`changeprop: ${await changeprop.start()}`)
-    }
-    if (values['no-streams'] !== true) {
-      const streamsConfig = await loadStreamsConfig(resolve(io.cwd, values['streams-config'] ?? 'config/streams.yaml'), { ...io.env, PORT: io.env.STREAMS_PORT, KAFKA_BROKERS: brokers.join(',') })
-      const streams = await createStreams(streamsConfig, { cwd: io.cwd, logger })
-      stack.push({ name: 'streams', close: async () => { await streams.close() } })
-      io.onReload(() => { void streams.reload() })
-      say(`streams: ${await streams.start()}`)
-    }
+    const fileConfig = await loadGatewayConfig(options.gatewayFile, io.env)
+    const logger = createLogger({ level: fileConfig.log_level, name: 'sluice', maxStringLength: fileConfig.log_max_string_length })
+    const datacenters = names === undefined
+      ? [{ name: undefined, prefix: undefined, portShift: offset, brokers: fileConfig.kafka.brokers.length > 0 ? [...fileConfig.kafka.brokers] : await localBroker(undefined, portOf(io.env.KAFKA_PORT, DEFAULT_BROKER_PORT), io, logger, stack, say) }]
+      : await startClusters(names, options, io, logger, stack, say)
+    const sinkUrl = options.changeprop ? await startSink(io, offset, logger, stack, say) : undefined
+    const prefixes = datacenters.map((dc) => dc.prefix).filter((p): p is string => p !== undefined)
+    for (const dc of datacenters) await startServices(dc, prefixes, sinkUrl, options, io, logger, stack, say)
     say('ready; press Ctrl-C to stop')
     await io.stopSignal
     say('stopping…')
@@ -107,5 +118,105 @@ export async function runUpCommand (args: string[], io: CliIO): Promise<number> 
     for (const item of stack.reverse()) {
       await item.close().catch((err: unknown) => { io.stderr.write(`sluice up: closing ${item.name}: ${messageOf(err)}\n`) })
     }
+  }
+}
+
+function portOf (value: string | undefined, fallback: number): number {
+  return value === undefined || value === '' ? fallback : Number(value)
+}
+
+/** A local broker on `port`: the one already running there, or a new one. */
+async function localBroker (name: string | undefined, port: number, io: CliIO, logger: Logger, stack: Stack, say: (line: string) => void): Promise<string[]> {
+  const label = name === undefined ? 'kafka' : `${name} kafka`
+  const dataDir = defaultBrokerDataDir(port)
+  const status = await localBrokerStatus(dataDir)
+  if (status.running && status.bootstrap !== undefined) {
+    say(`${label}: using the local broker already running at ${status.bootstrap}`)
+    return [status.bootstrap]
+  }
+  say(`${label}: starting a local broker (the first start downloads the Kafka jars with Maven)…`)
+  const broker = await startLocalBroker({ port, dataDir, logger, version: io.env.KAFKA_VERSION === '' ? undefined : io.env.KAFKA_VERSION })
+  stack.push({ name: label, close: () => broker.stop() })
+  say(`${label}: broker ready at ${broker.bootstrap}`)
+  return [broker.bootstrap]
+}
+
+/**
+ * Each datacenter's cluster (KAFKA_BROKERS_<NAME>, else a local broker on 9092 + 100 × i), and a
+ * MirrorMaker 2 per ordered pair of the brokers started here: clusters named by the environment
+ * are someone else's, and so is their mirroring.
+ */
+async function startClusters (names: readonly string[], options: UpOptions, io: CliIO, logger: Logger, stack: Stack, say: (line: string) => void): Promise<Datacenter[]> {
+  const datacenters: Datacenter[] = []
+  const local = new Set<string>()
+  for (const [i, name] of names.entries()) {
+    const configured = io.env[`KAFKA_BROKERS_${name.toUpperCase().replace(/-/g, '_')}`]
+    const brokers = configured !== undefined && configured !== ''
+      ? configured.split(',').map((b) => b.trim())
+      : await localBroker(name, portOf(io.env.KAFKA_PORT, DEFAULT_BROKER_PORT) + 100 * i + options.offset, io, logger, stack, say)
+    if (configured === undefined || configured === '') local.add(name)
+    datacenters.push({ name, prefix: `${name}.`, brokers, portShift: options.offset + 100 * i })
+  }
+  const mirrored = datacenters.filter((dc) => local.has(dc.name!))
+  for (const from of mirrored) {
+    for (const to of mirrored.filter((dc) => dc !== from)) {
+      say(`mirror ${from.name} → ${to.name}: starting MirrorMaker 2 (the first start downloads its jars with Maven)…`)
+      const mirror = await startMirror({
+        from: { name: from.name!, bootstrap: from.brokers[0]! },
+        to: { name: to.name!, bootstrap: to.brokers[0]! },
+        workDir: resolve(defaultBrokerDataDir(0), '..', `mirror-${from.name!}-to-${to.name!}`),
+        logger
+      })
+      stack.push({ name: `mirror ${from.name!} → ${to.name!}`, close: async () => { await mirror.stop() } })
+      say(`mirror ${from.name!} → ${to.name!}: copying ${datacenterTopics(from.name!)} from ${from.brokers[0]!} to ${to.brokers[0]!}`)
+    }
+  }
+  return datacenters
+}
+
+async function startSink (io: CliIO, offset: number, logger: Logger, stack: Stack, say: (line: string) => void): Promise<string> {
+  const sink = await startHttpSink({ host: '127.0.0.1', port: portOf(io.env.SINK_PORT, 8193) + offset, logger })
+  stack.push({ name: 'sink', close: () => sink.close() })
+  say(`sink: example rules call ${sink.url}`)
+  return sink.url
+}
+
+/** A datacenter's gateway, change propagation and stream service on its cluster and ports. */
+async function startServices (dc: Datacenter, prefixes: readonly string[], sinkUrl: string | undefined, options: UpOptions, io: CliIO, logger: Logger, stack: Stack, say: (line: string) => void): Promise<void> {
+  const label = (service: string): string => (dc.name === undefined ? service : `${dc.name} ${service}`)
+  const brokers = dc.brokers.join(',')
+  const env: NodeJS.ProcessEnv = { ...io.env, KAFKA_BROKERS: brokers, ...(dc.prefix === undefined ? {} : { TOPIC_PREFIX: dc.prefix }) }
+  // Each file's port (or PORT), moved by the datacenter's shift.
+  const gatewayPort = (await loadGatewayConfig(options.gatewayFile, env)).port + dc.portShift
+  const gateway = await createGateway(await loadGatewayConfig(options.gatewayFile, { ...env, PORT: String(gatewayPort) }), { cwd: io.cwd, logger, registry: createMetricsRegistry() })
+  stack.push({ name: label('gateway'), close: async () => { await gateway.close() } })
+  io.onReload(() => { void gateway.reload() })
+  say(`${label('gateway')}: ${await gateway.start()} (POST /v1/events, GET /schemas/, GET /metrics)`)
+
+  if (sinkUrl !== undefined) {
+    // PORT is the gateway's here; change propagation keeps its file's admin port.
+    const changepropEnv: NodeJS.ProcessEnv = { ...env }
+    delete changepropEnv.PORT
+    const fromFile = await loadChangepropConfig(options.changepropFile, changepropEnv)
+    const changepropConfig = await loadChangepropConfig(options.changepropFile, changepropEnv, {
+      exec_origin_override: sinkUrl,
+      port: fromFile.port + dc.portShift,
+      ...(dc.prefix === undefined ? {} : { topic_prefix: dc.prefix })
+    })
+    const changeprop = await createChangeprop(changepropConfig, { cwd: io.cwd, logger })
+    stack.push({ name: label('changeprop'), close: async () => { await changeprop.close() } })
+    say(`${label('changeprop')}: ${await changeprop.start()}`)
+  }
+
+  if (options.streams) {
+    const streamsEnv: NodeJS.ProcessEnv = { ...env, PORT: io.env.STREAMS_PORT }
+    streamsEnv.PORT = String((await loadStreamsConfig(options.streamsFile, streamsEnv)).port + dc.portShift)
+    let streamsConfig = await loadStreamsConfig(options.streamsFile, streamsEnv)
+    // Every datacenter's topics, read from the local cluster (the mirror brought the others').
+    if (prefixes.length > 0) streamsConfig = await loadStreamsConfig(options.streamsFile, streamsEnv, { stream_config_defaults: { ...streamsConfig.stream_config_defaults, topic_prefixes: prefixes } })
+    const streams = await createStreams(streamsConfig, { cwd: io.cwd, logger })
+    stack.push({ name: label('streams'), close: async () => { await streams.close() } })
+    io.onReload(() => { void streams.reload() })
+    say(`${label('streams')}: ${await streams.start()}`)
   }
 }

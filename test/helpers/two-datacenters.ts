@@ -5,6 +5,7 @@ import { startMirror } from '../../src/local-kafka/index.js'
 import type { LocalMirror } from '../../src/local-kafka/index.js'
 import { requireBrokers, testTmpDir } from './kafka.js'
 import { startOwnBroker } from './own-broker.js'
+import type { OwnBroker } from './own-broker.js'
 
 /**
  * Two datacenters on one machine, as Wikimedia runs eqiad and codfw: the test run's broker is
@@ -15,12 +16,15 @@ import { startOwnBroker } from './own-broker.js'
 export interface TwoDatacenters {
   eqiad: string
   codfw: string
+  /** codfw's broker, for tests of an outage (eqiad's is the test run's, shared by every file). */
+  codfwBroker: OwnBroker
   mirrors: { eqiadToCodfw: LocalMirror, codfwToEqiad: LocalMirror }
 }
 
 export async function startTwoDatacenters (t: TestContext | { after: (fn: () => Promise<void>) => void }): Promise<TwoDatacenters> {
   const eqiad = requireBrokers()[0]!
-  const codfw = (await startOwnBroker(t)).bootstrap
+  const codfwBroker = await startOwnBroker(t)
+  const codfw = codfwBroker.bootstrap
   const workDir = await mkdtemp(join(testTmpDir(), 'sluice-mirror-'))
   const quiet = (): void => {}
   // Small topic refresh: a topic created by a test is mirrored within a second or two.
@@ -33,5 +37,5 @@ export async function startTwoDatacenters (t: TestContext | { after: (fn: () => 
     await Promise.all([eqiadToCodfw.stop(5000), codfwToEqiad.stop(5000)])
     await rm(workDir, { recursive: true, force: true })
   })
-  return { eqiad, codfw, mirrors: { eqiadToCodfw, codfwToEqiad } }
+  return { eqiad, codfw, codfwBroker, mirrors: { eqiadToCodfw, codfwToEqiad } }
 }
