@@ -98,6 +98,11 @@ export const uiScript = `'use strict'
     source.addEventListener('error', function (e) {
       if (e.data) say('Error: ' + e.data)
       else if (source !== null && source.readyState === EventSource.CONNECTING) say('Reconnecting to ' + url + ' (resuming from the last event)...')
+      else if (source !== null && source.readyState === EventSource.CLOSED) {
+        // Not an event stream (a 4xx/5xx answer): the browser gives up, and so does the page.
+        stop()
+        say('The service refused ' + url + ' (check the streams and the filter).')
+      }
     })
   }
 
