@@ -1,7 +1,7 @@
 import { resolve } from 'node:path'
 import { isSluiceError } from '../errors.js'
 import { tailTopic } from '../kafka/index.js'
-import { DEFAULT_BROKER_PORT, DEFAULT_KAFKA_VERSION, MIRROR_VERSION, TESTED_KAFKA_VERSIONS, datacenterTopics, defaultBrokerDataDir, fetchKafkaJars, kafkaRelease, localBrokerStatus, startLocalBroker, startMirror, stopLocalBroker } from '../local-kafka/index.js'
+import { DEFAULT_BROKER_PORT, DEFAULT_KAFKA_VERSION, MIRROR_VERSION, TESTED_KAFKA_VERSIONS, datacenterTopics, defaultBrokerDataDir, fetchKafkaJars, fetchMirrorJars, kafkaRelease, localBrokerStatus, startLocalBroker, startMirror, stopLocalBroker } from '../local-kafka/index.js'
 import type { CliIO } from './io.js'
 import { parseCommandArgs } from './io.js'
 
@@ -17,7 +17,7 @@ Commands:
            bootstrap address (127.0.0.1:<port>) on stdout
   stop     stop the broker (SIGTERM, then SIGKILL after 30 s)
   status   print whether it runs; exit code 0 if it does, 1 if not
-  fetch    only download the Kafka jars into the cache
+  fetch    only download the Kafka jars into the cache (--mirror: MirrorMaker 2's too)
   tail     print the values of a topic's records, one per line, until --max
            records were printed or SIGINT
   mirror   run Kafka's MirrorMaker 2 (${MIRROR_VERSION}, jars from Maven, cached) in the
@@ -66,6 +66,7 @@ export async function runKafkaCommand (args: string[], io: CliIO): Promise<numbe
       datacenter: { type: 'string' },
       'to-datacenter': { type: 'string' },
       topics: { type: 'string' },
+      mirror: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' }
     }
   }, help, io)
@@ -97,6 +98,10 @@ export async function runKafkaCommand (args: string[], io: CliIO): Promise<numbe
         io.stderr.write(`Fetching the Kafka ${version} jars with Maven (once; they are cached)...\n`)
         const jars = await fetchKafkaJars({ version })
         io.stderr.write(`${jars.fetched ? 'Fetched' : 'Already cached:'} ${jars.jars.length} jars in ${jars.dir}\n`)
+        if (values.mirror === true) {
+          const mirror = await fetchMirrorJars()
+          io.stderr.write(`MirrorMaker 2 ${MIRROR_VERSION}: ${mirror.fetched ? 'fetched' : 'already cached:'} ${mirror.jars.length} jars in ${mirror.dir}\n`)
+        }
         return 0
       }
       case 'start': {
