@@ -172,6 +172,27 @@ void test('the stream service row shows clients, deliveries, delay, rejections a
   assert.ok(exprs.some((expr) => /sluice_streams_disconnects_total\{[^}]*reason="slow_client"/.test(expr)), 'no panel shows slow-client disconnects')
 })
 
+void test('the Mirroring row shows replication latency, record age and records/s per direction', async () => {
+  const dashboard = await loadDashboard()
+  const row = dashboard.panels.find((panel) => panel.type === 'row' && panel.title === 'Mirroring')
+  assert.ok(row !== undefined, 'no "Mirroring" row')
+  const next = dashboard.panels.filter((panel) => panel.type === 'row' && panel.gridPos.y > row.gridPos.y).map((panel) => panel.gridPos.y)
+  const end = Math.min(Infinity, ...next)
+  const inRow = dashboard.panels.filter((panel) => panel.type !== 'row' && panel.gridPos.y > row.gridPos.y && panel.gridPos.y < end)
+  const exprs = inRow.flatMap((panel) => (panel.targets ?? []).map((target) => target.expr ?? ''))
+  for (const metric of [
+    'kafka_connect_mirror_source_connector_replication_latency_ms_max',
+    'kafka_connect_mirror_source_connector_record_age_ms_max',
+    'kafka_connect_mirror_source_connector_record_rate'
+  ]) {
+    const uses = exprs.filter((expr) => queryUse(expr).selectors.some((s) => s.metric === metric))
+    assert.ok(uses.length > 0, `no panel of the Mirroring row shows ${metric}`)
+    // A direction is its source and target: every query keeps both apart.
+    for (const expr of uses) assert.match(expr, /by \(source, target[,)]/, expr)
+  }
+  assert.ok(exprs.some((expr) => /quantile by \(source, target\) \(0\.99, kafka_connect_mirror_source_connector_replication_latency_ms_max/.test(expr)), 'no p99 replication latency')
+})
+
 void test('the chart ships the same dashboard', async () => {
   const [source, copy] = await Promise.all([readFile(dashboardPath, 'utf8'), readFile(chartCopyPath, 'utf8')])
   assert.ok(source === copy, 'helm/sluice/files/sluice-dashboard.json differs from dashboards/sluice.json: cp dashboards/sluice.json helm/sluice/files/sluice-dashboard.json')

@@ -20,6 +20,40 @@ export interface ExportedSeries {
  */
 export const targetLabels: ReadonlySet<string> = new Set(['datacenter', 'namespace', 'instance', 'job', 'pod', 'service', 'container', 'endpoint'])
 
+/**
+ * The MirrorMaker 2 series dashboards and alerts may use: an allowlist, since src/metrics does not
+ * define them. Strimzi's JMX Prometheus exporter exports them from MirrorMaker 2's MBeans with the
+ * chart's rules (helm/sluice/files/mirror-maker-2-metrics.yaml). Each entry is one MBean as the
+ * exporter sees it (an example topic of codfw mirrored into eqiad) with its attributes, the series
+ * name prefix and the labels the rules give it; a test runs the rules over these MBeans and checks
+ * that they produce exactly these names and labels.
+ */
+export const mirrorMakerMBeans = [
+  {
+    bean: 'kafka.connect.mirror<type=MirrorSourceConnector, target=eqiad, topic=codfw.mediawiki.page_change.v1, partition=3>',
+    attributes: [
+      'record-count', 'record-rate', 'record-age-ms', 'record-age-ms-min', 'record-age-ms-max', 'record-age-ms-avg',
+      'replication-latency-ms', 'replication-latency-ms-min', 'replication-latency-ms-max', 'replication-latency-ms-avg',
+      'byte-count', 'byte-rate'
+    ],
+    prefix: 'kafka_connect_mirror_source_connector_',
+    labels: { source: 'codfw', target: 'eqiad', topic: 'codfw.mediawiki.page_change.v1', partition: '3' }
+  },
+  {
+    bean: 'kafka.connect.mirror<type=MirrorCheckpointConnector, source=codfw, target=eqiad, group=sluice-changeprop-purge_page, topic=codfw.resource_change, partition=0>',
+    attributes: ['checkpoint-latency-ms', 'checkpoint-latency-ms-min', 'checkpoint-latency-ms-max', 'checkpoint-latency-ms-avg'],
+    prefix: 'kafka_connect_mirror_checkpoint_connector_',
+    labels: { source: 'codfw', target: 'eqiad', group: 'sluice-changeprop-purge_page', topic: 'codfw.resource_change', partition: '0' }
+  }
+] as const
+
+/** The series of mirrorMakerMBeans, by name. */
+export const mirrorMakerSeries: ReadonlyMap<string, ExportedSeries> = new Map(mirrorMakerMBeans.flatMap((mbean) =>
+  mbean.attributes.map((attribute): [string, ExportedSeries] => {
+    const metric = `${mbean.prefix}${attribute.replace(/-/g, '_')}`
+    return [metric, { metric, type: 'gauge', labels: new Set(Object.keys(mbean.labels)) }]
+  })))
+
 export interface MetricFactories {
   /** `<file>:<function>` of every factory called. */
   factories: string[]
@@ -29,7 +63,8 @@ export interface MetricFactories {
 /**
  * Everything the services export: the process metrics of createMetricsRegistry() plus what
  * every `create*Metrics(registry)` function exported from src/metrics/*.ts defines, called on
- * one fresh registry. New factories are picked up without touching this file.
+ * one fresh registry. New factories are picked up without touching this file. The MirrorMaker 2
+ * series of the allowlist above are added: the chart's mirror exports them.
  */
 export async function exportedSeries (): Promise<MetricFactories> {
   const registry = createMetricsRegistry()
@@ -69,6 +104,10 @@ export async function exportedSeries (): Promise<MetricFactories> {
       default:
         add(name, type, labels)
     }
+  }
+  for (const [metric, exported] of mirrorMakerSeries) {
+    if (series.has(metric)) throw new Error(`${metric} is defined in src/metrics and allowlisted as a MirrorMaker 2 series`)
+    series.set(metric, exported)
   }
   return { factories, series }
 }

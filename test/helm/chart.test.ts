@@ -149,7 +149,14 @@ void describe('values.schema.json and the chart refuse broken values', () => {
     { name: 'the stream-service port set through its config', options: { set: ['streams.enabled=true', 'streams.config.port=9000'] }, message: /\/streams\/config\/port/ },
     { name: 'stream-service topic prefixes set through its config', options: { set: ['streams.config.stream_config_defaults.topic_prefixes={eqiad.}'] }, message: /\/streams\/config\/stream_config_defaults\/topic_prefixes/ },
     { name: 'a stream-service topic prefix with a slash', options: { set: ['streams.topicPrefixes={eqiad/}'] }, message: /\/streams\/topicPrefixes\/0/ },
-    { name: 'a stream-service grace period that leaves no time to end the streams', options: { set: ['streams.enabled=true', 'streams.preStopSleepSeconds=10', 'streams.terminationGracePeriodSeconds=11'] }, message: /streams: terminationGracePeriodSeconds \(11\) must be at least preStopSleepSeconds \(10\) \+ 2/ }
+    { name: 'a stream-service grace period that leaves no time to end the streams', options: { set: ['streams.enabled=true', 'streams.preStopSleepSeconds=10', 'streams.terminationGracePeriodSeconds=11'] }, message: /streams: terminationGracePeriodSeconds \(11\) must be at least preStopSleepSeconds \(10\) \+ 2/ },
+    { name: 'a mirror without sources', options: { set: ['datacenter=eqiad', 'mirror.enabled=true'] }, message: /\/mirror\/sources.*minItems/ },
+    { name: 'a mirror source without brokers', options: { set: ['datacenter=eqiad', 'mirror.enabled=true', 'mirror.sources[0].datacenter=codfw'] }, message: /\/mirror\/sources\/0.*bootstrapServers/ },
+    { name: 'a mirror source broker without a port', options: { set: ['datacenter=eqiad', 'mirror.enabled=true', 'mirror.sources[0].datacenter=codfw', 'mirror.sources[0].bootstrapServers={kafka1.codfw}'] }, message: /\/mirror\/sources\/0\/bootstrapServers\/0/ },
+    { name: 'a mirror without a datacenter to be its target', options: { valuesFiles: ['values-eqiad.yaml'], set: ['datacenter=', 'mirror.enabled=true'] }, message: /mirror: datacenter must be set/ },
+    { name: 'a mirror from the release\'s own datacenter', options: { valuesFiles: ['values-eqiad.yaml'], set: ['mirror.enabled=true', 'mirror.sources[0].datacenter=eqiad'] }, message: /mirror.sources: eqiad is this release's datacenter/ },
+    { name: 'a mirror source listed twice', options: { valuesFiles: ['values-eqiad.yaml'], set: ['mirror.enabled=true'], setJson: ['mirror.sources=[{"datacenter":"codfw","bootstrapServers":["a:9092"]},{"datacenter":"codfw","bootstrapServers":["b:9092"]}]'] }, message: /mirror.sources: codfw is listed twice/ },
+    { name: 'a mirror with another replication policy', options: { set: ['mirror.config.replication\\.policy\\.class=org.apache.kafka.connect.mirror.DefaultReplicationPolicy'] }, message: /\/mirror\/config\/replication.policy.class/ }
   ]
   for (const { name, options, message } of cases) {
     void test(`${name} fails`, async () => {
@@ -445,5 +452,139 @@ void describe('the stream service', () => {
     const fixed = await renderChart({ set: [...enabled, 'streams.autoscaling.enabled=false', 'streams.replicaCount=3'] })
     assert.equal(deployment(fixed, 'streams').spec.replicas, 3)
     assert.equal(fixed.filter((o) => o.kind === 'HorizontalPodAutoscaler' && o.metadata.name.endsWith('-streams')).length, 0)
+  })
+})
+
+interface MirrorSpec {
+  version?: string
+  replicas: number
+  connectCluster: string
+  clusters: Array<{ alias: string, bootstrapServers: string, config?: Record<string, unknown> }>
+  mirrors: Array<{
+    sourceCluster: string
+    targetCluster: string
+    topicsPattern: string
+    groupsPattern?: string
+    sourceConnector: { tasksMax: number, config: Record<string, unknown> }
+    heartbeatConnector?: { config: Record<string, unknown> }
+    checkpointConnector?: { config: Record<string, unknown> }
+  }>
+  resources: { requests?: Record<string, unknown>, limits?: Record<string, unknown> }
+  metricsConfig?: { type: string, valueFrom: { configMapKeyRef: { name: string, key: string } } }
+}
+
+void describe('MirrorMaker 2 (Strimzi KafkaMirrorMaker2)', () => {
+  const identity = 'org.apache.kafka.connect.mirror.IdentityReplicationPolicy'
+  const others = { eqiad: 'codfw', codfw: 'eqiad' } as const
+
+  function mirrorOf (objects: readonly KubeObject[]): KubeObject & { spec: MirrorSpec } {
+    return findObject(objects, 'KafkaMirrorMaker2', '-mirror') as KubeObject & { spec: MirrorSpec }
+  }
+
+  void test('is absent unless mirror.enabled is set', async () => {
+    for (const [name, files] of Object.entries(valuesFiles).filter(([name]) => name !== 'all features')) {
+      const objects = await renderChart({ valuesFiles: files })
+      const mirrorObjects = objects.filter((object) => object.kind === 'KafkaMirrorMaker2' || object.kind === 'PodMonitor' ||
+        object.metadata.labels?.['app.kubernetes.io/component'] === 'mirror')
+      assert.deepEqual(mirrorObjects.map(objectKey), [], `${name} values render the mirror`)
+    }
+    const values = yaml.load(await readFile(join(chartDir, 'values.yaml'), 'utf8')) as { mirror: { enabled: boolean } }
+    assert.equal(values.mirror.enabled, false)
+  })
+
+  void test('each datacenter\'s files name the other datacenter as the source, with its own brokers', async () => {
+    for (const [dc, other] of Object.entries(others)) {
+      const values = yaml.load(await readFile(join(chartDir, `values-${dc}.yaml`), 'utf8')) as {
+        mirror: { enabled: boolean, sources: Array<{ datacenter: string, bootstrapServers: string[] }> }
+      }
+      const otherValues = yaml.load(await readFile(join(chartDir, `values-${other}.yaml`), 'utf8')) as { kafka: { brokers: string[] } }
+      // Off in the example files: it needs the Strimzi operator, and one mirror per direction only.
+      assert.equal(values.mirror.enabled, false)
+      assert.deepEqual(values.mirror.sources, [{ datacenter: other, bootstrapServers: otherValues.kafka.brokers }])
+    }
+  })
+
+  void test('enabled, each datacenter mirrors the other\'s prefix into its own cluster with the identity policy', async () => {
+    for (const [dc, other] of Object.entries(others)) {
+      const objects = await renderChart({ valuesFiles: [`values-${dc}.yaml`], set: ['mirror.enabled=true'] })
+      const values = yaml.load(await readFile(join(chartDir, `values-${dc}.yaml`), 'utf8')) as { kafka: { brokers: string[] } }
+      const otherValues = yaml.load(await readFile(join(chartDir, `values-${other}.yaml`), 'utf8')) as { kafka: { brokers: string[] } }
+      const mirror = mirrorOf(objects)
+      assert.equal(mirror.apiVersion, 'kafka.strimzi.io/v1beta2')
+      assert.equal(mirror.metadata.labels?.['app.kubernetes.io/component'], 'mirror')
+      const { spec } = mirror
+      // The target is the local cluster, named after the datacenter; Connect keeps its topics there.
+      assert.equal(spec.connectCluster, dc)
+      assert.deepEqual(spec.clusters.map((c) => [c.alias, c.bootstrapServers]), [
+        [dc, values.kafka.brokers.join(',')],
+        [other, otherValues.kafka.brokers.join(',')]
+      ])
+      assert.deepEqual(spec.clusters[0]?.config, {
+        'config.storage.replication.factor': 3, 'offset.storage.replication.factor': 3, 'status.storage.replication.factor': 3
+      })
+      assert.equal(spec.mirrors.length, 1)
+      const [flow] = spec.mirrors
+      assert.ok(flow !== undefined)
+      assert.equal(flow.sourceCluster, other)
+      assert.equal(flow.targetCluster, dc)
+      assert.equal(flow.topicsPattern, `${other}\\..*`)
+      const pattern = new RegExp(`^(?:${flow.topicsPattern})$`)
+      assert.ok(pattern.test(`${other}.mediawiki.page_change.v1`))
+      assert.ok(!pattern.test(`${dc}.mediawiki.page_change.v1`), 'the target\'s own topics would loop back')
+      assert.ok(!pattern.test(`${other}x.stream`) && !pattern.test('heartbeats'))
+      assert.deepEqual(flow.sourceConnector.config, {
+        'replication.policy.class': identity,
+        'replication.factor': 3,
+        'offset-syncs.topic.replication.factor': 3,
+        'sync.topic.acls.enabled': 'false',
+        'refresh.topics.interval.seconds': 60
+      })
+      assert.equal(flow.sourceConnector.tasksMax, 4)
+      assert.deepEqual(flow.heartbeatConnector?.config, { 'replication.policy.class': identity, 'heartbeats.topic.replication.factor': 3 })
+      assert.equal(flow.checkpointConnector, undefined)
+      assert.ok(spec.resources.requests?.cpu !== undefined && spec.resources.limits?.memory !== undefined)
+
+      // The JMX exporter rules come from a ConfigMap of the chart, which kubernetes-validate checks.
+      assert.equal(spec.metricsConfig?.type, 'jmxPrometheusExporter')
+      const ref = spec.metricsConfig?.valueFrom.configMapKeyRef
+      const rules = objects.find((object) => object.kind === 'ConfigMap' && object.metadata.name === ref?.name) as (KubeObject & { data: Record<string, string> }) | undefined
+      assert.ok(rules !== undefined, `no ConfigMap ${ref?.name}`)
+      assert.equal(rules.data[ref?.key ?? ''], await readFile(join(chartDir, 'files', 'mirror-maker-2-metrics.yaml'), 'utf8'))
+      const report = await validateAgainstKubernetesSchemas(objects.filter((object) => !isCustomResource(object)))
+      assert.deepEqual(report.errors, [])
+
+      // Scraped by the Strimzi pods' labels, with the datacenter label every Sluice series has.
+      const monitor = findObject(objects, 'PodMonitor', '-mirror') as KubeObject & {
+        spec: { selector: { matchLabels: Record<string, string> }, podMetricsEndpoints: Array<{ port: string, path: string, relabelings: unknown[] }> }
+      }
+      assert.deepEqual(monitor.spec.selector.matchLabels, { 'strimzi.io/kind': 'KafkaMirrorMaker2', 'strimzi.io/cluster': mirror.metadata.name })
+      assert.deepEqual(monitor.spec.podMetricsEndpoints.map((e) => [e.port, e.path]), [['tcp-prometheus', '/metrics']])
+      assert.deepEqual(monitor.spec.podMetricsEndpoints[0]?.relabelings, [{ action: 'replace', targetLabel: 'datacenter', replacement: dc }])
+    }
+  })
+
+  void test('one mirror per source datacenter, with checkpoints, overrides and values passed through', async () => {
+    const objects = await renderChart({ valuesFiles: valuesFiles['all features'], set: ['mirror.replicationFactor=2', 'mirror.refreshTopicsIntervalSeconds=30'] })
+    const { spec } = mirrorOf(objects)
+    assert.equal(spec.version, '3.9.0')
+    assert.equal(spec.replicas, 2)
+    assert.deepEqual(spec.mirrors.map((m) => [m.sourceCluster, m.targetCluster, m.topicsPattern]), [
+      ['codfw', 'eqiad', 'codfw\\..*'],
+      ['ulsfo', 'eqiad', 'ulsfo\\..*']
+    ])
+    for (const flow of spec.mirrors) {
+      assert.equal(flow.sourceConnector.config['replication.policy.class'], identity)
+      assert.equal(flow.sourceConnector.config['replication.factor'], 2)
+      assert.equal(flow.sourceConnector.config['refresh.topics.interval.seconds'], 30)
+      assert.equal(flow.sourceConnector.config['sync.topic.configs.interval.seconds'], 600)
+      assert.equal(flow.groupsPattern, 'sluice-.*')
+      assert.deepEqual(flow.checkpointConnector?.config, { 'replication.policy.class': identity, 'checkpoints.topic.replication.factor': 2 })
+    }
+    assert.deepEqual(spec.clusters[0]?.config?.['config.storage.replication.factor'], 2)
+
+    const bare = await renderChart({ valuesFiles: ['values-eqiad.yaml'], set: ['mirror.enabled=true', 'mirror.metrics.enabled=false', 'mirror.heartbeats.enabled=false'] })
+    assert.equal(mirrorOf(bare).spec.metricsConfig, undefined)
+    assert.equal(mirrorOf(bare).spec.mirrors[0]?.heartbeatConnector, undefined)
+    assert.ok(!bare.some((object) => object.metadata.name.endsWith('-mirror-metrics') || object.kind === 'PodMonitor'))
   })
 })

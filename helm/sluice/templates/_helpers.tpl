@@ -339,3 +339,29 @@ spec:
     matchLabels:
       {{- include "sluice.selectorLabels" $component | nindent 6 }}
 {{- end }}
+
+{{/*
+Refuses mirror values that cannot work: the target alias is this release's datacenter, and each
+source is another datacenter, listed once (its alias names its topics' prefix).
+*/}}
+{{- define "sluice.checkMirror" -}}
+{{- $m := .Values.mirror }}
+{{- if not .Values.datacenter }}
+{{- fail "mirror: datacenter must be set; it is the alias of the target cluster and the prefix no source may copy" }}
+{{- end }}
+{{- $seen := dict }}
+{{- range $m.sources }}
+{{- if eq .datacenter $.Values.datacenter }}
+{{- fail (printf "mirror.sources: %s is this release's datacenter; a datacenter mirrors only the others' topics into its own cluster" .datacenter) }}
+{{- end }}
+{{- if hasKey $seen .datacenter }}
+{{- fail (printf "mirror.sources: %s is listed twice" .datacenter) }}
+{{- end }}
+{{- $_ := set $seen .datacenter true }}
+{{- end }}
+{{- end }}
+
+{{/* The regex of one datacenter's topics, "<datacenter>\..*" (datacenter names need no escaping). */}}
+{{- define "sluice.datacenterTopicsPattern" -}}
+{{- printf "%s\\..*" . }}
+{{- end }}
