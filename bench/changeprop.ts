@@ -101,7 +101,7 @@ function rate (count: number, first: number, last: number): number {
  * Events per second a plain kafkajs consumer reads `topic` from the beginning, counted after
  * its first batch arrived, so that joining the group does not count.
  */
-async function plainConsumerRate (brokers: string[], topic: string, total: number, logger: Logger): Promise<number> {
+export async function plainConsumerRate (brokers: string[], topic: string, total: number, logger: Logger): Promise<number> {
   const kafka = createKafkaClient({ brokers, clientId: 'bench-plain', logger })
   const plain = kafka.consumer({ groupId: `bench-plain-${randomUUID()}`, maxWaitTimeInMs: 100 })
   let read = 0

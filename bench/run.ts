@@ -6,6 +6,7 @@ import { findFreePort, startLocalBroker } from '../src/local-kafka/index.js'
 import { benchPlainProducer, loadGateway, startGatewayProcess } from './gateway.js'
 import type { Figure } from './gateway.js'
 import { benchChangeprop } from './changeprop.js'
+import { benchStreams, printStreamsFigures } from './streams.js'
 
 // `npm run bench`: every figure is measured against a fresh local broker in this run and
 // printed as a ratio of a baseline measured on that same broker, so numbers from different
@@ -13,6 +14,9 @@ import { benchChangeprop } from './changeprop.js'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 const durationSec = Number(process.env.BENCH_SECONDS ?? 8)
+/** BENCH_ONLY=streams runs only the stream service's figures. */
+const only = process.env.BENCH_ONLY
+const optionalNumber = (name: string): number | undefined => process.env[name] === undefined ? undefined : Number(process.env[name])
 
 function row (cells: Array<string | number>): string {
   return cells.map((c, i) => String(c).padStart(i === 0 ? 0 : 12).padEnd(i === 0 ? 34 : 0)).join(' ')
@@ -25,29 +29,45 @@ async function main (): Promise<void> {
   const brokers = [broker.bootstrap]
   try {
     console.log(`broker ${broker.bootstrap}; ${durationSec} s per figure after a 2 s warm-up\n`)
-    const plain = await benchPlainProducer(brokers, 'bench.plain', durationSec * 1000)
-    console.log(`baseline: plain kafkajs producer (batches of 100, acks=-1, 4 in flight): ${plain.toFixed(0)} events/s\n`)
-
-    const gateway = await startGatewayProcess(root, workDir, brokers, await findFreePort())
-    const figures: Figure[] = []
-    try {
-      figures.push(await loadGateway(gateway.url, 'gateway, 1 event/request', { eventsPerRequest: 1, hasty: false, durationSec, connections: 50 }))
-      figures.push(await loadGateway(gateway.url, 'gateway, 10 events/request', { eventsPerRequest: 10, hasty: false, durationSec, connections: 50 }))
-      figures.push(await loadGateway(gateway.url, 'gateway, hasty, 1 event/request', { eventsPerRequest: 1, hasty: true, durationSec, connections: 50 }))
-    } finally {
-      await gateway.stop()
+    if (only === undefined || only === 'gateway') await gatewayAndChangeprop(brokers, workDir)
+    if (only === undefined || only === 'streams') {
+      console.log('\nstream service (sluice streams):')
+      const figures = await benchStreams(root, workDir, brokers, findFreePort, {
+        durationSec,
+        clients: optionalNumber('BENCH_STREAMS_CLIENTS'),
+        rate: optionalNumber('BENCH_STREAMS_RATE'),
+        catchUpEvents: optionalNumber('BENCH_STREAMS_CATCHUP'),
+        idleClients: optionalNumber('BENCH_STREAMS_IDLE'),
+        profileDir: process.env.BENCH_STREAMS_PROFILE
+      })
+      printStreamsFigures(figures, row)
     }
-    console.log(row(['figure', 'events/s', 'requests/s', 'p50 ms', 'p99 ms', 'non-2xx', 'ratio']))
-    for (const f of figures) {
-      console.log(row([f.name, f.eventsPerSec.toFixed(0), f.requestsPerSec.toFixed(0), f.p50Ms, f.p99Ms, f.non2xx, (f.eventsPerSec / plain).toFixed(3)]))
-    }
-
-    const cp = await benchChangeprop(brokers, { durationSec })
-    console.log(`\nchange propagation: ${cp.eventsPerSec.toFixed(0)} events/s topic → rule → HTTP sink; plain consumer read rate ${cp.plainConsumerEventsPerSec.toFixed(0)} events/s; ratio ${cp.ratio.toFixed(3)}`)
   } finally {
     await broker.stop()
     await rm(workDir, { recursive: true, force: true })
   }
+}
+
+async function gatewayAndChangeprop (brokers: string[], workDir: string): Promise<void> {
+  const plain = await benchPlainProducer(brokers, 'bench.plain', durationSec * 1000)
+  console.log(`baseline: plain kafkajs producer (batches of 100, acks=-1, 4 in flight): ${plain.toFixed(0)} events/s\n`)
+
+  const gateway = await startGatewayProcess(root, workDir, brokers, await findFreePort())
+  const figures: Figure[] = []
+  try {
+    figures.push(await loadGateway(gateway.url, 'gateway, 1 event/request', { eventsPerRequest: 1, hasty: false, durationSec, connections: 50 }))
+    figures.push(await loadGateway(gateway.url, 'gateway, 10 events/request', { eventsPerRequest: 10, hasty: false, durationSec, connections: 50 }))
+    figures.push(await loadGateway(gateway.url, 'gateway, hasty, 1 event/request', { eventsPerRequest: 1, hasty: true, durationSec, connections: 50 }))
+  } finally {
+    await gateway.stop()
+  }
+  console.log(row(['figure', 'events/s', 'requests/s', 'p50 ms', 'p99 ms', 'non-2xx', 'ratio']))
+  for (const f of figures) {
+    console.log(row([f.name, f.eventsPerSec.toFixed(0), f.requestsPerSec.toFixed(0), f.p50Ms, f.p99Ms, f.non2xx, (f.eventsPerSec / plain).toFixed(3)]))
+  }
+
+  const cp = await benchChangeprop(brokers, { durationSec })
+  console.log(`\nchange propagation: ${cp.eventsPerSec.toFixed(0)} events/s topic → rule → HTTP sink; plain consumer read rate ${cp.plainConsumerEventsPerSec.toFixed(0)} events/s; ratio ${cp.ratio.toFixed(3)}`)
 }
 
 main().catch((err: unknown) => {
