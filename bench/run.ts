@@ -7,6 +7,7 @@ import { benchPlainProducer, loadGateway, startGatewayProcess } from './gateway.
 import type { Figure } from './gateway.js'
 import { benchChangeprop } from './changeprop.js'
 import { benchStreams, printStreamsFigures } from './streams.js'
+import { benchMirror } from './mirror.js'
 
 // `npm run bench`: every figure is measured against a fresh local broker in this run and
 // printed as a ratio of a baseline measured on that same broker, so numbers from different
@@ -14,7 +15,7 @@ import { benchStreams, printStreamsFigures } from './streams.js'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 const durationSec = Number(process.env.BENCH_SECONDS ?? 8)
-/** BENCH_ONLY=streams runs only the stream service's figures. */
+/** BENCH_ONLY=gateway|streams|mirror runs only that group of figures. */
 const only = process.env.BENCH_ONLY
 const optionalNumber = (name: string): number | undefined => process.env[name] === undefined ? undefined : Number(process.env[name])
 
@@ -41,6 +42,12 @@ async function main (): Promise<void> {
         profileDir: process.env.BENCH_STREAMS_PROFILE
       })
       printStreamsFigures(figures, row)
+    }
+    if (only === undefined || only === 'mirror') {
+      const plain = await benchPlainProducer(brokers, 'bench.plain.mirror', durationSec * 1000)
+      const mirror = await benchMirror(brokers, { durationSec })
+      console.log(`\nMirrorMaker 2 (eqiad → codfw, identity policy): at ${mirror.rate} events/s, replication lag p50 ${mirror.lagP50Ms} ms, p99 ${mirror.lagP99Ms} ms;`)
+      console.log(`  a backlog of ${mirror.backlogRecords} records copied at ${mirror.backlogPerSec.toFixed(0)} events/s; plain producer in this run ${plain.toFixed(0)} events/s; ratio ${(mirror.backlogPerSec / plain).toFixed(3)}`)
     }
   } finally {
     await broker.stop()

@@ -296,22 +296,31 @@ export function createStreamReader (options: StreamReaderOptions): StreamReader 
       const pool = loopPool()
       counters.catchUps++
       try {
+        let prefetched: ReturnType<typeof fetchOnce> | undefined
         while (!isClosed() && !closed) {
           joined = joinTail(topic, partition, offset, end, sink)
+          // Joining drops a prefetched batch: the tail delivers from the follower's offset on.
           if (joined !== undefined) return
           let fetched
           try {
-            fetched = await fetchOnce(pool, topic, partition, offset)
+            fetched = await (prefetched ?? fetchOnce(pool, topic, partition, offset))
           } catch (err) {
+            prefetched = undefined
             if (err instanceof UnknownTopicError) throw err
             if (isClosed() || closed) return
             logger.warn({ err, topic, partition }, 'stream catch-up fetch failed; retrying')
             await pause(maxWaitMs)
             continue
           }
+          prefetched = undefined
           if (isClosed()) return
           offset = fetched.next
           end = fetched.end ?? end
+          // History left to read: the next fetch runs while this batch goes to the client.
+          if (end !== undefined && offset < end) {
+            prefetched = fetchOnce(pool, topic, partition, offset)
+            prefetched.catch(() => {})
+          }
           if (fetched.records.length > 0) await sink.deliver(fetched.records, false)
         }
       } catch (err) {

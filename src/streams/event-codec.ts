@@ -8,18 +8,28 @@ export interface DecodedEvent {
   data: string
 }
 
+export interface EventCodec {
+  /** For records of the shared tail: decoded once per process, however many clients receive them. */
+  shared: (record: StreamRecord) => DecodedEvent | undefined
+  /** For records only one client reads (its catch-up): nothing to share, nothing kept. */
+  once: (record: StreamRecord) => DecodedEvent | undefined
+}
+
 /**
- * Decodes records once per process, however many clients receive them: the shared tail hands
- * every client the same record objects, so the result is kept for exactly as long as the record.
+ * The shared tail hands every client the same record objects, so a decoded record is kept for
+ * exactly as long as the record (a WeakMap).
  */
-export function createEventCodec (redact: Redactor | undefined): (record: StreamRecord) => DecodedEvent | undefined {
+export function createEventCodec (redact: Redactor | undefined): EventCodec {
   const cache = new WeakMap<StreamRecord, DecodedEvent | null>()
-  return (record) => {
-    const known = cache.get(record)
-    if (known !== undefined) return known ?? undefined
-    const decoded = decode(record, redact)
-    cache.set(record, decoded ?? null)
-    return decoded
+  return {
+    shared: (record) => {
+      const known = cache.get(record)
+      if (known !== undefined) return known ?? undefined
+      const decoded = decode(record, redact)
+      cache.set(record, decoded ?? null)
+      return decoded
+    },
+    once: (record) => decode(record, redact)
   }
 }
 

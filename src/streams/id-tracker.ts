@@ -43,14 +43,15 @@ export function createIdTracker (starts: readonly PartitionStart[], options: { c
   const ordered = [...states.values()]
   let cached: string | undefined
 
+  // Entries are written often (every event, every client): built from parts whose JSON is known.
+  const clusterJson = JSON.stringify(options.cluster)
+  const topicJson = new Map(starts.map((s) => [s.topic, JSON.stringify(s.topic)]))
   const entryText = (s: State): string => {
     if (options.compatible) {
       return JSON.stringify(s.delivered ? { topic: s.topic, partition: s.partition, timestamp: s.timestamp + 1 } : s.compatibleSeed)
     }
-    const entry: IdEntry = { topic: s.topic, partition: s.partition, offset: s.offset, timestamp: s.timestamp }
-    if (s.seen > 0) entry.seen = s.seen
-    entry.cluster = options.cluster
-    return JSON.stringify(entry)
+    const seen = s.seen > 0 ? `,"seen":${s.seen}` : ''
+    return `{"topic":${topicJson.get(s.topic)!},"partition":${s.partition},"offset":${s.offset},"timestamp":${s.timestamp}${seen},"cluster":${clusterJson}}`
   }
 
   return {

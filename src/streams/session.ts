@@ -4,7 +4,7 @@ import type { Follow, StreamReader, StreamRecord } from '../kafka/index.js'
 import type { Logger } from '../logger.js'
 import type { DisconnectReason, StreamsMetrics } from '../metrics/streams.js'
 import { ClientTooSlowError } from './errors.js'
-import type { DecodedEvent } from './event-codec.js'
+import type { DecodedEvent, EventCodec } from './event-codec.js'
 import { matchesFilter, passesEverything } from './filter.js'
 import { createIdTracker } from './id-tracker.js'
 import type { StreamPlan } from './plan.js'
@@ -22,7 +22,7 @@ export interface SessionSettings {
 
 export interface SessionDeps {
   reader: StreamReader
-  decode: (record: StreamRecord) => DecodedEvent | undefined
+  decode: EventCodec
   metrics: StreamsMetrics
   logger: Logger
   settings: SessionSettings
@@ -39,6 +39,8 @@ export interface Session {
 const catchUpHighWater = 256 * 1024
 /** How often counters are moved to the metrics and the heartbeat is considered. */
 const tickMs = 1000
+/** How long a client told of its end may take to read what is still queued, before its socket is closed. */
+const unreadGraceMs = 15_000
 
 /**
  * Streams the plan's partitions to one client: `:ok` (SSE) or an empty line (NDJSON) first,
@@ -66,10 +68,10 @@ export function startSession (plan: StreamPlan, res: ServerResponse, format: Wir
     lastWrite = Date.now()
   }
 
-  const writeEvent = (decoded: DecodedEvent): void => {
-    if (format === 'sse') write(`event: message\nid: ${tracker.id()}\ndata: ${decoded.data}\n\n`)
-    else if (plan.ndjsonIds) write(`{"_id":${tracker.id()},${decoded.data.slice(1)}\n`)
-    else write(`${decoded.data}\n`)
+  const frameOf = (decoded: DecodedEvent): string => {
+    if (format === 'sse') return `event: message\nid: ${tracker.id()}\ndata: ${decoded.data}\n\n`
+    if (plan.ndjsonIds) return `{"_id":${tracker.id()},${decoded.data.slice(1)}\n`
+    return `${decoded.data}\n`
   }
 
   const writeError = (err: Error & { code?: string }): void => {
@@ -78,25 +80,33 @@ export function startSession (plan: StreamPlan, res: ServerResponse, format: Wir
     else write(`{"error":${body}}\n`)
   }
 
-  /** Sends one record if it passes; every record passed moves the id, sent or not. */
-  const offer = (record: StreamRecord): void => {
-    const decoded = deps.decode(record)
+  /**
+   * The frame of one record if it passes ('' if not); every record passed moves the id, sent or
+   * not. Records of the shared tail are decoded once for every client.
+   */
+  const frame = (record: StreamRecord, live: boolean): string => {
+    const decoded = live ? deps.decode.shared(record) : deps.decode.once(record)
     if (decoded === undefined) {
       // Not an event: skipped, and the id stays where it was (EventStreams' behaviour).
       bump(counts.skipped, record.topic)
-      return
+      return ''
     }
-    if (!tracker.pass(record)) return
+    if (!tracker.pass(record)) return ''
     const stream = streamOfTopic.get(record.topic) ?? record.topic
     if (!everything && !matchesFilter(plan.filter, decoded.event)) {
       bump(counts.filtered, stream)
-      return
+      return ''
     }
-    writeEvent(decoded)
     bump(counts.delivered, stream)
+    return frameOf(decoded)
   }
 
-  const order = plan.timeOrdered ? createTimeOrder(plan.starts, settings.orderWindowMs, offer) : undefined
+  const order = plan.timeOrdered
+    ? createTimeOrder(plan.starts, settings.orderWindowMs, (record) => {
+      const text = frame(record, false)
+      if (text !== '') write(text)
+    })
+    : undefined
 
   const deliver = (records: readonly StreamRecord[], live: boolean): Promise<void> | undefined => {
     if (finished) return undefined
@@ -110,7 +120,10 @@ export function startSession (plan: StreamPlan, res: ServerResponse, format: Wir
       const queued = order.add(records, live)
       if (!live) return queued === undefined ? (res.writableLength > catchUpHighWater ? waitForDrain() : undefined) : queued.then(waitForDrainIfFull)
     } else {
-      for (const record of records) offer(record)
+      // One write per batch: a socket write costs more than the frames it carries.
+      let text = ''
+      for (const record of records) text += frame(record, live)
+      if (text !== '') write(text)
     }
     if (live) {
       const last = records.at(-1)
@@ -162,9 +175,9 @@ export function startSession (plan: StreamPlan, res: ServerResponse, format: Wir
     clearTimeout(lifetime)
     flush()
     // Writes are whole events, so ending here ends after one. A client that reads nothing more
-    // would hold the socket: it is destroyed once the rest had a moment to go out.
+    // would hold the socket and what is queued for it: both go after a grace period.
     if (!res.writableEnded) res.end()
-    if (reason === 'slow_client' || reason === 'error') setTimeout(() => { res.destroy() }, 2000).unref()
+    if (reason === 'slow_client' || reason === 'error') setTimeout(() => { res.destroy() }, unreadGraceMs).unref()
     resolveEnded(reason)
   }
 
