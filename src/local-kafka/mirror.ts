@@ -112,6 +112,10 @@ export async function startMirror (options: MirrorOptions): Promise<LocalMirror>
     'org.apache.kafka.connect.mirror.MirrorMaker', propertiesFile, '--clusters', options.to.name
   ]
   const child = spawn('java', args, { cwd: workDir, stdio: ['ignore', 'pipe', 'pipe'] })
+  // The JVM is this process's helper, not a daemon: it must not outlive it, even after a crash.
+  const killOnExit = (): void => { child.kill('SIGKILL') }
+  process.once('exit', killOnExit)
+  child.once('exit', () => { process.removeListener('exit', killOnExit) })
   const output: string[] = []
   const onLine = options.onOutput ?? ((line: string) => { log?.warn({ line }, 'mirror') })
   const started = new Promise<void>((resolveStarted) => {

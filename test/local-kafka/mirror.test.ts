@@ -1,9 +1,14 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
+import { execFileSync, spawn } from 'node:child_process'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { runKafkaCommand } from '../../src/cli/kafka.js'
 import { datacenterTopics, mirrorProperties } from '../../src/local-kafka/index.js'
 import { captureIO } from '../helpers/io.js'
+import { waitFor } from '../helpers/wait.js'
 
 // The mirror itself runs against two real clusters in test/multi-datacenter.test.ts.
 
@@ -34,4 +39,37 @@ test('sluice kafka mirror refuses what it cannot run, naming the options', async
     assert.equal(await runKafkaCommand(args, cli.io), 2, args.join(' '))
     assert.match(cli.err(), /--from|--datacenter/)
   }
+})
+
+test('a mirror dies with the process that started it, even when that process crashes', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'sluice-mirror-crash-'))
+  t.after(() => rm(dir, { recursive: true, force: true }))
+  // A process that starts a mirror against an address nobody answers, then throws.
+  const script = `
+    import { startMirror } from ${JSON.stringify(new URL('../../src/local-kafka/index.js', import.meta.url).href)}
+    const mirror = startMirror({ from: { name: 'eqiad', bootstrap: '127.0.0.1:1' }, to: { name: 'codfw', bootstrap: '127.0.0.1:2' }, workDir: ${JSON.stringify(dir)}, onOutput: () => {}, timeoutMs: 600000 })
+    mirror.catch(() => {})
+    setTimeout(() => { throw new Error('crash') }, 3000)
+  `
+  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] })
+  let jvm: number | undefined
+  const findJvm = (): number | undefined => {
+    try {
+      const out = execFileSync('pgrep', ['-f', `${dir}/mirror-eqiad-to-codfw.properties`]).toString().trim()
+      return out === '' ? undefined : Number(out.split('\n')[0])
+    } catch {
+      return undefined
+    }
+  }
+  await waitFor('the mirror JVM to run', () => (jvm = findJvm()) !== undefined, 20_000)
+  await new Promise((resolve) => child.once('exit', resolve))
+  await waitFor('the mirror JVM to be gone', () => {
+    try {
+      process.kill(jvm!, 0)
+      // Killed, and not yet reaped by init: a zombie holds no resources.
+      return /State:\s+Z/.test(execFileSync('cat', [`/proc/${jvm!}/status`]).toString())
+    } catch {
+      return true
+    }
+  }, 10_000)
 })
