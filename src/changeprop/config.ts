@@ -1,7 +1,7 @@
 import { dirname, resolve } from 'node:path'
 import type { FromSchema } from '../config/from-schema.js'
 import type { EnvOverride } from '../config/load.js'
-import { commonEnvOverrides, deepFreeze, kafkaBrokersSchema, kafkaProducerSchema, loadConfig, validateConfig } from '../config/load.js'
+import { commonEnvOverrides, deepFreeze, kafkaBrokersSchema, kafkaProducerSchema, loadConfig, redisSchema, validateConfig } from '../config/load.js'
 import type { RuleSpec } from './rules/schema.js'
 import { ruleDefaultsProperties, ruleNamePattern } from './rules/schema.js'
 import { loadRules } from './rules/load.js'
@@ -64,16 +64,7 @@ export const changepropConfigSchema = {
         else: limiterSchema
       }
     },
-    redis: {
-      type: 'object',
-      additionalProperties: false,
-      required: ['url'],
-      properties: {
-        url: { type: 'string', pattern: '^rediss?://' },
-        key_prefix: { type: 'string', default: 'sluice' },
-        connect_timeout_ms: { type: 'integer', minimum: 1, default: 2000 }
-      }
-    },
+    redis: redisSchema,
     kafka: {
       type: 'object',
       additionalProperties: false,

@@ -35,6 +35,20 @@ export const kafkaProducerSchema = producerConfigSchema
 /** A service's validated `kafka` keys that its producer is made from. */
 export type KafkaProducerConfig = FromSchema<{ type: 'object', properties: typeof kafkaProducerSchema & { brokers: typeof kafkaBrokersSchema } }>
 
+/** `redis` in a service's config: the server its state shared by replicas lives on. */
+export const redisProperties = {
+  url: { type: 'string', pattern: '^rediss?://' },
+  key_prefix: { type: 'string', default: 'sluice' },
+  connect_timeout_ms: { type: 'integer', minimum: 1, default: 2000 }
+} as const
+
+export const redisSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['url'],
+  properties: redisProperties
+} as const
+
 /** The overrides every Sluice service honours. */
 export const commonEnvOverrides: readonly EnvOverride[] = [
   { variable: 'PORT', pointer: '/port', parse: 'port' },

@@ -1,6 +1,6 @@
 import type { FromSchema } from '../config/from-schema.js'
 import type { EnvOverride } from '../config/load.js'
-import { commonEnvOverrides, kafkaBrokersSchema, kafkaProducerSchema, loadConfig } from '../config/load.js'
+import { commonEnvOverrides, kafkaBrokersSchema, kafkaProducerSchema, loadConfig, redisSchema } from '../config/load.js'
 
 const stringOrList = {
   anyOf: [
@@ -72,16 +72,7 @@ export const gatewayConfigSchema = {
     /** Accepted event ids remembered in memory for streams with dedupe_window_ms (the oldest go first). */
     dedupe_max_keys: { type: 'integer', minimum: 1, default: 100000 },
     /** With Redis, accepted event ids are shared by every gateway replica. */
-    redis: {
-      type: 'object',
-      additionalProperties: false,
-      required: ['url'],
-      properties: {
-        url: { type: 'string', pattern: '^rediss?://' },
-        key_prefix: { type: 'string', default: 'sluice' },
-        connect_timeout_ms: { type: 'integer', minimum: 1, default: 2000 }
-      }
-    },
+    redis: redisSchema,
     kafka: {
       type: 'object',
       additionalProperties: false,

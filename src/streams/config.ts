@@ -1,6 +1,6 @@
 import type { FromSchema } from '../config/from-schema.js'
 import type { EnvOverride } from '../config/load.js'
-import { commonEnvOverrides, kafkaBrokersSchema, kafkaHealthCheckSchema, loadConfig } from '../config/load.js'
+import { commonEnvOverrides, kafkaBrokersSchema, kafkaHealthCheckSchema, loadConfig, redisProperties, redisSchema } from '../config/load.js'
 
 const positiveInt = { type: 'integer', minimum: 1 } as const
 
@@ -71,13 +71,9 @@ export const streamsConfigSchema = {
     shutdown_grace_ms: { type: 'integer', minimum: 0, default: 5000 },
     /** With Redis, the per-IP limit counts every replica's connections, not only this process's. */
     redis: {
-      type: 'object',
-      additionalProperties: false,
-      required: ['url'],
+      ...redisSchema,
       properties: {
-        url: { type: 'string', pattern: '^rediss?://' },
-        key_prefix: { type: 'string', default: 'sluice' },
-        connect_timeout_ms: { type: 'integer', minimum: 1, default: 2000 },
+        ...redisProperties,
         /** A replica that died without decrementing stops counting after this long. */
         connection_ttl_ms: { type: 'integer', minimum: 1000, default: 60000 }
       }
