@@ -1,14 +1,12 @@
-import { fork } from 'node:child_process'
-import type { ChildProcess } from 'node:child_process'
-import { once } from 'node:events'
 import { randomUUID } from 'node:crypto'
-import { fileURLToPath, pathToFileURL } from 'node:url'
+import { pathToFileURL } from 'node:url'
 import pino from 'pino'
 import { createChangeprop, loadChangepropConfig } from '../src/changeprop/index.js'
 import type { RuleSpec } from '../src/changeprop/index.js'
 import { createEventProducer, createKafkaClient, createTopics } from '../src/kafka/index.js'
 import type { Logger } from '../src/logger.js'
 import { createMetricsRegistry } from '../src/metrics/registry.js'
+import { forkScript, waitUntil } from './processes.js'
 
 export interface ChangepropBenchOptions {
   /** Events produced and then consumed; default 50000. */
@@ -58,39 +56,14 @@ function event (i: number): string {
   })
 }
 
-async function waitUntil (what: string, check: () => boolean | Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!await check()) {
-    if (Date.now() > deadline) throw new Error(`bench: timed out waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 10))
-  }
-}
-
 interface SinkReport { served: number, firstMs: number, lastMs: number }
 
 interface Sink { url: string, report(): Promise<SinkReport>, stop(): Promise<void> }
 
 /** Starts bench/sink.ts in its own process. */
 async function startSink (): Promise<Sink> {
-  const child: ChildProcess = fork(fileURLToPath(new URL('./sink.ts', import.meta.url)), [], {
-    execArgv: ['--import', 'tsx'],
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc']
-  })
-  const [first] = await once(child, 'message') as [{ port: number }]
-  return {
-    url: `http://127.0.0.1:${first.port}`,
-    async report () {
-      const reply = once(child, 'message') as Promise<[SinkReport]>
-      child.send('report')
-      return (await reply)[0]
-    },
-    async stop () {
-      if (child.exitCode !== null) return
-      const exited = once(child, 'exit')
-      child.disconnect()
-      await exited
-    }
-  }
+  const sink = await forkScript<{ port: number }>('./sink.ts')
+  return { url: `http://127.0.0.1:${sink.first.port}`, report: async () => sink.ask<SinkReport>('report'), stop: sink.stop }
 }
 
 function rate (count: number, first: number, last: number): number {
@@ -121,7 +94,7 @@ export async function plainConsumerRate (brokers: string[], topic: string, total
         lastRead = performance.now()
       }
     })
-    await waitUntil('the plain consumer', () => read >= total, 120000)
+    await waitUntil('the plain consumer', () => read >= total, 120000, 10)
   } finally {
     await plain.disconnect()
   }
@@ -178,7 +151,7 @@ export async function benchChangeprop (brokers: string[], opts: ChangepropBenchO
     await waitUntil('change propagation', async () => {
       report = await sink.report()
       return report.served >= total
-    }, 300000)
+    }, 300000, 10)
   } finally {
     await changeprop.close()
     await sink.stop()

@@ -1,10 +1,8 @@
-import { fork, spawn } from 'node:child_process'
-import type { ChildProcess } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { readFile, writeFile } from 'node:fs/promises'
 import { request as httpRequest } from 'node:http'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { Kafka, Partitioners, logLevel } from 'kafkajs'
 import type { Producer } from 'kafkajs'
 import yaml from 'js-yaml'
@@ -12,6 +10,8 @@ import pino from 'pino'
 import { request } from 'undici'
 import { createTopics } from '../src/kafka/index.js'
 import { plainConsumerRate } from './changeprop.js'
+import { forkScript, forwardStderr, sleep, waitUntil } from './processes.js'
+import type { Ipc } from './processes.js'
 import type { ClientsReport } from './sse-clients.js'
 import { streamEvent } from './stream-events.js'
 
@@ -53,51 +53,6 @@ export interface StreamsBenchOptions {
   profileDir?: string
 }
 
-const here = (file: string): string => fileURLToPath(new URL(file, import.meta.url))
-const sleep = async (ms: number): Promise<void> => { await new Promise((resolve) => setTimeout(resolve, ms)) }
-
-async function waitUntil (what: string, check: () => boolean | Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!await check()) {
-    if (Date.now() > deadline) throw new Error(`bench: timed out waiting for ${what}`)
-    await sleep(50)
-  }
-}
-
-// --- processes ---------------------------------------------------------------------------
-
-interface Ipc { child: ChildProcess, ask<T>(message: unknown): Promise<T>, stop(): Promise<void> }
-
-/** Forks a bench script with tsx and waits for its first message. */
-async function forkScript<T> (file: string, execArgv: string[] = []): Promise<Ipc & { first: T }> {
-  const child = fork(here(file), [], { execArgv: [...execArgv, '--import', 'tsx'], stdio: ['ignore', 'inherit', 'pipe', 'ipc'] })
-  forwardStderr(child)
-  const [first] = await once(child, 'message') as [T]
-  return {
-    child,
-    first,
-    async ask<R> (message: unknown): Promise<R> {
-      const reply = once(child, 'message') as Promise<[R]>
-      child.send(message as object)
-      return (await reply)[0]
-    },
-    async stop () {
-      if (child.exitCode !== null) return
-      const exited = once(child, 'exit')
-      child.disconnect()
-      await exited
-    }
-  }
-}
-
-/** A child's stderr, without the inspector's banner. */
-function forwardStderr (child: ChildProcess): void {
-  child.stderr?.setEncoding('utf8')
-  child.stderr?.on('data', (text: string) => {
-    const kept = text.split('\n').filter((line) => !/^(Debugger |For help, see:|Waiting for the debugger)/.test(line)).join('\n')
-    if (kept.trim() !== '') process.stderr.write(kept.endsWith('\n') ? kept : `${kept}\n`)
-  })
-}
 
 /**
  * A full garbage collection in a process started with `--inspect`, through the inspector

@@ -110,8 +110,8 @@ test('change propagation reacts to an event once, in the datacenter where it was
   await waitFor('each datacenter\'s event mirrored to the other', async () => await count(dc.codfw, `eqiad.${stream}`) === 1 && await count(dc.eqiad, `codfw.${stream}`) === 1, 60_000)
   // codfw's deployment never subscribes to eqiad's topics (and the reverse): no position there.
   const group = `${names.service}-react`
-  assert.deepEqual(await committedOffsets([dc.codfw], group, `eqiad.${stream}`), { 0: '-1' })
-  assert.deepEqual(await committedOffsets([dc.eqiad], group, `codfw.${stream}`), { 0: '-1' })
+  assert.deepEqual(await committedOffsets(group, `eqiad.${stream}`, { brokers: [dc.codfw] }), { 0: '-1' })
+  assert.deepEqual(await committedOffsets(group, `codfw.${stream}`, { brokers: [dc.eqiad] }), { 0: '-1' })
   assert.deepEqual(sink.requests.map((r) => r.path).sort(), ['/from-codfw', '/from-eqiad'])
 })
 

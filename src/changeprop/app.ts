@@ -2,7 +2,7 @@ import { advanceGroupOffsets, createEventConsumer, createTopics, listTopics } fr
 import type { EventConsumer, PartitionProgress } from '../kafka/index.js'
 import { createChangepropMetrics } from '../metrics/changeprop.js'
 import type { ChangepropMetrics, ChangepropSource } from '../metrics/changeprop.js'
-import { buildService, closeInOrder, producerSettings, readinessBody, readServiceInfo, requireProducer, settlesBefore, startAdminServer } from '../service/index.js'
+import { buildService, closeInOrder, producerSettings, readinessBody, readServiceInfo, requireProducer, settlesBefore, startAdminServer, withoutBrokers } from '../service/index.js'
 import type { AdminServer, ContextOverrides, HealthReport, ReadinessCheck, Service, ServiceContext, ServiceDefinition, ShellService } from '../service/index.js'
 import type { ChangepropConfig } from './config.js'
 import { createMemoryDedupeStore, createRedisDedupeStore } from './dedupe.js'
@@ -58,9 +58,7 @@ export const changepropService: ServiceDefinition<ChangepropConfig, ChangepropSe
     producer: producerSettings(config.kafka, `${config.kafka.client_id}-producer`)
   }),
   shutdownMs: (config) => config.shutdown_timeout_ms,
-  unusable: (config) => config.kafka.brokers.length === 0
-    ? 'no Kafka brokers configured (kafka.brokers or KAFKA_BROKERS); `sluice up` starts a local broker for you'
-    : undefined,
+  unusable: withoutBrokers,
   build: async (config, context) => buildChangeprop(config, context)
 }
 

@@ -7,7 +7,7 @@ import {
   createSchemaResolver, createSourcesFromBaseUris, loadRepositoryConfig, openDirectoryRepository, openGitRepository, schemaRoutes
 } from '../schemas/index.js'
 import type { GitSchemaRepository, SchemaRepository, SchemaResolver, SchemaSource } from '../schemas/index.js'
-import { buildService, closeInOrder, producerSettings, readServiceInfo, requireProducer } from '../service/index.js'
+import { buildService, closeInOrder, producerSettings, readServiceInfo, requireProducer, withoutBrokers } from '../service/index.js'
 import type { ContextOverrides, Service, ServiceContext, ServiceDefinition, ShellService, ShutdownStep } from '../service/index.js'
 import type { StreamIndex } from '../stream-config/index.js'
 import { createStreamConfigLoader } from '../stream-config/loader.js'
@@ -57,9 +57,7 @@ export const gatewayService: ServiceDefinition<GatewayConfig, GatewayService> = 
     }
   }),
   shutdownMs: (config) => config.shutdown_grace_ms,
-  unusable: (config) => config.kafka.brokers.length === 0
-    ? 'no Kafka brokers configured (kafka.brokers or KAFKA_BROKERS); `sluice up` starts a local broker for you'
-    : undefined,
+  unusable: withoutBrokers,
   build: buildGateway
 }
 

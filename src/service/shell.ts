@@ -31,6 +31,13 @@ export interface ServiceDefinition<C, S extends Service> {
   build(config: Readonly<C>, context: ServiceContext): Promise<S>
 }
 
+/** `unusable` of every service that talks to Kafka: it cannot run without brokers. */
+export function withoutBrokers (config: Readonly<{ kafka: { brokers: readonly string[] } }>): string | undefined {
+  return config.kafka.brokers.length === 0
+    ? 'no Kafka brokers configured (kafka.brokers or KAFKA_BROKERS); `sluice up` starts a local broker for you'
+    : undefined
+}
+
 /**
  * A built service whose `close()` is the shell's: the service, then the context, every step
  * bounded by one deadline. Resolves to false when something was abandoned.

@@ -3,7 +3,7 @@ import { createStreamReader } from '../kafka/index.js'
 import type { StreamReader } from '../kafka/index.js'
 import { createStreamsMetrics } from '../metrics/streams.js'
 import { createRedisClient } from '../redis.js'
-import { buildService, closeInOrder, readServiceInfo } from '../service/index.js'
+import { buildService, closeInOrder, readServiceInfo, withoutBrokers } from '../service/index.js'
 import type { ContextOverrides, Service, ServiceContext, ServiceDefinition, ShellService, ShutdownStep } from '../service/index.js'
 import type { StreamConfigData } from '../stream-config/index.js'
 import { createStreamConfigLoader } from '../stream-config/loader.js'
@@ -43,9 +43,7 @@ export const streamsService: ServiceDefinition<StreamsConfig, StreamsService> = 
     dispatcher: { connect: { timeout: config.stream_config_fetch_timeout_ms }, keepAliveTimeout: 10000 }
   }),
   shutdownMs: (config) => config.shutdown_grace_ms,
-  unusable: (config) => config.kafka.brokers.length === 0
-    ? 'no Kafka brokers configured (kafka.brokers or KAFKA_BROKERS); `sluice up` starts a local broker for you'
-    : undefined,
+  unusable: withoutBrokers,
   build: buildStreams
 }
 

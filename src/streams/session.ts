@@ -116,26 +116,25 @@ export function startSession (plan: StreamPlan, res: ServerResponse, format: Wir
       fail(new ClientTooSlowError(settings.maxBufferBytes), 'slow_client')
       return undefined
     }
-    if (order !== undefined) {
-      const queued = order.add(records, live)
-      if (!live) return queued === undefined ? (res.writableLength > catchUpHighWater ? waitForDrain() : undefined) : queued.then(waitForDrainIfFull)
-    } else {
-      // One write per batch: a socket write costs more than the frames it carries.
-      let text = ''
-      for (const record of records) text += frame(record, live)
-      if (text !== '') write(text)
-    }
+    const queued = order !== undefined ? order.add(records) : writeBatch(records, live)
     if (live) {
       const last = records.at(-1)
       if (last !== undefined) metrics.deliveryDelay.observe({ stream: streamOfTopic.get(last.topic) ?? last.topic }, Math.max(0, Date.now() - last.timestamp) / 1000)
       return undefined
     }
-    return res.writableLength > catchUpHighWater ? waitForDrain() : undefined
+    return queued === undefined ? drainIfFull() : queued.then(drainIfFull)
   }
 
-  const waitForDrainIfFull = async (): Promise<void> => {
-    if (res.writableLength > catchUpHighWater) await waitForDrain()
+  /** One write per batch: a socket write costs more than the frames it carries. */
+  const writeBatch = (records: readonly StreamRecord[], live: boolean): undefined => {
+    let text = ''
+    for (const record of records) text += frame(record, live)
+    if (text !== '') write(text)
+    return undefined
   }
+
+  /** A catch-up reader waits while the client has more than enough queued. */
+  const drainIfFull = (): Promise<void> | undefined => (res.writableLength > catchUpHighWater ? waitForDrain() : undefined)
 
   const waitForDrain = async (): Promise<void> => {
     if (finished) return
@@ -159,7 +158,6 @@ export function startSession (plan: StreamPlan, res: ServerResponse, format: Wir
 
   const ticker = setInterval(() => {
     flush()
-    order?.tick()
     if (settings.heartbeatMs > 0 && Date.now() - lastWrite >= settings.heartbeatMs) write(format === 'sse' ? ': heartbeat\n\n' : '\n')
   }, Math.min(tickMs, settings.heartbeatMs > 0 ? settings.heartbeatMs : tickMs))
   ticker.unref()

@@ -2,9 +2,7 @@ import type { StreamRecord } from '../kafka/index.js'
 
 export interface TimeOrder {
   /** Queues a partition's records; resolves once that partition's queue is short enough to read more. */
-  add(records: readonly StreamRecord[], live: boolean): Promise<void> | undefined
-  /** Lets through records that waited the whole window. */
-  tick(): void
+  add(records: readonly StreamRecord[]): Promise<void> | undefined
   close(): void
 }
 
@@ -81,7 +79,6 @@ export function createTimeOrder (partitions: ReadonlyArray<{ topic: string, part
       if (size(q) < maxQueued) return undefined
       return new Promise<void>((resolve) => { q.waiting.push(resolve) })
     },
-    tick: flush,
     close () {
       closed = true
       clearTimeout(timer)

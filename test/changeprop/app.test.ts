@@ -18,7 +18,7 @@ import type { Changeprop, ChangepropConfig, ChangepropOverrides, RuleSpec } from
 import { murmur3 } from '../../src/changeprop/rules/sample.js'
 import { toRecord } from '../../src/gateway/pipeline/record.js'
 import { createTopics } from '../../src/kafka/index.js'
-import { createTopic, produceMessages, readMessages, requireBrokers } from '../helpers/kafka.js'
+import { committedOffsets, createTopic, produceMessages, readMessages, requireBrokers } from '../helpers/kafka.js'
 import { testLogger } from '../helpers/logger.js'
 import { waitFor } from '../helpers/wait.js'
 import { startRedis } from '../helpers/redis.js'
@@ -55,14 +55,7 @@ async function start (t: TestContext, rules: Record<string, RuleSpec>, extra: Ch
 }
 
 async function committed (groupId: string, topic: string): Promise<string | undefined> {
-  const admin = new Kafka({ clientId: 'test-admin', brokers: requireBrokers(), logLevel: logLevel.NOTHING }).admin()
-  await admin.connect()
-  try {
-    const [entry] = await admin.fetchOffsets({ groupId, topics: [topic] })
-    return entry?.partitions.find((p) => p.partition === 0)?.offset
-  } finally {
-    await admin.disconnect()
-  }
+  return (await committedOffsets(groupId, topic))[0]
 }
 
 /** The member ids of a consumer group, sorted. */

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { tmpdir } from 'node:os'
 import { Kafka, logLevel } from 'kafkajs'
-import type { Consumer, IHeaders } from 'kafkajs'
+import type { Admin, Consumer, IHeaders } from 'kafkajs'
 import { createTopics } from '../../src/kafka/index.js'
 
 /** A message as read back from a topic, decoded as UTF-8. */
@@ -172,36 +172,31 @@ function decodeHeaders (headers: IHeaders | undefined): Record<string, string> {
   return result
 }
 
-/** Deletes a topic on the test broker (a stream whose topic disappears mid-stream). */
-export async function deleteTopic (name: string): Promise<void> {
-  const admin = testKafka().admin()
+/** Runs `work` with a connected kafkajs admin of the test broker (or `brokers`). */
+async function withTestAdmin<T> (work: (admin: Admin) => Promise<T>, brokers?: readonly string[]): Promise<T> {
+  const admin = testKafka(brokers).admin()
   await admin.connect()
   try {
-    await admin.deleteTopics({ topics: [name], timeout: 10000 })
+    return await work(admin)
   } finally {
     await admin.disconnect()
   }
+}
+
+/** Deletes a topic on the test broker (a stream whose topic disappears mid-stream). */
+export async function deleteTopic (name: string): Promise<void> {
+  await withTestAdmin(async (admin) => { await admin.deleteTopics({ topics: [name], timeout: 10000 }) })
 }
 
 /** The consumer groups the test broker knows. */
 export async function listGroupIds (): Promise<string[]> {
-  const admin = testKafka().admin()
-  await admin.connect()
-  try {
-    return (await admin.listGroups()).groups.map((g) => g.groupId)
-  } finally {
-    await admin.disconnect()
-  }
+  return withTestAdmin(async (admin) => (await admin.listGroups()).groups.map((g) => g.groupId))
 }
 
-/** The offsets a consumer group committed for a topic, by partition ('-1': none). */
-export async function committedOffsets (brokers: readonly string[], groupId: string, topic: string): Promise<Record<number, string>> {
-  const admin = testKafka(brokers).admin()
-  await admin.connect()
-  try {
+/** The offsets a consumer group committed for a topic, by partition ('-1': none), on the test broker unless `brokers` is given. */
+export async function committedOffsets (groupId: string, topic: string, options: { brokers?: readonly string[] } = {}): Promise<Record<number, string>> {
+  return withTestAdmin(async (admin) => {
     const [entry] = await admin.fetchOffsets({ groupId, topics: [topic] })
     return Object.fromEntries((entry?.partitions ?? []).map((p) => [p.partition, p.offset]))
-  } finally {
-    await admin.disconnect()
-  }
+  }, options.brokers)
 }

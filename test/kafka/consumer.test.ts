@@ -1,23 +1,12 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { Kafka, logLevel } from 'kafkajs'
 import pino from 'pino'
 import { createEventConsumer } from '../../src/kafka/consumer.js'
 import type { ConsumedMessage, EventConsumer, PartitionProgress } from '../../src/kafka/consumer.js'
-import { createTopic, produceMessages, requireBrokers, uniqueGroupId, uniqueTopic } from '../helpers/kafka.js'
+import { committedOffsets, createTopic, produceMessages, requireBrokers, uniqueGroupId, uniqueTopic } from '../helpers/kafka.js'
 
 const logger = pino({ level: 'silent' })
 
-async function committedOffsets (groupId: string, topic: string): Promise<Record<number, string>> {
-  const admin = new Kafka({ clientId: 'test-admin', brokers: requireBrokers(), logLevel: logLevel.NOTHING }).admin()
-  await admin.connect()
-  try {
-    const [entry] = await admin.fetchOffsets({ groupId, topics: [topic] })
-    return Object.fromEntries((entry?.partitions ?? []).map((p) => [p.partition, p.offset]))
-  } finally {
-    await admin.disconnect()
-  }
-}
 
 async function waitFor (what: string, check: () => boolean | Promise<boolean>, timeoutMs = 20000): Promise<void> {
   const deadline = Date.now() + timeoutMs

@@ -13,9 +13,9 @@ const partitions = [{ topic: 'a', partition: 0 }, { topic: 'b', partition: 0 }]
 test('records are let through in timestamp order once every partition has one to compare', () => {
   const out: number[] = []
   const order = createTimeOrder(partitions, 60_000, (r) => out.push(r.timestamp))
-  void order.add([record('a', 0, 1), record('a', 1, 5), record('a', 2, 9)], false)
+  void order.add([record('a', 0, 1), record('a', 1, 5), record('a', 2, 9)])
   assert.deepEqual(out, [], 'b has said nothing yet')
-  void order.add([record('b', 0, 2), record('b', 1, 6)], false)
+  void order.add([record('b', 0, 2), record('b', 1, 6)])
   assert.deepEqual(out, [1, 2, 5, 6])
   order.close()
 })
@@ -23,7 +23,7 @@ test('records are let through in timestamp order once every partition has one to
 test('a partition with nothing to say holds the others back for the window only', async () => {
   const out: number[] = []
   const order = createTimeOrder(partitions, 100, (r) => out.push(r.timestamp))
-  void order.add([record('a', 0, 1)], true)
+  void order.add([record('a', 0, 1)])
   assert.deepEqual(out, [])
   await waitFor('the window passed', () => out.length === 1, 2000, 10)
   order.close()
@@ -32,11 +32,11 @@ test('a partition with nothing to say holds the others back for the window only'
 test('a reader waits while its partition\'s queue is full, and is let go as it drains', async () => {
   const out: number[] = []
   const order = createTimeOrder(partitions, 60_000, (r) => out.push(r.timestamp))
-  const waiting = order.add(Array.from({ length: 2500 }, (_, i) => record('a', i, 10 + i)), false)
+  const waiting = order.add(Array.from({ length: 2500 }, (_, i) => record('a', i, 10 + i)))
   assert.ok(waiting instanceof Promise)
   let released = false
   void waiting.then(() => { released = true })
-  void order.add([record('b', 0, 100_000)], false)
+  void order.add([record('b', 0, 100_000)])
   await waitFor('the full queue drained below half', () => released, 2000, 5)
   assert.equal(out.length, 2500)
   order.close()
