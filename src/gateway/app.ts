@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import Fastify, { LogController } from 'fastify'
+import { lazyRequestLogger } from '../service/request-logger.js'
 import type { FastifyBaseLogger, FastifyInstance, FastifyPluginAsync } from 'fastify'
 import type { Registry } from 'prom-client'
 import { adminRoutes } from '../service/admin-routes.js'
@@ -50,6 +51,7 @@ export function buildGatewayApp (deps: GatewayAppDeps): FastifyInstance {
     loggerInstance: deps.logger as FastifyBaseLogger,
     // Per-request log lines cost more than the request at 10k/s; metrics count requests instead.
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'request_id' }),
+    childLoggerFactory: lazyRequestLogger,
     bodyLimit: deps.bodyLimit,
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),

@@ -28,6 +28,8 @@ export const gatewayConfigSchema = {
       default: '10mb'
     },
     max_events_per_request: { type: 'integer', minimum: 1, default: 10000 },
+    /** Events of hasty requests accepted and not yet produced; beyond it a hasty answer waits for room. */
+    hasty_max_pending_events: { type: 'integer', minimum: 1, default: 10000 },
     max_event_depth: { type: 'integer', minimum: 2, maximum: 1000, default: 64 },
     request_timeout_ms: { type: 'integer', minimum: 1, default: 30000 },
     log_max_string_length: { type: 'integer', minimum: 64, default: 2048 },

@@ -158,7 +158,11 @@ async function buildGateway (config: Readonly<GatewayConfig>, context: ServiceCo
     const servedRepository: SchemaRepository | undefined = gitRepository ?? (servedDirectory === undefined ? undefined : openDirectoryRepository(servedDirectory))
     const repositoryConfig = servedDirectory === undefined ? undefined : await loadRepositoryConfig(servedDirectory)
 
-    const background = createBackgroundTasks(logger, (size) => metrics.backgroundTasks.set(size))
+    const background = createBackgroundTasks(logger, {
+      onSizeChange: (size) => metrics.backgroundTasks.set(size),
+      onWaitingChange: (waiting) => metrics.hastyWaiting.set(waiting),
+      maxWeight: config.hasty_max_pending_events
+    })
     const pipeline: PipelineDeps = {
       resolver,
       streams: () => streamIndex,

@@ -11,6 +11,7 @@ export interface GatewayMetrics {
   requestEvents: Histogram
   errorEvents: Counter<'result'>
   backgroundTasks: Gauge
+  hastyWaiting: Gauge
   streamConfigReloads: Counter<'result'>
   dedupeStoreErrors: Counter
 }
@@ -46,6 +47,11 @@ export function createGatewayMetrics (registry: Registry): GatewayMetrics {
     backgroundTasks: new Gauge({
       name: 'sluice_gateway_background_tasks',
       help: 'Hasty requests and error-event batches still being processed after their response.',
+      registers
+    }),
+    hastyWaiting: new Gauge({
+      name: 'sluice_gateway_hasty_waiting_requests',
+      help: 'Hasty requests whose answer waits because hasty_max_pending_events events are already waiting for Kafka.',
       registers
     }),
     streamConfigReloads: new Counter({

@@ -1,4 +1,5 @@
 import Fastify, { LogController } from 'fastify'
+import { lazyRequestLogger } from '../service/request-logger.js'
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
 import type { Registry } from 'prom-client'
 import { adminRoutes } from '../service/admin-routes.js'
@@ -47,6 +48,7 @@ export function buildStreamsApp (deps: StreamsAppDeps): FastifyInstance {
     loggerInstance: deps.logger as FastifyBaseLogger,
     // Streams log their own connect and disconnect lines; per-request lines would repeat them.
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'request_id' }),
+    childLoggerFactory: lazyRequestLogger,
     return503OnClosing: true,
     forceCloseConnections: 'idle'
   })

@@ -228,6 +228,15 @@ test('text/plain (sendBeacon), application/reports+json and other charsets are J
   assert.equal((JSON.parse(String(producer.records[0]!.value)) as { test: string }).test, 'café')
 })
 
+test('a UTF-8 body may start with a byte order mark', async (t) => {
+  const producer = createCapturingProducer()
+  const { app } = await buildTestGateway(t, { producer })
+  const payload = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(JSON.stringify(testEvent({ test: 'café' })))])
+  const res = await app.inject({ method: 'POST', url: '/v1/events', payload, headers: { 'content-type': 'application/json' } })
+  assert.equal(res.statusCode, 201)
+  assert.equal((JSON.parse(String(producer.records[0]!.value)) as { test: string }).test, 'café')
+})
+
 test('GET /v1/_test/events runs the configured test events; 404 when none are configured', async (t) => {
   const producer = createCapturingProducer()
   const { app } = await buildTestGateway(t, { producer, config: { test_events: testEvent() } })
@@ -296,6 +305,29 @@ test('close waits for hasty work already accepted', async (t) => {
   assert.equal(res.statusCode, 202)
   await gateway.close()
   assert.equal(producer.records.length, 50)
+})
+
+test('hasty work waiting for Kafka is bounded: beyond hasty_max_pending_events the 202 waits for room', async (t) => {
+  const producer = createCapturingProducer()
+  let openKafka!: () => void
+  const kafka = new Promise<void>((resolve) => { openKafka = resolve })
+  const send = producer.send.bind(producer)
+  producer.send = async (records) => { await kafka; await send(records) }
+  const { app } = await buildTestGateway(t, { producer, config: { hasty_max_pending_events: 2 } })
+  const waitingRequests = async (): Promise<string | undefined> =>
+    /^sluice_gateway_hasty_waiting_requests (\d+)$/m.exec((await app.inject({ method: 'GET', url: '/metrics' })).body)?.[1]
+
+  const first = await app.inject({ method: 'POST', url: '/v1/events?hasty=true', payload: [testEvent(), testEvent()] })
+  assert.equal(first.statusCode, 202)
+  const order: string[] = []
+  const second = app.inject({ method: 'POST', url: '/v1/events?hasty=true', payload: testEvent() }).then((res) => { order.push('answered'); return res })
+  while (await waitingRequests() !== '1') await new Promise((resolve) => setImmediate(resolve))
+  order.push('kafka answers')
+  openKafka()
+  assert.equal((await second).statusCode, 202)
+  assert.deepEqual(order, ['kafka answers', 'answered'])
+  await producer.waitFor(3)
+  assert.equal(await waitingRequests(), '0')
 })
 
 test('POST /admin/reload answers 503 when the stream config cannot be re-read, and the last good config stays', async (t) => {

@@ -1,7 +1,7 @@
 import type { EventProducer, ProduceRecord } from '../../kafka/index.js'
 import type { Logger } from '../../logger.js'
 import type { GatewayMetrics } from '../../metrics/gateway.js'
-import type { SchemaResolver } from '../../schemas/index.js'
+import type { ResolvedSchema, SchemaResolver } from '../../schemas/index.js'
 import { formatErrorsText } from '../../schemas/index.js'
 import type { StreamIndex, StreamSettings } from '../../stream-config/index.js'
 import { isSluiceError } from '../../errors.js'
@@ -81,14 +81,7 @@ export async function processEvents (deps: PipelineDeps, events: readonly unknow
   const now = deps.now()
   // One request, one span: its records share the trace headers, formatted once.
   const headers = request.trace === undefined ? undefined : traceHeaders(request.trace)
-  const prepared: Prepared[] = []
-  await Promise.all(events.map(async (raw, index) => {
-    try {
-      prepared.push(await prepare(deps, raw, index, request, now, headers))
-    } catch (err) {
-      results[index] = failure(deps, raw, err)
-    }
-  }))
+  const prepared = await prepareAll(deps, events, results, { request, now, headers })
   const admitted = applyStreamLimits(deps, prepared, results, now, options.produce !== false)
   if (options.produce === false) {
     for (const p of admitted) {
@@ -124,20 +117,57 @@ async function produceOnce (deps: PipelineDeps, p: Prepared): Promise<'produced'
   return deps.dedupe.once(p.dedupeKey, windowMs, send)
 }
 
-async function prepare (deps: PipelineDeps, raw: unknown, index: number, request: RequestInfo, now: Date, headers: Record<string, string> | undefined): Promise<Prepared> {
+interface EventContext {
+  request: RequestInfo
+  now: Date
+  /** The request's trace headers, shared by its records. */
+  headers: Record<string, string> | undefined
+}
+
+/**
+ * Prepares every event; the failures go to `results`. An event whose schema is compiled
+ * already is prepared without waiting: only events whose schema must first be loaded are.
+ */
+async function prepareAll (deps: PipelineDeps, events: readonly unknown[], results: EventResult[], context: EventContext): Promise<Prepared[]> {
+  const prepared: Prepared[] = []
+  const loading: Array<Promise<void>> = []
+  events.forEach((raw, index) => {
+    try {
+      const { event, uri } = schemaUriOf(deps, raw, context.request)
+      const resolved = deps.resolver.cached(uri)
+      if (resolved !== undefined) {
+        prepared.push(prepare(deps, event, uri, resolved, index, context))
+        return
+      }
+      loading.push(deps.resolver.resolve(uri)
+        .then((loaded) => { prepared.push(prepare(deps, event, uri, loaded, index, context)) })
+        .catch((err: unknown) => { results[index] = failure(deps, raw, err) }))
+    } catch (err) {
+      results[index] = failure(deps, raw, err)
+    }
+  })
+  if (loading.length > 0) await Promise.all(loading)
+  return prepared
+}
+
+/** The event object and its `$schema` URI (filled from the query when configured). */
+function schemaUriOf (deps: PipelineDeps, raw: unknown, request: RequestInfo): { event: EventObject, uri: string } {
   const { settings } = deps
   if (!isEventObject(raw)) throw new EventFieldMissingError(settings.schemaUriFields)
-  const event = raw
-  fillFromQuery(event, settings.schemaUriFields, settings.schemaUriQueryParam, request)
-  fillFromQuery(event, settings.streamFields, settings.streamQueryParam, request)
-  const uri = extractFirst(event, settings.schemaUriFields)
+  fillFromQuery(raw, settings.schemaUriFields, settings.schemaUriQueryParam, request)
+  fillFromQuery(raw, settings.streamFields, settings.streamQueryParam, request)
+  const uri = extractFirst(raw, settings.schemaUriFields)
   if (typeof uri !== 'string' || uri === '') throw new EventFieldMissingError(settings.schemaUriFields)
-  const resolved = await deps.resolver.resolve(uri)
+  return { event: raw, uri }
+}
+
+function prepare (deps: PipelineDeps, event: EventObject, uri: string, resolved: ResolvedSchema, index: number, context: EventContext): Prepared {
+  const { settings } = deps
   const stream = extractFirst(event, settings.streamFields)
   if (typeof stream !== 'string' || stream === '') throw new EventFieldMissingError(settings.streamFields)
   // Only an id the client sent identifies a retry; one filled in below is new every time.
   const clientId = getPath(event, 'meta.id')
-  enrichEvent(event, resolved.schema, request, { headersToFields: settings.headersToFields, now, newId: deps.newId, title: resolved.title })
+  enrichEvent(event, resolved.schema, context.request, { headersToFields: settings.headersToFields, now: context.now, newId: deps.newId, title: resolved.title })
   const streams = deps.streams()
   const streamSettings = checkStream(streams, stream, resolved.title, describeEvent(event, uri, stream))
   const streamLabel = streams === undefined ? '_any' : (streams.lookup(stream)?.key ?? unknownStream)
@@ -146,7 +176,7 @@ async function prepare (deps: PipelineDeps, raw: unknown, index: number, request
     throw new EventInvalidError(errors, formatErrorsText(errors))
   }
   const record = toRecord(event, stream, streamSettings, settings)
-  if (headers !== undefined) record.headers = headers
+  if (context.headers !== undefined) record.headers = context.headers
   const dedupeKey = typeof clientId === 'string' && clientId !== '' && streamSettings?.dedupe_window_ms !== undefined ? `${stream}:${clientId}` : undefined
   return { index, event, record, stream, settings: streamSettings, streamLabel, dedupeKey }
 }

@@ -93,10 +93,12 @@ export function eventRoutes (options: EventRoutesOptions) {
       return sendAnswer(reply, answer.statusCode === 201 ? { statusCode: 200, reason: `All ${events.length} out of ${events.length} events are valid.` } : answer)
     }
     if (isHasty(request.query)) {
-      background.run('hasty request', async () => {
+      // Answered once its work is under way: at most hasty_max_pending_events wait in memory,
+      // and a client sending faster than Kafka takes them is slowed down, not piled up.
+      await background.runWithin('hasty request', async () => {
         const results = await processEvents(pipeline, events, info)
         await produceErrorEvents(pipeline, results, info)
-      })
+      }, events.length)
       return sendAnswer(reply, { statusCode: 202, reason: hastyReason(events.length) })
     }
     const results = await processEvents(pipeline, events, info)
