@@ -21,6 +21,7 @@ export function createStepRunner (rule: CompiledRule, deps: RunnerDeps, log: Log
   const now = deps.now ?? Date.now
   const newId = deps.newId ?? randomUUID
   const { metrics } = deps
+  const originOverride = deps.originOverride === undefined ? undefined : new URL(deps.originOverride)
 
   async function request (step: CompiledRequest, context: TemplateContext, attempt: Attempt, signal: AbortSignal): Promise<StepResult> {
     let rendered
@@ -34,7 +35,7 @@ export function createStepRunner (rule: CompiledRule, deps: RunnerDeps, log: Log
           // Each request a rule makes is a new span of the event's trace.
           ...traceHeaders(childOf(attempt.trace))
         },
-        originOverride: deps.originOverride
+        originOverride
       })
     } catch (err) {
       if (err instanceof TemplateRenderError) return { kind: 'render-failed', error: err }

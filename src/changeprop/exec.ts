@@ -21,7 +21,7 @@ export interface RenderRequestOptions {
   /** Set after the rule's headers: the engine owns them (x-triggered-by). */
   forcedHeaders: Record<string, string>
   /** Development aid: replaces the rendered origin; the rendered host goes in `x-forwarded-host`. */
-  originOverride?: string | undefined
+  originOverride?: URL | undefined
 }
 
 /**
@@ -87,9 +87,8 @@ export function renderRequest (request: CompiledRequest, context: TemplateContex
 
   if (options.originOverride !== undefined) {
     headers['x-forwarded-host'] = url.host
-    const target = new URL(options.originOverride)
-    url.protocol = target.protocol
-    url.host = target.host
+    url.protocol = options.originOverride.protocol
+    url.host = options.originOverride.host
   }
   return { method: request.method, url, headers, body, timeoutMs: request.timeoutMs }
 }

@@ -67,7 +67,7 @@ test('render failures are TemplateRenderError', () => {
 })
 
 test('the origin override sends to another origin and keeps the host in x-forwarded-host', () => {
-  const request = renderRequest(compileExec({ uri: 'https://{{message.meta.domain}}/a/b?c=d' }), context, { ...plain, originOverride: 'http://127.0.0.1:9999' })
+  const request = renderRequest(compileExec({ uri: 'https://{{message.meta.domain}}/a/b?c=d' }), context, { ...plain, originOverride: new URL('http://127.0.0.1:9999') })
   assert.equal(request.url.href, 'http://127.0.0.1:9999/a/b?c=d')
   assert.equal(request.headers['x-forwarded-host'], 'en.wikipedia.org')
 })
