@@ -17,6 +17,7 @@ import { errorTopicOf, retryTopicOf, streamTopicOf, topicStreamOf } from './topi
 import { compileRules } from './rules/load.js'
 import type { CompiledRule } from './rules/compile.js'
 import { createRuleRunner } from './runner.js'
+import { createDecodeCache } from './decode-cache.js'
 import type { RuleRunner } from './runner.js'
 
 export interface ChangepropService extends Service {
@@ -325,6 +326,7 @@ function buildChangeprop (config: Readonly<ChangepropConfig>, deps: ServiceConte
       }
       const prefixes = config.consume_topic_prefixes ?? [config.topic_prefix]
       const http = createHttpExecutor({ dispatcher })
+      const decodeCache = createDecodeCache(config.shared_decode_max_events)
       const runnerDeps = {
         service: config.service_name,
         topicPrefix: config.topic_prefix,
@@ -337,7 +339,8 @@ function buildChangeprop (config: Readonly<ChangepropConfig>, deps: ServiceConte
         dedupe,
         limiter,
         metrics,
-        logger: deps.logger
+        logger: deps.logger,
+        decode: decodeCache.decode
       }
       for (const prefix of prefixes) {
         const resolved = await Promise.all(rules.map(async (rule) => ({ rule, topics: await resolveTopics(rule, prefix, cluster) })))

@@ -1,7 +1,7 @@
 import type { ConsumedMessage, EventProducer } from '../kafka/index.js'
 import type { Logger } from '../logger.js'
 import type { ChangepropMetrics, ChangepropSource } from '../metrics/changeprop.js'
-import type { ChangeEvent } from './decode.js'
+import type { ChangeEvent, Decoded } from './decode.js'
 import type { DedupeStore } from './dedupe.js'
 import type { HttpExecutor } from './exec.js'
 import type { LimiterStore } from './limiter.js'
@@ -47,6 +47,8 @@ export interface RunnerDeps {
   newId?: () => string
   /** First back-off when producing a retry or error event fails (src/backoff.ts). Default 100. */
   produceRetryDelayMs?: number
+  /** Decodes a consumed message; shared by the rules of a service so each record is parsed once. Default: decodeEvent. */
+  decode?: (message: ConsumedMessage) => Decoded
   /** Bytes of `raw_event` kept in the error event written when Kafka refused an event for good. */
   boundedRawEventMaxBytes: number
 }

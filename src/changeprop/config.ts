@@ -43,6 +43,8 @@ export const changepropConfigSchema = {
     max_chain_length: { type: 'integer', minimum: 1, default: 10 },
     shutdown_timeout_ms: { type: 'integer', minimum: 0, default: 10000 },
     bounded_raw_event_max_bytes: { type: 'integer', minimum: 0, default: 65536 },
+    /** Decoded records kept for the other rules reading the same topic (each record is parsed once); 0 turns it off. */
+    shared_decode_max_events: { type: 'integer', minimum: 0, maximum: 1000000, default: 5000 },
     ...ruleDefaultsProperties,
     dedupe: {
       type: 'object',

@@ -6,6 +6,7 @@ import type { Attempt, RunnerDeps } from './attempt.js'
 import { triggeredBy } from './chain.js'
 import type { ChangeEvent } from './decode.js'
 import { decodeEvent, isChangeEvent } from './decode.js'
+import type { Decoded } from './decode.js'
 import { EventMalformedError, RetriesExhaustedError, TemplateRenderError } from './errors.js'
 import { createStepRunner } from './exec-steps.js'
 import { emitterIdOf, failureError, failureStatus } from './failure-events.js'
@@ -45,12 +46,13 @@ export function createRuleRunner (rule: CompiledRule, deps: RunnerDeps): RuleRun
   const runStep = createStepRunner(rule, deps, log)
   const failures = createFailureProducer(rule, deps, log)
   const inFlight = createInFlightKeys()
+  const decode = deps.decode ?? ((message: ConsumedMessage): Decoded => decodeEvent(message.value))
 
   return {
     async handleMain (message, signal) {
       metrics.inFlight.inc({ rule: rule.name, source: 'main' })
       try {
-        const decoded = decodeEvent(message.value)
+        const decoded = decode(message)
         if (!decoded.ok) return await malformed('main', decoded.raw, decoded.error, signal)
         const found = rule.test(decoded.event)
         if (found === undefined) return count('main', 'unmatched')
@@ -64,7 +66,7 @@ export function createRuleRunner (rule: CompiledRule, deps: RunnerDeps): RuleRun
     async handleRetry (message, signal) {
       metrics.inFlight.inc({ rule: rule.name, source: 'retry' })
       try {
-        const decoded = decodeEvent(message.value)
+        const decoded = decode(message)
         if (!decoded.ok) return await malformed('retry', decoded.raw, decoded.error, signal)
         const retry = decoded.event
         // Every rule on a topic reads the same retry topic; each takes only its own retries.
