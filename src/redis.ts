@@ -1,4 +1,4 @@
-import { Redis } from 'ioredis'
+import type { Redis } from 'ioredis'
 import type { Logger } from './logger.js'
 
 export type { Redis }
@@ -13,8 +13,12 @@ export interface RedisOptions {
  * The Redis connection shared by the dedupe and limiter stores. Commands fail at once
  * while disconnected (no offline queue, one attempt), because both stores fail open:
  * an event is never held back waiting for Redis.
+ *
+ * The client library is loaded here, on first use: a service without Redis does not carry it
+ * (about 20 MB of resident memory).
  */
-export function createRedisClient (options: RedisOptions): Redis {
+export async function createRedisClient (options: RedisOptions): Promise<Redis> {
+  const { Redis } = await import('ioredis')
   const log = options.logger.child({ module: 'redis' })
   const client = new Redis(options.url, {
     lazyConnect: true,

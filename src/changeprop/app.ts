@@ -309,7 +309,7 @@ function buildChangeprop (config: Readonly<ChangepropConfig>, deps: ServiceConte
       let dedupe: DedupeStore
       let limiter: LimiterStore
       if (config.redis !== undefined) {
-        redis = createRedisClient({ url: config.redis.url, connectTimeoutMs: config.redis.connect_timeout_ms, logger: deps.logger })
+        redis = await createRedisClient({ url: config.redis.url, connectTimeoutMs: config.redis.connect_timeout_ms, logger: deps.logger })
         // Both stores fail open, so a Redis that is down at startup delays nothing.
         await redis.connect().catch((err: unknown) => { log.warn({ err }, 'redis not reachable at startup; retrying in the background') })
         dedupe = createRedisDedupeStore({ redis, keyPrefix: config.redis.key_prefix, windowMs: config.dedupe.window_ms })

@@ -169,7 +169,7 @@ async function buildGateway (config: Readonly<GatewayConfig>, context: ServiceCo
       producer,
       limits: createStreamLimits(),
       dedupe: createIntakeDedupe({
-        store: dedupeStore(config, context, closers),
+        store: await dedupeStore(config, context, closers),
         // A claim outlives one produce attempt (its bound), so a replica that died frees the id.
         pendingMs: config.kafka.produce_timeout_ms + 1000,
         onStoreError: () => { metrics.dedupeStoreErrors.inc() }
@@ -260,10 +260,12 @@ function firstLocalDirectory (baseUris: readonly string[], cwd: string): string 
 
 
 /** Accepted event ids: in Redis when configured (every replica sees them), else in this process. */
-function dedupeStore (config: Readonly<GatewayConfig>, context: ServiceContext, closers: ShutdownStep[]): DedupeStore {
+async function dedupeStore (config: Readonly<GatewayConfig>, context: ServiceContext, closers: ShutdownStep[]): Promise<DedupeStore> {
   if (config.redis === undefined) return createMemoryDedupeStore(config.dedupe_max_keys)
-  const redis = createRedisClient({ url: config.redis.url, connectTimeoutMs: config.redis.connect_timeout_ms, logger: context.logger })
-  redis.connect().catch(() => { /* logged by the client; intake fails open meanwhile */ })
+  const redis = await createRedisClient({ url: config.redis.url, connectTimeoutMs: config.redis.connect_timeout_ms, logger: context.logger })
+  // Connected before the first request when Redis answers (bounded by connect_timeout_ms); if it
+  // does not, intake fails open until it does.
+  await redis.connect().catch(() => { /* logged by the client */ })
   closers.push({ name: 'redis', close: async () => { redis.disconnect() } })
   return createRedisDedupeStore(redis, config.redis.key_prefix)
 }

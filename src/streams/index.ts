@@ -106,7 +106,7 @@ async function buildStreams (config: Readonly<StreamsConfig>, context: ServiceCo
     gauges.unref()
     timers.push(gauges)
 
-    const slots = createSlots(config, context, metrics.ipLimitStoreErrors, closers)
+    const slots = await createSlots(config, context, metrics.ipLimitStoreErrors, closers)
     const app = buildStreamsApp({
       logger,
       registry,
@@ -180,10 +180,12 @@ async function endAll (sessions: ReadonlySet<Session>): Promise<void> {
   await Promise.all(open.map(async (s) => s.ended))
 }
 
-function createSlots (config: Readonly<StreamsConfig>, context: ServiceContext, storeErrors: { inc: () => void }, closers: ShutdownStep[]): ConnectionSlots {
+async function createSlots (config: Readonly<StreamsConfig>, context: ServiceContext, storeErrors: { inc: () => void }, closers: ShutdownStep[]): Promise<ConnectionSlots> {
   if (config.redis === undefined) return createMemorySlots()
-  const redis = createRedisClient({ url: config.redis.url, connectTimeoutMs: config.redis.connect_timeout_ms, logger: context.logger })
-  redis.connect().catch(() => { /* logged by the client; the limit counts this process meanwhile */ })
+  const redis = await createRedisClient({ url: config.redis.url, connectTimeoutMs: config.redis.connect_timeout_ms, logger: context.logger })
+  // Connected before the first client when Redis answers (bounded by connect_timeout_ms); if it
+  // does not, the limit counts this process until it does.
+  await redis.connect().catch(() => { /* logged by the client */ })
   const slots = createRedisSlots({
     redis,
     keyPrefix: config.redis.key_prefix,

@@ -41,8 +41,8 @@ test('memory: window 0 remembers nothing', async () => {
 test('redis: keys are shared between stores and expire after the window', async (t) => {
   const server = await startRedis()
   t.after(async () => { await server.stop() })
-  const first = createRedisClient({ url: server.url, connectTimeoutMs: 2000, logger })
-  const second = createRedisClient({ url: server.url, connectTimeoutMs: 2000, logger })
+  const first = await createRedisClient({ url: server.url, connectTimeoutMs: 2000, logger })
+  const second = await createRedisClient({ url: server.url, connectTimeoutMs: 2000, logger })
   t.after(() => { first.disconnect(); second.disconnect() })
   await Promise.all([first.connect(), second.connect()])
   const a = createRedisDedupeStore({ redis: first, keyPrefix: 'test', windowMs: 300 })
@@ -62,7 +62,7 @@ test('redis: keys are shared between stores and expire after the window', async 
 
 test('redis: a failing server raises StateStoreError (the runner then lets events through)', async (t) => {
   const server = await startRedis()
-  const client = createRedisClient({ url: server.url, connectTimeoutMs: 500, logger })
+  const client = await createRedisClient({ url: server.url, connectTimeoutMs: 500, logger })
   t.after(() => { client.disconnect() })
   await client.connect()
   await server.stop()

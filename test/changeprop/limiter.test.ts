@@ -36,7 +36,7 @@ test('memory: failures within a window use up the budget of the key', async () =
 test('redis: the same budget, shared through Redis', async (t) => {
   const server = await startRedis()
   t.after(async () => { await server.stop() })
-  const client = createRedisClient({ url: server.url, connectTimeoutMs: 2000, logger: pino({ level: 'silent' }) })
+  const client = await createRedisClient({ url: server.url, connectTimeoutMs: 2000, logger: pino({ level: 'silent' }) })
   t.after(() => { client.disconnect() })
   await client.connect()
   let time = 10000
