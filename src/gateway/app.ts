@@ -84,19 +84,21 @@ export function buildGatewayApp (deps: GatewayAppDeps): FastifyInstance {
       ['access-control-expose-headers', 'etag, retry-after, content-location']
     )
   }
-  app.addHook('onSend', async (_request, reply, payload) => {
+  // Both hooks run for every request: callback style spares a promise each.
+  app.addHook('onSend', (_request, reply, payload, done) => {
     for (const [name, value] of defaultHeaders) {
       if (!reply.hasHeader(name)) void reply.header(name, value)
     }
-    return payload
+    done(null, payload)
   })
 
-  app.addHook('onResponse', async (request, reply) => {
+  app.addHook('onResponse', (request, reply, done) => {
     deps.metrics.requestDuration.observe({
       route: request.routeOptions.url ?? 'unmatched',
       method: request.method,
       status_code: String(reply.statusCode)
     }, reply.elapsedTime / 1000)
+    done()
   })
 
   app.setErrorHandler((err, request, reply) => sendProblem(reply, request, toSluiceError(err, request, deps.bodyLimit)))

@@ -33,26 +33,40 @@ export interface BodyLimits {
 export function registerEventParsers (app: FastifyInstance, limits: BodyLimits): void {
   app.removeAllContentTypeParsers()
   app.addContentTypeParser(eventMediaTypes, { parseAs: 'buffer', bodyLimit: limits.bodyLimit }, (request, body, done) => {
-    decodeBody(request, body as Buffer, limits).then((value) => done(null, value), (err: Error) => done(err, undefined))
+    const encoding = String(request.headers['content-encoding'] ?? 'identity').trim().toLowerCase()
+    if (encoding === 'identity' || encoding === '') {
+      // Nearly every body: parsed at once, without a promise.
+      let value: unknown
+      try {
+        value = parseBody(request, body as Buffer, limits)
+      } catch (err) {
+        done(err as Error, undefined)
+        return
+      }
+      done(null, value)
+      return
+    }
+    inflateBody(encoding, body as Buffer, limits.bodyLimit)
+      .then((raw) => { done(null, parseBody(request, raw, limits)) })
+      .catch((err: unknown) => { done(err as Error, undefined) })
   })
   app.addContentTypeParser('*', (request, _payload, done) => {
     done(new UnsupportedMediaTypeError(String(request.headers['content-type'] ?? '')), undefined)
   })
 }
 
-async function decodeBody (request: FastifyRequest, body: Buffer, { bodyLimit, maxEventDepth }: BodyLimits): Promise<unknown> {
-  const encoding = String(request.headers['content-encoding'] ?? 'identity').trim().toLowerCase()
-  let raw = body
-  if (encoding !== 'identity' && encoding !== '') {
-    const inflater = (inflaters as Record<string, typeof inflaters.gzip>)[encoding]
-    if (inflater === undefined) throw new UnsupportedEncodingError(`Content-Encoding '${encoding}' is not supported; use gzip, deflate or br.`)
-    try {
-      raw = await inflater(body, { maxOutputLength: bodyLimit })
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') throw new RequestTooLargeError(bodyLimit)
-      throw new UnsupportedEncodingError(`Request body is not valid ${encoding} data: ${messageOf(err)}`)
-    }
+async function inflateBody (encoding: string, body: Buffer, bodyLimit: number): Promise<Buffer> {
+  const inflater = (inflaters as Record<string, typeof inflaters.gzip>)[encoding]
+  if (inflater === undefined) throw new UnsupportedEncodingError(`Content-Encoding '${encoding}' is not supported; use gzip, deflate or br.`)
+  try {
+    return await inflater(body, { maxOutputLength: bodyLimit })
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') throw new RequestTooLargeError(bodyLimit)
+    throw new UnsupportedEncodingError(`Request body is not valid ${encoding} data: ${messageOf(err)}`)
   }
+}
+
+function parseBody (request: FastifyRequest, raw: Buffer, { maxEventDepth }: BodyLimits): unknown {
   if (raw.length === 0) return undefined
   const text = decodeText(raw, charsetOf(String(request.headers['content-type'] ?? '')))
   if (text.trim() === '') return undefined
