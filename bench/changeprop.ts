@@ -1,181 +1,105 @@
 import { randomUUID } from 'node:crypto'
-import { pathToFileURL } from 'node:url'
+import { join } from 'node:path'
 import pino from 'pino'
-import { createChangeprop, loadChangepropConfig } from '../src/changeprop/index.js'
 import type { RuleSpec } from '../src/changeprop/index.js'
-import { createEventProducer, createKafkaClient, createTopics } from '../src/kafka/index.js'
-import type { Logger } from '../src/logger.js'
-import { createMetricsRegistry } from '../src/metrics/registry.js'
-import { forkScript, waitUntil } from './processes.js'
+import { createTopics } from '../src/kafka/index.js'
+import { revisionProducer, revisionTopic, seedRule } from './changeprop-events.js'
+import { startChangepropProcess } from './changeprop-process.js'
+import { plainConsumerMedian, plainConsumerName } from './plain-consumer.js'
+import { forkModule, sleep, waitUntil } from './processes.js'
+import type { Row } from './report.js'
+import type { Services } from './sluice-process.js'
+import { sampleRss } from './rss.js'
+import { startSink } from './sink-client.js'
+import type { Sink } from './sink-client.js'
 
-export interface ChangepropBenchOptions {
-  /** Events produced and then consumed; default 50000. */
-  events?: number
-  /** Accepted for symmetry with the other figures; the run is sized by `events`. */
-  durationSec?: number
-  /** The rule's concurrency; default 30 (the configuration default). */
-  concurrency?: number
-  /** Partitions of the benchmark topic; default 1. */
-  partitions?: number
+// Change propagation's figures. `events` revision-create events are produced once; then, each
+// against the same HTTP sink in its own process (it answers 200 at once):
+//  - baseline: bare undici requests of the seed rule's shape, 30 at a time, from a process of their own;
+//  - `sluice changeprop` in its own process with the seed rule, then with 20 copies of it (each
+//    its own consumer group), reading the events from the beginning.
+// Rates are counted at the sink over a window that starts 2 s after every rule executed its
+// first event, so group joins do not count. RSS is the changeprop process's peak during its run.
+
+const group = 'changeprop'
+const concurrency = 30
+
+interface Run { value: number, rssMb: number }
+
+/** Requests per second the sink served over `durationSec`, after `started()` holds and a 2 s warm-up. */
+async function measureAtSink (sink: Sink, durationSec: number, started: () => Promise<boolean>): Promise<{ rate: number, servedBefore: number }> {
+  await waitUntil('the first requests at the sink', started, 120000, 100)
+  await sleep(2000)
+  const before = await sink.report()
+  await sleep(durationSec * 1000)
+  const after = await sink.report()
+  return { rate: (after.served - before.served) / ((after.lastMs - before.lastMs) / 1000), servedBefore: before.served }
 }
 
-export interface ChangepropBenchResult {
-  /** Events per second from the topic, through the rule, to the HTTP sink. */
-  eventsPerSec: number
-  /** Events per second a plain kafkajs consumer reads from the same topic. */
-  plainConsumerEventsPerSec: number
-  ratio: number
-}
-
-// The seed rule of the change-propagation issue, unchanged: templated path, three
-// templated headers (one through date()), a query string.
-const seedRule: RuleSpec = {
-  topic: 'mediawiki.revision-create',
-  retry_on: { status: ['5xx', 404] },
-  exec: {
-    method: 'get',
-    uri: 'https://{{message.meta.domain}}/api/rest_v1/page/html/{{message.page_title}}/{{message.rev_id}}',
-    headers: { 'cache-control': 'no-cache', 'x-restbase-parentrevision': '{{message.rev_parent_id}}', 'if-unmodified-since': '{{date(message.meta.dt)}}' },
-    query: { redirect: false }
-  }
-}
-
-function event (i: number): string {
-  return JSON.stringify({
-    $schema: '/mediawiki/revision/create/2.0.0',
-    meta: { stream: 'mediawiki.revision-create', uri: `https://en.wikipedia.org/wiki/Page_${i}`, domain: 'en.wikipedia.org', dt: new Date().toISOString(), id: randomUUID(), request_id: randomUUID() },
-    database: 'enwiki',
-    page_id: i,
-    page_title: `Page_${i}`,
-    page_namespace: 0,
-    rev_id: 100000 + i,
-    rev_parent_id: 99999 + i,
-    rev_timestamp: new Date().toISOString(),
-    performer: { user_text: 'Bench', user_groups: ['*', 'user'], user_is_bot: false },
-    comment: 'benchmark edit'
-  })
-}
-
-interface SinkReport { served: number, firstMs: number, lastMs: number }
-
-interface Sink { url: string, report(): Promise<SinkReport>, stop(): Promise<void> }
-
-/** Starts bench/sink.ts in its own process. */
-async function startSink (): Promise<Sink> {
-  const sink = await forkScript<{ port: number }>('./sink.ts')
-  return { url: `http://127.0.0.1:${sink.first.port}`, report: async () => sink.ask<SinkReport>('report'), stop: sink.stop }
-}
-
-function rate (count: number, first: number, last: number): number {
-  return last > first ? (count - 1) / ((last - first) / 1000) : Number.NaN
-}
-
-/**
- * Events per second a plain kafkajs consumer reads `topic` from the beginning, counted after
- * its first batch arrived, so that joining the group does not count.
- */
-export async function plainConsumerRate (brokers: string[], topic: string, total: number, logger: Logger): Promise<number> {
-  const kafka = createKafkaClient({ brokers, clientId: 'bench-plain', logger })
-  const plain = kafka.consumer({ groupId: `bench-plain-${randomUUID()}`, maxWaitTimeInMs: 100 })
-  let read = 0
-  let firstBatch = 0
-  let firstRead = 0
-  let lastRead = 0
-  await plain.connect()
+async function bareUndici (services: Services, sink: Sink, durationSec: number): Promise<Run> {
+  const bare = await forkModule<{ ready: boolean }>(join(services.dist, 'bench/bare-undici.js'))
+  const rss = sampleRss(bare.child.pid!)
   try {
-    await plain.subscribe({ topic, fromBeginning: true })
-    await plain.run({
-      eachBatch: async ({ batch }) => {
-        if (read === 0) {
-          firstRead = performance.now()
-          firstBatch = batch.messages.length
-        }
-        read += batch.messages.length
-        lastRead = performance.now()
-      }
-    })
-    await waitUntil('the plain consumer', () => read >= total, 120000, 10)
+    const from = (await sink.report()).served
+    bare.child.send({ cmd: 'start', origin: sink.url, concurrency })
+    const { rate } = await measureAtSink(sink, durationSec, async () => (await sink.report()).served > from)
+    const { failed } = await bare.ask<{ sent: number, failed: number }>({ cmd: 'stop' })
+    if (failed > 0) console.error(`bench: ${failed} bare undici requests failed`)
+    return { value: rate, rssMb: rss.peakMb() }
   } finally {
-    await plain.disconnect()
+    rss.stop()
+    await bare.stop()
   }
-  return lastRead > firstRead ? (read - firstBatch) / ((lastRead - firstRead) / 1000) : Number.NaN
 }
 
-/**
- * Measures change propagation against a plain consumer on the same broker and topic:
- * `events` revision-create events are produced once; a plain kafkajs consumer reads them
- * all (baseline), then the seed rule runs over them against an HTTP sink in its own process that
- * answers 200 at once. Rates are taken from the first to the last message (consumer) or
- * request (sink), so group joins do not count.
- */
-export async function benchChangeprop (brokers: string[], opts: ChangepropBenchOptions = {}): Promise<ChangepropBenchResult> {
-  const total = opts.events ?? 50000
-  const logger = pino({ level: 'warn' })
-  const prefix = `bench${randomUUID().slice(0, 8)}.`
-  const topic = `${prefix}mediawiki.revision-create`
-  await createTopics(brokers, [{ name: topic, partitions: opts.partitions ?? 1 }], { logger })
-
-  const producer = createEventProducer({ brokers, clientId: 'bench-producer', lingerMs: 5, maxBatchRecords: 1000, logger })
-  await producer.connect()
+async function changeprop (services: Services, options: { topicPrefix: string, sink: Sink, rules: Record<string, RuleSpec>, events: number, durationSec: number }): Promise<Run> {
+  const from = (await options.sink.report()).served
+  const service = await startChangepropProcess(services, { topicPrefix: options.topicPrefix, sinkUrl: options.sink.url, rules: options.rules })
+  const rss = sampleRss(service.pid)
   try {
-    for (let i = 0; i < total; i += 1000) {
-      const records = Array.from({ length: Math.min(1000, total - i) }, (_, j) => ({ topic, key: null, value: event(i + j) }))
-      await producer.send(records)
-    }
+    const { rate, servedBefore } = await measureAtSink(options.sink, options.durationSec, service.allRulesRunning)
+    const offered = options.events * Object.keys(options.rules).length
+    if (servedBefore - from >= offered) console.error(`bench: change propagation ran out of events before its window; raise BENCH_CHANGEPROP_EVENTS (now ${options.events})`)
+    return { value: rate, rssMb: rss.peakMb() }
+  } finally {
+    rss.stop()
+    await service.stop()
+  }
+}
+
+export async function benchChangeprop (services: Services, options: { durationSec: number, events?: number }): Promise<Row[]> {
+  const { brokers } = services
+  const events = options.events ?? 50000
+  const logger = pino({ level: 'warn' })
+  const topicPrefix = `bench${randomUUID().slice(0, 8)}.`
+  const topic = `${topicPrefix}${revisionTopic}`
+  await createTopics(brokers, [{ name: topic, partitions: 1 }], { logger })
+  const producer = await revisionProducer(brokers, topic, logger)
+  try {
+    await producer.produce(0, events)
   } finally {
     await producer.close()
   }
+  // Silent: kafkajs logs a new group's retries while the broker's offsets topic is loading.
+  const plain = await plainConsumerMedian(brokers, topic, events, pino({ level: 'silent' }))
 
-  // Baseline: a plain consumer reading the same topic from the beginning, three times (in
-  // fresh groups); the median counts. One pass takes a fraction of a second, so one alone is noisy.
-  const passes: number[] = []
-  for (let pass = 0; pass < 3; pass++) passes.push(await plainConsumerRate(brokers, topic, total, logger))
-  const plainConsumerEventsPerSec = [...passes].sort((a, b) => a - b)[1] as number
-
-  // Change propagation over the same topic, into an HTTP sink in another process.
   const sink = await startSink()
-  let report: SinkReport = { served: 0, firstMs: 0, lastMs: 0 }
-  const config = await loadChangepropConfig(undefined, {}, {
-    service_name: `bench${randomUUID().slice(0, 8)}`,
-    port: 0,
-    listen_address: '127.0.0.1',
-    topic_prefix: prefix,
-    exec_origin_override: sink.url,
-    concurrency: opts.concurrency ?? 30,
-    kafka: { brokers, from_beginning: true },
-    rules: { page_edit: seedRule }
-  })
-  const changeprop = await createChangeprop(config, { cwd: process.cwd(), logger, registry: createMetricsRegistry() })
+  let undici: Run, one: Run, twenty: Run
   try {
-    await changeprop.start()
-    await waitUntil('change propagation', async () => {
-      report = await sink.report()
-      return report.served >= total
-    }, 300000, 10)
+    undici = await bareUndici(services, sink, options.durationSec)
+    const run = async (rules: Record<string, RuleSpec>): Promise<Run> => changeprop(services, { topicPrefix, sink, rules, events, durationSec: options.durationSec })
+    one = await run({ page_edit: seedRule })
+    twenty = await run(Object.fromEntries(Array.from({ length: 20 }, (_, i) => [`page_edit_${i + 1}`, seedRule])))
   } finally {
-    await changeprop.close()
     await sink.stop()
   }
 
-  const eventsPerSec = rate(report.served, report.firstMs, report.lastMs)
-  return { eventsPerSec, plainConsumerEventsPerSec, ratio: eventsPerSec / plainConsumerEventsPerSec }
-}
-
-if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const brokers = (process.env.KAFKA_BROKERS ?? '').split(',').map((b) => b.trim()).filter((b) => b !== '')
-  if (brokers.length === 0) {
-    console.error('bench/changeprop.ts: set KAFKA_BROKERS (e.g. start one with `sluice kafka start`)')
-    process.exitCode = 2
-  } else {
-    benchChangeprop(brokers, {
-      events: Number(process.env.BENCH_EVENTS ?? 50000),
-      concurrency: process.env.BENCH_CONCURRENCY === undefined ? undefined : Number(process.env.BENCH_CONCURRENCY),
-      partitions: process.env.BENCH_PARTITIONS === undefined ? undefined : Number(process.env.BENCH_PARTITIONS)
-    }).then((result) => {
-      console.log(`change propagation: ${result.eventsPerSec.toFixed(0)} events/s; plain consumer: ${result.plainConsumerEventsPerSec.toFixed(0)} events/s; ratio ${result.ratio.toFixed(3)}`)
-    }).catch((err: unknown) => {
-      console.error(err)
-      process.exitCode = 1
-    })
-  }
+  const bare = { name: `bare undici, ${concurrency} in flight`, ...undici }
+  const peak = Math.max(one.rssMb, twenty.rssMb)
+  return [
+    { group, figure: 'changeprop 1 rule', unit: 'executions/s', ...one, baseline: bare, target: { of: 'ratio', op: '>=', limit: 0.6 } },
+    { group, figure: 'changeprop 1 rule', unit: 'executions/s', ...one, baseline: { name: `${plainConsumerName} (read only)`, value: plain } },
+    { group, figure: 'changeprop 20 rules, one topic', unit: 'executions/s', ...twenty, baseline: bare, target: { of: 'ratio', op: '>=', limit: 0.4 } },
+    { group, figure: 'changeprop peak RSS over its loads', unit: 'MB', value: peak, rssMb: peak, baseline: { name: 'bare undici process', value: undici.rssMb, rssMb: undici.rssMb }, target: { of: 'value', op: '<=', limit: 200 } }
+  ]
 }

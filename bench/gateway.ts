@@ -1,122 +1,74 @@
-import { spawn } from 'node:child_process'
-import type { ChildProcess } from 'node:child_process'
-import { once } from 'node:events'
-import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import autocannon from 'autocannon'
-import { Kafka, Partitioners, logLevel } from 'kafkajs'
-import yaml from 'js-yaml'
-import { request } from 'undici'
+import { findFreePort } from '../src/local-kafka/index.js'
+import { loadHttp } from './http-load.js'
+import type { HttpLoadResult } from './http-load.js'
+import { benchPlainProducer, plainProducerName } from './plain-producer.js'
+import { forkModule } from './processes.js'
+import type { Row } from './report.js'
+import { sampleEvent } from './sample-event.js'
+import { startSluiceProcess } from './sluice-process.js'
+import type { Services, SluiceProcess } from './sluice-process.js'
 
-/** A realistic MediaWiki-sized event (about 600 bytes), valid against /test/event/1.0.0. */
-export function sampleEvent (i: number): Record<string, unknown> {
-  return {
-    $schema: '/test/event/1.0.0',
-    dt: '2026-01-01T00:00:00Z',
-    meta: { stream: 'test.event', domain: 'en.wikipedia.org', uri: `https://en.wikipedia.org/wiki/Page_${i}`, request_id: `bench-${i}` },
-    test: 'benchmark event '.repeat(8),
-    test_map: { wiki: 'enwiki', page_id: String(i), rev_id: String(1000000 + i), user: 'Example', comment: 'x'.repeat(160) }
-  }
-}
+// The gateway's figures: `sluice gateway` in its own process, autocannon with 50 connections
+// from the bench's. Baselines from the same run: the plain producer (same client, same
+// records) and a bare Fastify route in its own process (same body, same load).
 
-export interface Figure {
-  name: string
-  eventsPerSec: number
-  requestsPerSec: number
-  p50Ms: number
-  p99Ms: number
-  non2xx: number
-}
+const connections = 50
+const group = 'gateway'
 
-/**
- * The ceiling: a plain kafkajs producer sending the same JSON records in batches of 100
- * with acks=-1 and four batches in flight, for `durationMs`.
- */
-export async function benchPlainProducer (brokers: string[], topic: string, durationMs: number): Promise<number> {
-  const kafka = new Kafka({ clientId: 'bench-plain', brokers, logLevel: logLevel.NOTHING })
-  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner })
-  await producer.connect()
-  const value = JSON.stringify(sampleEvent(1))
-  const batch = Array.from({ length: 100 }, () => ({ value }))
-  await producer.send({ topic, acks: -1, messages: batch })
-  let sent = 0
-  const deadline = Date.now() + durationMs
-  const started = Date.now()
-  await Promise.all(Array.from({ length: 4 }, async () => {
-    while (Date.now() < deadline) {
-      await producer.send({ topic, acks: -1, messages: batch })
-      sent += batch.length
-    }
-  }))
-  const elapsed = (Date.now() - started) / 1000
-  await producer.disconnect()
-  return sent / elapsed
-}
-
-export interface RunningGateway { url: string, child: ChildProcess, stop(): Promise<void> }
-
-/** The gateway runs in its own process so the load generator does not share its event loop. */
-export async function startGatewayProcess (root: string, workDir: string, brokers: string[], port: number): Promise<RunningGateway> {
-  const configFile = join(workDir, 'gateway.yaml')
-  await writeFile(configFile, yaml.dump({
-    port,
-    listen_address: '127.0.0.1',
-    log_level: 'warn',
-    schema_base_uris: [join(root, 'schemas') + '/'],
-    stream_config_uri: join(root, 'stream-config'),
+/** `sluice gateway` in its own process, serving the test streams on `topic_prefix` bench. */
+export async function startGatewayProcess (services: Services): Promise<SluiceProcess> {
+  return startSluiceProcess(services, 'gateway', {
+    port: await findFreePort(),
+    schema_base_uris: [join(services.root, 'schemas') + '/'],
+    stream_config_uri: join(services.root, 'stream-config'),
     topic_prefix: 'bench.',
-    schema_precache_uris: ['/test/event/1.0.0'],
-    kafka: { brokers }
-  }))
-  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'src/bin/sluice.ts'), 'gateway', '--config', configFile], {
-    cwd: root,
-    stdio: ['ignore', 'pipe', 'inherit']
+    schema_precache_uris: ['/test/event/1.0.0']
   })
-  const url = `http://127.0.0.1:${port}`
-  const deadline = Date.now() + 60000
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`gateway exited with ${child.exitCode}`)
-    try {
-      const res = await request(`${url}/readyz`)
-      await res.body.dump()
-      if (res.statusCode === 200) break
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) throw new Error('gateway did not become ready')
-    await new Promise((resolve) => setTimeout(resolve, 100))
-  }
-  return {
-    url,
-    child,
-    async stop () {
-      if (child.exitCode !== null) return
-      child.kill('SIGTERM')
-      await once(child, 'exit')
-    }
-  }
 }
 
-export async function loadGateway (url: string, name: string, options: { eventsPerRequest: number, hasty: boolean, durationSec: number, connections: number }): Promise<Figure> {
-  const body = JSON.stringify(Array.from({ length: options.eventsPerRequest }, (_, i) => sampleEvent(i)))
-  const run = async (duration: number): Promise<autocannon.Result> => autocannon({
-    url: `${url}/v1/events${options.hasty ? '?hasty=true' : ''}`,
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body,
-    connections: options.connections,
-    pipelining: 1,
-    duration
-  })
-  await run(2) // warm-up: JIT, schema cache, broker connections
-  const result = await run(options.durationSec)
-  const ok = result['2xx']
-  return {
-    name,
-    requestsPerSec: ok / options.durationSec,
-    eventsPerSec: (ok * options.eventsPerRequest) / options.durationSec,
-    p50Ms: result.latency.p50,
-    p99Ms: result.latency.p99,
-    non2xx: result.non2xx
+const bodyOf = (eventsPerRequest: number): string => JSON.stringify(Array.from({ length: eventsPerRequest }, (_, i) => sampleEvent(i)))
+
+export interface GatewayFigures {
+  rows: Row[]
+  /** The plain producer's events/s, which the mirror figure reuses. */
+  plainProducer: number
+}
+
+export async function benchGateway (services: Services, durationSec: number): Promise<GatewayFigures> {
+  const plainProducer = await benchPlainProducer(services.brokers, 'bench.plain', durationSec * 1000)
+  const producer = { name: `${plainProducerName}, batches of 100`, value: plainProducer }
+
+  const bare = await forkModule<{ port: number }>(join(services.dist, 'bench/bare-fastify.js'))
+  let fastify: HttpLoadResult
+  try {
+    fastify = await loadHttp(`http://127.0.0.1:${bare.first.port}/v1/events`, { body: bodyOf(1), durationSec, connections, pid: bare.child.pid! })
+  } finally {
+    await bare.stop()
   }
+
+  const gateway = await startGatewayProcess(services)
+  let one: HttpLoadResult, ten: HttpLoadResult, hasty: HttpLoadResult
+  try {
+    const load = async (eventsPerRequest: number, query = ''): Promise<HttpLoadResult> => loadHttp(`${gateway.url}/v1/events${query}`, { body: bodyOf(eventsPerRequest), durationSec, connections, pid: gateway.pid })
+    one = await load(1)
+    ten = await load(10)
+    hasty = await load(1, '?hasty=true')
+  } finally {
+    await gateway.stop()
+  }
+  for (const [name, result] of [['1 event/request', one], ['10 events/request', ten], ['hasty', hasty], ['bare Fastify', fastify]] as const) {
+    if (result.non2xx > 0) console.error(`bench: ${name}: ${result.non2xx} answers were not 2xx`)
+  }
+
+  const measure = (r: HttpLoadResult, eventsPerRequest = 1): { value: number, p50Ms: number, p99Ms: number, rssMb: number } => ({ value: r.requestsPerSec * eventsPerRequest, p50Ms: r.p50Ms, p99Ms: r.p99Ms, rssMb: r.peakRssMb })
+  const rows: Row[] = [
+    { group, figure: 'gateway guaranteed 1 event/request', unit: 'requests/s', ...measure(one), baseline: { name: 'bare Fastify route, same body', ...measure(fastify) }, target: { of: 'ratio', op: '>=', limit: 0.5 } },
+    { group, figure: 'gateway guaranteed 1 event/request', unit: 'events/s', ...measure(one), baseline: producer },
+    { group, figure: 'gateway guaranteed 10 events/request', unit: 'events/s', ...measure(ten, 10), baseline: producer, target: { of: 'ratio', op: '>=', limit: 0.8 } },
+    { group, figure: 'gateway hasty 1 event/request', unit: 'events/s', ...measure(hasty), baseline: { name: 'gateway guaranteed 1 event/request', ...measure(one) }, target: { of: 'ratio', op: '>=', limit: 1 } }
+  ]
+  const peak = Math.max(one.peakRssMb, ten.peakRssMb, hasty.peakRssMb)
+  rows.push({ group, figure: 'gateway peak RSS over its loads', unit: 'MB', value: peak, rssMb: peak, baseline: { name: 'bare Fastify route', value: fastify.peakRssMb, rssMb: fastify.peakRssMb }, target: { of: 'value', op: '<=', limit: 150 } })
+  return { rows, plainProducer }
 }

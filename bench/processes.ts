@@ -4,7 +4,7 @@ import { once } from 'node:events'
 import { fileURLToPath } from 'node:url'
 
 // What the bench's figures share: waiting for a condition, and bench scripts in processes of
-// their own that talk over IPC (the sink, the SSE clients, the bare SSE server).
+// their own that talk over IPC (the sink, the bare servers and clients of the baselines).
 
 export const sleep = async (ms: number): Promise<void> => { await new Promise((resolve) => setTimeout(resolve, ms)) }
 
@@ -20,9 +20,19 @@ export interface Ipc { child: ChildProcess, ask<T>(message: unknown): Promise<T>
 
 /** Forks a bench script (a path relative to bench/) with tsx and waits for its first message. */
 export async function forkScript<T> (file: string, execArgv: string[] = []): Promise<Ipc & { first: T }> {
-  const child = fork(fileURLToPath(new URL(file, import.meta.url)), [], { execArgv: [...execArgv, '--import', 'tsx'], stdio: ['ignore', 'inherit', 'pipe', 'ipc'] })
+  return forkModule(fileURLToPath(new URL(file, import.meta.url)), [...execArgv, '--import', 'tsx'])
+}
+
+/**
+ * Forks a JavaScript module (an absolute path) and waits for its first message. Its stdout goes
+ * to the bench's stderr: stdout carries only the figures.
+ */
+export async function forkModule<T> (path: string, execArgv: string[] = []): Promise<Ipc & { first: T }> {
+  const child = fork(path, [], { execArgv, stdio: ['ignore', 2, 'pipe', 'ipc'] })
   forwardStderr(child)
-  const [first] = await once(child, 'message') as [T]
+  const exited = once(child, 'exit').then(([code]) => { throw new Error(`bench: ${path} exited with ${String(code)} before it answered`) })
+  const [first] = await Promise.race([once(child, 'message') as Promise<[T]>, exited])
+  exited.catch(() => {})
   return {
     child,
     first,

@@ -1,80 +1,141 @@
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { availableParallelism, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { findFreePort, startLocalBroker } from '../src/local-kafka/index.js'
-import { benchPlainProducer, loadGateway, startGatewayProcess } from './gateway.js'
-import type { Figure } from './gateway.js'
+import { buildSluice } from './build.js'
 import { benchChangeprop } from './changeprop.js'
-import { benchStreams, printStreamsFigures } from './streams.js'
+import { benchGateway } from './gateway.js'
 import { benchMirror } from './mirror.js'
+import { mirrorRows, streamsRows } from './other-rows.js'
+import { benchPlainProducer } from './plain-producer.js'
+import { formatTable, jsonRow } from './report.js'
+import type { Row } from './report.js'
+import type { Services } from './sluice-process.js'
+import { soak } from './soak.js'
+import { benchStreams } from './streams.js'
 
-// `npm run bench`: every figure is measured against a fresh local broker in this run and
-// printed as a ratio of a baseline measured on that same broker, so numbers from different
-// machines compare by their ratios.
+// `npm run bench`: every figure is measured against a fresh local broker in this run next to a
+// baseline measured in the same run on the same broker, so numbers from different machines
+// compare by their ratios. One table at the end; `-- --json` prints it as one JSON document on
+// stdout instead (everything else goes to stderr). `-- --soak` (or BENCH_SOAK_MINUTES) runs the
+// soak instead of the figures.
+
+const usage = `Usage: npm run bench [-- --json] [-- --soak]
+  BENCH_ONLY=gateway,changeprop,streams,mirror  the groups to run (default all)
+  BENCH_SECONDS=8                               measured seconds per figure, after a 2 s warm-up
+  BENCH_SOAK_MINUTES=10                         the soak's length (--soak)`
+
+const groups = ['gateway', 'changeprop', 'streams', 'mirror'] as const
+type Group = typeof groups[number]
 
 const root = fileURLToPath(new URL('..', import.meta.url))
-const durationSec = Number(process.env.BENCH_SECONDS ?? 8)
-/** BENCH_ONLY=gateway|streams|mirror runs only that group of figures. */
-const only = process.env.BENCH_ONLY
 const optionalNumber = (name: string): number | undefined => process.env[name] === undefined ? undefined : Number(process.env[name])
 
-function row (cells: Array<string | number>): string {
-  return cells.map((c, i) => String(c).padStart(i === 0 ? 0 : 12).padEnd(i === 0 ? 34 : 0)).join(' ')
+interface Options { json: boolean, soakMinutes?: number, only: Group[], durationSec: number }
+
+function parseOptions (args: readonly string[]): Options | string {
+  const unknown = args.filter((arg) => arg !== '--json' && arg !== '--soak')
+  if (unknown.length > 0) return `unknown argument ${unknown.join(' ')}`
+  const only = (process.env.BENCH_ONLY ?? groups.join(',')).split(',').map((g) => g.trim()).filter((g) => g !== '')
+  const wrong = only.filter((g) => !(groups as readonly string[]).includes(g))
+  if (wrong.length > 0) return `BENCH_ONLY: unknown group ${wrong.join(', ')}`
+  const soakMinutes = optionalNumber('BENCH_SOAK_MINUTES') ?? (args.includes('--soak') ? 10 : undefined)
+  if (soakMinutes !== undefined && !(soakMinutes > 0)) return 'BENCH_SOAK_MINUTES must be a positive number'
+  return { json: args.includes('--json'), soakMinutes, only: only as Group[], durationSec: optionalNumber('BENCH_SECONDS') ?? 8 }
 }
 
-async function main (): Promise<void> {
-  const workDir = await mkdtemp(join(tmpdir(), 'sluice-bench-'))
-  // Full JIT for the broker: the test default stops at C1 for fast start-up, not throughput.
-  const broker = await startLocalBroker({ port: await findFreePort(), dataDir: join(workDir, 'kafka'), fresh: true, jvmOptions: ['-Xms512m', '-Xmx1g'] })
-  const brokers = [broker.bootstrap]
-  try {
-    console.log(`broker ${broker.bootstrap}; ${durationSec} s per figure after a 2 s warm-up\n`)
-    if (only === undefined || only === 'gateway') await gatewayAndChangeprop(brokers, workDir)
-    if (only === undefined || only === 'streams') {
-      console.log('\nstream service (sluice streams):')
-      const figures = await benchStreams(root, workDir, brokers, findFreePort, {
+async function figures (options: Options, workDir: string, brokers: string[], dist: () => Promise<string>): Promise<Row[]> {
+  const rows: Row[] = []
+  const { durationSec } = options
+  let plainProducer: number | undefined
+  const services = async (): Promise<Services> => ({ root, workDir, brokers, dist: await dist() })
+  for (const group of options.only) {
+    const started = performance.now()
+    console.log(`${group} …`)
+    if (group === 'gateway') {
+      const gateway = await benchGateway(await services(), durationSec)
+      rows.push(...gateway.rows)
+      plainProducer = gateway.plainProducer
+    } else if (group === 'changeprop') {
+      rows.push(...await benchChangeprop(await services(), { durationSec, events: optionalNumber('BENCH_CHANGEPROP_EVENTS') }))
+    } else if (group === 'streams') {
+      rows.push(...streamsRows(await benchStreams(root, workDir, brokers, findFreePort, {
         durationSec,
         clients: optionalNumber('BENCH_STREAMS_CLIENTS'),
         rate: optionalNumber('BENCH_STREAMS_RATE'),
         catchUpEvents: optionalNumber('BENCH_STREAMS_CATCHUP'),
         idleClients: optionalNumber('BENCH_STREAMS_IDLE'),
         profileDir: process.env.BENCH_STREAMS_PROFILE
-      })
-      printStreamsFigures(figures, row)
+      })))
+    } else {
+      plainProducer ??= await benchPlainProducer(brokers, 'bench.plain.mirror', durationSec * 1000)
+      rows.push(...mirrorRows(await benchMirror(brokers, { durationSec }), plainProducer))
     }
-    if (only === undefined || only === 'mirror') {
-      const plain = await benchPlainProducer(brokers, 'bench.plain.mirror', durationSec * 1000)
-      const mirror = await benchMirror(brokers, { durationSec })
-      console.log(`\nMirrorMaker 2 (eqiad → codfw, identity policy): at ${mirror.rate} events/s, replication lag p50 ${mirror.lagP50Ms} ms, p99 ${mirror.lagP99Ms} ms;`)
-      console.log(`  a backlog of ${mirror.backlogRecords} records copied at ${mirror.backlogPerSec.toFixed(0)} events/s; plain producer in this run ${plain.toFixed(0)} events/s; ratio ${(mirror.backlogPerSec / plain).toFixed(3)}`)
-    }
-  } finally {
-    await broker.stop()
-    await rm(workDir, { recursive: true, force: true })
+    console.log(`${group}: ${((performance.now() - started) / 1000).toFixed(0)} s`)
   }
+  return rows
 }
 
-async function gatewayAndChangeprop (brokers: string[], workDir: string): Promise<void> {
-  const plain = await benchPlainProducer(brokers, 'bench.plain', durationSec * 1000)
-  console.log(`baseline: plain kafkajs producer (batches of 100, acks=-1, 4 in flight): ${plain.toFixed(0)} events/s\n`)
-
-  const gateway = await startGatewayProcess(root, workDir, brokers, await findFreePort())
-  const figures: Figure[] = []
+async function main (): Promise<void> {
+  const options = parseOptions(process.argv.slice(2))
+  if (typeof options === 'string') {
+    console.error(`bench: ${options}\n${usage}`)
+    process.exitCode = 2
+    return
+  }
+  // With --json, stdout carries the document alone: the progress lines (also those of the
+  // stream service's figures) go to stderr.
+  if (options.json) console.log = console.error.bind(console)
+  const started = performance.now()
+  const workDir = await mkdtemp(join(tmpdir(), 'sluice-bench-'))
+  let rows: Row[]
   try {
-    figures.push(await loadGateway(gateway.url, 'gateway, 1 event/request', { eventsPerRequest: 1, hasty: false, durationSec, connections: 50 }))
-    figures.push(await loadGateway(gateway.url, 'gateway, 10 events/request', { eventsPerRequest: 10, hasty: false, durationSec, connections: 50 }))
-    figures.push(await loadGateway(gateway.url, 'gateway, hasty, 1 event/request', { eventsPerRequest: 1, hasty: true, durationSec, connections: 50 }))
+    // The services under test run from dist/ (bench/build.ts), built while the broker starts,
+    // when a group needs them.
+    let building: Promise<string> | undefined
+    const dist = async (): Promise<string> => {
+      building ??= buildSluice(root, workDir)
+      return building
+    }
+    if (options.soakMinutes !== undefined || options.only.includes('gateway') || options.only.includes('changeprop')) dist().catch(() => {})
+    // Full JIT for the broker: the test default stops at C1 for fast start-up, not throughput.
+    const broker = await startLocalBroker({ port: await findFreePort(), dataDir: join(workDir, 'kafka'), fresh: true, jvmOptions: ['-Xms512m', '-Xmx1g'] })
+    const brokers = [broker.bootstrap]
+    try {
+      if (options.soakMinutes !== undefined) {
+        console.log(`broker ${broker.bootstrap}; soak of ${options.soakMinutes} min`)
+        rows = await soak({ root, workDir, brokers, dist: await dist() }, options.soakMinutes)
+      } else {
+        console.log(`broker ${broker.bootstrap}; ${options.durationSec} s per figure after a 2 s warm-up; groups ${options.only.join(', ')}`)
+        rows = await figures(options, workDir, brokers, dist)
+      }
+    } finally {
+      await broker.stop()
+    }
   } finally {
-    await gateway.stop()
+    await rm(workDir, { recursive: true, force: true })
   }
-  console.log(row(['figure', 'events/s', 'requests/s', 'p50 ms', 'p99 ms', 'non-2xx', 'ratio']))
-  for (const f of figures) {
-    console.log(row([f.name, f.eventsPerSec.toFixed(0), f.requestsPerSec.toFixed(0), f.p50Ms, f.p99Ms, f.non2xx, (f.eventsPerSec / plain).toFixed(3)]))
+  const totalSec = (performance.now() - started) / 1000
+  const loadAverage = (await readFile('/proc/loadavg', 'utf8')).split(' ').slice(0, 3).map(Number)
+  const machine = `${availableParallelism()} cores, load average ${loadAverage.join(' ')} at the end`
+  if (options.json) {
+    // Three decimals are plenty for figures this noisy.
+    const rounded = (_: string, x: unknown): unknown => typeof x === 'number' && !Number.isInteger(x) ? Math.round(x * 1000) / 1000 : x
+    process.stdout.write(`${JSON.stringify({
+      mode: options.soakMinutes === undefined ? 'bench' : 'soak',
+      groups: options.soakMinutes === undefined ? options.only : ['soak'],
+      secondsPerFigure: options.durationSec,
+      soakMinutes: options.soakMinutes ?? null,
+      totalSeconds: Math.round(totalSec),
+      node: process.version,
+      cores: availableParallelism(),
+      loadAverage,
+      rows: rows.map(jsonRow)
+    }, rounded, 2)}\n`)
+  } else {
+    console.log(`\n${formatTable(rows)}\n\n${rows.length} figures in ${totalSec.toFixed(0)} s; ${machine}`)
   }
-
-  const cp = await benchChangeprop(brokers, { durationSec })
-  console.log(`\nchange propagation: ${cp.eventsPerSec.toFixed(0)} events/s topic → rule → HTTP sink; plain consumer read rate ${cp.plainConsumerEventsPerSec.toFixed(0)} events/s; ratio ${cp.ratio.toFixed(3)}`)
 }
 
 main().catch((err: unknown) => {
