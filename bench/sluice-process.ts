@@ -25,7 +25,9 @@ export interface SluiceProcess {
 export async function startSluiceProcess (services: Services, command: 'gateway' | 'changeprop', config: Record<string, unknown> & { port: number }): Promise<SluiceProcess> {
   const configFile = join(services.workDir, `${command}-${config.port}.yaml`)
   await writeFile(configFile, yaml.dump({ listen_address: '127.0.0.1', log_level: 'warn', ...config, kafka: { brokers: services.brokers, ...config.kafka as object } }))
-  const child = spawn(process.execPath, [join(services.dist, 'src/bin/sluice.js'), command, '--config', configFile], {
+  // BENCH_PROFILE_DIR=DIR writes a CPU profile of every service process there (profile before optimising).
+  const profile = process.env.BENCH_PROFILE_DIR === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`]
+  const child = spawn(process.execPath, [...profile, join(services.dist, 'src/bin/sluice.js'), command, '--config', configFile], {
     cwd: services.root,
     stdio: ['ignore', 'pipe', 'pipe']
   })
