@@ -4,9 +4,10 @@ import { once } from 'node:events'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import autocannon from 'autocannon'
-import { Kafka, Partitioners, logLevel } from 'kafkajs'
+import { Producer } from '@platformatic/kafka'
 import yaml from 'js-yaml'
 import { request } from 'undici'
+import { kafkaClientOptions } from '../src/kafka/index.js'
 
 /** A realistic MediaWiki-sized event (about 600 bytes), valid against /test/event/1.0.0. */
 export function sampleEvent (i: number): Record<string, unknown> {
@@ -29,27 +30,25 @@ export interface Figure {
 }
 
 /**
- * The ceiling: a plain kafkajs producer sending the same JSON records in batches of 100
+ * The ceiling: a plain @platformatic/kafka producer sending the same JSON records in batches of 100
  * with acks=-1 and four batches in flight, for `durationMs`.
  */
 export async function benchPlainProducer (brokers: string[], topic: string, durationMs: number): Promise<number> {
-  const kafka = new Kafka({ clientId: 'bench-plain', brokers, logLevel: logLevel.NOTHING })
-  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner })
-  await producer.connect()
-  const value = JSON.stringify(sampleEvent(1))
-  const batch = Array.from({ length: 100 }, () => ({ value }))
-  await producer.send({ topic, acks: -1, messages: batch })
+  const producer = new Producer({ ...kafkaClientOptions({ brokers, clientId: 'bench-plain' }), autocreateTopics: true })
+  const value = Buffer.from(JSON.stringify(sampleEvent(1)))
+  const batch = Array.from({ length: 100 }, () => ({ topic, value }))
+  await producer.send({ acks: -1, messages: batch })
   let sent = 0
   const deadline = Date.now() + durationMs
   const started = Date.now()
   await Promise.all(Array.from({ length: 4 }, async () => {
     while (Date.now() < deadline) {
-      await producer.send({ topic, acks: -1, messages: batch })
+      await producer.send({ acks: -1, messages: batch })
       sent += batch.length
     }
   }))
   const elapsed = (Date.now() - started) / 1000
-  await producer.disconnect()
+  await producer.close()
   return sent / elapsed
 }
 

@@ -57,7 +57,7 @@ async function main (): Promise<void> {
 
 async function gatewayAndChangeprop (brokers: string[], workDir: string): Promise<void> {
   const plain = await benchPlainProducer(brokers, 'bench.plain', durationSec * 1000)
-  console.log(`baseline: plain kafkajs producer (batches of 100, acks=-1, 4 in flight): ${plain.toFixed(0)} events/s\n`)
+  console.log(`baseline: plain @platformatic/kafka producer (batches of 100, acks=-1, 4 in flight): ${plain.toFixed(0)} events/s\n`)
 
   const gateway = await startGatewayProcess(root, workDir, brokers, await findFreePort())
   const figures: Figure[] = []
