@@ -22,11 +22,11 @@ export default tseslint.config(
     }
   },
   {
-    // kafkajs stays behind src/kafka/ so the client can be swapped in one place.
+    // The Kafka client stays behind src/kafka/ so it can be swapped in one place.
     files: ['src/**/*.ts'],
     ignores: ['src/kafka/**'],
     rules: {
-      'no-restricted-imports': ['error', { paths: [{ name: 'kafkajs', message: 'Import Kafka through src/kafka/ only.' }, { name: '@platformatic/kafka', message: 'Import Kafka through src/kafka/ only.' }] }]
+      'no-restricted-imports': ['error', { paths: [{ name: '@platformatic/kafka', message: 'Import Kafka through src/kafka/ only.' }] }]
     }
   },
   {

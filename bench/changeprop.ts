@@ -80,7 +80,7 @@ export async function benchChangeprop (services: Services, options: { durationSe
   } finally {
     await producer.close()
   }
-  // Silent: kafkajs logs a new group's retries while the broker's offsets topic is loading.
+  // Silent: a new group retries while the broker's offsets topic is loading.
   const plain = await plainConsumerMedian(brokers, topic, events, pino({ level: 'silent' }))
 
   const sink = await startSink()

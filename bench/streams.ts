@@ -3,12 +3,11 @@ import { once } from 'node:events'
 import { readFile, writeFile } from 'node:fs/promises'
 import { request as httpRequest } from 'node:http'
 import { join } from 'node:path'
-import { Kafka, Partitioners, logLevel } from 'kafkajs'
-import type { Producer } from 'kafkajs'
+import { Producer } from '@platformatic/kafka'
 import yaml from 'js-yaml'
 import pino from 'pino'
 import { request } from 'undici'
-import { createTopics } from '../src/kafka/index.js'
+import { createTopics, kafkaClientOptions } from '../src/kafka/index.js'
 import { plainConsumerRate } from './plain-consumer.js'
 import { forkScript, forwardStderr, sleep, waitUntil } from './processes.js'
 import type { Ipc } from './processes.js'
@@ -20,7 +19,7 @@ import { streamEvent } from './stream-events.js'
 //  (a) fan-out: many SSE clients on one stream while events are produced at a steady rate;
 //      deliveries/s over all clients and latency from production to receipt, against a bare
 //      Node HTTP server broadcasting the same frames without Kafka;
-//  (b) catch-up: one client reading existing events from ?since=0, against a plain kafkajs
+//  (b) catch-up: one client reading existing events from ?since=0, against a plain Kafka
 //      consumer reading the same events;
 //  (c) memory: the service's RSS per idle connected client, against the bare server's.
 // The service, the clients and the bare server each run in their own process.
@@ -185,10 +184,10 @@ async function startSteadyProducer (producer: Producer, topic: string, rate: num
     const now = Date.now()
     const due = Math.floor(((now - began) * rate) / 1000) - made
     if (due <= 0 || inFlight >= 20) return
-    const messages = Array.from({ length: due }, (_, i) => ({ value: JSON.stringify(streamEvent(made + i, now)) }))
+    const messages = Array.from({ length: due }, (_, i) => ({ topic, value: Buffer.from(JSON.stringify(streamEvent(made + i, now))) }))
     made += due
     inFlight++
-    const sent = producer.send({ topic, acks: -1, messages }).then(() => {}, (err: unknown) => { failed = err }).finally(() => {
+    const sent = producer.send({ acks: -1, messages }).then(() => {}, (err: unknown) => { failed = err }).finally(() => {
       inFlight--
       pending.delete(sent)
     })
@@ -328,9 +327,7 @@ export async function benchStreams (root: string, workDir: string, brokers: stri
     { name: topics.catchup, partitions: 1 }
   ], { logger })
 
-  const kafka = new Kafka({ clientId: 'bench-streams', brokers, logLevel: logLevel.NOTHING })
-  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner })
-  await producer.connect()
+  const producer = new Producer({ ...kafkaClientOptions({ brokers, clientId: 'bench-streams' }), autocreateTopics: true })
   const figures: StreamsFigure[] = []
   const lines: string[] = []
   try {
@@ -342,7 +339,7 @@ export async function benchStreams (root: string, workDir: string, brokers: stri
         const from = next
         next = Math.min(catchUpTotal, next + 1000)
         const now = Date.now()
-        await producer.send({ topic: topics.catchup, acks: -1, messages: Array.from({ length: next - from }, (_, i) => ({ value: JSON.stringify(streamEvent(from + i, now)) })) })
+        await producer.send({ acks: -1, messages: Array.from({ length: next - from }, (_, i) => ({ topic: topics.catchup, value: Buffer.from(JSON.stringify(streamEvent(from + i, now))) })) })
       }
     }))
     const size = Buffer.byteLength(JSON.stringify(streamEvent(catchUpTotal - 1, Date.now())))
@@ -431,7 +428,7 @@ export async function benchStreams (root: string, workDir: string, brokers: stri
       await bare.stop()
     }
   } finally {
-    await producer.disconnect()
+    await producer.close()
   }
   for (const line of lines) console.log(line)
   return figures

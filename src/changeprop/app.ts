@@ -130,7 +130,7 @@ function buildChangeprop (config: Readonly<ChangepropConfig>, deps: ServiceConte
   ]
 
   function health (): HealthReport {
-    // A consumer kafkajs does not restart leaves its rule dead; a restart of the process fixes it.
+    // A consumer that crashed for good leaves its rule dead; a restart of the process fixes it.
     const failed = consumers.flatMap((c) => [
       ...(c.main?.hasFailed() === true ? [c.rule.name] : []),
       ...(c.retry?.hasFailed() === true ? [`${c.rule.name} (retry)`] : [])
@@ -248,7 +248,7 @@ function buildChangeprop (config: Readonly<ChangepropConfig>, deps: ServiceConte
   }
 
   /**
-   * kafkajs resolves a subscription once, when a consumer starts; librdkafka, which the
+   * A consumer's subscription is resolved once, when it starts; librdkafka, which the
    * reference runs on, re-reads regex subscriptions from metadata. So regex rules are
    * re-resolved here and restarted on a new topic set: the old consumers drain and commit,
    * the new ones rejoin the same groups and go on from the committed offsets.

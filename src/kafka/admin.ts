@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto'
-import type { Admin, IHeaders } from 'kafkajs'
-import { createLogger } from '../logger.js'
+import { Admin, Consumer } from '@platformatic/kafka'
+import type { Message } from '@platformatic/kafka'
 import type { Logger } from '../logger.js'
-import { createKafkaClient } from './client.js'
+import { kafkaClientOptions, protocolErrorOf } from './client.js'
+import { decodeHeaders } from './consumer.js'
 import { KafkaAdminError } from './errors.js'
 import { messageOf } from '../errors.js'
 
@@ -30,6 +31,10 @@ export interface AdminOptions {
   timeoutMs?: number
 }
 
+/** ListOffsets' special timestamps: the log end and the log start. */
+const LATEST = -1n
+const EARLIEST = -2n
+
 /**
  * Creates the topics that do not exist yet and waits until they have leaders.
  * Existing topics are left alone (their partition count is not changed).
@@ -39,26 +44,41 @@ export async function createTopics (brokers: readonly string[], topics: readonly
   const timeoutMs = options.timeoutMs ?? 30000
   const deadline = Date.now() + timeoutMs
   await withAdmin(brokers, options, timeoutMs, 'create topics', async (admin) => {
-    for (let delay = 100; ; delay = Math.min(delay * 2, 1000)) {
+    const existing = new Set(await admin.listTopics())
+    const created: string[] = []
+    for (const topic of topics) {
+      if (existing.has(topic.name)) continue
       try {
+        // One request per topic: a request's configs apply to all of its topics.
         await admin.createTopics({
-          waitForLeaders: true,
-          timeout: timeoutMs,
-          topics: topics.map((topic) => ({
-            topic: topic.name,
-            numPartitions: topic.partitions,
-            replicationFactor: topic.replicationFactor ?? -1,
-            configEntries: Object.entries(topic.config ?? {}).map(([name, value]) => ({ name, value }))
-          }))
+          topics: [topic.name],
+          partitions: topic.partitions,
+          replicas: topic.replicationFactor ?? -1,
+          configs: Object.entries(topic.config ?? {}).map(([name, value]) => ({ name, value }))
         })
+        created.push(topic.name)
+      } catch (err) {
+        // Created by someone else meanwhile: left alone, like any existing topic.
+        if (protocolErrorOf(err, (name) => name === 'TOPIC_ALREADY_EXISTS') === undefined) throw err
+      }
+    }
+    if (created.length === 0) return
+    // Metadata names a partition's leader before that broker serves it, and a produce in that
+    // moment is refused for some partitions (NOT_LEADER_OR_FOLLOWER) and retried whole,
+    // writing the others twice. So the wait is over once every leader answers ListOffsets.
+    for (let delay = 50; ; delay = Math.min(delay * 2, 500)) {
+      try {
+        const metadata = await admin.metadata({ topics: [...created], forceUpdate: true })
+        const leaderless = created.filter((name) => metadata.topics.get(name)?.partitions.some((p) => p.leader < 0) ?? true)
+        if (leaderless.length > 0) throw new Error(`no leader yet for ${leaderless.join(', ')}`)
+        for (const name of created) {
+          await listOffsets(admin, name, Array.from({ length: metadata.topics.get(name)?.partitionsCount ?? 0 }, (_, partition) => partition), LATEST)
+        }
         return
       } catch (err) {
-        // Right after creating a topic, a broker may still answer UNKNOWN_TOPIC_OR_PARTITION to
-        // the metadata request that waits for its leaders (seen on 3.9). Asking again is safe:
-        // topics that exist by then are left alone.
-        if ((err as { retriable?: unknown }).retriable !== true || Date.now() + delay > deadline) throw err
-        await new Promise((resolve) => setTimeout(resolve, delay))
+        if (Date.now() + delay > deadline) throw err
       }
+      await new Promise((resolve) => setTimeout(resolve, delay))
     }
   })
 }
@@ -67,10 +87,9 @@ export async function createTopics (brokers: readonly string[], topics: readonly
 export async function fetchTopicOffsets (brokers: readonly string[], topic: string, options: AdminOptions = {}): Promise<TopicPartitionOffsets[]> {
   const timeoutMs = options.timeoutMs ?? 30000
   return withAdmin(brokers, options, timeoutMs, `fetch offsets of ${topic}`, async (admin) => {
-    const offsets = await admin.fetchTopicOffsets(topic)
-    return offsets
-      .map((entry) => ({ partition: entry.partition, low: entry.low, high: entry.high }))
-      .sort((a, b) => a.partition - b.partition)
+    const partitions = await partitionsOf(admin, topic)
+    const [low, high] = await Promise.all([listOffsets(admin, topic, partitions, EARLIEST), listOffsets(admin, topic, partitions, LATEST)])
+    return partitions.map((partition) => ({ partition, low: String(low.get(partition) ?? 0n), high: String(high.get(partition) ?? 0n) }))
   })
 }
 
@@ -86,24 +105,30 @@ export type AdvanceResult = { moved: number } | { skipped: 'group_active' }
 export async function advanceGroupOffsets (brokers: readonly string[], groupId: string, topics: readonly string[], timestamp: number, options: AdminOptions = {}): Promise<AdvanceResult> {
   const timeoutMs = options.timeoutMs ?? 30000
   return withAdmin(brokers, options, timeoutMs, `advance ${groupId}`, async (admin) => {
-    // Fills kafkajs's broker pool: describeGroups looks for the coordinator among known brokers only.
-    await admin.describeCluster()
-    const description = await admin.describeGroups([groupId])
-    if ((description.groups[0]?.members.length ?? 0) > 0) return { skipped: 'group_active' as const }
-    const committed = await admin.fetchOffsets({ groupId, topics: [...topics] })
+    const description = (await admin.describeGroups({ groups: [groupId] })).get(groupId)
+    if ((description?.members.size ?? 0) > 0) return { skipped: 'group_active' as const }
+    const partitionsByTopic = new Map<string, number[]>()
+    for (const topic of topics) partitionsByTopic.set(topic, await partitionsOf(admin, topic))
+    const [group] = await admin.listConsumerGroupOffsets({
+      groups: [{ groupId, topics: [...partitionsByTopic].map(([name, partitions]) => ({ name, partitionIndexes: partitions })) }]
+    })
     let moved = 0
-    for (const { topic, partitions } of committed) {
-      const atTime = new Map((await admin.fetchTopicOffsetsByTimestamp(topic, timestamp)).map((p) => [p.partition, Number(p.offset)]))
+    for (const [topic, partitions] of partitionsByTopic) {
+      const committed = new Map((group?.topics.find((t) => t.name === topic)?.partitions ?? []).map((p) => [p.partitionIndex, p.committedOffset]))
+      const atTime = await listOffsets(admin, topic, partitions, BigInt(timestamp))
+      // No record at or after the time: the log end, as the next record will be.
+      const missing = partitions.filter((partition) => (atTime.get(partition) ?? -1n) < 0n)
+      const ends = missing.length === 0 ? new Map<number, bigint>() : await listOffsets(admin, topic, missing, LATEST)
       const forward = partitions
-        .map((p) => ({ partition: p.partition, target: atTime.get(p.partition) ?? -1, current: Number(p.offset) }))
-        .filter((p) => p.target >= 0 && p.current < p.target)
-        .map((p) => ({ partition: p.partition, offset: String(p.target) }))
+        .map((partition) => ({ partition, target: (atTime.get(partition) ?? -1n) >= 0n ? atTime.get(partition) as bigint : ends.get(partition) ?? -1n, current: committed.get(partition) ?? -1n }))
+        .filter((p) => p.target >= 0n && p.current < p.target)
+        .map((p) => ({ partition: p.partition, offset: p.target }))
       if (forward.length === 0) continue
-      await admin.setOffsets({ groupId, topic, partitions: forward })
+      await admin.alterConsumerGroupOffsets({ groupId, topics: [{ name: topic, partitionOffsets: forward }] })
       moved += forward.length
     }
     return { moved }
-  // A group new to the cluster has no coordinator for a moment: kafkajs asks again.
+  // A group new to the cluster has no coordinator for a moment: the client asks again.
   }, 5)
 }
 
@@ -114,8 +139,8 @@ export async function advanceGroupOffsets (brokers: readonly string[], groupId: 
 export async function probeKafka (brokers: readonly string[], timeoutMs: number, options: Omit<AdminOptions, 'timeoutMs'> = {}): Promise<boolean> {
   try {
     return await withAdmin(brokers, options, timeoutMs, 'probe', async (admin) => {
-      const cluster = await admin.describeCluster()
-      return cluster.brokers.length > 0
+      const metadata = await admin.metadata({ topics: [], forceUpdate: true })
+      return metadata.brokers.size > 0
     })
   } catch {
     return false
@@ -151,53 +176,55 @@ export interface TailOptions {
  * is reached or `signal` aborts. A missing topic is an error, not created.
  */
 export async function tailTopic (brokers: readonly string[], topic: string, options: TailOptions): Promise<number> {
-  const kafka = createKafkaClient({
-    brokers,
-    clientId: 'sluice-tail',
-    retries: 2,
-    logger: options.logger ?? createLogger({ level: 'silent', name: 'sluice' })
+  const consumer = new Consumer({
+    ...kafkaClientOptions({ brokers, clientId: 'sluice-tail', retries: 2 }),
+    groupId: `sluice-tail-${randomUUID()}`,
+    maxWaitTime: 250,
+    autocommit: false
   })
-  const consumer = kafka.consumer({ groupId: `sluice-tail-${randomUUID()}`, allowAutoTopicCreation: false, maxWaitTimeInMs: 250 })
   let seen = 0
   try {
-    await consumer.connect()
-    await consumer.subscribe({ topic, fromBeginning: options.fromBeginning === true })
+    // A missing topic is refused here rather than waited for.
+    await consumer.metadata({ topics: [topic] })
     if (options.max === 0 || options.signal?.aborted === true) return 0
+    const stream = await consumer.consume({ topics: [topic], mode: 'committed', fallbackMode: options.fromBeginning === true ? 'earliest' : 'latest', autocommit: false })
     await new Promise<void>((resolve, reject) => {
       options.signal?.addEventListener('abort', () => { resolve() }, { once: true })
-      consumer.run({
-        autoCommit: false,
-        eachMessage: async ({ partition, message }) => {
-          if (options.max !== undefined && seen >= options.max) return
-          seen++
-          options.onMessage({
-            topic,
-            partition,
-            offset: message.offset,
-            key: message.key === null ? null : message.key.toString('utf8'),
-            value: message.value === null ? '' : message.value.toString('utf8'),
-            timestamp: message.timestamp,
-            headers: decodeHeaders(message.headers)
-          })
-          if (options.max !== undefined && seen >= options.max) resolve()
-        }
-      }).catch(reject)
+      stream.on('error', reject)
+      stream.on('data', (message: Message<Buffer, Buffer, Buffer, Buffer>) => {
+        if (options.max !== undefined && seen >= options.max) return
+        seen++
+        options.onMessage({
+          topic,
+          partition: message.partition,
+          offset: message.offset.toString(),
+          key: message.key === undefined || message.key === null ? null : message.key.toString('utf8'),
+          value: message.value === undefined || message.value === null ? '' : message.value.toString('utf8'),
+          timestamp: message.timestamp.toString(),
+          headers: decodeHeaders(message.headers)
+        })
+        if (options.max !== undefined && seen >= options.max) resolve()
+      })
     })
     return seen
   } catch (err) {
     throw new KafkaAdminError(`Cannot read topic ${topic}: ${messageOf(err)}`, err)
   } finally {
-    await consumer.disconnect().catch(() => undefined)
+    await consumer.close(true).catch(() => undefined)
   }
 }
 
-function decodeHeaders (headers: IHeaders | undefined): Record<string, string> {
-  const result: Record<string, string> = {}
-  for (const [name, value] of Object.entries(headers ?? {})) {
-    const first = Array.isArray(value) ? value[0] : value
-    if (first !== undefined) result[name] = first.toString()
-  }
-  return result
+/** The partition numbers of `topic`, in order. */
+async function partitionsOf (admin: Admin, topic: string): Promise<number[]> {
+  const metadata = await admin.metadata({ topics: [topic] })
+  const count = metadata.topics.get(topic)?.partitionsCount ?? 0
+  return Array.from({ length: count }, (_, partition) => partition)
+}
+
+/** The offset ListOffsets answers for `timestamp` (or LATEST, EARLIEST), per partition. */
+async function listOffsets (admin: Admin, topic: string, partitions: readonly number[], timestamp: bigint): Promise<Map<number, bigint>> {
+  const answer = await admin.listOffsets({ topics: [{ name: topic, partitions: partitions.map((partitionIndex) => ({ partitionIndex, timestamp })) }] })
+  return new Map((answer.find((t) => t.name === topic)?.partitions ?? []).map((p) => [p.partitionIndex, p.offset]))
 }
 
 async function withAdmin<T> (
@@ -208,33 +235,26 @@ async function withAdmin<T> (
   work: (admin: Admin) => Promise<T>,
   retries = 0
 ): Promise<T> {
-  const kafka = createKafkaClient({
+  const admin = new Admin(kafkaClientOptions({
     brokers,
     clientId: options.clientId ?? 'sluice-admin',
     connectionTimeoutMs: Math.min(timeoutMs, 3000),
     requestTimeoutMs: timeoutMs,
     // One-shot calls unless asked otherwise: the caller decides whether to try again.
     retries,
-    logger: options.logger ?? createLogger({ level: 'silent', name: 'sluice' })
-  })
-  const admin = kafka.admin({ retry: { retries, initialRetryTime: 100, maxRetryTime: 1000 } })
+    retryDelayMs: (attempt) => Math.min(100 * 2 ** (attempt - 1), 1000)
+  }))
   let timer: NodeJS.Timeout | undefined
   const deadline = new Promise<never>((_resolve, reject) => {
     timer = setTimeout(() => { reject(new KafkaAdminError(`Kafka admin request (${what}) did not finish within ${timeoutMs} ms`)) }, timeoutMs)
   })
   try {
-    return await Promise.race([
-      (async () => {
-        await admin.connect()
-        return work(admin)
-      })(),
-      deadline
-    ])
+    return await Promise.race([work(admin), deadline])
   } catch (err) {
     if (err instanceof KafkaAdminError) throw err
     throw new KafkaAdminError(`Kafka admin request (${what}) failed: ${messageOf(err)}`, err)
   } finally {
     clearTimeout(timer)
-    await admin.disconnect().catch(() => undefined)
+    await admin.close().catch(() => undefined)
   }
 }

@@ -1,52 +1,68 @@
-import { Kafka, logLevel as KafkaLogLevel } from 'kafkajs'
-import type { KafkaConfig, LogEntry } from 'kafkajs'
-import type { Logger } from '../logger.js'
+import type { BaseOptions } from '@platformatic/kafka'
+import { messageOf } from '../errors.js'
 
 export interface KafkaClientOptions {
   brokers: readonly string[]
   clientId: string
   /** How long one TCP connect may take. */
   connectionTimeoutMs?: number
-  /** How long one broker request may take before kafkajs gives up on it. */
+  /** How long one broker request may take before the client gives up on it. */
   requestTimeoutMs?: number
-  /** kafkajs-level retries of a failed request (each with backoff). */
+  /** Client-level retries of a failed request (each after `retryDelayMs`). */
   retries?: number
-  logger: Logger
+  /** The wait before each retry: a fixed time, or one per attempt (1 for the first retry). */
+  retryDelayMs?: number | ((attempt: number) => number)
 }
 
 /**
- * Creates the kafkajs client with its logs bridged into pino.
- * Kept here so kafkajs is only ever imported under src/kafka/.
+ * The options every @platformatic/kafka client of Sluice starts from (producer, consumers,
+ * admin calls, probes). Kept here so the defaults are chosen in one place.
  */
-export function createKafkaClient (options: KafkaClientOptions): Kafka {
-  const log = options.logger.child({ module: 'kafka' })
-  const config: KafkaConfig = {
+export function kafkaClientOptions (options: KafkaClientOptions): BaseOptions {
+  const delay = options.retryDelayMs ?? 250
+  return {
     clientId: options.clientId,
-    brokers: [...options.brokers],
-    connectionTimeout: options.connectionTimeoutMs ?? 3000,
+    bootstrapBrokers: [...options.brokers],
+    connectTimeout: options.connectionTimeoutMs ?? 3000,
     requestTimeout: options.requestTimeoutMs ?? 10000,
-    retry: { retries: options.retries ?? 5, initialRetryTime: 100, maxRetryTime: 2000 },
-    logLevel: KafkaLogLevel.INFO,
-    logCreator: () => (entry: LogEntry) => {
-      const { message, ...rest } = entry.log
-      log[pinoLevelOf(entry)]({ kafka: { namespace: entry.namespace, ...rest } }, message)
+    timeout: options.requestTimeoutMs ?? 10000,
+    retries: options.retries ?? 3,
+    retryDelay: typeof delay === 'number' ? delay : (_client, _operation, attempt) => delay(attempt)
+  }
+}
+
+/**
+ * Whether the same request can succeed later: anything but a broker's answer that says it
+ * cannot (e.g. a session timeout the broker refuses). Network errors and timeouts may pass.
+ */
+export function isRetriable (err: unknown): boolean {
+  return findKafkaError(err, (e) => typeof e.apiId === 'string' && e.canRetry === false) === undefined
+}
+
+/**
+ * The first Kafka protocol error (a broker's error code, e.g. `MESSAGE_TOO_LARGE`) that `err`
+ * carries and `match` accepts, with the broker's wording of it.
+ */
+export function protocolErrorOf (err: unknown, match: (name: string, retriable: boolean) => boolean = () => true): { name: string, message: string } | undefined {
+  const found = findKafkaError(err, (e) => typeof e.apiId === 'string' && match(e.apiId, e.canRetry !== false))
+  return found === undefined ? undefined : { name: found.apiId as string, message: messageOf(found) }
+}
+
+interface KafkaErrorFields { apiId?: unknown, canRetry?: unknown, errors?: unknown, cause?: unknown }
+
+/**
+ * The first error of the tree under `err` (aggregated `errors`, then `cause`) that matches:
+ * the client wraps a broker's answer in one error per retry and per partition.
+ */
+function findKafkaError (err: unknown, match: (e: KafkaErrorFields) => boolean, depth = 0): KafkaErrorFields | undefined {
+  if (err === null || typeof err !== 'object' || depth > 8) return undefined
+  const e = err as KafkaErrorFields
+  if (match(e)) return e
+  if (Array.isArray(e.errors)) {
+    for (const inner of e.errors as unknown[]) {
+      const found = findKafkaError(inner, match, depth + 1)
+      if (found !== undefined) return found
     }
   }
-  return new Kafka(config)
-}
-
-/**
- * The pino level of a kafkajs log entry. kafkajs logs every error response of a broker at
- * ERROR, though most are retried (a coordinator or partition leader not there yet, right
- * after a topic is created); whatever is left when retries end reaches the caller, which
- * logs it with its own context. So those are warnings here, and kafkajs's chatter about
- * joining groups is debug: Sluice logs the joins itself.
- */
-export function pinoLevelOf (entry: Pick<LogEntry, 'namespace' | 'level' | 'log'>): 'error' | 'warn' | 'debug' {
-  switch (entry.level) {
-    case KafkaLogLevel.ERROR:
-      return entry.namespace === 'Connection' && entry.log.message.startsWith('Response ') ? 'warn' : 'error'
-    case KafkaLogLevel.WARN: return 'warn'
-    default: return 'debug'
-  }
+  return e.cause === err ? undefined : findKafkaError(e.cause, match, depth + 1)
 }

@@ -1,7 +1,8 @@
 import { setMaxListeners } from 'node:events'
-import type { Admin, Batch, Consumer, IHeaders, KafkaMessage } from 'kafkajs'
+import { Admin, Consumer } from '@platformatic/kafka'
+import type { CallbackWithPromise, FetchOptions, Message, MessagesStream } from '@platformatic/kafka'
 import type { Logger } from '../logger.js'
-import { createKafkaClient } from './client.js'
+import { isRetriable, kafkaClientOptions } from './client.js'
 import type { CommitPosition } from './offset-tracker.js'
 import { createOffsetTracker } from './offset-tracker.js'
 import { defaultBackoff, retryUntilDone } from '../backoff.js'
@@ -92,7 +93,7 @@ export interface EventConsumer {
   close(options?: { drainTimeoutMs?: number }): Promise<EventConsumerCloseResult>
   /** true while the consumer is a member of its group with partitions to read (or none to have). */
   isReady(): boolean
-  /** true once kafkajs gave up on the consumer (a crash it does not restart from). */
+  /** true once the consumer gave up for good (a failure no restart can fix, e.g. a setting the broker refuses). */
   hasFailed(): boolean
   /** Messages handed to the handler and not finished yet. */
   inFlight(): number
@@ -100,102 +101,280 @@ export interface EventConsumer {
   assignment(): Array<{ topic: string, partition: number }>
 }
 
+/** The result of one Fetch request, as the client hands it over. */
+type FetchResult = Awaited<ReturnType<Consumer['fetch']>>
+
+/**
+ * A client that shows each Fetch response to `onFetched`: the messages it yields carry no log
+ * end offset, and the lag this consumer reports is measured from it.
+ */
+class FetchWatchingConsumer extends Consumer {
+  onFetched: ((response: FetchResult) => void) | undefined
+
+  override fetch (options: FetchOptions<Buffer, Buffer, Buffer, Buffer>, callback: CallbackWithPromise<FetchResult>): void
+  override fetch (options: FetchOptions<Buffer, Buffer, Buffer, Buffer>): Promise<FetchResult>
+  override fetch (options: FetchOptions<Buffer, Buffer, Buffer, Buffer>, callback?: CallbackWithPromise<FetchResult>): void | Promise<FetchResult> {
+    if (callback === undefined) {
+      return super.fetch(options).then((response) => {
+        this.onFetched?.(response)
+        return response
+      })
+    }
+    super.fetch(options, (error, response) => {
+      if (error === null && response !== undefined) this.onFetched?.(response)
+      callback(error, response as FetchResult)
+    })
+  }
+}
+
+/** One client and its streams: what a restart after a crash replaces. */
+interface Session {
+  client: FetchWatchingConsumer
+  streams: Array<MessagesStream<Buffer, Buffer, Buffer, Buffer>>
+  ended: boolean
+}
+
+/** A partition this member owns, with the group generation that gave it to this member. */
+interface Owned {
+  topic: string
+  partition: number
+  generation: number
+}
+
+/** The first wait before a crashed client is replaced; it doubles up to restartMaxMs. */
+const restartInitialMs = 100
+const restartMaxMs = 2000
+
 /**
  * A consumer-group member that runs a bounded number of messages concurrently and
  * commits at least once.
  *
- * kafkajs's own commit model (resolve an offset, auto-commit the highest resolved one)
- * would commit past a message that is still running whenever a later one finishes first.
- * Here every delivered offset goes through an OffsetTracker, and only the contiguous
- * prefix of finished messages is ever committed, per topic-partition. Offsets are
- * "resolved" towards kafkajs as soon as a message is handed out, which only moves the
- * fetch position; commits are always explicit.
+ * A client's own commit model (commit what was fetched, or the highest offset resolved) would
+ * commit past a message that is still running whenever a later one finishes first. Here every
+ * delivered offset goes through an OffsetTracker, and only the contiguous prefix of finished
+ * messages is ever committed, per topic-partition; commits are always explicit. When every slot
+ * is taken the streams are paused, which stops fetching; the client heartbeats on its own
+ * meanwhile, so a slow handler does not cost the membership.
  */
 export function createEventConsumer (options: EventConsumerOptions): EventConsumer {
   const log = options.logger.child({ module: 'kafka-consumer', group: options.groupId })
   const concurrency = options.concurrency ?? 1
   const commitIntervalMs = options.commitIntervalMs ?? consumerConfigSchema.commit_interval_ms.default
   const heartbeatIntervalMs = options.heartbeatIntervalMs ?? consumerConfigSchema.heartbeat_interval_ms.default
+  const sessionTimeoutMs = options.sessionTimeoutMs ?? consumerConfigSchema.session_timeout_ms.default
+  const maxWaitTimeMs = options.maxWaitTimeMs ?? 1000
   const handlerBackoff = { initialMs: options.handlerRetryDelayMs ?? defaultBackoff.initialMs, maxMs: defaultBackoff.maxMs }
-  const kafka = createKafkaClient({ brokers: options.brokers, clientId: options.clientId, logger: options.logger })
-  const consumer: Consumer = kafka.consumer({
-    groupId: options.groupId,
-    sessionTimeout: options.sessionTimeoutMs ?? consumerConfigSchema.session_timeout_ms.default,
-    heartbeatInterval: heartbeatIntervalMs,
-    maxWaitTimeInMs: options.maxWaitTimeMs ?? 1000,
-    allowAutoTopicCreation: false
-  })
+  const progressIntervalMs = options.progressIntervalMs ?? consumerConfigSchema.progress_interval_ms.default
   const tracker = createOffsetTracker()
   const inFlight = new Set<Promise<void>>()
   const abort = new AbortController()
   // Every in-flight handler may listen on it (its HTTP request, its retry wait).
   setMaxListeners(0, abort.signal)
-  const slotWaiters: Array<() => void> = []
   const highWatermarks = new Map<string, { topic: string, partition: number, high: bigint, firstSeen: bigint }>()
-  let assigned: Array<{ topic: string, partition: number }> = []
+  let owned = new Map<string, Owned>()
+  let session: Session | undefined
+  let handler: MessageHandler | undefined
   let running = 0
+  let paused = false
   let joined = false
   let crashed = false
   let closing = false
   let started = false
+  let restartTimer: NodeJS.Timeout | undefined
+  let restartDelayMs = restartInitialMs
   let commitTimer: NodeJS.Timeout | undefined
   let commitChain: Promise<void> = Promise.resolve()
-  const progressIntervalMs = options.progressIntervalMs ?? consumerConfigSchema.progress_interval_ms.default
   let progressTimer: NodeJS.Timeout | undefined
   let progressTick: Promise<void> = Promise.resolve()
-  let admin: Admin | undefined
 
-  consumer.on(consumer.events.GROUP_JOIN, (event) => {
-    const next: Array<{ topic: string, partition: number }> = []
-    for (const [topic, partitions] of Object.entries(event.payload.memberAssignment)) {
-      for (const partition of partitions) next.push({ topic, partition })
+  function createSession (): Session {
+    const client = new FetchWatchingConsumer({
+      ...kafkaClientOptions({
+        brokers: options.brokers,
+        clientId: options.clientId,
+        // A JoinGroup may wait for the other members for a while.
+        requestTimeoutMs: 30000,
+        retries: 3,
+        retryDelayMs: 250
+      }),
+      groupId: options.groupId,
+      sessionTimeout: sessionTimeoutMs,
+      heartbeatInterval: heartbeatIntervalMs,
+      rebalanceTimeout: 60000,
+      maxWaitTime: maxWaitTimeMs,
+      maxBytes: 10 * 1024 * 1024,
+      maxBytesPerPartition: 1024 * 1024,
+      // Fetched messages wait here while every slot is taken; pausing stops the fetches.
+      highWaterMark: Math.max(64, concurrency * 2),
+      autocommit: false
+    })
+    const s: Session = { client, streams: [], ended: false }
+    client.onFetched = (response) => { if (session === s) onFetched(s, response) }
+    client.on('consumer:group:join', (payload) => { if (session === s) onJoin(s, payload.assignments ?? []) })
+    client.on('consumer:group:rebalance', () => { if (session === s) joined = false })
+    client.on('consumer:heartbeat:error', () => { if (session === s) joined = false })
+    client.on('client:broker:disconnect', () => { if (session === s) joined = false })
+    client.on('consumer:heartbeat:end', () => { if (session === s && !closing) joined = true })
+    // A rejoin the client gave up on: its membership is over.
+    client.on('error', (err: Error) => { fail(s, err) })
+    session = s
+    return s
+  }
+
+  /** Joins the group and starts the streams; failures end the session (see fail). */
+  async function consume (s: Session): Promise<void> {
+    const late = new Set(options.topicsFromBeginning ?? [])
+    const usual = options.topics.filter((topic) => !late.has(topic))
+    const fresh = options.topics.filter((topic) => late.has(topic))
+    // Where a partition the group never committed starts is a setting of the stream, so the
+    // topics that always start from their oldest message get a stream of their own.
+    const plans: Array<{ topics: string[], fallbackMode: 'earliest' | 'latest' }> = []
+    if (usual.length > 0) plans.push({ topics: usual, fallbackMode: options.fromBeginning === true ? 'earliest' : 'latest' })
+    if (fresh.length > 0) plans.push({ topics: fresh, fallbackMode: 'earliest' })
+    try {
+      for (const plan of plans) {
+        const stream = await s.client.consume({ topics: plan.topics, mode: 'committed', fallbackMode: plan.fallbackMode, autocommit: false })
+        if (s.ended) {
+          stream.close().catch(() => undefined)
+          return
+        }
+        s.streams.push(stream)
+        stream.on('error', (err: Error) => { fail(s, err) })
+        if (paused) stream.pause()
+        stream.on('data', (message: Message<Buffer, Buffer, Buffer, Buffer>) => { onMessage(s, message) })
+      }
+    } catch (err) {
+      fail(s, err)
+    }
+  }
+
+  /**
+   * The session's client crashed (it could not join, or a stream failed). A failure that
+   * retrying cannot change (e.g. a session timeout the broker refuses) ends the consumer for
+   * good; anything else gets a new client after a back-off, which rejoins the group and reads
+   * on from the committed offsets.
+   */
+  function fail (s: Session, err: unknown): void {
+    if (s.ended || closing) return
+    joined = false
+    const restart = isRetriable(err)
+    log.error({ err, restart }, 'consumer crashed')
+    endSession(s)
+    if (!restart) {
+      crashed = true
+      return
+    }
+    restartTimer = setTimeout(() => {
+      restartTimer = undefined
+      if (!closing) void consume(createSession())
+    }, restartDelayMs)
+    restartDelayMs = Math.min(restartDelayMs * 2, restartMaxMs)
+  }
+
+  function endSession (s: Session): void {
+    s.ended = true
+    if (session === s) session = undefined
+    // In the background: a crashed client may take a while to give up its requests.
+    void closeClient(s).catch((err: unknown) => { log.debug({ err }, 'closing a crashed Kafka client failed') })
+  }
+
+  async function closeClient (s: Session): Promise<void> {
+    await Promise.allSettled(s.streams.map(async (stream) => stream.close()))
+    await s.client.close(true)
+  }
+
+  function onJoin (s: Session, assignments: ReadonlyArray<{ topic: string, partitions: number[] }>): void {
+    const next = new Map<string, Owned>()
+    for (const { topic, partitions } of assignments) {
+      for (const partition of partitions) {
+        const key = `${partition}:${topic}`
+        const kept = owned.get(key)
+        if (kept !== undefined) {
+          next.set(key, kept)
+          continue
+        }
+        next.set(key, { topic, partition, generation: s.client.generationId })
+        // A partition this member read before and lost: the stream's next position for it may be
+        // past messages that never finished here, so it starts again from the committed offset.
+        for (const stream of s.streams) stream.offsetsToFetch.delete(`${topic}:${partition}`)
+      }
     }
     // Revoked partitions belong to another member now; what ran here and was not committed
     // will run there again. Partitions kept keep their tracking: redelivered offsets that
     // are still running (or finished, uncommitted) here are not handed out twice.
-    const keep = new Set(next.map((tp) => `${tp.partition}:${tp.topic}`))
-    const revoked = assigned.filter((tp) => !keep.has(`${tp.partition}:${tp.topic}`))
+    const revoked = [...owned].filter(([key]) => !next.has(key)).map(([, tp]) => ({ topic: tp.topic, partition: tp.partition }))
     tracker.reset(revoked)
     for (const tp of revoked) highWatermarks.delete(`${tp.partition}:${tp.topic}`)
-    assigned = next
+    owned = next
     joined = true
     crashed = false
-    log.info({ assignment: event.payload.memberAssignment }, 'joined consumer group')
-  })
-  consumer.on(consumer.events.CRASH, (event) => {
-    joined = false
-    crashed = !event.payload.restart
-    log.error({ err: event.payload.error, restart: event.payload.restart }, 'consumer crashed')
-  })
-  consumer.on(consumer.events.REBALANCING, () => {
-    joined = false
-  })
+    restartDelayMs = restartInitialMs
+    log.info({ assignment: Object.fromEntries(assignments.map((a) => [a.topic, a.partitions])) }, 'joined consumer group')
+  }
+
+  /** Log end offsets of the partitions of one Fetch response, reported as progress. */
+  function onFetched (s: Session, response: FetchResult): void {
+    const metadata = s.client.currentMetadata
+    if (metadata === undefined) return
+    for (const topicResponse of response.responses) {
+      let topic: string | undefined
+      for (const [name, info] of metadata.topics) {
+        if (info.id === topicResponse.topicId) {
+          topic = name
+          break
+        }
+      }
+      if (topic === undefined) continue
+      for (const part of topicResponse.partitions) {
+        const key = `${part.partitionIndex}:${topic}`
+        if (part.errorCode !== 0 || !owned.has(key)) continue
+        const mark = highWatermarks.get(key)
+        if (mark === undefined) {
+          const first = part.records?.[0]?.firstOffset
+          highWatermarks.set(key, { topic, partition: part.partitionIndex, high: part.highWatermark, firstSeen: first ?? part.highWatermark })
+        } else if (part.highWatermark > mark.high) {
+          mark.high = part.highWatermark
+        }
+        reportProgress(topic, part.partitionIndex)
+      }
+    }
+  }
+
+  function onMessage (s: Session, message: Message<Buffer, Buffer, Buffer, Buffer>): void {
+    if (session !== s || closing || handler === undefined) return
+    const { topic, partition } = message
+    const tp = owned.get(`${partition}:${topic}`)
+    // Fetched while this member did not own the partition (before it was revoked and given back,
+    // or after it was revoked): the stream reads it again from the committed offset.
+    const generation = (message.metadata.consumer as { generationId?: number } | undefined)?.generationId ?? 0
+    if (tp === undefined || generation < tp.generation) return
+    const offset = message.offset.toString()
+    // Already handed out before a rejoin: it is running or finished, not lost.
+    if (!tracker.begin(topic, partition, offset)) return
+    running++
+    if (running >= concurrency) pauseStreams()
+    dispatch(handler, {
+      topic,
+      partition,
+      offset,
+      key: message.key ?? null,
+      value: message.value ?? null,
+      timestamp: message.timestamp.toString(),
+      headers: decodeHeaders(message.headers)
+    })
+  }
+
+  function pauseStreams (): void {
+    paused = true
+    for (const stream of session?.streams ?? []) stream.pause()
+  }
 
   function releaseSlot (): void {
     running--
-    slotWaiters.shift()?.()
-  }
-
-  /** Waits for a free slot, heartbeating meanwhile; false when closing. */
-  async function acquireSlot (heartbeat: () => Promise<void>): Promise<boolean> {
-    while (running >= concurrency) {
-      if (closing) return false
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(() => {
-          const index = slotWaiters.indexOf(wake)
-          if (index >= 0) slotWaiters.splice(index, 1)
-          resolve()
-        }, heartbeatIntervalMs)
-        const wake = (): void => { clearTimeout(timer); resolve() }
-        slotWaiters.push(wake)
-      })
-      if (closing) return false
-      // A rebalance surfaces here as an error, which hands control back to kafkajs to rejoin.
-      await heartbeat()
+    if (paused && running < concurrency && !closing) {
+      paused = false
+      for (const stream of session?.streams ?? []) stream.resume()
     }
-    if (closing) return false
-    running++
-    return true
   }
 
   function reportProgress (topic: string, partition: number): void {
@@ -211,34 +390,36 @@ export function createEventConsumer (options: EventConsumerOptions): EventConsum
   }
 
   /**
-   * Reads the log end of every assigned partition from the broker. Fetches update it too,
+   * Reads the log end of every owned partition from the broker. Fetches update it too,
    * but a consumer whose slots are all held by stuck handlers stops fetching, and its lag
    * would freeze at the last value: the one moment a lag alert must see it grow.
    */
   async function refreshWatermarks (): Promise<void> {
-    const topics = [...new Set(assigned.map((tp) => tp.topic))]
-    if (topics.length === 0) return
-    if (admin === undefined) {
-      const connecting = kafka.admin()
-      await connecting.connect()
-      admin = connecting
-    }
-    const unseen = assigned.filter((tp) => !highWatermarks.has(`${tp.partition}:${tp.topic}`))
+    const client = session?.client
+    const partitions = [...owned.values()]
+    if (client === undefined || partitions.length === 0) return
+    const byTopic: Record<string, number[]> = {}
+    for (const { topic, partition } of partitions) (byTopic[topic] ??= []).push(partition)
+    const topics = Object.keys(byTopic)
+    const highs = await client.listOffsets({ topics, partitions: byTopic, timestamp: -1n })
+    const unseen = partitions.filter((tp) => !highWatermarks.has(`${tp.partition}:${tp.topic}`))
     // A partition not fetched yet counts from the group's committed offset, as a fetch would start there.
-    const groupOffsets = unseen.length === 0 ? [] : await admin.fetchOffsets({ groupId: options.groupId, topics: [...new Set(unseen.map((tp) => tp.topic))] })
-    for (const topic of topics) {
-      for (const { partition, high, low } of await admin.fetchTopicOffsets(topic)) {
-        const key = `${partition}:${topic}`
-        if (!assigned.some((tp) => tp.topic === topic && tp.partition === partition)) continue
-        const mark = highWatermarks.get(key)
-        if (mark !== undefined) {
-          if (BigInt(high) > mark.high) mark.high = BigInt(high)
-          continue
-        }
-        const committed = groupOffsets.find((entry) => entry.topic === topic)?.partitions.find((p) => p.partition === partition)?.offset
-        const start = committed !== undefined && BigInt(committed) >= 0n ? committed : options.fromBeginning === true ? low : high
-        highWatermarks.set(key, { topic, partition, high: BigInt(high), firstSeen: BigInt(start) })
+    const committed = unseen.length === 0
+      ? new Map<string, bigint[]>()
+      : await client.listCommittedOffsets({ topics: [...new Set(unseen.map((tp) => tp.topic))].map((topic) => ({ topic, partitions: byTopic[topic] ?? [] })) })
+    const lows = unseen.length > 0 && options.fromBeginning === true ? await client.listOffsets({ topics, partitions: byTopic, timestamp: -2n }) : undefined
+    for (const { topic, partition } of partitions) {
+      const key = `${partition}:${topic}`
+      const high = highs.get(topic)?.[partition]
+      if (high === undefined || !owned.has(key)) continue
+      const mark = highWatermarks.get(key)
+      if (mark !== undefined) {
+        if (high > mark.high) mark.high = high
+        continue
       }
+      const offset = committed.get(topic)?.[partition]
+      const start = offset !== undefined && offset >= 0n ? offset : (lows?.get(topic)?.[partition] ?? high)
+      highWatermarks.set(key, { topic, partition, high, firstSeen: start })
     }
   }
 
@@ -248,12 +429,9 @@ export function createEventConsumer (options: EventConsumerOptions): EventConsum
       progressTimer = undefined
       progressTick = refreshWatermarks()
         .catch((err: unknown) => {
-          const stale = admin
-          admin = undefined
-          void stale?.disconnect().catch(() => undefined)
           log.warn({ err }, 'reading the log end of the assigned partitions failed; reporting the last one known')
         })
-        .then(() => { for (const { topic, partition } of assigned) reportProgress(topic, partition) })
+        .then(() => { for (const { topic, partition } of owned.values()) reportProgress(topic, partition) })
         .finally(scheduleProgress)
     }, progressIntervalMs)
   }
@@ -262,8 +440,15 @@ export function createEventConsumer (options: EventConsumerOptions): EventConsum
     const run = async (): Promise<void> => {
       const positions: CommitPosition[] = tracker.committable()
       if (positions.length === 0) return
+      const client = session?.client
+      if (client === undefined) {
+        // Between a crash and the next client: the next round commits.
+        scheduleCommit()
+        return
+      }
       try {
-        await consumer.commitOffsets(positions.map(({ topic, partition, offset }) => ({ topic, partition, offset })))
+        // Leader epoch -1: the position is not tied to a leader epoch (as without KIP-320).
+        await client.commit({ offsets: positions.map(({ topic, partition, offset }) => ({ topic, partition, offset: BigInt(offset), leaderEpoch: -1 })) })
         tracker.committed(positions)
         for (const position of positions) reportProgress(position.topic, position.partition)
         log.debug({ positions }, 'committed')
@@ -284,10 +469,10 @@ export function createEventConsumer (options: EventConsumerOptions): EventConsum
     }, commitIntervalMs)
   }
 
-  async function runHandler (handler: MessageHandler, message: ConsumedMessage): Promise<void> {
+  async function runHandler (run: MessageHandler, message: ConsumedMessage): Promise<void> {
     const at = { topic: message.topic, partition: message.partition, offset: message.offset }
     try {
-      await retryUntilDone(async () => handler(message, abort.signal), {
+      await retryUntilDone(async () => run(message, abort.signal), {
         signal: abort.signal,
         backoff: handlerBackoff,
         stop: () => closing,
@@ -301,85 +486,44 @@ export function createEventConsumer (options: EventConsumerOptions): EventConsum
     scheduleCommit()
   }
 
-  function dispatch (handler: MessageHandler, topic: string, partition: number, message: KafkaMessage): void {
-    const consumed: ConsumedMessage = {
-      topic,
-      partition,
-      offset: message.offset,
-      key: message.key ?? null,
-      value: message.value ?? null,
-      timestamp: message.timestamp,
-      headers: decodeHeaders(message.headers)
-    }
-    const task = runHandler(handler, consumed).finally(() => {
+  function dispatch (run: MessageHandler, message: ConsumedMessage): void {
+    const task = runHandler(run, message).finally(() => {
       inFlight.delete(task)
       releaseSlot()
     })
     inFlight.add(task)
   }
 
-  async function eachBatch (handler: MessageHandler, batch: Batch, resolveOffset: (offset: string) => void,
-    heartbeat: () => Promise<void>, isRunning: () => boolean, isStale: () => boolean): Promise<void> {
-    const { topic, partition } = batch
-    const key = `${partition}:${topic}`
-    const first = batch.messages[0]
-    const mark = highWatermarks.get(key)
-    const high = BigInt(batch.highWatermark)
-    if (mark === undefined) {
-      highWatermarks.set(key, { topic, partition, high, firstSeen: first === undefined ? high : BigInt(first.offset) })
-    } else {
-      mark.high = high
-    }
-    reportProgress(topic, partition)
-    for (const message of batch.messages) {
-      if (closing || !isRunning() || isStale()) return
-      if (!await acquireSlot(heartbeat)) return
-      if (!tracker.begin(topic, partition, message.offset)) {
-        // Already handed out before a rejoin: it is running or finished, not lost.
-        releaseSlot()
-        resolveOffset(message.offset)
-        continue
-      }
-      resolveOffset(message.offset)
-      dispatch(handler, topic, partition, message)
-    }
-  }
-
   return {
-    async start (handler) {
+    async start (messageHandler) {
       if (started) throw new Error('consumer already started')
       started = true
-      await consumer.connect()
-      const late = new Set(options.topicsFromBeginning ?? [])
-      const usual = options.topics.filter((topic) => !late.has(topic))
-      const fresh = options.topics.filter((topic) => late.has(topic))
-      // kafkajs keeps fromBeginning per topic, for topics the group has no committed offset of.
-      if (usual.length > 0) await consumer.subscribe({ topics: usual, fromBeginning: options.fromBeginning ?? false })
-      if (fresh.length > 0) await consumer.subscribe({ topics: fresh, fromBeginning: true })
-      await consumer.run({
-        autoCommit: false,
-        eachBatchAutoResolve: false,
-        partitionsConsumedConcurrently: 1,
-        eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) =>
-          eachBatch(handler, batch, resolveOffset, heartbeat, isRunning, isStale)
-      })
+      handler = messageHandler
+      const s = createSession()
+      try {
+        // The cluster answers and the topics exist before start() resolves; the group is
+        // joined in the background, and a failure to join shows in isReady() and hasFailed().
+        await s.client.metadata({ topics: [...options.topics] })
+      } catch (err) {
+        endSession(s)
+        throw err
+      }
+      void consume(s)
       scheduleProgress()
     },
 
     async close (closeOptions = {}) {
       if (closing) return { abandoned: 0 }
       closing = true
-      for (const wake of slotWaiters.splice(0)) wake()
       clearTimeout(commitTimer)
       commitTimer = undefined
       clearTimeout(progressTimer)
       progressTimer = undefined
+      clearTimeout(restartTimer)
+      restartTimer = undefined
       if (!started) return { abandoned: 0 }
-      try {
-        if (assigned.length > 0) consumer.pause(topicsOf(assigned))
-      } catch (err) {
-        log.debug({ err }, 'pause before close failed')
-      }
+      // Nothing new is handed out (see onMessage), and nothing more is fetched.
+      for (const stream of session?.streams ?? []) stream.pause()
       const drainTimeoutMs = closeOptions.drainTimeoutMs ?? 10000
       let abandoned = 0
       if (!await settleWithin([...inFlight], drainTimeoutMs)) {
@@ -391,17 +535,22 @@ export function createEventConsumer (options: EventConsumerOptions): EventConsum
       }
       await commitNow()
       await progressTick
-      try {
-        await Promise.all([consumer.disconnect(), admin?.disconnect()])
-      } catch (err) {
-        log.warn({ err }, 'disconnect failed')
+      const s = session
+      if (s !== undefined) {
+        s.ended = true
+        session = undefined
+        try {
+          await closeClient(s)
+        } catch (err) {
+          log.warn({ err }, 'disconnect failed')
+        }
       }
       joined = false
       return { abandoned }
     },
 
     isReady () {
-      return started && joined && !crashed && !closing
+      return started && joined && !crashed && !closing && session !== undefined
     },
 
     hasFailed () {
@@ -413,7 +562,7 @@ export function createEventConsumer (options: EventConsumerOptions): EventConsum
     },
 
     assignment () {
-      return assigned.map((tp) => ({ ...tp }))
+      return [...owned.values()].map(({ topic, partition }) => ({ topic, partition }))
     }
   }
 }
@@ -429,29 +578,23 @@ async function settleWithin (tasks: Array<Promise<unknown>>, timeoutMs: number):
   }
 }
 
-function topicsOf (list: ReadonlyArray<{ topic: string, partition: number }>): Array<{ topic: string, partitions: number[] }> {
-  const byTopic = new Map<string, number[]>()
-  for (const { topic, partition } of list) byTopic.set(topic, [...(byTopic.get(topic) ?? []), partition])
-  return [...byTopic].map(([topic, partitions]) => ({ topic, partitions }))
-}
-
-function decodeHeaders (headers: IHeaders | undefined): Record<string, string> {
+/** Header names and values as UTF-8 text; the first value of a repeated header. */
+export function decodeHeaders (headers: ReadonlyMap<Buffer | string, Buffer | string | undefined>): Record<string, string> {
   const out: Record<string, string> = {}
-  for (const [name, value] of Object.entries(headers ?? {})) {
-    if (value === undefined) continue
-    const first = Array.isArray(value) ? value[0] : value
-    if (first !== undefined) out[name] = Buffer.isBuffer(first) ? first.toString('utf8') : String(first)
+  for (const [name, value] of headers) {
+    const key = name.toString()
+    if (value === undefined || key in out) continue
+    out[key] = value.toString()
   }
   return out
 }
 
 /** Names of the topics on the cluster (internal ones excluded). */
 export async function listTopics (brokers: readonly string[], options: { clientId: string, logger: Logger }): Promise<string[]> {
-  const admin = createKafkaClient({ brokers, clientId: options.clientId, logger: options.logger }).admin()
-  await admin.connect()
+  const admin = new Admin(kafkaClientOptions({ brokers, clientId: options.clientId }))
   try {
     return (await admin.listTopics()).filter((name) => !name.startsWith('__')).sort()
   } finally {
-    await admin.disconnect()
+    await admin.close().catch(() => undefined)
   }
 }

@@ -1,6 +1,6 @@
-import type { Kafka } from 'kafkajs'
+import { Admin } from '@platformatic/kafka'
 import type { Logger } from '../logger.js'
-import { createKafkaClient } from './client.js'
+import { kafkaClientOptions } from './client.js'
 import { KafkaUnavailableError } from './errors.js'
 import { messageOf } from '../errors.js'
 
@@ -17,24 +17,13 @@ export interface ClusterProbeOptions {
  * a KafkaUnavailableError naming every broker's failure otherwise. Each bootstrap address is
  * asked on its own, so that one broker down out of three does not read as the cluster down.
  *
- * kafkajs's `connect()` is not enough to know this: it resolves once the first request of the
- * seed broker failed, even by timing out, so an address that accepts connections and never
- * answers would count as connected.
+ * An open TCP connection is not enough to know this: an address that accepts connections and
+ * never answers must not count as connected, so a broker has to answer a request.
  */
 export async function probeCluster (options: ClusterProbeOptions): Promise<void> {
-  // kafkajs logs every failed attempt at error; the caller logs the outcome once instead.
-  const logger = options.logger.child({ module: 'kafka-health' }, { level: 'silent' })
   const attempts = options.brokers.map(async (broker) => {
-    const kafka = createKafkaClient({
-      brokers: [broker],
-      clientId: options.clientId,
-      connectionTimeoutMs: options.timeoutMs,
-      requestTimeoutMs: options.timeoutMs,
-      retries: 0,
-      logger
-    })
     try {
-      await boundedMetadataRequest(kafka, options.timeoutMs)
+      await boundedMetadataRequest(broker, options.clientId, options.timeoutMs)
     } catch (err) {
       throw new Error(`${broker}: ${messageOf(err)}`, { cause: err })
     }
@@ -47,8 +36,8 @@ export async function probeCluster (options: ClusterProbeOptions): Promise<void>
   }
 }
 
-async function boundedMetadataRequest (kafka: Kafka, timeoutMs: number): Promise<void> {
-  const admin = kafka.admin({ retry: { retries: 0 } })
+async function boundedMetadataRequest (broker: string, clientId: string, timeoutMs: number): Promise<void> {
+  const client = new Admin(kafkaClientOptions({ brokers: [broker], clientId, connectionTimeoutMs: timeoutMs, requestTimeoutMs: timeoutMs, retries: 0 }))
   let timer: NodeJS.Timeout | undefined
   const deadline = new Promise<never>((_resolve, reject) => {
     timer = setTimeout(() => { reject(new Error(`no answer within ${timeoutMs} ms`)) }, timeoutMs)
@@ -56,16 +45,15 @@ async function boundedMetadataRequest (kafka: Kafka, timeoutMs: number): Promise
   try {
     await Promise.race([
       (async () => {
-        await admin.connect()
-        const cluster = await admin.describeCluster()
-        if (cluster.brokers.length === 0) throw new Error('the metadata response lists no broker')
+        const metadata = await client.metadata({ topics: [], forceUpdate: true })
+        if (metadata.brokers.size === 0) throw new Error('the metadata response lists no broker')
       })(),
       deadline
     ])
   } finally {
     clearTimeout(timer)
-    // Not awaited: a broker that does not answer may hold the disconnect up as well, and
-    // the probe must stay within its bound.
-    admin.disconnect().catch(() => undefined)
+    // Not awaited: a broker that does not answer may hold the close up as well, and the probe
+    // must stay within its bound.
+    client.close().catch(() => undefined)
   }
 }

@@ -1,8 +1,8 @@
 // The public surface of src/kafka: everything else imports Kafka from here.
-export { createKafkaClient } from './client.js'
+export { kafkaClientOptions } from './client.js'
 export type { KafkaClientOptions } from './client.js'
 export { createEventProducer, producerRetryPolicy } from './producer.js'
-export type { EventProducer, EventProducerOptions, ProduceRecord } from './producer.js'
+export type { EventProducer, EventProducerOptions, ProduceRecord, ProducerRetryPolicy } from './producer.js'
 export { producerConfigSchema } from './producer-schema.js'
 export { consumerConfigSchema } from './consumer-schema.js'
 export { advanceGroupOffsets, createTopics, fetchTopicOffsets, probeKafka, tailTopic } from './admin.js'

@@ -1,8 +1,8 @@
-import { CompressionTypes } from 'kafkajs'
-import type { Message, RetryOptions, TopicMessages } from 'kafkajs'
+import { Producer } from '@platformatic/kafka'
+import type { MessageToProduce } from '@platformatic/kafka'
 import type { Logger } from '../logger.js'
 import type { KafkaMetrics, ProduceErrorReason } from '../metrics/kafka.js'
-import { createKafkaClient } from './client.js'
+import { kafkaClientOptions, protocolErrorOf } from './client.js'
 import { KafkaProduceError, KafkaProducerClosedError, KafkaUnavailableError } from './errors.js'
 import { probeCluster } from './health.js'
 import { createPartitioner } from './partitioner.js'
@@ -61,11 +61,11 @@ export interface EventProducerOptions {
   compression?: 'none' | 'gzip'
   /**
    * Kafka's idempotent produce: a batch the client retries after a lost answer is written once.
-   * kafkajs keeps sequence numbers only with one request in flight per broker, so this sends one
-   * batch at a time (maxInFlightBatches 1).
+   * The client keeps sequence numbers only with one request in flight per broker, so this sends
+   * one batch at a time (maxInFlightBatches 1).
    */
   idempotent?: boolean
-  /** How keys map to partitions (see partitioner.ts). Default `murmur2_random`, as kafkajs. */
+  /** How keys map to partitions (see partitioner.ts). Default `murmur2_random`, as the Java client. */
   partitioner?: PartitionerName
   /** How often monitor() asks the cluster for metadata. Default: `health_check_interval_ms`'s. */
   healthCheckIntervalMs?: number
@@ -75,23 +75,39 @@ export interface EventProducerOptions {
   metrics?: KafkaMetrics
 }
 
+/** A record as the client takes it: the serializers below turn strings into bytes. */
+type ClientMessage = MessageToProduce<string, string | Buffer, string, string>
+
 /** One send() call: its records travel in one batch and it settles with that batch. */
 interface PendingSend {
+  /** Emptied once settled, so a settled send waiting in the deadline queue holds no records. */
   records: readonly ProduceRecord[]
   bytes: number
   resolve: () => void
   reject: (err: Error) => void
-  timer: NodeJS.Timeout
+  /** When (Date.now()) the caller is answered that Kafka is unavailable. */
+  deadline: number
   settled: boolean
   inFlight: boolean
 }
 
+const noRecords: readonly ProduceRecord[] = []
+
+/** How the client retries a failed produce (see producerRetryPolicy). */
+export interface ProducerRetryPolicy {
+  retries: number
+  initialRetryTime: number
+  maxRetryTime: number
+  factor: number
+  multiplier: number
+}
+
 /**
  * The producer behind the gateway and change propagation. Records of concurrent
- * send() calls are coalesced into one kafkajs sendBatch (one ProduceRequest per
- * broker) per linger window or when a batch is full, so throughput does not
- * depend on one round trip per HTTP request. Keys are partitioned as `partitioner`
- * says: murmur2 like the Java client, or CRC-32 like librdkafka (EventGate).
+ * send() calls are coalesced into one client send (one ProduceRequest per broker)
+ * per linger window or when a batch is full, so throughput does not depend on one
+ * round trip per HTTP request. Keys are partitioned as `partitioner` says: murmur2
+ * like the Java client, or CRC-32 like librdkafka (EventGate).
  */
 export function createEventProducer (options: EventProducerOptions): EventProducer {
   const lingerMs = options.lingerMs ?? producerConfigSchema.linger_ms.default
@@ -102,24 +118,32 @@ export function createEventProducer (options: EventProducerOptions): EventProduc
   const produceTimeoutMs = options.produceTimeoutMs ?? producerConfigSchema.produce_timeout_ms.default
   const healthCheckIntervalMs = options.healthCheckIntervalMs ?? producerConfigSchema.health_check_interval_ms.default
   const healthCheckTimeoutMs = options.healthCheckTimeoutMs ?? producerConfigSchema.health_check_timeout_ms.default
-  const compression = options.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None
+  const compression = options.compression === 'gzip' ? 'gzip' : 'none'
   const metrics = options.metrics
   const log = options.logger.child({ module: 'kafka-producer' })
 
   const retry = producerRetryPolicy(produceTimeoutMs)
-  const kafka = createKafkaClient({
-    brokers: options.brokers,
-    clientId: options.clientId,
-    connectionTimeoutMs: Math.min(1000, Math.max(100, Math.floor(produceTimeoutMs / 4))),
-    requestTimeoutMs: produceTimeoutMs,
-    retries: 1,
-    logger: options.logger
-  })
-  const producer = kafka.producer({
-    createPartitioner: createPartitioner(options.partitioner ?? 'murmur2_random'),
-    retry,
+  const producer = new Producer<string, string | Buffer, string, string>({
+    ...kafkaClientOptions({
+      brokers: options.brokers,
+      clientId: options.clientId,
+      connectionTimeoutMs: Math.min(1000, Math.max(100, Math.floor(produceTimeoutMs / 4))),
+      requestTimeoutMs: produceTimeoutMs,
+      // The idempotent client retries forever when given one retry or none: a send is answered
+      // at produceTimeoutMs anyway, and its batch must not hold the only slot for ever.
+      retries: idempotent ? Math.max(2, retry.retries) : retry.retries,
+      retryDelayMs: (attempt) => retryDelayOf(retry, attempt)
+    }),
+    partitioner: createPartitioner(options.partitioner ?? 'murmur2_random'),
+    // As EventGate: a topic is created on first use where the broker allows it.
+    autocreateTopics: true,
     idempotent,
-    ...(idempotent ? { maxInFlightRequests: 1 } : {})
+    serializers: {
+      key: serializeString,
+      value: (value?: string | Buffer) => typeof value === 'string' ? Buffer.from(value) : value,
+      headerKey: serializeString,
+      headerValue: serializeString
+    }
   })
 
   let connection: 'idle' | 'connecting' | 'connected' = 'idle'
@@ -141,11 +165,11 @@ export function createEventProducer (options: EventProducerOptions): EventProduc
   let due = false
   let lingerTimer: NodeJS.Timeout | undefined
   const idleWaiters: Array<() => void> = []
-
-  producer.on(producer.events.DISCONNECT, () => {
-    connection = 'idle'
-    setReady(false)
-  })
+  // Every unsettled send in the order of its deadline (the order of the calls, all having the
+  // same timeout), watched by one timer for the oldest: no timer per send() at 10k calls/s.
+  let deadlines: PendingSend[] = []
+  let deadlinesHead = 0
+  let deadlineTimer: NodeJS.Timeout | undefined
 
   function setReady (value: boolean): void {
     ready = value
@@ -166,9 +190,45 @@ export function createEventProducer (options: EventProducerOptions): EventProduc
   function settle (send: PendingSend, err?: Error): void {
     if (send.settled) return
     send.settled = true
-    clearTimeout(send.timer)
+    send.records = noRecords
+    if (deadlines[deadlinesHead] === send) dropSettledDeadlines()
     if (err === undefined) send.resolve()
     else send.reject(err)
+  }
+
+  function dropSettledDeadlines (): void {
+    while (deadlinesHead < deadlines.length && (deadlines[deadlinesHead] as PendingSend).settled) deadlinesHead++
+    if (deadlinesHead === deadlines.length) {
+      deadlines.length = 0
+      deadlinesHead = 0
+    } else if (deadlinesHead > 1024 && deadlinesHead * 2 > deadlines.length) {
+      deadlines = deadlines.slice(deadlinesHead)
+      deadlinesHead = 0
+    }
+  }
+
+  function watchDeadline (): void {
+    if (deadlineTimer !== undefined) return
+    const head = deadlines[deadlinesHead]
+    if (head === undefined) return
+    deadlineTimer = setTimeout(expireDue, Math.max(0, head.deadline - Date.now()))
+  }
+
+  function expireDue (): void {
+    deadlineTimer = undefined
+    const now = Date.now()
+    while (deadlinesHead < deadlines.length) {
+      const send = deadlines[deadlinesHead] as PendingSend
+      if (send.settled) {
+        deadlinesHead++
+        continue
+      }
+      if (send.deadline > now) break
+      // Settles it, which moves the head past it.
+      onTimeout(send)
+    }
+    dropSettledDeadlines()
+    watchDeadline()
   }
 
   function dequeue (send: PendingSend): void {
@@ -188,9 +248,10 @@ export function createEventProducer (options: EventProducerOptions): EventProduc
     // Records still in the buffer are dropped, so a client that retries after
     // the 503 does not also get the first copy written later.
     if (!send.inFlight) dequeue(send)
-    countErrors('timeout', send.records.length)
+    const records = send.records.length
+    countErrors('timeout', records)
     setReady(false)
-    settle(send, new KafkaUnavailableError(`Kafka did not acknowledge ${send.records.length} record(s) within ${produceTimeoutMs} ms`))
+    settle(send, new KafkaUnavailableError(`Kafka did not acknowledge ${records} record(s) within ${produceTimeoutMs} ms`))
     notifyIfIdle()
   }
 
@@ -268,7 +329,7 @@ export function createEventProducer (options: EventProducerOptions): EventProduc
   }
 
   /**
-   * Sends the records of `batch` in one sendBatch and settles its sends. When the broker refuses
+   * Sends the records of `batch` in one client send and settles its sends. When the broker refuses
    * a record for good, the refusal says neither which record nor which partition, so the batch
    * is halved (whole send() calls, in order) and each half sent again, the first before the
    * second: only the sends whose records cause the refusal are rejected with it. A send the
@@ -277,11 +338,15 @@ export function createEventProducer (options: EventProducerOptions): EventProduc
   async function produce (batch: readonly PendingSend[]): Promise<void> {
     const live = batch.filter((send) => !send.settled)
     if (live.length === 0) return
-    const records = live.reduce((n, send) => n + send.records.length, 0)
+    const messages: ClientMessage[] = []
+    for (const send of live) {
+      for (const record of send.records) messages.push(toMessage(record))
+    }
+    const records = messages.length
     const stopTimer = metrics?.produceDuration.startTimer()
     let failure: KafkaUnavailableError | KafkaProduceError
     try {
-      await producer.sendBatch({ acks: -1, timeout: produceTimeoutMs, compression, topicMessages: topicMessagesOf(live) })
+      await producer.send({ messages, acks: -1, compression })
       stopTimer?.({ result: 'ok' })
       metrics?.producedRecords.inc(records)
       setReady(true)
@@ -312,9 +377,7 @@ export function createEventProducer (options: EventProducerOptions): EventProduc
     connecting ??= (async () => {
       connection = 'connecting'
       try {
-        await producer.connect()
-        // Connected means a broker answered: kafkajs's connect() also resolves when its first
-        // request timed out.
+        // Connected means a broker answered a request, not only that a socket opened.
         await probeCluster({ brokers: options.brokers, clientId: options.clientId, timeoutMs: healthCheckTimeoutMs, logger: options.logger })
         connection = 'connected'
         setReachable(true)
@@ -323,7 +386,6 @@ export function createEventProducer (options: EventProducerOptions): EventProduc
       } catch (err) {
         connection = 'idle'
         setReady(false)
-        await boundedWait(producer.disconnect().catch(() => undefined), healthCheckTimeoutMs)
         const failure = new KafkaUnavailableError(`Cannot connect to Kafka at ${options.brokers.join(',')}: ${messageOf(err)}`, err)
         setReachable(false, failure)
         failQueued(failure, 'unavailable')
@@ -364,35 +426,30 @@ export function createEventProducer (options: EventProducerOptions): EventProduc
     monitorTimer.unref()
   }
 
-  async function send (records: readonly ProduceRecord[]): Promise<void> {
-    if (records.length === 0) return
+  // Not an async function: one promise per call on the gateway's hot path, not two.
+  function send (records: readonly ProduceRecord[]): Promise<void> {
+    if (records.length === 0) return Promise.resolve()
     if (closing !== undefined) {
       countErrors('closed', records.length)
-      throw new KafkaProducerClosedError()
+      return Promise.reject(new KafkaProducerClosedError())
     }
     if (connection === 'idle') {
       // Known to be disconnected: answer now rather than after produceTimeoutMs.
       countErrors('unavailable', records.length)
-      throw new KafkaUnavailableError(`Not connected to Kafka at ${options.brokers.join(',')}`)
+      return Promise.reject(new KafkaUnavailableError(`Not connected to Kafka at ${options.brokers.join(',')}`))
     }
     let bytes = 0
     for (const record of records) {
       if (typeof record.topic !== 'string' || record.topic === '') {
         countErrors('rejected', records.length)
-        throw new KafkaProduceError('Every record needs a topic')
+        return Promise.reject(new KafkaProduceError('Every record needs a topic'))
       }
       bytes += recordBytes(record)
     }
     return new Promise<void>((resolve, reject) => {
-      const pending: PendingSend = {
-        records,
-        bytes,
-        resolve,
-        reject,
-        timer: setTimeout(() => { onTimeout(pending) }, produceTimeoutMs),
-        settled: false,
-        inFlight: false
-      }
+      const pending: PendingSend = { records, bytes, resolve, reject, deadline: Date.now() + produceTimeoutMs, settled: false, inFlight: false }
+      deadlines.push(pending)
+      watchDeadline()
       queue.push(pending)
       queuedRecords += records.length
       queuedBytes += bytes
@@ -416,7 +473,9 @@ export function createEventProducer (options: EventProducerOptions): EventProduc
       clearTimeout(lingerTimer)
       lingerTimer = undefined
       closeStep = 'disconnect'
-      await producer.disconnect().catch((err: unknown) => { log.warn({ err }, 'Kafka producer disconnect failed') })
+      await boundedWait(producer.close(true).catch((err: unknown) => { log.warn({ err }, 'Kafka producer disconnect failed') }), produceTimeoutMs)
+      clearTimeout(deadlineTimer)
+      deadlineTimer = undefined
       closeStep = 'done'
       closed = true
       setReady(false)
@@ -446,11 +505,11 @@ export function createEventProducer (options: EventProducerOptions): EventProduc
 }
 
 /**
- * kafkajs retries a failed produce on its own. Its backoff is bounded here so
- * that all attempts fit in about half of produceTimeoutMs: kafkajs gives up on
+ * The client retries a failed produce on its own. Its backoff is bounded here so
+ * that all attempts fit in about half of produceTimeoutMs: the client gives up on
  * its own soon after the caller was told 503, instead of retrying forever.
  */
-export function producerRetryPolicy (produceTimeoutMs: number): RetryOptions {
+export function producerRetryPolicy (produceTimeoutMs: number): ProducerRetryPolicy {
   const initialRetryTime = 100
   const maxRetryTime = Math.max(200, Math.floor(produceTimeoutMs / 4))
   const factor = 0.2
@@ -467,6 +526,17 @@ export function producerRetryPolicy (produceTimeoutMs: number): RetryOptions {
   return { retries, initialRetryTime, maxRetryTime, factor, multiplier }
 }
 
+/** The wait before retry `attempt` (1 for the first) under `policy`. */
+function retryDelayOf (policy: ProducerRetryPolicy, attempt: number): number {
+  let delay = policy.initialRetryTime * (1 + policy.factor)
+  for (let i = 1; i < attempt; i++) delay = Math.min(delay * (1 + policy.factor) * policy.multiplier, policy.maxRetryTime)
+  return Math.round(delay)
+}
+
+function serializeString (value?: string): Buffer | undefined {
+  return value === undefined ? undefined : Buffer.from(value)
+}
+
 /** Waits for `promise` at most `timeoutMs`; true when it settled in time. */
 async function boundedWait (promise: Promise<void>, timeoutMs: number): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined
@@ -480,22 +550,6 @@ async function boundedWait (promise: Promise<void>, timeoutMs: number): Promise<
   ])
   clearTimeout(timer)
   return settled
-}
-
-/** The records of these send() calls, grouped by topic as a produce request wants them. */
-function topicMessagesOf (sends: readonly PendingSend[]): TopicMessages[] {
-  const byTopic = new Map<string, Message[]>()
-  for (const send of sends) {
-    for (const record of send.records) {
-      let messages = byTopic.get(record.topic)
-      if (messages === undefined) {
-        messages = []
-        byTopic.set(record.topic, messages)
-      }
-      messages.push(toMessage(record))
-    }
-  }
-  return [...byTopic].map(([topic, messages]) => ({ topic, messages }))
 }
 
 /**
@@ -517,18 +571,22 @@ function isRecordRefusal (err: KafkaProduceError): boolean {
   return err.kafkaError !== undefined && RECORD_REFUSALS.has(err.kafkaError)
 }
 
-function toMessage (record: ProduceRecord): Message {
+function toMessage (record: ProduceRecord): ClientMessage {
   return {
-    key: record.key,
+    topic: record.topic,
+    key: record.key ?? undefined,
     value: record.value,
-    ...(record.timestamp === undefined ? {} : { timestamp: String(record.timestamp) }),
-    ...(record.headers === undefined ? {} : { headers: record.headers })
+    timestamp: record.timestamp === undefined ? undefined : BigInt(record.timestamp),
+    headers: record.headers
   }
 }
 
 function recordBytes (record: ProduceRecord): number {
   let bytes = Buffer.byteLength(record.value) + (record.key === null ? 0 : Buffer.byteLength(record.key))
-  for (const [name, value] of Object.entries(record.headers ?? {})) bytes += Buffer.byteLength(name) + Buffer.byteLength(value)
+  const headers = record.headers
+  if (headers !== undefined) {
+    for (const name in headers) bytes += Buffer.byteLength(name) + Buffer.byteLength(headers[name] as string)
+  }
   return bytes
 }
 
@@ -538,17 +596,8 @@ function recordBytes (record: ProduceRecord): number {
  * errors, timeouts, leaders moving, retries exhausted) means Kafka is not
  * available right now.
  */
-function classifyProduceError (err: unknown): KafkaUnavailableError | KafkaProduceError {
-  let root: unknown = err
-  for (let depth = 0; depth < 5; depth++) {
-    const cause = (root as { cause?: unknown } | null)?.cause
-    if (cause === undefined || cause === null || cause === root) break
-    root = cause
-  }
-  const rootError = root as { name?: string, type?: string, retriable?: boolean, message?: string }
-  const message = messageOf(err)
-  if (rootError.name === 'KafkaJSProtocolError' && rootError.retriable === false) {
-    return new KafkaProduceError(`Kafka refused the records: ${rootError.message ?? message}`, rootError.type, err)
-  }
-  return new KafkaUnavailableError(`Kafka is unavailable: ${message}`, err)
+export function classifyProduceError (err: unknown): KafkaUnavailableError | KafkaProduceError {
+  const refusal = protocolErrorOf(err, (_name, retriable) => !retriable)
+  if (refusal !== undefined) return new KafkaProduceError(`Kafka refused the records: ${refusal.message}`, refusal.name, err)
+  return new KafkaUnavailableError(`Kafka is unavailable: ${messageOf(err)}`, err)
 }

@@ -3,8 +3,8 @@ import type { Logger } from '../logger.js'
 import { KafkaUnavailableError, UnknownTopicError } from './errors.js'
 
 // Group-less reading for the stream service: no consumer group and no commits, a client's
-// position lives in its Last-Event-ID. kafkajs cannot read without joining a group, so this
-// file uses @platformatic/kafka's raw Fetch and ListOffsets (see docs/kafka.md, "Reading streams").
+// position lives in its Last-Event-ID. A group's consumer cannot read like that, so this file
+// uses @platformatic/kafka's raw Fetch and ListOffsets (see docs/kafka.md, "Reading streams").
 
 export interface PartitionPosition {
   topic: string

@@ -11,14 +11,13 @@ import { fileURLToPath } from 'node:url'
 import { Ajv } from 'ajv'
 import addFormats from 'ajv-formats'
 import yaml from 'js-yaml'
-import { Kafka, logLevel } from 'kafkajs'
 import { Registry } from 'prom-client'
 import { createChangeprop, loadChangepropConfig } from '../../src/changeprop/index.js'
 import type { Changeprop, ChangepropConfig, ChangepropOverrides, RuleSpec } from '../../src/changeprop/index.js'
 import { murmur3 } from '../../src/changeprop/rules/sample.js'
 import { toRecord } from '../../src/gateway/pipeline/record.js'
 import { createTopics } from '../../src/kafka/index.js'
-import { committedOffsets, createTopic, produceMessages, readMessages, requireBrokers } from '../helpers/kafka.js'
+import { committedOffsets, createTopic, groupMembers, produceMessages, readMessages, requireBrokers } from '../helpers/kafka.js'
 import { testLogger } from '../helpers/logger.js'
 import { waitFor } from '../helpers/wait.js'
 import { startRedis } from '../helpers/redis.js'
@@ -56,18 +55,6 @@ async function start (t: TestContext, rules: Record<string, RuleSpec>, extra: Ch
 
 async function committed (groupId: string, topic: string): Promise<string | undefined> {
   return (await committedOffsets(groupId, topic))[0]
-}
-
-/** The member ids of a consumer group, sorted. */
-async function groupMembers (groupId: string): Promise<string[]> {
-  const admin = new Kafka({ clientId: 'test-admin', brokers: requireBrokers(), logLevel: logLevel.NOTHING }).admin()
-  await admin.connect()
-  try {
-    const { groups } = await admin.describeGroups([groupId])
-    return (groups[0]?.members ?? []).map((member) => member.memberId).sort()
-  } finally {
-    await admin.disconnect()
-  }
 }
 
 async function sink (t: TestContext): Promise<HttpSink> {

@@ -20,8 +20,8 @@ test('/healthz answers 200 while the consumers run', async (t) => {
 
 test('/healthz answers 503 naming the rule once its consumer crashed for good', async (t) => {
   // The broker refuses to let a member with a session timeout below its
-  // group.min.session.timeout.ms (6 s) join: a non-retriable error, from which kafkajs's
-  // consumer crashes without restarting.
+  // group.min.session.timeout.ms (6 s) join: a non-retriable error, after which the consumer
+  // is not restarted.
   const cp = await startChangeprop(t, { page_edit: seedRule('http://127.0.0.1:1') }, { kafka: { session_timeout_ms: 1000, heartbeat_interval_ms: 100 } })
   await waitFor('/healthz to fail', async () => (await fetch(`${cp.admin}/healthz`)).status !== 200)
   const health = await get(`${cp.admin}/healthz`)

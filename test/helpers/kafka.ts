@@ -1,14 +1,14 @@
 import { randomUUID } from 'node:crypto'
 import { tmpdir } from 'node:os'
-import { Kafka, logLevel } from 'kafkajs'
-import type { Admin, Consumer, IHeaders } from 'kafkajs'
-import { createTopics } from '../../src/kafka/index.js'
+import { Admin, Consumer, Producer } from '@platformatic/kafka'
+import type { Message, MessagesStream } from '@platformatic/kafka'
+import { createTopics, kafkaClientOptions } from '../../src/kafka/index.js'
 
 /** A message as read back from a topic, decoded as UTF-8. */
 export interface ReadMessage {
   key: string | null
   value: string
-  /** Milliseconds since the epoch, as a decimal string (as kafkajs gives it). */
+  /** Milliseconds since the epoch, as a decimal string. */
   timestamp: string
   partition: number
   offset: string
@@ -67,33 +67,27 @@ export async function createTopic (name: string, partitions = 1): Promise<void> 
   await createTopics(requireBrokers(), [{ name, partitions }])
 }
 
-function testKafka (brokers: readonly string[] = requireBrokers()): Kafka {
-  return new Kafka({
-    clientId: `test-${randomUUID()}`,
-    brokers: [...brokers],
-    logLevel: logLevel.NOTHING,
-    retry: { retries: 5, initialRetryTime: 100, maxRetryTime: 1000 }
-  })
+function testClientOptions (brokers: readonly string[] = requireBrokers()): ReturnType<typeof kafkaClientOptions> {
+  return kafkaClientOptions({ brokers, clientId: `test-${randomUUID()}`, retries: 5, retryDelayMs: 200 })
 }
 
-/** Produces with a plain kafkajs producer (acks = all), to the test broker unless `brokers` is given. */
+/** Produces with a plain @platformatic/kafka producer (acks = all), to the test broker unless `brokers` is given. */
 export async function produceMessages (topic: string, messages: readonly TestMessage[], options: { brokers?: readonly string[] } = {}): Promise<void> {
-  const producer = testKafka(options.brokers).producer()
-  await producer.connect()
+  const producer = new Producer({ ...testClientOptions(options.brokers), autocreateTopics: true })
   try {
     await producer.send({
-      topic,
       acks: -1,
       messages: messages.map((message) => ({
-        key: message.key ?? null,
-        value: message.value,
+        topic,
+        key: message.key === undefined || message.key === null ? undefined : Buffer.from(message.key),
+        value: Buffer.isBuffer(message.value) ? message.value : Buffer.from(message.value),
         ...(message.partition === undefined ? {} : { partition: message.partition }),
-        ...(message.timestamp === undefined ? {} : { timestamp: String(message.timestamp) }),
-        ...(message.headers === undefined ? {} : { headers: message.headers })
+        ...(message.timestamp === undefined ? {} : { timestamp: BigInt(message.timestamp) }),
+        ...(message.headers === undefined ? {} : { headers: new Map(Object.entries(message.headers).map(([name, value]) => [Buffer.from(name), Buffer.from(value)])) })
       }))
     })
   } finally {
-    await producer.disconnect()
+    await producer.close()
   }
 }
 
@@ -105,98 +99,101 @@ export async function produceMessages (topic: string, messages: readonly TestMes
  */
 export async function readMessages (topic: string, count: number, options: { timeoutMs?: number, brokers?: readonly string[] } = {}): Promise<ReadMessage[]> {
   const timeoutMs = options.timeoutMs ?? 15000
-  const consumer = testKafka(options.brokers).consumer({ groupId: uniqueGroupId('test-read'), sessionTimeout: 10000, maxWaitTimeInMs: 100 })
+  const deadline = Date.now() + timeoutMs
+  const consumer = new Consumer({ ...testClientOptions(options.brokers), groupId: uniqueGroupId('test-read'), sessionTimeout: 10000, heartbeatInterval: 500, maxWaitTime: 100, autocommit: false })
   const received: ReadMessage[] = []
   const seen = new Set<string>()
   let timer: NodeJS.Timeout | undefined
   try {
-    await consumer.connect()
-    await subscribe(consumer, topic, Date.now() + timeoutMs)
+    if (count === 0) return received
+    const stream = await consume(consumer, topic, deadline)
     await new Promise<void>((resolve, reject) => {
       timer = setTimeout(() => {
         reject(new Error(`readMessages(${topic}): ${received.length} of ${count} message(s) within ${timeoutMs} ms: ${JSON.stringify(received, null, 1).slice(0, 4000)}`))
-      }, timeoutMs)
-      if (count === 0) resolve()
-      consumer.run({
-        eachMessage: async ({ partition, message }) => {
-          if (received.length >= count) return
-          // Nothing is committed, so a rebalance of the throwaway group (the broker may
-          // rebalance right after the first join) delivers a partition again from the start:
-          // a record read twice must not count twice, nor push out one not read yet.
-          const id = `${partition}:${message.offset}`
-          if (seen.has(id)) return
-          seen.add(id)
-          received.push({
-            key: message.key === null ? null : message.key.toString('utf8'),
-            value: message.value === null ? '' : message.value.toString('utf8'),
-            timestamp: message.timestamp,
-            partition,
-            offset: message.offset,
-            headers: decodeHeaders(message.headers)
-          })
-          if (received.length >= count) resolve()
-        }
-      }).catch(reject)
+      }, Math.max(0, deadline - Date.now()))
+      stream.on('error', reject)
+      stream.on('data', (message: Message<Buffer, Buffer, Buffer, Buffer>) => {
+        if (received.length >= count) return
+        // Nothing is committed, so a rebalance of the throwaway group (the broker may
+        // rebalance right after the first join) delivers a partition again from the start:
+        // a record read twice must not count twice, nor push out one not read yet.
+        const id = `${message.partition}:${message.offset}`
+        if (seen.has(id)) return
+        seen.add(id)
+        received.push({
+          key: message.key === undefined || message.key === null ? null : message.key.toString('utf8'),
+          value: message.value === undefined || message.value === null ? '' : message.value.toString('utf8'),
+          timestamp: message.timestamp.toString(),
+          partition: message.partition,
+          offset: message.offset.toString(),
+          headers: decodeHeaders(message.headers)
+        })
+        if (received.length >= count) resolve()
+      })
     })
     return received
   } finally {
     clearTimeout(timer)
-    await consumer.disconnect().catch(() => undefined)
+    await consumer.close(true).catch(() => undefined)
   }
 }
 
 /**
  * A topic that is being auto-created (by this metadata request or a producer's)
- * answers UNKNOWN_TOPIC_OR_PARTITION for a moment, and kafkajs does not retry
- * that on subscribe.
+ * is unknown for a moment: joining the group is tried again until the deadline.
  */
-async function subscribe (consumer: Consumer, topic: string, deadline: number): Promise<void> {
+async function consume (consumer: Consumer, topic: string, deadline: number): Promise<MessagesStream<Buffer, Buffer, Buffer, Buffer>> {
   for (;;) {
     try {
-      await consumer.subscribe({ topic, fromBeginning: true })
-      return
+      return await consumer.consume({ topics: [topic], mode: 'committed', fallbackMode: 'earliest', autocommit: false })
     } catch (err) {
-      if ((err as { retriable?: boolean }).retriable !== true || Date.now() >= deadline) throw err
+      if (Date.now() >= deadline) throw err
       await new Promise((resolve) => setTimeout(resolve, 100))
     }
   }
 }
 
-function decodeHeaders (headers: IHeaders | undefined): Record<string, string> {
+function decodeHeaders (headers: ReadonlyMap<Buffer, Buffer>): Record<string, string> {
   const result: Record<string, string> = {}
-  for (const [name, value] of Object.entries(headers ?? {})) {
-    if (value === undefined) continue
-    const first = Array.isArray(value) ? value[0] : value
-    if (first !== undefined) result[name] = first.toString()
+  for (const [name, value] of headers) {
+    const key = name.toString()
+    if (!(key in result)) result[key] = value.toString()
   }
   return result
 }
 
-/** Runs `work` with a connected kafkajs admin of the test broker (or `brokers`). */
+/** Runs `work` with an admin client of the test broker (or `brokers`). */
 async function withTestAdmin<T> (work: (admin: Admin) => Promise<T>, brokers?: readonly string[]): Promise<T> {
-  const admin = testKafka(brokers).admin()
-  await admin.connect()
+  const admin = new Admin(testClientOptions(brokers))
   try {
     return await work(admin)
   } finally {
-    await admin.disconnect()
+    await admin.close()
   }
 }
 
 /** Deletes a topic on the test broker (a stream whose topic disappears mid-stream). */
 export async function deleteTopic (name: string): Promise<void> {
-  await withTestAdmin(async (admin) => { await admin.deleteTopics({ topics: [name], timeout: 10000 }) })
+  await withTestAdmin(async (admin) => { await admin.deleteTopics({ topics: [name] }) })
 }
 
 /** The consumer groups the test broker knows. */
 export async function listGroupIds (): Promise<string[]> {
-  return withTestAdmin(async (admin) => (await admin.listGroups()).groups.map((g) => g.groupId))
+  return withTestAdmin(async (admin) => [...(await admin.listGroups()).keys()])
+}
+
+/** The member ids of a consumer group on the test broker, sorted. */
+export async function groupMembers (groupId: string): Promise<string[]> {
+  return withTestAdmin(async (admin) => [...((await admin.describeGroups({ groups: [groupId] })).get(groupId)?.members.keys() ?? [])].sort())
 }
 
 /** The offsets a consumer group committed for a topic, by partition ('-1': none), on the test broker unless `brokers` is given. */
 export async function committedOffsets (groupId: string, topic: string, options: { brokers?: readonly string[] } = {}): Promise<Record<number, string>> {
   return withTestAdmin(async (admin) => {
-    const [entry] = await admin.fetchOffsets({ groupId, topics: [topic] })
-    return Object.fromEntries((entry?.partitions ?? []).map((p) => [p.partition, p.offset]))
+    const metadata = await admin.metadata({ topics: [topic] })
+    const partitions = Array.from({ length: metadata.topics.get(topic)?.partitionsCount ?? 0 }, (_, partition) => partition)
+    const [group] = await admin.listConsumerGroupOffsets({ groups: [{ groupId, topics: [{ name: topic, partitionIndexes: partitions }] }] })
+    const committed = new Map((group?.topics.find((t) => t.name === topic)?.partitions ?? []).map((p) => [p.partitionIndex, p.committedOffset]))
+    return Object.fromEntries(partitions.map((partition) => [partition, String(committed.get(partition) ?? -1n)]))
   }, options.brokers)
 }

@@ -1,19 +1,36 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { logLevel } from 'kafkajs'
-import { pinoLevelOf } from '../../src/kafka/client.js'
+import { MultipleErrors, NetworkError, ProtocolError, TimeoutError } from '@platformatic/kafka'
+import { isRetriable, protocolErrorOf } from '../../src/kafka/client.js'
+import { KafkaProduceError, KafkaUnavailableError } from '../../src/kafka/errors.js'
+import { classifyProduceError } from '../../src/kafka/producer.js'
 
-const at = (level: logLevel, namespace: string, message: string): ReturnType<typeof pinoLevelOf> =>
-  pinoLevelOf({ level, namespace, log: { timestamp: '', logger: 'kafkajs', message } })
+// The errors as the client reports them: one per retry and per partition, wrapped.
+const tooLarge = new MultipleErrors('Producing messages failed.', [new ProtocolError('MESSAGE_TOO_LARGE')])
+const refused = new NetworkError('Connection refused', { cause: new Error('connect ECONNREFUSED 127.0.0.1:1') })
 
-test('error responses kafkajs retries are warnings; other kafkajs errors stay errors', () => {
-  assert.equal(at(logLevel.ERROR, 'Connection', 'Response GroupCoordinator(key: 10, version: 2)'), 'warn')
-  assert.equal(at(logLevel.ERROR, 'Connection', 'Connection error: connect ECONNREFUSED 127.0.0.1:1'), 'error')
-  assert.equal(at(logLevel.ERROR, 'Consumer', 'Crash: KafkaJSNumberOfRetriesExceeded'), 'error')
+test('a broker\'s refusal of the records is a KafkaProduceError naming the Kafka error; it is not retriable', () => {
+  const err = classifyProduceError(tooLarge)
+  assert.ok(err instanceof KafkaProduceError)
+  assert.equal(err.kafkaError, 'MESSAGE_TOO_LARGE')
+  assert.equal(err.retriable, false)
+  assert.match(err.message, /larger than the max message size/)
+  assert.equal(isRetriable(tooLarge), false)
 })
 
-test('kafkajs warnings stay warnings; its info chatter is debug', () => {
-  assert.equal(at(logLevel.WARN, 'Producer', 'x'), 'warn')
-  assert.equal(at(logLevel.INFO, 'ConsumerGroup', 'Consumer has joined the group'), 'debug')
-  assert.equal(at(logLevel.DEBUG, 'Connection', 'Request Metadata'), 'debug')
+test('network errors, timeouts and retriable broker errors mean Kafka is unavailable (503)', () => {
+  for (const cause of [refused, new TimeoutError('Request timed out.'), new MultipleErrors('produce failed 3 times.', [new ProtocolError('NOT_LEADER_OR_FOLLOWER'), refused])]) {
+    const err = classifyProduceError(cause)
+    assert.ok(err instanceof KafkaUnavailableError, cause.message)
+    assert.equal(err.statusCode, 503)
+    assert.equal(isRetriable(cause), true)
+  }
+})
+
+test('protocolErrorOf finds the broker\'s error under the wrappers', () => {
+  const nested = new MultipleErrors('joinGroup failed 2 times.', [refused, new MultipleErrors('Received response with error', [new ProtocolError('INVALID_SESSION_TIMEOUT')])])
+  assert.equal(protocolErrorOf(nested)?.name, 'INVALID_SESSION_TIMEOUT')
+  assert.equal(protocolErrorOf(nested, (name) => name === 'MESSAGE_TOO_LARGE'), undefined)
+  assert.equal(isRetriable(nested), false)
+  assert.equal(protocolErrorOf(refused), undefined)
 })

@@ -236,7 +236,7 @@ test('a broker that never answers makes send() reject with SLUICE_ERR_KAFKA_UNAV
   const closeStarted = Date.now()
   await producer.close()
   assert.ok(Date.now() - closeStarted < produceTimeoutMs + 2000, `close took ${Date.now() - closeStarted} ms`)
-  // kafkajs may report this black hole as connected or not; either way the attempt must have ended.
+  // The connect attempt against this black hole may fail or not; either way it must have ended.
   await connecting
 })
 
@@ -274,7 +274,7 @@ test('close({ timeoutMs }) resolves in time while Kafka does not answer, logging
   await connecting
 })
 
-test('producerRetryPolicy keeps the kafkajs backoff within half the produce timeout', () => {
+test('producerRetryPolicy keeps the client\'s backoff within half the produce timeout', () => {
   for (const timeoutMs of [500, 1000, 5000, 30000]) {
     const policy = producerRetryPolicy(timeoutMs)
     let delay = (policy.initialRetryTime ?? 0) * 1.2
