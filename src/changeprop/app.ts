@@ -195,6 +195,7 @@ function buildChangeprop (config: Readonly<ChangepropConfig>, deps: ServiceConte
       sessionTimeoutMs: kafka.session_timeout_ms,
       heartbeatIntervalMs: kafka.heartbeat_interval_ms,
       progressIntervalMs: kafka.progress_interval_ms,
+      fetchMaxBytes: kafka.fetch_max_bytes,
       logger: deps.logger.child({ rule: rule.name })
     }
     const main = createEventConsumer({

@@ -10,5 +10,10 @@ export const consumerConfigSchema = {
   session_timeout_ms: { type: 'integer', minimum: 1000, default: 10000 },
   heartbeat_interval_ms: { type: 'integer', minimum: 100, default: 1000 },
   progress_interval_ms: { type: 'integer', minimum: 0, default: 10000 },
-  commit_interval_ms: { type: 'integer', minimum: 0, default: 500 }
+  commit_interval_ms: { type: 'integer', minimum: 0, default: 500 },
+  /**
+   * Bytes one fetch asks for (per partition and in all; a larger first record still comes
+   * whole). Each consumer group of a service holds up to this much fetched and decoded.
+   */
+  fetch_max_bytes: { type: 'integer', minimum: 1024, maximum: 104857600, default: 1048576 }
 } as const

@@ -67,6 +67,8 @@ export interface EventConsumerOptions {
   // Defaults of the four above: consumer-schema.ts, shared with the services' config schemas.
   /** How long the broker may hold a fetch open when there is nothing to read. Default 1000. */
   maxWaitTimeMs?: number
+  /** Bytes one fetch asks for, per partition and in all. Default: `fetch_max_bytes`'s (consumer-schema.ts). */
+  fetchMaxBytes?: number
   /** First back-off after a handler rejected (the policy of src/backoff.ts: doubling up to 5 s). Default 100. */
   handlerRetryDelayMs?: number
   /**
@@ -163,6 +165,7 @@ export function createEventConsumer (options: EventConsumerOptions): EventConsum
   const heartbeatIntervalMs = options.heartbeatIntervalMs ?? consumerConfigSchema.heartbeat_interval_ms.default
   const sessionTimeoutMs = options.sessionTimeoutMs ?? consumerConfigSchema.session_timeout_ms.default
   const maxWaitTimeMs = options.maxWaitTimeMs ?? 1000
+  const fetchMaxBytes = options.fetchMaxBytes ?? consumerConfigSchema.fetch_max_bytes.default
   const handlerBackoff = { initialMs: options.handlerRetryDelayMs ?? defaultBackoff.initialMs, maxMs: defaultBackoff.maxMs }
   const progressIntervalMs = options.progressIntervalMs ?? consumerConfigSchema.progress_interval_ms.default
   const tracker = createOffsetTracker()
@@ -202,8 +205,8 @@ export function createEventConsumer (options: EventConsumerOptions): EventConsum
       heartbeatInterval: heartbeatIntervalMs,
       rebalanceTimeout: 60000,
       maxWaitTime: maxWaitTimeMs,
-      maxBytes: 10 * 1024 * 1024,
-      maxBytesPerPartition: 1024 * 1024,
+      maxBytes: fetchMaxBytes,
+      maxBytesPerPartition: fetchMaxBytes,
       // Fetched messages wait here while every slot is taken; pausing stops the fetches.
       highWaterMark: Math.max(64, concurrency * 2),
       autocommit: false
