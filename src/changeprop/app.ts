@@ -327,7 +327,8 @@ function buildChangeprop (config: Readonly<ChangepropConfig>, deps: ServiceConte
       }
       const prefixes = config.consume_topic_prefixes ?? [config.topic_prefix]
       const http = createHttpExecutor({ dispatcher })
-      const decodeCache = createDecodeCache(config.shared_decode_max_events)
+      // Shared only where there is someone to share with.
+      const decodeCache = createDecodeCache(rules.length > 1 ? config.shared_decode_max_events : 0)
       const runnerDeps = {
         service: config.service_name,
         topicPrefix: config.topic_prefix,

@@ -16,16 +16,22 @@ export interface DecodeCache {
  * rule that falls further behind decodes for itself.
  */
 export function createDecodeCache (maxEntries: number): DecodeCache {
+  if (maxEntries === 0) return { decode: (message) => decodeEvent(message.value) }
   const entries = new Map<string, Decoded>()
+  // The keys in arrival order, as a ring: the oldest is dropped without an iterator.
+  const order: string[] = new Array<string>(maxEntries)
+  let next = 0
   return {
     decode (message) {
-      if (maxEntries === 0) return decodeEvent(message.value)
-      const key = `${message.topic}\0${message.partition}\0${message.offset}`
+      const key = `${message.offset} ${message.partition} ${message.topic}`
       const cached = entries.get(key)
       if (cached !== undefined) return cached
       const decoded = decodeEvent(message.value)
+      const oldest = order[next]
+      if (oldest !== undefined) entries.delete(oldest)
+      order[next] = key
+      next = (next + 1) % maxEntries
       entries.set(key, decoded)
-      if (entries.size > maxEntries) entries.delete(entries.keys().next().value as string)
       return decoded
     }
   }

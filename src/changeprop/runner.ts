@@ -89,7 +89,13 @@ export function createRuleRunner (rule: CompiledRule, deps: RunnerDeps): RuleRun
   /** sample → dedupe hold → the deduplicated part; a template that fails on the way sends the event to the error topic. */
   async function run (attempt: Attempt, signal: AbortSignal): Promise<void> {
     const context: TemplateContext = { message: attempt.event, match: attempt.found.captures }
-    const eventLog = log.child({ source: attempt.source, topic: attempt.topic, partition: attempt.message.partition, offset: attempt.message.offset })
+    // Made on the first line logged: most events log none, and a child per event and rule was
+    // a large share of the garbage with twenty rules.
+    let made: Logger | undefined
+    const eventLog = (): Logger => {
+      made ??= log.child({ source: attempt.source, topic: attempt.topic, partition: attempt.message.partition, offset: attempt.message.offset })
+      return made
+    }
     try {
       const { sampler } = attempt.found.ruleCase
       if (sampler !== undefined && !sampler(context)) return count(attempt.source, 'sampled_out')
@@ -98,23 +104,23 @@ export function createRuleRunner (rule: CompiledRule, deps: RunnerDeps): RuleRun
     } catch (err) {
       if (signal.aborted || !(err instanceof TemplateRenderError)) throw err
       // A template of the sampler, dedupe key or limiter key failed for this event.
-      eventLog.error({ err }, 'template failed; sending the event to the error topic')
+      eventLog().error({ err }, 'template failed; sending the event to the error topic')
       await failures.error({ handled: attempt.handled, raw: '', error: err, reason: 'template', chain: attempt.chain, trace: attempt.trace }, signal)
     }
   }
 
   /** dedupe check → limiters → exec steps → outcome → dedupe record. */
-  async function runDeduplicated (attempt: Attempt, context: TemplateContext, keys: readonly string[], eventLog: Logger, signal: AbortSignal): Promise<void> {
+  async function runDeduplicated (attempt: Attempt, context: TemplateContext, keys: readonly string[], eventLog: () => Logger, signal: AbortSignal): Promise<void> {
     if (keys.length > 0 && await failOpen('dedupe', false, async () => deps.dedupe.seen(rule.name, keys))) {
       count(attempt.source, 'duplicate')
-      eventLog.debug('duplicate; skipped')
+      eventLog().debug('duplicate; skipped')
       return
     }
     const limiterKeys: LimiterKeys = rule.limiters.map((limiter) => ({ type: limiter.type, key: String(limiter.key(context)) }))
     for (const { type, key } of limiterKeys) {
       if (await failOpen('limiter', false, async () => deps.limiter.isLimited(type, key))) {
         count(attempt.source, 'rate_limited')
-        eventLog.info({ limiter: type }, 'failure budget of the key used up; skipped')
+        eventLog().info({ limiter: type }, 'failure budget of the key used up; skipped')
         return
       }
     }
@@ -138,7 +144,7 @@ export function createRuleRunner (rule: CompiledRule, deps: RunnerDeps): RuleRun
   }
 
   /** A failed step: counts against the limiters, then becomes a retry event while retries are left, else an error event. */
-  async function handleFailure (attempt: Attempt, result: StepResult, verdict: StepVerdict, limiterKeys: LimiterKeys, eventLog: Logger, signal: AbortSignal): Promise<void> {
+  async function handleFailure (attempt: Attempt, result: StepResult, verdict: StepVerdict, limiterKeys: LimiterKeys, eventLog: () => Logger, signal: AbortSignal): Promise<void> {
     const status = failureStatus(result)
     if (status !== undefined && status >= 500) {
       for (const { type, key } of limiterKeys) await failOpen('limiter', undefined, async () => deps.limiter.recordFailure(type, key))
@@ -146,12 +152,12 @@ export function createRuleRunner (rule: CompiledRule, deps: RunnerDeps): RuleRun
     const error = failureError(result, verdict === 'retry')
     const retriesLeft = verdict === 'retry' ? nextRetriesLeft(attempt.retriesLeft, rule.retry) : undefined
     if (retriesLeft !== undefined) {
-      eventLog.info({ err: error, retriesLeft }, 'exec failed; retrying later')
+      eventLog().info({ err: error, retriesLeft }, 'exec failed; retrying later')
       return failures.retry(attempt, result, error, retriesLeft, signal)
     }
     const reason = result.kind === 'render-failed' ? 'template' : result.kind === 'produce-refused' ? 'refused' : verdict === 'retry' ? 'exhausted' : 'status'
     const finalError = reason === 'exhausted' ? new RetriesExhaustedError(1 + rule.retry.retryLimit, { cause: error }) : error
-    eventLog[status !== undefined && status < 500 ? 'info' : 'error']({ err: finalError }, 'exec failed; sending the event to the error topic')
+    eventLog()[status !== undefined && status < 500 ? 'info' : 'error']({ err: finalError }, 'exec failed; sending the event to the error topic')
     await failures.error({ handled: attempt.handled, raw: '', error: finalError, reason, failure: result, chain: attempt.chain, trace: attempt.trace }, signal)
   }
 

@@ -32,8 +32,9 @@ export function toRecord (event: EventObject, stream: string, settings: StreamSe
     }
     key = JSON.stringify(keyObject)
   }
-  const value = JSON.stringify(event)
-  const bytes = Buffer.byteLength(value)
+  // Encoded once: the size check and the Kafka client both use these bytes.
+  const value = Buffer.from(JSON.stringify(event))
+  const bytes = value.length
   if (bytes > options.maxMessageBytes) throw new EventTooLargeError(bytes, options.maxMessageBytes)
   const dt = getPath(event, options.dtField)
   const time = typeof dt === 'string' ? Date.parse(dt) : Number.NaN
