@@ -164,6 +164,7 @@ async function buildGateway (config: Readonly<GatewayConfig>, context: ServiceCo
       maxWeight: config.hasty_max_pending_events
     })
     const pipeline: PipelineDeps = {
+      enrichPlans: new WeakMap(),
       resolver,
       streams: () => streamIndex,
       producer,

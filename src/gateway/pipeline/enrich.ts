@@ -26,23 +26,46 @@ export interface EnrichOptions {
 /** EventGate truncates header values it copies into events. */
 const maxHeaderValueLength = 400
 
+/** What enrichment may fill for events of one schema: decided once per schema, not per event. */
+export interface EnrichPlan {
+  metaId: boolean
+  metaDt: boolean
+  legacyDt: boolean
+  /** header name → dotted field, for the fields the schema can take. */
+  headerFields: ReadonlyArray<readonly [string, string]>
+  clientIp: boolean
+}
+
+export function planEnrichment (schema: Readonly<Record<string, unknown>>, headersToFields: Readonly<Record<string, string>>, title: string | undefined): EnrichPlan {
+  return {
+    metaId: declares(schema, 'meta.id'),
+    metaDt: declares(schema, 'meta.dt'),
+    // EventLogging's `dt` was the receive time; elsewhere `dt` is the client's event time, never filled.
+    legacyDt: title?.startsWith('analytics/legacy') === true && declares(schema, 'dt'),
+    headerFields: Object.entries(headersToFields).filter(([, field]) => declares(schema, field) || parentAcceptsAnyKey(schema, field)),
+    clientIp: declares(schema, 'http.client_ip')
+  }
+}
+
 /**
  * Fills `meta.id`, `meta.dt`, legacy `dt`, request headers and `http.client_ip`, each only where the
  * event lacks it and its schema declares it (so strict schemas never get surprise fields).
  */
 export function enrichEvent (event: EventObject, schema: Readonly<Record<string, unknown>>, request: RequestInfo, options: EnrichOptions): void {
-  if (getPath(event, 'meta.id') === undefined && declares(schema, 'meta.id')) setPath(event, 'meta.id', options.newId())
-  if (getPath(event, 'meta.dt') === undefined && declares(schema, 'meta.dt')) setPath(event, 'meta.dt', options.now.toISOString())
-  // EventLogging's `dt` was the receive time; elsewhere `dt` is the client's event time, never filled.
-  if (options.title?.startsWith('analytics/legacy') === true && getPath(event, 'dt') === undefined && declares(schema, 'dt')) {
-    setPath(event, 'dt', options.now.toISOString())
-  }
-  for (const [header, field] of Object.entries(options.headersToFields)) {
+  applyEnrichment(event, planEnrichment(schema, options.headersToFields, options.title), request, options)
+}
+
+/** enrichEvent with the schema's plan made already. */
+export function applyEnrichment (event: EventObject, plan: EnrichPlan, request: RequestInfo, options: Pick<EnrichOptions, 'now' | 'newId'>): void {
+  if (plan.metaId && getPath(event, 'meta.id') === undefined) setPath(event, 'meta.id', options.newId())
+  if (plan.metaDt && getPath(event, 'meta.dt') === undefined) setPath(event, 'meta.dt', options.now.toISOString())
+  if (plan.legacyDt && getPath(event, 'dt') === undefined) setPath(event, 'dt', options.now.toISOString())
+  for (const [header, field] of plan.headerFields) {
     const value = header === 'x-request-id' ? request.requestId : firstHeader(request.headers[header])
     if (value === undefined || getPath(event, field) !== undefined) continue
-    if (declares(schema, field) || parentAcceptsAnyKey(schema, field)) setPath(event, field, value.slice(0, maxHeaderValueLength))
+    setPath(event, field, value.slice(0, maxHeaderValueLength))
   }
-  if (getPath(event, 'http.client_ip') === undefined && declares(schema, 'http.client_ip')) {
+  if (plan.clientIp && getPath(event, 'http.client_ip') === undefined) {
     const ip = clientIp(request)
     if (ip !== undefined) setPath(event, 'http.client_ip', ip.slice(0, maxHeaderValueLength))
   }

@@ -9,7 +9,8 @@ import { eventFailureLevel, followUpLevel } from '../../service/log-policy.js'
 import { EventFieldMissingError, EventInvalidError, StreamRateLimitedError } from '../errors.js'
 import type { EventResult, FailedResult } from '../respond.js'
 import type { RequestInfo } from './enrich.js'
-import { enrichEvent } from './enrich.js'
+import type { EnrichPlan } from './enrich.js'
+import { applyEnrichment, planEnrichment } from './enrich.js'
 import { buildErrorEvent } from './error-event.js'
 import { failureReason } from './failure-reason.js'
 import type { EventObject } from './event-fields.js'
@@ -33,6 +34,8 @@ export interface PipelineDeps {
   dedupe: IntakeDedupe
   metrics: GatewayMetrics
   logger: Logger
+  /** Each schema's enrichment plan, made on its first event (see enrich.ts). */
+  enrichPlans?: WeakMap<object, EnrichPlan>
   now: () => Date
   newId: () => string
   settings: {
@@ -167,7 +170,7 @@ function prepare (deps: PipelineDeps, event: EventObject, uri: string, resolved:
   if (typeof stream !== 'string' || stream === '') throw new EventFieldMissingError(settings.streamFields)
   // Only an id the client sent identifies a retry; one filled in below is new every time.
   const clientId = getPath(event, 'meta.id')
-  enrichEvent(event, resolved.schema, context.request, { headersToFields: settings.headersToFields, now: context.now, newId: deps.newId, title: resolved.title })
+  applyEnrichment(event, enrichPlanOf(deps, resolved), context.request, { now: context.now, newId: deps.newId })
   const streams = deps.streams()
   const streamSettings = checkStream(streams, stream, resolved.title, describeEvent(event, uri, stream))
   const streamLabel = streams === undefined ? '_any' : (streams.lookup(stream)?.key ?? unknownStream)
@@ -179,6 +182,14 @@ function prepare (deps: PipelineDeps, event: EventObject, uri: string, resolved:
   if (context.headers !== undefined) record.headers = context.headers
   const dedupeKey = typeof clientId === 'string' && clientId !== '' && streamSettings?.dedupe_window_ms !== undefined ? `${stream}:${clientId}` : undefined
   return { index, event, record, stream, settings: streamSettings, streamLabel, dedupeKey }
+}
+
+function enrichPlanOf (deps: PipelineDeps, resolved: ResolvedSchema): EnrichPlan {
+  const cached = deps.enrichPlans?.get(resolved.schema)
+  if (cached !== undefined) return cached
+  const plan = planEnrichment(resolved.schema, deps.settings.headersToFields, resolved.title)
+  deps.enrichPlans?.set(resolved.schema, plan)
+  return plan
 }
 
 /** The stream config's per-stream limits, over the request's events in their order; the events over one fail. */
