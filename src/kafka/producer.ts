@@ -164,6 +164,7 @@ export function createEventProducer (options: EventProducerOptions): EventProduc
   let inFlightRecords = 0
   let due = false
   let lingerTimer: NodeJS.Timeout | undefined
+  let lingerImmediate: NodeJS.Immediate | undefined
   const idleWaiters: Array<() => void> = []
   // Every unsettled send in the order of its deadline (the order of the calls, all having the
   // same timeout), watched by one timer for the oldest: no timer per send() at 10k calls/s.
@@ -271,6 +272,16 @@ export function createEventProducer (options: EventProducerOptions): EventProduc
       pump()
       return
     }
+    if (lingerMs === 0) {
+      // No linger: what this turn of the event loop sent goes as one batch, at once (a timer
+      // would wait a millisecond at least). Under load, records gather behind the batches in flight.
+      lingerImmediate ??= setImmediate(() => {
+        lingerImmediate = undefined
+        due = true
+        pump()
+      })
+      return
+    }
     lingerTimer ??= setTimeout(() => {
       lingerTimer = undefined
       due = true
@@ -288,6 +299,8 @@ export function createEventProducer (options: EventProducerOptions): EventProduc
       due = false
       clearTimeout(lingerTimer)
       lingerTimer = undefined
+      clearImmediate(lingerImmediate)
+      lingerImmediate = undefined
     }
   }
 
@@ -472,6 +485,8 @@ export function createEventProducer (options: EventProducerOptions): EventProduc
       if (queue.length > 0 || inFlight > 0) await boundedWait(new Promise<void>((resolve) => { idleWaiters.push(resolve) }), produceTimeoutMs + 1000)
       clearTimeout(lingerTimer)
       lingerTimer = undefined
+      clearImmediate(lingerImmediate)
+      lingerImmediate = undefined
       closeStep = 'disconnect'
       await boundedWait(producer.close(true).catch((err: unknown) => { log.warn({ err }, 'Kafka producer disconnect failed') }), produceTimeoutMs)
       clearTimeout(deadlineTimer)

@@ -57,6 +57,6 @@ test('the producer defaults are one set, shared by the gateway and change propag
   for (const key of Object.keys(kafkaProducerSchema) as Array<keyof typeof kafkaProducerSchema>) {
     assert.equal(gateway[key], changeprop[key], key)
   }
-  assert.equal(gateway.linger_ms, 2)
+  assert.equal(gateway.linger_ms, 0)
   assert.equal(gateway.produce_timeout_ms, 5000)
 })

@@ -79,6 +79,19 @@ test('concurrent sends are coalesced into fewer produce batches', async (t) => {
   assert.deepEqual(new Set(messages.map((m) => m.value)), new Set(Array.from({ length: sends }, (_, i) => `v${i}`)))
 })
 
+test('without linger, the sends of one turn of the event loop go as one batch', async (t) => {
+  const { producer, metrics } = buildProducer(t, { lingerMs: 0 })
+  await producer.connect()
+  const topic = uniqueTopic('no-linger')
+  const sends = 40
+  await Promise.all(Array.from({ length: sends }, async (_, i) => producer.send([{ topic, key: `k${i}`, value: `v${i}` }])))
+  assert.equal(await metricValue(metrics.produceBatchRecords, 'sluice_kafka_produce_batch_records_count'), 1)
+  assert.equal(await metricValue(metrics.produceBatchRecords, 'sluice_kafka_produce_batch_records_sum'), sends)
+  await producer.send([{ topic, key: 'later', value: 'later' }])
+  assert.equal(await metricValue(metrics.produceBatchRecords, 'sluice_kafka_produce_batch_records_count'), 2, 'a later send goes at once, in a batch of its own')
+  assert.equal((await readMessages(topic, sends + 1, { timeoutMs: 20000 })).length, sends + 1)
+})
+
 test('a full batch is sent without waiting for the linger time', async (t) => {
   const { producer, metrics } = buildProducer(t, { lingerMs: 60000, maxBatchRecords: 10 })
   await producer.connect()
