@@ -46,10 +46,13 @@ export function renderRequest (request: CompiledRequest, context: TemplateContex
 
   const query = request.query?.(context)
   if (query !== undefined && query !== null && typeof query === 'object') {
+    // Built apart and set once: each url.searchParams.append() re-serializes the whole URL.
+    const params = new URLSearchParams(url.search)
     for (const [name, value] of Object.entries(query)) {
       if (value === undefined) continue
-      url.searchParams.append(name, typeof value === 'object' && value !== null ? JSON.stringify(value) : String(value))
+      params.append(name, typeof value === 'object' && value !== null ? JSON.stringify(value) : String(value))
     }
+    url.search = params.toString()
   }
 
   const headers: Record<string, string> = {}
@@ -87,8 +90,7 @@ export function renderRequest (request: CompiledRequest, context: TemplateContex
 
   if (options.originOverride !== undefined) {
     headers['x-forwarded-host'] = url.host
-    url.protocol = options.originOverride.protocol
-    url.host = options.originOverride.host
+    url = new URL(`${url.pathname}${url.search}`, options.originOverride)
   }
   return { method: request.method, url, headers, body, timeoutMs: request.timeoutMs }
 }
