@@ -52,14 +52,14 @@ export function planEnrichment (schema: Readonly<Record<string, unknown>>, heade
  * event lacks it and its schema declares it (so strict schemas never get surprise fields).
  */
 export function enrichEvent (event: EventObject, schema: Readonly<Record<string, unknown>>, request: RequestInfo, options: EnrichOptions): void {
-  applyEnrichment(event, planEnrichment(schema, options.headersToFields, options.title), request, options)
+  applyEnrichment(event, planEnrichment(schema, options.headersToFields, options.title), request, { nowIso: options.now.toISOString(), newId: options.newId })
 }
 
 /** enrichEvent with the schema's plan made already. */
-export function applyEnrichment (event: EventObject, plan: EnrichPlan, request: RequestInfo, options: Pick<EnrichOptions, 'now' | 'newId'>): void {
+export function applyEnrichment (event: EventObject, plan: EnrichPlan, request: RequestInfo, options: { nowIso: string, newId: () => string }): void {
   if (plan.metaId && getPath(event, 'meta.id') === undefined) setPath(event, 'meta.id', options.newId())
-  if (plan.metaDt && getPath(event, 'meta.dt') === undefined) setPath(event, 'meta.dt', options.now.toISOString())
-  if (plan.legacyDt && getPath(event, 'dt') === undefined) setPath(event, 'dt', options.now.toISOString())
+  if (plan.metaDt && getPath(event, 'meta.dt') === undefined) setPath(event, 'meta.dt', options.nowIso)
+  if (plan.legacyDt && getPath(event, 'dt') === undefined) setPath(event, 'dt', options.nowIso)
   for (const [header, field] of plan.headerFields) {
     const value = header === 'x-request-id' ? request.requestId : firstHeader(request.headers[header])
     if (value === undefined || getPath(event, field) !== undefined) continue

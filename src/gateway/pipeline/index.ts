@@ -84,7 +84,7 @@ export async function processEvents (deps: PipelineDeps, events: readonly unknow
   const now = deps.now()
   // One request, one span: its records share the trace headers, formatted once.
   const headers = request.trace === undefined ? undefined : traceHeaders(request.trace)
-  const prepared = await prepareAll(deps, events, results, { request, now, headers })
+  const prepared = await prepareAll(deps, events, results, { request, nowIso: now.toISOString(), headers })
   const admitted = applyStreamLimits(deps, prepared, results, now, options.produce !== false)
   if (options.produce === false) {
     for (const p of admitted) {
@@ -122,7 +122,8 @@ async function produceOnce (deps: PipelineDeps, p: Prepared): Promise<'produced'
 
 interface EventContext {
   request: RequestInfo
-  now: Date
+  /** The request's time as ISO 8601, formatted once for all its events. */
+  nowIso: string
   /** The request's trace headers, shared by its records. */
   headers: Record<string, string> | undefined
 }
@@ -170,7 +171,7 @@ function prepare (deps: PipelineDeps, event: EventObject, uri: string, resolved:
   if (typeof stream !== 'string' || stream === '') throw new EventFieldMissingError(settings.streamFields)
   // Only an id the client sent identifies a retry; one filled in below is new every time.
   const clientId = getPath(event, 'meta.id')
-  applyEnrichment(event, enrichPlanOf(deps, resolved), context.request, { now: context.now, newId: deps.newId })
+  applyEnrichment(event, enrichPlanOf(deps, resolved), context.request, { nowIso: context.nowIso, newId: deps.newId })
   const streams = deps.streams()
   const streamSettings = checkStream(streams, stream, resolved.title, describeEvent(event, uri, stream))
   const streamLabel = streams === undefined ? '_any' : (streams.lookup(stream)?.key ?? unknownStream)
