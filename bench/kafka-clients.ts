@@ -4,10 +4,10 @@ import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { Kafka, Partitioners, logLevel } from 'kafkajs'
 import { Admin as PlatformaticAdmin, Consumer as PlatformaticConsumer, MessagesStreamFallbackModes, MessagesStreamModes, ProduceAcks, Producer as PlatformaticProducer } from '@platformatic/kafka'
+import { createTopics, kafkaClientOptions } from '../src/kafka/index.js'
 import { findFreePort, startLocalBroker } from '../src/local-kafka/index.js'
-import { sampleEvent } from './gateway.js'
+import { sampleEvent } from './sample-event.js'
 import { sleep, waitUntil } from './processes.js'
 
 // `npx tsx bench/kafka-clients.ts`: the Node Kafka clients side by side against one fresh local
@@ -19,18 +19,21 @@ import { sleep, waitUntil } from './processes.js'
 // Every client sends the same records: the ~600-byte JSON of sampleEvent, no key, one partition,
 // acks=-1, no compression. CPU is process.cpuUsage() over the measured window: the whole
 // process, so librdkafka's own threads count for the confluent client; the broker runs in a
-// child process and does not. Each figure is printed with its ratio to kafkajs's.
+// child process and does not. Each figure is printed with its ratio to kafkajs's when kafkajs
+// ran, else to the first client measured's.
 //
 //   BENCH_SECONDS=8                              measured seconds per produce figure (after a warm-up)
 //   BENCH_CLIENTS=kafkajs,platformatic,confluent which clients, in that order
 //   BENCH_CONSUME_RECORDS=200000                 records each consumer reads
 //
-// @confluentinc/kafka-javascript is not a dependency of the project (it builds librdkafka); it
-// is loaded from .cache/kafka-clients/ when `npm run bench:clients:install` put it there.
+// kafkajs (Sluice's former client) and @confluentinc/kafka-javascript (it builds librdkafka) are
+// not dependencies of the project: they are loaded from .cache/kafka-clients/ when
+// `npm run bench:clients:install` put them there, and skipped otherwise. The topics, the records
+// every consumer reads and the check of the committed offsets go through @platformatic/kafka.
 
 const root = fileURLToPath(new URL('..', import.meta.url))
-const confluentPrefix = join(root, '.cache', 'kafka-clients')
-const confluentInstallCommand = 'npm run bench:clients:install'
+const clientsPrefix = join(root, '.cache', 'kafka-clients')
+const clientsInstallCommand = 'npm run bench:clients:install'
 const durationMs = Number(process.env.BENCH_SECONDS ?? 8) * 1000
 const warmupMs = 2000
 const consumeRecords = Number(process.env.BENCH_CONSUME_RECORDS ?? 200000)
@@ -118,11 +121,63 @@ function packageVersion (dir: string): string {
   return (JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { version: string }).version
 }
 
-function kafkajsClient (brokers: string[]): BenchClient {
+/**
+ * A client package from clientsPrefix, or why it is not there. Looked up in the prefix's own
+ * node_modules only: a copy elsewhere up the tree (a checkout's node_modules) does not count.
+ */
+function loadFromPrefix<T> (name: string, installNote: string): { module: T, version: string } | { missing: string } {
+  const dir = join(clientsPrefix, 'node_modules', ...name.split('/'))
+  const requireFromPrefix = createRequire(join(clientsPrefix, 'package.json'))
+  let entry: string
+  try {
+    entry = requireFromPrefix.resolve(dir)
+  } catch {
+    return { missing: `${name} is not installed; to install it (${installNote}): ${clientsInstallCommand}` }
+  }
+  try {
+    return { module: requireFromPrefix(entry) as T, version: packageVersion(dir) }
+  } catch (err) {
+    return { missing: `${name} did not load (${(err as Error).message}); to reinstall it: rm -rf .cache/kafka-clients && ${clientsInstallCommand}` }
+  }
+}
+
+// The few parts of kafkajs's API used here; the package is loaded at run time from outside
+// node_modules, so its own typings are not at hand.
+interface KafkajsBatch { partition: number, messages: unknown[], lastOffset: () => string }
+interface KafkajsProducer {
+  connect: () => Promise<void>
+  disconnect: () => Promise<void>
+  send: (record: { topic: string, acks: number, messages: Array<{ value: Buffer }> }) => Promise<unknown>
+}
+interface KafkajsConsumer {
+  connect: () => Promise<void>
+  disconnect: () => Promise<void>
+  subscribe: (subscription: { topic: string, fromBeginning: boolean }) => Promise<void>
+  run: (config: { autoCommit: boolean, eachBatch: (payload: { batch: KafkajsBatch }) => Promise<void> }) => Promise<void>
+  commitOffsets: (offsets: Array<{ topic: string, partition: number, offset: string }>) => Promise<void>
+}
+interface KafkajsAdmin {
+  connect: () => Promise<void>
+  disconnect: () => Promise<void>
+  fetchTopicMetadata: (options: { topics: string[] }) => Promise<unknown>
+  createTopics: (options: { waitForLeaders: boolean, topics: Array<{ topic: string, numPartitions: number, replicationFactor: number }> }) => Promise<boolean>
+}
+interface KafkajsModule {
+  Kafka: new (config: { clientId: string, brokers: string[], logLevel: number }) => {
+    producer: (config: { createPartitioner: unknown }) => KafkajsProducer
+    consumer: (config: { groupId: string, maxWaitTimeInMs: number }) => KafkajsConsumer
+    admin: () => KafkajsAdmin
+  }
+  Partitioners: { DefaultPartitioner: unknown }
+  logLevel: { NOTHING: number }
+}
+
+function kafkajsClient (brokers: string[], loaded: { module: KafkajsModule, version: string }): BenchClient {
+  const { Kafka, Partitioners, logLevel } = loaded.module
   const kafka = new Kafka({ clientId: 'bench-clients', brokers, logLevel: logLevel.NOTHING })
   return {
     name: 'kafkajs',
-    version: packageVersion(join(root, 'node_modules', 'kafkajs')),
+    version: loaded.version,
     producer: async (topic) => {
       const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner })
       await producer.connect()
@@ -243,23 +298,6 @@ interface ConfluentModule {
   KafkaJS: { Kafka: new (config: Record<string, unknown>) => ConfluentKafka, logLevel: { NOTHING: number } }
 }
 
-/** The confluent client, or why it is not there. */
-function loadConfluent (): { module: ConfluentModule, version: string } | { missing: string } {
-  const requireFromPrefix = createRequire(join(confluentPrefix, 'package.json'))
-  let entry: string
-  try {
-    entry = requireFromPrefix.resolve('@confluentinc/kafka-javascript')
-  } catch {
-    return { missing: `@confluentinc/kafka-javascript is not installed; to install it (it builds librdkafka, a few minutes): ${confluentInstallCommand}` }
-  }
-  try {
-    const module = requireFromPrefix(entry) as ConfluentModule
-    return { module, version: packageVersion(join(confluentPrefix, 'node_modules', '@confluentinc', 'kafka-javascript')) }
-  } catch (err) {
-    return { missing: `@confluentinc/kafka-javascript did not load (${(err as Error).message}); to reinstall it: rm -rf .cache/kafka-clients && ${confluentInstallCommand}` }
-  }
-}
-
 function confluentClient (brokers: string[], loaded: { module: ConfluentModule, version: string }): BenchClient {
   const { KafkaJS, librdkafkaVersion } = loaded.module
   const kafka = new KafkaJS.Kafka({ kafkaJS: { clientId: 'bench-clients', brokers, logLevel: KafkaJS.logLevel.NOTHING } })
@@ -353,7 +391,7 @@ async function produceFigure (client: BenchClient, topic: string, perSend: numbe
 
 /**
  * Reads `consumeRecords` from the start of `topic`; counted from the first batch on. The
- * group's committed offset is then read back with kafkajs, to know the manual commits worked.
+ * group's committed offset is then read back, to know the manual commits worked.
  */
 async function consumeFigure (client: BenchClient, topic: string, committed: (groupId: string) => Promise<number>): Promise<ConsumeRate> {
   const groupId = `bench-clients-${client.name}-${Date.now()}`
@@ -414,50 +452,43 @@ async function benchClient (client: BenchClient, committed: (groupId: string) =>
 
 /** Topics made before any client is measured, and the records every consumer reads. */
 async function prepare (brokers: string[], clients: readonly string[]): Promise<void> {
-  const kafka = new Kafka({ clientId: 'bench-clients-setup', brokers, logLevel: logLevel.NOTHING })
-  const admin = kafka.admin()
-  await admin.connect()
-  try {
-    const topics = [consumeTopic, ...clients.flatMap((name) => [`clients.${name}.batched`, `clients.${name}.single`])]
-    await admin.createTopics({ waitForLeaders: true, topics: topics.map((topic) => ({ topic, numPartitions: 1, replicationFactor: 1 })) })
-  } finally {
-    await admin.disconnect()
-  }
-  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner })
-  await producer.connect()
+  const topics = [consumeTopic, ...clients.flatMap((name) => [`clients.${name}.batched`, `clients.${name}.single`])]
+  // Returns once every new topic's leader serves it.
+  await createTopics(brokers, topics.map((name) => ({ name, partitions: 1, replicationFactor: 1 })), { clientId: 'bench-clients-setup' })
+  const producer = new PlatformaticProducer({ ...kafkaClientOptions({ brokers, clientId: 'bench-clients-setup' }), acks: ProduceAcks.ALL, autocreateTopics: false })
   try {
     // Record batches of 100, as the batched produce figure and the gateway write them.
-    const messages = Array.from({ length: batchSize }, () => ({ value }))
+    const messages = Array.from({ length: batchSize }, () => ({ topic: consumeTopic, value }))
     let sent = 0
     await Promise.all(Array.from({ length: batchesInFlight }, async () => {
       while (sent < consumeRecords) {
         const n = Math.min(messages.length, consumeRecords - sent)
         sent += n
-        await producer.send({ topic: consumeTopic, acks: -1, messages: messages.slice(0, n) })
+        await producer.send({ messages: messages.slice(0, n) })
       }
     }))
   } finally {
-    await producer.disconnect()
+    await producer.close()
   }
 }
 
 /** The offset `groupId` committed on consumeTopic's partition 0 (-1 for none). */
 function committedOffset (brokers: string[]): (groupId: string) => Promise<number> {
-  const kafka = new Kafka({ clientId: 'bench-clients-check', brokers, logLevel: logLevel.NOTHING })
   return async (groupId) => {
-    const admin = kafka.admin()
-    await admin.connect()
+    const admin = new PlatformaticAdmin(kafkaClientOptions({ brokers, clientId: 'bench-clients-check' }))
     try {
-      const [topic] = await admin.fetchOffsets({ groupId, topics: [consumeTopic] })
-      return Number(topic?.partitions.find((p) => p.partition === 0)?.offset ?? -1)
+      const [group] = await admin.listConsumerGroupOffsets({ groups: [{ groupId, topics: [{ name: consumeTopic, partitionIndexes: [0] }] }] })
+      const partition = group?.topics.find((t) => t.name === consumeTopic)?.partitions.find((p) => p.partitionIndex === 0)
+      return Number(partition?.committedOffset ?? -1n)
     } finally {
-      await admin.disconnect()
+      await admin.close()
     }
   }
 }
 
 function printTable (figures: readonly Figures[]): void {
-  const base = figures.find((f) => f.client === 'kafkajs')
+  // kafkajs, Sluice's former client, when it ran; else the first client measured.
+  const base = figures.find((f) => f.client === 'kafkajs') ?? figures[0]
   const cell = (v: number, b: number | undefined, digits: number): string => {
     const text = v.toFixed(digits)
     return b === undefined ? text : `${text} (${(v / b).toFixed(2)}×)`
@@ -479,7 +510,8 @@ function printTable (figures: readonly Figures[]): void {
   const line = (cells: readonly string[]): string => cells.map((c, i) => i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!)).join('  ')
   console.log(line(header))
   for (const r of rows) console.log(line(r))
-  console.log('(×: ratio to kafkajs; CPU is the whole process per 1,000 records)')
+  const baseNote = base === undefined || base.client === 'kafkajs' ? 'kafkajs' : `${base.client}, the first client measured (kafkajs did not run)`
+  console.log(`(×: ratio to ${baseNote}; CPU is the whole process per 1,000 records)`)
 }
 
 async function main (): Promise<void> {
@@ -487,9 +519,15 @@ async function main (): Promise<void> {
   if (!(consumeRecords >= 50000)) throw new Error(`BENCH_CONSUME_RECORDS: at least 50000, not ${process.env.BENCH_CONSUME_RECORDS}`)
   const unknown = clientNames.filter((n) => !['kafkajs', 'platformatic', 'confluent'].includes(n))
   if (unknown.length > 0) throw new Error(`BENCH_CLIENTS: unknown client(s) ${unknown.join(', ')}; known: kafkajs, platformatic, confluent`)
-  const confluent = clientNames.includes('confluent') ? loadConfluent() : undefined
+  const kafkajs = clientNames.includes('kafkajs') ? loadFromPrefix<KafkajsModule>('kafkajs', 'pure JavaScript, a few seconds') : undefined
+  if (kafkajs !== undefined && 'missing' in kafkajs) console.log(`skipping kafkajs: ${kafkajs.missing}\n`)
+  const confluent = clientNames.includes('confluent') ? loadFromPrefix<ConfluentModule>('@confluentinc/kafka-javascript', 'it builds librdkafka, a few minutes') : undefined
   if (confluent !== undefined && 'missing' in confluent) console.log(`skipping confluent: ${confluent.missing}\n`)
-  const runnable = clientNames.filter((name) => name !== 'confluent' || (confluent !== undefined && !('missing' in confluent)))
+  const runnable = clientNames.filter((name) => {
+    if (name === 'kafkajs') return kafkajs !== undefined && !('missing' in kafkajs)
+    if (name === 'confluent') return confluent !== undefined && !('missing' in confluent)
+    return true
+  })
   if (runnable.length === 0) return
 
   const workDir = await mkdtemp(join(tmpdir(), 'sluice-bench-clients-'))
@@ -499,7 +537,7 @@ async function main (): Promise<void> {
   try {
     const clients: BenchClient[] = []
     for (const name of runnable) {
-      if (name === 'kafkajs') clients.push(kafkajsClient(brokers))
+      if (name === 'kafkajs' && kafkajs !== undefined && !('missing' in kafkajs)) clients.push(kafkajsClient(brokers, kafkajs))
       if (name === 'platformatic') clients.push(platformaticClient(brokers))
       if (name === 'confluent' && confluent !== undefined && !('missing' in confluent)) clients.push(confluentClient(brokers, confluent))
     }

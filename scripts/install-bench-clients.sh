@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Installs @confluentinc/kafka-javascript for bench/kafka-clients.ts, into its own prefix
-# (.cache/kafka-clients/ in the checkout) so that the project's node_modules stays as
-# package.json says. `npm run bench:clients:install` runs this script.
+# Installs the comparison clients of bench/kafka-clients.ts, kafkajs and
+# @confluentinc/kafka-javascript, into their own prefix (.cache/kafka-clients/ in the checkout)
+# so that the project's node_modules stays as package.json says.
+# `npm run bench:clients:install` runs this script.
 #
-# The package's prebuilt binary is downloaded from outside the npm registry; where that is not
-# reachable, it builds librdkafka and its binding from source (2–3 minutes on 2 cores). That build
-# needs:
+# kafkajs is pure JavaScript and comes first: it is installed even where the confluent client
+# cannot be built. The confluent package's prebuilt binary is downloaded from outside the npm
+# registry; where that is not reachable, it builds librdkafka and its binding from source (2–3
+# minutes on 2 cores). That build needs:
 #   - Debian's dev libraries for librdkafka's dynamic build (CKJS_LINKING=dynamic: the static
 #     build downloads zlib, OpenSSL and zstd sources of its own);
 #   - the C headers of the running Node.js for node-gyp, which would otherwise download them:
@@ -14,16 +16,22 @@
 # Usage: scripts/install-bench-clients.sh   (a second run returns at once)
 set -euo pipefail
 
+KAFKAJS_VERSION=2.2.4
 CONFLUENT_VERSION=1.10.1
 DEBIAN_PACKAGES=(build-essential python3 libssl-dev zlib1g-dev libzstd-dev liblz4-dev libsasl2-dev)
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-prefix="$root/.cache/kafka-clients"
+# npm gets the prefix's physical path: given one through a symlink (a .cache linked to another
+# checkout's), it takes every installed package for one to replace, reinstalling the confluent
+# package without its build, and writes the symlink's relative path into the lockfile.
+mkdir -p "$root/.cache/kafka-clients"
+prefix="$(cd "$root/.cache/kafka-clients" && pwd -P)"
 log () { echo "install-bench-clients: $*" >&2; }
 stop () { echo "install-bench-clients: $*" >&2; exit 1; }
 
+# The version of package $1 in the prefix, or nothing.
 installed_version () {
-  node -p "require('$prefix/node_modules/@confluentinc/kafka-javascript/package.json').version" 2>/dev/null || true
+  node -p "require('$prefix/node_modules/$1/package.json').version" 2>/dev/null || true
 }
 
 # Loads with the Node.js on PATH: a binding built for another Node.js ABI does not.
@@ -31,7 +39,17 @@ loads () {
   (cd "$prefix" && node -e "require('@confluentinc/kafka-javascript')") >/dev/null 2>&1
 }
 
-if [[ "$(installed_version)" == "$CONFLUENT_VERSION" ]]; then
+if [[ "$(installed_version kafkajs)" == "$KAFKAJS_VERSION" ]]; then
+  log "kafkajs $KAFKAJS_VERSION is already in $prefix"
+else
+  log "installing kafkajs $KAFKAJS_VERSION into $prefix"
+  # --ignore-scripts: should npm also (re)install the confluent package listed in the prefix's
+  # package.json, its build is left to the steps below, which set it up. kafkajs has no scripts.
+  npm install --prefix "$prefix" --no-audit --no-fund --ignore-scripts "kafkajs@$KAFKAJS_VERSION"
+  [[ "$(installed_version kafkajs)" == "$KAFKAJS_VERSION" ]] || stop "the install finished but kafkajs $KAFKAJS_VERSION is not in $prefix"
+fi
+
+if [[ "$(installed_version @confluentinc/kafka-javascript)" == "$CONFLUENT_VERSION" ]]; then
   if loads; then
     log "@confluentinc/kafka-javascript $CONFLUENT_VERSION is already in $prefix"
     exit 0
@@ -72,9 +90,8 @@ fi
 if [[ -f "$headers/include/node/node_version.h" ]]; then nodedir=("npm_config_nodedir=$headers"); fi
 
 log "installing @confluentinc/kafka-javascript $CONFLUENT_VERSION into $prefix (a source build takes 2–3 minutes)"
-mkdir -p "$prefix"
 started=$SECONDS
 env CKJS_LINKING=dynamic "${nodedir[@]}" \
   npm install --prefix "$prefix" --no-audit --no-fund "@confluentinc/kafka-javascript@$CONFLUENT_VERSION"
-[[ "$(installed_version)" == "$CONFLUENT_VERSION" ]] && loads || stop "the install finished but @confluentinc/kafka-javascript $CONFLUENT_VERSION in $prefix does not load"
+[[ "$(installed_version @confluentinc/kafka-javascript)" == "$CONFLUENT_VERSION" ]] && loads || stop "the install finished but @confluentinc/kafka-javascript $CONFLUENT_VERSION in $prefix does not load"
 log "installed in $((SECONDS - started)) s"
