@@ -117,6 +117,32 @@ function commitTimer (commit: () => Promise<void>): { stop: () => Promise<void> 
   }
 }
 
+/** A batch as both KafkaJS-style consumers (kafkajs, confluent's KafkaJS API) hand it out. */
+interface KafkajsStyleBatch { partition: number, messages: readonly unknown[], lastOffset: () => string }
+
+/**
+ * Counts each batch and commits what was seen every commitIntervalMs, for the two KafkaJS-style
+ * consumers; `run` starts the consumer with the given eachBatch (their run options differ).
+ */
+async function consumeInBatches (
+  consumer: { commitOffsets: (offsets: Array<{ topic: string, partition: number, offset: string }>) => Promise<void>, disconnect: () => Promise<void> },
+  topic: string,
+  onRecords: (count: number) => void,
+  run: (eachBatch: (payload: { batch: KafkajsStyleBatch }) => Promise<void>) => Promise<void>
+): Promise<BenchConsumer> {
+  const positions = new CommitPositions()
+  await run(async ({ batch }) => {
+    if (batch.messages.length === 0) return
+    positions.seen(batch.partition, BigInt(batch.lastOffset()))
+    onRecords(batch.messages.length)
+  })
+  const commits = commitTimer(async () => {
+    const offsets = positions.take().map(({ partition, offset }) => ({ topic, partition, offset: String(offset) }))
+    if (offsets.length > 0) await consumer.commitOffsets(offsets)
+  })
+  return { close: async () => { await commits.stop(); await consumer.disconnect() } }
+}
+
 function packageVersion (dir: string): string {
   return (JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { version: string }).version
 }
@@ -190,20 +216,7 @@ function kafkajsClient (brokers: string[], loaded: { module: KafkajsModule, vers
       const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 100 })
       await consumer.connect()
       await consumer.subscribe({ topic, fromBeginning: true })
-      const positions = new CommitPositions()
-      await consumer.run({
-        autoCommit: false,
-        eachBatch: async ({ batch }) => {
-          if (batch.messages.length === 0) return
-          positions.seen(batch.partition, BigInt(batch.lastOffset()))
-          onRecords(batch.messages.length)
-        }
-      })
-      const commits = commitTimer(async () => {
-        const offsets = positions.take().map(({ partition, offset }) => ({ topic, partition, offset: String(offset) }))
-        if (offsets.length > 0) await consumer.commitOffsets(offsets)
-      })
-      return { close: async () => { await commits.stop(); await consumer.disconnect() } }
+      return consumeInBatches(consumer, topic, onRecords, async (eachBatch) => { await consumer.run({ autoCommit: false, eachBatch }) })
     },
     admin: async (topic) => {
       const admin = kafka.admin()
@@ -322,19 +335,7 @@ function confluentClient (brokers: string[], loaded: { module: ConfluentModule, 
       })
       await consumer.connect()
       await consumer.subscribe({ topics: [topic] })
-      const positions = new CommitPositions()
-      await consumer.run({
-        eachBatch: async ({ batch }) => {
-          if (batch.messages.length === 0) return
-          positions.seen(batch.partition, BigInt(batch.lastOffset()))
-          onRecords(batch.messages.length)
-        }
-      })
-      const commits = commitTimer(async () => {
-        const offsets = positions.take().map(({ partition, offset }) => ({ topic, partition, offset: String(offset) }))
-        if (offsets.length > 0) await consumer.commitOffsets(offsets)
-      })
-      return { close: async () => { await commits.stop(); await consumer.disconnect() } }
+      return consumeInBatches(consumer, topic, onRecords, async (eachBatch) => { await consumer.run({ eachBatch }) })
     },
     admin: async (topic) => {
       const admin = kafka.admin()

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -22,6 +23,20 @@ export interface SluiceProcess {
   stop(): Promise<void>
 }
 
+/** Waits until the service in `child` answers 200 on `url`/readyz; fails at once if it exits. */
+export async function waitForReadyz (what: string, child: ChildProcess, url: string): Promise<void> {
+  await waitUntil(`${what} to be ready`, async () => {
+    if (child.exitCode !== null) throw new Error(`bench: ${what} exited with ${child.exitCode}`)
+    try {
+      const res = await request(`${url}/readyz`)
+      await res.body.dump()
+      return res.statusCode === 200
+    } catch {
+      return false // not listening yet
+    }
+  }, 60000, 100)
+}
+
 export async function startSluiceProcess (services: Services, command: 'gateway' | 'changeprop', config: Record<string, unknown> & { port: number }): Promise<SluiceProcess> {
   const configFile = join(services.workDir, `${command}-${config.port}.yaml`)
   await writeFile(configFile, yaml.dump({ listen_address: '127.0.0.1', log_level: 'warn', ...config, kafka: { brokers: services.brokers, ...config.kafka as object } }))
@@ -41,16 +56,7 @@ export async function startSluiceProcess (services: Services, command: 'gateway'
     await exited
   }
   try {
-    await waitUntil(`sluice ${command} to be ready`, async () => {
-      if (child.exitCode !== null) throw new Error(`bench: sluice ${command} exited with ${child.exitCode}`)
-      try {
-        const res = await request(`${url}/readyz`)
-        await res.body.dump()
-        return res.statusCode === 200
-      } catch {
-        return false // not listening yet
-      }
-    }, 60000, 100)
+    await waitForReadyz(`sluice ${command}`, child, url)
   } catch (err) {
     await stop()
     throw err

@@ -9,6 +9,7 @@ import pino from 'pino'
 import { request } from 'undici'
 import { createTopics, kafkaClientOptions } from '../src/kafka/index.js'
 import { plainConsumerRate } from './plain-consumer.js'
+import { waitForReadyz } from './sluice-process.js'
 import { forkScript, forwardStderr, sleep, waitUntil } from './processes.js'
 import type { Ipc } from './processes.js'
 import type { ClientsReport } from './sse-clients.js'
@@ -112,16 +113,7 @@ async function startStreamsProcess (root: string, workDir: string, brokers: stri
   })
   forwardStderr(child)
   const url = `http://127.0.0.1:${port}`
-  await waitUntil('the stream service to be ready', async () => {
-    if (child.exitCode !== null) throw new Error(`sluice streams exited with ${child.exitCode}`)
-    try {
-      const res = await request(`${url}/readyz`)
-      await res.body.dump()
-      return res.statusCode === 200
-    } catch {
-      return false // not listening yet
-    }
-  }, 60000)
+  await waitForReadyz('sluice streams', child, url)
   return {
     url,
     pid: child.pid!,
