@@ -9,8 +9,8 @@ import { sampleEvent } from './sample-event.js'
 import { startSluiceProcess } from './sluice-process.js'
 import type { Services, SluiceProcess } from './sluice-process.js'
 
-// The gateway's figures: `sluice gateway` in its own process, autocannon with 50 connections
-// from the bench's. Baselines from the same run: the plain producer (same client, same
+// The gateway's figures: `sluice gateway` in its own process, wrk with 50 connections in
+// another. Baselines from the same run: the plain producer (same client, same
 // records) and a bare Fastify route in its own process (same body, same load).
 
 const connections = 50
@@ -42,7 +42,7 @@ export async function benchGateway (services: Services, durationSec: number): Pr
   const bare = await forkModule<{ port: number }>(join(services.dist, 'bench/bare-fastify.js'))
   let fastify: HttpLoadResult
   try {
-    fastify = await loadHttp(`http://127.0.0.1:${bare.first.port}/v1/events`, { body: bodyOf(1), durationSec, connections, pid: bare.child.pid! })
+    fastify = await loadHttp(`http://127.0.0.1:${bare.first.port}/v1/events`, { body: bodyOf(1), durationSec, connections, pid: bare.child.pid!, workDir: services.workDir })
   } finally {
     await bare.stop()
   }
@@ -50,7 +50,7 @@ export async function benchGateway (services: Services, durationSec: number): Pr
   const gateway = await startGatewayProcess(services)
   let one: HttpLoadResult, ten: HttpLoadResult, hasty: HttpLoadResult
   try {
-    const load = async (eventsPerRequest: number, query = ''): Promise<HttpLoadResult> => loadHttp(`${gateway.url}/v1/events${query}`, { body: bodyOf(eventsPerRequest), durationSec, connections, pid: gateway.pid })
+    const load = async (eventsPerRequest: number, query = ''): Promise<HttpLoadResult> => loadHttp(`${gateway.url}/v1/events${query}`, { body: bodyOf(eventsPerRequest), durationSec, connections, pid: gateway.pid, workDir: services.workDir })
     one = await load(1)
     ten = await load(10)
     hasty = await load(1, '?hasty=true')
@@ -58,7 +58,7 @@ export async function benchGateway (services: Services, durationSec: number): Pr
     await gateway.stop()
   }
   for (const [name, result] of [['1 event/request', one], ['10 events/request', ten], ['hasty', hasty], ['bare Fastify', fastify]] as const) {
-    if (result.non2xx > 0) console.error(`bench: ${name}: ${result.non2xx} answers were not 2xx`)
+    if (result.failed > 0) console.error(`bench: ${name}: ${result.failed} requests failed or were not answered 2xx`)
   }
 
   const measure = (r: HttpLoadResult, eventsPerRequest = 1): { value: number, p50Ms: number, p99Ms: number, rssMb: number } => ({ value: r.requestsPerSec * eventsPerRequest, p50Ms: r.p50Ms, p99Ms: r.p99Ms, rssMb: r.peakRssMb })

@@ -1,50 +1,70 @@
-import autocannon from 'autocannon'
+import { spawn } from 'node:child_process'
+import { once } from 'node:events'
+import { writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
 import { sampleRss } from './rss.js'
 
-// The HTTP load of the gateway figures and their bare-Fastify baseline: autocannon from the
-// bench's process against a server in another, the same settings for both.
+// The HTTP load of the gateway figures, their bare-Fastify baseline and the soak: wrk (C, one
+// thread), the same settings for all. On two cores the load generator competes with the server
+// and the broker it measures; wrk takes about a tenth of a core where a Node.js generator took
+// most of one. `npm run bench` installs it (scripts/provision.sh --bench).
 
-export interface HttpLoadOptions {
+export interface WrkOptions {
   /** POSTed as application/json by every request. */
   body: string
   durationSec: number
   connections: number
-  /** The server's process, whose RSS is sampled during the load. */
-  pid: number
+  /** A directory for wrk's Lua script. */
+  workDir: string
 }
 
-export interface HttpLoadResult {
+export interface WrkResult {
   /** 2xx answers per second. */
   requestsPerSec: number
   p50Ms: number
   p99Ms: number
-  non2xx: number
+  /** Answers that were not 2xx or 3xx, and socket errors and timeouts. */
+  failed: number
+}
+
+// Sets the request, and prints wrk's summary as one JSON line when it is done.
+const script = (body: string): string => `wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.body = ${JSON.stringify(body)}
+done = function(summary, latency, requests)
+  io.write(string.format('{"requests":%d,"durationUs":%d,"status":%d,"socket":%d,"p50Us":%d,"p99Us":%d}\\n',
+    summary.requests, summary.duration, summary.errors.status,
+    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
+    latency:percentile(50), latency:percentile(99)))
+end
+`
+
+/** `connections` connections POST `body` to `url` for `durationSec`, one request at a time each. */
+export async function wrk (url: string, options: WrkOptions): Promise<WrkResult> {
+  const file = join(options.workDir, 'wrk-post.lua')
+  await writeFile(file, script(options.body))
+  const child = spawn('wrk', ['-t1', `-c${options.connections}`, `-d${options.durationSec}s`, '--timeout', '10s', '-s', file, url], { stdio: ['ignore', 'pipe', 'inherit'] })
+  let out = ''
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => { out += chunk })
+  const [code] = await once(child, 'exit') as [number | null]
+  const line = out.split('\n').find((l) => l.startsWith('{'))
+  if (code !== 0 || line === undefined) throw new Error(`bench: wrk exited with ${String(code)}: ${out}`)
+  const r = JSON.parse(line) as { requests: number, durationUs: number, status: number, socket: number, p50Us: number, p99Us: number }
+  const failed = r.status + r.socket
+  return { requestsPerSec: (r.requests - failed) / (r.durationUs / 1e6), p50Ms: r.p50Us / 1000, p99Ms: r.p99Us / 1000, failed }
+}
+
+export interface HttpLoadResult extends WrkResult {
   /** Peak RSS of the server during the warm-up and the measured run. */
   peakRssMb: number
 }
 
-/** A 2 s warm-up (JIT, caches, broker connections), then `durationSec` measured. */
-export async function loadHttp (url: string, options: HttpLoadOptions): Promise<HttpLoadResult> {
-  const run = async (duration: number): Promise<autocannon.Result> => autocannon({
-    url,
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: options.body,
-    connections: options.connections,
-    pipelining: 1,
-    duration
-  })
+/** A 2 s warm-up (JIT, caches, broker connections), then `durationSec` measured; `pid` is the server's, whose RSS is sampled. */
+export async function loadHttp (url: string, options: WrkOptions & { pid: number }): Promise<HttpLoadResult> {
   const rss = sampleRss(options.pid)
   try {
-    await run(2)
-    const result = await run(options.durationSec)
-    return {
-      requestsPerSec: result['2xx'] / options.durationSec,
-      p50Ms: result.latency.p50,
-      p99Ms: result.latency.p99,
-      non2xx: result.non2xx,
-      peakRssMb: rss.peakMb()
-    }
+    await wrk(url, { ...options, durationSec: 2 })
+    return { ...await wrk(url, options), peakRssMb: rss.peakMb() }
   } finally {
     rss.stop()
   }

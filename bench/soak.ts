@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto'
-import autocannon from 'autocannon'
 import pino from 'pino'
 import { createTopics } from '../src/kafka/index.js'
 import { revisionProducer, revisionTopic, seedRule } from './changeprop-events.js'
 import { startChangepropProcess } from './changeprop-process.js'
 import { startGatewayProcess } from './gateway.js'
+import { wrk } from './http-load.js'
 import { sleep } from './processes.js'
 import type { Row } from './report.js'
 import type { Services } from './sluice-process.js'
@@ -42,16 +42,10 @@ async function soakGateway (services: Services, totalSec: number, firstSec: numb
     return await withRss(gateway.pid, firstSec, async (rss) => {
       const progress = setInterval(() => { console.error(`soak: gateway RSS ${mb(rss.lastMb())}`) }, 60000)
       try {
-        const result = await autocannon({
-          url: `${gateway.url}/v1/events`,
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify([sampleEvent(1)]),
-          connections: 50,
-          duration: totalSec
-        })
+        const result = await wrk(`${gateway.url}/v1/events`, { body: JSON.stringify([sampleEvent(1)]), connections: 50, durationSec: totalSec, workDir: services.workDir })
+        if (result.failed > 0) console.error(`bench: soak: ${result.failed} gateway requests failed or were not answered 2xx`)
         await sleep(1000) // one more reading after the last request
-        return { rate: result['2xx'] / totalSec, p50Ms: result.latency.p50, p99Ms: result.latency.p99 }
+        return { rate: result.requestsPerSec, p50Ms: result.p50Ms, p99Ms: result.p99Ms }
       } finally {
         clearInterval(progress)
       }

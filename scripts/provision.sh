@@ -11,6 +11,7 @@
 #   helm                  built with `go install`, pinned, into the tool cache
 #   kubernetes-validate   from PyPI, pinned, in its own venv in the tool cache
 #   promtool              the binary out of Debian's `prometheus` package, into the tool cache
+#   wrk                   Debian package wrk, with --bench only (the HTTP load of `npm run bench`)
 #
 # Debian packages are installed with apt-get when running as root. Otherwise, or without go for
 # helm, the script installs nothing and exits 1 with one line: the command to run first.
@@ -29,6 +30,8 @@
 #        scripts/provision.sh --exec CMD ...  install what is missing, then run CMD; with a Node.js
 #                                           older than 22 on PATH, CMD runs on Node.js 22 from the
 #                                           cache instead (fetched once). `npm test` runs this way.
+#        scripts/provision.sh --bench --exec CMD ...  only what `npm run bench` needs (a supported
+#                                           Node.js, java, mvn, wrk), then run CMD
 #        scripts/provision.sh --node 22|24  fetch that Node.js into the cache, print its bin dir
 #        scripts/provision.sh --print-dir   print the bin dir of the chart tools
 set -euo pipefail
@@ -120,14 +123,19 @@ use_supported_node () {
   export PATH="$bin:$PATH"
 }
 
-# Debian packages: all that are missing in one apt-get run, or one line naming it.
+# Debian packages: all that are missing in one apt-get run, or one line naming it. `bench`: only
+# those of the bench (the broker's, and the load generator of its gateway figures).
 install_packages () {
   local packages=()
   command -v java >/dev/null 2>&1 || packages+=(default-jre-headless)
   command -v mvn >/dev/null 2>&1 || packages+=(maven)
-  command -v redis-server >/dev/null 2>&1 || packages+=(redis-server)
-  if [[ -z "${CHROMIUM_PATH:-}" ]] && ! command -v chromium >/dev/null 2>&1; then packages+=(chromium); fi
-  if [[ -z "${KUBERNETES_VALIDATE_BIN:-}" ]] && ! command -v python3 >/dev/null 2>&1; then packages+=(python3 python3-venv); fi
+  if [[ "${1:-}" == bench ]]; then
+    command -v wrk >/dev/null 2>&1 || packages+=(wrk)
+  else
+    command -v redis-server >/dev/null 2>&1 || packages+=(redis-server)
+    if [[ -z "${CHROMIUM_PATH:-}" ]] && ! command -v chromium >/dev/null 2>&1; then packages+=(chromium); fi
+    if [[ -z "${KUBERNETES_VALIDATE_BIN:-}" ]] && ! command -v python3 >/dev/null 2>&1; then packages+=(python3 python3-venv); fi
+  fi
   ((${#packages[@]} > 0)) || return 0
   local command
   command="$(apt_install_command "${packages[*]}")"
@@ -214,10 +222,12 @@ main () {
   local node=''
   local exec_command=()
   local runtime_only=false
+  local bench=false
   while (($# > 0)); do
     case "$1" in
       --dry-run) dry_run=true ;;
       --runtime) runtime_only=true ;;
+      --bench) bench=true ;;
       --print-dir) echo "$bin_dir"; return ;;
       --node) node="${2:-}"; shift ;;
       --exec) shift; exec_command=("$@"); break ;;
@@ -234,6 +244,11 @@ main () {
   if ((${#exec_command[@]} > 0)) && [[ "$dry_run" == false ]]; then use_supported_node; else check_node; fi
   if [[ "$runtime_only" == true ]]; then
     if ((${#exec_command[@]} > 0)); then exec "${exec_command[@]}"; fi
+    return
+  fi
+  if [[ "$bench" == true ]]; then
+    install_packages bench
+    if ((${#exec_command[@]} > 0)) && [[ "$dry_run" == false ]]; then exec "${exec_command[@]}"; fi
     return
   fi
   install_packages

@@ -97,6 +97,13 @@ test('as root with apt-get, every missing package goes into one apt-get install 
   assert.deepEqual(lines(run.stderr), ['provision: would run: apt-get update && apt-get install -y --no-install-recommends maven redis-server chromium'])
 })
 
+test('--bench wants only the bench\'s tools: wrk beside the broker\'s, not the test tools (dry run)', { skip: !isRoot && 'installs as root only' }, async (t) => {
+  const path = await pathWithout(t, ['wrk', 'redis-server', 'chromium'])
+  const run = await runScript(['--bench', '--dry-run'], { ...process.env, PATH: path })
+  assert.equal(run.code, 0, run.stderr)
+  assert.deepEqual(lines(run.stderr), ['provision: would run: apt-get update && apt-get install -y --no-install-recommends wrk'])
+})
+
 test('CHROMIUM_PATH stands in for the chromium package', async (t) => {
   const path = await pathWithout(t, ['chromium'])
   const run = await runScript(['--dry-run'], { ...process.env, PATH: path, CHROMIUM_PATH: '/opt/chrome/chrome' })
