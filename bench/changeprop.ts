@@ -9,6 +9,7 @@ import { plainConsumerMedian, plainConsumerName } from './plain-consumer.js'
 import { forkModule, sleep, waitUntil } from './processes.js'
 import type { Row } from './report.js'
 import type { Services } from './sluice-process.js'
+import { cpuMsPer1k, cpuSeconds } from './cpu.js'
 import { sampleRss } from './rss.js'
 import { startSink } from './sink-client.js'
 import type { Sink } from './sink-client.js'
@@ -24,16 +25,21 @@ import type { Sink } from './sink-client.js'
 const group = 'changeprop'
 const concurrency = 30
 
-interface Run { value: number, rssMb: number }
+interface Run { value: number, rssMb: number, cpuMsPer1k: number }
 
-/** Requests per second the sink served over `durationSec`, after `started()` holds and a 2 s warm-up. */
-async function measureAtSink (sink: Sink, durationSec: number, started: () => Promise<boolean>): Promise<{ rate: number, servedBefore: number }> {
+/**
+ * Requests per second the sink served over `durationSec`, after `started()` holds and a 2 s
+ * warm-up, and the CPU process `pid` spent per 1,000 of them meanwhile.
+ */
+async function measureAtSink (sink: Sink, pid: number, durationSec: number, started: () => Promise<boolean>): Promise<{ rate: number, servedBefore: number, cpuMsPer1k: number }> {
   await waitUntil('the first requests at the sink', started, 120000, 100)
   await sleep(2000)
   const before = await sink.report()
+  const cpuBefore = await cpuSeconds(pid)
   await sleep(durationSec * 1000)
   const after = await sink.report()
-  return { rate: (after.served - before.served) / ((after.lastMs - before.lastMs) / 1000), servedBefore: before.served }
+  const served = after.served - before.served
+  return { rate: served / ((after.lastMs - before.lastMs) / 1000), servedBefore: before.served, cpuMsPer1k: cpuMsPer1k(cpuBefore, await cpuSeconds(pid), served) }
 }
 
 async function bareUndici (services: Services, sink: Sink, durationSec: number): Promise<Run> {
@@ -42,10 +48,10 @@ async function bareUndici (services: Services, sink: Sink, durationSec: number):
   try {
     const from = (await sink.report()).served
     bare.child.send({ cmd: 'start', origin: sink.url, concurrency })
-    const { rate } = await measureAtSink(sink, durationSec, async () => (await sink.report()).served > from)
+    const { rate, cpuMsPer1k } = await measureAtSink(sink, bare.child.pid!, durationSec, async () => (await sink.report()).served > from)
     const { failed } = await bare.ask<{ sent: number, failed: number }>({ cmd: 'stop' })
     if (failed > 0) console.error(`bench: ${failed} bare undici requests failed`)
-    return { value: rate, rssMb: rss.peakMb() }
+    return { value: rate, rssMb: rss.peakMb(), cpuMsPer1k }
   } finally {
     rss.stop()
     await bare.stop()
@@ -57,10 +63,10 @@ async function changeprop (services: Services, options: { topicPrefix: string, s
   const service = await startChangepropProcess(services, { topicPrefix: options.topicPrefix, sinkUrl: options.sink.url, rules: options.rules })
   const rss = sampleRss(service.pid)
   try {
-    const { rate, servedBefore } = await measureAtSink(options.sink, options.durationSec, service.allRulesRunning)
+    const { rate, servedBefore, cpuMsPer1k } = await measureAtSink(options.sink, service.pid, options.durationSec, service.allRulesRunning)
     const offered = options.events * Object.keys(options.rules).length
     if (servedBefore - from >= offered) console.error(`bench: change propagation ran out of events before its window; raise BENCH_CHANGEPROP_EVENTS (now ${options.events})`)
-    return { value: rate, rssMb: rss.peakMb() }
+    return { value: rate, rssMb: rss.peakMb(), cpuMsPer1k }
   } finally {
     rss.stop()
     await service.stop()

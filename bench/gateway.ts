@@ -1,10 +1,11 @@
 import { join } from 'node:path'
 import { findFreePort } from '../src/local-kafka/index.js'
+import { cpuMsPer1k } from './cpu.js'
 import { loadHttp } from './http-load.js'
 import type { HttpLoadResult } from './http-load.js'
 import { benchPlainProducer, plainProducerName } from './plain-producer.js'
 import { forkModule } from './processes.js'
-import type { Row } from './report.js'
+import type { Measure, Row } from './report.js'
 import { sampleEvent } from './sample-event.js'
 import { startSluiceProcess } from './sluice-process.js'
 import type { Services, SluiceProcess } from './sluice-process.js'
@@ -61,7 +62,13 @@ export async function benchGateway (services: Services, durationSec: number): Pr
     if (result.failed > 0) console.error(`bench: ${name}: ${result.failed} requests failed or were not answered 2xx`)
   }
 
-  const measure = (r: HttpLoadResult, eventsPerRequest = 1): { value: number, p50Ms: number, p99Ms: number, rssMb: number } => ({ value: r.requestsPerSec * eventsPerRequest, p50Ms: r.p50Ms, p99Ms: r.p99Ms, rssMb: r.peakRssMb })
+  const measure = (r: HttpLoadResult, eventsPerRequest = 1): Measure => ({
+    value: r.requestsPerSec * eventsPerRequest,
+    p50Ms: r.p50Ms,
+    p99Ms: r.p99Ms,
+    rssMb: r.peakRssMb,
+    cpuMsPer1k: cpuMsPer1k(0, r.cpuSec, r.answered * eventsPerRequest)
+  })
   const rows: Row[] = [
     { group, figure: 'gateway guaranteed 1 event/request', unit: 'requests/s', ...measure(one), baseline: { name: 'bare Fastify route, same body', ...measure(fastify) }, target: { of: 'ratio', op: '>=', limit: 0.5 } },
     { group, figure: 'gateway guaranteed 1 event/request', unit: 'events/s', ...measure(one), baseline: producer },

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { cpuSeconds } from './cpu.js'
 import { sampleRss } from './rss.js'
 
 // The HTTP load of the gateway figures, their bare-Fastify baseline and the soak: wrk (C, one
@@ -21,6 +22,8 @@ export interface WrkOptions {
 export interface WrkResult {
   /** 2xx answers per second. */
   requestsPerSec: number
+  /** 2xx answers in all. */
+  answered: number
   p50Ms: number
   p99Ms: number
   /** Answers that were not 2xx or 3xx, and socket errors and timeouts. */
@@ -51,12 +54,14 @@ export async function wrk (url: string, options: WrkOptions): Promise<WrkResult>
   if (code !== 0 || line === undefined) throw new Error(`bench: wrk exited with ${String(code)}: ${out}`)
   const r = JSON.parse(line) as { requests: number, durationUs: number, status: number, socket: number, p50Us: number, p99Us: number }
   const failed = r.status + r.socket
-  return { requestsPerSec: (r.requests - failed) / (r.durationUs / 1e6), p50Ms: r.p50Us / 1000, p99Ms: r.p99Us / 1000, failed }
+  return { requestsPerSec: (r.requests - failed) / (r.durationUs / 1e6), answered: r.requests - failed, p50Ms: r.p50Us / 1000, p99Ms: r.p99Us / 1000, failed }
 }
 
 export interface HttpLoadResult extends WrkResult {
   /** Peak RSS of the server during the warm-up and the measured run. */
   peakRssMb: number
+  /** CPU seconds the server spent during the measured run. */
+  cpuSec: number
 }
 
 /** A 2 s warm-up (JIT, caches, broker connections), then `durationSec` measured; `pid` is the server's, whose RSS is sampled. */
@@ -64,7 +69,9 @@ export async function loadHttp (url: string, options: WrkOptions & { pid: number
   const rss = sampleRss(options.pid)
   try {
     await wrk(url, { ...options, durationSec: 2 })
-    return { ...await wrk(url, options), peakRssMb: rss.peakMb() }
+    const cpuBefore = await cpuSeconds(options.pid)
+    const result = await wrk(url, options)
+    return { ...result, peakRssMb: rss.peakMb(), cpuSec: await cpuSeconds(options.pid) - cpuBefore }
   } finally {
     rss.stop()
   }

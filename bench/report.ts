@@ -8,6 +8,8 @@ export interface Measure {
   p99Ms?: number
   /** Peak RSS of the process under test during the load. */
   rssMb?: number
+  /** CPU milliseconds the process under test spent per 1,000 of the figure's events (requests, executions) while measured. */
+  cpuMsPer1k?: number
 }
 
 export interface Target { of: 'ratio' | 'value', op: '>=' | '<=', limit: number }
@@ -59,10 +61,12 @@ const columns = [
   { title: 'p50 ms' },
   { title: 'p99 ms' },
   { title: 'RSS MB' },
+  { title: 'CPU ms/1k' },
   { title: 'baseline (same run)', left: true },
   { title: 'value' },
   { title: 'p99 ms' },
   { title: 'RSS MB' },
+  { title: 'CPU ms/1k' },
   { title: 'ratio' },
   { title: 'target' },
   { title: '', left: true }
@@ -79,10 +83,12 @@ function cells (row: Row): string[] {
     num(row.p50Ms, 0),
     num(row.p99Ms, 0),
     num(row.rssMb, 0),
+    num(row.cpuMsPer1k, 0),
     row.baseline?.name ?? '-',
     num(row.baseline?.value, digits),
     num(row.baseline?.p99Ms, 0),
     num(row.baseline?.rssMb, 0),
+    num(row.baseline?.cpuMsPer1k, 0),
     num(ratioOf(row), 3),
     row.target === undefined ? '-' : targetText(row.target),
     verdict === undefined ? '' : verdict ? 'holds' : 'misses'
