@@ -22,21 +22,17 @@ export function createStepRunner (rule: CompiledRule, deps: RunnerDeps, log: Log
   const newId = deps.newId ?? randomUUID
   const { metrics } = deps
   const originOverride = deps.originOverride === undefined ? undefined : new URL(deps.originOverride)
+  const defaultHeaders = { 'user-agent': deps.userAgent }
 
   async function request (step: CompiledRequest, context: TemplateContext, attempt: Attempt, signal: AbortSignal): Promise<StepResult> {
     let rendered
     try {
+      // Each request a rule makes is a new span of the event's trace.
+      const forcedHeaders = traceHeaders(childOf(attempt.trace))
+      forcedHeaders['x-triggered-by'] = attempt.chain
       const requestId = attempt.event.meta.request_id
-      rendered = renderRequest(step, context, {
-        defaultHeaders: { 'user-agent': deps.userAgent },
-        forcedHeaders: {
-          ...(typeof requestId === 'string' ? { 'x-request-id': requestId } : {}),
-          'x-triggered-by': attempt.chain,
-          // Each request a rule makes is a new span of the event's trace.
-          ...traceHeaders(childOf(attempt.trace))
-        },
-        originOverride
-      })
+      if (typeof requestId === 'string') forcedHeaders['x-request-id'] = requestId
+      rendered = renderRequest(step, context, { defaultHeaders, forcedHeaders, originOverride })
     } catch (err) {
       if (err instanceof TemplateRenderError) return { kind: 'render-failed', error: err }
       throw err

@@ -4,16 +4,23 @@ import { TemplateRenderError } from './errors.js'
 import type { StepResult } from './outcome.js'
 import type { CompiledRequest } from './rules/compile.js'
 import type { TemplateContext } from './rules/template/index.js'
+import { encodeForm } from './rules/template/index.js'
 
 /** A rendered exec request, ready to send. */
 export interface HttpRequest {
   /** Upper-case. */
   method: string
-  url: URL
+  /** `scheme://host[:port]`. */
+  origin: string
+  /** The encoded path and query, from the first `/`. */
+  path: string
   headers: Record<string, string>
   body: string | undefined
   timeoutMs: number
 }
+
+/** The whole URL of a rendered request (logs, tests). */
+export const requestUrl = (request: HttpRequest): string => `${request.origin}${request.path}`
 
 export interface RenderRequestOptions {
   /** Set before the rule's own headers, so a rule may override them (user-agent). */
@@ -32,9 +39,38 @@ export interface RenderRequestOptions {
  * object with a JSON content-type, or any array or scalar, as JSON; an object with no
  * content-type as a form (`application/x-www-form-urlencoded`), which is how MediaWiki
  * API calls are written in existing rules.
+ *
+ * The URI is parsed once, to check it and normalize it as undici would; the query is appended
+ * to its text rather than through URLSearchParams and a second parse (a quarter of the cost of
+ * rendering, in the profile of one rule).
  */
 export function renderRequest (request: CompiledRequest, context: TemplateContext, options: RenderRequestOptions): HttpRequest {
-  const rendered = request.uri(context)
+  const url = parseUri(request.uri(context))
+  let search = url.search
+  const query = request.query?.(context)
+  if (query !== undefined && query !== null && typeof query === 'object') {
+    const extra = encodeForm(query as Record<string, unknown>)
+    if (extra !== '') search = search === '' ? `?${extra}` : `${search}&${extra}`
+  }
+
+  const headers: Record<string, string> = {}
+  for (const [name, value] of Object.entries(options.defaultHeaders)) putHeader(headers, name, value)
+  const ruleHeaders = request.headers(context)
+  if (ruleHeaders !== null && typeof ruleHeaders === 'object') {
+    for (const [name, value] of Object.entries(ruleHeaders)) putHeader(headers, name, value)
+  }
+  for (const [name, value] of Object.entries(options.forcedHeaders)) putHeader(headers, name, value)
+
+  const body = renderBody(request, context, headers)
+  let origin = url.origin
+  if (options.originOverride !== undefined) {
+    headers['x-forwarded-host'] = url.host
+    origin = options.originOverride.origin
+  }
+  return { method: request.method, origin, path: `${url.pathname}${search}`, headers, body, timeoutMs: request.timeoutMs }
+}
+
+function parseUri (rendered: unknown): URL {
   if (typeof rendered !== 'string') throw new TemplateRenderError(`uri rendered to ${typeof rendered}, not a string`)
   let url: URL
   try {
@@ -43,56 +79,27 @@ export function renderRequest (request: CompiledRequest, context: TemplateContex
     throw new TemplateRenderError(`uri rendered to '${rendered}', which is not an absolute URL`, { cause: err })
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new TemplateRenderError(`uri '${rendered}' is not http(s)`)
+  return url
+}
 
-  const query = request.query?.(context)
-  if (query !== undefined && query !== null && typeof query === 'object') {
-    // Built apart and set once: each url.searchParams.append() re-serializes the whole URL.
-    const params = new URLSearchParams(url.search)
-    for (const [name, value] of Object.entries(query)) {
-      if (value === undefined) continue
-      params.append(name, typeof value === 'object' && value !== null ? JSON.stringify(value) : String(value))
-    }
-    url.search = params.toString()
-  }
+function putHeader (headers: Record<string, string>, name: string, value: unknown): void {
+  if (value === undefined || value === null) return
+  const text = typeof value === 'object' ? JSON.stringify(value) : String(value)
+  if (/[\r\n\0]/.test(text)) throw new TemplateRenderError(`header '${name}' rendered to a value with a line break`)
+  headers[name.toLowerCase()] = text
+}
 
-  const headers: Record<string, string> = {}
-  const setHeader = (name: string, value: unknown): void => {
-    if (value === undefined || value === null) return
-    const text = typeof value === 'object' ? JSON.stringify(value) : String(value)
-    if (/[\r\n\0]/.test(text)) throw new TemplateRenderError(`header '${name}' rendered to a value with a line break`)
-    headers[name.toLowerCase()] = text
-  }
-  for (const [name, value] of Object.entries(options.defaultHeaders)) setHeader(name, value)
-  const ruleHeaders = request.headers(context)
-  if (ruleHeaders !== null && typeof ruleHeaders === 'object') {
-    for (const [name, value] of Object.entries(ruleHeaders)) setHeader(name, value)
-  }
-  for (const [name, value] of Object.entries(options.forcedHeaders)) setHeader(name, value)
-
-  let body: string | undefined
+/** The encoded body, if the request has one; sets the content-type the encoding implies when none is set. */
+function renderBody (request: CompiledRequest, context: TemplateContext, headers: Record<string, string>): string | undefined {
   const value = request.body?.(context)
-  if (value !== undefined) {
-    const contentType = headers['content-type']
-    if (typeof value === 'string') {
-      body = value
-    } else if (contentType === undefined && value !== null && typeof value === 'object' && !Array.isArray(value)) {
-      const form = new URLSearchParams()
-      for (const [name, item] of Object.entries(value)) {
-        if (item !== undefined) form.append(name, typeof item === 'object' && item !== null ? JSON.stringify(item) : String(item))
-      }
-      body = form.toString()
-      headers['content-type'] = 'application/x-www-form-urlencoded'
-    } else {
-      body = JSON.stringify(value)
-      headers['content-type'] ??= 'application/json'
-    }
+  if (value === undefined) return undefined
+  if (typeof value === 'string') return value
+  if (headers['content-type'] === undefined && value !== null && typeof value === 'object' && !Array.isArray(value)) {
+    headers['content-type'] = 'application/x-www-form-urlencoded'
+    return encodeForm(value as Record<string, unknown>)
   }
-
-  if (options.originOverride !== undefined) {
-    headers['x-forwarded-host'] = url.host
-    url = new URL(`${url.pathname}${url.search}`, options.originOverride)
-  }
-  return { method: request.method, url, headers, body, timeoutMs: request.timeoutMs }
+  headers['content-type'] ??= 'application/json'
+  return JSON.stringify(value)
 }
 
 export interface HttpExecutor {
@@ -159,8 +166,8 @@ export function createHttpExecutor (options: HttpExecutorOptions): HttpExecutor 
       const untrack = track(signal, abort)
       try {
         const response = await options.dispatcher.request({
-          origin: request.url.origin,
-          path: `${request.url.pathname}${request.url.search}`,
+          origin: request.origin,
+          path: request.path,
           method: request.method as Dispatcher.HttpMethod,
           headers: request.headers,
           body: request.body,

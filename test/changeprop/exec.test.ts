@@ -2,7 +2,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { Agent } from 'undici'
-import { createHttpExecutor, renderRequest } from '../../src/changeprop/exec.js'
+import { createHttpExecutor, renderRequest, requestUrl } from '../../src/changeprop/exec.js'
 import { TemplateRenderError } from '../../src/changeprop/errors.js'
 import { compileRule } from '../../src/changeprop/rules/compile.js'
 import type { ExecRequestSpec } from '../../src/changeprop/rules/schema.js'
@@ -24,6 +24,12 @@ const message = {
   rev_parent_id: 1233
 }
 const context = { message, match: {} }
+
+/** The origin and path of an absolute URL, as a rendered request carries them. */
+const at = (url: string): { origin: string, path: string } => {
+  const parsed = new URL(url)
+  return { origin: parsed.origin, path: `${parsed.pathname}${parsed.search}` }
+}
 const plain = { defaultHeaders: {}, forcedHeaders: {} }
 
 test('renders the seed rule request: URI, headers and query', () => {
@@ -34,7 +40,7 @@ test('renders the seed rule request: URI, headers and query', () => {
     query: { redirect: false }
   }), context, { defaultHeaders: { 'user-agent': 'ua' }, forcedHeaders: { 'x-triggered-by': 'chain' } })
   assert.equal(request.method, 'GET')
-  assert.equal(request.url.href, 'https://en.wikipedia.org/api/rest_v1/page/html/User%3AFoo/Bar/1234?redirect=false')
+  assert.equal(requestUrl(request), 'https://en.wikipedia.org/api/rest_v1/page/html/User%3AFoo/Bar/1234?redirect=false')
   assert.deepEqual(request.headers, {
     'user-agent': 'ua',
     'cache-control': 'no-cache',
@@ -60,6 +66,13 @@ test('body encoding: JSON with a JSON content-type, a form without one, strings 
   assert.equal(list.headers['content-type'], 'application/json')
 })
 
+test('a query is appended to the query the URI already has', () => {
+  const request = renderRequest(compileExec({ uri: 'http://x/a?b=1', query: { c: 'd e', f: '{{message.page_title}}' } }), context, plain)
+  assert.equal(request.path, '/a?b=1&c=d+e&f=User%3AFoo%2FBar')
+  const alone = renderRequest(compileExec({ uri: 'http://x/{{message.rev_id}}', query: { q: '{{message.nope}}' } }), context, plain)
+  assert.equal(requestUrl(alone), 'http://x/1234', 'a query of only undefined values adds nothing')
+})
+
 test('render failures are TemplateRenderError', () => {
   assert.throws(() => renderRequest(compileExec({ uri: '{{message.page_title}}' }), context, plain), TemplateRenderError)
   assert.throws(() => renderRequest(compileExec({ uri: 'http://x/', headers: { a: '{{message.bad}}' } }), { message: { bad: 'x\r\ny: z' }, match: {} }, plain), TemplateRenderError)
@@ -68,7 +81,7 @@ test('render failures are TemplateRenderError', () => {
 
 test('the origin override sends to another origin and keeps the host in x-forwarded-host', () => {
   const request = renderRequest(compileExec({ uri: 'https://{{message.meta.domain}}/a/b?c=d' }), context, { ...plain, originOverride: new URL('http://127.0.0.1:9999') })
-  assert.equal(request.url.href, 'http://127.0.0.1:9999/a/b?c=d')
+  assert.equal(requestUrl(request), 'http://127.0.0.1:9999/a/b?c=d')
   assert.equal(request.headers['x-forwarded-host'], 'en.wikipedia.org')
 })
 
@@ -96,18 +109,18 @@ test('executes over the injected dispatcher and reports status, headers and a bo
   t.after(async () => { await dispatcher.close() })
   const executor = createHttpExecutor({ dispatcher, maxBodyBytes: 10 })
   const signal = new AbortController().signal
-  const ok = await executor.execute({ method: 'POST', url: new URL(`${base}/ok?a=1`), headers: { 'x-a': 'b' }, body: 'hello', timeoutMs: 2000 }, signal)
+  const ok = await executor.execute({ method: 'POST', ...at(`${base}/ok?a=1`), headers: { 'x-a': 'b' }, body: 'hello', timeoutMs: 2000 }, signal)
   assert.deepEqual({ ...ok, headers: undefined }, { kind: 'response', status: 200, headers: undefined, body: '' })
   assert.equal(seen[0]?.method, 'POST')
   assert.equal(seen[0]?.url, '/ok?a=1')
   assert.equal(seen[0]?.headers['x-a'], 'b')
   assert.equal(seen[0]?.body, 'hello')
 
-  const redirect = await executor.execute({ method: 'GET', url: new URL(`${base}/redirect`), headers: {}, body: undefined, timeoutMs: 2000 }, signal)
+  const redirect = await executor.execute({ method: 'GET', ...at(`${base}/redirect`), headers: {}, body: undefined, timeoutMs: 2000 }, signal)
   assert.equal(redirect.kind === 'response' && redirect.status, 301)
   assert.equal(seen.length, 2, 'the redirect is not followed')
 
-  const failed = await executor.execute({ method: 'GET', url: new URL(`${base}/fail`), headers: {}, body: undefined, timeoutMs: 2000 }, signal)
+  const failed = await executor.execute({ method: 'GET', ...at(`${base}/fail`), headers: {}, body: undefined, timeoutMs: 2000 }, signal)
   assert.ok(failed.kind === 'response')
   assert.equal(failed.status, 503)
   assert.equal(failed.headers['x-why'], 'busy')
@@ -120,16 +133,16 @@ test('a slow endpoint is a timeout, a closed port a network error, and shutdown 
   t.after(async () => { await dispatcher.close() })
   const executor = createHttpExecutor({ dispatcher })
   const signal = new AbortController().signal
-  const slow = await executor.execute({ method: 'GET', url: new URL(`${base}/slow`), headers: {}, body: undefined, timeoutMs: 50 }, signal)
+  const slow = await executor.execute({ method: 'GET', ...at(`${base}/slow`), headers: {}, body: undefined, timeoutMs: 50 }, signal)
   assert.deepEqual(slow, { kind: 'timeout', timeoutMs: 50 })
 
   const closed = await startHttpServer(() => {})
   await closed.close()
-  const refused = await executor.execute({ method: 'GET', url: new URL(`${closed.origin}/`), headers: {}, body: undefined, timeoutMs: 2000 }, signal)
+  const refused = await executor.execute({ method: 'GET', ...at(`${closed.origin}/`), headers: {}, body: undefined, timeoutMs: 2000 }, signal)
   assert.equal(refused.kind, 'network')
 
   const shutdown = new AbortController()
-  const pending = executor.execute({ method: 'GET', url: new URL(`${base}/slow`), headers: {}, body: undefined, timeoutMs: 5000 }, shutdown.signal)
+  const pending = executor.execute({ method: 'GET', ...at(`${base}/slow`), headers: {}, body: undefined, timeoutMs: 5000 }, shutdown.signal)
   shutdown.abort(new Error('shutting down'))
   await assert.rejects(pending, /shutting down/)
 })
@@ -143,9 +156,9 @@ test('a body that stalls: after an error status it is a timeout, after a success
   t.after(async () => { await dispatcher.close() })
   const executor = createHttpExecutor({ dispatcher })
   const signal = new AbortController().signal
-  const failed = await executor.execute({ method: 'GET', url: new URL(`${base}/error`), headers: {}, body: undefined, timeoutMs: 100 }, signal)
+  const failed = await executor.execute({ method: 'GET', ...at(`${base}/error`), headers: {}, body: undefined, timeoutMs: 100 }, signal)
   assert.deepEqual(failed, { kind: 'timeout', timeoutMs: 100 })
-  const ok = await executor.execute({ method: 'GET', url: new URL(`${base}/ok`), headers: {}, body: undefined, timeoutMs: 100 }, signal)
+  const ok = await executor.execute({ method: 'GET', ...at(`${base}/ok`), headers: {}, body: undefined, timeoutMs: 100 }, signal)
   assert.equal(ok.kind, 'response')
   assert.equal(ok.kind === 'response' ? ok.status : 0, 200)
 })

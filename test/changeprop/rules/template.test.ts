@@ -1,6 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { compileExpression, compileTemplate, compileTemplateString } from '../../../src/changeprop/rules/template/index.js'
+import { compileExpression, compileTemplate, compileTemplateString, encodeForm } from '../../../src/changeprop/rules/template/index.js'
 import { TemplateRenderError, TemplateSyntaxError } from '../../../src/changeprop/errors.js'
 
 const message = {
@@ -60,6 +60,20 @@ test('date() formats RFC 822 by default and ISO on request', () => {
   assert.equal(compileTemplateString('{{date(message.nope)}}')(context), undefined)
   assert.throws(() => compileTemplateString("{{date('not a date')}}")(context), TemplateRenderError)
   assert.throws(() => compileTemplateString("{{date(message.meta.dt, 'unix')}}")(context), TemplateRenderError)
+  // Past the range of a Date (8.64e15 ms from the epoch), at both ends.
+  assert.equal(compileTemplateString('{{date(8640000000000000)}}')(context), 'Sat, 13 Sep 275760 00:00:00 +0000')
+  assert.throws(() => compileTemplateString('{{date(8640000000000001)}}')(context), TemplateRenderError)
+  assert.throws(() => compileTemplateString("{{date('-8640000000000001')}}")(context), TemplateRenderError)
+})
+
+test('encodeForm writes what URLSearchParams writes, for every ASCII character and beyond', () => {
+  const ascii = Array.from({ length: 128 }, (_, code) => String.fromCharCode(code))
+  const values = [...ascii, ascii.join(''), 'a b', 'ä€😀', 'lone \ud800 surrogate', '', 'plain-value_1.2*']
+  for (const value of values) {
+    const fields = { [`k${value}`]: value }
+    assert.equal(encodeForm(fields), new URLSearchParams(fields).toString(), JSON.stringify(value))
+  }
+  assert.equal(encodeForm({ a: 1, b: undefined, c: false, d: { e: [1] }, f: null }), 'a=1&c=false&d=%7B%22e%22%3A%5B1%5D%7D&f=null')
 })
 
 test('decode(), default(), merge(), strip(), filter()', () => {

@@ -8,7 +8,11 @@ export const templateFunctionTable: Readonly<Record<string, (args: unknown[]) =>
     if (value === undefined || value === null) return undefined
     const time = toTime(value)
     if (format === 'iso') return new Date(time).toISOString()
-    if (format === 'rfc822') return new Date(time).toUTCString().replace(/GMT$/, '+0000')
+    if (format === 'rfc822') {
+      // toUTCString() always ends in 'GMT'; the reference writes the zone as +0000.
+      const text = new Date(time).toUTCString()
+      return `${text.slice(0, -3)}+0000`
+    }
     throw new TemplateRenderError(`date(): unknown format '${String(format)}' (use 'rfc822' or 'iso')`)
   },
   decode ([value]) {
@@ -44,7 +48,8 @@ function toTime (value: unknown): number {
   if (typeof value === 'number') time = value
   else if (value instanceof Date) time = value.getTime()
   else if (typeof value === 'string') time = /^\d+$/.test(value) ? Number(value) : Date.parse(value)
-  if (!Number.isFinite(time) || Number.isNaN(new Date(time).getTime())) {
+  // A Date holds at most 8.64e15 ms either side of the epoch.
+  if (!Number.isFinite(time) || Math.abs(time) > 8.64e15) {
     throw new TemplateRenderError(`date(): '${String(value)}' is not a date`)
   }
   return time
