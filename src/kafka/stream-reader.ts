@@ -31,9 +31,10 @@ export interface StreamRecord {
 
 export interface FollowSink {
   /**
-   * Records of one partition, in offset order, never a gap or a repeat. `live`: from the shared
-   * tail, which waits for nobody; otherwise from the follower's own catch-up reader, which a
-   * returned promise slows down.
+   * Records in offset order within each partition, never a gap or a repeat. `live`: from the
+   * shared tails, which wait for nobody, and which may hand over several partitions' records in
+   * one call (all those fetched in one turn of the event loop); otherwise the records of one
+   * partition from the follower's own catch-up reader, which a returned promise slows down.
    */
   deliver: (records: readonly StreamRecord[], live: boolean) => void | Promise<void>
   /** The follow failed for good; no more deliveries follow. */
@@ -220,12 +221,36 @@ export function createStreamReader (options: StreamReaderOptions): StreamReader 
     }
   }
 
+  /**
+   * What the tails fetched for each follower in this turn of the event loop, delivered together
+   * once the turn is over: a busy reader handles several partitions' fetches in one turn, and one
+   * delivery to each of many followers (one socket write each) instead of one per partition is
+   * most of the cost of a fan-out.
+   */
+  const pendingLive = new Map<FollowSink, StreamRecord[]>()
+  let liveQueued = false
+
+  function flushLive (): void {
+    liveQueued = false
+    const due = [...pendingLive]
+    pendingLive.clear()
+    for (const [sink, records] of due) safeDeliver(sink, records)
+  }
+
+  function queueLive (sink: FollowSink, records: StreamRecord[]): void {
+    const queued = pendingLive.get(sink)
+    pendingLive.set(sink, queued === undefined ? records : queued.concat(records))
+    if (liveQueued) return
+    liveQueued = true
+    setImmediate(flushLive)
+  }
+
   function deliverToTail (tail: Tail, records: StreamRecord[]): void {
     for (const [sink, from] of [...tail.sinks]) {
-      if (from <= records[0]!.offset) safeDeliver(sink, records)
+      if (from <= records[0]!.offset) queueLive(sink, records)
       else {
         const rest = records.filter((r) => r.offset >= from)
-        if (rest.length > 0) safeDeliver(sink, rest)
+        if (rest.length > 0) queueLive(sink, rest)
       }
       tail.sinks.set(sink, Math.max(from, records.at(-1)!.offset + 1))
     }
@@ -343,6 +368,7 @@ export function createStreamReader (options: StreamReaderOptions): StreamReader 
         isClosed = true
         counters.followers--
         for (const leave of leaves) leave()
+        pendingLive.delete(sink)
       }
     }
   }
@@ -382,6 +408,7 @@ export function createStreamReader (options: StreamReaderOptions): StreamReader 
       clearInterval(healthTimer)
       for (const tail of tails.values()) { tail.stopped = true; tail.sinks.clear() }
       tails.clear()
+      pendingLive.clear()
       // A loop ends within one fetch wait once it sees `closed`; its connections close with it.
       await Promise.allSettled([...loops])
       await consumer.close(true)

@@ -38,9 +38,19 @@ interface State extends PartitionStart {
  * `{timestamp: last + 1}` once a partition delivered, its seed (`offset`) before.
  */
 export function createIdTracker (starts: readonly PartitionStart[], options: { cluster: string, compatible: boolean }): IdTracker {
-  const states = new Map<string, State>()
-  for (const start of starts) states.set(`${start.topic}/${start.partition}`, { ...start, delivered: false, text: undefined })
-  const ordered = [...states.values()]
+  // By topic, then partition: a lookup per record and client, without building a key string.
+  const states = new Map<string, Array<State | undefined>>()
+  const ordered: State[] = []
+  for (const start of starts) {
+    const state: State = { ...start, delivered: false, text: undefined }
+    let partitions = states.get(start.topic)
+    if (partitions === undefined) states.set(start.topic, partitions = [])
+    const before = partitions[start.partition]
+    partitions[start.partition] = state
+    // A partition given twice keeps its first place, with the last start (as a Map would).
+    if (before === undefined) ordered.push(state)
+    else ordered[ordered.indexOf(before)] = state
+  }
   let cached: string | undefined
 
   // Entries are written often (every event, every client): built from parts whose JSON is known.
@@ -56,7 +66,7 @@ export function createIdTracker (starts: readonly PartitionStart[], options: { c
 
   return {
     pass (record) {
-      const s = states.get(`${record.topic}/${record.partition}`)
+      const s = states.get(record.topic)?.[record.partition]
       if (s === undefined) return true
       s.text = undefined
       cached = undefined

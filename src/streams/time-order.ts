@@ -1,7 +1,10 @@
 import type { StreamRecord } from '../kafka/index.js'
 
 export interface TimeOrder {
-  /** Queues a partition's records; resolves once that partition's queue is short enough to read more. */
+  /**
+   * Queues records (of one partition or of several, each in offset order); resolves once every
+   * queue they went to is short enough to read more.
+   */
   add(records: readonly StreamRecord[]): Promise<void> | undefined
   close(): void
 }
@@ -66,18 +69,23 @@ export function createTimeOrder (partitions: ReadonlyArray<{ topic: string, part
 
   return {
     add (records) {
-      const first = records[0]
-      if (first === undefined || closed) return undefined
-      const q = queues.get(`${first.topic}/${first.partition}`)
-      if (q === undefined) return undefined
+      if (records.length === 0 || closed) return undefined
       const now = Date.now()
+      const touched = new Set<Queue>()
+      let q: Queue | undefined
+      let last: StreamRecord | undefined
       for (const r of records) {
+        if (last === undefined || r.partition !== last.partition || r.topic !== last.topic) q = queues.get(`${r.topic}/${r.partition}`)
+        last = r
+        if (q === undefined) continue
         q.records.push(r)
         q.arrived.push(now)
+        touched.add(q)
       }
       flush()
-      if (size(q) < maxQueued) return undefined
-      return new Promise<void>((resolve) => { q.waiting.push(resolve) })
+      const full = [...touched].filter((t) => size(t) >= maxQueued)
+      if (full.length === 0) return undefined
+      return Promise.all(full.map(async (t) => { await new Promise<void>((resolve) => { t.waiting.push(resolve) }) })).then(() => {})
     },
     close () {
       closed = true

@@ -20,6 +20,16 @@ test('records are let through in timestamp order once every partition has one to
   order.close()
 })
 
+test('one delivery may carry several partitions\' records (the tails of one turn): each goes to its own queue', () => {
+  const out: Array<[string, number]> = []
+  const order = createTimeOrder(partitions, 60_000, (r) => out.push([r.topic, r.timestamp]))
+  void order.add([record('a', 0, 1), record('a', 1, 7), record('b', 0, 3), record('b', 1, 4), record('a', 2, 9)])
+  assert.deepEqual(out, [['a', 1], ['b', 3], ['b', 4]], 'b has nothing after 4 to compare 7 with')
+  void order.add([record('b', 2, 10)])
+  assert.deepEqual(out.slice(3), [['a', 7], ['a', 9]])
+  order.close()
+})
+
 test('a partition with nothing to say holds the others back for the window only', async () => {
   const out: number[] = []
   const order = createTimeOrder(partitions, 100, (r) => out.push(r.timestamp))
