@@ -3,8 +3,8 @@
 //   2. start a throwaway single-node Kafka broker on a free port,
 //   3. run every test/**/*.test.ts (or those under the given paths) with
 //      node's test runner, KAFKA_BROKERS pointing at that broker,
-//   4. run once more any file some of whose results never arrived (node's runner has been seen
-//      to drop a whole file's, or the rest of one's, and still pass), and fail if they still do not,
+//   4. run once more any file some of whose results never arrived, and fail if they still do not
+//      (test/helpers/child-results.mjs: how they were lost, and how each file counts its own),
 //   5. stop the broker and remove its data, also on failure and on SIGINT/SIGTERM.
 // Usage: npm test [-- [--no-lint] [path ...]]
 import { spawn } from 'node:child_process'
@@ -70,7 +70,7 @@ interface TestRun {
   summary: Partial<Summary>
   /** Results that arrived, by file (test/helpers/reported-files.ts). */
   reported: Map<string, number>
-  /** Results each file's own process wrote, by file (test/helpers/count-results.mjs). */
+  /** Results each file's own process wrote, by file (test/helpers/child-results.mjs). */
   written: Map<string, number>
 }
 
@@ -92,7 +92,7 @@ function runTests (files: readonly string[], broker: { bootstrap: string, versio
     ...files
   ]
   // KAFKA_VERSION: tests that start brokers of their own run the same release.
-  const counter = `--import=${JSON.stringify(pathToFileURL(join(root, 'test/helpers/count-results.mjs')).href)}`
+  const counter = `--import=${JSON.stringify(pathToFileURL(join(root, 'test/helpers/child-results.mjs')).href)}`
   const env = {
     ...process.env,
     KAFKA_BROKERS: broker.bootstrap,
@@ -127,7 +127,7 @@ function runTests (files: readonly string[], broker: { bootstrap: string, versio
   })
 }
 
-/** The result counts test/helpers/count-results.mjs left, by file relative to the root. */
+/** The result counts test/helpers/child-results.mjs left, by file relative to the root. */
 async function readCounts (dir: string): Promise<Map<string, number>> {
   const counts = new Map<string, number>()
   for (const name of await readdir(dir).catch(() => [])) {

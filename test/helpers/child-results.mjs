@@ -1,7 +1,10 @@
 // Loaded into each test file's process by test/run.ts (through NODE_OPTIONS). Node's test runner
-// reads a file's results from that process's stdout, frame by frame, and its parser has been seen
-// to lose the rest of a file's results and still pass. Here the file's own process counts the
-// results it writes, and leaves the count where test/run.ts compares it with what arrived.
+// reads a file's results from that process's stdout, frame by frame. With --test-force-exit the
+// process ends as soon as its last test finished, and whatever it still had queued for a full
+// pipe was lost: a file that reports quickly (49 results in half a second) lost the rest of its
+// results that way, and the run still passed. Here stdout is made blocking, so nothing is ever
+// queued, and the process counts the results it writes, leaving the count where test/run.ts
+// compares it with what arrived.
 // Plain JavaScript: NODE_OPTIONS is read before the TypeScript loader is in place.
 import { Buffer } from 'node:buffer'
 import { writeFileSync } from 'node:fs'
@@ -14,6 +17,8 @@ const file = process.argv[1]
 
 // Only in a test file's own process: the processes its tests start inherit the environment.
 if (process.env.NODE_TEST_CONTEXT === 'child-v8' && dir !== undefined && file !== undefined && file.endsWith('.test.ts')) {
+  // Node's own handle method (a pipe's writes then complete before write() returns).
+  process.stdout._handle?.setBlocking?.(true)
   let results = 0
   const write = process.stdout.write.bind(process.stdout)
   process.stdout.write = (chunk, ...rest) => {
