@@ -8,7 +8,9 @@ import yaml from 'js-yaml'
 import pino from 'pino'
 import { request } from 'undici'
 import { createTopics, kafkaClientOptions } from '../src/kafka/index.js'
+import { cpuSeconds } from './cpu.js'
 import { plainConsumerRate } from './plain-consumer.js'
+import { rssMb } from './rss.js'
 import { waitForReadyz } from './sluice-process.js'
 import { forkScript, forwardStderr, sleep, waitUntil } from './processes.js'
 import type { Ipc } from './processes.js'
@@ -126,22 +128,6 @@ async function startStreamsProcess (root: string, workDir: string, brokers: stri
   }
 }
 
-/** Resident set size of a process in bytes (VmRSS). */
-async function rssOf (pid: number): Promise<number> {
-  const status = await readFile(`/proc/${pid}/status`, 'utf8')
-  const kb = /^VmRSS:\s+(\d+) kB/m.exec(status)
-  if (kb === null) throw new Error(`no VmRSS for process ${pid}`)
-  return Number(kb[1]) * 1024
-}
-
-/** CPU time (user + system) a process used so far, in ms. */
-async function cpuMsOf (pid: number): Promise<number> {
-  const stat = await readFile(`/proc/${pid}/stat`, 'utf8')
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-  // utime and stime are fields 14 and 15 of stat(5), in clock ticks (100 per second on Linux).
-  return (Number(fields[11]) + Number(fields[12])) * 10
-}
-
 /** The machine's 1-minute load average: other work on a shared machine shows up in every figure. */
 async function loadAverage (): Promise<string> {
   return (await readFile('/proc/loadavg', 'utf8')).split(' ')[0]!
@@ -207,10 +193,10 @@ async function measureFanOut (clients: Ipc, serverPid: number, durationSec: numb
   await load.start()
   await sleep(2000) // warm-up: JIT, the tail loops' fetch sessions, TCP windows
   await clients.ask({ cmd: 'reset' })
-  const cpu0 = await cpuMsOf(serverPid)
+  const cpu0 = await cpuSeconds(serverPid) * 1000
   await sleep(durationSec * 1000)
   const report = await clients.ask<ClientsReport>({ cmd: 'report' })
-  const cpu1 = await cpuMsOf(serverPid)
+  const cpu1 = await cpuSeconds(serverPid) * 1000
   const machineLoad = await loadAverage()
   await load.stop()
   await clients.ask({ cmd: 'close' })
@@ -283,7 +269,7 @@ async function idleMemory (clients: Ipc, pid: number, inspectPort: number, url: 
     await sleep(500)
     const values: number[] = []
     for (let i = 0; i < 5; i++) {
-      values.push(await rssOf(pid))
+      values.push(await rssMb(pid) * 1024 * 1024)
       await sleep(100)
     }
     return { rss: values.sort((a, b) => a - b)[2]!, heap }

@@ -19,7 +19,7 @@ export interface HttpRequest {
   timeoutMs: number
 }
 
-/** The whole URL of a rendered request (logs, tests). */
+/** The whole URL of a rendered request. */
 export const requestUrl = (request: HttpRequest): string => `${request.origin}${request.path}`
 
 export interface RenderRequestOptions {

@@ -6,9 +6,9 @@ import { partitionerNames } from './partitioner.js'
  * its producer answers EventGate's clients, whose requests time out after 10 s (MediaWiki), so a
  * produce must fail well inside that (5 s). There is no linger by default: records sent in one
  * turn of the event loop go as one batch, and under load records gather behind the batches in
- * flight anyway (measured: 2 ms of linger cost a fifth of the gateway's throughput). The health check keys let readiness follow Kafka
- * without traffic: how often the cluster is asked for metadata while idle, and how long one
- * answer may take.
+ * flight anyway (measured: 2 ms of linger cost a fifth of the gateway's throughput). The health
+ * check keys let readiness follow Kafka without traffic: how often the cluster is asked for
+ * metadata while idle, and how long one answer may take.
  */
 export const producerConfigSchema = {
   linger_ms: { type: 'integer', minimum: 0, default: 0 },

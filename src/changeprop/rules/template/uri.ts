@@ -43,7 +43,7 @@ const formEscapes: Readonly<Record<string, string>> = { '!': '%21', "'": '%27', 
  * One name or value of a query string or form body, encoded as URLSearchParams would: a lone
  * surrogate (JSON may carry one) becomes U+FFFD rather than an error.
  */
-export function encodeFormComponent (value: string): string {
+function encodeFormComponent (value: string): string {
   if (formSafe.test(value)) return value
   return encodeURIComponent(value.toWellFormed()).replace(formExtra, (match) => formEscapes[match] ?? match)
 }
