@@ -10,6 +10,7 @@ import type { Logger } from '../logger.js'
 import type { GatewayMetrics } from '../metrics/gateway.js'
 import type { StreamIndex } from '../stream-config/index.js'
 import type { BackgroundTasks } from './background.js'
+import type { CloudEventsSettings } from './cloudevents.js'
 import { createClientErrorHandler } from './client-error.js'
 import { registerEventParsers } from './content-types.js'
 import { RouteNotFoundError } from './errors.js'
@@ -37,6 +38,8 @@ export interface GatewayAppDeps {
   cors: string | false
   /** POST /admin/reload: re-read the stream config and the git schema repository. */
   reload: () => Promise<{ streams: boolean, schemas: boolean }>
+  /** Where a CloudEvent's schema and stream come from. */
+  cloudEvents: CloudEventsSettings
   /** GET /schemas/… (the schema registry), when the gateway serves a local repository. */
   schemaRoutes?: FastifyPluginAsync
 }
@@ -112,7 +115,8 @@ export function buildGatewayApp (deps: GatewayAppDeps): FastifyInstance {
     background: deps.background,
     metrics: deps.metrics,
     maxEventsPerRequest: deps.maxEventsPerRequest,
-    testEvents: deps.testEvents
+    testEvents: deps.testEvents,
+    cloudEvents: deps.cloudEvents
   }))
   void app.register(streamRoutes(deps.streams))
   void app.register(specRoute(deps.info.version))

@@ -6,6 +6,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { RequestMalformedJsonError, RequestTooDeepError, RequestTooLargeError, UnsupportedEncodingError, UnsupportedMediaTypeError } from './errors.js'
 import { bodyDepthLimit, jsonDepthExceeds } from './json-depth.js'
 import { zstdDeclaredSize } from './zstd-frame.js'
+import { cloudEventsBatchMediaType, cloudEventsMediaType, mediaTypeOf } from './cloudevents.js'
 import { SluiceError, isSluiceError, messageOf } from '../errors.js'
 
 type Inflater = (body: Buffer, options: zlib.ZlibOptions & { maxOutputLength: number }) => Promise<Buffer>
@@ -43,9 +44,13 @@ function zstdInflater (): Inflater | undefined {
 
 /**
  * The media types EventGate accepts: JSON, `text/plain` (so `navigator.sendBeacon` can post
- * without a CORS preflight) and `application/reports+json` (W3C Reporting API). All are JSON.
+ * without a CORS preflight) and `application/reports+json` (W3C Reporting API), and CloudEvents'
+ * JSON formats. All are JSON.
  */
-export const eventMediaTypes = ['application/json', 'text/plain', 'application/reports+json']
+export const eventMediaTypes = ['application/json', 'text/plain', 'application/reports+json', cloudEventsMediaType, cloudEventsBatchMediaType]
+
+/** The levels a CloudEvents envelope adds above its events (the object, and a batch's array). */
+const envelopeDepth: Readonly<Record<string, number>> = { [cloudEventsMediaType]: 1, [cloudEventsBatchMediaType]: 1 }
 
 export interface BodyLimits {
   /** Bytes, after decompression. */
@@ -105,7 +110,8 @@ function parseBody (request: FastifyRequest, raw: Buffer, { maxEventDepth }: Bod
   if (text.trim() === '') return undefined
   // Checked before parsing: a deeply nested event would overflow the stack later on, when the
   // answer that echoes it is serialized.
-  if (jsonDepthExceeds(text, bodyDepthLimit(text, maxEventDepth))) throw new RequestTooDeepError(maxEventDepth)
+  const envelope = envelopeDepth[mediaTypeOf(request.headers['content-type'])] ?? 0
+  if (jsonDepthExceeds(text, bodyDepthLimit(text, maxEventDepth) + envelope)) throw new RequestTooDeepError(maxEventDepth)
   try {
     return sjson.parse(text, undefined, { protoAction: 'error', constructorAction: 'error' })
   } catch (err) {

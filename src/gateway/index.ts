@@ -217,6 +217,14 @@ async function buildGateway (config: Readonly<GatewayConfig>, context: ServiceCo
       maxEventsPerRequest: config.max_events_per_request,
       testEvents: config.test_events,
       cors: config.cors,
+      cloudEvents: {
+        schemaAttribute: config.cloudevents.schema_attribute,
+        streamAttribute: config.cloudevents.stream_attribute,
+        typeStreams: config.cloudevents.type_streams,
+        dataschemaPrefixes: config.cloudevents.dataschema_prefixes,
+        schemaUriFields: asList(config.schema_uri_field),
+        streamFields: asList(config.stream_field)
+      },
       reload,
       schemaRoutes: servedRepository === undefined ? undefined : schemaRoutes(servedRepository, { logger, streams: () => streamIndex?.all(), metrics: schemaMetrics, config: repositoryConfig })
     })
