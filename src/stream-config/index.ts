@@ -7,6 +7,7 @@ export type { StreamConfigProblem, StreamSettings } from './schema.js'
 export type { StreamConfigData, StreamConfigSourceOptions } from './load.js'
 export { readStreamConfig, validateStreamConfig, checkStreamRegex } from './load.js'
 export { StreamConfigInvalidError, StreamConfigUnavailableError } from './errors.js'
+export { streamTopics } from './topic-name.js'
 
 /** The config entry a stream name resolves to; `problem` is set when it accepts no events. */
 export type StreamMatch =

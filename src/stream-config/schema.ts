@@ -5,7 +5,8 @@ export interface StreamSettings {
   message_key_fields?: Record<string, string>
   /** Informational for consumers: the topics that make up the stream. */
   topics?: string[]
-  topic_prefixes?: string[]
+  /** `null` (EventStreamConfig's legacy `eventlogging_*` streams): the topic is the stream name. */
+  topic_prefixes?: string[] | null
   /** Per-stream limits (Sluice): bytes of one serialized event, events per request, events/s per gateway instance. */
   max_event_bytes?: number
   max_events_per_request?: number
@@ -22,7 +23,7 @@ export const streamSettingsSchema = {
     schema_title: { type: 'string', minLength: 1 },
     message_key_fields: { type: 'object', additionalProperties: { type: 'string', minLength: 1 }, minProperties: 1 },
     topics: { type: 'array', items: { type: 'string', minLength: 1 } },
-    topic_prefixes: { type: 'array', items: { type: 'string' } },
+    topic_prefixes: { type: ['array', 'null'], items: { type: 'string' } },
     max_event_bytes: { type: 'integer', minimum: 1 },
     max_events_per_request: { type: 'integer', minimum: 1 },
     dedupe_window_ms: { type: 'integer', minimum: 1, maximum: 604800000 },

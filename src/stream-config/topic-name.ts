@@ -20,3 +20,18 @@ export function streamOf (topic: string, prefix: string): string | undefined {
 }
 
 const legacyUnprefixed = 'eventlogging_'
+
+/**
+ * The topics that make up a stream for its consumers, from its settings (the stream config's
+ * defaults merged under them), as EventStreamConfig computes them: its `topics`, else each of its
+ * `topic_prefixes` before its name, else its name alone (`topic_prefixes: null`, legacy streams).
+ */
+export function streamTopics (name: string, settings: Readonly<Record<string, unknown>>): string[] {
+  if (isStringList(settings.topics) && settings.topics.length > 0) return [...settings.topics]
+  if (isStringList(settings.topic_prefixes) && settings.topic_prefixes.length > 0) return settings.topic_prefixes.map((p) => `${p}${name}`)
+  return [name]
+}
+
+function isStringList (value: unknown): value is string[] {
+  return Array.isArray(value) && value.every((v) => typeof v === 'string')
+}

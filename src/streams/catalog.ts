@@ -1,4 +1,5 @@
 import type { StreamConfigData } from '../stream-config/index.js'
+import { streamTopics } from '../stream-config/index.js'
 
 /** One name a client can ask for: a stream of the stream config, or an alias of one. */
 export interface ServedStream {
@@ -30,7 +31,7 @@ export function buildCatalog (data: StreamConfigData, options: CatalogOptions): 
   for (const [name, raw] of Object.entries(data)) {
     if (name.startsWith('/') || (allowed !== undefined && !allowed.has(name))) continue
     const settings = { ...options.defaults, ...(isObject(raw) ? raw : {}) }
-    const stream: ServedStream = { name, topics: topicsOf(name, settings), description: descriptionOf(name, settings) }
+    const stream: ServedStream = { name, topics: streamTopics(name, settings), description: descriptionOf(name, settings) }
     if (typeof settings.schema_title === 'string') stream.schemaTitle = settings.schema_title
     served.push(stream)
     for (const alias of options.aliases[name] ?? []) {
@@ -41,22 +42,12 @@ export function buildCatalog (data: StreamConfigData, options: CatalogOptions): 
   return new Map(served.map((s) => [s.name, s]))
 }
 
-function topicsOf (name: string, settings: Record<string, unknown>): string[] {
-  if (isStringList(settings.topics) && settings.topics.length > 0) return [...settings.topics]
-  if (isStringList(settings.topic_prefixes) && settings.topic_prefixes.length > 0) return settings.topic_prefixes.map((p) => `${p}${name}`)
-  return [name]
-}
-
 function descriptionOf (name: string, settings: Record<string, unknown>): string {
   return typeof settings.description === 'string' && settings.description !== '' ? settings.description : `${name} events.`
 }
 
 function isObject (value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value)
-}
-
-function isStringList (value: unknown): value is string[] {
-  return Array.isArray(value) && value.every((v) => typeof v === 'string')
 }
 
 /**

@@ -99,3 +99,9 @@ test('per-stream limits are checked, and a bad one names the stream and the sett
       (err: Error & { code?: string }) => err.code === 'SLUICE_ERR_STREAM_CONFIG_INVALID' && err.message.includes(key), `${JSON.stringify(bad)} names ${key}`)
   }
 })
+
+test('topic_prefixes: null, as EventStreamConfig answers it for legacy eventlogging_* streams, is valid', () => {
+  const data = validateStreamConfig({ eventlogging_CpuBenchmark: { schema_title: 'analytics/legacy/cpubenchmark', topic_prefixes: null } }, 'test')
+  assert.deepEqual(data.eventlogging_CpuBenchmark, { schema_title: 'analytics/legacy/cpubenchmark', topic_prefixes: null })
+  assert.throws(() => validateStreamConfig({ s: { schema_title: 't', topic_prefixes: 'eqiad.' } }, 'test'), { code: 'SLUICE_ERR_STREAM_CONFIG_INVALID' })
+})

@@ -8,9 +8,11 @@ test('topics: the topics setting, else each prefix before the name, else the nam
     prefixed: { schema_title: 's', topic_prefixes: ['eqiad.', 'codfw.'] },
     defaulted: { schema_title: 's' },
     bare: null,
+    eventlogging_Legacy: { schema_title: 's', topic_prefixes: null },
     '/^re\\..+/': { schema_title: 's' }
   }, { defaults: { topic_prefixes: ['dc1.'] }, aliases: { prefixed: ['p'] } })
-  assert.deepEqual([...catalog.keys()], ['bare', 'defaulted', 'explicit', 'p', 'prefixed'])
+  assert.deepEqual([...catalog.keys()], ['bare', 'defaulted', 'eventlogging_Legacy', 'explicit', 'p', 'prefixed'])
+  assert.deepEqual(catalog.get('eventlogging_Legacy')!.topics, ['eventlogging_Legacy'], 'topic_prefixes: null is the stream name alone')
   assert.deepEqual(catalog.get('explicit')!.topics, ['x.1', 'x.2'])
   assert.deepEqual(catalog.get('prefixed')!.topics, ['eqiad.prefixed', 'codfw.prefixed'])
   assert.deepEqual(catalog.get('p')!.topics, ['eqiad.prefixed', 'codfw.prefixed'])
