@@ -83,6 +83,16 @@ export const gatewayConfigSchema = {
         dataschema_prefixes: { type: 'array', items: { type: 'string', minLength: 1 }, default: [] }
       }
     },
+    /** EventLogging's GET /beacon/event: the $schema of each legacy schema, and the longest capsule. */
+    beacon: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        schemas: { type: 'object', propertyNames: { pattern: '^[A-Za-z0-9_]+$' }, additionalProperties: { type: 'string', minLength: 1 }, default: {} },
+        max_capsule_bytes: { type: 'integer', minimum: 256, maximum: 65536, default: 8192 }
+      }
+    },
     /** Accepted event ids remembered in memory for streams with dedupe_window_ms (the oldest go first). */
     dedupe_max_keys: { type: 'integer', minimum: 1, default: 100000 },
     /** With Redis, accepted event ids are shared by every gateway replica. */

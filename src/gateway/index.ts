@@ -225,6 +225,7 @@ async function buildGateway (config: Readonly<GatewayConfig>, context: ServiceCo
         schemaUriFields: asList(config.schema_uri_field),
         streamFields: asList(config.stream_field)
       },
+      beacon: { schemas: config.beacon.schemas, maxBytes: config.beacon.max_capsule_bytes, maxEventDepth: config.max_event_depth },
       reload,
       schemaRoutes: servedRepository === undefined ? undefined : schemaRoutes(servedRepository, { logger, streams: () => streamIndex?.all(), metrics: schemaMetrics, config: repositoryConfig })
     })

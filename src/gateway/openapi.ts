@@ -94,6 +94,10 @@ export function openApiDocument (version: string): object {
           responses: { 200: json('Stream name → settings') }
         }
       },
+      '/beacon/event': {
+        get: { summary: 'EventLogging\'s beacon: the query is the url-encoded capsule, ended by ;', responses: { 204: { description: 'Always; failures become error events and metrics' } } },
+        post: { summary: 'The same URL from navigator.sendBeacon (the body is not read)', responses: { 204: { description: 'Always' } } }
+      },
       '/schemas/': { get: { summary: 'List schema titles (JSON, or HTML for browsers)', responses: { 200: json('Titles') } } },
       '/schemas/{title}/{version}': {
         get: {

@@ -14,6 +14,8 @@ export interface GatewayMetrics {
   hastyWaiting: Gauge
   streamConfigReloads: Counter<'result'>
   dedupeStoreErrors: Counter
+  /** EventLogging beacons (`/beacon/event`), by outcome: accepted | invalid | error | malformed | too_large. */
+  beacons: Counter<'outcome'>
 }
 
 export function createGatewayMetrics (registry: Registry): GatewayMetrics {
@@ -63,6 +65,12 @@ export function createGatewayMetrics (registry: Registry): GatewayMetrics {
     dedupeStoreErrors: new Counter({
       name: 'sluice_gateway_dedupe_store_errors_total',
       help: 'Failures of the idempotent-intake store (Redis); the event was produced anyway.',
+      registers
+    }),
+    beacons: new Counter({
+      name: 'sluice_gateway_beacons_total',
+      help: 'EventLogging beacons received at /beacon/event (always answered 204), by outcome: accepted, invalid (an error event was produced), error, malformed (not a capsule) or too_large.',
+      labelNames: ['outcome'] as const,
       registers
     })
   }
