@@ -5,7 +5,7 @@ import { isRegexKey } from './load.js'
 
 export type { StreamConfigProblem, StreamSettings } from './schema.js'
 export type { StreamConfigData, StreamConfigSourceOptions } from './load.js'
-export { readStreamConfig, validateStreamConfig, checkStreamRegex } from './load.js'
+export { readStreamConfig, validateStreamConfig, checkStreamRegex, isRegexKey } from './load.js'
 export { StreamConfigInvalidError, StreamConfigUnavailableError } from './errors.js'
 export { streamTopics } from './topic-name.js'
 
