@@ -41,6 +41,9 @@ test('sluice kafka mirror refuses what it cannot run, naming the options', async
     assert.equal(await runKafkaCommand(args, cli.io), 2, args.join(' '))
     assert.match(cli.err(), /--from|--datacenter/)
   }
+  const cli = captureIO({}, root)
+  assert.equal(await runKafkaCommand(['mirror', '--from', 'k1:9092', '--to', 'k2:9092', '--datacenter', 'eqiad', '--legacy-topics-home', 'eq.iad'], cli.io), 2)
+  assert.match(cli.err(), /--legacy-topics-home takes a datacenter name/)
 })
 
 test('a mirror dies with the process that started it, even when that process crashes', async (t) => {
