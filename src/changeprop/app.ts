@@ -13,7 +13,8 @@ import type { LimiterStore, LimiterTypes } from './limiter.js'
 import { createRedisClient } from '../redis.js'
 import { TopicsMissingError } from './errors.js'
 import type { Redis } from '../redis.js'
-import { errorTopicOf, retryTopicOf, streamTopicOf, topicStreamOf } from './topics.js'
+import { errorTopicOf, namingOf, retryGroupOf, retryTopicOf, ruleGroupOf, streamOf, topicOf } from '../stream-config/index.js'
+import type { TopicNaming } from '../stream-config/index.js'
 import { compileRules } from './rules/load.js'
 import type { CompiledRule } from './rules/compile.js'
 import { createRuleRunner } from './runner.js'
@@ -142,7 +143,7 @@ function buildChangeprop (config: Readonly<ChangepropConfig>, deps: ServiceConte
     const names = new Set(rule.topics)
     if (rule.topicPatterns.length > 0) {
       for (const name of await cluster()) {
-        const stream = topicStreamOf(prefix, name)
+        const stream = streamOf(name, namingFor(prefix))
         if (stream !== undefined && rule.topicPatterns.some((pattern) => pattern.test(stream))) names.add(stream)
       }
     }
@@ -158,10 +159,13 @@ function buildChangeprop (config: Readonly<ChangepropConfig>, deps: ServiceConte
     }
   }
 
-  /** A rule's consumer group for one prefix: the home one, or one per datacenter taken over. */
-  function groupOf (rule: CompiledRule, prefix: string): string {
-    const home = `${config.service_name}-${rule.name}`
-    return prefix === config.topic_prefix ? home : `${home}.takeover.${prefix.replace(/\.$/, '')}`
+  /**
+   * How the topics of the datacenter with `prefix` are named: this one's, or another's taken over.
+   * A legacy stream's bare name belongs to the legacy home only, so a takeover never reads the
+   * topic this datacenter's own groups read.
+   */
+  function namingFor (prefix: string): TopicNaming {
+    return namingOf(prefix, config.legacy_topics_home ?? config.topic_prefix)
   }
 
   /**
@@ -174,8 +178,8 @@ function buildChangeprop (config: Readonly<ChangepropConfig>, deps: ServiceConte
     const since = Date.now() - config.takeover_lookback_ms
     const { kafka } = config
     const targets = [
-      { group: entry.group, names: topics.map((topic) => streamTopicOf(entry.prefix, topic)) },
-      { group: `${entry.group}-retry`, names: topics.map((topic) => retryTopicOf(entry.prefix, config.service_name, topic)) }
+      { group: entry.group, names: topics.map((topic) => topicOf(topic, namingFor(entry.prefix))) },
+      { group: retryGroupOf(entry.group), names: topics.map((topic) => retryTopicOf(config.service_name, topic, namingFor(entry.prefix))) }
     ]
     for (const { group, names } of targets) {
       const result = await advanceGroupOffsets(kafka.brokers, group, names, since, { clientId: kafka.client_id, logger: deps.logger })
@@ -201,15 +205,15 @@ function buildChangeprop (config: Readonly<ChangepropConfig>, deps: ServiceConte
     const main = createEventConsumer({
       ...common,
       groupId: entry.group,
-      topics: topics.map((topic) => streamTopicOf(prefix, topic)),
+      topics: topics.map((topic) => topicOf(topic, namingFor(prefix))),
       fromBeginning: kafka.from_beginning,
-      topicsFromBeginning: fresh.map((topic) => streamTopicOf(prefix, topic)),
+      topicsFromBeginning: fresh.map((topic) => topicOf(topic, namingFor(prefix))),
       onProgress: progressReporter(rule.name, 'main')
     })
     const retry = createEventConsumer({
       ...common,
-      groupId: `${entry.group}-retry`,
-      topics: topics.map((topic) => retryTopicOf(prefix, config.service_name, topic)),
+      groupId: retryGroupOf(entry.group),
+      topics: topics.map((topic) => retryTopicOf(config.service_name, topic, namingFor(prefix))),
       // Retry events are never skipped, even by a group that is new.
       fromBeginning: true,
       onProgress: progressReporter(rule.name, 'retry')
@@ -235,8 +239,8 @@ function buildChangeprop (config: Readonly<ChangepropConfig>, deps: ServiceConte
     const { kafka } = config
     const consumed = new Set<string>()
     for (const topic of topics) {
-      consumed.add(streamTopicOf(prefix, topic))
-      consumed.add(retryTopicOf(prefix, config.service_name, topic))
+      consumed.add(topicOf(topic, namingFor(prefix)))
+      consumed.add(retryTopicOf(config.service_name, topic, namingFor(prefix)))
     }
     if (!kafka.create_topics) {
       const existing = new Set(await listTopics(kafka.brokers, { clientId: kafka.client_id, logger: deps.logger }))
@@ -244,7 +248,7 @@ function buildChangeprop (config: Readonly<ChangepropConfig>, deps: ServiceConte
       if (missing.length > 0) throw new TopicsMissingError(missing)
       return
     }
-    const names = [errorTopicOf(config.topic_prefix, config.service_name), ...consumed]
+    const names = [errorTopicOf(config.service_name, namingFor(config.topic_prefix)), ...consumed]
     await createTopics(kafka.brokers, names.map((name) => ({ name, partitions: kafka.topic_partitions })), { logger: deps.logger })
   }
 
@@ -332,6 +336,7 @@ function buildChangeprop (config: Readonly<ChangepropConfig>, deps: ServiceConte
       const runnerDeps = {
         service: config.service_name,
         topicPrefix: config.topic_prefix,
+        legacyTopicsHome: config.legacy_topics_home,
         userAgent: config.user_agent,
         originOverride: config.exec_origin_override,
         maxChainLength: config.max_chain_length,
@@ -348,7 +353,7 @@ function buildChangeprop (config: Readonly<ChangepropConfig>, deps: ServiceConte
         const resolved = await Promise.all(rules.map(async (rule) => ({ rule, topics: await resolveTopics(rule, prefix, cluster) })))
         await createRuleTopics(resolved.flatMap(({ topics }) => topics), prefix)
         for (const { rule, topics } of resolved) {
-          const entry: RuleConsumers = { rule, runner: createRuleRunner(rule, { ...runnerDeps, consumedPrefix: prefix }), prefix, group: groupOf(rule, prefix), topics: [], main: undefined, retry: undefined }
+          const entry: RuleConsumers = { rule, runner: createRuleRunner(rule, { ...runnerDeps, consumedPrefix: prefix }), prefix, group: ruleGroupOf(config.service_name, rule.name, prefix, config.topic_prefix), topics: [], main: undefined, retry: undefined }
           consumers.push(entry)
           if (topics.length === 0) {
             log.warn({ rule: rule.name, prefix }, 'rule has no topic to consume (its topic regex matches none yet); it starts when one appears')

@@ -34,6 +34,8 @@ export interface RunnerDeps {
   topicPrefix: string
   /** The prefix of the topics the runner reads: its own, or another datacenter's it took over. Default: topicPrefix. */
   consumedPrefix?: string
+  /** The prefix of the datacenter owning legacy streams' bare topic names (src/stream-config/topology.ts). Default: topicPrefix. */
+  legacyTopicsHome?: string | undefined
   userAgent: string
   originOverride?: string | undefined
   maxChainLength: number

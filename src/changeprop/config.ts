@@ -6,6 +6,7 @@ import type { RuleSpec } from './rules/schema.js'
 import { ruleDefaultsProperties, ruleNamePattern } from './rules/schema.js'
 import { loadRules } from './rules/load.js'
 import { consumerConfigSchema } from '../kafka/index.js'
+import { legacyTopicsHomeSchema } from '../stream-config/index.js'
 
 const limiterSchema = {
   type: 'object',
@@ -36,6 +37,8 @@ export const changepropConfigSchema = {
      * datacenter's prefix takes over its events (a switchover, docs/changeprop.md).
      */
     consume_topic_prefixes: { type: 'array', items: { type: 'string', pattern: '^[A-Za-z0-9._-]*$' }, minItems: 1, uniqueItems: true },
+    /** The `topic_prefix` of the datacenter owning legacy `eventlogging_*` streams' bare topic names; unset: this one. */
+    legacy_topics_home: legacyTopicsHomeSchema,
     /** Where a takeover of another datacenter's topics starts when it has no newer position: this long ago. */
     takeover_lookback_ms: { type: 'integer', minimum: 0, default: 600000 },
     user_agent: { type: 'string', minLength: 1, default: 'sluice-changeprop' },

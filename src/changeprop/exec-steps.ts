@@ -11,7 +11,7 @@ import { renderRequest } from './exec.js'
 import type { StepResult } from './outcome.js'
 import type { CompiledRequest, CompiledRule } from './rules/compile.js'
 import type { TemplateContext } from './rules/template/index.js'
-import { streamTopicOf } from './topics.js'
+import { namingOf, topicOf } from '../stream-config/index.js'
 import { childOf, traceHeaders } from '../trace-context.js'
 
 /** Runs one exec step of a rule: an HTTP request, or events produced to Kafka. */
@@ -62,7 +62,7 @@ export function createStepRunner (rule: CompiledRule, deps: RunnerDeps, log: Log
         log.warn({ err, chain: attempt.chain }, 'not producing an event that would loop')
         continue
       }
-      records.push({ topic: streamTopicOf(deps.topicPrefix, event.meta.stream as string), key: null, value: JSON.stringify(event), headers: traceHeaders(childOf(attempt.trace)) })
+      records.push({ topic: topicOf(event.meta.stream as string, namingOf(deps.topicPrefix, deps.legacyTopicsHome)), key: null, value: JSON.stringify(event), headers: traceHeaders(childOf(attempt.trace)) })
     }
     if (records.length === 0) return { kind: 'produced', count: 0 }
     try {

@@ -1,6 +1,7 @@
 import type { FromSchema } from '../config/from-schema.js'
 import type { EnvOverride } from '../config/load.js'
 import { commonEnvOverrides, kafkaBrokersSchema, kafkaProducerSchema, loadConfig, redisSchema } from '../config/load.js'
+import { legacyTopicsHomeSchema, legacyTopicsHomeVariable, streamConfigSourceProperties } from '../stream-config/index.js'
 
 const stringOrList = {
   anyOf: [
@@ -43,7 +44,11 @@ export const gatewayConfigSchema = {
     stream_query_param: { type: 'string', minLength: 1 },
     stream_config_uri: { type: 'string', minLength: 1 },
     stream_config_ttl: { type: 'integer', minimum: 0, default: 0 },
+    ...streamConfigSourceProperties,
+    /** When set, streams whose `destination_event_service` names another service are not configured here. */
+    event_service_name: { type: 'string', minLength: 1 },
     topic_prefix: { type: 'string', pattern: '^[A-Za-z0-9._-]*$', default: '' },
+    legacy_topics_home: legacyTopicsHomeSchema,
     error_stream: { type: 'string', minLength: 1, default: 'eventgate.error.validation' },
     error_schema_uri: { type: 'string', minLength: 1, default: '/error/2.1.0' },
     test_events: { anyOf: [event, { type: 'array', items: event, minItems: 1 }] },
@@ -97,7 +102,8 @@ export type GatewayConfig = FromSchema<typeof gatewayConfigSchema>
 
 export const gatewayEnvOverrides: readonly EnvOverride[] = [
   ...commonEnvOverrides,
-  { variable: 'TOPIC_PREFIX', pointer: '/topic_prefix', parse: 'string' }
+  { variable: 'TOPIC_PREFIX', pointer: '/topic_prefix', parse: 'string' },
+  { variable: legacyTopicsHomeVariable, pointer: '/legacy_topics_home', parse: 'string' }
 ]
 
 export async function loadGatewayConfig (file: string | undefined, env: NodeJS.ProcessEnv): Promise<Readonly<GatewayConfig>> {

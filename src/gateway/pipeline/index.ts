@@ -27,6 +27,8 @@ export interface PipelineDeps {
   resolver: SchemaResolver
   /** The current stream allowlist (it may be reloaded), or undefined to allow every stream. */
   streams: () => StreamIndex | undefined
+  /** Asks the stream config source for streams the allowlist lacks, adding those it knows (`stream_config_fetch_unknown`). */
+  fetchUnknownStreams?: ((names: readonly string[]) => Promise<void>) | undefined
   producer: EventProducer
   /** The per-stream limits of the stream config, with their rate buckets. */
   limits: StreamLimits
@@ -43,6 +45,9 @@ export interface PipelineDeps {
     streamFields: readonly string[]
     dtField: string
     topicPrefix: string
+    legacyTopicsHome: string | undefined
+    /** Streams whose `destination_event_service` names another service are refused (unset: none are). */
+    eventServiceName: string | undefined
     headersToFields: Readonly<Record<string, string>>
     /** Query parameters that supply `$schema` / the stream to events lacking them (EventGate's legacy EventLogging intake). */
     schemaUriQueryParam: string | undefined
@@ -129,29 +134,57 @@ interface EventContext {
 }
 
 /**
- * Prepares every event; the failures go to `results`. An event whose schema is compiled
- * already is prepared without waiting: only events whose schema must first be loaded are.
+ * Prepares every event; the failures go to `results`. An event whose schema is compiled and
+ * whose stream is known already is prepared without waiting: only events whose schema must first
+ * be loaded, or whose stream must first be asked for, are.
  */
 async function prepareAll (deps: PipelineDeps, events: readonly unknown[], results: EventResult[], context: EventContext): Promise<Prepared[]> {
-  const prepared: Prepared[] = []
-  const loading: Array<Promise<void>> = []
+  const parsed: Array<{ index: number, raw: unknown, event: EventObject, uri: string }> = []
   events.forEach((raw, index) => {
     try {
-      const { event, uri } = schemaUriOf(deps, raw, context.request)
-      const resolved = deps.resolver.cached(uri)
-      if (resolved !== undefined) {
-        prepared.push(prepare(deps, event, uri, resolved, index, context))
-        return
-      }
-      loading.push(deps.resolver.resolve(uri)
-        .then((loaded) => { prepared.push(prepare(deps, event, uri, loaded, index, context)) })
-        .catch((err: unknown) => { results[index] = failure(deps, raw, err) }))
+      parsed.push({ index, raw, ...schemaUriOf(deps, raw, context.request) })
     } catch (err) {
       results[index] = failure(deps, raw, err)
     }
   })
+  const fetching = fetchUnknownStreams(deps, parsed.map((p) => p.event))
+  const prepared: Prepared[] = []
+  const loading: Array<Promise<void>> = []
+  for (const { index, raw, event, uri } of parsed) {
+    const resolved = deps.resolver.cached(uri)
+    const stream = fetching === undefined ? undefined : streamNameOf(deps, event)
+    const streamFetch = stream !== undefined && fetching?.names.has(stream) === true ? fetching.done : undefined
+    if (resolved !== undefined && streamFetch === undefined) {
+      try {
+        prepared.push(prepare(deps, event, uri, resolved, index, context))
+      } catch (err) {
+        results[index] = failure(deps, raw, err)
+      }
+      continue
+    }
+    loading.push(Promise.all([resolved ?? deps.resolver.resolve(uri), streamFetch])
+      .then(([loaded]) => { prepared.push(prepare(deps, event, uri, loaded, index, context)) })
+      .catch((err: unknown) => { results[index] = failure(deps, raw, err) }))
+  }
   if (loading.length > 0) await Promise.all(loading)
   return prepared
+}
+
+/** One fetch for every stream of the request that the allowlist lacks, when unknown streams are fetched. */
+function fetchUnknownStreams (deps: PipelineDeps, events: readonly EventObject[]): { names: Set<string>, done: Promise<void> } | undefined {
+  const streams = deps.streams()
+  if (deps.fetchUnknownStreams === undefined || streams === undefined) return undefined
+  const names = new Set<string>()
+  for (const event of events) {
+    const stream = streamNameOf(deps, event)
+    if (stream !== undefined && streams.lookup(stream) === undefined) names.add(stream)
+  }
+  return names.size === 0 ? undefined : { names, done: deps.fetchUnknownStreams([...names]) }
+}
+
+function streamNameOf (deps: PipelineDeps, event: EventObject): string | undefined {
+  const stream = extractFirst(event, deps.settings.streamFields)
+  return typeof stream === 'string' && stream !== '' ? stream : undefined
 }
 
 /** The event object and its `$schema` URI (filled from the query when configured). */
@@ -173,7 +206,7 @@ function prepare (deps: PipelineDeps, event: EventObject, uri: string, resolved:
   const clientId = getPath(event, 'meta.id')
   applyEnrichment(event, enrichPlanOf(deps, resolved), context.request, { nowIso: context.nowIso, newId: deps.newId })
   const streams = deps.streams()
-  const streamSettings = checkStream(streams, stream, resolved.title, describeEvent(event, uri, stream))
+  const streamSettings = checkStream(streams, stream, resolved.title, describeEvent(event, uri, stream), settings.eventServiceName)
   const streamLabel = streams === undefined ? '_any' : (streams.lookup(stream)?.key ?? unknownStream)
   if (!resolved.validate(event)) {
     const errors = resolved.validate.errors ?? []

@@ -1,19 +1,21 @@
 import type { ProduceRecord } from '../../kafka/index.js'
 import type { StreamSettings } from '../../stream-config/index.js'
-import { topicOf } from '../../stream-config/topic-name.js'
+import { namingOf, topicOf } from '../../stream-config/index.js'
 import { EventKeyFieldMissingError, EventTooLargeError } from '../errors.js'
 import type { EventObject } from './event-fields.js'
 import { getPath } from './event-fields.js'
 
 export interface RecordOptions {
   topicPrefix: string
+  /** The prefix of the datacenter owning legacy streams' bare topic names; default: topicPrefix. */
+  legacyTopicsHome?: string | undefined
   dtField: string
   maxMessageBytes: number
 }
 
-/** EventGate keeps legacy EventLogging topics unprefixed. */
-export function topicFor (stream: string, topicPrefix: string): string {
-  return topicOf(stream, topicPrefix)
+/** The topology's rule: `<prefix><stream>`, legacy EventLogging streams bare in their home datacenter. */
+export function topicFor (stream: string, topicPrefix: string, legacyTopicsHome?: string): string {
+  return topicOf(stream, namingOf(topicPrefix, legacyTopicsHome))
 }
 
 /**
@@ -38,7 +40,7 @@ export function toRecord (event: EventObject, stream: string, settings: StreamSe
   if (bytes > options.maxMessageBytes) throw new EventTooLargeError(bytes, options.maxMessageBytes)
   const dt = getPath(event, options.dtField)
   const time = typeof dt === 'string' ? Date.parse(dt) : Number.NaN
-  const record: ProduceRecord = { topic: topicFor(stream, options.topicPrefix), key, value }
+  const record: ProduceRecord = { topic: topicFor(stream, options.topicPrefix, options.legacyTopicsHome), key, value }
   if (Number.isFinite(time)) record.timestamp = time
   return record
 }

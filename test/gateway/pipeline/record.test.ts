@@ -10,6 +10,13 @@ test('topic is prefix + stream, except legacy eventlogging_ streams and an empty
   assert.equal(topicFor('x', ''), 'x')
 })
 
+test('with a legacy home, a legacy stream is bare there and prefixed in every other datacenter', () => {
+  assert.equal(topicFor('eventlogging_NavigationTiming', 'eqiad.', 'eqiad.'), 'eventlogging_NavigationTiming')
+  assert.equal(topicFor('eventlogging_NavigationTiming', 'codfw.', 'eqiad.'), 'codfw.eventlogging_NavigationTiming')
+  assert.equal(toRecord({ meta: { stream: 'eventlogging_X' } }, 'eventlogging_X', undefined, { ...options, topicPrefix: 'codfw.', legacyTopicsHome: 'eqiad.' }).topic, 'codfw.eventlogging_X')
+  assert.equal(topicFor('mediawiki.revision-create', 'codfw.', 'eqiad.'), 'codfw.mediawiki.revision-create')
+})
+
 test('the record carries the JSON event, key from message_key_fields and timestamp from meta.dt', () => {
   const event = { meta: { dt: '2019-01-01T00:00:00Z', stream: 's' }, wiki_id: 'enwiki', page: { page_id: 7 } }
   const record = toRecord(event, 's', { schema_title: 't', message_key_fields: { wiki_id: 'wiki_id', page_id: 'page.page_id' } }, options)
