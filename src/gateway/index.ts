@@ -183,6 +183,8 @@ async function buildGateway (config: Readonly<GatewayConfig>, context: ServiceCo
         schemaUriFields: asList(config.schema_uri_field),
         streamFields: asList(config.stream_field),
         dtField: config.dt_field,
+        metaDtPolicy: config.meta_dt_policy,
+        maxTimestampSkewMs: config.max_timestamp_skew_ms,
         topicPrefix: config.topic_prefix,
         headersToFields: config.http_request_headers_to_fields,
         schemaUriQueryParam: config.schema_uri_query_param,

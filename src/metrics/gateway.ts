@@ -14,6 +14,8 @@ export interface GatewayMetrics {
   hastyWaiting: Gauge
   streamConfigReloads: Counter<'result'>
   dedupeStoreErrors: Counter
+  /** Records whose timestamp was moved to within max_timestamp_skew_ms of the intake time; `direction` past | future. */
+  timestampsClamped: Counter<'stream' | 'direction'>
 }
 
 export function createGatewayMetrics (registry: Registry): GatewayMetrics {
@@ -63,6 +65,12 @@ export function createGatewayMetrics (registry: Registry): GatewayMetrics {
     dedupeStoreErrors: new Counter({
       name: 'sluice_gateway_dedupe_store_errors_total',
       help: 'Failures of the idempotent-intake store (Redis); the event was produced anyway.',
+      registers
+    }),
+    timestampsClamped: new Counter({
+      name: 'sluice_gateway_record_timestamps_clamped_total',
+      help: 'Accepted events whose time (dt_field) was further than max_timestamp_skew_ms from the intake time: their record timestamp was clamped, by stream and direction (past, future).',
+      labelNames: ['stream', 'direction'] as const,
       registers
     })
   }
