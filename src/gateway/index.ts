@@ -1,7 +1,7 @@
 import { resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { FastifyInstance } from 'fastify'
-import { createGatewayMetrics } from '../metrics/gateway.js'
+import { createGatewayMetrics, startCanaryCounts } from '../metrics/gateway.js'
 import { createSchemaMetrics } from '../metrics/schemas.js'
 import {
   createSchemaResolver, createSourcesFromBaseUris, loadRepositoryConfig, openDirectoryRepository, openGitRepository, schemaRoutes
@@ -93,6 +93,7 @@ async function buildGateway (config: Readonly<GatewayConfig>, context: ServiceCo
     const loadStreams = async (): Promise<boolean> => {
       if (streamConfig === undefined) return true
       streamIndex = await streamConfig.load()
+      startCanaryCounts(metrics, streamIndex.all())
       streamsLoaded = true
       return true
     }

@@ -19,6 +19,7 @@ import type { ClampDirection } from './record.js'
 import { maxSkewOf, recordTimestamp, toRecord } from './record.js'
 import { checkStream } from './stream-check.js'
 import { traceHeaders } from '../../trace-context.js'
+import { isCanaryEvent } from '../../canary/event.js'
 import type { StreamLimits } from './stream-limits.js'
 import type { IntakeDedupe } from './dedupe.js'
 
@@ -104,7 +105,7 @@ export async function processEvents (deps: PipelineDeps, events: readonly unknow
       const outcome = await produceOnce(deps, p)
       results[p.index] = { status: 'success' }
       deps.metrics.events.inc({ stream: p.streamLabel, outcome: outcome === 'duplicate' ? 'duplicate' : 'accepted' })
-      if (p.clamped !== undefined && outcome !== 'duplicate') deps.metrics.timestampsClamped.inc({ stream: p.streamLabel, direction: p.clamped })
+      if (outcome !== 'duplicate') countAccepted(deps, p)
     } catch (err) {
       results[p.index] = failure(deps, p.event, err, p.streamLabel)
     }
@@ -125,6 +126,12 @@ async function produceOnce (deps: PipelineDeps, p: Prepared): Promise<'produced'
     return 'produced'
   }
   return deps.dedupe.once(p.dedupeKey, windowMs, send)
+}
+
+/** What an accepted (not duplicate) event adds to the counts beside `events`. */
+function countAccepted (deps: PipelineDeps, p: Prepared): void {
+  if (p.clamped !== undefined) deps.metrics.timestampsClamped.inc({ stream: p.streamLabel, direction: p.clamped })
+  if (isCanaryEvent(p.event)) deps.metrics.canaryEvents.inc({ stream: p.streamLabel })
 }
 
 interface EventContext {
