@@ -1,7 +1,8 @@
 import type { FromSchema } from '../config/from-schema.js'
 import { loadConfig, validateConfig } from '../config/load.js'
 
-const httpUrl = { type: 'string', pattern: '^https?://[^\\s]+$' } as const
+/** An http(s) URL without user:password@: the URLs are printed with each outcome and in errors. */
+const httpUrl = { type: 'string', pattern: '^https?://[^\\s/@]+(/\\S*)?$' } as const
 
 /** One gateway of a datacenter: its events URL, or the URL and the one event service it is. */
 const gatewaySchema = {

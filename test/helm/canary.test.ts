@@ -107,6 +107,7 @@ void test('values the canary cannot run with fail', async () => {
     { set: [...enabled, 'datacenter=eqiad', 'canary.gateways.eqiad={gateway.eqiad}'], message: /\/canary\/gateways\/eqiad\/0/ },
     { set: [...enabled, 'datacenter=eqiad', 'canary.config.gateways.x={http://a/v1/events}'], message: /\/canary\/config\/gateways/ },
     { set: [...enabled, 'datacenter=eqiad', 'canary.pushgateway.url=pushgateway:9091'], message: /\/canary\/pushgateway\/url/ },
+    { set: [...enabled, 'datacenter=eqiad', 'canary.pushgateway.url=http://canary:secret@pushgateway:9091'], message: /\/canary\/pushgateway\/url/ },
     { set: [...enabled, 'datacenter=eqiad', 'canary.concurrencyPolicy=Sometimes'], message: /\/canary\/concurrencyPolicy/ }
   ]
   for (const { set, message } of cases) {
