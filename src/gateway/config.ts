@@ -40,6 +40,10 @@ export const gatewayConfigSchema = {
     schema_uri_field: { ...stringOrList, default: '$schema' },
     stream_field: { ...stringOrList, default: 'meta.stream' },
     dt_field: { type: 'string', minLength: 1, default: 'meta.dt' },
+    /** `meta.dt`: keep (never filled), fill when absent (EventGate), or intake (always the intake time); a stream's `meta_dt_policy` wins. */
+    meta_dt_policy: { enum: ['keep', 'fill', 'intake'], default: 'fill' },
+    /** The Kafka record timestamp stays within this much of the intake time (clamped); a stream's setting wins. */
+    max_timestamp_skew_ms: { type: 'integer', minimum: 0, default: 3600000 },
     schema_uri_query_param: { type: 'string', minLength: 1 },
     stream_query_param: { type: 'string', minLength: 1 },
     stream_config_uri: { type: 'string', minLength: 1 },

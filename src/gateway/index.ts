@@ -1,7 +1,7 @@
 import { resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { FastifyInstance } from 'fastify'
-import { createGatewayMetrics } from '../metrics/gateway.js'
+import { createGatewayMetrics, startCanaryCounts } from '../metrics/gateway.js'
 import { createSchemaMetrics } from '../metrics/schemas.js'
 import {
   createSchemaResolver, createSourcesFromBaseUris, loadRepositoryConfig, openDirectoryRepository, openGitRepository, schemaRoutes
@@ -93,6 +93,7 @@ async function buildGateway (config: Readonly<GatewayConfig>, context: ServiceCo
     const loadStreams = async (): Promise<boolean> => {
       if (streamConfig === undefined) return true
       streamIndex = await streamConfig.load()
+      startCanaryCounts(metrics, streamIndex.all())
       streamsLoaded = true
       return true
     }
@@ -189,6 +190,8 @@ async function buildGateway (config: Readonly<GatewayConfig>, context: ServiceCo
         schemaUriFields: asList(config.schema_uri_field),
         streamFields: asList(config.stream_field),
         dtField: config.dt_field,
+        metaDtPolicy: config.meta_dt_policy,
+        maxTimestampSkewMs: config.max_timestamp_skew_ms,
         topicPrefix: config.topic_prefix,
         legacyTopicsHome: config.legacy_topics_home,
         eventServiceName: config.event_service_name,

@@ -41,6 +41,9 @@ export interface StreamSettings {
   rate_limit?: { events_per_second: number, burst: number }
   /** Idempotent intake (Sluice): an event whose client-sent meta.id was accepted within this window is not produced again. */
   dedupe_window_ms?: number
+  /** Gateway timestamps (Sluice): what becomes of a client's `meta.dt`, and how far the record timestamp may be from the intake time. */
+  meta_dt_policy?: 'keep' | 'fill' | 'intake'
+  max_timestamp_skew_ms?: number
   [setting: string]: unknown
 }
 
@@ -64,6 +67,8 @@ export const streamSettingsSchema = {
     max_event_bytes: { type: 'integer', minimum: 1 },
     max_events_per_request: { type: 'integer', minimum: 1 },
     dedupe_window_ms: { type: 'integer', minimum: 1, maximum: 604800000 },
+    meta_dt_policy: { enum: ['keep', 'fill', 'intake'] },
+    max_timestamp_skew_ms: { type: 'integer', minimum: 0 },
     rate_limit: {
       type: 'object',
       additionalProperties: false,

@@ -417,3 +417,43 @@ source is another datacenter, listed once (its alias names its topics' prefix).
 {{- end }}
 {{- end }}
 
+{{/*
+`sluice canary`'s config file. With the gateway in this release the stream config and the schemas
+are read from it (GET /v1/streams, /schemas/), so the canaries are built from what it accepts; its
+Service is also the one gateway posted to unless canary.gateways lists others.
+*/}}
+{{- define "sluice.canaryConfig" -}}
+{{- $c := .Values.canary }}
+{{- $gatewayUrl := printf "http://%s:%d" (include "sluice.componentName" (dict "root" . "component" "gateway")) (int .Values.gateway.service.port) }}
+{{- $config := dict }}
+{{- if .Values.gateway.enabled }}
+{{- $_ := set $config "stream_config_uri" (printf "%s/v1/streams" $gatewayUrl) }}
+{{- $_ := set $config "schema_base_uris" (list (printf "%s/schemas/" $gatewayUrl)) }}
+{{- else }}
+{{- $_ := set $config "stream_config_uri" (default "/app/stream-config" .Values.streamConfig.uri) }}
+{{- $_ := set $config "schema_base_uris" (list "file:///app/schemas/") }}
+{{- end }}
+{{- if $c.gateways }}
+{{- $_ := set $config "gateways" $c.gateways }}
+{{- else }}
+{{- $_ := set $config "gateways" (dict .Values.datacenter (list (printf "%s/v1/events" $gatewayUrl))) }}
+{{- end }}
+{{- if $c.pushgateway.url }}
+{{- $_ := set $config "pushgateway" (dict "url" $c.pushgateway.url "grouping" (dict "namespace" .Release.Namespace)) }}
+{{- end }}
+{{- $merged := mergeOverwrite $config (deepCopy $c.config) }}
+{{- toYaml $merged }}
+{{- end }}
+
+{{/* Refuses a canary CronJob with nowhere to post: without canary.gateways it posts to this release's gateway, named by datacenter. */}}
+{{- define "sluice.checkCanary" -}}
+{{- $c := .Values.canary }}
+{{- if not $c.gateways }}
+{{- if not .Values.gateway.enabled }}
+{{- fail "canary: list canary.gateways; without them the canaries go to this release's gateway, which is disabled" }}
+{{- end }}
+{{- if not .Values.datacenter }}
+{{- fail "canary: datacenter must be set (it names the datacenter of this release's gateway in the canary metrics), or list canary.gateways" }}
+{{- end }}
+{{- end }}
+{{- end }}

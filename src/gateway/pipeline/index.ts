@@ -9,15 +9,17 @@ import { eventFailureLevel, followUpLevel } from '../../service/log-policy.js'
 import { EventFieldMissingError, EventInvalidError, StreamRateLimitedError } from '../errors.js'
 import type { EventResult, FailedResult } from '../respond.js'
 import type { RequestInfo } from './enrich.js'
-import type { EnrichPlan } from './enrich.js'
-import { applyEnrichment, planEnrichment } from './enrich.js'
+import type { EnrichPlan, MetaDtPolicy } from './enrich.js'
+import { applyEnrichment, metaDtPolicyOf, planEnrichment } from './enrich.js'
 import { buildErrorEvent } from './error-event.js'
 import { failureReason } from './failure-reason.js'
 import type { EventObject } from './event-fields.js'
 import { extractFirst, getPath, isEventObject, setPath } from './event-fields.js'
-import { toRecord } from './record.js'
+import type { ClampDirection } from './record.js'
+import { maxSkewOf, recordTimestamp, toRecord } from './record.js'
 import { checkStream } from './stream-check.js'
 import { traceHeaders } from '../../trace-context.js'
+import { isCanaryEvent } from '../../canary/event.js'
 import type { StreamLimits } from './stream-limits.js'
 import type { IntakeDedupe } from './dedupe.js'
 
@@ -44,6 +46,9 @@ export interface PipelineDeps {
     schemaUriFields: readonly string[]
     streamFields: readonly string[]
     dtField: string
+    /** meta.dt and the record timestamp; a stream's settings win (see enrich.ts, record.ts). */
+    metaDtPolicy: MetaDtPolicy
+    maxTimestampSkewMs: number
     topicPrefix: string
     legacyTopicsHome: string | undefined
     /** Streams whose `destination_event_service` names another service are refused (unset: none are). */
@@ -68,6 +73,8 @@ interface Prepared {
   streamLabel: string
   /** `<stream>:<meta.id>` when the client sent the id and the stream dedupes. */
   dedupeKey: string | undefined
+  /** Set when the record timestamp was moved into the allowed skew. */
+  clamped: ClampDirection | undefined
 }
 
 /** Label for events whose stream is unknown: metric labels stay a closed set. */
@@ -89,7 +96,7 @@ export async function processEvents (deps: PipelineDeps, events: readonly unknow
   const now = deps.now()
   // One request, one span: its records share the trace headers, formatted once.
   const headers = request.trace === undefined ? undefined : traceHeaders(request.trace)
-  const prepared = await prepareAll(deps, events, results, { request, nowIso: now.toISOString(), headers })
+  const prepared = await prepareAll(deps, events, results, { request, nowIso: now.toISOString(), intakeMs: now.getTime(), headers })
   const admitted = applyStreamLimits(deps, prepared, results, now, options.produce !== false)
   if (options.produce === false) {
     for (const p of admitted) {
@@ -103,6 +110,7 @@ export async function processEvents (deps: PipelineDeps, events: readonly unknow
       const outcome = await produceOnce(deps, p)
       results[p.index] = { status: 'success' }
       deps.metrics.events.inc({ stream: p.streamLabel, outcome: outcome === 'duplicate' ? 'duplicate' : 'accepted' })
+      if (outcome !== 'duplicate') countAccepted(deps, p)
     } catch (err) {
       results[p.index] = failure(deps, p.event, err, p.streamLabel)
     }
@@ -125,10 +133,17 @@ async function produceOnce (deps: PipelineDeps, p: Prepared): Promise<'produced'
   return deps.dedupe.once(p.dedupeKey, windowMs, send)
 }
 
+/** What an accepted (not duplicate) event adds to the counts beside `events`. */
+function countAccepted (deps: PipelineDeps, p: Prepared): void {
+  if (p.clamped !== undefined) deps.metrics.timestampsClamped.inc({ stream: p.streamLabel, direction: p.clamped })
+  if (isCanaryEvent(p.event)) deps.metrics.canaryEvents.inc({ stream: p.streamLabel })
+}
+
 interface EventContext {
   request: RequestInfo
   /** The request's time as ISO 8601, formatted once for all its events. */
   nowIso: string
+  intakeMs: number
   /** The request's trace headers, shared by its records. */
   headers: Record<string, string> | undefined
 }
@@ -204,18 +219,20 @@ function prepare (deps: PipelineDeps, event: EventObject, uri: string, resolved:
   if (typeof stream !== 'string' || stream === '') throw new EventFieldMissingError(settings.streamFields)
   // Only an id the client sent identifies a retry; one filled in below is new every time.
   const clientId = getPath(event, 'meta.id')
-  applyEnrichment(event, enrichPlanOf(deps, resolved), context.request, { nowIso: context.nowIso, newId: deps.newId })
   const streams = deps.streams()
+  const metaDt = metaDtPolicyOf(streams?.lookup(stream)?.settings, settings.metaDtPolicy)
+  applyEnrichment(event, enrichPlanOf(deps, resolved), context.request, { nowIso: context.nowIso, newId: deps.newId, metaDt })
   const streamSettings = checkStream(streams, stream, resolved.title, describeEvent(event, uri, stream), settings.eventServiceName)
   const streamLabel = streams === undefined ? '_any' : (streams.lookup(stream)?.key ?? unknownStream)
   if (!resolved.validate(event)) {
     const errors = resolved.validate.errors ?? []
     throw new EventInvalidError(errors, formatErrorsText(errors))
   }
-  const record = toRecord(event, stream, streamSettings, settings)
+  const time = recordTimestamp(event, settings.dtField, context.intakeMs, maxSkewOf(streamSettings, settings.maxTimestampSkewMs))
+  const record = toRecord(event, stream, streamSettings, settings, time.timestamp)
   if (context.headers !== undefined) record.headers = context.headers
   const dedupeKey = typeof clientId === 'string' && clientId !== '' && streamSettings?.dedupe_window_ms !== undefined ? `${stream}:${clientId}` : undefined
-  return { index, event, record, stream, settings: streamSettings, streamLabel, dedupeKey }
+  return { index, event, record, stream, settings: streamSettings, streamLabel, dedupeKey, clamped: time.clamped }
 }
 
 function enrichPlanOf (deps: PipelineDeps, resolved: ResolvedSchema): EnrichPlan {
