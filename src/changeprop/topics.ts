@@ -45,3 +45,15 @@ export function errorStreamOf (service: string): string {
 export function errorTopicOf (prefix: string, service: string): string {
   return topicOf(errorStreamOf(service), prefix)
 }
+
+/**
+ * The streams the `/sys/links/` modules produce dependants and continuations to, named as the
+ * reference named them (its rules consume them by these names).
+ */
+export function linksStreamOf (module: 'backlinks' | 'transcludes' | 'wikidata_descriptions'): string {
+  switch (module) {
+    case 'backlinks': return 'change-prop.backlinks.resource-change'
+    case 'transcludes': return 'change-prop.transcludes.resource-change'
+    case 'wikidata_descriptions': return 'change-prop.wikidata.resource-change'
+  }
+}
