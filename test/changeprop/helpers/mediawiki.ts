@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http'
-import type { HttpSink, SinkRequest } from './sink.js'
+import type { HttpSink, SinkRequest, SinkResponder } from './sink.js'
 import { startSink } from './sink.js'
 
 /**
@@ -29,6 +29,8 @@ export interface MediawikiServer {
    * it with, or 'hold' to never answer.
    */
   onApi: (call: { domain: string, params: Record<string, string> }, index: number) => number | 'hold' | undefined
+  /** How every other request is answered (200 by default). */
+  respond: SinkResponder
   /** Non-API requests (re-renders, jobs). */
   renders(): SinkRequest[]
 }
@@ -51,10 +53,11 @@ export async function startMediawiki (): Promise<MediawikiServer> {
     sitelinks: new Map(),
     apiCalls: [],
     onApi: () => undefined,
+    respond: () => 200,
     renders: () => server.sink.requests.filter((r) => !isApi(r))
   }
-  server.sink = await startSink((request) => {
-    if (!isApi(request)) return 200
+  server.sink = await startSink((request, position) => {
+    if (!isApi(request)) return server.respond(request, position)
     const params = Object.fromEntries(new URLSearchParams(request.body))
     const call = { domain: hostOf(request), params }
     const index = server.apiCalls.length
