@@ -31,6 +31,8 @@ interface Running {
   produce: (stream: string, events: Array<Record<string, unknown>>) => Promise<void>
   /** Resolves with the request once one to `host` and `path` arrived. */
   request: (host: string, path: string) => Promise<SinkRequest>
+  /** The value of the series of `name` whose labels include every one of `labels`. */
+  metric: (name: string, labels: string) => Promise<number>
 }
 
 async function runFixture (t: TestContext, name: string, extra: ChangepropOverrides = {}, topics: string[] = []): Promise<Running> {
@@ -50,6 +52,11 @@ async function runFixture (t: TestContext, name: string, extra: ChangepropOverri
     prefix: names.prefix,
     async produce (stream, events) {
       await produceMessages(streamTopicOf(names.prefix, stream), events.map((event) => ({ value: JSON.stringify(event) })))
+    },
+    async metric (name, labels) {
+      const text = await (await fetch(`http://127.0.0.1:${String(changeprop.port)}/metrics`)).text()
+      const line = text.split('\n').find((l) => l.startsWith(`${name}{`) && labels.split(',').every((label) => l.includes(label)))
+      return Number(line?.split(' ').pop() ?? Number.NaN)
     },
     async request (host, path) {
       const [found] = await mw.sink.waitForRequests(1, { filter: (r) => hostOf(r) === host && r.path === path, timeoutMs: 30000 })
@@ -155,6 +162,9 @@ test('the RESTBase-update configuration: every rule loads unchanged and runs', a
     assert.ok(purgedUris.includes(`${en}/api/rest_v1/page/${path}`), path)
   }
   assert.ok(htcp.urls.includes('http://en.wikipedia.org/api/rest_v1/page/html/Main_Page'), JSON.stringify(htcp.urls))
+  assert.equal(await cp.metric('sluice_changeprop_purges_total', 'rule="page_delete",target="stream"'), 7)
+  assert.equal(await cp.metric('sluice_changeprop_purges_total', 'rule="page_delete",target="htcp"'), 7)
+  assert.equal(await cp.metric('sluice_changeprop_purges_total', 'rule="purge_varnish",target="stream"'), 2)
   const walked = mw.apiCalls.filter((c) => c.params.titles === 'Template:Box').map((c) => c.params.ticontinue ?? 'first')
   assert.deepEqual(walked, ['first', '0|2'], 'the transclusions were walked in two pages')
   assert.ok(!mw.sink.requests.some((r) => !isApi(r) && hostOf(r) === 'www.wikidata.org'), 'no RESTBase call for a Wikidata item')
@@ -183,6 +193,7 @@ test('the job-queue configuration: every rule loads unchanged and runs; refreshL
   const partitioned = await readMessages(streamTopicOf(cp.prefix, 'mediawiki.job.refreshLinks_partitioned'), 4, { timeoutMs: 30000 })
   const partitionOf = Object.fromEntries(partitioned.map((m) => [(JSON.parse(m.value) as { database: string }).database, m.partition]))
   assert.deepEqual(partitionOf, { zhwiki: 1, enwiki: 0, wikidatawiki: 7, smallwiki: 2 }, 'partition_map, then partition_default')
+  for (const partition of [0, 1, 2, 7]) assert.equal(await cp.metric('sluice_changeprop_partitioned_total', `rule="refreshLinks_partitioner",partition="${partition}"`), 1)
 })
 
 test('the test configuration: every rule loads unchanged and runs', async (t) => {

@@ -144,13 +144,28 @@ test('a failing MediaWiki API call is retried through the retry topic like any e
   mw.dependants.set('en.wikipedia.org|Template:Flaky', ['A', 'B', 'C'])
   mw.onApi = (_call, index) => (index === 0 ? 503 : undefined)
   const names = testNames()
-  await startChangeprop(t, { ...walkRules, ...renderRules }, { exec_origin_override: mw.origin, mediawiki_api: { limit: 2 } }, names)
+  const running = await startChangeprop(t, { ...walkRules, ...renderRules }, { exec_origin_override: mw.origin, mediawiki_api: { limit: 2 } }, names)
   await produceMessages(streamTopicOf(names.prefix, 'mediawiki.revision-create'), [{ value: JSON.stringify(templateEdit('Template:Flaky')) }])
   await mw.sink.waitForRequests(3, { filter: (r) => r.path.startsWith('/api/rest_v1/page/html/'), timeoutMs: 30000 })
   assert.equal(mw.apiCalls[0]?.params.tilimit, '2')
   assert.deepEqual(mw.apiCalls.map((c) => c.params.ticontinue ?? 'first'), ['first', 'first', '0|2'], 'the failed first page was asked for again, then the second')
   const [retries] = await fetchTopicOffsets(requireBrokers(), retryTopicOf(names.prefix, names.service, 'mediawiki.revision-create'))
   assert.equal(retries?.high, '1', 'one retry event carried the failed call')
+  const metrics = await (await fetch(`${running.admin}/metrics`)).text()
+  // Labels in any order, with the service label the registry adds.
+  const value = (name: string, labels: string): number => {
+    const line = metrics.split('\n').find((l) => l.startsWith(`${name}{`) && labels.split(',').every((label) => l.includes(label)))
+    return Number(line?.split(' ').pop() ?? Number.NaN)
+  }
+  const api = 'sluice_changeprop_mediawiki_api_requests_total'
+  assert.equal(value(api, 'rule="transclusion_update",module="transcludes",outcome="http_error"'), 1)
+  assert.equal(value(api, 'rule="transclusion_update",module="transcludes",outcome="ok"'), 1)
+  assert.equal(value(api, 'rule="transclusion_continue",module="transcludes",outcome="ok"'), 1)
+  const dependants = 'sluice_changeprop_dependants_total'
+  assert.equal(value(dependants, 'rule="transclusion_update"') + value(dependants, 'rule="transclusion_continue"'), 3)
+  assert.equal(value('sluice_changeprop_continuations_total', 'rule="transclusion_update"'), 1)
+  assert.equal(value('sluice_changeprop_continuation_depth_count', 'rule="transclusion_continue"'), 1)
+  assert.equal(value('sluice_changeprop_continuation_depth_sum', 'rule="transclusion_continue"'), 1, 'the second page is one continuation deep')
 })
 
 test('the MediaWiki API endpoint, headers and page size are configured per wiki', async (t) => {
