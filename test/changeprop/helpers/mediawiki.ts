@@ -7,9 +7,8 @@ import { startSink } from './sink.js'
  * modules call, and a sink for every other request (RESTBase re-renders, the job runner):
  *
  * - `list=backlinks` (`bltitle`, `bllimit`, `blcontinue`), `prop=transcludedin` (`titles`,
- *   `tilimit`, `ticontinue`), `list=imageusage` (`iutitle`, `iulimit`, `iucontinue`) and
- *   `prop=wbentityusage` (`titles`, `wbeulimit`, `wbeucontinue`), each paged with MediaWiki's
- *   `continue` object, answered from `dependants`;
+ *   `tilimit`, `ticontinue`) and `list=imageusage` (`iutitle`, `iulimit`, `iucontinue`), each
+ *   paged with MediaWiki's `continue` object, answered from `dependants`;
  * - `action=wbgetentities` (`ids`, `props=sitelinks/urls`), answered from `sitelinks`.
  *
  * The wiki is the request's `x-forwarded-host` (the rules' host, as `exec_origin_override`
@@ -97,13 +96,12 @@ function answer (server: MediawikiServer, domain: string, params: Record<string,
     const { items, next } = page(server.dependants.get(`${domain}|${list.title ?? ''}`) ?? [], list.limit, list.token)
     return { batchcomplete: next === undefined, ...(next === undefined ? {} : { continue: { [list.name]: next, continue: '-||' } }), query: { [params.list]: items } }
   }
-  if (params.prop === 'transcludedin' || params.prop === 'wbentityusage') {
-    const [limit, token, name] = params.prop === 'transcludedin' ? [params.tilimit, params.ticontinue, 'ticontinue'] : [params.wbeulimit, params.wbeucontinue, 'wbeucontinue']
+  if (params.prop === 'transcludedin') {
     const title = params.titles ?? ''
-    const { items, next } = page(server.dependants.get(`${domain}|${title}`) ?? [], limit, token)
+    const { items, next } = page(server.dependants.get(`${domain}|${title}`) ?? [], params.tilimit, params.ticontinue)
     return {
-      ...(next === undefined ? { batchcomplete: true } : { continue: { [name]: next, continue: '||' } }),
-      query: { pages: [{ pageid: 1, ns: 10, title, [params.prop]: items }] }
+      ...(next === undefined ? { batchcomplete: true } : { continue: { ticontinue: next, continue: '||' } }),
+      query: { pages: [{ pageid: 1, ns: 10, title, transcludedin: items }] }
     }
   }
   return { error: { code: 'badvalue', info: `unsupported call: ${JSON.stringify(params)}` } }
