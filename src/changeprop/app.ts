@@ -20,6 +20,14 @@ import type { CompiledRule } from './rules/compile.js'
 import { createRuleRunner } from './runner.js'
 import { createDecodeCache } from './decode-cache.js'
 import type { RuleRunner } from './runner.js'
+import type { ExecModules } from './attempt.js'
+import { createHtcpSender } from './modules/htcp.js'
+import type { HtcpSender } from './modules/htcp.js'
+import { createLinksModule } from './modules/links.js'
+import { createMediawikiApi } from './modules/mediawiki-api.js'
+import { createPartitioner } from './modules/partition.js'
+import type { Partitioner, PartitionerSettings } from './modules/partition.js'
+import { createPurgeModule } from './modules/purge.js'
 
 export interface ChangepropService extends Service {
   /**
@@ -98,6 +106,7 @@ function buildChangeprop (config: Readonly<ChangepropConfig>, deps: ServiceConte
   const { dispatcher } = deps
   const producer = requireProducer(deps)
   let redis: Redis | undefined
+  let htcp: HtcpSender | undefined
   let admin: AdminServer | undefined
   const consumers: RuleConsumers[] = []
   let started = false
@@ -109,6 +118,41 @@ function buildChangeprop (config: Readonly<ChangepropConfig>, deps: ServiceConte
     type,
     (Array.isArray(spec) ? spec : [spec]).map((w) => ({ intervalMs: w.interval_ms, limit: w.limit }))
   ]))
+
+  /** The in-process modules rules call (`/sys/links/`, `/sys/purge/`, `/sys/partition/`), on the service's HTTP client and producer. */
+  function buildModules (http: ReturnType<typeof createHttpExecutor>): ExecModules {
+    const originOverride = config.exec_origin_override === undefined ? undefined : new URL(config.exec_origin_override)
+    const api = createMediawikiApi(config.mediawiki_api, { http, originOverride })
+    const { htcp: htcpSettings, stream: purgeStream } = config.purge
+    htcp = htcpSettings === undefined ? undefined : createHtcpSender({ host: htcpSettings.host, port: htcpSettings.port, ttl: htcpSettings.ttl })
+    return {
+      links: createLinksModule({ api, countCall: (rule, module, outcome) => { metrics.apiRequests.inc({ rule, module, outcome }) } }),
+      purge: createPurgeModule({ stream: purgeStream ?? undefined, htcp }),
+      partition: config.partitioner === undefined ? undefined : createPartitioner(config.partitioner as PartitionerSettings),
+      purgeStream: purgeStream ?? undefined,
+      htcp: htcp !== undefined
+    }
+  }
+
+  /**
+   * The partition streams of the rules calling `/sys/partition/` need as many partitions as
+   * the map names; created so at startup (a topic created later by the first event would get
+   * the broker's default, and the extra partitions' events would land on the first ones).
+   */
+  async function createPartitionTopics (partitioner: Partitioner | undefined): Promise<void> {
+    if (partitioner === undefined || !config.kafka.create_topics) return
+    const streams = new Set<string>()
+    for (const rule of rules) {
+      if (!rule.cases.some((c) => c.exec.some((step) => step.module === 'partition'))) continue
+      for (const topic of rule.topics) {
+        const stream = partitioner.streamFor(topic)
+        if (stream !== undefined) streams.add(stream)
+      }
+    }
+    if (streams.size === 0) return
+    const topics = [...streams].map((stream) => ({ name: topicOf(stream, namingFor(config.topic_prefix)), partitions: partitioner.partitions }))
+    await createTopics(config.kafka.brokers, topics, { logger: deps.logger })
+  }
 
   function allConsumers (): EventConsumer[] {
     return consumers.flatMap((c) => [c.main, c.retry]).filter((c): c is EventConsumer => c !== undefined)
@@ -331,6 +375,8 @@ function buildChangeprop (config: Readonly<ChangepropConfig>, deps: ServiceConte
       }
       const prefixes = config.consume_topic_prefixes ?? [config.topic_prefix]
       const http = createHttpExecutor({ dispatcher })
+      const modules = buildModules(http)
+      await createPartitionTopics(modules.partition)
       // Shared only where there is someone to share with.
       const decodeCache = createDecodeCache(rules.length > 1 ? config.shared_decode_max_events : 0)
       const runnerDeps = {
@@ -347,7 +393,8 @@ function buildChangeprop (config: Readonly<ChangepropConfig>, deps: ServiceConte
         limiter,
         metrics,
         logger: deps.logger,
-        decode: decodeCache.decode
+        decode: decodeCache.decode,
+        modules
       }
       for (const prefix of prefixes) {
         const resolved = await Promise.all(rules.map(async (rule) => ({ rule, topics: await resolveTopics(rule, prefix, cluster) })))
@@ -396,6 +443,7 @@ function buildChangeprop (config: Readonly<ChangepropConfig>, deps: ServiceConte
       if (abandoned > 0) log.warn({ abandoned }, 'in-flight events abandoned at shutdown; they run again after restart')
       await closeInOrder([
         { name: 'redis', close: async () => { redis?.disconnect() } },
+        { name: 'htcp', close: async () => { await htcp?.close() } },
         { name: 'admin server', close: async () => { await admin?.close() } }
       ], deadline, log)
       log.info('change propagation stopped')

@@ -31,7 +31,7 @@ type LimiterKeys = Array<{ type: string, key: string }>
 
 /**
  * The per-message pipeline of one rule, read top to bottom:
- * decode → match → sample → dedupe → limiters → exec steps → outcome → retry or error event.
+ * decode → match → block list → sample → dedupe → limiters → exec steps → outcome → retry or error event.
  *
  * A handler resolves only when the message's outcome is durable: the exec steps succeeded (or
  * were ignored), or the retry or error event was acknowledged by Kafka (failure-producer.ts).
@@ -99,6 +99,8 @@ export function createRuleRunner (rule: CompiledRule, deps: RunnerDeps): RuleRun
       return made
     }
     try {
+      // The static block list comes first, as in the reference: a listed page costs nothing.
+      if (rule.blacklisted?.(attempt.event) === true) return count(attempt.source, 'blacklisted')
       const { sampler } = attempt.found.ruleCase
       if (sampler !== undefined && !sampler(context)) return count(attempt.source, 'sampled_out')
       const keys = dedupeKeysOf(rule, attempt, context)
@@ -118,7 +120,7 @@ export function createRuleRunner (rule: CompiledRule, deps: RunnerDeps): RuleRun
       eventLog().debug('duplicate; skipped')
       return
     }
-    const limiterKeys: LimiterKeys = rule.limiters.map((limiter) => ({ type: limiter.type, key: String(limiter.key(context)) }))
+    const limiterKeys: LimiterKeys = attempt.found.ruleCase.limiters.map((limiter) => ({ type: limiter.type, key: String(limiter.key(context)) }))
     for (const { type, key } of limiterKeys) {
       if (await failOpen('limiter', false, async () => deps.limiter.isLimited(type, key))) {
         count(attempt.source, 'rate_limited')

@@ -127,3 +127,15 @@ export const legacyTopicsHomeSchema = { type: 'string', pattern: '^[A-Za-z0-9._-
 
 /** Its environment variable. */
 export const legacyTopicsHomeVariable = 'LEGACY_TOPICS_HOME'
+
+/**
+ * The streams change propagation's `/sys/links/` modules produce dependants and continuations to,
+ * named as Wikimedia's Change Propagation named them (its rules consume them by these names).
+ */
+export function linksStreamOf (module: 'backlinks' | 'transcludes' | 'wikidata_descriptions'): string {
+  switch (module) {
+    case 'backlinks': return 'change-prop.backlinks.resource-change'
+    case 'transcludes': return 'change-prop.transcludes.resource-change'
+    case 'wikidata_descriptions': return 'change-prop.wikidata.resource-change'
+  }
+}
