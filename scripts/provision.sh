@@ -11,6 +11,8 @@
 #   helm                  built with `go install`, pinned, into the tool cache
 #   kubernetes-validate   from PyPI, pinned, in its own venv in the tool cache
 #   promtool              the binary out of Debian's `prometheus` package, into the tool cache
+#   pushgateway           the binary out of Debian's `prometheus-pushgateway` package, into the
+#                         tool cache (the canary job's metrics push)
 #   wrk                   Debian package wrk, with --bench only (the HTTP load of `npm run bench`)
 #
 # Debian packages are installed with apt-get when running as root. Otherwise, or without go for
@@ -19,10 +21,10 @@
 # The tool cache is outside the checkout, so every clone on the machine shares it and a second
 # run returns at once:
 #
-#   ${SLUICE_TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/sluice-tools}/bin/{helm,kubernetes-validate,promtool}
+#   ${SLUICE_TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/sluice-tools}/bin/{helm,kubernetes-validate,promtool,pushgateway}
 #
-# HELM_BIN, KUBERNETES_VALIDATE_BIN, PROMTOOL_BIN and CHROMIUM_PATH point the tests at other
-# binaries; the script then leaves that tool alone.
+# HELM_BIN, KUBERNETES_VALIDATE_BIN, PROMTOOL_BIN, PUSHGATEWAY_BIN and CHROMIUM_PATH point the tests
+# at other binaries; the script then leaves that tool alone.
 #
 # Usage: scripts/provision.sh [--dry-run]   install what is missing (--dry-run: only say what)
 #        scripts/provision.sh --runtime --exec CMD ...  only make sure of a supported Node.js, then
@@ -218,6 +220,32 @@ install_promtool () {
   ln -sfn "$dest/promtool" "$bin_dir/promtool"
 }
 
+install_pushgateway () {
+  [[ -z "${PUSHGATEWAY_BIN:-}" ]] || return 0
+  local dest="$tools_dir/pushgateway"
+  if ! { [[ -x "$dest/pushgateway" ]] && "$dest/pushgateway" --version >/dev/null 2>&1; }; then
+    command -v apt-get >/dev/null 2>&1 || stop "the Pushgateway is taken from Debian's 'prometheus-pushgateway' package, which needs apt-get; set PUSHGATEWAY_BIN to a pushgateway binary instead"
+    if [[ "$dry_run" == true ]]; then
+      log "would run: apt-get download prometheus-pushgateway (only its binary, into $dest)"
+      return
+    fi
+    log "fetching the Pushgateway from the Debian 'prometheus-pushgateway' package"
+    local work
+    work="$(mktemp -d)"
+    chmod 0755 "$work"
+    if ! (cd "$work" && apt-get download prometheus-pushgateway >/dev/null 2>&1); then
+      [[ "$(id -u)" == 0 ]] || stop "apt-get cannot download 'prometheus-pushgateway'; run: sudo apt-get update"
+      apt-get update >/dev/null
+      (cd "$work" && apt-get download prometheus-pushgateway >/dev/null)
+    fi
+    dpkg-deb -x "$work"/prometheus-pushgateway_*.deb "$work/root"
+    mkdir -p "$dest"
+    install -m 0755 "$work/root/usr/bin/prometheus-pushgateway" "$dest/pushgateway"
+    rm -rf "$work"
+  fi
+  ln -sfn "$dest/pushgateway" "$bin_dir/pushgateway"
+}
+
 main () {
   local node=''
   local exec_command=()
@@ -255,6 +283,7 @@ main () {
   install_helm
   install_kubernetes_validate
   install_promtool
+  install_pushgateway
   if ((${#exec_command[@]} > 0)) && [[ "$dry_run" == false ]]; then exec "${exec_command[@]}"; fi
 }
 

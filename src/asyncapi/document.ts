@@ -1,5 +1,5 @@
 import type { StreamConfigData } from '../stream-config/index.js'
-import { isRegexKey, streamTopics } from '../stream-config/index.js'
+import { isRegexKey } from '../stream-config/index.js'
 
 /**
  * The AsyncAPI 3.0 document of the whole platform, built from the stream config and the schema
@@ -20,6 +20,8 @@ export interface AsyncApiInputs {
   streams: StreamConfigData
   /** Settings every stream has unless it sets its own (the stream service's `stream_config_defaults`). */
   defaults: Readonly<Record<string, unknown>>
+  /** A stream's topics from its settings (the defaults merged in), as the stream service reads them. */
+  topicsOf: (name: string, settings: Record<string, unknown>) => string[]
   /** Schema title → its published versions, ascending. A title not there has no messages. */
   schemas: ReadonlyMap<string, readonly SchemaVersion[]>
   /** Served names of a stream besides its own (the stream service's `stream_aliases`). */
@@ -43,7 +45,8 @@ export function buildAsyncApiDocument (inputs: AsyncApiInputs): AsyncApiDocument
     const settings = { ...inputs.defaults, ...(isObject(raw) ? raw : {}) }
     const title = typeof settings.schema_title === 'string' ? settings.schema_title : undefined
     const messageKeys = title === undefined ? [] : (inputs.schemas.get(title) ?? []).map((v) => messageKey(title, v.version))
-    channels[key] = channelOf(name, settings, title, messageKeys, inputs.aliases?.[name])
+    const topics = isRegexKey(name) ? [] : inputs.topicsOf(name, settings)
+    channels[key] = channelOf(name, settings, topics, title, messageKeys, inputs.aliases?.[name])
     if (messageKeys.length > 0) {
       operations[`send-${key}`] = {
         action: 'send',
@@ -66,7 +69,7 @@ export function buildAsyncApiDocument (inputs: AsyncApiInputs): AsyncApiDocument
   return document
 }
 
-function channelOf (name: string, settings: Record<string, unknown>, title: string | undefined, messageKeys: readonly string[], aliases: readonly string[] | undefined): Record<string, unknown> {
+function channelOf (name: string, settings: Record<string, unknown>, topics: readonly string[], title: string | undefined, messageKeys: readonly string[], aliases: readonly string[] | undefined): Record<string, unknown> {
   const channel: Record<string, unknown> = {
     title: name,
     description: typeof settings.description === 'string' && settings.description !== '' ? settings.description : `${name} events${title === undefined ? '' : ` (schema ${title})`}.`
@@ -76,8 +79,8 @@ function channelOf (name: string, settings: Record<string, unknown>, title: stri
     channel.address = null
     channel['x-sluice-stream-pattern'] = name.slice(1, -1)
   } else {
-    Object.assign(channel, addressOf(name, settings))
-    channel['x-sluice-topics'] = streamTopics(name, settings)
+    Object.assign(channel, addressOf(name, topics))
+    channel['x-sluice-topics'] = [...topics]
   }
   channel['x-sluice-stream'] = name
   if (title !== undefined) channel['x-sluice-schema-title'] = title
@@ -91,8 +94,7 @@ function channelOf (name: string, settings: Record<string, unknown>, title: stri
  * prefix as a parameter, so the datacenters show as its values. Any other list of topics: the
  * address is the topic itself, a parameter whose values are the topics.
  */
-function addressOf (name: string, settings: Record<string, unknown>): Record<string, unknown> {
-  const topics = streamTopics(name, settings)
+function addressOf (name: string, topics: readonly string[]): Record<string, unknown> {
   if (topics.length === 1) return { address: topics[0] }
   const prefixes = topics.map((t) => t.endsWith(name) ? t.slice(0, t.length - name.length) : undefined)
   if (prefixes.every((p): p is string => p !== undefined)) {

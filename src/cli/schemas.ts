@@ -4,6 +4,7 @@ import { Agent } from 'undici'
 import { generateAsyncApi } from '../asyncapi/index.js'
 import { readServiceInfo } from '../service/index.js'
 import { readStreamConfig } from '../stream-config/index.js'
+import { topicsOf } from '../streams/index.js'
 import { dirname, isAbsolute, relative, resolve, sep } from 'node:path'
 import type { CliIO } from './io.js'
 import { parseCommandArgs } from './io.js'
@@ -186,9 +187,12 @@ async function asyncapi (directory: SchemaDirectory, options: AsyncApiOptions, i
     await dispatcher.close()
   }
   const info = readServiceInfo()
+  const defaults = options.topicPrefixes.length > 0 ? { topic_prefixes: options.topicPrefixes } : {}
   const document = await generateAsyncApi({
     streams,
-    defaults: options.topicPrefixes.length > 0 ? { topic_prefixes: options.topicPrefixes } : {},
+    defaults,
+    // The topics as the stream service reads them: legacy streams bare in every datacenter here.
+    topicsOf: (name, settings) => topicsOf(name, settings, { defaults, aliases: {} }),
     repository: directory.repository,
     info: { title: 'Sluice event platform', version: info.version, description: `Every stream of ${options.streamConfig}, with the schema versions of ${directory.base} as messages.` }
   })

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { FastifyInstance } from 'fastify'
-import { createGatewayMetrics } from '../metrics/gateway.js'
+import { createGatewayMetrics, startCanaryCounts } from '../metrics/gateway.js'
 import { createSchemaMetrics } from '../metrics/schemas.js'
 import {
   createSchemaResolver, createSourcesFromBaseUris, loadRepositoryConfig, openDirectoryRepository, openGitRepository, schemaRoutes
@@ -10,7 +10,7 @@ import type { GitSchemaRepository, SchemaRepository, SchemaResolver, SchemaSourc
 import { buildService, closeInOrder, producerSettings, readServiceInfo, requireProducer, withoutBrokers } from '../service/index.js'
 import type { ContextOverrides, Service, ServiceContext, ServiceDefinition, ShellService, ShutdownStep } from '../service/index.js'
 import type { StreamIndex } from '../stream-config/index.js'
-import { createStreamConfigLoader } from '../stream-config/loader.js'
+import { createStreamConfigLoader, streamConfigLoaderOptions } from '../stream-config/index.js'
 import { buildGatewayApp } from './app.js'
 import { createBackgroundTasks } from './background.js'
 import type { GatewayConfig } from './config.js'
@@ -89,10 +89,11 @@ async function buildGateway (config: Readonly<GatewayConfig>, context: ServiceCo
     let streamsLoaded = config.stream_config_uri === undefined
     const streamConfig = config.stream_config_uri === undefined
       ? undefined
-      : createStreamConfigLoader({ uri: config.stream_config_uri, cwd: context.cwd, dispatcher, timeoutMs: config.schema_fetch_timeout_ms, logger })
+      : createStreamConfigLoader(streamConfigLoaderOptions(config.stream_config_uri, config, { cwd: context.cwd, dispatcher, timeoutMs: config.schema_fetch_timeout_ms, logger }))
     const loadStreams = async (): Promise<boolean> => {
       if (streamConfig === undefined) return true
       streamIndex = await streamConfig.load()
+      startCanaryCounts(metrics, streamIndex.all())
       streamsLoaded = true
       return true
     }
@@ -167,6 +168,12 @@ async function buildGateway (config: Readonly<GatewayConfig>, context: ServiceCo
       enrichPlans: new WeakMap(),
       resolver,
       streams: () => streamIndex,
+      fetchUnknownStreams: streamConfig?.fetchUnknown === undefined
+        ? undefined
+        : async (names) => {
+          const found = await streamConfig.fetchUnknown!(names)
+          streamIndex?.extend(found)
+        },
       producer,
       limits: createStreamLimits(),
       dedupe: createIntakeDedupe({
@@ -183,7 +190,11 @@ async function buildGateway (config: Readonly<GatewayConfig>, context: ServiceCo
         schemaUriFields: asList(config.schema_uri_field),
         streamFields: asList(config.stream_field),
         dtField: config.dt_field,
+        metaDtPolicy: config.meta_dt_policy,
+        maxTimestampSkewMs: config.max_timestamp_skew_ms,
         topicPrefix: config.topic_prefix,
+        legacyTopicsHome: config.legacy_topics_home,
+        eventServiceName: config.event_service_name,
         headersToFields: config.http_request_headers_to_fields,
         schemaUriQueryParam: config.schema_uri_query_param,
         streamQueryParam: config.stream_query_param,

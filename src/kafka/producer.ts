@@ -17,6 +17,8 @@ export interface ProduceRecord {
   /** Milliseconds since the epoch; the broker's append time when absent. */
   timestamp?: number
   headers?: Record<string, string>
+  /** A fixed partition of the topic; otherwise the partitioner picks one. */
+  partition?: number
 }
 
 export interface EventProducer {
@@ -592,7 +594,8 @@ function toMessage (record: ProduceRecord): ClientMessage {
     key: record.key ?? undefined,
     value: record.value,
     timestamp: record.timestamp === undefined ? undefined : BigInt(record.timestamp),
-    headers: record.headers
+    headers: record.headers,
+    partition: record.partition
   }
 }
 

@@ -14,6 +14,10 @@ export interface GatewayMetrics {
   hastyWaiting: Gauge
   streamConfigReloads: Counter<'result'>
   dedupeStoreErrors: Counter
+  /** Records whose timestamp was moved to within max_timestamp_skew_ms of the intake time; `direction` past | future. */
+  timestampsClamped: Counter<'stream' | 'direction'>
+  /** Canary events (meta.domain canary) accepted, by stream; also counted in `events`. */
+  canaryEvents: Counter<'stream'>
   /** EventLogging beacons (`/beacon/event`), by outcome: accepted | invalid | error | malformed | too_large. */
   beacons: Counter<'outcome'>
 }
@@ -67,11 +71,37 @@ export function createGatewayMetrics (registry: Registry): GatewayMetrics {
       help: 'Failures of the idempotent-intake store (Redis); the event was produced anyway.',
       registers
     }),
+    timestampsClamped: new Counter({
+      name: 'sluice_gateway_record_timestamps_clamped_total',
+      help: 'Accepted events whose time (dt_field) was further than max_timestamp_skew_ms from the intake time: their record timestamp was clamped, by stream and direction (past, future).',
+      labelNames: ['stream', 'direction'] as const,
+      registers
+    }),
+    canaryEvents: new Counter({
+      name: 'sluice_gateway_canary_events_total',
+      help: 'Canary events (meta.domain "canary", posted by sluice canary) accepted, by stream; they are also counted in sluice_gateway_events_total. Each stream with canary_events_enabled starts at 0 when the stream config loads.',
+      labelNames: ['stream'] as const,
+      registers
+    }),
     beacons: new Counter({
       name: 'sluice_gateway_beacons_total',
       help: 'EventLogging beacons received at /beacon/event (always answered 204), by outcome: accepted, invalid (an error event was produced), error, malformed (not a capsule) or too_large.',
       labelNames: ['outcome'] as const,
       registers
     })
+  }
+}
+
+/**
+ * Starts the canary count of every stream with `canary_events_enabled: true` at 0, so a pod's first
+ * canary shows as an increase (a series first seen at 1 does not) and the canary alerts see it.
+ * A `/regex/` entry names no stream a canary is posted to.
+ */
+export function startCanaryCounts (metrics: GatewayMetrics, streams: Readonly<Record<string, unknown>>): void {
+  for (const [stream, settings] of Object.entries(streams)) {
+    if (stream.length > 2 && stream.startsWith('/') && stream.endsWith('/')) continue
+    if (settings !== null && typeof settings === 'object' && (settings as Record<string, unknown>).canary_events_enabled === true) {
+      metrics.canaryEvents.inc({ stream }, 0)
+    }
   }
 }

@@ -11,9 +11,9 @@ import { openDirectoryRepository } from '../schemas/index.js'
 import { buildService, closeInOrder, readServiceInfo, withoutBrokers } from '../service/index.js'
 import type { ContextOverrides, Service, ServiceContext, ServiceDefinition, ShellService, ShutdownStep } from '../service/index.js'
 import type { StreamConfigData } from '../stream-config/index.js'
-import { createStreamConfigLoader } from '../stream-config/loader.js'
+import { createStreamConfigLoader, declaredByRegex, streamConfigLoaderOptions } from '../stream-config/index.js'
 import { buildStreamsApp } from './app.js'
-import { buildCatalog } from './catalog.js'
+import { buildCatalog, topicsOf } from './catalog.js'
 import type { ServedStream } from './catalog.js'
 import type { StreamsConfig } from './config.js'
 import { createEventCodec } from './event-codec.js'
@@ -24,6 +24,7 @@ import type { Session } from './session.js'
 
 export type { StreamsConfig } from './config.js'
 export { loadStreamsConfig, streamsConfigSchema } from './config.js'
+export { topicsOf } from './catalog.js'
 
 export interface StreamsService extends Service {
   app: FastifyInstance
@@ -68,13 +69,14 @@ async function buildStreams (config: Readonly<StreamsConfig>, context: ServiceCo
   const timers: NodeJS.Timeout[] = []
   const sessions = new Set<Session>()
   try {
-    const loader = createStreamConfigLoader({ uri: config.stream_config_uri, cwd: context.cwd, dispatcher: context.dispatcher, timeoutMs: config.stream_config_fetch_timeout_ms, logger })
+    const loader = createStreamConfigLoader(streamConfigLoaderOptions(config.stream_config_uri, config, { cwd: context.cwd, dispatcher: context.dispatcher, timeoutMs: config.stream_config_fetch_timeout_ms, logger }))
     const toCatalog = (data: StreamConfigData): Map<string, ServedStream> => buildCatalog(data, {
       defaults: config.stream_config_defaults,
       allowed: config.allowed_streams,
-      aliases: config.stream_aliases
+      aliases: config.stream_aliases,
+      legacyTopicsHome: config.legacy_topics_home
     })
-    const describe = await asyncApiDescriber(config, context)
+    const describe = await asyncApiDescriber(config, context, (name, settings) => topicsOf(name, settings, { defaults: config.stream_config_defaults, aliases: {}, legacyTopicsHome: config.legacy_topics_home }))
     const first = (await loader.load()).all()
     let catalog = toCatalog(first)
     if (catalog.size === 0) throw new Error(`the stream config ${config.stream_config_uri} has no stream to serve (regex entries are not served; check allowed_streams)`)
@@ -128,6 +130,15 @@ async function buildStreams (config: Readonly<StreamsConfig>, context: ServiceCo
       stream: {
         plan: {
           catalog: () => catalog,
+          // A stream declared after the last load is served once the source knows it.
+          fetchUnknown: loader.fetchUnknown === undefined
+            ? undefined
+            : async (names) => {
+              // Like regex entries at load, a name only a regex declares is not served.
+              const found = Object.entries(await loader.fetchUnknown!(names)).filter(([, settings]) => !declaredByRegex(settings))
+              const learnt = toCatalog(Object.fromEntries(found))
+              if (learnt.size > 0) catalog = new Map([...catalog, ...learnt].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+            },
           reader,
           logger,
           now: () => context.now().getTime(),
@@ -190,7 +201,7 @@ async function buildStreams (config: Readonly<StreamsConfig>, context: ServiceCo
  * aliases, the configured servers, and the schema repository (without one, the channels have no
  * messages; that is said once, at start).
  */
-async function asyncApiDescriber (config: Readonly<StreamsConfig>, context: ServiceContext): Promise<(data: StreamConfigData) => Promise<AsyncApiDocument>> {
+async function asyncApiDescriber (config: Readonly<StreamsConfig>, context: ServiceContext, topics: (name: string, settings: Record<string, unknown>) => string[]): Promise<(data: StreamConfigData) => Promise<AsyncApiDocument>> {
   const dir = resolve(context.cwd, config.asyncapi_schema_repository)
   const exists = (await stat(dir).catch(() => undefined))?.isDirectory() === true
   if (!exists) context.logger.warn({ dir }, 'no schema repository at asyncapi_schema_repository: the channels of GET /?asyncapi have no messages')
@@ -199,6 +210,7 @@ async function asyncApiDescriber (config: Readonly<StreamsConfig>, context: Serv
   return async (data) => generateAsyncApi({
     streams: data,
     defaults: config.stream_config_defaults,
+    topicsOf: topics,
     aliases: config.stream_aliases,
     servers: config.asyncapi_servers,
     repository,

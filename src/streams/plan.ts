@@ -31,6 +31,8 @@ export interface StreamPlan {
 
 export interface PlanDeps {
   catalog: () => ReadonlyMap<string, ServedStream>
+  /** Asks the stream config source for names the catalog lacks, adding those it knows (`stream_config_fetch_unknown`). */
+  fetchUnknown?: ((names: readonly string[]) => Promise<void>) | undefined
   reader: StreamReader
   logger: Logger
   now: () => number
@@ -47,7 +49,11 @@ export async function planStream (request: StreamRequest, deps: PlanDeps): Promi
   const names = [...new Set(request.streams.split(',').map((n) => n.trim()).filter((n) => n !== ''))]
   if (names.length === 0) throw new StreamNotFoundError([request.streams])
   if (names.length > deps.maxStreams) throw new BadStreamRequestError(`at most ${deps.maxStreams} streams per request; got ${names.length}`)
-  const requested = topicsOfRequest(deps.catalog(), names)
+  let requested = topicsOfRequest(deps.catalog(), names)
+  if ('unknown' in requested && deps.fetchUnknown !== undefined) {
+    await deps.fetchUnknown(requested.unknown)
+    requested = topicsOfRequest(deps.catalog(), names)
+  }
   if ('unknown' in requested) throw new StreamNotFoundError(requested.unknown)
   const since = parseSince(stringParam(request.query.since))
   const filter = parseFilter(request.query, deps.filterLimits)

@@ -7,6 +7,7 @@ import { Agent } from 'undici'
 import { buildAsyncApiDocument, generateAsyncApi } from '../../src/asyncapi/index.js'
 import { openDirectoryRepository } from '../../src/schemas/index.js'
 import { readStreamConfig } from '../../src/stream-config/index.js'
+import { topicsOf } from '../../src/streams/index.js'
 
 // The platform's AsyncAPI document, read by the official AsyncAPI parser (@asyncapi/parser):
 // zero errors, every stream a channel.
@@ -29,7 +30,8 @@ const streamOf = (channel: { extensions: () => { get: (name: string) => { value:
 test('the project\'s stream config and schema repository: every stream a channel, every version a message, with its examples', async () => {
   const streams = await readStreamConfig({ uri: `${root}stream-config/`, cwd: root, dispatcher: new Agent(), timeoutMs: 1000 })
   const repository = openDirectoryRepository(`${root}schemas/`)
-  const document = await generateAsyncApi({ streams, defaults: { topic_prefixes: ['eqiad.', 'codfw.'] }, repository, info })
+  const defaults = { topic_prefixes: ['eqiad.', 'codfw.'] }
+  const document = await generateAsyncApi({ streams, defaults, topicsOf: (name, settings) => topicsOf(name, settings, { defaults, aliases: {} }), repository, info })
   const parsed = await parse(document)
 
   const channels = parsed.channels().all()
@@ -62,7 +64,7 @@ test('Wikimedia\'s own schemas (inlined fragments with nested $ids) parse as pay
     'mediawiki.recentchange': { schema_title: 'mediawiki/recentchange' },
     'no.schema': { schema_title: 'not/in/the/repository' }
   }
-  const parsed = await parse(await generateAsyncApi({ streams, defaults: {}, repository, info }))
+  const parsed = await parse(await generateAsyncApi({ streams, defaults: {}, topicsOf: (name) => [name], repository, info }))
   const byStream = new Map(parsed.channels().all().map((c) => [streamOf(c), c]))
   assert.ok((byStream.get('mediawiki.page_change.v1')?.messages().length ?? 0) > 0)
   assert.equal(byStream.get('no.schema')?.messages().length, 0, 'a stream whose schema is missing is still a channel')
@@ -77,7 +79,7 @@ test('a schema\'s own #/definitions pointers still resolve once it sits in the d
     definitions: { revision: { type: 'object', properties: { rev_id: { type: 'integer' } } } },
     properties: { prior: { $ref: '#/definitions/revision' }, nested: { $id: '/fragment/x/1.0.0', type: 'string' } }
   }
-  const document = buildAsyncApiDocument({ streams: { s: { schema_title: 'local/refs' } }, defaults: {}, schemas: new Map([['local/refs', [{ version: '1.0.0', schema }]]]), info })
+  const document = buildAsyncApiDocument({ streams: { s: { schema_title: 'local/refs' } }, defaults: {}, topicsOf: (name) => [name], schemas: new Map([['local/refs', [{ version: '1.0.0', schema }]]]), info })
   const parsed = await parse(document)
   const payload = parsed.allMessages().all()[0]!.payload()!
   assert.equal(payload.properties()?.prior?.properties()?.rev_id?.type(), 'integer')

@@ -11,7 +11,8 @@ import { startHttpServer } from '../helpers/http-server.js'
 const now = (): Date => new Date('2026-02-03T04:05:06.000Z')
 
 function testEvent (extra: Record<string, unknown> = {}): Record<string, unknown> {
-  return { $schema: '/test/event/1.0.0', meta: { stream: 'test.event', dt: '2019-01-01T00:00:00Z' }, test: 'hello', ...extra }
+  // Within max_timestamp_skew_ms (1 hour) of now(): the record timestamp is the client's meta.dt.
+  return { $schema: '/test/event/1.0.0', meta: { stream: 'test.event', dt: '2026-02-03T03:30:00Z' }, test: 'hello', ...extra }
 }
 
 test('one valid event: 201, no body, EventGate reason phrase, produced with prefix and timestamp', async (t) => {
@@ -25,11 +26,11 @@ test('one valid event: 201, no body, EventGate reason phrase, produced with pref
   const record = producer.records[0]!
   assert.equal(record.topic, 'eqiad.test.event')
   assert.equal(record.key, null)
-  assert.equal(record.timestamp, Date.parse('2019-01-01T00:00:00Z'))
+  assert.equal(record.timestamp, Date.parse('2026-02-03T03:30:00Z'))
   const produced = JSON.parse(String(record.value)) as Record<string, Record<string, unknown>>
   assert.equal(produced.meta!.id, 'id-1', 'meta.id is added when absent')
   assert.equal(produced.meta!.request_id, 'req-42', 'meta.request_id comes from X-Request-ID')
-  assert.equal(produced.meta!.dt, '2019-01-01T00:00:00Z', 'a producer-set meta.dt is kept')
+  assert.equal(produced.meta!.dt, '2026-02-03T03:30:00Z', 'a producer-set meta.dt is kept')
 })
 
 test('meta.dt is set to ingestion time when absent, and schema defaults are applied', async (t) => {

@@ -116,10 +116,11 @@ test('chart tools missing from the cache are built and fetched (dry run names ea
   const run = await runScript(['--dry-run'], { ...process.env, PATH: `${dirname(process.execPath)}${delimiter}${process.env.PATH ?? ''}`, SLUICE_TOOLS_DIR: tools })
   assert.equal(run.code, 0, run.stderr)
   const said = lines(run.stderr)
-  assert.equal(said.length, 3, run.stderr)
+  assert.equal(said.length, 4, run.stderr)
   assert.match(said[0] as string, /^provision: would run: go install helm\.sh\/helm\/v3\/cmd\/helm@v\d+\.\d+\.\d+ /)
   assert.match(said[1] as string, /^provision: would run: pip install kubernetes-validate==/)
   assert.match(said[2] as string, /^provision: would run: apt-get download prometheus /)
+  assert.match(said[3] as string, /^provision: would run: apt-get download prometheus-pushgateway /)
 })
 
 test('helm cannot be built without go: one line, before anything is installed', async (t) => {
@@ -160,7 +161,8 @@ test('--exec runs the command on the cached Node.js 22 when the node on PATH is 
     SLUICE_TOOLS_DIR: tools,
     HELM_BIN: join(chartTools, 'helm'),
     KUBERNETES_VALIDATE_BIN: join(chartTools, 'kubernetes-validate'),
-    PROMTOOL_BIN: join(chartTools, 'promtool')
+    PROMTOOL_BIN: join(chartTools, 'promtool'),
+    PUSHGATEWAY_BIN: join(chartTools, 'pushgateway')
   }
   const run = await runScript(['--exec', 'node', '--version'], env)
   assert.equal(run.code, 0, run.stderr)

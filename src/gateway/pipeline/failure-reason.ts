@@ -28,6 +28,8 @@ const reasons: Readonly<Record<string, FailureReason>> = {
   SLUICE_ERR_STREAM_TOO_MANY_EVENTS: { reason: 'stream_too_many_events', side: 'client' },
   SLUICE_ERR_STREAM_RATE_LIMITED: { reason: 'stream_rate_limited', side: 'client' },
   SLUICE_ERR_SCHEMA_FETCH: { reason: 'schema_fetch', side: 'server' },
+  // A stream asked for on demand (stream_config_fetch_unknown) whose source did not answer.
+  SLUICE_ERR_STREAM_CONFIG_UNAVAILABLE: { reason: 'stream_config_unavailable', side: 'server' },
   SLUICE_ERR_SCHEMA_INVALID: { reason: 'schema_invalid', side: 'server' },
   SLUICE_ERR_SCHEMA_INSECURE: { reason: 'schema_insecure', side: 'server' },
   SLUICE_ERR_SCHEMA_TOO_LARGE: { reason: 'schema_too_large', side: 'server' },
