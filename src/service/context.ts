@@ -60,7 +60,8 @@ export function producerSettings (kafka: KafkaProducerConfig, clientId: string):
     produceTimeoutMs: kafka.produce_timeout_ms,
     partitioner: kafka.partitioner,
     healthCheckIntervalMs: kafka.health_check_interval_ms,
-    healthCheckTimeoutMs: kafka.health_check_timeout_ms
+    healthCheckTimeoutMs: kafka.health_check_timeout_ms,
+    unavailableWaitMs: kafka.unavailable_wait_ms
   }
 }
 
