@@ -235,11 +235,12 @@ async function buildGateway (config: Readonly<GatewayConfig>, context: ServiceCo
         for (const timer of timers) clearInterval(timer)
         // Order matters: HTTP drains first (in-flight requests may still produce), then work
         // that outlived its response; the shell flushes the producer after this.
-        await closeInOrder([
+        const abandoned = await closeInOrder([
           { name: 'in-flight HTTP requests', close: async () => { await app.close() } },
           { name: 'background tasks', close: async () => { await background.drain() } },
           ...closers.reverse()
         ], deadline, logger)
+        return abandoned.length === 0
       }
     }
   } catch (err) {

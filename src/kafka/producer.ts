@@ -41,9 +41,10 @@ export interface EventProducer {
   isReady(): boolean
   /**
    * Flushes pending batches (bounded by produceTimeoutMs), then disconnects. With `timeoutMs`
-   * it resolves within that time whatever Kafka does, logging what it abandoned.
+   * it resolves within that time whatever Kafka does, logging what it abandoned. Resolves to
+   * false when it abandoned something (records in flight, a disconnect that hung), else true.
    */
-  close(options?: { timeoutMs?: number }): Promise<void>
+  close(options?: { timeoutMs?: number }): Promise<boolean>
 }
 
 export interface EventProducerOptions {
@@ -162,7 +163,7 @@ export function createEventProducer (options: EventProducerOptions): EventProduc
 
   let connection: 'idle' | 'connecting' | 'connected' = 'idle'
   let connecting: Promise<void> | undefined
-  let closing: Promise<void> | undefined
+  let closing: Promise<boolean> | undefined
   let closed = false
   let ready = false
   /** The last metadata probe's answer; undefined before the first. */
@@ -528,7 +529,7 @@ export function createEventProducer (options: EventProducerOptions): EventProduc
     })
   }
 
-  async function close (closeOptions: { timeoutMs?: number } = {}): Promise<void> {
+  async function close (closeOptions: { timeoutMs?: number } = {}): Promise<boolean> {
     closing ??= (async () => {
       clearTimeout(monitorTimer)
       producer.off('client:broker:disconnect', checkSoon)
@@ -542,23 +543,29 @@ export function createEventProducer (options: EventProducerOptions): EventProduc
         failQueued(new KafkaProducerClosedError(), 'closed')
       }
       // Every send settles within produceTimeoutMs, so this wait is bounded.
-      if (queue.length > 0 || inFlight > 0) await boundedWait(new Promise<void>((resolve) => { idleWaiters.push(resolve) }), produceTimeoutMs + 1000)
+      let complete = true
+      if (queue.length > 0 || inFlight > 0) complete = await boundedWait(new Promise<void>((resolve) => { idleWaiters.push(resolve) }), produceTimeoutMs + 1000)
       clearTimeout(lingerTimer)
       lingerTimer = undefined
       clearImmediate(lingerImmediate)
       lingerImmediate = undefined
       closeStep = 'disconnect'
-      await boundedWait(producer.close(true).catch((err: unknown) => { log.warn({ err }, 'Kafka producer disconnect failed') }), produceTimeoutMs)
+      const disconnected = await boundedWait(producer.close(true).catch((err: unknown) => { log.warn({ err }, 'Kafka producer disconnect failed') }), produceTimeoutMs)
       clearTimeout(deadlineTimer)
       deadlineTimer = undefined
       closeStep = 'done'
       closed = true
       setReady(false)
       log.info('Kafka producer closed')
+      return complete && disconnected
     })()
     if (closeOptions.timeoutMs === undefined) return closing
     const finished = await boundedWait(closing, closeOptions.timeoutMs)
-    if (!finished) abandon(closeOptions.timeoutMs)
+    if (!finished) {
+      abandon(closeOptions.timeoutMs)
+      return false
+    }
+    return closing
   }
 
   /** close() ran out of time: what is still queued fails now, and the log says what was left. */
@@ -613,7 +620,7 @@ function serializeString (value?: string): Buffer | undefined {
 }
 
 /** Waits for `promise` at most `timeoutMs`; true when it settled in time. */
-async function boundedWait (promise: Promise<void>, timeoutMs: number): Promise<boolean> {
+async function boundedWait (promise: Promise<unknown>, timeoutMs: number): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined
   const settled = await Promise.race([
     promise.then(() => true, () => true),

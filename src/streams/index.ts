@@ -159,11 +159,12 @@ async function buildStreams (config: Readonly<StreamsConfig>, context: ServiceCo
       },
       async close (deadline) {
         for (const timer of timers) clearInterval(timer)
-        await closeInOrder([
+        const abandoned = await closeInOrder([
           { name: 'open streams', close: async () => { await endAll(sessions) } },
           { name: 'HTTP server', close: async () => { await app.close() } },
           ...closers.reverse()
         ], deadline, logger)
+        return abandoned.length === 0
       }
     }
   } catch (err) {
