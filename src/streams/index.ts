@@ -141,7 +141,8 @@ async function buildStreams (config: Readonly<StreamsConfig>, context: ServiceCo
         logger,
         sessions,
         ipLimit: { limit: config.client_ip_connection_limit, overrides: config.client_ip_connection_limit_overrides, retryAfterSeconds: config.client_ip_retry_after_seconds },
-        maxConnections: config.max_connections
+        maxConnections: config.max_connections,
+        kafkaWaitMs: config.kafka_unavailable_wait_ms
       },
       pages: { catalog: () => catalog, version: readServiceInfo().version, uiEnabled: config.stream_ui_enabled }
     })
