@@ -73,6 +73,14 @@ function isServerSideFailure (result: EventResult): boolean {
   return result.status === 'error' && failureReason(result.context.code).side === 'server'
 }
 
+/**
+ * EventGate's statuses answer 500 for client mistakes too (an unknown schema, an undeclared
+ * stream): such answers are counted apart, so that only server trouble pages.
+ */
+function countClientCaused (metrics: GatewayMetrics, request: FastifyRequest, answer: Answer, results: readonly EventResult[]): void {
+  if (answer.statusCode >= 500 && request.method === 'POST' && !results.some(isServerSideFailure)) metrics.clientCausedErrors.inc()
+}
+
 export function sendAnswer (reply: FastifyReply, answer: Answer): FastifyReply {
   // MediaWiki's EventBus logs the reason phrase; Node only sends it over HTTP/1.x.
   reply.raw.statusMessage = answer.reason
@@ -89,7 +97,9 @@ export function eventRoutes (options: EventRoutesOptions) {
     metrics.requestEvents.observe(events.length)
     const info = requestInfo(request)
     if (isValidateOnly(request.query)) {
-      const answer = respond(await processEvents(pipeline, events, info, { produce: false }))
+      const validated = await processEvents(pipeline, events, info, { produce: false })
+      const answer = respond(validated)
+      countClientCaused(metrics, request, answer, validated)
       return sendAnswer(reply, answer.statusCode === 201 ? { statusCode: 200, reason: `All ${events.length} out of ${events.length} events are valid.` } : answer)
     }
     if (isHasty(request.query)) {
@@ -106,6 +116,7 @@ export function eventRoutes (options: EventRoutesOptions) {
       background.run('error events', () => produceErrorEvents(pipeline, results, info))
     }
     const answer = respond(results)
+    countClientCaused(metrics, request, answer, results)
     // EventGate's 500 also covers requests whose only failures are the client's (unknown schema,
     // undeclared stream); only server-side failures make the request an error.
     // Each failed event was logged by the pipeline; the request adds a line of its own only
