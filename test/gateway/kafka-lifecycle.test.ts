@@ -106,8 +106,11 @@ test('under load, a killed broker gets every POST a fast 503 with Retry-After, a
   t.diagnostic(`${answers.length} requests, ${refused.length} answered 503: p50 ${p50} ms, p99 ${percentile(latencies, 0.99)} ms, max ${max} ms`)
   assert.ok(refused.length >= 50, `only ${refused.length} requests were answered 503`)
   assert.ok(refused.every((a) => a.retryAfter !== undefined), 'every 503 has Retry-After')
-  assert.ok(p50 <= 250, `503 p50 ${p50} ms`)
-  assert.ok(max <= 1500, `503 max ${max} ms`)
+  // Before, each waited for the client's retries: 2.4 s at the median, up to the produce timeout.
+  // The bounds leave room for a loaded machine: alone, the median is a few ms and the maximum
+  // about unavailable_wait_ms (500 ms) after the first retry.
+  assert.ok(p50 <= 500, `503 p50 ${p50} ms`)
+  assert.ok(max <= 2000, `503 max ${max} ms`)
   const lateAccepts = answers.filter((a) => a.status === 201 && a.startedAt > killedAt + 1000)
   assert.deepEqual(lateAccepts, [], 'nothing is accepted a second after the broker died')
 
