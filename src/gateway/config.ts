@@ -55,6 +55,10 @@ export const gatewayConfigSchema = {
     legacy_topics_home: legacyTopicsHomeSchema,
     error_stream: { type: 'string', minLength: 1, default: 'eventgate.error.validation' },
     error_schema_uri: { type: 'string', minLength: 1, default: '/error/2.1.0' },
+    /** Longest string an answer or an error event copies from the request; longer ones are cut and marked. */
+    answer_max_string_length: { type: 'integer', minimum: 64, maximum: 1048576, default: 2048 },
+    /** Bytes of the invalid event an error event's raw_event keeps (at most 3/4 of kafka.max_message_bytes). */
+    error_raw_event_max_bytes: { type: 'integer', minimum: 1024, default: 262144 },
     test_events: { anyOf: [event, { type: 'array', items: event, minItems: 1 }] },
     schema_precache_uris: { type: 'array', items: { type: 'string', minLength: 1 }, default: [] },
     schema_fetch_timeout_ms: { type: 'integer', minimum: 1, default: 5000 },

@@ -12,6 +12,7 @@ import type { ContextOverrides, Service, ServiceContext, ServiceDefinition, Shel
 import type { StreamIndex } from '../stream-config/index.js'
 import { createStreamConfigLoader, streamConfigLoaderOptions } from '../stream-config/index.js'
 import { buildGatewayApp } from './app.js'
+import { createEcho } from './echo.js'
 import { createBackgroundTasks } from './background.js'
 import type { GatewayConfig } from './config.js'
 import { parseByteSize } from './config.js'
@@ -182,6 +183,7 @@ async function buildGateway (config: Readonly<GatewayConfig>, context: ServiceCo
         pendingMs: config.kafka.produce_timeout_ms + 1000,
         onStoreError: () => { metrics.dedupeStoreErrors.inc() }
       }),
+      echo: createEcho(config.answer_max_string_length),
       metrics,
       logger,
       now: context.now,
@@ -201,7 +203,9 @@ async function buildGateway (config: Readonly<GatewayConfig>, context: ServiceCo
         maxMessageBytes: config.kafka.max_message_bytes,
         errorStream: config.error_stream,
         errorSchemaUri: config.error_schema_uri,
-        emitterId: config.user_agent
+        emitterId: config.user_agent,
+        echoMaxStringLength: config.answer_max_string_length,
+        errorRawEventMaxBytes: config.error_raw_event_max_bytes
       }
     }
     const reload = async (): Promise<{ streams: boolean, schemas: boolean }> => {
@@ -255,11 +259,12 @@ async function buildGateway (config: Readonly<GatewayConfig>, context: ServiceCo
         for (const timer of timers) clearInterval(timer)
         // Order matters: HTTP drains first (in-flight requests may still produce), then work
         // that outlived its response; the shell flushes the producer after this.
-        await closeInOrder([
+        const abandoned = await closeInOrder([
           { name: 'in-flight HTTP requests', close: async () => { await app.close() } },
           { name: 'background tasks', close: async () => { await background.drain() } },
           ...closers.reverse()
         ], deadline, logger)
+        return abandoned.length === 0
       }
     }
   } catch (err) {

@@ -8,6 +8,8 @@ export interface GatewayMetrics {
    */
   events: Counter<'stream' | 'outcome' | 'reason'>
   requestDuration: Histogram<'route' | 'method' | 'status_code'>
+  /** POST /v1/events answers with a 5xx status whose every failure was the client's (see failure-reason.ts). */
+  clientCausedErrors: Counter
   requestEvents: Histogram
   errorEvents: Counter<'result'>
   backgroundTasks: Gauge
@@ -36,6 +38,11 @@ export function createGatewayMetrics (registry: Registry): GatewayMetrics {
       help: 'HTTP request duration until the response was sent, by route, method and status code.',
       labelNames: ['route', 'method', 'status_code'] as const,
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers
+    }),
+    clientCausedErrors: new Counter({
+      name: 'sluice_gateway_client_caused_errors_total',
+      help: 'POST /v1/events answers with a 5xx status whose every failure was the client\'s (EventGate answers 500 for an unknown schema or an undeclared stream); the SluiceGatewayServerErrors alert leaves them out.',
       registers
     }),
     requestEvents: new Histogram({

@@ -56,6 +56,12 @@ export const streamsConfigSchema = {
     max_connection_lifetime_ms: { type: 'integer', minimum: 0, default: 0 },
     /** Bytes written to a client but not yet taken by it; beyond it the client gets `event: error` and is disconnected. */
     max_client_buffer_bytes: { type: 'integer', minimum: 65536, default: 4194304 },
+    /**
+     * A stream opened while Kafka does not answer is accepted (`:ok`, heartbeats) and starts once
+     * Kafka answers; after this long without an answer it ends with `event: error`, and the
+     * client reconnects.
+     */
+    kafka_unavailable_wait_ms: { type: 'integer', minimum: 0, maximum: 3600000, default: 30000 },
     /** How long ?order=time holds events back to put partitions and datacenters in time order. */
     order_window_ms: { type: 'integer', minimum: 0, maximum: 60000, default: 1000 },
     /**

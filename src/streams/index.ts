@@ -164,7 +164,8 @@ async function buildStreams (config: Readonly<StreamsConfig>, context: ServiceCo
         logger,
         sessions,
         ipLimit: { limit: config.client_ip_connection_limit, overrides: config.client_ip_connection_limit_overrides, retryAfterSeconds: config.client_ip_retry_after_seconds },
-        maxConnections: config.max_connections
+        maxConnections: config.max_connections,
+        kafkaWaitMs: config.kafka_unavailable_wait_ms
       },
       pages: { catalog: () => catalog, asyncapi: () => asyncapi, version: readServiceInfo().version, uiEnabled: config.stream_ui_enabled }
     })
@@ -182,11 +183,12 @@ async function buildStreams (config: Readonly<StreamsConfig>, context: ServiceCo
       },
       async close (deadline) {
         for (const timer of timers) clearInterval(timer)
-        await closeInOrder([
+        const abandoned = await closeInOrder([
           { name: 'open streams', close: async () => { await endAll(sessions) } },
           { name: 'HTTP server', close: async () => { await app.close() } },
           ...closers.reverse()
         ], deadline, logger)
+        return abandoned.length === 0
       }
     }
   } catch (err) {

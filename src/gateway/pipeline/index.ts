@@ -22,6 +22,7 @@ import { traceHeaders } from '../../trace-context.js'
 import { isCanaryEvent } from '../../canary/event.js'
 import type { StreamLimits } from './stream-limits.js'
 import type { IntakeDedupe } from './dedupe.js'
+import type { Echo } from '../echo.js'
 
 export type { RequestInfo } from './enrich.js'
 
@@ -36,6 +37,8 @@ export interface PipelineDeps {
   limits: StreamLimits
   /** Idempotent intake for streams with `dedupe_window_ms`. */
   dedupe: IntakeDedupe
+  /** Bounds what answers and error events copy from the request. */
+  echo: Echo
   metrics: GatewayMetrics
   logger: Logger
   /** Each schema's enrichment plan, made on its first event (see enrich.ts). */
@@ -61,6 +64,10 @@ export interface PipelineDeps {
     errorStream: string
     errorSchemaUri: string
     emitterId: string
+    /** Longest string copied from the request into an answer or an error event. */
+    echoMaxStringLength: number
+    /** Bytes of the invalid event an error event's `raw_event` keeps at most. */
+    errorRawEventMaxBytes: number
   }
 }
 
@@ -321,23 +328,32 @@ function describeUnknown (event: unknown): string {
 
 /**
  * Invalid events become events of the error schema on the error stream, produced through the
- * same pipeline (so they are validated too). Their own failures are logged and counted, never
- * turned into further error events.
+ * same pipeline (so they are validated too). What they copy from the event is bounded, so that
+ * each fits in a Kafka message; one the error schema refuses (a `meta.uri` that is not a URI)
+ * is tried once more without the meta fields it copied. Their own failures are logged and
+ * counted, never turned into further error events.
  */
 export async function produceErrorEvents (deps: PipelineDeps, results: readonly EventResult[], request: RequestInfo): Promise<void> {
+  const invalid = results.filter((r): r is Extract<EventResult, { status: 'invalid' }> => r.status === 'invalid')
+  if (invalid.length === 0) return
+  const { settings } = deps
   const now = deps.now()
-  const errorEvents = results
-    .filter((r): r is Extract<EventResult, { status: 'invalid' }> => r.status === 'invalid')
-    .map((r) => buildErrorEvent(r.event, r.context.errorsText, 'ValidationError', {
-      schemaUri: deps.settings.errorSchemaUri,
-      stream: deps.settings.errorStream,
-      emitterId: deps.settings.emitterId,
-      now
-    }))
-  if (errorEvents.length === 0) return
-  deps.logger[followUpLevel]({ count: errorEvents.length }, `${errorEvents.length} failed, producing ${errorEvents.length} error events.`)
-  const outcomes = await processEvents(deps, errorEvents, request)
-  for (const outcome of outcomes) {
+  const build = (r: Extract<EventResult, { status: 'invalid' }>, minimal: boolean): EventObject => buildErrorEvent(r.event, r.context.errorsText, 'ValidationError', {
+    schemaUri: settings.errorSchemaUri,
+    stream: settings.errorStream,
+    emitterId: settings.emitterId,
+    now,
+    maxStringLength: settings.echoMaxStringLength,
+    // The rest of the error event (bounded strings, meta) fits in the quarter left.
+    maxRawEventBytes: Math.min(settings.errorRawEventMaxBytes, Math.floor(settings.maxMessageBytes * 3 / 4)),
+    minimal
+  })
+  deps.logger[followUpLevel]({ count: invalid.length }, `${invalid.length} failed, producing ${invalid.length} error events.`)
+  const outcomes = await processEvents(deps, invalid.map((r) => build(r, false)), request)
+  const again = invalid.filter((_, i) => outcomes[i]?.status === 'invalid')
+  const retried = again.length === 0 ? [] : await processEvents(deps, again.map((r) => build(r, true)), request)
+  const final: EventResult[] = [...outcomes.filter((o) => o.status !== 'invalid'), ...retried]
+  for (const outcome of final) {
     deps.metrics.errorEvents.inc({ result: outcome.status === 'success' ? 'produced' : 'failed' })
     if (outcome.status !== 'success') {
       deps.logger.error({ context: outcome.context }, 'could not produce an error event')

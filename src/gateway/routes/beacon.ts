@@ -81,11 +81,15 @@ async function concreteVersion (deps: PipelineDeps, uri: string): Promise<string
 
 async function produceFailureEvents (deps: PipelineDeps, failures: ReadonlyArray<{ event: unknown, message: string, type: string }>, info: RequestInfo): Promise<void> {
   const now = deps.now()
+  const { settings } = deps
   const events = failures.map((f) => buildErrorEvent(f.event, f.message, f.type, {
-    schemaUri: deps.settings.errorSchemaUri,
-    stream: deps.settings.errorStream,
-    emitterId: deps.settings.emitterId,
-    now
+    schemaUri: settings.errorSchemaUri,
+    stream: settings.errorStream,
+    emitterId: settings.emitterId,
+    now,
+    // Bounded as produceErrorEvents bounds those of invalid events, so that each fits in a record.
+    maxStringLength: settings.echoMaxStringLength,
+    maxRawEventBytes: Math.min(settings.errorRawEventMaxBytes, Math.floor(settings.maxMessageBytes * 3 / 4))
   }))
   for (const outcome of await processEvents(deps, events, info)) {
     deps.metrics.errorEvents.inc({ result: outcome.status === 'success' ? 'produced' : 'failed' })
