@@ -111,15 +111,16 @@ test('CHROMIUM_PATH stands in for the chromium package', async (t) => {
   assert.equal(run.stderr, '')
 })
 
-test('chart tools missing from the cache are built and fetched (dry run names each step)', async (t) => {
+test('chart tools and the image base missing from the cache are built and fetched (dry run names each step)', async (t) => {
   const tools = await tempDir(t, 'sluice-tools-')
   const run = await runScript(['--dry-run'], { ...process.env, PATH: `${dirname(process.execPath)}${delimiter}${process.env.PATH ?? ''}`, SLUICE_TOOLS_DIR: tools })
   assert.equal(run.code, 0, run.stderr)
   const said = lines(run.stderr)
-  assert.equal(said.length, 3, run.stderr)
+  assert.equal(said.length, 4, run.stderr)
   assert.match(said[0] as string, /^provision: would run: go install helm\.sh\/helm\/v3\/cmd\/helm@v\d+\.\d+\.\d+ /)
   assert.match(said[1] as string, /^provision: would run: pip install kubernetes-validate==/)
   assert.match(said[2] as string, /^provision: would run: apt-get download prometheus /)
+  assert.match(said[3] as string, /^provision: would run: debootstrap bookworm and buildah commit \(the image base localhost\/sluice-node:22\.\d+\.\d+-bookworm-/)
 })
 
 test('helm cannot be built without go: one line, before anything is installed', async (t) => {
@@ -160,7 +161,8 @@ test('--exec runs the command on the cached Node.js 22 when the node on PATH is 
     SLUICE_TOOLS_DIR: tools,
     HELM_BIN: join(chartTools, 'helm'),
     KUBERNETES_VALIDATE_BIN: join(chartTools, 'kubernetes-validate'),
-    PROMTOOL_BIN: join(chartTools, 'promtool')
+    PROMTOOL_BIN: join(chartTools, 'promtool'),
+    SLUICE_NODE_IMAGE: 'localhost/sluice-node:stand-in'
   }
   const run = await runScript(['--exec', 'node', '--version'], env)
   assert.equal(run.code, 0, run.stderr)
@@ -180,4 +182,21 @@ test('--node fetches a pinned release of the asked major line into the cache (dr
   const refused = await runScript(['--node', '20'], env)
   assert.equal(refused.code, 1)
   assert.equal(refused.stderr, "provision: --node takes 22 or 24, not '20'\n")
+})
+
+test('the image base needs root: anyone else is stopped at once with one line', { skip: !isRoot && 'runs as root to drop to another user' }, async (t) => {
+  const dir = await tempDir(t, 'sluice-other-user-', tmpdir())
+  await chmod(dir, 0o777)
+  const copy = join(dir, 'provision.sh')
+  await copyFile(script, copy)
+  const run = await runScript(['--node-image'], { ...process.env, SLUICE_TOOLS_DIR: join(dir, 'tools'), HOME: dir }, { wrap: ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'], script: copy })
+  assert.equal(run.code, 1, run.stderr)
+  assert.deepEqual(lines(run.stderr), ['provision: the image test builds and starts the image with debootstrap and buildah, which need root; run: sudo npm test'])
+  assert.deepEqual(await readdir(join(dir, 'tools')), ['bin'], 'nothing was installed')
+})
+
+test('SLUICE_NODE_IMAGE stands in for the image base', async () => {
+  const run = await runScript(['--node-image'], { ...process.env, SLUICE_NODE_IMAGE: 'localhost/other-base:1' })
+  assert.equal(run.code, 0, run.stderr)
+  assert.equal(run.stdout, 'localhost/other-base:1\n')
 })
