@@ -200,3 +200,13 @@ test('SLUICE_NODE_IMAGE stands in for the image base', async () => {
   assert.equal(run.code, 0, run.stderr)
   assert.equal(run.stdout, 'localhost/other-base:1\n')
 })
+
+test('the README\'s first screen says what `npm test` needs beyond Node.js, Java and Maven', async () => {
+  // The first screen: what a new user reads before running the two commands.
+  const firstScreen = (await readFile(resolve(import.meta.dirname, '..', '..', 'README.md'), 'utf8')).split('\n').slice(0, 24).join('\n')
+  const text = await readFile(script, 'utf8')
+  assert.match(text, /command -v go\b/, 'the script still builds helm with Go')
+  for (const need of [/\broot\b/, /\bapt-get\b/, /\bGo 1\.\d+/, /\bgo install\b/, /\bpython3\b/, /\bbuildah\b/, /\bdebootstrap\b/]) {
+    assert.match(firstScreen, need, `the README's first screen does not name ${String(need)}`)
+  }
+})
