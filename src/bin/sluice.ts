@@ -10,7 +10,9 @@ main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, en
     process.exitCode = 1
   })
   .finally(() => {
-    // Long-running commands have closed their servers and clients by now; timers
-    // from libraries must not keep a finished CLI alive.
-    setTimeout(() => process.exit(), 2000).unref()
+    // Long-running commands have closed what they could within their shutdown bound; what they
+    // abandoned (a producer's sockets to a frozen broker) and timers from libraries must not keep
+    // the process past it. Exit once what was written to stdout and stderr is out, or soon anyway.
+    setTimeout(() => process.exit(), 250).unref()
+    process.stdout.write('', () => { process.stderr.write('', () => process.exit()) })
   })

@@ -13,12 +13,21 @@ import type { LimiterStore, LimiterTypes } from './limiter.js'
 import { createRedisClient } from '../redis.js'
 import { TopicsMissingError } from './errors.js'
 import type { Redis } from '../redis.js'
-import { errorTopicOf, retryTopicOf, streamTopicOf, topicStreamOf } from './topics.js'
+import { errorTopicOf, namingOf, retryGroupOf, retryTopicOf, ruleGroupOf, streamOf, topicOf } from '../stream-config/index.js'
+import type { TopicNaming } from '../stream-config/index.js'
 import { compileRules } from './rules/load.js'
 import type { CompiledRule } from './rules/compile.js'
 import { createRuleRunner } from './runner.js'
 import { createDecodeCache } from './decode-cache.js'
 import type { RuleRunner } from './runner.js'
+import type { ExecModules } from './attempt.js'
+import { createHtcpSender } from './modules/htcp.js'
+import type { HtcpSender } from './modules/htcp.js'
+import { createLinksModule } from './modules/links.js'
+import { createMediawikiApi } from './modules/mediawiki-api.js'
+import { createPartitioner } from './modules/partition.js'
+import type { Partitioner, PartitionerSettings } from './modules/partition.js'
+import { createPurgeModule } from './modules/purge.js'
 
 export interface ChangepropService extends Service {
   /**
@@ -97,6 +106,7 @@ function buildChangeprop (config: Readonly<ChangepropConfig>, deps: ServiceConte
   const { dispatcher } = deps
   const producer = requireProducer(deps)
   let redis: Redis | undefined
+  let htcp: HtcpSender | undefined
   let admin: AdminServer | undefined
   const consumers: RuleConsumers[] = []
   let started = false
@@ -108,6 +118,41 @@ function buildChangeprop (config: Readonly<ChangepropConfig>, deps: ServiceConte
     type,
     (Array.isArray(spec) ? spec : [spec]).map((w) => ({ intervalMs: w.interval_ms, limit: w.limit }))
   ]))
+
+  /** The in-process modules rules call (`/sys/links/`, `/sys/purge/`, `/sys/partition/`), on the service's HTTP client and producer. */
+  function buildModules (http: ReturnType<typeof createHttpExecutor>): ExecModules {
+    const originOverride = config.exec_origin_override === undefined ? undefined : new URL(config.exec_origin_override)
+    const api = createMediawikiApi(config.mediawiki_api, { http, originOverride })
+    const { htcp: htcpSettings, stream: purgeStream } = config.purge
+    htcp = htcpSettings === undefined ? undefined : createHtcpSender({ host: htcpSettings.host, port: htcpSettings.port, ttl: htcpSettings.ttl })
+    return {
+      links: createLinksModule({ api, countCall: (rule, module, outcome) => { metrics.apiRequests.inc({ rule, module, outcome }) } }),
+      purge: createPurgeModule({ stream: purgeStream ?? undefined, htcp }),
+      partition: config.partitioner === undefined ? undefined : createPartitioner(config.partitioner as PartitionerSettings),
+      purgeStream: purgeStream ?? undefined,
+      htcp: htcp !== undefined
+    }
+  }
+
+  /**
+   * The partition streams of the rules calling `/sys/partition/` need as many partitions as
+   * the map names; created so at startup (a topic created later by the first event would get
+   * the broker's default, and the extra partitions' events would land on the first ones).
+   */
+  async function createPartitionTopics (partitioner: Partitioner | undefined): Promise<void> {
+    if (partitioner === undefined || !config.kafka.create_topics) return
+    const streams = new Set<string>()
+    for (const rule of rules) {
+      if (!rule.cases.some((c) => c.exec.some((step) => step.module === 'partition'))) continue
+      for (const topic of rule.topics) {
+        const stream = partitioner.streamFor(topic)
+        if (stream !== undefined) streams.add(stream)
+      }
+    }
+    if (streams.size === 0) return
+    const topics = [...streams].map((stream) => ({ name: topicOf(stream, namingFor(config.topic_prefix)), partitions: partitioner.partitions }))
+    await createTopics(config.kafka.brokers, topics, { logger: deps.logger })
+  }
 
   function allConsumers (): EventConsumer[] {
     return consumers.flatMap((c) => [c.main, c.retry]).filter((c): c is EventConsumer => c !== undefined)
@@ -142,7 +187,7 @@ function buildChangeprop (config: Readonly<ChangepropConfig>, deps: ServiceConte
     const names = new Set(rule.topics)
     if (rule.topicPatterns.length > 0) {
       for (const name of await cluster()) {
-        const stream = topicStreamOf(prefix, name)
+        const stream = streamOf(name, namingFor(prefix))
         if (stream !== undefined && rule.topicPatterns.some((pattern) => pattern.test(stream))) names.add(stream)
       }
     }
@@ -158,10 +203,13 @@ function buildChangeprop (config: Readonly<ChangepropConfig>, deps: ServiceConte
     }
   }
 
-  /** A rule's consumer group for one prefix: the home one, or one per datacenter taken over. */
-  function groupOf (rule: CompiledRule, prefix: string): string {
-    const home = `${config.service_name}-${rule.name}`
-    return prefix === config.topic_prefix ? home : `${home}.takeover.${prefix.replace(/\.$/, '')}`
+  /**
+   * How the topics of the datacenter with `prefix` are named: this one's, or another's taken over.
+   * A legacy stream's bare name belongs to the legacy home only, so a takeover never reads the
+   * topic this datacenter's own groups read.
+   */
+  function namingFor (prefix: string): TopicNaming {
+    return namingOf(prefix, config.legacy_topics_home ?? config.topic_prefix)
   }
 
   /**
@@ -174,8 +222,8 @@ function buildChangeprop (config: Readonly<ChangepropConfig>, deps: ServiceConte
     const since = Date.now() - config.takeover_lookback_ms
     const { kafka } = config
     const targets = [
-      { group: entry.group, names: topics.map((topic) => streamTopicOf(entry.prefix, topic)) },
-      { group: `${entry.group}-retry`, names: topics.map((topic) => retryTopicOf(entry.prefix, config.service_name, topic)) }
+      { group: entry.group, names: topics.map((topic) => topicOf(topic, namingFor(entry.prefix))) },
+      { group: retryGroupOf(entry.group), names: topics.map((topic) => retryTopicOf(config.service_name, topic, namingFor(entry.prefix))) }
     ]
     for (const { group, names } of targets) {
       const result = await advanceGroupOffsets(kafka.brokers, group, names, since, { clientId: kafka.client_id, logger: deps.logger })
@@ -201,15 +249,15 @@ function buildChangeprop (config: Readonly<ChangepropConfig>, deps: ServiceConte
     const main = createEventConsumer({
       ...common,
       groupId: entry.group,
-      topics: topics.map((topic) => streamTopicOf(prefix, topic)),
+      topics: topics.map((topic) => topicOf(topic, namingFor(prefix))),
       fromBeginning: kafka.from_beginning,
-      topicsFromBeginning: fresh.map((topic) => streamTopicOf(prefix, topic)),
+      topicsFromBeginning: fresh.map((topic) => topicOf(topic, namingFor(prefix))),
       onProgress: progressReporter(rule.name, 'main')
     })
     const retry = createEventConsumer({
       ...common,
-      groupId: `${entry.group}-retry`,
-      topics: topics.map((topic) => retryTopicOf(prefix, config.service_name, topic)),
+      groupId: retryGroupOf(entry.group),
+      topics: topics.map((topic) => retryTopicOf(config.service_name, topic, namingFor(prefix))),
       // Retry events are never skipped, even by a group that is new.
       fromBeginning: true,
       onProgress: progressReporter(rule.name, 'retry')
@@ -235,8 +283,8 @@ function buildChangeprop (config: Readonly<ChangepropConfig>, deps: ServiceConte
     const { kafka } = config
     const consumed = new Set<string>()
     for (const topic of topics) {
-      consumed.add(streamTopicOf(prefix, topic))
-      consumed.add(retryTopicOf(prefix, config.service_name, topic))
+      consumed.add(topicOf(topic, namingFor(prefix)))
+      consumed.add(retryTopicOf(config.service_name, topic, namingFor(prefix)))
     }
     if (!kafka.create_topics) {
       const existing = new Set(await listTopics(kafka.brokers, { clientId: kafka.client_id, logger: deps.logger }))
@@ -244,7 +292,7 @@ function buildChangeprop (config: Readonly<ChangepropConfig>, deps: ServiceConte
       if (missing.length > 0) throw new TopicsMissingError(missing)
       return
     }
-    const names = [errorTopicOf(config.topic_prefix, config.service_name), ...consumed]
+    const names = [errorTopicOf(config.service_name, namingFor(config.topic_prefix)), ...consumed]
     await createTopics(kafka.brokers, names.map((name) => ({ name, partitions: kafka.topic_partitions })), { logger: deps.logger })
   }
 
@@ -327,11 +375,14 @@ function buildChangeprop (config: Readonly<ChangepropConfig>, deps: ServiceConte
       }
       const prefixes = config.consume_topic_prefixes ?? [config.topic_prefix]
       const http = createHttpExecutor({ dispatcher })
+      const modules = buildModules(http)
+      await createPartitionTopics(modules.partition)
       // Shared only where there is someone to share with.
       const decodeCache = createDecodeCache(rules.length > 1 ? config.shared_decode_max_events : 0)
       const runnerDeps = {
         service: config.service_name,
         topicPrefix: config.topic_prefix,
+        legacyTopicsHome: config.legacy_topics_home,
         userAgent: config.user_agent,
         originOverride: config.exec_origin_override,
         maxChainLength: config.max_chain_length,
@@ -342,13 +393,14 @@ function buildChangeprop (config: Readonly<ChangepropConfig>, deps: ServiceConte
         limiter,
         metrics,
         logger: deps.logger,
-        decode: decodeCache.decode
+        decode: decodeCache.decode,
+        modules
       }
       for (const prefix of prefixes) {
         const resolved = await Promise.all(rules.map(async (rule) => ({ rule, topics: await resolveTopics(rule, prefix, cluster) })))
         await createRuleTopics(resolved.flatMap(({ topics }) => topics), prefix)
         for (const { rule, topics } of resolved) {
-          const entry: RuleConsumers = { rule, runner: createRuleRunner(rule, { ...runnerDeps, consumedPrefix: prefix }), prefix, group: groupOf(rule, prefix), topics: [], main: undefined, retry: undefined }
+          const entry: RuleConsumers = { rule, runner: createRuleRunner(rule, { ...runnerDeps, consumedPrefix: prefix }), prefix, group: ruleGroupOf(config.service_name, rule.name, prefix, config.topic_prefix), topics: [], main: undefined, retry: undefined }
           consumers.push(entry)
           if (topics.length === 0) {
             log.warn({ rule: rule.name, prefix }, 'rule has no topic to consume (its topic regex matches none yet); it starts when one appears')
@@ -391,6 +443,7 @@ function buildChangeprop (config: Readonly<ChangepropConfig>, deps: ServiceConte
       if (abandoned > 0) log.warn({ abandoned }, 'in-flight events abandoned at shutdown; they run again after restart')
       await closeInOrder([
         { name: 'redis', close: async () => { redis?.disconnect() } },
+        { name: 'htcp', close: async () => { await htcp?.close() } },
         { name: 'admin server', close: async () => { await admin?.close() } }
       ], deadline, log)
       log.info('change propagation stopped')

@@ -7,6 +7,10 @@ import type { HttpExecutor } from './exec.js'
 import type { LimiterStore } from './limiter.js'
 import type { RuleMatch } from './rules/compile.js'
 import type { TraceContext } from '../trace-context.js'
+import type { LinksRequest } from './modules/links.js'
+import type { ModuleOutcome } from './modules/module.js'
+import type { Partitioner } from './modules/partition.js'
+import type { PurgeRequest } from './modules/purge.js'
 
 /** One run of a rule for one event: the first attempt, or a retry read from the retry topic. */
 export interface Attempt {
@@ -27,6 +31,17 @@ export interface Attempt {
   trace: TraceContext | undefined
 }
 
+/** The in-process modules exec steps may call (rules/routes.ts), built once per service. */
+export interface ExecModules {
+  links: (request: LinksRequest) => Promise<ModuleOutcome>
+  purge: (request: PurgeRequest) => Promise<ModuleOutcome>
+  /** Undefined without `partitioner` in the configuration (a rule calling it is refused at load). */
+  partition: Partitioner | undefined
+  /** The purge stream, undefined when purges go to HTCP only (for metrics). */
+  purgeStream: string | undefined
+  htcp: boolean
+}
+
 /** What every rule runner is built from (one set per service). */
 export interface RunnerDeps {
   service: string
@@ -34,6 +49,8 @@ export interface RunnerDeps {
   topicPrefix: string
   /** The prefix of the topics the runner reads: its own, or another datacenter's it took over. Default: topicPrefix. */
   consumedPrefix?: string
+  /** The prefix of the datacenter owning legacy streams' bare topic names (src/stream-config/topology.ts). Default: topicPrefix. */
+  legacyTopicsHome?: string | undefined
   userAgent: string
   originOverride?: string | undefined
   maxChainLength: number
@@ -51,4 +68,6 @@ export interface RunnerDeps {
   decode?: (message: ConsumedMessage) => Decoded
   /** Bytes of `raw_event` kept in the error event written when Kafka refused an event for good. */
   boundedRawEventMaxBytes: number
+  /** The in-process modules; a rule calling one without it fails its events as a template error. */
+  modules?: ExecModules
 }

@@ -8,6 +8,8 @@ import { LoopDetectedError } from './errors.js'
  */
 export interface EventMeta {
   stream?: unknown
+  /** The stream's name in events of the reference's first years (before `meta.stream`). */
+  topic?: unknown
   uri?: unknown
   request_id?: unknown
   id?: unknown
@@ -20,9 +22,20 @@ export interface ChainedEvent {
   triggered_by?: unknown
 }
 
+/**
+ * The stream an event names: `meta.stream`, or `meta.topic` in events shaped as the
+ * reference's were before `meta.stream` existed (its test configuration still produces them).
+ */
+export function streamOfEvent (event: ChainedEvent): string | undefined {
+  const meta = event.meta
+  if (typeof meta?.stream === 'string' && meta.stream !== '') return meta.stream
+  if (typeof meta?.topic === 'string' && meta.topic !== '') return meta.topic
+  return undefined
+}
+
 /** `<stream>:<uri>` of an event; `fallbackStream` (the topic) when it names no stream. */
 export function hopOf (event: ChainedEvent, fallbackStream: string): string {
-  const stream = typeof event.meta?.stream === 'string' && event.meta.stream !== '' ? event.meta.stream : fallbackStream
+  const stream = streamOfEvent(event) ?? fallbackStream
   const uri = typeof event.meta?.uri === 'string' ? event.meta.uri : ''
   return `${stream}:${uri}`
 }

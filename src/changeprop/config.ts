@@ -4,8 +4,16 @@ import type { EnvOverride } from '../config/load.js'
 import { commonEnvOverrides, deepFreeze, kafkaBrokersSchema, kafkaProducerSchema, loadConfig, redisSchema, validateConfig } from '../config/load.js'
 import type { RuleSpec } from './rules/schema.js'
 import { ruleDefaultsProperties, ruleNamePattern } from './rules/schema.js'
-import { loadRules } from './rules/load.js'
+import { compileRules, loadRules } from './rules/load.js'
+import { ConfigInvalidError, messageOf } from '../errors.js'
+import { RuleInvalidError } from './errors.js'
+import { importServiceRunnerConfig, isServiceRunnerConfig } from './import/service-runner.js'
+import type { ImportReport } from './import/report.js'
+import { createMediawikiApi } from './modules/mediawiki-api.js'
+import { createPartitioner } from './modules/partition.js'
+import type { PartitionerSettings } from './modules/partition.js'
 import { consumerConfigSchema } from '../kafka/index.js'
+import { legacyTopicsHomeSchema } from '../stream-config/index.js'
 
 const limiterSchema = {
   type: 'object',
@@ -14,6 +22,72 @@ const limiterSchema = {
   properties: {
     interval_ms: { type: 'integer', minimum: 1 },
     limit: { type: 'integer', minimum: 0 }
+  }
+} as const
+
+const mediawikiEndpointProperties = {
+  uri: { type: 'string', minLength: 1 },
+  headers: { type: 'object', additionalProperties: { type: 'string' } },
+  params: { type: 'object', additionalProperties: { type: ['string', 'number', 'boolean'] } },
+  limit: { type: 'integer', minimum: 1, maximum: 5000 },
+  timeout_ms: { type: 'integer', minimum: 1 }
+} as const
+
+/**
+ * The MediaWiki Action API the `/sys/links/` modules call (modules/mediawiki-api.ts): an
+ * endpoint template and its settings, each of which `domains.<domain>` may override for one wiki.
+ */
+const mediawikiApiSchema = {
+  type: 'object',
+  additionalProperties: false,
+  default: {},
+  properties: {
+    uri: { ...mediawikiEndpointProperties.uri, default: 'https://{{message.meta.domain}}/w/api.php' },
+    headers: { ...mediawikiEndpointProperties.headers, default: {} },
+    params: { ...mediawikiEndpointProperties.params, default: { formatversion: 2 } },
+    limit: { ...mediawikiEndpointProperties.limit, default: 500 },
+    timeout_ms: { ...mediawikiEndpointProperties.timeout_ms, default: 60000 },
+    max_response_bytes: { type: 'integer', minimum: 1024, maximum: 268435456, default: 16777216 },
+    max_pages: { type: 'integer', minimum: 1, default: 100000 },
+    domains: {
+      type: 'object',
+      default: {},
+      additionalProperties: { type: 'object', additionalProperties: false, properties: mediawikiEndpointProperties }
+    }
+  }
+} as const
+
+/** CDN purge (`/sys/purge/`, modules/purge.ts). */
+const purgeSchema = {
+  type: 'object',
+  additionalProperties: false,
+  default: {},
+  properties: {
+    /** The stream purge events go to; `null`: HTCP only. */
+    stream: { type: ['string', 'null'], pattern: '^[A-Za-z0-9._-]+$', default: 'resource-purge' },
+    htcp: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['host', 'port'],
+      properties: {
+        host: { type: 'string', minLength: 1 },
+        port: { type: 'integer', minimum: 1, maximum: 65535 },
+        ttl: { type: 'integer', minimum: 1, maximum: 255, default: 8 }
+      }
+    }
+  }
+} as const
+
+/** Job partitioning (`/sys/partition/`, modules/partition.ts); rules may call it only when set. */
+const partitionerSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['stream', 'partition_key', 'partition_map', 'partition_default'],
+  properties: {
+    stream: { type: 'string', minLength: 1 },
+    partition_key: { type: 'string', minLength: 1 },
+    partition_map: { type: 'object', additionalProperties: { type: 'integer', minimum: 0, maximum: 1023 } },
+    partition_default: { type: 'integer', minimum: 0, maximum: 1023 }
   }
 } as const
 
@@ -36,6 +110,8 @@ export const changepropConfigSchema = {
      * datacenter's prefix takes over its events (a switchover, docs/changeprop.md).
      */
     consume_topic_prefixes: { type: 'array', items: { type: 'string', pattern: '^[A-Za-z0-9._-]*$' }, minItems: 1, uniqueItems: true },
+    /** The `topic_prefix` of the datacenter owning legacy `eventlogging_*` streams' bare topic names; unset: this one. */
+    legacy_topics_home: legacyTopicsHomeSchema,
     /** Where a takeover of another datacenter's topics starts when it has no newer position: this long ago. */
     takeover_lookback_ms: { type: 'integer', minimum: 0, default: 600000 },
     user_agent: { type: 'string', minLength: 1, default: 'sluice-changeprop' },
@@ -67,6 +143,9 @@ export const changepropConfigSchema = {
       }
     },
     redis: redisSchema,
+    mediawiki_api: mediawikiApiSchema,
+    purge: purgeSchema,
+    partitioner: partitionerSchema,
     kafka: {
       type: 'object',
       additionalProperties: false,
@@ -122,16 +201,47 @@ export type DeepPartial<T> = {
 export async function loadChangepropConfig (
   file: string | undefined,
   env: NodeJS.ProcessEnv,
-  overrides: ChangepropOverrides = {}
+  overrides: ChangepropOverrides = {},
+  options: { onImport?: (report: ImportReport) => void } = {}
 ): Promise<Readonly<ChangepropConfig>> {
-  const base = file === undefined ? {} : await loadConfig({ file, schema: { type: 'object' } })
+  let base: unknown = file === undefined ? {} : await loadConfig({ file, schema: { type: 'object' } })
+  // Wikimedia Change Propagation's own configuration is read as the Sluice one it maps to.
+  if (isServiceRunnerConfig(base)) {
+    const imported = importServiceRunnerConfig(base)
+    options.onImport?.(imported.report)
+    base = imported.config
+  }
   const data = mergeOverrides(structuredClone(base) as Record<string, unknown>, overrides as Record<string, unknown>)
   const config = validateConfig(data, changepropConfigSchema, file ?? 'configuration', env, changepropEnvOverrides)
   const rulesDir = config.rules_dir === undefined
     ? undefined
     : resolve(file === undefined ? process.cwd() : dirname(file), config.rules_dir)
   const rules = await loadRules({ inline: config.rules, dir: rulesDir, defaults: config, source: file ?? 'configuration' })
+  checkModules(config, rules, file ?? 'configuration')
   return deepFreeze({ ...structuredClone(config), rules: structuredClone(rules) })
+}
+
+/**
+ * The in-process modules' settings compile (templates parse), and every rule calling
+ * `/sys/partition/` has a `partitioner` to call.
+ */
+function checkModules (config: Readonly<Omit<ChangepropConfig, 'rules'>>, rules: Record<string, RuleSpec>, source: string): void {
+  const problems: string[] = []
+  const check = (key: string, fn: () => unknown): void => {
+    try {
+      fn()
+    } catch (err) {
+      problems.push(`${key}: ${messageOf(err)}`)
+    }
+  }
+  check('mediawiki_api', () => createMediawikiApi(config.mediawiki_api, { http: { execute: async () => ({ kind: 'produced', count: 0 }) } }))
+  if (config.partitioner !== undefined) check('partitioner.stream', () => createPartitioner(config.partitioner as PartitionerSettings))
+  if (problems.length > 0) throw new ConfigInvalidError(source, problems)
+  if (config.partitioner !== undefined) return
+  const calling = compileRules({ ...config, rules }).filter((rule) => rule.cases.some((c) => c.exec.some((step) => step.module === 'partition')))
+  if (calling.length > 0) {
+    throw new RuleInvalidError(calling.map((rule) => ({ rule: rule.name, pointer: '/exec', source, message: '/sys/partition/ needs partitioner (stream, partition_key, partition_map, partition_default) in the configuration' })))
+  }
 }
 
 function mergeOverrides (target: Record<string, unknown>, overrides: Record<string, unknown>): Record<string, unknown> {

@@ -17,6 +17,8 @@ export interface HttpRequest {
   headers: Record<string, string>
   body: string | undefined
   timeoutMs: number
+  /** Keep this many bytes of a successful answer's body (in-process modules read their answers); by default it is discarded. */
+  readBodyBytes?: number
 }
 
 /** The whole URL of a rendered request. */
@@ -175,18 +177,23 @@ export function createHttpExecutor (options: HttpExecutorOptions): HttpExecutor 
         })
         const chunks: Buffer[] = []
         let size = 0
-        if (response.statusCode < 400) {
+        const keep = request.readBodyBytes ?? maxBodyBytes
+        if (response.statusCode < 400 && request.readBodyBytes === undefined) {
           // Read to the end so the connection is reused. An abort now destroys the body (the
           // request's signal covers it) and ends the dump: the status has arrived and stands.
           await response.body.dump({ limit: Number.MAX_SAFE_INTEGER })
         } else {
           for await (const chunk of response.body) {
             const buffer = chunk as Buffer
-            if (size < maxBodyBytes) chunks.push(buffer.subarray(0, maxBodyBytes - size))
+            if (size < keep) chunks.push(buffer.subarray(0, keep - size))
             size += buffer.length
           }
         }
-        return { kind: 'response', status: response.statusCode, headers: flattenHeaders(response.headers), body: Buffer.concat(chunks).toString('utf8') }
+        const headers = flattenHeaders(response.headers)
+        const body = Buffer.concat(chunks).toString('utf8')
+        return size > keep
+          ? { kind: 'response', status: response.statusCode, headers, body, truncated: true }
+          : { kind: 'response', status: response.statusCode, headers, body }
       } catch (err) {
         if (signal.aborted) throw signal.reason ?? err
         if (timedOut) return { kind: 'timeout', timeoutMs: request.timeoutMs }

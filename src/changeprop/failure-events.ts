@@ -3,7 +3,7 @@ import { triggeredBy } from './chain.js'
 import type { ChangeEvent } from './decode.js'
 import { ExecProduceError, HttpNetworkError, HttpStatusError, HttpTimeoutError } from './errors.js'
 import type { StepResult } from './outcome.js'
-import { errorStreamOf, retryStreamOf } from './topics.js'
+import { errorStreamOf, retryStreamOf } from '../stream-config/index.js'
 
 /**
  * Retry and error events. Their shapes follow Wikimedia Change Propagation

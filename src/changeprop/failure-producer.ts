@@ -10,7 +10,7 @@ import { ProduceRefusedError } from './errors.js'
 import { buildBoundedErrorEvent, buildErrorEvent, buildRetryEvent } from './failure-events.js'
 import type { StepResult } from './outcome.js'
 import type { CompiledRule } from './rules/compile.js'
-import { errorTopicOf, retryTopicOf } from './topics.js'
+import { errorTopicOf, namingOf, retryTopicOf } from '../stream-config/index.js'
 import { childOf, traceHeaders } from '../trace-context.js'
 import type { TraceContext } from '../trace-context.js'
 
@@ -41,7 +41,8 @@ export function createFailureProducer (rule: CompiledRule, deps: RunnerDeps, log
   const now = deps.now ?? Date.now
   const newId = deps.newId ?? randomUUID
   const { metrics } = deps
-  const errorTopic = errorTopicOf(deps.topicPrefix, deps.service)
+  const naming = namingOf(deps.topicPrefix, deps.legacyTopicsHome)
+  const errorTopic = errorTopicOf(deps.service, naming)
   const backoff = { initialMs: deps.produceRetryDelayMs ?? defaultBackoff.initialMs, maxMs: defaultBackoff.maxMs }
 
   /** Resolves once Kafka took the records, or with the refusal when it never will. */
@@ -87,7 +88,7 @@ export function createFailureProducer (rule: CompiledRule, deps: RunnerDeps, log
     const key = attempt.message.key?.toString('utf8') ?? null
     // The retry carries the trace on, so the retried requests belong to the same trace.
     const headers = attempt.trace === undefined ? undefined : traceHeaders(attempt.trace)
-    const refusal = await produce([{ topic: retryTopicOf(deps.topicPrefix, deps.service, attempt.topic), key, value: JSON.stringify(event), ...(headers === undefined ? {} : { headers }) }], signal)
+    const refusal = await produce([{ topic: retryTopicOf(deps.service, attempt.topic, naming), key, value: JSON.stringify(event), ...(headers === undefined ? {} : { headers }) }], signal)
     if (refusal !== undefined) {
       return bounded('retry', refusal, { handled: attempt.handled, raw: '', error: cause, reason: 'refused', failure: result, chain: attempt.chain, trace: attempt.trace }, signal)
     }

@@ -23,3 +23,7 @@ export {
   changepropErrorCodes
 } from './errors.js'
 export type { RuleProblem } from './errors.js'
+export { importServiceRunnerConfig, isServiceRunnerConfig } from './import/service-runner.js'
+export type { ImportResult } from './import/service-runner.js'
+export { formatImportReport } from './import/report.js'
+export type { ImportReport, ImportReportEntry } from './import/report.js'

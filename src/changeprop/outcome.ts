@@ -32,7 +32,8 @@ export interface OutcomePolicy {
 
 /** The result of running one exec step. */
 export type StepResult =
-  | { kind: 'response', status: number, headers: Record<string, string>, body: string }
+  /** `truncated`: the body was longer than the bytes kept of it. */
+  | { kind: 'response', status: number, headers: Record<string, string>, body: string, truncated?: boolean }
   | { kind: 'network', error: Error }
   | { kind: 'timeout', timeoutMs: number }
   | { kind: 'produced', count: number }

@@ -16,7 +16,7 @@ import type { StepResult, StepVerdict } from './outcome.js'
 import { judgeStep, nextRetriesLeft, retryDelayMs, statusClass } from './outcome.js'
 import type { CompiledRule, RuleMatch } from './rules/compile.js'
 import type { TemplateContext } from './rules/template/index.js'
-import { retriedStreamOf, retryStreamOf, topicStreamOf } from './topics.js'
+import { namingOf, retriedStreamOf, retryStreamOf, streamOf } from '../stream-config/index.js'
 import { parseTraceparent } from '../trace-context.js'
 
 export type { Attempt, RunnerDeps } from './attempt.js'
@@ -31,7 +31,7 @@ type LimiterKeys = Array<{ type: string, key: string }>
 
 /**
  * The per-message pipeline of one rule, read top to bottom:
- * decode → match → sample → dedupe → limiters → exec steps → outcome → retry or error event.
+ * decode → match → block list → sample → dedupe → limiters → exec steps → outcome → retry or error event.
  *
  * A handler resolves only when the message's outcome is durable: the exec steps succeeded (or
  * were ignored), or the retry or error event was acknowledged by Kafka (failure-producer.ts).
@@ -41,7 +41,9 @@ export function createRuleRunner (rule: CompiledRule, deps: RunnerDeps): RuleRun
   const log = deps.logger.child({ module: 'changeprop', rule: rule.name })
   const now = deps.now ?? Date.now
   const emitterId = emitterIdOf(deps.service, rule.name)
-  const consumedPrefix = deps.consumedPrefix ?? deps.topicPrefix
+  // Another datacenter's topics are named as that datacenter names them: a legacy stream's bare
+  // name only when it is the legacy home, else its prefixed one (never this datacenter's own).
+  const consumed = namingOf(deps.consumedPrefix ?? deps.topicPrefix, deps.legacyTopicsHome ?? deps.topicPrefix)
   const { metrics } = deps
   const runStep = createStepRunner(rule, deps, log)
   const failures = createFailureProducer(rule, deps, log)
@@ -78,7 +80,7 @@ export function createRuleRunner (rule: CompiledRule, deps: RunnerDeps): RuleRun
         await waitUntilDue(retry, retriesLeft, signal)
         const found = rule.test(original)
         if (found === undefined) return count('retry', 'unmatched')
-        const topic = retriedStreamOf(consumedPrefix, deps.service, message.topic) ?? streamOfTopic(message.topic)
+        const topic = retriedStreamOf(deps.service, message.topic, consumed) ?? streamOfTopic(message.topic)
         await run(attemptOf('retry', topic, message, original, retry, retriesLeft, found), signal)
       } finally {
         metrics.inFlight.dec({ rule: rule.name, source: 'retry' })
@@ -97,6 +99,8 @@ export function createRuleRunner (rule: CompiledRule, deps: RunnerDeps): RuleRun
       return made
     }
     try {
+      // The static block list comes first, as in the reference: a listed page costs nothing.
+      if (rule.blacklisted?.(attempt.event) === true) return count(attempt.source, 'blacklisted')
       const { sampler } = attempt.found.ruleCase
       if (sampler !== undefined && !sampler(context)) return count(attempt.source, 'sampled_out')
       const keys = dedupeKeysOf(rule, attempt, context)
@@ -116,7 +120,7 @@ export function createRuleRunner (rule: CompiledRule, deps: RunnerDeps): RuleRun
       eventLog().debug('duplicate; skipped')
       return
     }
-    const limiterKeys: LimiterKeys = rule.limiters.map((limiter) => ({ type: limiter.type, key: String(limiter.key(context)) }))
+    const limiterKeys: LimiterKeys = attempt.found.ruleCase.limiters.map((limiter) => ({ type: limiter.type, key: String(limiter.key(context)) }))
     for (const { type, key } of limiterKeys) {
       if (await failOpen('limiter', false, async () => deps.limiter.isLimited(type, key))) {
         count(attempt.source, 'rate_limited')
@@ -200,7 +204,7 @@ export function createRuleRunner (rule: CompiledRule, deps: RunnerDeps): RuleRun
 
   /** The stream of a consumed topic (topics are subscribed by their stream's name, so it has one). */
   function streamOfTopic (topic: string): string {
-    return topicStreamOf(consumedPrefix, topic) ?? topic
+    return streamOf(topic, consumed) ?? topic
   }
 
   function count (source: ChangepropSource, result: EventResult): void {

@@ -1,13 +1,14 @@
 import { resolve } from 'node:path'
 import { isSluiceError } from '../errors.js'
 import { tailTopic } from '../kafka/index.js'
-import { DEFAULT_BROKER_PORT, DEFAULT_KAFKA_VERSION, MIRROR_VERSION, TESTED_KAFKA_VERSIONS, clusterAlias, datacenterTopics, defaultBrokerDataDir, fetchKafkaJars, fetchMirrorJars, kafkaRelease, localBrokerStatus, mirrorWorkDirName, startLocalBroker, startMirror, stopLocalBroker } from '../local-kafka/index.js'
+import { DEFAULT_BROKER_PORT, DEFAULT_KAFKA_VERSION, MIRROR_VERSION, TESTED_KAFKA_VERSIONS, clusterAlias, defaultBrokerDataDir, fetchKafkaJars, fetchMirrorJars, kafkaRelease, localBrokerStatus, mirrorWorkDirName, startLocalBroker, startMirror, stopLocalBroker } from '../local-kafka/index.js'
+import { mirrorTopicsPattern } from '../stream-config/index.js'
 import type { CliIO } from './io.js'
 import { parseCommandArgs } from './io.js'
 
 const help = `Usage: sluice kafka <start|stop|status|fetch> [options]
        sluice kafka tail TOPIC [--from-beginning] [--max N] [--brokers LIST]
-       sluice kafka mirror --from HOST:PORT --to HOST:PORT --datacenter NAME [--topics REGEX]
+       sluice kafka mirror --from HOST:PORT --to HOST:PORT --datacenter NAME [--legacy-topics-home NAME] [--topics REGEX]
 
 Runs a single-node Apache Kafka broker (KRaft) on 127.0.0.1 for development and
 tests. Needs Java 17+ and Maven (which fetches the jars of each release once).
@@ -41,6 +42,10 @@ Options:
       --to HOST:PORT     mirror: the cluster to copy into
       --datacenter NAME  mirror: the source datacenter; only its topics ("NAME.*")
                          are copied, so two mirrors, one each way, never loop
+      --legacy-topics-home NAME
+                         mirror: the datacenter owning the bare eventlogging_*
+                         topics; the mirror out of it copies them too (set the
+                         same NAME on every mirror)
       --to-datacenter N  mirror: the target datacenter's name
       --topics REGEX     mirror: copy these topics instead (a Java regex)
                          A cluster without a name is named by its address
@@ -68,6 +73,7 @@ export async function runKafkaCommand (args: string[], io: CliIO): Promise<numbe
       to: { type: 'string' },
       datacenter: { type: 'string' },
       'to-datacenter': { type: 'string' },
+      'legacy-topics-home': { type: 'string' },
       topics: { type: 'string' },
       mirror: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' }
@@ -160,14 +166,19 @@ const hostPort = /^[^\s,:]+:\d{1,5}$/
 const datacenterName = /^[A-Za-z0-9_-]+$/
 
 /** `sluice kafka mirror`: one direction of MirrorMaker 2, in the foreground. */
-async function runMirror (values: { from?: string, to?: string, datacenter?: string, 'to-datacenter'?: string, topics?: string }, io: CliIO): Promise<number> {
+async function runMirror (values: { from?: string, to?: string, datacenter?: string, 'to-datacenter'?: string, 'legacy-topics-home'?: string, topics?: string }, io: CliIO): Promise<number> {
   const { from, to, datacenter, topics } = values
+  const legacyHome = values['legacy-topics-home']
   if (from === undefined || to === undefined || !hostPort.test(from) || !hostPort.test(to)) {
     io.stderr.write('sluice kafka mirror: --from and --to take HOST:PORT\n')
     return 2
   }
   if ((datacenter === undefined && topics === undefined) || [datacenter, values['to-datacenter']].some((name) => name !== undefined && !datacenterName.test(name))) {
     io.stderr.write('sluice kafka mirror: give the source --datacenter (letters, digits, _ and -), or --topics\n')
+    return 2
+  }
+  if (legacyHome !== undefined && !datacenterName.test(legacyHome)) {
+    io.stderr.write('sluice kafka mirror: --legacy-topics-home takes a datacenter name (letters, digits, _ and -)\n')
     return 2
   }
   // Named by their addresses unless named here: two mirrors between other clusters, or in
@@ -178,7 +189,7 @@ async function runMirror (values: { from?: string, to?: string, datacenter?: str
     io.stderr.write(`sluice kafka mirror: the source and the target are both named "${source}"; give them different names\n`)
     return 2
   }
-  const regex = topics ?? datacenterTopics(source)
+  const regex = topics ?? mirrorTopicsPattern(source, legacyHome)
   try {
     io.stderr.write(`Starting MirrorMaker 2 ${MIRROR_VERSION} (the first start fetches its jars with Maven)...\n`)
     const fromCluster = { name: source, bootstrap: from }

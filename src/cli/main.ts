@@ -5,12 +5,14 @@ import { runSchemasCommand } from './schemas.js'
 import { runChangepropCommand } from './changeprop.js'
 import { runStreamsCommand } from './streams.js'
 import { runUpCommand } from './up.js'
+import { runCanaryCommand } from './canary.js'
 
 const commands: Record<string, { run: Command, summary: string }> = {
   up: { run: runUpCommand, summary: 'run the whole platform on embedded defaults (local Kafka, gateway, change propagation, stream service)' },
   gateway: { run: runGatewayCommand, summary: 'run the HTTP event intake gateway (--config FILE)' },
   changeprop: { run: runChangepropCommand, summary: 'run the change-propagation consumer (--config FILE)' },
   streams: { run: runStreamsCommand, summary: 'run the stream service: EventStreams-compatible SSE of any stream (--config FILE)' },
+  canary: { run: runCanaryCommand, summary: 'post a canary event to every stream with canary_events_enabled, in every datacenter (--config FILE)' },
   kafka: { run: runKafkaCommand, summary: 'start|stop|status a local single-node Kafka broker for development and tests' },
   schemas: { run: runSchemasCommand, summary: 'materialize|check the schema repository' }
 }

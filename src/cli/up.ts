@@ -4,7 +4,8 @@ import { describeFailure, messageOf } from '../errors.js'
 import { createGateway, loadGatewayConfig } from '../gateway/index.js'
 import { createStreams, loadStreamsConfig } from '../streams/index.js'
 import { join } from 'node:path'
-import { DEFAULT_BROKER_PORT, datacenterTopics, defaultBrokerDataDir, localBrokerStatus, mirrorWorkDirName, startLocalBroker, startMirror } from '../local-kafka/index.js'
+import { DEFAULT_BROKER_PORT, defaultBrokerDataDir, localBrokerStatus, mirrorWorkDirName, startLocalBroker, startMirror } from '../local-kafka/index.js'
+import { datacenterPrefix, legacyTopicsHomeVariable, mirrorTopicsPattern } from '../stream-config/index.js'
 import { startHttpSink } from '../dev/http-sink.js'
 import { createLogger } from '../logger.js'
 import type { Logger } from '../logger.js'
@@ -28,6 +29,8 @@ With --datacenters eqiad,codfw, every datacenter gets its own Kafka cluster (a l
 datacenter's topics (<name>.*) to every other cluster (only between the brokers it started), and
 each datacenter runs a gateway writing <name>.<stream>, change propagation reacting to its own
 <name>. topics, and a stream service reading every datacenter's topics from its local cluster.
+The first datacenter owns the bare topics of legacy eventlogging_* streams (the others write
+them as <name>.eventlogging_*), and its mirror copies them too.
 Datacenter i (from 0) listens on the ports above plus 100 × i: eqiad on 8192/7272/8194, codfw on
 8292/7372/8294; the sink is shared.
 
@@ -63,6 +66,8 @@ interface Datacenter {
   name: string | undefined
   /** The topic prefix its gateway and change propagation use; undefined keeps the config files'. */
   prefix: string | undefined
+  /** The prefix of the datacenter owning legacy streams' bare topic names (the first one). */
+  legacyTopicsHome: string | undefined
   brokers: string[]
   /** Added to every port of the datacenter's services. */
   portShift: number
@@ -109,7 +114,7 @@ export async function runUpCommand (args: string[], io: CliIO): Promise<number> 
     const fileConfig = await loadGatewayConfig(options.gatewayFile, io.env)
     const logger = createLogger({ level: fileConfig.log_level, name: 'sluice', maxStringLength: fileConfig.log_max_string_length })
     const datacenters = names === undefined
-      ? [{ name: undefined, prefix: undefined, portShift: offset, brokers: fileConfig.kafka.brokers.length > 0 ? [...fileConfig.kafka.brokers] : await localBroker(undefined, portOf(io.env.KAFKA_PORT, DEFAULT_BROKER_PORT), options.dataRoot, io, logger, stack, say) }]
+      ? [{ name: undefined, prefix: undefined, legacyTopicsHome: undefined, portShift: offset, brokers: fileConfig.kafka.brokers.length > 0 ? [...fileConfig.kafka.brokers] : await localBroker(undefined, portOf(io.env.KAFKA_PORT, DEFAULT_BROKER_PORT), options.dataRoot, io, logger, stack, say) }]
       : await startClusters(names, options, io, logger, stack, say)
     const sinkUrl = options.changeprop ? await startSink(io, offset, logger, stack, say) : undefined
     const prefixes = datacenters.map((dc) => dc.prefix).filter((p): p is string => p !== undefined)
@@ -162,15 +167,15 @@ async function startClusters (names: readonly string[], options: UpOptions, io: 
       ? configured.split(',').map((b) => b.trim())
       : await localBroker(name, portOf(io.env.KAFKA_PORT, DEFAULT_BROKER_PORT) + 100 * i + options.offset, options.dataRoot, io, logger, stack, say)
     if (configured === undefined || configured === '') local.add(name)
-    return { name, prefix: `${name}.`, brokers, portShift: options.offset + 100 * i }
+    return { name, prefix: datacenterPrefix(name), legacyTopicsHome: datacenterPrefix(names[0]!), brokers, portShift: options.offset + 100 * i }
   }))
   const mirrored = datacenters.filter((dc) => local.has(dc.name!))
   const pairs = mirrored.flatMap((from) => mirrored.filter((dc) => dc !== from).map((to) => ({ from: { name: from.name!, bootstrap: from.brokers[0]! }, to: { name: to.name!, bootstrap: to.brokers[0]! } })))
   await allStarted(pairs.map(async ({ from, to }) => {
     say(`mirror ${from.name} → ${to.name}: starting MirrorMaker 2 (the first start downloads its jars with Maven)…`)
-    const mirror = await startMirror({ from, to, workDir: join(options.dataRoot, mirrorWorkDirName(from, to)), logger })
+    const mirror = await startMirror({ from, to, legacyTopicsHome: names[0], workDir: join(options.dataRoot, mirrorWorkDirName(from, to)), logger })
     stack.push({ name: `mirror ${from.name} → ${to.name}`, close: async () => { await mirror.stop() } })
-    say(`mirror ${from.name} → ${to.name}: copying ${datacenterTopics(from.name)} from ${from.bootstrap} to ${to.bootstrap}`)
+    say(`mirror ${from.name} → ${to.name}: copying ${mirrorTopicsPattern(from.name, names[0])} from ${from.bootstrap} to ${to.bootstrap}`)
   }))
   return datacenters
 }
@@ -194,7 +199,12 @@ async function startSink (io: CliIO, offset: number, logger: Logger, stack: Stac
 async function startServices (dc: Datacenter, prefixes: readonly string[], sinkUrl: string | undefined, options: UpOptions, io: CliIO, logger: Logger, stack: Stack, say: (line: string) => void): Promise<void> {
   const label = (service: string): string => (dc.name === undefined ? service : `${dc.name} ${service}`)
   const brokers = dc.brokers.join(',')
-  const env: NodeJS.ProcessEnv = { ...io.env, KAFKA_BROKERS: brokers, ...(dc.prefix === undefined ? {} : { TOPIC_PREFIX: dc.prefix }) }
+  const env: NodeJS.ProcessEnv = {
+    ...io.env,
+    KAFKA_BROKERS: brokers,
+    ...(dc.prefix === undefined ? {} : { TOPIC_PREFIX: dc.prefix }),
+    ...(dc.legacyTopicsHome === undefined ? {} : { [legacyTopicsHomeVariable]: dc.legacyTopicsHome })
+  }
   // Each file's port (or PORT), moved by the datacenter's shift.
   const gatewayPort = (await loadGatewayConfig(options.gatewayFile, env)).port + dc.portShift
   const gateway = await createGateway(await loadGatewayConfig(options.gatewayFile, { ...env, PORT: String(gatewayPort) }), { cwd: io.cwd, logger, registry: createMetricsRegistry() })
@@ -210,7 +220,8 @@ async function startServices (dc: Datacenter, prefixes: readonly string[], sinkU
     const changepropConfig = await loadChangepropConfig(options.changepropFile, changepropEnv, {
       exec_origin_override: sinkUrl,
       port: fromFile.port + dc.portShift,
-      ...(dc.prefix === undefined ? {} : { topic_prefix: dc.prefix })
+      ...(dc.prefix === undefined ? {} : { topic_prefix: dc.prefix }),
+      ...(dc.legacyTopicsHome === undefined ? {} : { legacy_topics_home: dc.legacyTopicsHome })
     })
     const changeprop = await createChangeprop(changepropConfig, { cwd: io.cwd, logger })
     stack.push({ name: label('changeprop'), close: async () => { await changeprop.close() } })
@@ -222,7 +233,12 @@ async function startServices (dc: Datacenter, prefixes: readonly string[], sinkU
     streamsEnv.PORT = String((await loadStreamsConfig(options.streamsFile, streamsEnv)).port + dc.portShift)
     let streamsConfig = await loadStreamsConfig(options.streamsFile, streamsEnv)
     // Every datacenter's topics, read from the local cluster (the mirror brought the others').
-    if (prefixes.length > 0) streamsConfig = await loadStreamsConfig(options.streamsFile, streamsEnv, { stream_config_defaults: { ...streamsConfig.stream_config_defaults, topic_prefixes: prefixes } })
+    if (prefixes.length > 0) {
+      streamsConfig = await loadStreamsConfig(options.streamsFile, streamsEnv, {
+        stream_config_defaults: { ...streamsConfig.stream_config_defaults, topic_prefixes: prefixes },
+        ...(dc.legacyTopicsHome === undefined ? {} : { legacy_topics_home: dc.legacyTopicsHome })
+      })
+    }
     const streams = await createStreams(streamsConfig, { cwd: io.cwd, logger })
     stack.push({ name: label('streams'), close: async () => { await streams.close() } })
     io.onReload(() => { void streams.reload() })

@@ -1,6 +1,7 @@
 import type { FromSchema } from '../config/from-schema.js'
 import type { EnvOverride } from '../config/load.js'
 import { commonEnvOverrides, kafkaBrokersSchema, kafkaProducerSchema, loadConfig, redisSchema } from '../config/load.js'
+import { legacyTopicsHomeSchema, legacyTopicsHomeVariable, streamConfigSourceProperties } from '../stream-config/index.js'
 
 const stringOrList = {
   anyOf: [
@@ -39,13 +40,25 @@ export const gatewayConfigSchema = {
     schema_uri_field: { ...stringOrList, default: '$schema' },
     stream_field: { ...stringOrList, default: 'meta.stream' },
     dt_field: { type: 'string', minLength: 1, default: 'meta.dt' },
+    /** `meta.dt`: keep (never filled), fill when absent (EventGate), or intake (always the intake time); a stream's `meta_dt_policy` wins. */
+    meta_dt_policy: { enum: ['keep', 'fill', 'intake'], default: 'fill' },
+    /** The Kafka record timestamp stays within this much of the intake time (clamped); a stream's setting wins. */
+    max_timestamp_skew_ms: { type: 'integer', minimum: 0, default: 3600000 },
     schema_uri_query_param: { type: 'string', minLength: 1 },
     stream_query_param: { type: 'string', minLength: 1 },
     stream_config_uri: { type: 'string', minLength: 1 },
     stream_config_ttl: { type: 'integer', minimum: 0, default: 0 },
+    ...streamConfigSourceProperties,
+    /** When set, streams whose `destination_event_service` names another service are not configured here. */
+    event_service_name: { type: 'string', minLength: 1 },
     topic_prefix: { type: 'string', pattern: '^[A-Za-z0-9._-]*$', default: '' },
+    legacy_topics_home: legacyTopicsHomeSchema,
     error_stream: { type: 'string', minLength: 1, default: 'eventgate.error.validation' },
     error_schema_uri: { type: 'string', minLength: 1, default: '/error/2.1.0' },
+    /** Longest string an answer or an error event copies from the request; longer ones are cut and marked. */
+    answer_max_string_length: { type: 'integer', minimum: 64, maximum: 1048576, default: 2048 },
+    /** Bytes of the invalid event an error event's raw_event keeps (at most 3/4 of kafka.max_message_bytes). */
+    error_raw_event_max_bytes: { type: 'integer', minimum: 1024, default: 262144 },
     test_events: { anyOf: [event, { type: 'array', items: event, minItems: 1 }] },
     schema_precache_uris: { type: 'array', items: { type: 'string', minLength: 1 }, default: [] },
     schema_fetch_timeout_ms: { type: 'integer', minimum: 1, default: 5000 },
@@ -97,7 +110,8 @@ export type GatewayConfig = FromSchema<typeof gatewayConfigSchema>
 
 export const gatewayEnvOverrides: readonly EnvOverride[] = [
   ...commonEnvOverrides,
-  { variable: 'TOPIC_PREFIX', pointer: '/topic_prefix', parse: 'string' }
+  { variable: 'TOPIC_PREFIX', pointer: '/topic_prefix', parse: 'string' },
+  { variable: legacyTopicsHomeVariable, pointer: '/legacy_topics_home', parse: 'string' }
 ]
 
 export async function loadGatewayConfig (file: string | undefined, env: NodeJS.ProcessEnv): Promise<Readonly<GatewayConfig>> {

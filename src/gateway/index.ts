@@ -1,7 +1,7 @@
 import { resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { FastifyInstance } from 'fastify'
-import { createGatewayMetrics } from '../metrics/gateway.js'
+import { createGatewayMetrics, startCanaryCounts } from '../metrics/gateway.js'
 import { createSchemaMetrics } from '../metrics/schemas.js'
 import {
   createSchemaResolver, createSourcesFromBaseUris, loadRepositoryConfig, openDirectoryRepository, openGitRepository, schemaRoutes
@@ -10,8 +10,9 @@ import type { GitSchemaRepository, SchemaRepository, SchemaResolver, SchemaSourc
 import { buildService, closeInOrder, producerSettings, readServiceInfo, requireProducer, withoutBrokers } from '../service/index.js'
 import type { ContextOverrides, Service, ServiceContext, ServiceDefinition, ShellService, ShutdownStep } from '../service/index.js'
 import type { StreamIndex } from '../stream-config/index.js'
-import { createStreamConfigLoader } from '../stream-config/loader.js'
+import { createStreamConfigLoader, streamConfigLoaderOptions } from '../stream-config/index.js'
 import { buildGatewayApp } from './app.js'
+import { createEcho } from './echo.js'
 import { createBackgroundTasks } from './background.js'
 import type { GatewayConfig } from './config.js'
 import { parseByteSize } from './config.js'
@@ -89,10 +90,11 @@ async function buildGateway (config: Readonly<GatewayConfig>, context: ServiceCo
     let streamsLoaded = config.stream_config_uri === undefined
     const streamConfig = config.stream_config_uri === undefined
       ? undefined
-      : createStreamConfigLoader({ uri: config.stream_config_uri, cwd: context.cwd, dispatcher, timeoutMs: config.schema_fetch_timeout_ms, logger })
+      : createStreamConfigLoader(streamConfigLoaderOptions(config.stream_config_uri, config, { cwd: context.cwd, dispatcher, timeoutMs: config.schema_fetch_timeout_ms, logger }))
     const loadStreams = async (): Promise<boolean> => {
       if (streamConfig === undefined) return true
       streamIndex = await streamConfig.load()
+      startCanaryCounts(metrics, streamIndex.all())
       streamsLoaded = true
       return true
     }
@@ -167,6 +169,12 @@ async function buildGateway (config: Readonly<GatewayConfig>, context: ServiceCo
       enrichPlans: new WeakMap(),
       resolver,
       streams: () => streamIndex,
+      fetchUnknownStreams: streamConfig?.fetchUnknown === undefined
+        ? undefined
+        : async (names) => {
+          const found = await streamConfig.fetchUnknown!(names)
+          streamIndex?.extend(found)
+        },
       producer,
       limits: createStreamLimits(),
       dedupe: createIntakeDedupe({
@@ -175,6 +183,7 @@ async function buildGateway (config: Readonly<GatewayConfig>, context: ServiceCo
         pendingMs: config.kafka.produce_timeout_ms + 1000,
         onStoreError: () => { metrics.dedupeStoreErrors.inc() }
       }),
+      echo: createEcho(config.answer_max_string_length),
       metrics,
       logger,
       now: context.now,
@@ -183,14 +192,20 @@ async function buildGateway (config: Readonly<GatewayConfig>, context: ServiceCo
         schemaUriFields: asList(config.schema_uri_field),
         streamFields: asList(config.stream_field),
         dtField: config.dt_field,
+        metaDtPolicy: config.meta_dt_policy,
+        maxTimestampSkewMs: config.max_timestamp_skew_ms,
         topicPrefix: config.topic_prefix,
+        legacyTopicsHome: config.legacy_topics_home,
+        eventServiceName: config.event_service_name,
         headersToFields: config.http_request_headers_to_fields,
         schemaUriQueryParam: config.schema_uri_query_param,
         streamQueryParam: config.stream_query_param,
         maxMessageBytes: config.kafka.max_message_bytes,
         errorStream: config.error_stream,
         errorSchemaUri: config.error_schema_uri,
-        emitterId: config.user_agent
+        emitterId: config.user_agent,
+        echoMaxStringLength: config.answer_max_string_length,
+        errorRawEventMaxBytes: config.error_raw_event_max_bytes
       }
     }
     const reload = async (): Promise<{ streams: boolean, schemas: boolean }> => {
@@ -235,11 +250,12 @@ async function buildGateway (config: Readonly<GatewayConfig>, context: ServiceCo
         for (const timer of timers) clearInterval(timer)
         // Order matters: HTTP drains first (in-flight requests may still produce), then work
         // that outlived its response; the shell flushes the producer after this.
-        await closeInOrder([
+        const abandoned = await closeInOrder([
           { name: 'in-flight HTTP requests', close: async () => { await app.close() } },
           { name: 'background tasks', close: async () => { await background.drain() } },
           ...closers.reverse()
         ], deadline, logger)
+        return abandoned.length === 0
       }
     }
   } catch (err) {

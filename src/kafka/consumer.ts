@@ -238,6 +238,9 @@ export function createEventConsumer (options: EventConsumerOptions): EventConsum
       for (const plan of plans) {
         const stream = await s.client.consume({ topics: plan.topics, mode: 'committed', fallbackMode: plan.fallbackMode, autocommit: false })
         if (s.ended) {
+          // The stream may still be fetching its first offsets through the client that is now
+          // closing; that failure is expected and must not surface as an unhandled 'error'.
+          stream.on('error', () => undefined)
           stream.close().catch(() => undefined)
           return
         }

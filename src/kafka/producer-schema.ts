@@ -8,7 +8,8 @@ import { partitionerNames } from './partitioner.js'
  * turn of the event loop go as one batch, and under load records gather behind the batches in
  * flight anyway (measured: 2 ms of linger cost a fifth of the gateway's throughput). The health
  * check keys let readiness follow Kafka without traffic: how often the cluster is asked for
- * metadata while idle, and how long one answer may take.
+ * metadata while idle, and how long one answer may take. `unavailable_wait_ms` bounds how long a
+ * record already sent waits once Kafka is known to be down (the gateway's 503 must come fast).
  */
 export const producerConfigSchema = {
   linger_ms: { type: 'integer', minimum: 0, default: 0 },
@@ -16,5 +17,6 @@ export const producerConfigSchema = {
   produce_timeout_ms: { type: 'integer', minimum: 1, default: 5000 },
   partitioner: { enum: partitionerNames, default: 'consistent_random' },
   health_check_interval_ms: { type: 'integer', minimum: 100, default: 2000 },
-  health_check_timeout_ms: { type: 'integer', minimum: 100, maximum: 60000, default: 2000 }
+  health_check_timeout_ms: { type: 'integer', minimum: 100, maximum: 60000, default: 2000 },
+  unavailable_wait_ms: { type: 'integer', minimum: 0, maximum: 60000, default: 500 }
 } as const

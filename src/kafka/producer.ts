@@ -17,6 +17,8 @@ export interface ProduceRecord {
   /** Milliseconds since the epoch; the broker's append time when absent. */
   timestamp?: number
   headers?: Record<string, string>
+  /** A fixed partition of the topic; otherwise the partitioner picks one. */
+  partition?: number
 }
 
 export interface EventProducer {
@@ -33,16 +35,18 @@ export interface EventProducer {
   /**
    * Resolves when the broker acknowledged every record (acks = -1); rejects with a
    * KafkaUnavailableError (retriable, statusCode 503) when not acknowledged within
-   * produceTimeoutMs, or a KafkaProduceError otherwise.
+   * produceTimeoutMs, at once while Kafka is known to be unavailable, or a KafkaProduceError
+   * otherwise.
    */
   send(records: readonly ProduceRecord[]): Promise<void>
   /** true while connected and the last connect/produce/metadata probe succeeded. */
   isReady(): boolean
   /**
    * Flushes pending batches (bounded by produceTimeoutMs), then disconnects. With `timeoutMs`
-   * it resolves within that time whatever Kafka does, logging what it abandoned.
+   * it resolves within that time whatever Kafka does, logging what it abandoned. Resolves to
+   * false when it abandoned something (records in flight, a disconnect that hung), else true.
    */
-  close(options?: { timeoutMs?: number }): Promise<void>
+  close(options?: { timeoutMs?: number }): Promise<boolean>
 }
 
 export interface EventProducerOptions {
@@ -71,6 +75,13 @@ export interface EventProducerOptions {
   healthCheckIntervalMs?: number
   /** How long one metadata probe (and connect()'s check) may take. Default: `health_check_timeout_ms`'s. */
   healthCheckTimeoutMs?: number
+  /**
+   * Once monitor() knows Kafka is unavailable (no broker answered a metadata probe), the longest
+   * a send already under way waits for its answer: the client's remaining retries are spread over
+   * this time. Sends made while it is known to be unavailable are answered at once, and those
+   * still buffered fail when it becomes known. Default: `unavailable_wait_ms`'s.
+   */
+  unavailableWaitMs?: number
   logger: Logger
   metrics?: KafkaMetrics
 }
@@ -118,21 +129,27 @@ export function createEventProducer (options: EventProducerOptions): EventProduc
   const produceTimeoutMs = options.produceTimeoutMs ?? producerConfigSchema.produce_timeout_ms.default
   const healthCheckIntervalMs = options.healthCheckIntervalMs ?? producerConfigSchema.health_check_interval_ms.default
   const healthCheckTimeoutMs = options.healthCheckTimeoutMs ?? producerConfigSchema.health_check_timeout_ms.default
+  const unavailableWaitMs = options.unavailableWaitMs ?? producerConfigSchema.unavailable_wait_ms.default
   const compression = options.compression === 'gzip' ? 'gzip' : 'none'
   const metrics = options.metrics
   const log = options.logger.child({ module: 'kafka-producer' })
 
   const retry = producerRetryPolicy(produceTimeoutMs)
+  // The idempotent client retries forever when given one retry or none: a send is answered
+  // at produceTimeoutMs anyway, and its batch must not hold the only slot for ever.
+  const retries = idempotent ? Math.max(2, retry.retries) : retry.retries
   const producer = new Producer<string, string | Buffer, string, string>({
     ...kafkaClientOptions({
       brokers: options.brokers,
       clientId: options.clientId,
       connectionTimeoutMs: Math.min(1000, Math.max(100, Math.floor(produceTimeoutMs / 4))),
       requestTimeoutMs: produceTimeoutMs,
-      // The idempotent client retries forever when given one retry or none: a send is answered
-      // at produceTimeoutMs anyway, and its batch must not hold the only slot for ever.
-      retries: idempotent ? Math.max(2, retry.retries) : retry.retries,
-      retryDelayMs: (attempt) => retryDelayOf(retry, attempt)
+      retries,
+      // A broker that is gone makes every attempt fail at once, so a send waits for the backoff
+      // between them (2.4 s with the defaults) before its 503. Once Kafka is known to be down,
+      // the attempts left are spread over unavailableWaitMs instead: the send is answered that
+      // soon, and only after the client gave up, so its records are not written after the 503.
+      retryDelayMs: (attempt) => knownUnavailable() ? Math.floor(unavailableWaitMs / Math.max(1, retries)) : retryDelayOf(retry, attempt)
     }),
     partitioner: createPartitioner(options.partitioner ?? 'murmur2_random'),
     // As EventGate: a topic is created on first use where the broker allows it.
@@ -148,13 +165,14 @@ export function createEventProducer (options: EventProducerOptions): EventProduc
 
   let connection: 'idle' | 'connecting' | 'connected' = 'idle'
   let connecting: Promise<void> | undefined
-  let closing: Promise<void> | undefined
+  let closing: Promise<boolean> | undefined
   let closed = false
   let ready = false
   /** The last metadata probe's answer; undefined before the first. */
   let reachable: boolean | undefined
   let monitoring = false
   let monitorTimer: NodeJS.Timeout | undefined
+  let checking: Promise<void> | undefined
   /** What close() is waiting for, named in the log when it gives up. */
   let closeStep: 'connect' | 'flush' | 'disconnect' | 'done' = 'connect'
   const queue: PendingSend[] = []
@@ -171,6 +189,14 @@ export function createEventProducer (options: EventProducerOptions): EventProduc
   let deadlines: PendingSend[] = []
   let deadlinesHead = 0
   let deadlineTimer: NodeJS.Timeout | undefined
+
+  /**
+   * Kafka did not answer the last probe and no connect has succeeded since: sends are answered
+   * at once. (Before the first connect attempt nothing is known, and sends wait for it.)
+   */
+  function knownUnavailable (): boolean {
+    return connection === 'idle' || (connection === 'connecting' && reachable === false)
+  }
 
   function setReady (value: boolean): void {
     ready = value
@@ -363,6 +389,11 @@ export function createEventProducer (options: EventProducerOptions): EventProduc
       stopTimer?.({ result: 'ok' })
       metrics?.producedRecords.inc(records)
       setReady(true)
+      // A batch the client retried through a short outage got through: Kafka is back.
+      if (connection === 'idle' && closing === undefined) {
+        connection = 'connected'
+        setReachable(true)
+      }
       for (const send of live) settle(send)
       return
     } catch (err) {
@@ -376,7 +407,10 @@ export function createEventProducer (options: EventProducerOptions): EventProduc
       await produce(live.slice(half))
       return
     }
-    if (failure instanceof KafkaUnavailableError) setReady(false)
+    if (failure instanceof KafkaUnavailableError) {
+      setReady(false)
+      checkSoon()
+    }
     const unsettled = live.filter((send) => !send.settled)
     if (unsettled.length === 0) return
     log.warn({ err: failure, records }, 'Kafka produce failed')
@@ -413,10 +447,36 @@ export function createEventProducer (options: EventProducerOptions): EventProduc
   function monitor (): void {
     if (monitoring || closing !== undefined) return
     monitoring = true
-    void check()
+    // A lost broker connection is the first sign of an outage: the cluster is asked at once
+    // rather than at the next interval, so sends stop queueing behind the client's retries.
+    producer.on('client:broker:disconnect', checkSoon)
+    producer.on('client:broker:failed', checkSoon)
+    void round()
   }
 
-  /** One round of monitor(): connect while not connected, else probe; then schedule the next. */
+  /** One round of monitor(), then the next after healthCheckIntervalMs. */
+  async function round (): Promise<void> {
+    await checkNow()
+    if (closing !== undefined) return
+    monitorTimer = setTimeout(() => { void round() }, healthCheckIntervalMs)
+    monitorTimer.unref()
+  }
+
+  /** A check between rounds, when something suggests Kafka went away (monitored producers only). */
+  function checkSoon (): void {
+    if (monitoring && closing === undefined && connection === 'connected') void checkNow()
+  }
+
+  function checkNow (): Promise<void> {
+    checking ??= check().finally(() => { checking = undefined })
+    return checking
+  }
+
+  /**
+   * Connects while not connected, else probes. A failed probe makes Kafka known to be
+   * unavailable: records still buffered fail now, and later sends at once, until a connect
+   * (the next round) or a produce succeeds.
+   */
   async function check (): Promise<void> {
     try {
       if (connection === 'connected') {
@@ -432,11 +492,12 @@ export function createEventProducer (options: EventProducerOptions): EventProduc
       if (closing === undefined) {
         setReachable(false, err)
         setReady(false)
+        if (connection === 'connected') {
+          connection = 'idle'
+          failQueued(new KafkaUnavailableError(`Kafka is unavailable: ${messageOf(err)}`, err), 'unavailable')
+        }
       }
     }
-    if (closing !== undefined) return
-    monitorTimer = setTimeout(() => { void check() }, healthCheckIntervalMs)
-    monitorTimer.unref()
   }
 
   // Not an async function: one promise per call on the gateway's hot path, not two.
@@ -446,7 +507,7 @@ export function createEventProducer (options: EventProducerOptions): EventProduc
       countErrors('closed', records.length)
       return Promise.reject(new KafkaProducerClosedError())
     }
-    if (connection === 'idle') {
+    if (knownUnavailable()) {
       // Known to be disconnected: answer now rather than after produceTimeoutMs.
       countErrors('unavailable', records.length)
       return Promise.reject(new KafkaUnavailableError(`Not connected to Kafka at ${options.brokers.join(',')}`))
@@ -470,9 +531,11 @@ export function createEventProducer (options: EventProducerOptions): EventProduc
     })
   }
 
-  async function close (closeOptions: { timeoutMs?: number } = {}): Promise<void> {
+  async function close (closeOptions: { timeoutMs?: number } = {}): Promise<boolean> {
     closing ??= (async () => {
       clearTimeout(monitorTimer)
+      producer.off('client:broker:disconnect', checkSoon)
+      producer.off('client:broker:failed', checkSoon)
       if (connecting !== undefined) await boundedWait(connecting.catch(() => undefined), produceTimeoutMs)
       closeStep = 'flush'
       if (connection === 'connected') {
@@ -482,23 +545,29 @@ export function createEventProducer (options: EventProducerOptions): EventProduc
         failQueued(new KafkaProducerClosedError(), 'closed')
       }
       // Every send settles within produceTimeoutMs, so this wait is bounded.
-      if (queue.length > 0 || inFlight > 0) await boundedWait(new Promise<void>((resolve) => { idleWaiters.push(resolve) }), produceTimeoutMs + 1000)
+      let complete = true
+      if (queue.length > 0 || inFlight > 0) complete = await boundedWait(new Promise<void>((resolve) => { idleWaiters.push(resolve) }), produceTimeoutMs + 1000)
       clearTimeout(lingerTimer)
       lingerTimer = undefined
       clearImmediate(lingerImmediate)
       lingerImmediate = undefined
       closeStep = 'disconnect'
-      await boundedWait(producer.close(true).catch((err: unknown) => { log.warn({ err }, 'Kafka producer disconnect failed') }), produceTimeoutMs)
+      const disconnected = await boundedWait(producer.close(true).catch((err: unknown) => { log.warn({ err }, 'Kafka producer disconnect failed') }), produceTimeoutMs)
       clearTimeout(deadlineTimer)
       deadlineTimer = undefined
       closeStep = 'done'
       closed = true
       setReady(false)
       log.info('Kafka producer closed')
+      return complete && disconnected
     })()
     if (closeOptions.timeoutMs === undefined) return closing
     const finished = await boundedWait(closing, closeOptions.timeoutMs)
-    if (!finished) abandon(closeOptions.timeoutMs)
+    if (!finished) {
+      abandon(closeOptions.timeoutMs)
+      return false
+    }
+    return closing
   }
 
   /** close() ran out of time: what is still queued fails now, and the log says what was left. */
@@ -553,7 +622,7 @@ function serializeString (value?: string): Buffer | undefined {
 }
 
 /** Waits for `promise` at most `timeoutMs`; true when it settled in time. */
-async function boundedWait (promise: Promise<void>, timeoutMs: number): Promise<boolean> {
+async function boundedWait (promise: Promise<unknown>, timeoutMs: number): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined
   const settled = await Promise.race([
     promise.then(() => true, () => true),
@@ -592,7 +661,8 @@ function toMessage (record: ProduceRecord): ClientMessage {
     key: record.key ?? undefined,
     value: record.value,
     timestamp: record.timestamp === undefined ? undefined : BigInt(record.timestamp),
-    headers: record.headers
+    headers: record.headers,
+    partition: record.partition
   }
 }
 

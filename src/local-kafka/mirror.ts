@@ -4,6 +4,7 @@ import { mkdir, writeFile } from 'node:fs/promises'
 import { delimiter, join, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import type { Logger } from '../logger.js'
+import { mirrorTopicsPattern } from '../stream-config/index.js'
 import { fetchMavenJars, projectRoot } from './broker.js'
 import type { KafkaJars } from './broker.js'
 import { JavaMissingError, MirrorExitedError } from './errors.js'
@@ -21,8 +22,10 @@ export interface MirrorCluster { name: string, bootstrap: string }
 export interface MirrorOptions {
   from: MirrorCluster
   to: MirrorCluster
-  /** Topics to copy (a Java regex); default: the source datacenter's prefix, `<from.name>\..*`. */
+  /** Topics to copy (a Java regex); default: the source datacenter's, `mirrorTopicsPattern` of src/stream-config/topology.ts. */
   topics?: string
+  /** The datacenter owning legacy streams' bare topic names: when it is the source, they are copied too. */
+  legacyTopicsHome?: string
   /** Where the properties file and logs go. */
   workDir: string
   /** Replication factor of mirrored and internal topics (1 for a single local broker). */
@@ -45,11 +48,6 @@ export interface LocalMirror {
 }
 
 export const DEFAULT_MIRROR_JVM_OPTIONS: readonly string[] = ['-Xms64m', '-Xmx256m', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1']
-
-/** The topics one datacenter owns: its prefix. Each direction copies only these, so nothing loops. */
-export function datacenterTopics (datacenter: string): string {
-  return `${datacenter.replace(/[.\\^$|?*+()[\]{}]/g, '\\$&')}\\..*`
-}
 
 /**
  * The name MirrorMaker 2 knows an unnamed cluster by: its address, in the characters a topic
@@ -92,7 +90,7 @@ export function mirrorProperties (options: MirrorOptions): string {
     `${from.name}.bootstrap.servers = ${from.bootstrap}`,
     `${to.name}.bootstrap.servers = ${to.bootstrap}`,
     `${from.name}->${to.name}.enabled = true`,
-    `${from.name}->${to.name}.topics = ${escape(options.topics ?? datacenterTopics(from.name))}`,
+    `${from.name}->${to.name}.topics = ${escape(options.topics ?? mirrorTopicsPattern(from.name, options.legacyTopicsHome))}`,
     `${to.name}->${from.name}.enabled = false`,
     'replication.policy.class = org.apache.kafka.connect.mirror.IdentityReplicationPolicy',
     `replication.factor = ${rf}`,

@@ -8,7 +8,7 @@ export type ChangepropSource = 'main' | 'retry'
  * What happened to a consumed message before any exec step ran, or instead of it.
  * `matched` messages go on to exec; the others are finished right away.
  */
-export type EventResult = 'matched' | 'unmatched' | 'sampled_out' | 'duplicate' | 'rate_limited' | 'malformed' | 'foreign'
+export type EventResult = 'matched' | 'unmatched' | 'sampled_out' | 'duplicate' | 'rate_limited' | 'blacklisted' | 'malformed' | 'foreign'
 
 /** Why an event ended in the error topic. */
 export type ErrorReason = 'status' | 'exhausted' | 'template' | 'malformed' | 'refused'
@@ -33,6 +33,18 @@ export interface ChangepropMetrics {
   delay: Histogram<'rule' | 'source'>
   stateStoreErrors: Counter<'store'>
   produceRefused: Counter<'rule' | 'kind' | 'outcome'>
+  /** MediaWiki Action API calls of the `/sys/links/` modules, by outcome. */
+  apiRequests: Counter<'rule' | 'module' | 'outcome'>
+  /** Dependants (resource_change events) the `/sys/links/` modules produced. */
+  dependants: Counter<'rule' | 'module'>
+  /** Continuation events produced (one per API page that had a next page). */
+  continuations: Counter<'rule' | 'module'>
+  /** How many continuations deep each fetched page was (0: the first page). */
+  continuationDepth: Histogram<'rule' | 'module'>
+  /** URIs purged by `/sys/purge/`, by target: `stream` (purge events) or `htcp`. */
+  purges: Counter<'rule' | 'target'>
+  /** Events `/sys/partition/` re-produced, by partition. */
+  partitioned: Counter<'rule' | 'partition'>
 }
 
 /**
@@ -43,7 +55,7 @@ export function createChangepropMetrics (registry: Registry): ChangepropMetrics 
   return {
     events: ensure(registry, 'sluice_changeprop_events_total', () => new Counter({
       name: 'sluice_changeprop_events_total',
-      help: 'Messages consumed per rule and source (main, retry), by result: matched, unmatched, sampled_out, duplicate, rate_limited, malformed, foreign (a retry of another rule).',
+      help: 'Messages consumed per rule and source (main, retry), by result: matched, unmatched, sampled_out, duplicate, rate_limited, blacklisted, malformed, foreign (a retry of another rule).',
       labelNames: ['rule', 'source', 'result'] as const,
       registers: [registry]
     })),
@@ -119,6 +131,43 @@ export function createChangepropMetrics (registry: Registry): ChangepropMetrics 
       name: 'sluice_changeprop_produce_refused_total',
       help: 'Events Kafka refused for good (too large, invalid topic, not authorized), by kind (retry, error, exec) and outcome: error_event (an error event was written instead, bounded for retry and error events) or dropped (that was refused too).',
       labelNames: ['rule', 'kind', 'outcome'] as const,
+      registers: [registry]
+    })),
+    apiRequests: ensure(registry, 'sluice_changeprop_mediawiki_api_requests_total', () => new Counter({
+      name: 'sluice_changeprop_mediawiki_api_requests_total',
+      help: 'MediaWiki Action API calls of the /sys/links/ modules, by module and outcome: ok, http_error, api_error (an error answer, or not JSON), network, timeout.',
+      labelNames: ['rule', 'module', 'outcome'] as const,
+      registers: [registry]
+    })),
+    dependants: ensure(registry, 'sluice_changeprop_dependants_total', () => new Counter({
+      name: 'sluice_changeprop_dependants_total',
+      help: 'Dependants (resource_change events) produced by the /sys/links/ modules.',
+      labelNames: ['rule', 'module'] as const,
+      registers: [registry]
+    })),
+    continuations: ensure(registry, 'sluice_changeprop_continuations_total', () => new Counter({
+      name: 'sluice_changeprop_continuations_total',
+      help: 'Continuation events produced by the /sys/links/ modules (one per page of results that has a next page).',
+      labelNames: ['rule', 'module'] as const,
+      registers: [registry]
+    })),
+    continuationDepth: ensure(registry, 'sluice_changeprop_continuation_depth', () => new Histogram({
+      name: 'sluice_changeprop_continuation_depth',
+      help: 'How many continuations deep each page of dependants fetched by the /sys/links/ modules was (0: the first page).',
+      labelNames: ['rule', 'module'] as const,
+      buckets: [0, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000],
+      registers: [registry]
+    })),
+    purges: ensure(registry, 'sluice_changeprop_purges_total', () => new Counter({
+      name: 'sluice_changeprop_purges_total',
+      help: 'URIs purged by /sys/purge/, by target: stream (resource_change events on the purge stream) or htcp (HTCP CLR datagrams).',
+      labelNames: ['rule', 'target'] as const,
+      registers: [registry]
+    })),
+    partitioned: ensure(registry, 'sluice_changeprop_partitioned_total', () => new Counter({
+      name: 'sluice_changeprop_partitioned_total',
+      help: 'Events /sys/partition/ re-produced to the partition stream, by partition.',
+      labelNames: ['rule', 'partition'] as const,
       registers: [registry]
     }))
   }

@@ -8,12 +8,18 @@ export interface GatewayMetrics {
    */
   events: Counter<'stream' | 'outcome' | 'reason'>
   requestDuration: Histogram<'route' | 'method' | 'status_code'>
+  /** POST /v1/events answers with a 5xx status whose every failure was the client's (see failure-reason.ts). */
+  clientCausedErrors: Counter
   requestEvents: Histogram
   errorEvents: Counter<'result'>
   backgroundTasks: Gauge
   hastyWaiting: Gauge
   streamConfigReloads: Counter<'result'>
   dedupeStoreErrors: Counter
+  /** Records whose timestamp was moved to within max_timestamp_skew_ms of the intake time; `direction` past | future. */
+  timestampsClamped: Counter<'stream' | 'direction'>
+  /** Canary events (meta.domain canary) accepted, by stream; also counted in `events`. */
+  canaryEvents: Counter<'stream'>
 }
 
 export function createGatewayMetrics (registry: Registry): GatewayMetrics {
@@ -30,6 +36,11 @@ export function createGatewayMetrics (registry: Registry): GatewayMetrics {
       help: 'HTTP request duration until the response was sent, by route, method and status code.',
       labelNames: ['route', 'method', 'status_code'] as const,
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers
+    }),
+    clientCausedErrors: new Counter({
+      name: 'sluice_gateway_client_caused_errors_total',
+      help: 'POST /v1/events answers with a 5xx status whose every failure was the client\'s (EventGate answers 500 for an unknown schema or an undeclared stream); the SluiceGatewayServerErrors alert leaves them out.',
       registers
     }),
     requestEvents: new Histogram({
@@ -64,6 +75,32 @@ export function createGatewayMetrics (registry: Registry): GatewayMetrics {
       name: 'sluice_gateway_dedupe_store_errors_total',
       help: 'Failures of the idempotent-intake store (Redis); the event was produced anyway.',
       registers
+    }),
+    timestampsClamped: new Counter({
+      name: 'sluice_gateway_record_timestamps_clamped_total',
+      help: 'Accepted events whose time (dt_field) was further than max_timestamp_skew_ms from the intake time: their record timestamp was clamped, by stream and direction (past, future).',
+      labelNames: ['stream', 'direction'] as const,
+      registers
+    }),
+    canaryEvents: new Counter({
+      name: 'sluice_gateway_canary_events_total',
+      help: 'Canary events (meta.domain "canary", posted by sluice canary) accepted, by stream; they are also counted in sluice_gateway_events_total. Each stream with canary_events_enabled starts at 0 when the stream config loads.',
+      labelNames: ['stream'] as const,
+      registers
     })
+  }
+}
+
+/**
+ * Starts the canary count of every stream with `canary_events_enabled: true` at 0, so a pod's first
+ * canary shows as an increase (a series first seen at 1 does not) and the canary alerts see it.
+ * A `/regex/` entry names no stream a canary is posted to.
+ */
+export function startCanaryCounts (metrics: GatewayMetrics, streams: Readonly<Record<string, unknown>>): void {
+  for (const [stream, settings] of Object.entries(streams)) {
+    if (stream.length > 2 && stream.startsWith('/') && stream.endsWith('/')) continue
+    if (settings !== null && typeof settings === 'object' && (settings as Record<string, unknown>).canary_events_enabled === true) {
+      metrics.canaryEvents.inc({ stream }, 0)
+    }
   }
 }

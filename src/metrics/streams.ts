@@ -4,8 +4,8 @@ import type { Registry } from 'prom-client'
 /** Why a stream request was answered without a stream. */
 export type RejectReason = 'missing_client_ip' | 'ip_limit' | 'not_found' | 'bad_request' | 'unavailable' | 'capacity'
 
-/** Why an open stream ended. */
-export type DisconnectReason = 'client' | 'lifetime' | 'slow_client' | 'error' | 'shutdown'
+/** Why an open stream ended (kafka_unavailable: accepted while Kafka did not answer, and it did not within the wait). */
+export type DisconnectReason = 'client' | 'lifetime' | 'slow_client' | 'error' | 'shutdown' | 'kafka_unavailable'
 
 export interface StreamsMetrics {
   /** EventStreams' names, so its dashboards keep working. */

@@ -60,7 +60,8 @@ export function producerSettings (kafka: KafkaProducerConfig, clientId: string):
     produceTimeoutMs: kafka.produce_timeout_ms,
     partitioner: kafka.partitioner,
     healthCheckIntervalMs: kafka.health_check_interval_ms,
-    healthCheckTimeoutMs: kafka.health_check_timeout_ms
+    healthCheckTimeoutMs: kafka.health_check_timeout_ms,
+    unavailableWaitMs: kafka.unavailable_wait_ms
   }
 }
 
@@ -70,7 +71,8 @@ export function createServiceContext (settings: ContextSettings, cwd: string, ov
   const closers: ShutdownStep[] = []
   const producer = overrides.producer ?? (settings.producer === undefined ? undefined : createEventProducer({ ...settings.producer, logger, metrics: createKafkaMetrics(registry) }))
   if (overrides.producer === undefined && producer !== undefined) {
-    closers.push({ name: 'Kafka producer', close: async (deadline) => { await producer.close({ timeoutMs: Math.max(0, deadline - Date.now()) }) } })
+    // It keeps the deadline by abandoning what Kafka does not finish, and says so (false).
+    closers.push({ name: 'Kafka producer', close: async (deadline) => producer.close({ timeoutMs: Math.max(0, deadline - Date.now()) }) })
   }
   const dispatcher = overrides.dispatcher ?? new Agent(settings.dispatcher)
   if (overrides.dispatcher === undefined) closers.push({ name: 'HTTP agent', close: async () => { await dispatcher.close() } })

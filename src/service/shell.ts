@@ -9,10 +9,11 @@ export interface Service {
   /** Starts serving (listens, joins consumer groups); resolves to a line saying where. */
   start(): Promise<string>
   /**
-   * Stops the service's own work by `deadline` (epoch ms). The shell closes the context's
-   * resources (producer, HTTP agent) after it, within the same deadline.
+   * Stops the service's own work by `deadline` (epoch ms); resolves to false when it had to
+   * abandon something to keep it. The shell closes the context's resources (producer, HTTP
+   * agent) after it, within the same deadline.
    */
-  close(deadline: number): Promise<void>
+  close(deadline: number): Promise<boolean | void>
   /** Re-reads what can change without a restart (SIGHUP). */
   reload?(): Promise<unknown>
 }
@@ -69,7 +70,7 @@ export async function buildService<C, S extends Service> (
   const close = async (): Promise<boolean> => {
     closing ??= (async () => {
       const deadline = Date.now() + shutdownMs
-      const steps = [{ name: definition.name, close: async (d: number) => { await service.close(d) } }, ...context.closers]
+      const steps = [{ name: definition.name, close: async (d: number) => service.close(d) }, ...context.closers]
       return (await closeInOrder(steps, deadline, context.logger)).length === 0
     })()
     return closing

@@ -18,7 +18,11 @@ export async function settlesBefore (work: Promise<unknown>, deadline: number): 
   return inTime
 }
 
-/** One resource a service closes at shutdown; `close` gets the deadline (epoch ms) it must finish by. */
+/**
+ * One resource a service closes at shutdown; `close` gets the deadline (epoch ms) it must finish by.
+ * A step that keeps the deadline by giving up on work of its own (a producer leaving records
+ * in flight) resolves to `false`: it counts as abandoned like one that did not settle in time.
+ */
 export interface ShutdownStep {
   name: string
   close: (deadline: number) => Promise<unknown>
@@ -33,8 +37,11 @@ export interface ShutdownStep {
 export async function closeInOrder (steps: readonly ShutdownStep[], deadline: number, logger: Logger): Promise<string[]> {
   const abandoned: string[] = []
   for (const step of steps) {
-    const closing = step.close(deadline).catch((err: unknown) => { logger.error({ err, resource: step.name }, 'shutdown: closing failed') })
-    if (!await settlesBefore(closing, deadline)) {
+    let gaveUp = false
+    const closing = step.close(deadline)
+      .then((result) => { gaveUp = result === false })
+      .catch((err: unknown) => { logger.error({ err, resource: step.name }, 'shutdown: closing failed') })
+    if (!await settlesBefore(closing, deadline) || gaveUp) {
       abandoned.push(step.name)
       logger.warn({ resource: step.name }, 'shutdown: closing abandoned')
     }

@@ -3,11 +3,12 @@ import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { Ajv } from 'ajv'
 import yaml from 'js-yaml'
-import { request } from 'undici'
 import type { Dispatcher } from 'undici'
 import { describeConfigError } from '../config/load.js'
+import type { Logger } from '../logger.js'
 import { StreamConfigInvalidError, StreamConfigUnavailableError } from './errors.js'
-import { streamConfigSchema } from './schema.js'
+import { fetchStreamConfig } from './fetch.js'
+import { normalizeSettings, streamConfigSchema } from './schema.js'
 import { messageOf } from '../errors.js'
 
 /** Stream name or `/regex/` → settings as declared; incomplete entries are kept (see `settingsProblem`). */
@@ -18,7 +19,18 @@ export interface StreamConfigSourceOptions {
   uri: string
   cwd: string
   dispatcher: Dispatcher
+  /** Bound of one HTTP request (headers and body each). */
   timeoutMs: number
+  /** Headers of every HTTP request (EventGate's `stream_config_uri_options.headers`), e.g. `Host` for an internal API endpoint. */
+  headers?: Readonly<Record<string, string>> | undefined
+  /** Dotted path of the settings in the HTTP answer (EventGate's `stream_config_object_path`); default: `streams` when the answer has it. */
+  objectPath?: string | undefined
+  /** HTTP fetches tried again after a failure, at most this many times. Default 0. */
+  retries?: number | undefined
+  /** Wait before the first retry, doubled for each next one (with jitter). Default 500. */
+  retryDelayMs?: number | undefined
+  /** Retries are logged here at warn. */
+  logger?: Logger | undefined
 }
 
 /**
@@ -68,44 +80,20 @@ async function readYamlFile (path: string): Promise<unknown> {
   }
 }
 
-async function fetchStreamConfig (options: StreamConfigSourceOptions): Promise<unknown> {
-  let body: string
-  try {
-    const response = await request(options.uri, {
-      dispatcher: options.dispatcher,
-      headersTimeout: options.timeoutMs,
-      bodyTimeout: options.timeoutMs,
-      headers: { accept: 'application/json, application/yaml;q=0.9' }
-    })
-    body = await response.body.text()
-    if (response.statusCode < 200 || response.statusCode > 299) {
-      throw new Error(`HTTP ${response.statusCode}`)
-    }
-  } catch (err) {
-    throw new StreamConfigUnavailableError(options.uri, err)
-  }
-  let data: unknown
-  try {
-    data = yaml.load(body)
-  } catch (err) {
-    throw new StreamConfigInvalidError(options.uri, ['the response is neither JSON nor YAML'], err)
-  }
-  // EventStreamConfig's Action API answers {streams: {...}} and reports errors with HTTP 200.
-  if (data !== null && typeof data === 'object' && !Array.isArray(data)) {
-    const record = data as Record<string, unknown>
-    if (record.error !== undefined) {
-      throw new StreamConfigUnavailableError(options.uri, new Error(JSON.stringify(record.error)))
-    }
-    if (record.streams !== null && typeof record.streams === 'object') return record.streams
-  }
-  return data
-}
-
-export function validateStreamConfig (data: unknown, source: string): StreamConfigData {
-  if (data === null || typeof data !== 'object' || Array.isArray(data)) {
+/**
+ * Checks a whole stream config and returns it with PHP's empty arrays read as empty maps
+ * (`normalizeSettings`); the caller's object is not changed.
+ */
+export function validateStreamConfig (raw: unknown, source: string): StreamConfigData {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     throw new StreamConfigInvalidError(source, ['the top level must map stream names to settings'])
   }
-  const ajv = new Ajv({ allErrors: true, strict: true })
+  const data: Record<string, unknown> = {}
+  for (const [name, settings] of Object.entries(raw)) {
+    // defineProperty: a stream named __proto__ stays a key.
+    Object.defineProperty(data, name, { value: normalizeSettings(settings), enumerable: true, writable: true, configurable: true })
+  }
+  const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true })
   const validate = ajv.compile(streamConfigSchema)
   if (!validate(data)) {
     throw new StreamConfigInvalidError(source, (validate.errors ?? []).map(describeConfigError))

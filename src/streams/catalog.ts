@@ -1,4 +1,5 @@
 import type { StreamConfigData } from '../stream-config/index.js'
+import { isLegacyStream, streamTopics } from '../stream-config/index.js'
 
 /** One name a client can ask for: a stream of the stream config, or an alias of one. */
 export interface ServedStream {
@@ -14,14 +15,15 @@ export interface ServedStream {
 export interface CatalogOptions {
   /** Settings each stream gets unless it has its own (EventStreams' `stream_config_defaults`). */
   defaults: Readonly<Record<string, unknown>>
-  allowed?: readonly string[]
+  allowed?: readonly string[] | undefined
   aliases: Readonly<Record<string, readonly string[]>>
+  /** The prefix of the datacenter owning legacy streams' bare topic names (src/stream-config/topology.ts); unset: every datacenter its own. */
+  legacyTopicsHome?: string | undefined
 }
 
 /**
  * What the stream service serves, as EventStreams builds it from the stream config: regex
- * entries are left out, `allowed_streams` applies, a stream's topics are its `topics`, else
- * each of `topic_prefixes` before its name, else its name alone (EventStreamConfig's rule);
+ * entries are left out, `allowed_streams` applies, a stream's topics are those of `topicsOf`;
  * every alias serves its stream's topics. Sorted by name.
  */
 export function buildCatalog (data: StreamConfigData, options: CatalogOptions): Map<string, ServedStream> {
@@ -30,7 +32,7 @@ export function buildCatalog (data: StreamConfigData, options: CatalogOptions): 
   for (const [name, raw] of Object.entries(data)) {
     if (name.startsWith('/') || (allowed !== undefined && !allowed.has(name))) continue
     const settings = { ...options.defaults, ...(isObject(raw) ? raw : {}) }
-    const stream: ServedStream = { name, topics: topicsOf(name, settings), description: descriptionOf(name, settings) }
+    const stream: ServedStream = { name, topics: topicsOf(name, settings, options), description: descriptionOf(name, settings) }
     if (typeof settings.schema_title === 'string') stream.schemaTitle = settings.schema_title
     served.push(stream)
     for (const alias of options.aliases[name] ?? []) {
@@ -41,10 +43,32 @@ export function buildCatalog (data: StreamConfigData, options: CatalogOptions): 
   return new Map(served.map((s) => [s.name, s]))
 }
 
-function topicsOf (name: string, settings: Record<string, unknown>): string[] {
-  if (isStringList(settings.topics) && settings.topics.length > 0) return [...settings.topics]
-  if (isStringList(settings.topic_prefixes) && settings.topic_prefixes.length > 0) return settings.topic_prefixes.map((p) => `${p}${name}`)
+/**
+ * A stream's topics, named by the topology (src/stream-config/topology.ts) as the gateway writes
+ * them: each of `topic_prefixes` before the name, a legacy `eventlogging_*` stream bare in its
+ * home datacenter and prefixed in the others. `topic_prefixes: null` (EventStreamConfig's "no
+ * prefix") is, for a legacy stream, every datacenter of `stream_config_defaults.topic_prefixes`,
+ * and the bare name for any other. An explicit `topics` list is served as it is, unless it is
+ * exactly what EventStreamConfig computes from the prefixes (its API always answers `topics`).
+ */
+function topicsOf (name: string, settings: Record<string, unknown>, options: CatalogOptions): string[] {
+  const prefixes = settings.topic_prefixes
+  if (isStringList(settings.topics) && settings.topics.length > 0 && !sameList(settings.topics, computedTopics(name, prefixes))) return [...settings.topics]
+  if (isStringList(prefixes) && prefixes.length > 0) return streamTopics(name, prefixes, options.legacyTopicsHome)
+  const datacenters = options.defaults.topic_prefixes
+  if (prefixes === null && isLegacyStream(name) && isStringList(datacenters) && datacenters.length > 0) {
+    return streamTopics(name, datacenters, options.legacyTopicsHome)
+  }
   return [name]
+}
+
+/** EventStreamConfig's `topics` of a stream that sets none: each prefix before the name, else the name. */
+function computedTopics (name: string, prefixes: unknown): string[] {
+  return isStringList(prefixes) && prefixes.length > 0 ? prefixes.map((p) => `${p}${name}`) : [name]
+}
+
+function sameList (a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((item, i) => item === b[i])
 }
 
 function descriptionOf (name: string, settings: Record<string, unknown>): string {

@@ -1,6 +1,7 @@
 import type { FromSchema } from '../config/from-schema.js'
 import type { EnvOverride } from '../config/load.js'
 import { commonEnvOverrides, kafkaBrokersSchema, kafkaHealthCheckSchema, loadConfig, redisProperties, redisSchema } from '../config/load.js'
+import { legacyTopicsHomeSchema, streamConfigSourceProperties } from '../stream-config/index.js'
 
 const positiveInt = { type: 'integer', minimum: 1 } as const
 
@@ -23,8 +24,11 @@ export const streamsConfigSchema = {
     /** Seconds between re-reads of the stream config; 0 reads it once (and on SIGHUP). */
     stream_config_ttl: { type: 'integer', minimum: 0, default: 0 },
     stream_config_fetch_timeout_ms: { type: 'integer', minimum: 1, default: 5000 },
+    ...streamConfigSourceProperties,
     /** Settings every stream gets unless it sets them itself (EventStreams' stream_config_defaults). */
     stream_config_defaults: { type: 'object', default: {} },
+    /** The `topic_prefix` of the datacenter owning legacy `eventlogging_*` streams' bare topic names; unset: every datacenter its own. */
+    legacy_topics_home: legacyTopicsHomeSchema,
     /** Only these streams are served; unset serves every stream of the config (regexes never). */
     allowed_streams: { type: 'array', items: { type: 'string', minLength: 1 } },
     /** Stream name → other names it is also served under. */
@@ -52,6 +56,12 @@ export const streamsConfigSchema = {
     max_connection_lifetime_ms: { type: 'integer', minimum: 0, default: 0 },
     /** Bytes written to a client but not yet taken by it; beyond it the client gets `event: error` and is disconnected. */
     max_client_buffer_bytes: { type: 'integer', minimum: 65536, default: 4194304 },
+    /**
+     * A stream opened while Kafka does not answer is accepted (`:ok`, heartbeats) and starts once
+     * Kafka answers; after this long without an answer it ends with `event: error`, and the
+     * client reconnects.
+     */
+    kafka_unavailable_wait_ms: { type: 'integer', minimum: 0, maximum: 3600000, default: 30000 },
     /** How long ?order=time holds events back to put partitions and datacenters in time order. */
     order_window_ms: { type: 'integer', minimum: 0, maximum: 60000, default: 1000 },
     /**

@@ -105,6 +105,17 @@ export class ConfigurationError extends KafkaSseError {
   }
 }
 
+/**
+ * A stream accepted while Kafka did not answer, and Kafka still had not answered after
+ * `kafka_unavailable_wait_ms`: the client is told in an `event: error`, and the stream ends
+ * cleanly, which an EventSource answers by reconnecting.
+ */
+export class KafkaWaitExpiredError extends SluiceError {
+  constructor (waitMs: number) {
+    super('SLUICE_ERR_KAFKA_UNAVAILABLE', `Kafka did not answer within ${waitMs} ms of the stream's start; reconnect (with the last event id) to try again.`, { statusCode: 503, retriable: true })
+  }
+}
+
 /** A client that does not read what it is sent: it is told once and disconnected. */
 export class ClientTooSlowError extends SluiceError {
   constructor (limit: number) {

@@ -6,7 +6,7 @@ import { createRedisClient } from '../redis.js'
 import { buildService, closeInOrder, readServiceInfo, withoutBrokers } from '../service/index.js'
 import type { ContextOverrides, Service, ServiceContext, ServiceDefinition, ShellService, ShutdownStep } from '../service/index.js'
 import type { StreamConfigData } from '../stream-config/index.js'
-import { createStreamConfigLoader } from '../stream-config/loader.js'
+import { createStreamConfigLoader, declaredByRegex, streamConfigLoaderOptions } from '../stream-config/index.js'
 import { buildStreamsApp } from './app.js'
 import { buildCatalog } from './catalog.js'
 import type { ServedStream } from './catalog.js'
@@ -63,11 +63,12 @@ async function buildStreams (config: Readonly<StreamsConfig>, context: ServiceCo
   const timers: NodeJS.Timeout[] = []
   const sessions = new Set<Session>()
   try {
-    const loader = createStreamConfigLoader({ uri: config.stream_config_uri, cwd: context.cwd, dispatcher: context.dispatcher, timeoutMs: config.stream_config_fetch_timeout_ms, logger })
+    const loader = createStreamConfigLoader(streamConfigLoaderOptions(config.stream_config_uri, config, { cwd: context.cwd, dispatcher: context.dispatcher, timeoutMs: config.stream_config_fetch_timeout_ms, logger }))
     const toCatalog = (data: StreamConfigData): Map<string, ServedStream> => buildCatalog(data, {
       defaults: config.stream_config_defaults,
       allowed: config.allowed_streams,
-      aliases: config.stream_aliases
+      aliases: config.stream_aliases,
+      legacyTopicsHome: config.legacy_topics_home
     })
     let catalog = toCatalog((await loader.load()).all())
     if (catalog.size === 0) throw new Error(`the stream config ${config.stream_config_uri} has no stream to serve (regex entries are not served; check allowed_streams)`)
@@ -116,6 +117,15 @@ async function buildStreams (config: Readonly<StreamsConfig>, context: ServiceCo
       stream: {
         plan: {
           catalog: () => catalog,
+          // A stream declared after the last load is served once the source knows it.
+          fetchUnknown: loader.fetchUnknown === undefined
+            ? undefined
+            : async (names) => {
+              // Like regex entries at load, a name only a regex declares is not served.
+              const found = Object.entries(await loader.fetchUnknown!(names)).filter(([, settings]) => !declaredByRegex(settings))
+              const learnt = toCatalog(Object.fromEntries(found))
+              if (learnt.size > 0) catalog = new Map([...catalog, ...learnt].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+            },
           reader,
           logger,
           now: () => context.now().getTime(),
@@ -141,7 +151,8 @@ async function buildStreams (config: Readonly<StreamsConfig>, context: ServiceCo
         logger,
         sessions,
         ipLimit: { limit: config.client_ip_connection_limit, overrides: config.client_ip_connection_limit_overrides, retryAfterSeconds: config.client_ip_retry_after_seconds },
-        maxConnections: config.max_connections
+        maxConnections: config.max_connections,
+        kafkaWaitMs: config.kafka_unavailable_wait_ms
       },
       pages: { catalog: () => catalog, version: readServiceInfo().version, uiEnabled: config.stream_ui_enabled }
     })
@@ -159,11 +170,12 @@ async function buildStreams (config: Readonly<StreamsConfig>, context: ServiceCo
       },
       async close (deadline) {
         for (const timer of timers) clearInterval(timer)
-        await closeInOrder([
+        const abandoned = await closeInOrder([
           { name: 'open streams', close: async () => { await endAll(sessions) } },
           { name: 'HTTP server', close: async () => { await app.close() } },
           ...closers.reverse()
         ], deadline, logger)
+        return abandoned.length === 0
       }
     }
   } catch (err) {

@@ -31,6 +31,8 @@ export interface StreamPlan {
 
 export interface PlanDeps {
   catalog: () => ReadonlyMap<string, ServedStream>
+  /** Asks the stream config source for names the catalog lacks, adding those it knows (`stream_config_fetch_unknown`). */
+  fetchUnknown?: ((names: readonly string[]) => Promise<void>) | undefined
   reader: StreamReader
   logger: Logger
   now: () => number
@@ -39,36 +41,73 @@ export interface PlanDeps {
   filterLimits: FilterLimits
 }
 
+/** A request whose every part that needs no Kafka was checked: what it asks of Kafka. */
+export interface CheckedRequest {
+  streams: ServedStream[]
+  topics: string[]
+  since: number | undefined
+  filter: EventFilter
+  lastEventId: LastEventId | undefined
+  timeOrdered: boolean
+  ndjsonIds: boolean
+}
+
 /**
  * Checks a request in EventStreams' order (streams, since, Last-Event-ID, topics in Kafka) and
  * resolves where each partition starts. Every refusal is an error thrown before any stream byte.
  */
 export async function planStream (request: StreamRequest, deps: PlanDeps): Promise<StreamPlan> {
+  return resolvePlan(await checkStreamRequest(request, deps), deps)
+}
+
+/**
+ * The checks that need no Kafka (streams, since, filters, the Last-Event-ID's form): their
+ * refusals are answered even while Kafka is down. Only a stream the config did not know may wait,
+ * for its settings (`stream_config_fetch_unknown`).
+ */
+export async function checkStreamRequest (request: StreamRequest, deps: PlanDeps): Promise<CheckedRequest> {
   const names = [...new Set(request.streams.split(',').map((n) => n.trim()).filter((n) => n !== ''))]
   if (names.length === 0) throw new StreamNotFoundError([request.streams])
   if (names.length > deps.maxStreams) throw new BadStreamRequestError(`at most ${deps.maxStreams} streams per request; got ${names.length}`)
-  const requested = topicsOfRequest(deps.catalog(), names)
+  let requested = topicsOfRequest(deps.catalog(), names)
+  if ('unknown' in requested && deps.fetchUnknown !== undefined) {
+    await deps.fetchUnknown(requested.unknown)
+    requested = topicsOfRequest(deps.catalog(), names)
+  }
   if ('unknown' in requested) throw new StreamNotFoundError(requested.unknown)
-  const since = parseSince(stringParam(request.query.since))
-  const filter = parseFilter(request.query, deps.filterLimits)
-  const lastEventId = request.lastEventId === undefined ? undefined : parseLastEventId(request.lastEventId)
-  const topics = await availableTopics(requested.topics, deps)
-  checkIdTopics(lastEventId, topics)
+  return {
+    streams: requested.streams,
+    topics: requested.topics,
+    since: parseSince(stringParam(request.query.since)),
+    filter: parseFilter(request.query, deps.filterLimits),
+    lastEventId: request.lastEventId === undefined ? undefined : parseLastEventId(request.lastEventId),
+    timeOrdered: stringParam(request.query.order) === 'time',
+    ndjsonIds: stringParam(request.query.ndjson_ids) === 'true'
+  }
+}
+
+/**
+ * What Kafka says of a checked request: the topics that exist, their partitions and where each
+ * starts. Throws a StreamRequestError for a refusal, anything else when Kafka did not answer.
+ */
+export async function resolvePlan (checked: CheckedRequest, deps: PlanDeps): Promise<StreamPlan> {
+  const topics = await availableTopics(checked.topics, deps)
+  checkIdTopics(checked.lastEventId, topics)
   const partitions = await deps.reader.partitionsOf(topics)
   const cluster = await deps.reader.clusterId()
-  const positions = startPositions(partitions, lastEventId, since, cluster, deps)
+  const positions = startPositions(partitions, checked.lastEventId, checked.since, cluster, deps)
   const resolved = await deps.reader.resolve(positions.map(({ topic, partition, start }) => ({
     topic,
     partition,
     ...(start.kind === 'offset' ? { offset: start.offset } : start.kind === 'timestamp' ? { timestamp: start.timestamp } : {})
   })))
   return {
-    streams: requested.streams,
+    streams: checked.streams,
     starts: positions.map((p, i) => partitionStart(p.start, resolved[i]!)),
-    filter,
+    filter: checked.filter,
     cluster,
-    timeOrdered: stringParam(request.query.order) === 'time',
-    ndjsonIds: stringParam(request.query.ndjson_ids) === 'true'
+    timeOrdered: checked.timeOrdered,
+    ndjsonIds: checked.ndjsonIds
   }
 }
 

@@ -42,23 +42,40 @@ const tickMs = 1000
 /** How long a client told of its end may take to read what is still queued, before its socket is closed. */
 const unreadGraceMs = 15_000
 
+/** What a session's reading writes through: the client's response and the session's own end. */
+interface SessionOutput {
+  res: ServerResponse
+  format: WireFormat
+  write: (text: string) => void
+  fail: (err: Error, reason: DisconnectReason) => void
+  ended: Promise<DisconnectReason>
+  isFinished: () => boolean
+  counts: { delivered: Map<string, number>, filtered: Map<string, number>, skipped: Map<string, number> }
+}
+
+/** The reading of one plan: the client's position (for ids) and what to stop when the session ends. */
+interface Reading {
+  id: () => string
+  close: () => void
+}
+
 /**
  * Streams the plan's partitions to one client: `:ok` (SSE) or an empty line (NDJSON) first,
  * then each event that passes the filter with the client's position as its id; a heartbeat
  * comment while nothing was written for `heartbeatMs`; the end after `maxLifetimeMs`, between
  * two whole events; `event: error` and the end when the client falls more than
  * `maxBufferBytes` behind on live events or the stream fails.
+ *
+ * The plan may still be coming (a stream accepted while Kafka does not answer): the client has
+ * `:ok` and heartbeats meanwhile, reading starts when it comes, and if it fails instead the
+ * client gets `event: error` (without an id, so its last one stays) and the end.
  */
-export function startSession (plan: StreamPlan, res: ServerResponse, format: WireFormat, deps: SessionDeps): Session {
+export function startSession (planned: StreamPlan | Promise<StreamPlan>, res: ServerResponse, format: WireFormat, deps: SessionDeps): Session {
   const { settings, metrics } = deps
-  const tracker = createIdTracker(plan.starts, { cluster: plan.cluster, compatible: settings.compatible })
-  const streamOfTopic = new Map<string, string>()
-  for (const stream of plan.streams) for (const topic of stream.topics) if (!streamOfTopic.has(topic)) streamOfTopic.set(topic, stream.name)
-  const everything = passesEverything(plan.filter)
   const counts = { delivered: new Map<string, number>(), filtered: new Map<string, number>(), skipped: new Map<string, number>() }
   let lastWrite = Date.now()
-  // Set once reading starts, below; end() may run before (the client left at once).
-  const reading: { follow?: Follow } = {}
+  // Set once reading starts; end() may run before (the client left at once, or while waiting).
+  let reading: Reading | undefined
   let finished = false
   let resolveEnded: (reason: DisconnectReason) => void = () => {}
   const ended = new Promise<DisconnectReason>((resolve) => { resolveEnded = resolve })
@@ -68,16 +85,84 @@ export function startSession (plan: StreamPlan, res: ServerResponse, format: Wir
     lastWrite = Date.now()
   }
 
+  const writeError = (err: Error & { code?: string }): void => {
+    const body = JSON.stringify({ message: err.message, origin: 'KafkaSSE', name: err.name, code: err.code })
+    if (format === 'sse') write(`event: error\n${reading === undefined ? '' : `id: ${reading.id()}\n`}data: ${body}\n\n`)
+    else write(`{"error":${body}}\n`)
+  }
+
+  const fail = (err: Error, reason: DisconnectReason): void => {
+    if (finished) return
+    writeError(err)
+    end(reason)
+  }
+
+  const flush = (): void => {
+    for (const [stream, n] of counts.delivered) metrics.deliveries.inc({ stream }, n)
+    for (const [stream, n] of counts.filtered) metrics.filtered.inc({ stream }, n)
+    for (const [topic, n] of counts.skipped) metrics.skipped.inc({ topic }, n)
+    counts.delivered.clear()
+    counts.filtered.clear()
+    counts.skipped.clear()
+  }
+
+  const ticker = setInterval(() => {
+    flush()
+    if (settings.heartbeatMs > 0 && Date.now() - lastWrite >= settings.heartbeatMs) write(format === 'sse' ? ': heartbeat\n\n' : '\n')
+  }, Math.min(tickMs, settings.heartbeatMs > 0 ? settings.heartbeatMs : tickMs))
+  ticker.unref()
+  const lifetime = settings.maxLifetimeMs > 0 ? setTimeout(() => { end('lifetime') }, settings.maxLifetimeMs) : undefined
+  lifetime?.unref()
+
+  function end (reason: DisconnectReason): void {
+    if (finished) return
+    finished = true
+    reading?.close()
+    clearInterval(ticker)
+    clearTimeout(lifetime)
+    flush()
+    // Writes are whole events, so ending here ends after one. A client that reads nothing more
+    // would hold the socket and what is queued for it: both go after a grace period.
+    if (!res.writableEnded) res.end()
+    if (reason === 'slow_client' || reason === 'error') setTimeout(() => { res.destroy() }, unreadGraceMs).unref()
+    resolveEnded(reason)
+  }
+
+  const output: SessionOutput = { res, format, write, fail, ended, isFinished: () => finished, counts }
+  const begin = (plan: StreamPlan): void => {
+    if (finished) return
+    reading = readPlan(plan, output, deps)
+    // The reader may have failed the stream while it was being set up.
+    if (finished) reading.close()
+  }
+
+  res.once('close', () => { end('client') })
+  write(format === 'sse' ? ':ok\n\n' : '\n')
+  if (planned instanceof Promise) {
+    planned.then(begin, (err: unknown) => {
+      if (finished) return
+      deps.logger.info({ err }, 'stream ended while waiting for Kafka; the client is told and reconnects')
+      fail(err instanceof Error ? err : new Error(String(err)), 'kafka_unavailable')
+    })
+  } else {
+    begin(planned)
+  }
+  return { ended, end }
+}
+
+/** Follows the plan's partitions and writes what passes to the session's client. */
+function readPlan (plan: StreamPlan, out: SessionOutput, deps: SessionDeps): Reading {
+  const { settings, metrics } = deps
+  const { res, format, write, counts } = out
+  const tracker = createIdTracker(plan.starts, { cluster: plan.cluster, compatible: settings.compatible })
+  const streamOfTopic = new Map<string, string>()
+  for (const stream of plan.streams) for (const topic of stream.topics) if (!streamOfTopic.has(topic)) streamOfTopic.set(topic, stream.name)
+  const everything = passesEverything(plan.filter)
+
   const frameOf = (decoded: DecodedEvent): string => {
     if (format === 'sse') return `event: message\nid: ${tracker.id()}\ndata: ${decoded.data}\n\n`
     if (plan.ndjsonIds) return `{"_id":${tracker.id()},${decoded.data.slice(1)}\n`
     return `${decoded.data}\n`
-  }
-
-  const writeError = (err: Error & { code?: string }): void => {
-    const body = JSON.stringify({ message: err.message, origin: 'KafkaSSE', name: err.name, code: err.code })
-    if (format === 'sse') write(`event: error\nid: ${tracker.id()}\ndata: ${body}\n\n`)
-    else write(`{"error":${body}}\n`)
   }
 
   /**
@@ -108,12 +193,28 @@ export function startSession (plan: StreamPlan, res: ServerResponse, format: Wir
     })
     : undefined
 
+  /** One write per batch: a socket write costs more than the frames it carries. */
+  const writeBatch = (records: readonly StreamRecord[], live: boolean): undefined => {
+    let text = ''
+    for (const record of records) text += frame(record, live)
+    if (text !== '') write(text)
+    return undefined
+  }
+
+  const waitForDrain = async (): Promise<void> => {
+    if (out.isFinished()) return
+    await Promise.race([once(res, 'drain'), out.ended])
+  }
+
+  /** A catch-up reader waits while the client has more than enough queued. */
+  const drainIfFull = (): Promise<void> | undefined => (res.writableLength > catchUpHighWater ? waitForDrain() : undefined)
+
   const deliver = (records: readonly StreamRecord[], live: boolean): Promise<void> | undefined => {
-    if (finished) return undefined
+    if (out.isFinished()) return undefined
     // What the client has not taken of earlier live events: one fetch may write a large batch at
     // once, so only what is still waiting when the next one comes counts against the client.
     if (live && res.writableLength > settings.maxBufferBytes) {
-      fail(new ClientTooSlowError(settings.maxBufferBytes), 'slow_client')
+      out.fail(new ClientTooSlowError(settings.maxBufferBytes), 'slow_client')
       return undefined
     }
     const queued = order !== undefined ? order.add(records) : writeBatch(records, live)
@@ -125,72 +226,20 @@ export function startSession (plan: StreamPlan, res: ServerResponse, format: Wir
     return queued === undefined ? drainIfFull() : queued.then(drainIfFull)
   }
 
-  /** One write per batch: a socket write costs more than the frames it carries. */
-  const writeBatch = (records: readonly StreamRecord[], live: boolean): undefined => {
-    let text = ''
-    for (const record of records) text += frame(record, live)
-    if (text !== '') write(text)
-    return undefined
-  }
-
-  /** A catch-up reader waits while the client has more than enough queued. */
-  const drainIfFull = (): Promise<void> | undefined => (res.writableLength > catchUpHighWater ? waitForDrain() : undefined)
-
-  const waitForDrain = async (): Promise<void> => {
-    if (finished) return
-    await Promise.race([once(res, 'drain'), ended])
-  }
-
-  const fail = (err: Error, reason: DisconnectReason): void => {
-    if (finished) return
-    writeError(err)
-    end(reason)
-  }
-
-  const flush = (): void => {
-    for (const [stream, n] of counts.delivered) metrics.deliveries.inc({ stream }, n)
-    for (const [stream, n] of counts.filtered) metrics.filtered.inc({ stream }, n)
-    for (const [topic, n] of counts.skipped) metrics.skipped.inc({ topic }, n)
-    counts.delivered.clear()
-    counts.filtered.clear()
-    counts.skipped.clear()
-  }
-
-  const ticker = setInterval(() => {
-    flush()
-    if (settings.heartbeatMs > 0 && Date.now() - lastWrite >= settings.heartbeatMs) write(format === 'sse' ? ': heartbeat\n\n' : '\n')
-  }, Math.min(tickMs, settings.heartbeatMs > 0 ? settings.heartbeatMs : tickMs))
-  ticker.unref()
-  const lifetime = settings.maxLifetimeMs > 0 ? setTimeout(() => { end('lifetime') }, settings.maxLifetimeMs) : undefined
-  lifetime?.unref()
-
-  function end (reason: DisconnectReason): void {
-    if (finished) return
-    finished = true
-    reading.follow?.close()
-    order?.close()
-    clearInterval(ticker)
-    clearTimeout(lifetime)
-    flush()
-    // Writes are whole events, so ending here ends after one. A client that reads nothing more
-    // would hold the socket and what is queued for it: both go after a grace period.
-    if (!res.writableEnded) res.end()
-    if (reason === 'slow_client' || reason === 'error') setTimeout(() => { res.destroy() }, unreadGraceMs).unref()
-    resolveEnded(reason)
-  }
-
-  res.once('close', () => { end('client') })
-  write(format === 'sse' ? ':ok\n\n' : '\n')
-  const follow = deps.reader.follow(plan.starts.map(({ topic, partition, offset }) => ({ topic, partition, offset })), {
+  const follow: Follow = deps.reader.follow(plan.starts.map(({ topic, partition, offset }) => ({ topic, partition, offset })), {
     deliver,
     error: (err) => {
       deps.logger.warn({ err }, 'stream failed; the client is told and disconnected')
-      fail(err, 'error')
+      out.fail(err, 'error')
     }
   })
-  reading.follow = follow
-  if (finished) follow.close()
-  return { ended, end }
+  return {
+    id: () => tracker.id(),
+    close () {
+      follow.close()
+      order?.close()
+    }
+  }
 }
 
 function bump (counts: Map<string, number>, key: string): void {

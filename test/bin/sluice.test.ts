@@ -11,6 +11,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { requireBrokers } from '../helpers/kafka.js'
+import { startOwnBroker } from '../helpers/own-broker.js'
+import { waitFor } from '../helpers/wait.js'
 
 const root = fileURLToPath(new URL('../..', import.meta.url))
 
@@ -80,4 +82,44 @@ test('the stream service runs in the same shell: it starts on the example config
   const [code] = await sluice.exited
   assert.equal(code, 0, `a graceful stop exits 0 (stderr: ${sluice.stderr()})`)
   assert.match(sluice.stdout(), /sluice streams: SIGTERM, stopping\n/)
+})
+
+test('SIGTERM with the broker frozen exits within shutdown_grace_ms + 0.5 s, with exit code 1 as documented', async (t) => {
+  const broker = await startOwnBroker(t)
+  const graceMs = 3000
+  const dir = await mkdtemp(join(tmpdir(), 'sluice-bin-'))
+  t.after(async () => { await rm(dir, { recursive: true, force: true }) })
+  const file = join(dir, 'gateway.yaml')
+  await writeFile(file, [
+    'port: 0',
+    'listen_address: 127.0.0.1',
+    'log_level: warn',
+    `shutdown_grace_ms: ${graceMs}`,
+    'schema_base_uris: [schemas/]',
+    'stream_config_uri: stream-config/',
+    'kafka:',
+    `  brokers: ['${broker.bootstrap}']`,
+    '  produce_timeout_ms: 1000',
+    ''
+  ].join('\n'))
+  const sluice = await runSluice(t, ['gateway', '--config', file], 'listening on', { KAFKA_BROKERS: broker.bootstrap })
+  const url = /listening on (http:\/\/\S+)/.exec(sluice.stdout())![1]!
+  const event = { $schema: '/test/event/1.0.0', meta: { stream: 'test.event' }, dt: '2026-01-01T00:00:00Z', test: 'x' }
+  const post = async (): Promise<Response> => fetch(`${url}/v1/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(event) })
+  assert.equal((await post()).status, 201)
+  broker.pause()
+  t.after(() => { broker.resume() })
+  // Its produce waits on a broker that never answers: the request gets its 503 at the produce
+  // timeout, and the producer's flush is still waiting for the client when the grace runs out.
+  const stuck = post()
+  await waitFor('the record to be in flight', async () => /^sluice_kafka_produce_batches_in_flight 1$/m.test(await (await fetch(`${url}/metrics`)).text()), 5000, 10)
+  const signalledAt = Date.now()
+  sluice.child.kill('SIGTERM')
+  assert.equal((await stuck).status, 503)
+  const [code] = await sluice.exited
+  const tookMs = Date.now() - signalledAt
+  t.diagnostic(`exited ${code} after ${tookMs} ms`)
+  assert.ok(tookMs <= graceMs + 500, `exited ${tookMs} ms after SIGTERM (shutdown_grace_ms ${graceMs})`)
+  assert.equal(code, 1, `the producer's flush was abandoned, so the exit code is 1 (stderr: ${sluice.stderr()})`)
+  assert.match(sluice.stderr(), /shutdown did not finish within 3000 ms/)
 })

@@ -99,3 +99,13 @@ test('consume_topic_prefixes: unset is only the own prefix; an empty list, repea
   }
   await assert.rejects(loadChangepropConfig(undefined, {}, { takeover_lookback_ms: -1 }), /takeover_lookback_ms/)
 })
+
+test('a rule calling /sys/partition/ needs partitioner; the MediaWiki API and partitioner templates are checked at load', async () => {
+  const partitionRule = { jobs: { topic: 'mediawiki.job.refreshLinks', exec: { method: 'post', uri: '/sys/partition/', body: '{{globals.message}}' } } }
+  await assert.rejects(loadChangepropConfig(undefined, {}, { rules: partitionRule }), /jobs.*\/sys\/partition\/ needs partitioner/)
+  const loaded = await loadChangepropConfig(undefined, {}, { rules: partitionRule, partitioner: { stream: 'partitioned.{{message.meta.stream}}', partition_key: 'database', partition_map: { enwiki: 0 }, partition_default: 1 } })
+  assert.deepEqual(Object.keys(loaded.rules), ['jobs'])
+  assert.equal(loaded.mediawiki_api.limit, 500)
+  assert.equal(loaded.purge.stream, 'resource-purge')
+  await assert.rejects(loadChangepropConfig(undefined, {}, { mediawiki_api: { uri: 'https://{{message.meta.domain/w/api.php' } }), /mediawiki_api: /)
+})

@@ -2,7 +2,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import pino from 'pino'
 import { listTopics } from '../../src/kafka/index.js'
-import { errorTopicOf, retryTopicOf } from '../../src/changeprop/topics.js'
+import { errorTopicOf, namingOf, retryTopicOf } from '../../src/stream-config/index.js'
 import { createTopic, requireBrokers } from '../helpers/kafka.js'
 import { seedRule } from './helpers/rules.js'
 import { waitFor } from '../helpers/wait.js'
@@ -20,7 +20,7 @@ test('kafka.create_topics: false creates no topic at startup; the default create
   // consumers need them); the error topic, only ever produced to, is left to them as well.
   const names = testNames()
   const consumed = `${names.prefix}mediawiki.revision-create`
-  const retry = retryTopicOf(names.prefix, names.service, 'mediawiki.revision-create')
+  const retry = retryTopicOf(names.service, 'mediawiki.revision-create', namingOf(names.prefix))
   await createTopic(consumed)
   await createTopic(retry)
   const off = await startChangeprop(t, { page_edit: seedRule('http://127.0.0.1:1') }, { kafka: { create_topics: false } }, names)
@@ -29,9 +29,9 @@ test('kafka.create_topics: false creates no topic at startup; the default create
 
   const on = await startChangeprop(t, { page_edit: seedRule('http://127.0.0.1:1') })
   assert.deepEqual(await topicsWithPrefix(on.prefix), [
-    errorTopicOf(on.prefix, on.service),
+    errorTopicOf(on.service, namingOf(on.prefix)),
     `${on.prefix}mediawiki.revision-create`,
-    retryTopicOf(on.prefix, on.service, 'mediawiki.revision-create')
+    retryTopicOf(on.service, 'mediawiki.revision-create', namingOf(on.prefix))
   ].sort())
 })
 
@@ -39,7 +39,7 @@ test('kafka.create_topics: false with a retry topic missing stops startup with S
   const names = testNames()
   const consumed = `${names.prefix}mediawiki.revision-create`
   await createTopic(consumed)
-  const retry = retryTopicOf(names.prefix, names.service, 'mediawiki.revision-create')
+  const retry = retryTopicOf(names.service, 'mediawiki.revision-create', namingOf(names.prefix))
   await assert.rejects(startChangeprop(t, { page_edit: seedRule('http://127.0.0.1:1') }, { kafka: { create_topics: false } }, names), (err: unknown) => {
     const e = err as { code?: string, topics?: string[], message?: string }
     assert.equal(e.code, 'SLUICE_ERR_CHANGEPROP_TOPICS_MISSING')

@@ -23,7 +23,12 @@ test('/healthz answers 503 naming the rule once its consumer crashed for good', 
   // group.min.session.timeout.ms (6 s) join: a non-retriable error, after which the consumer
   // is not restarted.
   const cp = await startChangeprop(t, { page_edit: seedRule('http://127.0.0.1:1') }, { kafka: { session_timeout_ms: 1000, heartbeat_interval_ms: 100 } })
-  await waitFor('/healthz to fail', async () => (await fetch(`${cp.admin}/healthz`)).status !== 200)
+  // Each of the rule's two consumers (main and retry) fails on its own join; /healthz turns 503
+  // at the first, so wait until it names both.
+  await waitFor('/healthz to name both consumers', async () => {
+    const answer = await get(`${cp.admin}/healthz`)
+    return answer.status !== 200 && (answer.body.consumers_failed as unknown[]).length === 2
+  })
   const health = await get(`${cp.admin}/healthz`)
   assert.equal(health.status, 503)
   assert.equal(health.body.status, 'unavailable')

@@ -3,15 +3,18 @@ import assert from 'node:assert/strict'
 import { gzipSync, deflateSync } from 'node:zlib'
 import { SluiceError } from '../../src/errors.js'
 import { Writable } from 'node:stream'
+import { fileURLToPath } from 'node:url'
 import { createGateway } from '../../src/gateway/index.js'
 import { createLogger } from '../../src/logger.js'
 import { buildTestGateway, createCapturingProducer, fixturesDir, testGatewayConfig, testLogger } from '../helpers/gateway.js'
 import { startHttpServer } from '../helpers/http-server.js'
+import { waitFor } from '../helpers/wait.js'
 
 const now = (): Date => new Date('2026-02-03T04:05:06.000Z')
 
 function testEvent (extra: Record<string, unknown> = {}): Record<string, unknown> {
-  return { $schema: '/test/event/1.0.0', meta: { stream: 'test.event', dt: '2019-01-01T00:00:00Z' }, test: 'hello', ...extra }
+  // Within max_timestamp_skew_ms (1 hour) of now(): the record timestamp is the client's meta.dt.
+  return { $schema: '/test/event/1.0.0', meta: { stream: 'test.event', dt: '2026-02-03T03:30:00Z' }, test: 'hello', ...extra }
 }
 
 test('one valid event: 201, no body, EventGate reason phrase, produced with prefix and timestamp', async (t) => {
@@ -25,11 +28,11 @@ test('one valid event: 201, no body, EventGate reason phrase, produced with pref
   const record = producer.records[0]!
   assert.equal(record.topic, 'eqiad.test.event')
   assert.equal(record.key, null)
-  assert.equal(record.timestamp, Date.parse('2019-01-01T00:00:00Z'))
+  assert.equal(record.timestamp, Date.parse('2026-02-03T03:30:00Z'))
   const produced = JSON.parse(String(record.value)) as Record<string, Record<string, unknown>>
   assert.equal(produced.meta!.id, 'id-1', 'meta.id is added when absent')
   assert.equal(produced.meta!.request_id, 'req-42', 'meta.request_id comes from X-Request-ID')
-  assert.equal(produced.meta!.dt, '2019-01-01T00:00:00Z', 'a producer-set meta.dt is kept')
+  assert.equal(produced.meta!.dt, '2026-02-03T03:30:00Z', 'a producer-set meta.dt is kept')
 })
 
 test('meta.dt is set to ingestion time when absent, and schema defaults are applied', async (t) => {
@@ -439,6 +442,88 @@ test('client mistakes keep EventGate\'s 500 but count with their reason and log 
   assert.match(metrics, /sluice_gateway_events_total\{stream="test.event",outcome="error",reason="schema_not_found"\} 1/)
   assert.match(metrics, /sluice_gateway_events_total\{stream="_unknown",outcome="error",reason="stream_not_configured"\} 1/)
   assert.match(metrics, /sluice_gateway_events_total\{stream="test.event",outcome="error",reason="kafka_unavailable"\} 1/)
+})
+
+test('an over-long $schema path segment and an author\'s draft (current.yaml) are client mistakes: their reason, warn, not counted as server errors, and the draft does not take its version\'s $id', async (t) => {
+  const lines: string[] = []
+  // The repository's own schemas: test/event has its author's current.yaml next to 1.0.0.
+  const schemas = fileURLToPath(new URL('../../schemas/', import.meta.url))
+  const gateway = await createGateway(testGatewayConfig({ schema_base_uris: [schemas] }), { cwd: fixturesDir, logger: testLogger(lines), producer: createCapturingProducer() })
+  t.after(() => gateway.close())
+  const post = async (uri: string): Promise<{ statusCode: number, code: string | undefined }> => {
+    const res = await gateway.app.inject({ method: 'POST', url: '/v1/events', payload: testEvent({ $schema: uri, dt: '2019-01-01T00:00:00Z' }) })
+    const body = res.statusCode === 201 ? undefined : res.json<{ error?: Array<{ context: { code: string } }> }>()
+    return { statusCode: res.statusCode, code: body?.error?.[0]?.context.code }
+  }
+  // The draft first: compiled, it would have taken /test/event/1.0.0 from the published version.
+  assert.deepEqual(await post('/test/event/current.yaml'), { statusCode: 500, code: 'SLUICE_ERR_SCHEMA_NOT_PUBLISHED' })
+  assert.deepEqual(await post(`/test/event/${'x'.repeat(300)}`), { statusCode: 500, code: 'SLUICE_ERR_SCHEMA_URI_REFUSED' })
+  // Short enough to be a segment, too long a file name once `.yaml` is appended.
+  assert.deepEqual(await post(`/test/event/${'x'.repeat(252)}`), { statusCode: 500, code: 'SLUICE_ERR_SCHEMA_NOT_FOUND' })
+  assert.deepEqual(await post('/test/event/1.0.0'), { statusCode: 201, code: undefined })
+  assert.deepEqual(await post('/test/event/latest'), { statusCode: 201, code: undefined })
+
+  const levels = lines.map((line) => (JSON.parse(line) as { level: number }).level)
+  assert.deepEqual(levels.filter((level) => level >= 50), [], 'nothing at error for client mistakes')
+  const metrics = (await gateway.app.inject({ method: 'GET', url: '/metrics' })).body
+  assert.match(metrics, /sluice_gateway_events_total\{stream="test.event",outcome="error",reason="schema_not_published"\} 1/)
+  assert.match(metrics, /sluice_gateway_events_total\{stream="test.event",outcome="error",reason="schema_uri_refused"\} 1/)
+  assert.match(metrics, /sluice_gateway_events_total\{stream="test.event",outcome="error",reason="schema_not_found"\} 1/)
+  assert.doesNotMatch(metrics, /reason="(schema_fetch|schema_invalid|internal)"/)
+  // Three 500s, all the client's: the SluiceGatewayServerErrors alert leaves them out.
+  assert.match(metrics, /^sluice_gateway_client_caused_errors_total 3$/m)
+})
+
+test('a 500 with a server-side failure in it is not counted as client-caused', async (t) => {
+  const producer = createCapturingProducer()
+  producer.failWith = new SluiceError('SLUICE_ERR_KAFKA_PRODUCE', 'Kafka refused the records', { statusCode: 500 })
+  const gateway = await createGateway(testGatewayConfig(), { cwd: fixturesDir, logger: testLogger(), producer })
+  t.after(() => gateway.close())
+  const res = await gateway.app.inject({ method: 'POST', url: '/v1/events', payload: [testEvent(), { $schema: '/nope/1.0.0', meta: { stream: 'test.event' } }] })
+  assert.equal(res.statusCode, 500)
+  const metrics = (await gateway.app.inject({ method: 'GET', url: '/metrics' })).body
+  assert.match(metrics, /^sluice_gateway_client_caused_errors_total 0$/m)
+})
+
+test('an answer copies at most answer_max_string_length of each string of the request, and says where it cut', async (t) => {
+  for (const limit of [2048, 300]) {
+    const gateway = await createGateway(testGatewayConfig({ answer_max_string_length: limit }), { cwd: fixturesDir, logger: testLogger(), producer: createCapturingProducer() })
+    t.after(() => gateway.close())
+    const huge = `/${'s'.repeat(9 * 1024 * 1024)}`
+    const res = await gateway.app.inject({ method: 'POST', url: '/v1/events', payload: [testEvent({ $schema: huge }), testEvent({ test: 42, note: 'n'.repeat(100_000) })] })
+    assert.equal(res.statusCode, 500)
+    assert.ok(res.body.length < 40 * limit, `a ${res.body.length}-byte answer to a 9 MB $schema (limit ${limit})`)
+    const body = res.json<{ invalid: Array<{ event: { note: string }, context: { errorsText: string } }>, error: Array<{ event: { $schema: string }, context: { message: string, code: string } }> }>()
+    const [refused] = body.error
+    assert.equal(refused?.context.code, 'SLUICE_ERR_SCHEMA_URI_REFUSED')
+    assert.equal(refused?.event.$schema, `${huge.slice(0, limit)}…[${huge.length - limit} more characters]`)
+    assert.match(refused?.context.message ?? '', new RegExp(`^Failed loading schema at /s+…\\[\\d+ more characters\\]$`))
+    assert.equal(body.invalid[0]?.event.note, `${'n'.repeat(limit)}…[${100_000 - limit} more characters]`)
+  }
+})
+
+test('every invalid event gets its error event, bounded: one over the Kafka message size, and one whose meta.uri the error schema refuses', async (t) => {
+  const lines: string[] = []
+  const producer = createCapturingProducer()
+  const gateway = await createGateway(testGatewayConfig({ topic_prefix: 'eqiad.' }), { cwd: fixturesDir, logger: testLogger(lines), producer })
+  t.after(() => gateway.close())
+  const big = testEvent({ test: 42, big: 'b'.repeat(1_500_000) })
+  const badUri = testEvent({ test: 42, meta: { stream: 'test.event', dt: '2019-01-01T00:00:00Z', uri: 'not a uri' } })
+  const res = await gateway.app.inject({ method: 'POST', url: '/v1/events', payload: [big, badUri] })
+  assert.equal(res.statusCode, 400)
+  const records = await producer.waitFor(2)
+  const errorEvents = records.filter((r) => r.topic === 'eqiad.eventgate.error.validation').map((r) => ({ bytes: Buffer.byteLength(r.value), event: JSON.parse(String(r.value)) as { raw_event: string, meta: { uri?: string } } }))
+  assert.equal(errorEvents.length, 2)
+  const [first, second] = errorEvents
+  assert.ok((first?.bytes ?? Infinity) <= 1_000_000, `an error event of ${first?.bytes} bytes`)
+  assert.match(first?.event.raw_event ?? '', /…\[\d+ more characters\]$/)
+  assert.match(first?.event.raw_event ?? '', /^\{"\$schema":"\/test\/event\/1\.0\.0".*"big":"b{1000}/, 'the raw event is kept up to the cut')
+  assert.equal((JSON.parse(second?.event.raw_event ?? '{}') as { meta: { uri: string } }).meta.uri, 'not a uri', 'the raw event keeps it')
+  assert.equal(second?.event.meta.uri, undefined, 'the refused meta.uri is left out')
+  const metrics = async (): Promise<string> => (await gateway.app.inject({ method: 'GET', url: '/metrics' })).body
+  await waitFor('both error events counted', async () => /sluice_gateway_error_events_total\{result="produced"\} 2/.test(await metrics()))
+  assert.doesNotMatch(await metrics(), /sluice_gateway_error_events_total\{result="failed"\}/)
+  assert.deepEqual(lines.filter((line) => (JSON.parse(line) as { level: number }).level >= 50), [], 'nothing logged at error')
 })
 
 test('a 5 MB $schema leaves every log line of its request bounded by log_max_string_length', async (t) => {

@@ -39,13 +39,15 @@ async function waitUntilReady (url: string, timeoutMs = 30000): Promise<void> {
 test('a POSTed event lands in <prefix><stream> with its key, value and timestamp', async (t) => {
   const { url, prefix } = await startGateway(t)
   await waitUntilReady(url)
-  const event = { $schema: '/sluice/keyed/1.0.0', meta: { stream: 'keyed.page', dt: '2024-05-06T07:08:09Z' }, wiki_id: 'enwiki', page: { page_id: 99 } }
+  // Within max_timestamp_skew_ms (1 hour) of the intake time: the record timestamp is meta.dt.
+  const dt = new Date(Date.now() - 300000).toISOString()
+  const event = { $schema: '/sluice/keyed/1.0.0', meta: { stream: 'keyed.page', dt }, wiki_id: 'enwiki', page: { page_id: 99 } }
   const res = await post(url, [event])
   assert.equal(res.status, 201, res.body)
   const [message] = await readMessages(`${prefix}keyed.page`, 1, { timeoutMs: 20000 })
   assert.ok(message)
   assert.equal(message.key, '{"wiki_id":"enwiki","page_id":99}')
-  assert.equal(message.timestamp, String(Date.parse('2024-05-06T07:08:09Z')))
+  assert.equal(message.timestamp, String(Date.parse(dt)))
   const value = JSON.parse(message.value) as { meta: { id: string, stream: string, request_id: string }, page: { page_title: string } }
   assert.equal(value.meta.stream, 'keyed.page')
   assert.match(value.meta.id, /^[0-9a-f-]{36}$/)

@@ -16,7 +16,8 @@ export const installScript = 'scripts/provision.sh'
 const tools = {
   helm: 'HELM_BIN',
   'kubernetes-validate': 'KUBERNETES_VALIDATE_BIN',
-  promtool: 'PROMTOOL_BIN'
+  promtool: 'PROMTOOL_BIN',
+  pushgateway: 'PUSHGATEWAY_BIN'
 } as const
 
 export type ToolName = keyof typeof tools

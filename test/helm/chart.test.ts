@@ -156,6 +156,10 @@ void describe('values.schema.json and the chart refuse broken values', () => {
     { name: 'a mirror without a datacenter to be its target', options: { valuesFiles: ['values-eqiad.yaml'], set: ['datacenter=', 'mirror.enabled=true'] }, message: /mirror: datacenter must be set/ },
     { name: 'a mirror from the release\'s own datacenter', options: { valuesFiles: ['values-eqiad.yaml'], set: ['mirror.enabled=true', 'mirror.sources[0].datacenter=eqiad'] }, message: /mirror.sources: eqiad is this release's datacenter/ },
     { name: 'a mirror source listed twice', options: { valuesFiles: ['values-eqiad.yaml'], set: ['mirror.enabled=true'], setJson: ['mirror.sources=[{"datacenter":"codfw","bootstrapServers":["a:9092"]},{"datacenter":"codfw","bootstrapServers":["b:9092"]}]'] }, message: /mirror.sources: codfw is listed twice/ },
+    { name: 'a mirror without a legacy topics datacenter', options: { valuesFiles: ['values-eqiad.yaml'], set: ['mirror.enabled=true', 'legacyTopicsDatacenter='] }, message: /mirror: legacyTopicsDatacenter must be set/ },
+    { name: 'a legacy topics datacenter the mirror never reaches', options: { valuesFiles: ['values-eqiad.yaml'], set: ['mirror.enabled=true', 'legacyTopicsDatacenter=ulsfo'] }, message: /legacyTopicsDatacenter \(ulsfo\) is neither this datacenter nor one of mirror.sources/ },
+    { name: 'a legacy topics datacenter that is no datacenter name', options: { set: ['legacyTopicsDatacenter=eqiad.'] }, message: /\/legacyTopicsDatacenter/ },
+    { name: 'the legacy topics home set through a service config', options: { set: ['gateway.config.legacy_topics_home=eqiad.'] }, message: /\/gateway\/config\/legacy_topics_home/ },
     { name: 'a mirror with another replication policy', options: { set: ['mirror.config.replication\\.policy\\.class=org.apache.kafka.connect.mirror.DefaultReplicationPolicy'] }, message: /\/mirror\/config\/replication.policy.class/ }
   ]
   for (const { name, options, message } of cases) {
@@ -527,7 +531,8 @@ void describe('MirrorMaker 2 (Strimzi KafkaMirrorMaker2)', () => {
       assert.ok(flow !== undefined)
       assert.equal(flow.sourceCluster, other)
       assert.equal(flow.targetCluster, dc)
-      assert.equal(flow.topicsPattern, `${other}\\..*`)
+      // eqiad owns the legacy topics' bare names: its mirror copies them too (test/helm/topology.test.ts).
+      assert.equal(flow.topicsPattern, other === 'eqiad' ? 'eqiad\\..*|eventlogging_.*' : `${other}\\..*`)
       const pattern = new RegExp(`^(?:${flow.topicsPattern})$`)
       assert.ok(pattern.test(`${other}.mediawiki.page_change.v1`))
       assert.ok(!pattern.test(`${dc}.mediawiki.page_change.v1`), 'the target\'s own topics would loop back')

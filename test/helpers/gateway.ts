@@ -36,7 +36,7 @@ export function createCapturingProducer (): CapturingProducer {
       for (const waiter of waiters.filter((w) => producer.records.length >= w.count)) waiter.resolve()
     },
     isReady: () => producer.ready,
-    async close () {},
+    async close () { return true },
     async waitFor (count, timeoutMs = 5000) {
       if (producer.records.length >= count) return producer.records
       await new Promise<void>((resolve, reject) => {

@@ -187,6 +187,14 @@ export async function groupMembers (groupId: string): Promise<string[]> {
   return withTestAdmin(async (admin) => [...((await admin.describeGroups({ groups: [groupId] })).get(groupId)?.members.keys() ?? [])].sort())
 }
 
+/** The topics assigned to a consumer group's members on the test broker, sorted. */
+export async function groupTopics (groupId: string): Promise<string[]> {
+  return withTestAdmin(async (admin) => {
+    const members = (await admin.describeGroups({ groups: [groupId] })).get(groupId)?.members.values() ?? []
+    return [...new Set([...members].flatMap((member) => [...(member.assignments?.keys() ?? [])]))].sort()
+  })
+}
+
 /** The offsets a consumer group committed for a topic, by partition ('-1': none), on the test broker unless `brokers` is given. */
 export async function committedOffsets (groupId: string, topic: string, options: { brokers?: readonly string[] } = {}): Promise<Record<number, string>> {
   return withTestAdmin(async (admin) => {

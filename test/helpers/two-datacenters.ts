@@ -10,7 +10,8 @@ import type { OwnBroker } from './own-broker.js'
 /**
  * Two datacenters on one machine, as Wikimedia runs eqiad and codfw: the test run's broker is
  * eqiad's cluster, a second broker codfw's, and Kafka's MirrorMaker 2 copies each datacenter's
- * topics (`eqiad.*`, `codfw.*`) to the other cluster under the same names. Tests that need them
+ * topics (`eqiad.*`, `codfw.*`, and eqiad's bare `eventlogging_*`, the legacy home's) to the other
+ * cluster under the same names. Tests that need them
  * share one pair per file, and use topic names of their own.
  */
 export interface TwoDatacenters {
@@ -27,8 +28,9 @@ export async function startTwoDatacenters (t: TestContext | { after: (fn: () => 
   const codfw = codfwBroker.bootstrap
   const workDir = await mkdtemp(join(testTmpDir(), 'sluice-mirror-'))
   const quiet = (): void => {}
-  // Small topic refresh: a topic created by a test is mirrored within a second or two.
-  const common = { workDir, refreshTopicsSeconds: 1, onOutput: quiet }
+  // Small topic refresh: a topic created by a test is mirrored within a second or two. eqiad is
+  // the legacy home: its mirror copies the bare eventlogging_* topics too.
+  const common = { workDir, refreshTopicsSeconds: 1, onOutput: quiet, legacyTopicsHome: 'eqiad' }
   const [eqiadToCodfw, codfwToEqiad] = await Promise.all([
     startMirror({ ...common, from: { name: 'eqiad', bootstrap: eqiad }, to: { name: 'codfw', bootstrap: codfw } }),
     startMirror({ ...common, from: { name: 'codfw', bootstrap: codfw }, to: { name: 'eqiad', bootstrap: eqiad } })

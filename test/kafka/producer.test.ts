@@ -12,7 +12,9 @@ import { createLogger } from '../../src/logger.js'
 import { createKafkaMetrics } from '../../src/metrics/kafka.js'
 import type { KafkaMetrics } from '../../src/metrics/kafka.js'
 import { readMessages, requireBrokers, uniqueTopic } from '../helpers/kafka.js'
+import { startOwnBroker } from '../helpers/own-broker.js'
 import { startSilentServer } from '../helpers/silent-server.js'
+import { waitFor } from '../helpers/wait.js'
 
 const logger = createLogger({ level: 'silent', name: 'test' })
 
@@ -286,6 +288,42 @@ test('close({ timeoutMs }) resolves in time while Kafka does not answer, logging
   assert.ok(lines.some((line) => line.includes('abandoning') && line.includes('"queuedRecords":1')), 'the log says what was abandoned')
   await connecting
 })
+
+/** Milliseconds from `since` until `promise` rejects (it must). */
+async function rejectedAfter (promise: Promise<unknown>, since: number): Promise<{ ms: number, code: string | undefined }> {
+  const err = await rejectionOf(promise)
+  return { ms: Date.now() - since, code: err.code }
+}
+
+for (const unavailableWaitMs of [300, 1500]) {
+  test(`once a monitored producer knows its broker is gone, a send is answered at once and one under way within unavailableWaitMs (${unavailableWaitMs} ms)`, async (t) => {
+    const broker = await startOwnBroker(t)
+    const { producer } = buildProducer(t, { brokers: [broker.bootstrap], unavailableWaitMs })
+    await producer.connect()
+    producer.monitor()
+    const topic = uniqueTopic('outage')
+    await producer.send([{ topic, key: null, value: 'before' }])
+
+    const killedAt = Date.now()
+    broker.kill()
+    // Sent before the producer can know: it goes to the client, which retries until told to stop.
+    const underWay = await rejectedAfter(producer.send([{ topic, key: null, value: 'under way' }]), killedAt)
+    await waitFor('the producer to see the outage', () => !producer.isReady(), 5000, 5)
+    const sentAt = Date.now()
+    const after = await rejectedAfter(producer.send([{ topic, key: null, value: 'after' }]), sentAt)
+    t.diagnostic(`under way: ${underWay.ms} ms after the kill; sent once known: ${after.ms} ms`)
+    assert.equal(underWay.code, 'SLUICE_ERR_KAFKA_UNAVAILABLE')
+    assert.equal(after.code, 'SLUICE_ERR_KAFKA_UNAVAILABLE')
+    assert.ok(after.ms < 50, `a send while Kafka is known to be down took ${after.ms} ms`)
+    // The default backoff alone (about 2.4 s for a 5 s produce timeout) would fail both bounds.
+    assert.ok(underWay.ms <= unavailableWaitMs + 600, `the send under way took ${underWay.ms} ms`)
+    if (unavailableWaitMs > 1000) assert.ok(underWay.ms >= unavailableWaitMs * 0.6, `the send under way was answered after ${underWay.ms} ms, before the wait it was given`)
+
+    await broker.restart()
+    await waitFor('the producer to be ready again', () => producer.isReady(), 20000)
+    await producer.send([{ topic, key: null, value: 'after the outage' }])
+  })
+}
 
 test('producerRetryPolicy keeps the client\'s backoff within half the produce timeout', () => {
   for (const timeoutMs of [500, 1000, 5000, 30000]) {

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { runKafkaCommand } from '../../src/cli/kafka.js'
-import { clusterAlias, datacenterTopics, mirrorProperties, mirrorWorkDirName } from '../../src/local-kafka/index.js'
+import { clusterAlias, mirrorProperties, mirrorWorkDirName } from '../../src/local-kafka/index.js'
 import { captureIO } from '../helpers/io.js'
 import { listGroupIds, produceMessages, readMessages, requireBrokers, testTmpDir } from '../helpers/kafka.js'
 import { startOwnBroker } from '../helpers/own-broker.js'
@@ -17,13 +17,6 @@ import { waitFor } from '../helpers/wait.js'
 // `sluice kafka mirror`, one process per direction.
 
 const root = fileURLToPath(new URL('../..', import.meta.url))
-
-test('a datacenter\'s topics are its prefix, with regex characters escaped', () => {
-  assert.equal(datacenterTopics('eqiad'), 'eqiad\\..*')
-  assert.ok(new RegExp(`^${datacenterTopics('eqiad')}$`).test('eqiad.mediawiki.revision-create'))
-  assert.ok(!new RegExp(`^${datacenterTopics('eqiad')}$`).test('codfw.mediawiki.revision-create'))
-  assert.ok(!new RegExp(`^${datacenterTopics('eqiad')}$`).test('eqiadx.y'))
-})
 
 test('one direction, names kept by the identity policy, only the source\'s topics, written as Java properties', () => {
   const text = mirrorProperties({ from: { name: 'eqiad', bootstrap: 'k1:9092' }, to: { name: 'codfw', bootstrap: 'k2:9092' }, workDir: '/tmp' })
@@ -37,12 +30,24 @@ test('one direction, names kept by the identity policy, only the source\'s topic
   assert.equal(props['codfw.bootstrap.servers'], 'k2:9092')
 })
 
+test('the legacy home\'s mirror also copies the bare eventlogging_ topics; the other direction never does', () => {
+  const topicsOf = (from: string, to: string): string | undefined => {
+    const text = mirrorProperties({ from: { name: from, bootstrap: 'k1:9092' }, to: { name: to, bootstrap: 'k2:9092' }, workDir: '/tmp', legacyTopicsHome: 'eqiad' })
+    return text.split('\n').find((l) => l.startsWith(`${from}->${to}.topics = `))?.split(' = ')[1]
+  }
+  assert.equal(topicsOf('eqiad', 'codfw'), 'eqiad\\\\..*|eventlogging_.*')
+  assert.equal(topicsOf('codfw', 'eqiad'), 'codfw\\\\..*')
+})
+
 test('sluice kafka mirror refuses what it cannot run, naming the options', async () => {
   for (const args of [['mirror'], ['mirror', '--from', 'k1:9092', '--to', 'nope'], ['mirror', '--from', 'k1:9092', '--to', 'k2:9092'], ['mirror', '--from', 'k1:9092', '--to', 'k2:9092', '--datacenter', 'eq.iad']]) {
     const cli = captureIO({}, root)
     assert.equal(await runKafkaCommand(args, cli.io), 2, args.join(' '))
     assert.match(cli.err(), /--from|--datacenter/)
   }
+  const cli = captureIO({}, root)
+  assert.equal(await runKafkaCommand(['mirror', '--from', 'k1:9092', '--to', 'k2:9092', '--datacenter', 'eqiad', '--legacy-topics-home', 'eq.iad'], cli.io), 2)
+  assert.match(cli.err(), /--legacy-topics-home takes a datacenter name/)
 })
 
 test('a mirror dies with the process that started it, even when that process crashes', async (t) => {

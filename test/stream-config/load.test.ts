@@ -6,7 +6,9 @@ import { mkdtemp, mkdir, writeFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Agent } from 'undici'
-import { checkStreamRegex, readStreamConfig, validateStreamConfig } from '../../src/stream-config/index.js'
+import { checkStreamRegex, createStreamIndex, readStreamConfig, validateStreamConfig } from '../../src/stream-config/index.js'
+import type { StreamSettings } from '../../src/stream-config/index.js'
+import { mediawikiStreamConfigs } from '../helpers/mediawiki-api.js'
 
 async function tempDir (t: { after: (fn: () => Promise<void>) => void }): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'sluice-streams-'))
@@ -67,7 +69,8 @@ test('an http(s) URI is fetched; the EventStreamConfig envelope {streams} is unw
 
 test('entries without settings or without schema_title do not invalidate the config (EventGate serves the others)', () => {
   const data = { good: { schema_title: 't' }, none: null, empty: [], untitled: { message_key_fields: { a: 'b' } } }
-  assert.deepEqual(validateStreamConfig(data, 'x.yaml'), data)
+  // PHP's empty array is the empty map it stands for.
+  assert.deepEqual(validateStreamConfig(data, 'x.yaml'), { ...data, empty: {} })
 })
 
 test('an entry with a schema_title is checked in full, naming the stream and setting', () => {
@@ -98,4 +101,50 @@ test('per-stream limits are checked, and a bad one names the stream and the sett
     assert.throws(() => validateStreamConfig({ s: { schema_title: 't', ...bad } }, 'x.yaml'),
       (err: Error & { code?: string }) => err.code === 'SLUICE_ERR_STREAM_CONFIG_INVALID' && err.message.includes(key), `${JSON.stringify(bad)} names ${key}`)
   }
+})
+
+test('MediaWiki\'s all_settings answer loads whole: legacy topic_prefixes: null, every EventStreamConfig setting, PHP\'s empty arrays', () => {
+  const { streams } = mediawikiStreamConfigs()
+  const data = validateStreamConfig(streams, 'api.php')
+  assert.deepEqual(Object.keys(data), Object.keys(streams))
+  const index = createStreamIndex(data)
+  const settingsOf = (name: string): StreamSettings => {
+    const match = index.lookup(name)
+    assert.ok(match !== undefined && match.problem === undefined, name)
+    return match.settings
+  }
+  // The settings parts of Sluice act on, typed as EventStreamConfig gives them.
+  const legacy = settingsOf('eventlogging_TestLegacy')
+  assert.equal(legacy.topic_prefixes, null)
+  assert.deepEqual(legacy.topics, ['eventlogging_TestLegacy'])
+  assert.equal(legacy.destination_event_service, 'eventgate-analytics-external')
+  assert.equal(legacy.canary_events_enabled, true)
+  assert.equal(settingsOf('keyed.page').canary_events_enabled, false)
+  assert.deepEqual(settingsOf('keyed.page').message_key_fields, { wiki_id: 'wiki_id', page_id: 'page.page_id' })
+  assert.deepEqual(settingsOf('test.event').sample, { unit: 'session', rate: 0.2 })
+  assert.equal(settingsOf('mediawiki.job.refreshLinks').schema_title, 'mediawiki/job')
+  // Served as they came, with PHP's `[]` read as the empty maps they stand for.
+  const instrumentation = settingsOf('test.instrumentation')
+  assert.deepEqual(instrumentation.sample, {})
+  assert.deepEqual(instrumentation.producers, { eventgate: { enrich_fields_from_http_headers: {} }, metrics_platform_client: {} })
+  assert.deepEqual(instrumentation.consumers, { analytics_hadoop_ingestion: {}, analytics_hive_ingestion: { enabled: false } })
+  // A setting Sluice does not know could be a list as well as a map: left as it is.
+  assert.deepEqual([instrumentation['other-setting'], instrumentation['true-setting'], instrumentation['false-setting']], [[], true, false])
+  assert.deepEqual((streams['test.instrumentation'] as Record<string, unknown>).sample, [], 'the caller\'s object is left as it was')
+  // Entries without settings or title refuse only their own events.
+  assert.deepEqual(index.incomplete(), [{ key: 'development.unfinished', problem: 'no_settings' }, { key: 'development.untitled', problem: 'no_schema_title' }])
+})
+
+test('EventStreamConfig\'s settings are typed where Sluice acts on them: a wrong type names the stream and setting', () => {
+  for (const [bad, key] of [
+    [{ topic_prefixes: 'eqiad.' }, 's.topic_prefixes'],
+    [{ canary_events_enabled: 'yes' }, 's.canary_events_enabled'],
+    [{ destination_event_service: ['eventgate-main'] }, 's.destination_event_service'],
+    [{ producers: { eventgate: 'on' } }, 's.producers.eventgate'],
+    [{ consumers: ['x'] }, 's.consumers']
+  ] as const) {
+    assert.throws(() => validateStreamConfig({ s: { schema_title: 't', ...bad } }, 'x.yaml'),
+      (err: Error & { code?: string }) => err.code === 'SLUICE_ERR_STREAM_CONFIG_INVALID' && err.message.includes(key), `${JSON.stringify(bad)} names ${key}`)
+  }
+  assert.doesNotThrow(() => validateStreamConfig({ s: { schema_title: 't', topic_prefixes: null, message_key_fields: [] } }, 'x.yaml'))
 })

@@ -63,12 +63,51 @@ app.kubernetes.io/component: {{ .component }}
 {{- end }}
 {{- end }}
 
+{{/*
+Topic and mirror naming. Each helper mirrors one function of the topology module
+(src/stream-config/topology.ts), and test/helm/topology.test.ts renders the chart and checks
+them against it.
+*/}}
+
+{{/* The topic prefix of a datacenter: "eqiad" → "eqiad." (datacenterPrefix). */}}
+{{- define "sluice.datacenterPrefix" -}}
+{{- printf "%s." . }}
+{{- end }}
+
 {{/* topicPrefix wins, also when ""; null derives "<datacenter>." from the datacenter. */}}
 {{- define "sluice.topicPrefix" -}}
 {{- if kindIs "string" .Values.topicPrefix }}
 {{- .Values.topicPrefix }}
 {{- else if .Values.datacenter }}
-{{- printf "%s." .Values.datacenter }}
+{{- include "sluice.datacenterPrefix" .Values.datacenter }}
+{{- end }}
+{{- end }}
+
+{{/*
+Every service's legacy_topics_home: the prefix of legacyTopicsDatacenter (this release's own
+prefix when it is this datacenter); empty when unset, leaving each service its own.
+*/}}
+{{- define "sluice.legacyTopicsHome" -}}
+{{- with .Values.legacyTopicsDatacenter }}
+{{- if eq . $.Values.datacenter }}
+{{- include "sluice.topicPrefix" $ }}
+{{- else }}
+{{- include "sluice.datacenterPrefix" . }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/*
+The topics MirrorMaker 2 copies out of a datacenter (mirrorTopicsPattern), a Java regex matched
+against the whole name: "<datacenter>\..*", and the bare legacy names when it is the legacy
+home. Takes (datacenter, legacy); datacenter names need no escaping.
+*/}}
+{{- define "sluice.mirrorTopicsPattern" -}}
+{{- $own := printf "%s\\..*" .datacenter }}
+{{- if eq .datacenter .legacy }}
+{{- printf "%s|eventlogging_.*" $own }}
+{{- else }}
+{{- $own }}
 {{- end }}
 {{- end }}
 
@@ -105,6 +144,9 @@ shutdown budget); gateway.config adds or overrides the rest.
   "kafka" (dict "brokers" .Values.kafka.brokers "client_id" (include "sluice.clientId" (dict "root" . "component" "gateway")))
   "shutdown_grace_ms" (int (sub (mul (sub $g.terminationGracePeriodSeconds $g.preStopSleepSeconds) 1000) 500))
 }}
+{{- with include "sluice.legacyTopicsHome" . }}
+{{- $_ := set $config "legacy_topics_home" . }}
+{{- end }}
 {{- if eq .Values.schemas.source "image" }}
 {{- $_ := set $config "schema_base_uris" (list "file:///app/schemas/") }}
 {{- else if eq .Values.schemas.source "git" }}
@@ -149,6 +191,9 @@ then leaves the rest uncommitted for the next consumer; that wait ends 3 s befor
   "rules_dir" $paths.rules
   "shutdown_timeout_ms" (int (mul (sub $c.terminationGracePeriodSeconds 3) 1000))
 }}
+{{- with include "sluice.legacyTopicsHome" . }}
+{{- $_ := set $config "legacy_topics_home" . }}
+{{- end }}
 {{- $merged := mergeOverwrite $config (deepCopy $c.config) }}
 {{- toYaml $merged }}
 {{- end }}
@@ -179,6 +224,9 @@ shutdown_grace_ms, which ends 1 s before the kill.
 {{- $prefixes := include "sluice.streamsTopicPrefixes" . | fromYamlArray }}
 {{- if $prefixes }}
 {{- $_ := set $config "stream_config_defaults" (dict "topic_prefixes" $prefixes) }}
+{{- end }}
+{{- with include "sluice.legacyTopicsHome" . }}
+{{- $_ := set $config "legacy_topics_home" . }}
 {{- end }}
 {{- $merged := mergeOverwrite $config (deepCopy $s.config) }}
 {{- toYaml $merged }}
@@ -349,8 +397,13 @@ source is another datacenter, listed once (its alias names its topics' prefix).
 {{- if not .Values.datacenter }}
 {{- fail "mirror: datacenter must be set; it is the alias of the target cluster and the prefix no source may copy" }}
 {{- end }}
+{{- if not .Values.legacyTopicsDatacenter }}
+{{- fail "mirror: legacyTopicsDatacenter must be set, the same in every datacenter: it names the one cluster owning the bare topics of legacy eventlogging_* streams, which only its mirror copies" }}
+{{- end }}
+{{- $legacyReachable := eq .Values.legacyTopicsDatacenter .Values.datacenter }}
 {{- $seen := dict }}
 {{- range $m.sources }}
+{{- if eq .datacenter $.Values.legacyTopicsDatacenter }}{{ $legacyReachable = true }}{{ end }}
 {{- if eq .datacenter $.Values.datacenter }}
 {{- fail (printf "mirror.sources: %s is this release's datacenter; a datacenter mirrors only the others' topics into its own cluster" .datacenter) }}
 {{- end }}
@@ -359,9 +412,48 @@ source is another datacenter, listed once (its alias names its topics' prefix).
 {{- end }}
 {{- $_ := set $seen .datacenter true }}
 {{- end }}
+{{- if not $legacyReachable }}
+{{- fail (printf "mirror: legacyTopicsDatacenter (%s) is neither this datacenter nor one of mirror.sources; its legacy topics would never reach this cluster" .Values.legacyTopicsDatacenter) }}
+{{- end }}
 {{- end }}
 
-{{/* The regex of one datacenter's topics, "<datacenter>\..*" (datacenter names need no escaping). */}}
-{{- define "sluice.datacenterTopicsPattern" -}}
-{{- printf "%s\\..*" . }}
+{{/*
+`sluice canary`'s config file. With the gateway in this release the stream config and the schemas
+are read from it (GET /v1/streams, /schemas/), so the canaries are built from what it accepts; its
+Service is also the one gateway posted to unless canary.gateways lists others.
+*/}}
+{{- define "sluice.canaryConfig" -}}
+{{- $c := .Values.canary }}
+{{- $gatewayUrl := printf "http://%s:%d" (include "sluice.componentName" (dict "root" . "component" "gateway")) (int .Values.gateway.service.port) }}
+{{- $config := dict }}
+{{- if .Values.gateway.enabled }}
+{{- $_ := set $config "stream_config_uri" (printf "%s/v1/streams" $gatewayUrl) }}
+{{- $_ := set $config "schema_base_uris" (list (printf "%s/schemas/" $gatewayUrl)) }}
+{{- else }}
+{{- $_ := set $config "stream_config_uri" (default "/app/stream-config" .Values.streamConfig.uri) }}
+{{- $_ := set $config "schema_base_uris" (list "file:///app/schemas/") }}
+{{- end }}
+{{- if $c.gateways }}
+{{- $_ := set $config "gateways" $c.gateways }}
+{{- else }}
+{{- $_ := set $config "gateways" (dict .Values.datacenter (list (printf "%s/v1/events" $gatewayUrl))) }}
+{{- end }}
+{{- if $c.pushgateway.url }}
+{{- $_ := set $config "pushgateway" (dict "url" $c.pushgateway.url "grouping" (dict "namespace" .Release.Namespace)) }}
+{{- end }}
+{{- $merged := mergeOverwrite $config (deepCopy $c.config) }}
+{{- toYaml $merged }}
+{{- end }}
+
+{{/* Refuses a canary CronJob with nowhere to post: without canary.gateways it posts to this release's gateway, named by datacenter. */}}
+{{- define "sluice.checkCanary" -}}
+{{- $c := .Values.canary }}
+{{- if not $c.gateways }}
+{{- if not .Values.gateway.enabled }}
+{{- fail "canary: list canary.gateways; without them the canaries go to this release's gateway, which is disabled" }}
+{{- end }}
+{{- if not .Values.datacenter }}
+{{- fail "canary: datacenter must be set (it names the datacenter of this release's gateway in the canary metrics), or list canary.gateways" }}
+{{- end }}
+{{- end }}
 {{- end }}

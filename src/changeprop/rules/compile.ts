@@ -9,9 +9,17 @@ import { createSampler } from './sample.js'
 import type { Render } from './template/index.js'
 import { compileTemplate, compileTemplateString } from './template/index.js'
 import type { ExecRequestSpec, RuleCaseSpec, RuleDefaults, RuleSpec, SampleSpec, StatusConditionSpec } from './schema.js'
+import type { ExecModule } from './routes.js'
+import { RouteRefused, moduleOfUri, produceRoute } from './routes.js'
+import type { BlacklistTest } from '../blacklist.js'
+import { compileBlacklist } from '../blacklist.js'
 
-/** The in-process route that produces events instead of calling HTTP (as in the reference). */
-export const produceRoute = '/sys/queue/events'
+export { produceRoute } from './routes.js'
+
+export interface CompiledLimiter {
+  type: string
+  key: Render
+}
 
 export interface CompiledRequest {
   /** JSON pointer of the request in the rule, for logs. */
@@ -25,6 +33,8 @@ export interface CompiledRequest {
   timeoutMs: number
   /** Produces the rendered body (one event or a list) to Kafka instead of calling HTTP. */
   produce: boolean
+  /** Where the request goes: HTTP, or an in-process module (rules/routes.ts). */
+  module: ExecModule
 }
 
 export interface CompiledCase {
@@ -33,6 +43,8 @@ export interface CompiledCase {
   matchNot: (event: unknown) => boolean
   exec: CompiledRequest[]
   sampler: Sampler | undefined
+  /** The failure budgets of this case: its own `limiters`, or the rule's. */
+  limiters: readonly CompiledLimiter[]
 }
 
 export interface RuleMatch {
@@ -55,7 +67,10 @@ export interface CompiledRule {
   concurrency: number
   /** Undefined when the rule does not deduplicate. */
   dedupe: { key: Render | undefined } | undefined
-  limiters: ReadonlyArray<{ type: string, key: Render }>
+  /** The rule-level failure budgets (each case has its own list, this one by default). */
+  limiters: readonly CompiledLimiter[]
+  /** Whether the static block list skips an event; undefined when the rule has none. */
+  blacklisted: BlacklistTest | undefined
 }
 
 export interface CompileRuleOptions {
@@ -120,6 +135,21 @@ export function compileRule (name: string, spec: RuleSpec, options: CompileRuleO
     }
   })
 
+  // Limiters, of the rule and of each case
+  function compileLimiters (spec: Record<string, string> | undefined, pointer: string): CompiledLimiter[] {
+    const compiled: CompiledLimiter[] = []
+    for (const [type, keySource] of Object.entries(spec ?? {})) {
+      if (!options.limiterTypes.has(type)) {
+        problem(`${pointer}/${type}`, `limiter type '${type}' is not declared in the configuration's limiters`)
+        continue
+      }
+      const key = attempt(`${pointer}/${type}`, () => compileTemplateString(keySource))
+      if (key !== undefined) compiled.push({ type, key })
+    }
+    return compiled
+  }
+  const limiters = compileLimiters(spec.limiters, '/limiters')
+
   // Cases
   const discardCanary = spec.discard_canary_events ?? defaults.discard_canary_events
   const caseSpecs: Array<{ spec: RuleCaseSpec, pointer: string }> = spec.cases === undefined
@@ -146,8 +176,9 @@ export function compileRule (name: string, spec: RuleSpec, options: CompileRuleO
     const sampleSpec = caseSpec.sample ?? spec.sample ?? defaults.sample
     const samplePointer = caseSpec.sample !== undefined ? `${pointer}/sample` : spec.sample !== undefined ? '/sample' : '(default sample)'
     const sampler = sampleSpec === undefined ? undefined : attempt(`${samplePointer}/hash_template`, () => compileSample(sampleSpec))
+    const caseLimiters = spec.cases === undefined || caseSpec.limiters === undefined ? limiters : compileLimiters(caseSpec.limiters, `${pointer}/limiters`)
     if (match !== undefined && matchNot !== undefined && exec.every((item) => item !== undefined)) {
-      cases.push({ index, match, matchNot, exec: exec as CompiledRequest[], sampler })
+      cases.push({ index, match, matchNot, exec: exec as CompiledRequest[], sampler, limiters: caseLimiters })
     }
   })
 
@@ -162,15 +193,11 @@ export function compileRule (name: string, spec: RuleSpec, options: CompileRuleO
     const keySource = typeof dedupeSpec === 'object' ? dedupeSpec.key : undefined
     dedupe = { key: keySource === undefined ? undefined : attempt('/dedupe/key', () => compileTemplateString(keySource)) }
   }
-  const limiters: Array<{ type: string, key: Render }> = []
-  for (const [type, keySource] of Object.entries(spec.limiters ?? {})) {
-    if (!options.limiterTypes.has(type)) {
-      problem(`/limiters/${type}`, `limiter type '${type}' is not declared in the configuration's limiters`)
-      continue
-    }
-    const key = attempt(`/limiters/${type}`, () => compileTemplateString(keySource))
-    if (key !== undefined) limiters.push({ type, key })
-  }
+  // Static block list: the rule's own replaces the configuration's.
+  const disableBlacklist = spec.disable_blacklist ?? defaults.disable_blacklist
+  const blacklisted = disableBlacklist
+    ? undefined
+    : attempt(spec.blacklist === undefined ? '(default blacklist)' : '/blacklist', () => compileBlacklist(spec.blacklist ?? defaults.blacklist))
 
   if (problems.length > 0 || retryOn === undefined || ignore === undefined) throw new RuleInvalidError(problems)
 
@@ -195,7 +222,8 @@ export function compileRule (name: string, spec: RuleSpec, options: CompileRuleO
     },
     concurrency: spec.concurrency ?? defaults.concurrency,
     dedupe,
-    limiters
+    limiters,
+    blacklisted
   }
 }
 
@@ -210,17 +238,24 @@ function compileSample (sample: SampleSpec): Sampler {
 
 function compileRequest (request: ExecRequestSpec, pointer: string, ruleTimeoutMs: number): CompiledRequest {
   const method = (request.method ?? 'get').toUpperCase()
-  const produce = request.uri === produceRoute
-  if (produce && method !== 'POST') throw new SpecProblem(`${pointer}/method`, `${produceRoute} takes method post`)
-  if (produce && request.body === undefined) throw new SpecProblem(pointer, `${produceRoute} needs a body: the event or list of events to produce`)
-  if (!produce && !/^https?:\/\/|^\{\{/.test(request.uri)) {
+  let module: ExecModule
+  try {
+    module = moduleOfUri(request.uri) ?? 'http'
+  } catch (err) {
+    if (err instanceof RouteRefused) throw new SpecProblem(`${pointer}/uri`, err.message)
+    throw err
+  }
+  const produce = module === 'queue'
+  if (module !== 'http' && method !== 'POST') throw new SpecProblem(`${pointer}/method`, `${request.uri} takes method post`)
+  if (module !== 'http' && request.body === undefined) throw new SpecProblem(pointer, `${request.uri} needs a body: ${module === 'queue' || module === 'purge' ? 'the event or list of events' : 'the event'}`)
+  if (module === 'http' && !/^https?:\/\/|^\{\{/.test(request.uri)) {
     throw new SpecProblem(`${pointer}/uri`, `must be an absolute http(s) URI (or ${produceRoute}), got '${request.uri}'`)
   }
   const uri = wrapPointer('/uri', () => compileTemplateString(request.uri, 'uri'))
   const headers = wrapPointer('/headers', () => compileTemplate(request.headers ?? {}))
   const query = request.query === undefined ? undefined : wrapPointer('/query', () => compileTemplate(request.query))
   const body = request.body === undefined ? undefined : wrapPointer('/body', () => compileTemplate(request.body))
-  return { pointer, method, uri, headers, query, body, timeoutMs: request.timeout ?? ruleTimeoutMs, produce }
+  return { pointer, method, uri, headers, query, body, timeoutMs: request.timeout ?? ruleTimeoutMs, produce, module }
 }
 
 function wrapPointer<T> (prefix: string, fn: () => T): T {

@@ -30,6 +30,8 @@ export interface RuleCaseSpec {
   match_not?: Record<string, unknown> | Array<Record<string, unknown>>
   exec?: ExecRequestSpec | ExecRequestSpec[]
   sample?: SampleSpec
+  /** Limiter type → key template; in a case, replaces the rule's `limiters` for that case. */
+  limiters?: Record<string, string>
 }
 
 export interface RuleSpec extends RuleCaseSpec {
@@ -48,8 +50,10 @@ export interface RuleSpec extends RuleCaseSpec {
   concurrency?: number
   dedupe?: boolean | { key?: string }
   /** Limiter type (declared in the config's `limiters`) → key template. */
-  limiters?: Record<string, string>
   discard_canary_events?: boolean
+  /** Domain → titles or `/regex/`es whose events are skipped; replaces the configuration's list. */
+  blacklist?: Record<string, string[]>
+  disable_blacklist?: boolean
 }
 
 const statusItem = { type: ['integer', 'string'] } as const
@@ -101,6 +105,14 @@ export const sampleSchema = {
   }
 } as const
 
+const limitersSchema = { type: 'object', additionalProperties: { type: 'string', minLength: 1 } } as const
+
+/** Domain → page titles or `/regex/` patterns (blacklist.ts). */
+export const blacklistSchema = {
+  type: 'object',
+  additionalProperties: { type: 'array', items: { type: 'string', minLength: 1 } }
+} as const
+
 const caseSchema = {
   type: 'object',
   additionalProperties: false,
@@ -108,7 +120,8 @@ const caseSchema = {
     match: matchSchema,
     match_not: matchNotSchema,
     exec: execSchema,
-    sample: sampleSchema
+    sample: sampleSchema,
+    limiters: limitersSchema
   }
 } as const
 
@@ -139,8 +152,10 @@ export const ruleSchema = {
         properties: { key: { type: 'string', minLength: 1 } }
       }
     },
-    limiters: { type: 'object', additionalProperties: { type: 'string', minLength: 1 } },
-    discard_canary_events: { type: 'boolean' }
+    limiters: limitersSchema,
+    discard_canary_events: { type: 'boolean' },
+    blacklist: blacklistSchema,
+    disable_blacklist: { type: 'boolean' }
   }
 } as const
 
@@ -161,7 +176,9 @@ export const ruleDefaultsProperties = {
   ignore: { ...statusConditionSchema, default: { status: [412] } },
   timeout: { type: 'integer', minimum: 1, default: 60000 },
   sample: sampleSchema,
-  discard_canary_events: { type: 'boolean', default: true }
+  discard_canary_events: { type: 'boolean', default: true },
+  blacklist: { ...blacklistSchema, default: {} },
+  disable_blacklist: { type: 'boolean', default: false }
 } as const
 
 /** The rule keys whose default comes from the top level of the configuration. */

@@ -19,8 +19,24 @@ export interface EnrichOptions {
   headersToFields: Readonly<Record<string, string>>
   now: Date
   newId: () => string
+  /** Default `fill`. */
+  metaDt?: MetaDtPolicy
   /** The schema's `title`: legacy EventLogging schemas (`analytics/legacy/…`) get `dt` filled. */
   title?: string | undefined
+}
+
+/**
+ * What becomes of `meta.dt` (the intake time in Wikimedia's schemas): `keep` leaves the event as it
+ * came (never filled), `fill` sets it only when absent (EventGate), `intake` always sets it to the
+ * intake time, so a client cannot stamp its events (what a public intake should do).
+ */
+export type MetaDtPolicy = 'keep' | 'fill' | 'intake'
+
+/** The stream's `meta_dt_policy`, else the gateway's. */
+export function metaDtPolicyOf (streamSettings: unknown, fallback: MetaDtPolicy): MetaDtPolicy {
+  if (!isEventObject(streamSettings)) return fallback
+  const policy = streamSettings.meta_dt_policy
+  return policy === 'keep' || policy === 'fill' || policy === 'intake' ? policy : fallback
 }
 
 /** EventGate truncates header values it copies into events. */
@@ -49,16 +65,18 @@ export function planEnrichment (schema: Readonly<Record<string, unknown>>, heade
 
 /**
  * Fills `meta.id`, `meta.dt`, legacy `dt`, request headers and `http.client_ip`, each only where the
- * event lacks it and its schema declares it (so strict schemas never get surprise fields).
+ * event lacks it and its schema declares it (so strict schemas never get surprise fields); `meta.dt`
+ * as its policy says.
  */
 export function enrichEvent (event: EventObject, schema: Readonly<Record<string, unknown>>, request: RequestInfo, options: EnrichOptions): void {
-  applyEnrichment(event, planEnrichment(schema, options.headersToFields, options.title), request, { nowIso: options.now.toISOString(), newId: options.newId })
+  applyEnrichment(event, planEnrichment(schema, options.headersToFields, options.title), request, { nowIso: options.now.toISOString(), newId: options.newId, metaDt: options.metaDt })
 }
 
 /** enrichEvent with the schema's plan made already. */
-export function applyEnrichment (event: EventObject, plan: EnrichPlan, request: RequestInfo, options: { nowIso: string, newId: () => string }): void {
+export function applyEnrichment (event: EventObject, plan: EnrichPlan, request: RequestInfo, options: { nowIso: string, newId: () => string, metaDt?: MetaDtPolicy | undefined }): void {
   if (plan.metaId && getPath(event, 'meta.id') === undefined) setPath(event, 'meta.id', options.newId())
-  if (plan.metaDt && getPath(event, 'meta.dt') === undefined) setPath(event, 'meta.dt', options.nowIso)
+  const metaDt = options.metaDt ?? 'fill'
+  if (plan.metaDt && metaDt !== 'keep' && (metaDt === 'intake' || getPath(event, 'meta.dt') === undefined)) setPath(event, 'meta.dt', options.nowIso)
   if (plan.legacyDt && getPath(event, 'dt') === undefined) setPath(event, 'dt', options.nowIso)
   for (const [header, field] of plan.headerFields) {
     const value = header === 'x-request-id' ? request.requestId : firstHeader(request.headers[header])

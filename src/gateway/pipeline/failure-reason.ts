@@ -16,6 +16,8 @@ const reasons: Readonly<Record<string, FailureReason>> = {
   SLUICE_ERR_EVENT_KEY_FIELD_MISSING: { reason: 'key_field_missing', side: 'client' },
   SLUICE_ERR_EVENT_TOO_LARGE: { reason: 'too_large', side: 'client' },
   SLUICE_ERR_SCHEMA_NOT_FOUND: { reason: 'schema_not_found', side: 'client' },
+  // An author's draft (current.yaml) asked for by name: the repository is fine.
+  SLUICE_ERR_SCHEMA_NOT_PUBLISHED: { reason: 'schema_not_published', side: 'client' },
   SLUICE_ERR_SCHEMA_URI_REFUSED: { reason: 'schema_uri_refused', side: 'client' },
   SLUICE_ERR_SCHEMA_TITLE_MISSING: { reason: 'schema_title_missing', side: 'client' },
   SLUICE_ERR_STREAM_NOT_CONFIGURED: { reason: 'stream_not_configured', side: 'client' },
@@ -28,6 +30,8 @@ const reasons: Readonly<Record<string, FailureReason>> = {
   SLUICE_ERR_STREAM_TOO_MANY_EVENTS: { reason: 'stream_too_many_events', side: 'client' },
   SLUICE_ERR_STREAM_RATE_LIMITED: { reason: 'stream_rate_limited', side: 'client' },
   SLUICE_ERR_SCHEMA_FETCH: { reason: 'schema_fetch', side: 'server' },
+  // A stream asked for on demand (stream_config_fetch_unknown) whose source did not answer.
+  SLUICE_ERR_STREAM_CONFIG_UNAVAILABLE: { reason: 'stream_config_unavailable', side: 'server' },
   SLUICE_ERR_SCHEMA_INVALID: { reason: 'schema_invalid', side: 'server' },
   SLUICE_ERR_SCHEMA_INSECURE: { reason: 'schema_insecure', side: 'server' },
   SLUICE_ERR_SCHEMA_TOO_LARGE: { reason: 'schema_too_large', side: 'server' },

@@ -9,17 +9,20 @@ import { eventFailureLevel, followUpLevel } from '../../service/log-policy.js'
 import { EventFieldMissingError, EventInvalidError, StreamRateLimitedError } from '../errors.js'
 import type { EventResult, FailedResult } from '../respond.js'
 import type { RequestInfo } from './enrich.js'
-import type { EnrichPlan } from './enrich.js'
-import { applyEnrichment, planEnrichment } from './enrich.js'
+import type { EnrichPlan, MetaDtPolicy } from './enrich.js'
+import { applyEnrichment, metaDtPolicyOf, planEnrichment } from './enrich.js'
 import { buildErrorEvent } from './error-event.js'
 import { failureReason } from './failure-reason.js'
 import type { EventObject } from './event-fields.js'
 import { extractFirst, getPath, isEventObject, setPath } from './event-fields.js'
-import { toRecord } from './record.js'
+import type { ClampDirection } from './record.js'
+import { maxSkewOf, recordTimestamp, toRecord } from './record.js'
 import { checkStream } from './stream-check.js'
 import { traceHeaders } from '../../trace-context.js'
+import { isCanaryEvent } from '../../canary/event.js'
 import type { StreamLimits } from './stream-limits.js'
 import type { IntakeDedupe } from './dedupe.js'
+import type { Echo } from '../echo.js'
 
 export type { RequestInfo } from './enrich.js'
 
@@ -27,11 +30,15 @@ export interface PipelineDeps {
   resolver: SchemaResolver
   /** The current stream allowlist (it may be reloaded), or undefined to allow every stream. */
   streams: () => StreamIndex | undefined
+  /** Asks the stream config source for streams the allowlist lacks, adding those it knows (`stream_config_fetch_unknown`). */
+  fetchUnknownStreams?: ((names: readonly string[]) => Promise<void>) | undefined
   producer: EventProducer
   /** The per-stream limits of the stream config, with their rate buckets. */
   limits: StreamLimits
   /** Idempotent intake for streams with `dedupe_window_ms`. */
   dedupe: IntakeDedupe
+  /** Bounds what answers and error events copy from the request. */
+  echo: Echo
   metrics: GatewayMetrics
   logger: Logger
   /** Each schema's enrichment plan, made on its first event (see enrich.ts). */
@@ -42,7 +49,13 @@ export interface PipelineDeps {
     schemaUriFields: readonly string[]
     streamFields: readonly string[]
     dtField: string
+    /** meta.dt and the record timestamp; a stream's settings win (see enrich.ts, record.ts). */
+    metaDtPolicy: MetaDtPolicy
+    maxTimestampSkewMs: number
     topicPrefix: string
+    legacyTopicsHome: string | undefined
+    /** Streams whose `destination_event_service` names another service are refused (unset: none are). */
+    eventServiceName: string | undefined
     headersToFields: Readonly<Record<string, string>>
     /** Query parameters that supply `$schema` / the stream to events lacking them (EventGate's legacy EventLogging intake). */
     schemaUriQueryParam: string | undefined
@@ -51,6 +64,10 @@ export interface PipelineDeps {
     errorStream: string
     errorSchemaUri: string
     emitterId: string
+    /** Longest string copied from the request into an answer or an error event. */
+    echoMaxStringLength: number
+    /** Bytes of the invalid event an error event's `raw_event` keeps at most. */
+    errorRawEventMaxBytes: number
   }
 }
 
@@ -63,6 +80,8 @@ interface Prepared {
   streamLabel: string
   /** `<stream>:<meta.id>` when the client sent the id and the stream dedupes. */
   dedupeKey: string | undefined
+  /** Set when the record timestamp was moved into the allowed skew. */
+  clamped: ClampDirection | undefined
 }
 
 /** Label for events whose stream is unknown: metric labels stay a closed set. */
@@ -84,7 +103,7 @@ export async function processEvents (deps: PipelineDeps, events: readonly unknow
   const now = deps.now()
   // One request, one span: its records share the trace headers, formatted once.
   const headers = request.trace === undefined ? undefined : traceHeaders(request.trace)
-  const prepared = await prepareAll(deps, events, results, { request, nowIso: now.toISOString(), headers })
+  const prepared = await prepareAll(deps, events, results, { request, nowIso: now.toISOString(), intakeMs: now.getTime(), headers })
   const admitted = applyStreamLimits(deps, prepared, results, now, options.produce !== false)
   if (options.produce === false) {
     for (const p of admitted) {
@@ -98,6 +117,7 @@ export async function processEvents (deps: PipelineDeps, events: readonly unknow
       const outcome = await produceOnce(deps, p)
       results[p.index] = { status: 'success' }
       deps.metrics.events.inc({ stream: p.streamLabel, outcome: outcome === 'duplicate' ? 'duplicate' : 'accepted' })
+      if (outcome !== 'duplicate') countAccepted(deps, p)
     } catch (err) {
       results[p.index] = failure(deps, p.event, err, p.streamLabel)
     }
@@ -120,38 +140,73 @@ async function produceOnce (deps: PipelineDeps, p: Prepared): Promise<'produced'
   return deps.dedupe.once(p.dedupeKey, windowMs, send)
 }
 
+/** What an accepted (not duplicate) event adds to the counts beside `events`. */
+function countAccepted (deps: PipelineDeps, p: Prepared): void {
+  if (p.clamped !== undefined) deps.metrics.timestampsClamped.inc({ stream: p.streamLabel, direction: p.clamped })
+  if (isCanaryEvent(p.event)) deps.metrics.canaryEvents.inc({ stream: p.streamLabel })
+}
+
 interface EventContext {
   request: RequestInfo
   /** The request's time as ISO 8601, formatted once for all its events. */
   nowIso: string
+  intakeMs: number
   /** The request's trace headers, shared by its records. */
   headers: Record<string, string> | undefined
 }
 
 /**
- * Prepares every event; the failures go to `results`. An event whose schema is compiled
- * already is prepared without waiting: only events whose schema must first be loaded are.
+ * Prepares every event; the failures go to `results`. An event whose schema is compiled and
+ * whose stream is known already is prepared without waiting: only events whose schema must first
+ * be loaded, or whose stream must first be asked for, are.
  */
 async function prepareAll (deps: PipelineDeps, events: readonly unknown[], results: EventResult[], context: EventContext): Promise<Prepared[]> {
-  const prepared: Prepared[] = []
-  const loading: Array<Promise<void>> = []
+  const parsed: Array<{ index: number, raw: unknown, event: EventObject, uri: string }> = []
   events.forEach((raw, index) => {
     try {
-      const { event, uri } = schemaUriOf(deps, raw, context.request)
-      const resolved = deps.resolver.cached(uri)
-      if (resolved !== undefined) {
-        prepared.push(prepare(deps, event, uri, resolved, index, context))
-        return
-      }
-      loading.push(deps.resolver.resolve(uri)
-        .then((loaded) => { prepared.push(prepare(deps, event, uri, loaded, index, context)) })
-        .catch((err: unknown) => { results[index] = failure(deps, raw, err) }))
+      parsed.push({ index, raw, ...schemaUriOf(deps, raw, context.request) })
     } catch (err) {
       results[index] = failure(deps, raw, err)
     }
   })
+  const fetching = fetchUnknownStreams(deps, parsed.map((p) => p.event))
+  const prepared: Prepared[] = []
+  const loading: Array<Promise<void>> = []
+  for (const { index, raw, event, uri } of parsed) {
+    const resolved = deps.resolver.cached(uri)
+    const stream = fetching === undefined ? undefined : streamNameOf(deps, event)
+    const streamFetch = stream !== undefined && fetching?.names.has(stream) === true ? fetching.done : undefined
+    if (resolved !== undefined && streamFetch === undefined) {
+      try {
+        prepared.push(prepare(deps, event, uri, resolved, index, context))
+      } catch (err) {
+        results[index] = failure(deps, raw, err)
+      }
+      continue
+    }
+    loading.push(Promise.all([resolved ?? deps.resolver.resolve(uri), streamFetch])
+      .then(([loaded]) => { prepared.push(prepare(deps, event, uri, loaded, index, context)) })
+      .catch((err: unknown) => { results[index] = failure(deps, raw, err) }))
+  }
   if (loading.length > 0) await Promise.all(loading)
   return prepared
+}
+
+/** One fetch for every stream of the request that the allowlist lacks, when unknown streams are fetched. */
+function fetchUnknownStreams (deps: PipelineDeps, events: readonly EventObject[]): { names: Set<string>, done: Promise<void> } | undefined {
+  const streams = deps.streams()
+  if (deps.fetchUnknownStreams === undefined || streams === undefined) return undefined
+  const names = new Set<string>()
+  for (const event of events) {
+    const stream = streamNameOf(deps, event)
+    if (stream !== undefined && streams.lookup(stream) === undefined) names.add(stream)
+  }
+  return names.size === 0 ? undefined : { names, done: deps.fetchUnknownStreams([...names]) }
+}
+
+function streamNameOf (deps: PipelineDeps, event: EventObject): string | undefined {
+  const stream = extractFirst(event, deps.settings.streamFields)
+  return typeof stream === 'string' && stream !== '' ? stream : undefined
 }
 
 /** The event object and its `$schema` URI (filled from the query when configured). */
@@ -171,18 +226,20 @@ function prepare (deps: PipelineDeps, event: EventObject, uri: string, resolved:
   if (typeof stream !== 'string' || stream === '') throw new EventFieldMissingError(settings.streamFields)
   // Only an id the client sent identifies a retry; one filled in below is new every time.
   const clientId = getPath(event, 'meta.id')
-  applyEnrichment(event, enrichPlanOf(deps, resolved), context.request, { nowIso: context.nowIso, newId: deps.newId })
   const streams = deps.streams()
-  const streamSettings = checkStream(streams, stream, resolved.title, describeEvent(event, uri, stream))
+  const metaDt = metaDtPolicyOf(streams?.lookup(stream)?.settings, settings.metaDtPolicy)
+  applyEnrichment(event, enrichPlanOf(deps, resolved), context.request, { nowIso: context.nowIso, newId: deps.newId, metaDt })
+  const streamSettings = checkStream(streams, stream, resolved.title, describeEvent(event, uri, stream), settings.eventServiceName)
   const streamLabel = streams === undefined ? '_any' : (streams.lookup(stream)?.key ?? unknownStream)
   if (!resolved.validate(event)) {
     const errors = resolved.validate.errors ?? []
     throw new EventInvalidError(errors, formatErrorsText(errors))
   }
-  const record = toRecord(event, stream, streamSettings, settings)
+  const time = recordTimestamp(event, settings.dtField, context.intakeMs, maxSkewOf(streamSettings, settings.maxTimestampSkewMs))
+  const record = toRecord(event, stream, streamSettings, settings, time.timestamp)
   if (context.headers !== undefined) record.headers = context.headers
   const dedupeKey = typeof clientId === 'string' && clientId !== '' && streamSettings?.dedupe_window_ms !== undefined ? `${stream}:${clientId}` : undefined
-  return { index, event, record, stream, settings: streamSettings, streamLabel, dedupeKey }
+  return { index, event, record, stream, settings: streamSettings, streamLabel, dedupeKey, clamped: time.clamped }
 }
 
 function enrichPlanOf (deps: PipelineDeps, resolved: ResolvedSchema): EnrichPlan {
@@ -266,23 +323,32 @@ function describeUnknown (event: unknown): string {
 
 /**
  * Invalid events become events of the error schema on the error stream, produced through the
- * same pipeline (so they are validated too). Their own failures are logged and counted, never
- * turned into further error events.
+ * same pipeline (so they are validated too). What they copy from the event is bounded, so that
+ * each fits in a Kafka message; one the error schema refuses (a `meta.uri` that is not a URI)
+ * is tried once more without the meta fields it copied. Their own failures are logged and
+ * counted, never turned into further error events.
  */
 export async function produceErrorEvents (deps: PipelineDeps, results: readonly EventResult[], request: RequestInfo): Promise<void> {
+  const invalid = results.filter((r): r is Extract<EventResult, { status: 'invalid' }> => r.status === 'invalid')
+  if (invalid.length === 0) return
+  const { settings } = deps
   const now = deps.now()
-  const errorEvents = results
-    .filter((r): r is Extract<EventResult, { status: 'invalid' }> => r.status === 'invalid')
-    .map((r) => buildErrorEvent(r.event, r.context.errorsText, 'ValidationError', {
-      schemaUri: deps.settings.errorSchemaUri,
-      stream: deps.settings.errorStream,
-      emitterId: deps.settings.emitterId,
-      now
-    }))
-  if (errorEvents.length === 0) return
-  deps.logger[followUpLevel]({ count: errorEvents.length }, `${errorEvents.length} failed, producing ${errorEvents.length} error events.`)
-  const outcomes = await processEvents(deps, errorEvents, request)
-  for (const outcome of outcomes) {
+  const build = (r: Extract<EventResult, { status: 'invalid' }>, minimal: boolean): EventObject => buildErrorEvent(r.event, r.context.errorsText, 'ValidationError', {
+    schemaUri: settings.errorSchemaUri,
+    stream: settings.errorStream,
+    emitterId: settings.emitterId,
+    now,
+    maxStringLength: settings.echoMaxStringLength,
+    // The rest of the error event (bounded strings, meta) fits in the quarter left.
+    maxRawEventBytes: Math.min(settings.errorRawEventMaxBytes, Math.floor(settings.maxMessageBytes * 3 / 4)),
+    minimal
+  })
+  deps.logger[followUpLevel]({ count: invalid.length }, `${invalid.length} failed, producing ${invalid.length} error events.`)
+  const outcomes = await processEvents(deps, invalid.map((r) => build(r, false)), request)
+  const again = invalid.filter((_, i) => outcomes[i]?.status === 'invalid')
+  const retried = again.length === 0 ? [] : await processEvents(deps, again.map((r) => build(r, true)), request)
+  const final: EventResult[] = [...outcomes.filter((o) => o.status !== 'invalid'), ...retried]
+  for (const outcome of final) {
     deps.metrics.errorEvents.inc({ result: outcome.status === 'success' ? 'produced' : 'failed' })
     if (outcome.status !== 'success') {
       deps.logger.error({ context: outcome.context }, 'could not produce an error event')

@@ -8,6 +8,7 @@ import { firstHeader } from '../pipeline/enrich.js'
 import type { Answer, EventResult } from '../respond.js'
 import { hastyReason, respond } from '../respond.js'
 import type { GatewayMetrics } from '../../metrics/gateway.js'
+import type { Echo } from '../echo.js'
 import { eventRequestLevel } from '../../service/log-policy.js'
 import { childOf, parseTraceparent } from '../../trace-context.js'
 
@@ -73,12 +74,25 @@ function isServerSideFailure (result: EventResult): boolean {
   return result.status === 'error' && failureReason(result.context.code).side === 'server'
 }
 
-export function sendAnswer (reply: FastifyReply, answer: Answer): FastifyReply {
+/**
+ * EventGate's statuses answer 500 for client mistakes too (an unknown schema, an undeclared
+ * stream): such answers are counted apart, so that only server trouble pages.
+ */
+function countClientCaused (metrics: GatewayMetrics, request: FastifyRequest, answer: Answer, results: readonly EventResult[]): void {
+  if (answer.statusCode >= 500 && request.method === 'POST' && !results.some(isServerSideFailure)) metrics.clientCausedErrors.inc()
+}
+
+export function sendAnswer (reply: FastifyReply, answer: Answer, echo?: Echo): FastifyReply {
   // MediaWiki's EventBus logs the reason phrase; Node only sends it over HTTP/1.x.
   reply.raw.statusMessage = answer.reason
   if (answer.retryAfter !== undefined) void reply.header('retry-after', String(answer.retryAfter))
   void reply.code(answer.statusCode)
-  return answer.body === undefined ? reply.send() : reply.send(answer.body)
+  if (answer.body === undefined) return reply.send()
+  if (echo === undefined) return reply.send(answer.body)
+  // Entries copy their event and what went wrong with it: bounded, so an answer never
+  // amplifies its request.
+  const { invalid, error } = answer.body
+  return reply.send(error === undefined ? { invalid: invalid.map(echo.entry) } : { invalid: invalid.map(echo.entry), error: error.map(echo.entry) })
 }
 
 export function eventRoutes (options: EventRoutesOptions) {
@@ -89,8 +103,10 @@ export function eventRoutes (options: EventRoutesOptions) {
     metrics.requestEvents.observe(events.length)
     const info = requestInfo(request)
     if (isValidateOnly(request.query)) {
-      const answer = respond(await processEvents(pipeline, events, info, { produce: false }))
-      return sendAnswer(reply, answer.statusCode === 201 ? { statusCode: 200, reason: `All ${events.length} out of ${events.length} events are valid.` } : answer)
+      const validated = await processEvents(pipeline, events, info, { produce: false })
+      const answer = respond(validated)
+      countClientCaused(metrics, request, answer, validated)
+      return sendAnswer(reply, answer.statusCode === 201 ? { statusCode: 200, reason: `All ${events.length} out of ${events.length} events are valid.` } : answer, pipeline.echo)
     }
     if (isHasty(request.query)) {
       // Answered once its work is under way: at most hasty_max_pending_events wait in memory,
@@ -106,12 +122,13 @@ export function eventRoutes (options: EventRoutesOptions) {
       background.run('error events', () => produceErrorEvents(pipeline, results, info))
     }
     const answer = respond(results)
+    countClientCaused(metrics, request, answer, results)
     // EventGate's 500 also covers requests whose only failures are the client's (unknown schema,
     // undeclared stream); only server-side failures make the request an error.
     // Each failed event was logged by the pipeline; the request adds a line of its own only
     // when one failure was server trouble.
     if (answer.statusCode !== 201) request.log[eventRequestLevel(results.some(isServerSideFailure))]({ statusCode: answer.statusCode }, answer.reason)
-    return sendAnswer(reply, answer)
+    return sendAnswer(reply, answer, pipeline.echo)
   }
 
   return async function (app: FastifyInstance): Promise<void> {

@@ -77,6 +77,17 @@ export class SchemaNotFoundError extends SchemaLoadError {
   }
 }
 
+/**
+ * The URI names no version (e.g. an author's `current.yaml`) and its document claims a published
+ * version's `$id` without being that version's document (or the version does not exist): the
+ * client asked for a draft. Compiling it would take the version's `$id` from the real one.
+ */
+export class SchemaNotPublishedError extends SchemaLoadError {
+  constructor (uri: string, detail: string, details: SchemaErrorDetails = {}) {
+    super({ code: 'SLUICE_ERR_SCHEMA_NOT_PUBLISHED', statusCode: 400, retriable: false }, uri, detail, details)
+  }
+}
+
 /** The URI is absolute (and not allowed), escapes the repositories, or is not a plain path. Nothing was read. */
 export class SchemaUriRefusedError extends SchemaLoadError {
   constructor (uri: string, detail: string, details: SchemaErrorDetails = {}) {

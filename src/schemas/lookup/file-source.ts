@@ -85,5 +85,6 @@ function isInside (root: string, path: string): boolean {
 
 function isAbsentError (err: unknown): boolean {
   const code = (err as NodeJS.ErrnoException).code
-  return code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR'
+  // A name too long for the file system (a segment near the limit with `.yaml` appended) names no file.
+  return code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR' || code === 'ENAMETOOLONG'
 }

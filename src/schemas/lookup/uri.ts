@@ -4,6 +4,9 @@ import { SchemaUriRefusedError } from './errors.js'
 /** Longest `$schema` URI we look at; real ones are under 100 characters. */
 const maxSchemaUriLength = 1024
 
+/** Longest path segment: a file name longer than this (NAME_MAX) cannot be read anywhere. */
+const maxSegmentLength = 255
+
 /**
  * One path segment. Deliberately narrow: no `%` (so no encoded traversal or
  * separators), no `\`, `:`, `?`, `#`, whitespace or control characters, and no
@@ -39,6 +42,10 @@ export function normalizeSchemaPath (path: string, uri: string = path): string {
   for (const segment of segments) {
     if (!segmentPattern.test(segment)) {
       throw new SchemaUriRefusedError(uri, describeBadSegment(segment))
+    }
+    // The pattern admits only ASCII, so characters are bytes.
+    if (segment.length > maxSegmentLength) {
+      throw new SchemaUriRefusedError(uri, `a path segment is longer than ${maxSegmentLength} characters`)
     }
   }
   return segments.join('/')

@@ -11,8 +11,8 @@ import { parseYamlText } from '../document/serialize.js'
 import type { SchemaSource } from '../document/source.js'
 import type { SchemaNode } from '../document/walk.js'
 import {
-  SchemaFetchError, SchemaInsecureError, SchemaInvalidError, SchemaLoadError, SchemaNotFoundError, SchemaTooLargeError,
-  SchemaUriRefusedError
+  SchemaFetchError, SchemaInsecureError, SchemaInvalidError, SchemaLoadError, SchemaNotFoundError, SchemaNotPublishedError,
+  SchemaTooLargeError, SchemaUriRefusedError
 } from './errors.js'
 import { candidatePaths, isAbsoluteSchemaUri, isVersionedPath, normalizeSchemaPath, pathBelowBase } from './uri.js'
 import { messageOf } from '../../errors.js'
@@ -254,10 +254,37 @@ export function createSchemaResolver (options: SchemaResolverOptions): SchemaRes
     return promise
   }
 
+  /**
+   * A document reached by a URI that names no version (`latest`, `current.yaml`) and whose `$id`
+   * names a published version is that version, or a draft the client should not have asked for:
+   * compiled as it is, a draft would take the version's `$id` and fail the real one for everyone.
+   */
+  const asPublished = async (uri: string, location: Location, document: SchemaNode, draft: Draft): Promise<ResolvedSchema | undefined> => {
+    const rawId = document[idKeyword(draft)]
+    if (typeof rawId !== 'string' || isVersionedPath(location.path) || isAbsoluteSchemaUri(rawId)) return undefined
+    const id = ajvKey(rawId)
+    if (!isVersionedPath(id)) return undefined
+    let published: ResolvedSchema
+    try {
+      published = await resolve(id)
+    } catch (err) {
+      if (err instanceof SchemaNotFoundError || err instanceof SchemaUriRefusedError) {
+        throw new SchemaNotPublishedError(uri, `it is not a published schema: its $id ${rawId} names a version that does not exist; use a published version's URI`, { pointer: `/${idKeyword(draft)}` })
+      }
+      throw err
+    }
+    if (!isDeepStrictEqual(published.schema, document)) {
+      throw new SchemaNotPublishedError(uri, `it is not a published schema: its $id ${rawId} names a version whose document is different; use the version's URI`, { pointer: `/${idKeyword(draft)}` })
+    }
+    return { ...published, uri }
+  }
+
   const load = async (uri: string, location: Location): Promise<ResolvedSchema> => {
     const started = performance.now()
     try {
       const { document, draft } = await loadDocument(uri, location)
+      const published = await asPublished(uri, location, document, draft)
+      if (published !== undefined) return published
       const compiled = await compile(uri, document, draft)
       logger.debug({ uri, schemaId: compiled.id, draft, ms: Math.round(performance.now() - started) }, 'schema ready')
       return { uri, id: compiled.id, title: compiled.title, schema: compiled.original, validate: compiled.validate }

@@ -4,8 +4,9 @@ import type { Logger } from '../../logger.js'
 import type { StreamsMetrics, RejectReason } from '../../metrics/streams.js'
 import { AtCapacityError, ClientIpMissingError, StreamRequestError, StreamsKafkaUnavailableError, TooManyConnectionsError } from '../errors.js'
 import type { ConnectionSlots } from '../ip-limit.js'
-import type { PlanDeps } from '../plan.js'
-import { planStream } from '../plan.js'
+import { before, waitForKafka } from '../kafka-wait.js'
+import type { CheckedRequest, PlanDeps, StreamPlan } from '../plan.js'
+import { checkStreamRequest, resolvePlan } from '../plan.js'
 import type { Session, SessionDeps, WireFormat } from '../session.js'
 import { startSession } from '../session.js'
 
@@ -19,15 +20,27 @@ export interface StreamRouteDeps {
   sessions: Set<Session>
   ipLimit: { limit: number | undefined, overrides: Readonly<Record<string, number>>, retryAfterSeconds: number }
   maxConnections: number
+  /** A stream opened while Kafka does not answer waits this long for it (`kafka_unavailable_wait_ms`). */
+  kafkaWaitMs: number
   /** Response headers every stream carries (CORS, nosniff). */
   headers: Readonly<Record<string, string>>
 }
+
+/** How often a stream waiting for Kafka looks at the reader's readiness. */
+const kafkaPollMs = 500
+/** How long the Kafka checks of a new stream may take before it is accepted and waits for them. */
+const firstAttemptMs = 1000
 
 /**
  * GET /v2/stream/{streams}: EventStreams' route. The checks run in its order (client IP, the
  * IP's connection count, streams, since, Last-Event-ID, topics) and answer before any stream
  * byte; then the response is taken over from Fastify and written by the session until either
  * side ends it.
+ *
+ * While Kafka does not answer, the stream is accepted all the same (200, `:ok`, heartbeats) and
+ * starts when Kafka answers: a browser's EventSource gives up for good on any answer but 200,
+ * so a 503 would lose every browser client that reconnects during an outage. The checks that
+ * need Kafka then come later, as an `event: error` and the end.
  */
 export function streamRoute (deps: StreamRouteDeps) {
   return async function (app: FastifyInstance): Promise<void> {
@@ -35,12 +48,15 @@ export function streamRoute (deps: StreamRouteDeps) {
       let release: (() => void) | undefined
       try {
         release = await takeSlot(request, deps)
-        const plan = await planStream({ streams: request.params.streams, query: request.query, lastEventId: header(request, 'last-event-id') }, deps.plan)
+        const checked = await checkStreamRequest({ streams: request.params.streams, query: request.query, lastEventId: header(request, 'last-event-id') }, deps.plan)
+        const waiting = new AbortController()
+        const planned = await planNowOrLater(checked, deps, waiting.signal)
         const format = wireFormat(request.headers.accept)
         reply.hijack()
         reply.raw.writeHead(200, { ...deps.headers, 'content-type': contentType(request.headers.accept, format), 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' })
-        const session = startSession(plan, reply.raw, format, deps.session)
-        track(session, plan.streams.map((s) => s.name), request, release, deps)
+        const session = startSession(planned.plan ?? planned.later, reply.raw, format, deps.session)
+        void session.ended.then(() => { waiting.abort() })
+        track(session, checked.streams.map((s) => s.name), request, release, deps)
         release = undefined
       } catch (err) {
         release?.()
@@ -50,6 +66,25 @@ export function streamRoute (deps: StreamRouteDeps) {
     app.get('/v2/stream/:streams', handler)
     app.get('/v2/stream/:streams/', handler)
   }
+}
+
+/**
+ * The plan at once when Kafka answers within firstAttemptMs; a refusal is thrown (answered
+ * before any stream byte). When Kafka does not answer (or not yet), the plan comes later.
+ */
+async function planNowOrLater (checked: CheckedRequest, deps: StreamRouteDeps, signal: AbortSignal): Promise<{ plan: StreamPlan, later?: undefined } | { plan?: undefined, later: Promise<StreamPlan> }> {
+  const attempt = async (): Promise<StreamPlan> => resolvePlan(checked, deps.plan)
+  const first = attempt()
+  let failed = false
+  try {
+    const settled = await before(first, Date.now() + firstAttemptMs)
+    if (settled !== undefined) return { plan: settled.value }
+  } catch (err) {
+    if (err instanceof StreamRequestError) throw err
+    failed = true
+    deps.logger.warn({ err }, 'Kafka did not answer while a stream was opened; it starts when Kafka does')
+  }
+  return { later: waitForKafka(attempt, { reader: deps.plan.reader, waitMs: deps.kafkaWaitMs, pollMs: kafkaPollMs, signal, pending: failed ? undefined : first }) }
 }
 
 async function takeSlot (request: FastifyRequest, deps: StreamRouteDeps): Promise<(() => void) | undefined> {

@@ -9,7 +9,9 @@ export const testDefaults: RuleDefaults = {
   retry_on: { status: ['5xx'] },
   ignore: { status: [412] },
   timeout: 2000,
-  discard_canary_events: true
+  discard_canary_events: true,
+  blacklist: {},
+  disable_blacklist: false
 }
 
 /** The issue's seed rule, pointed at a local sink (`{{message.meta.domain}}` becomes a path segment). */

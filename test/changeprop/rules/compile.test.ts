@@ -72,3 +72,43 @@ test('exec requests: method, timeout and the produce route', () => {
   const exec = rule.cases[0]?.exec ?? []
   assert.deepEqual(exec.map((r) => [r.method, r.timeoutMs, r.produce]), [['GET', 100, false], ['POST', 5, false], ['POST', 100, true]])
 })
+
+test('in-process routes: links, purge and partition compile to their modules; /sys/ores/ and unknown /sys/ paths are refused', () => {
+  const rule = compileRule('r', {
+    topic: 't',
+    exec: [
+      { method: 'post', uri: '/sys/links/backlinks/{message.page_title}', body: '{{globals.message}}' },
+      { method: 'post', uri: '/sys/links/transcludes/{{message.page_title}}', body: '{{globals.message}}' },
+      { method: 'post', uri: '/sys/links/wikidata_descriptions', body: '{{globals.message}}' },
+      { method: 'post', uri: '/sys/purge/', body: [{ meta: { uri: '//x.org/y' } }] },
+      { method: 'post', uri: '/sys/partition/', body: '{{globals.message}}' },
+      { method: 'post', uri: '/sys/queue/events', body: '{{globals.message}}' }
+    ]
+  }, options)
+  assert.deepEqual(rule.cases[0]?.exec.map((step) => step.module), ['backlinks', 'transcludes', 'wikidata_descriptions', 'purge', 'partition', 'queue'])
+  const refusal = (uri: string, method = 'post'): string => {
+    try {
+      compileRule('r', { topic: 't', exec: { method, uri, body: '{{globals.message}}' } }, options)
+    } catch (err) {
+      return (err as Error).message
+    }
+    return 'compiled'
+  }
+  assert.match(refusal('/sys/ores/'), /at '\/exec\/uri': '\/sys\/ores\/' is not supported: ORES is retired; Lift Wing/)
+  assert.match(refusal('/sys/limit/blacklist/x'), /not a known in-process route/)
+  assert.match(refusal('/sys/purge/', 'get'), /\/sys\/purge\/ takes method post/)
+})
+
+test('a case\'s limiters replace the rule\'s for that case; a limiter type the configuration lacks is refused', () => {
+  const rule = compileRule('r', {
+    topic: 't',
+    limiters: { budget: 'rule:{{message.n}}' },
+    cases: [
+      { match: { n: 1 }, limiters: { budget: 'case:{{message.n}}' }, exec: { uri: 'http://x/' } },
+      { exec: { uri: 'http://x/' } }
+    ]
+  }, options)
+  const keys = rule.cases.map((c) => c.limiters.map((l) => l.key({ message: event, match: {} })))
+  assert.deepEqual(keys, [['case:1'], ['rule:1']])
+  assert.throws(() => compileRule('r', { topic: 't', cases: [{ limiters: { other: 'k' }, exec: { uri: 'http://x/' } }] }, options), /\/cases\/0\/limiters\/other.*not declared/)
+})

@@ -1,6 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { clientIp, declares, enrichEvent } from '../../../src/gateway/pipeline/enrich.js'
+import { clientIp, declares, enrichEvent, metaDtPolicyOf } from '../../../src/gateway/pipeline/enrich.js'
 
 const schema = {
   type: 'object',
@@ -35,6 +35,31 @@ test('never overwrites what the producer set', () => {
   assert.equal(event.meta.dt, '2020-01-01T00:00:00Z')
   assert.equal(event.meta.request_id, 'theirs')
   assert.equal(event.http.client_ip, '1.2.3.4')
+})
+
+test('meta_dt_policy: keep never fills meta.dt, fill fills it when absent, intake always sets the intake time', () => {
+  const stamped = (): { meta: Record<string, unknown> } => ({ meta: { stream: 's', dt: '2020-01-01T00:00:00Z' } })
+  const bare = (): { meta: Record<string, unknown> } => ({ meta: { stream: 's' } })
+  const run = (event: { meta: Record<string, unknown> }, metaDt: 'keep' | 'fill' | 'intake'): unknown => {
+    enrichEvent(event, schema, request, { headersToFields, now, newId: () => 'id-1', metaDt })
+    return event.meta.dt
+  }
+  assert.equal(run(stamped(), 'keep'), '2020-01-01T00:00:00Z')
+  assert.equal(run(bare(), 'keep'), undefined)
+  assert.equal(run(stamped(), 'fill'), '2020-01-01T00:00:00Z')
+  assert.equal(run(bare(), 'fill'), now.toISOString())
+  assert.equal(run(stamped(), 'intake'), now.toISOString())
+  assert.equal(run(bare(), 'intake'), now.toISOString())
+  const strict: Record<string, unknown> = { meta: { stream: 's' } }
+  enrichEvent(strict, { type: 'object', properties: { meta: { type: 'object', properties: { stream: { type: 'string' } } } } }, request, { headersToFields, now, newId: () => 'i', metaDt: 'intake' })
+  assert.deepEqual(strict, { meta: { stream: 's' } }, 'intake adds no meta.dt a schema does not declare')
+})
+
+test('a stream\'s meta_dt_policy wins over the gateway\'s; anything else in its place is ignored', () => {
+  assert.equal(metaDtPolicyOf({ schema_title: 't', meta_dt_policy: 'intake' }, 'fill'), 'intake')
+  assert.equal(metaDtPolicyOf({ schema_title: 't' }, 'keep'), 'keep')
+  assert.equal(metaDtPolicyOf(undefined, 'fill'), 'fill')
+  assert.equal(metaDtPolicyOf({ meta_dt_policy: 'sometimes' }, 'fill'), 'fill')
 })
 
 test('adds nothing the schema does not declare', () => {

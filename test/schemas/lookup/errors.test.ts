@@ -17,7 +17,7 @@ function errorClasses (): ErrorClass[] {
 
 test('every schema error code is documented with its HTTP status', () => {
   const classes = errorClasses()
-  assert.equal(classes.length, 6)
+  assert.equal(classes.length, 7)
   for (const Kind of classes) {
     const err = new Kind('/x/1.0.0', 'detail')
     assert.ok(err instanceof SluiceError)

@@ -33,7 +33,8 @@ const refused: Array<[string, RegExp]> = [
   ['/test/event/1.0.0#/definitions/x', /may only contain/],
   ['/test/ev ent/1.0.0', /may only contain/],
   ['/test/\u00e9v\u00e9nement/1.0.0', /may only contain/],
-  [`/${'a'.repeat(1100)}`, /longer than/]
+  [`/${'a'.repeat(1100)}`, /longer than/],
+  [`/test/${'s'.repeat(256)}/1.0.0`, /a path segment is longer than 255 characters/]
 ]
 
 for (const [uri, reason] of refused) {

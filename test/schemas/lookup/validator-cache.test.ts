@@ -7,7 +7,8 @@ import { Agent } from 'undici'
 import { createFileSchemaSource } from '../../../src/schemas/lookup/file-source.js'
 import { createHttpSchemaSource } from '../../../src/schemas/lookup/http-source.js'
 import {
-  SchemaFetchError, SchemaInsecureError, SchemaInvalidError, SchemaNotFoundError, SchemaTooLargeError, SchemaUriRefusedError
+  SchemaFetchError, SchemaInsecureError, SchemaInvalidError, SchemaNotFoundError, SchemaNotPublishedError, SchemaTooLargeError,
+  SchemaUriRefusedError
 } from '../../../src/schemas/lookup/errors.js'
 import type { SchemaLoadError } from '../../../src/schemas/lookup/errors.js'
 import type { SchemaSource } from '../../../src/schemas/document/source.js'
@@ -327,6 +328,37 @@ test('a different document claiming a versioned $id already in use is refused', 
   await rejectsWith(schemas.resolve('/impostor/1.0.0'), SchemaInvalidError, (err) => {
     assert.match(err.message, /its \$id \/a\/1\.0\.0 is already used by a different schema/)
   })
+})
+
+test('a draft that claims a published version\'s $id is SLUICE_ERR_SCHEMA_NOT_PUBLISHED, and cannot take the $id from the version', async () => {
+  const schemas = resolver({
+    sources: [createMemorySource({
+      'a/1.0.0': simple('a', '/a/1.0.0'),
+      'a/latest': simple('a', '/a/1.0.0'),
+      'a/current.yaml': JSON.stringify({ $id: '/a/1.0.0', title: 'a', type: 'string' }),
+      'b/current.yaml': simple('b', '/b/2.0.0')
+    })]
+  })
+  // Asked for first: the version must not find its $id taken afterwards.
+  await rejectsWith(schemas.resolve('/a/current.yaml'), SchemaNotPublishedError, (err) => {
+    assert.equal(err.code, 'SLUICE_ERR_SCHEMA_NOT_PUBLISHED')
+    assert.match(err.message, /^Failed loading schema at \/a\/current\.yaml: it is not a published schema: its \$id \/a\/1\.0\.0 names a version whose document is different/)
+  })
+  await rejectsWith(schemas.resolve('/b/current.yaml'), SchemaNotPublishedError, (err) => {
+    assert.match(err.message, /names a version that does not exist/)
+  })
+  assert.equal((await schemas.resolve('/a/1.0.0')).id, '/a/1.0.0')
+  // The same document under another name (a `latest` link) is the version.
+  const latest = await schemas.resolve('/a/latest')
+  assert.equal(latest.uri, '/a/latest')
+  assert.equal(latest.validate, (await schemas.resolve('/a/1.0.0')).validate)
+})
+
+test('a path segment too long for a file name is not found, not a fetch failure', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'sluice-long-'))
+  t.after(() => rm(dir, { recursive: true, force: true }))
+  const schemas = resolver({ sources: [createFileSchemaSource(dir)] })
+  await rejectsWith(schemas.resolve(`/test/${'x'.repeat(252)}`), SchemaNotFoundError)
 })
 
 test('precache compiles every URI in order and throws on the first failure', async () => {
