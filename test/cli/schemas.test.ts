@@ -137,3 +137,9 @@ void test('usage errors exit 2 with a message', async (t) => {
   assert.equal(badRef.code, 2)
   assert.match(badRef.stderr, /SLUICE_ERR_REGISTRY_GIT_FAILED/)
 })
+
+void test('the project\'s own schema repository passes `sluice schemas check`', async () => {
+  const run = await sluice(fileURLToPath(new URL('../..', import.meta.url)), 'check')
+  assert.equal(run.code, 0, run.stdout + run.stderr)
+  assert.match(run.stdout, /^ok: \d+ schemas, \d+ versions checked/)
+})
