@@ -5,6 +5,8 @@
 #   docker run --rm -p 8192:8192 -v "$PWD/config.yaml:/etc/sluice/config/config.yaml:ro" sluice:0.1.0 \
 #     gateway --config /etc/sluice/config/config.yaml
 
+# NODE_IMAGE: a Debian bookworm with Node.js 22 and npm on PATH. test/image builds this file with
+# buildah on one made from Debian packages and the npm registry (scripts/provision.sh --node-image).
 ARG NODE_IMAGE=node:22-bookworm-slim
 
 # ---- build: compile TypeScript with the dev dependencies ---------------------------------

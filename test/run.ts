@@ -1,6 +1,8 @@
 // The test runner behind `npm test`:
 //   1. type-check and lint (fail fast; skip with --no-lint),
-//   2. start a throwaway single-node Kafka broker on a free port,
+//   2. start a throwaway single-node Kafka broker on a free port, and fetch (once, cached in
+//      .cache/kafka) the jars the tests start beside it: the other tested Kafka releases and
+//      MirrorMaker 2, so that a fresh clone needs nothing but `npm ci && npm test`,
 //   3. run every test/**/*.test.ts (or those under the given paths) with
 //      node's test runner, KAFKA_BROKERS pointing at that broker,
 //   4. run once more any file some of whose results never arrived, and fail if they still do not
@@ -15,7 +17,7 @@ import { dirname, join, relative, resolve } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { parseArgs } from 'node:util'
 import { isSluiceError } from '../src/errors.js'
-import { kafkaRelease, startLocalBroker, stopLocalBroker } from '../src/local-kafka/index.js'
+import { MIRROR_VERSION, TESTED_KAFKA_VERSIONS, fetchKafkaJars, fetchMirrorJars, kafkaRelease, startLocalBroker, stopLocalBroker } from '../src/local-kafka/index.js'
 import type { LocalBroker } from '../src/local-kafka/index.js'
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..')
@@ -170,6 +172,22 @@ function readSummaryLine (line: string, summary: Partial<Summary>): void {
   if (match !== null) summary[match[1] as keyof Summary] = Number(match[2])
 }
 
+/**
+ * The jars tests start beside the run's broker: MirrorMaker 2 (test/multi-datacenter.test.ts,
+ * sluice up --datacenters) and every other tested Kafka release (broker-versions.test.ts). One
+ * after the other, and before any test: two tests fetching the same jars at once would each run
+ * Maven, and none has to wait for a download inside its time limit.
+ */
+async function fetchTestJars (brokerVersion: string): Promise<string[]> {
+  const fetched: string[] = []
+  const mirror = await fetchMirrorJars()
+  if (mirror.fetched) fetched.push(`MirrorMaker 2 ${MIRROR_VERSION}`)
+  for (const version of TESTED_KAFKA_VERSIONS.filter((v) => v !== brokerVersion)) {
+    if ((await fetchKafkaJars({ version })).fetched) fetched.push(`Kafka ${version}`)
+  }
+  return fetched
+}
+
 /** Data dirs of local brokers (they hold a broker.json) anywhere under `dir`. */
 async function findBrokerDirs (dir: string): Promise<string[]> {
   const entries = await readdir(dir, { withFileTypes: true, recursive: true }).catch(() => [])
@@ -235,6 +253,8 @@ async function main (): Promise<number> {
     // The broker boots while tsc and eslint run; its JVM mostly waits on I/O.
     brokerStart = startLocalBroker({ port: 0, dataDir, partitions: 1, version: kafkaVersion })
     brokerStart.catch(() => undefined)
+    const jarsFetch = fetchTestJars(kafkaVersion)
+    jarsFetch.catch(() => undefined)
 
     if (lint) {
       section('Type check: tsc --noEmit -p .')
@@ -246,6 +266,8 @@ async function main (): Promise<number> {
     section('Kafka: starting a throwaway broker')
     const ready = await brokerStart
     process.stdout.write(`Kafka ${kafkaVersion} at ${ready.bootstrap} (pid ${ready.pid}, data in ${dataDir})\n`)
+    const fetched = await jarsFetch
+    process.stdout.write(`MirrorMaker 2 ${MIRROR_VERSION} and Kafka ${TESTED_KAFKA_VERSIONS.join(', ')}: ${fetched.length === 0 ? 'jars cached' : `fetched ${fetched.join(', ')}`} in .cache/kafka\n`)
 
     section(`Tests: ${files.length} file(s)`)
     const { code, summary, missing } = await runAllTests(files.map((file) => relative(root, file)), { bootstrap: ready.bootstrap, version: kafkaVersion }, runDir, children)

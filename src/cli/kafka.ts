@@ -1,7 +1,7 @@
 import { resolve } from 'node:path'
 import { isSluiceError } from '../errors.js'
 import { tailTopic } from '../kafka/index.js'
-import { DEFAULT_BROKER_PORT, DEFAULT_KAFKA_VERSION, MIRROR_VERSION, TESTED_KAFKA_VERSIONS, defaultBrokerDataDir, fetchKafkaJars, fetchMirrorJars, kafkaRelease, localBrokerStatus, startLocalBroker, startMirror, stopLocalBroker } from '../local-kafka/index.js'
+import { DEFAULT_BROKER_PORT, DEFAULT_KAFKA_VERSION, MIRROR_VERSION, TESTED_KAFKA_VERSIONS, clusterAlias, defaultBrokerDataDir, fetchKafkaJars, fetchMirrorJars, kafkaRelease, localBrokerStatus, mirrorWorkDirName, startLocalBroker, startMirror, stopLocalBroker } from '../local-kafka/index.js'
 import { mirrorTopicsPattern } from '../stream-config/index.js'
 import type { CliIO } from './io.js'
 import { parseCommandArgs } from './io.js'
@@ -46,8 +46,11 @@ Options:
                          mirror: the datacenter owning the bare eventlogging_*
                          topics; the mirror out of it copies them too (set the
                          same NAME on every mirror)
-      --to-datacenter N  mirror: the target datacenter's name (default: target)
+      --to-datacenter N  mirror: the target datacenter's name
       --topics REGEX     mirror: copy these topics instead (a Java regex)
+                         A cluster without a name is named by its address
+                         (cluster-HOST-PORT): each direction has its own MirrorMaker
+                         group, internal topics and work dir whatever the flags
   -h, --help             show this help
 `
 
@@ -166,12 +169,11 @@ const datacenterName = /^[A-Za-z0-9_-]+$/
 async function runMirror (values: { from?: string, to?: string, datacenter?: string, 'to-datacenter'?: string, 'legacy-topics-home'?: string, topics?: string }, io: CliIO): Promise<number> {
   const { from, to, datacenter, topics } = values
   const legacyHome = values['legacy-topics-home']
-  const target = values['to-datacenter'] ?? 'target'
   if (from === undefined || to === undefined || !hostPort.test(from) || !hostPort.test(to)) {
     io.stderr.write('sluice kafka mirror: --from and --to take HOST:PORT\n')
     return 2
   }
-  if ((datacenter === undefined && topics === undefined) || (datacenter !== undefined && !datacenterName.test(datacenter)) || !datacenterName.test(target)) {
+  if ((datacenter === undefined && topics === undefined) || [datacenter, values['to-datacenter']].some((name) => name !== undefined && !datacenterName.test(name))) {
     io.stderr.write('sluice kafka mirror: give the source --datacenter (letters, digits, _ and -), or --topics\n')
     return 2
   }
@@ -179,18 +181,27 @@ async function runMirror (values: { from?: string, to?: string, datacenter?: str
     io.stderr.write('sluice kafka mirror: --legacy-topics-home takes a datacenter name (letters, digits, _ and -)\n')
     return 2
   }
-  const source = datacenter ?? 'source'
+  // Named by their addresses unless named here: two mirrors between other clusters, or in
+  // opposite directions, never share a group, internal topics or a properties file.
+  const source = datacenter ?? clusterAlias(from)
+  const target = values['to-datacenter'] ?? clusterAlias(to)
+  if (source === target) {
+    io.stderr.write(`sluice kafka mirror: the source and the target are both named "${source}"; give them different names\n`)
+    return 2
+  }
   const regex = topics ?? mirrorTopicsPattern(source, legacyHome)
   try {
     io.stderr.write(`Starting MirrorMaker 2 ${MIRROR_VERSION} (the first start fetches its jars with Maven)...\n`)
+    const fromCluster = { name: source, bootstrap: from }
+    const toCluster = { name: target, bootstrap: to }
     const mirror = await startMirror({
-      from: { name: source, bootstrap: from },
-      to: { name: target, bootstrap: to },
+      from: fromCluster,
+      to: toCluster,
       topics: regex,
-      workDir: resolve(io.cwd, '.cache', 'kafka', `mirror-${source}-to-${target}`),
+      workDir: resolve(io.cwd, '.cache', 'kafka', mirrorWorkDirName(fromCluster, toCluster)),
       onOutput: (line) => { io.stderr.write(`${line}\n`) }
     })
-    io.stdout.write(`mirroring ${regex} from ${from} to ${to} (pid ${mirror.pid}); Ctrl-C stops it\n`)
+    io.stdout.write(`mirroring ${regex} from ${source} (${from}) to ${target} (${to}) (pid ${mirror.pid}); Ctrl-C stops it\n`)
     const ended = await Promise.race([io.stopSignal.then(() => undefined), mirror.exited])
     if (ended !== undefined) {
       io.stderr.write(`sluice kafka mirror: MirrorMaker 2 exited with code ${String(ended)}\n`)

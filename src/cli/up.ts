@@ -3,7 +3,8 @@ import { createChangeprop, loadChangepropConfig } from '../changeprop/index.js'
 import { describeFailure, messageOf } from '../errors.js'
 import { createGateway, loadGatewayConfig } from '../gateway/index.js'
 import { createStreams, loadStreamsConfig } from '../streams/index.js'
-import { DEFAULT_BROKER_PORT, defaultBrokerDataDir, localBrokerStatus, startLocalBroker, startMirror } from '../local-kafka/index.js'
+import { join } from 'node:path'
+import { DEFAULT_BROKER_PORT, defaultBrokerDataDir, localBrokerStatus, mirrorWorkDirName, startLocalBroker, startMirror } from '../local-kafka/index.js'
 import { datacenterPrefix, legacyTopicsHomeVariable, mirrorTopicsPattern } from '../stream-config/index.js'
 import { startHttpSink } from '../dev/http-sink.js'
 import { createLogger } from '../logger.js'
@@ -13,7 +14,7 @@ import type { CliIO } from './io.js'
 import { parseCommandArgs } from './io.js'
 
 const help = `Usage: sluice up [--datacenters A,B] [--config FILE] [--changeprop-config FILE] [--streams-config FILE]
-                 [--no-changeprop] [--no-streams] [--port-offset N]
+                 [--no-changeprop] [--no-streams] [--port-offset N] [--data-dir DIR]
 
 Runs the whole platform on one machine until SIGINT/SIGTERM:
   1. a local Kafka broker on 127.0.0.1:$KAFKA_PORT (default 9092), unless brokers are configured
@@ -41,6 +42,8 @@ Options:
       --no-changeprop        run without change propagation
       --no-streams           run without the stream service
       --port-offset N        add N to every port (a second platform on the same machine)
+      --data-dir DIR         where the local brokers and mirrors keep their data
+                             (DIR/data-<port>, DIR/mirror-<from>-to-<to>; default .cache/kafka)
   -h, --help                 show this help
 
 Environment: KAFKA_BROKERS uses existing brokers (KAFKA_BROKERS_<DATACENTER> with --datacenters);
@@ -54,6 +57,8 @@ interface UpOptions {
   changeprop: boolean
   streams: boolean
   offset: number
+  /** The local brokers' and mirrors' directory. */
+  dataRoot: string
 }
 
 /** One datacenter of the platform: its name (none in the single-datacenter mode), prefix and cluster. */
@@ -81,6 +86,7 @@ export async function runUpCommand (args: string[], io: CliIO): Promise<number> 
       'no-changeprop': { type: 'boolean' },
       'no-streams': { type: 'boolean' },
       'port-offset': { type: 'string' },
+      'data-dir': { type: 'string' },
       help: { type: 'boolean', short: 'h' }
     },
     strict: true
@@ -99,7 +105,8 @@ export async function runUpCommand (args: string[], io: CliIO): Promise<number> 
     streamsFile: resolve(io.cwd, values['streams-config'] ?? 'config/streams.yaml'),
     changeprop: values['no-changeprop'] !== true,
     streams: values['no-streams'] !== true,
-    offset
+    offset,
+    dataRoot: values['data-dir'] === undefined ? resolve(defaultBrokerDataDir(0), '..') : resolve(io.cwd, values['data-dir'])
   }
   const stack: Stack = []
   const say = (line: string): void => { io.stdout.write(`${line}\n`) }
@@ -107,7 +114,7 @@ export async function runUpCommand (args: string[], io: CliIO): Promise<number> 
     const fileConfig = await loadGatewayConfig(options.gatewayFile, io.env)
     const logger = createLogger({ level: fileConfig.log_level, name: 'sluice', maxStringLength: fileConfig.log_max_string_length })
     const datacenters = names === undefined
-      ? [{ name: undefined, prefix: undefined, legacyTopicsHome: undefined, portShift: offset, brokers: fileConfig.kafka.brokers.length > 0 ? [...fileConfig.kafka.brokers] : await localBroker(undefined, portOf(io.env.KAFKA_PORT, DEFAULT_BROKER_PORT), io, logger, stack, say) }]
+      ? [{ name: undefined, prefix: undefined, legacyTopicsHome: undefined, portShift: offset, brokers: fileConfig.kafka.brokers.length > 0 ? [...fileConfig.kafka.brokers] : await localBroker(undefined, portOf(io.env.KAFKA_PORT, DEFAULT_BROKER_PORT), options.dataRoot, io, logger, stack, say) }]
       : await startClusters(names, options, io, logger, stack, say)
     const sinkUrl = options.changeprop ? await startSink(io, offset, logger, stack, say) : undefined
     const prefixes = datacenters.map((dc) => dc.prefix).filter((p): p is string => p !== undefined)
@@ -131,9 +138,9 @@ function portOf (value: string | undefined, fallback: number): number {
 }
 
 /** A local broker on `port`: the one already running there, or a new one. */
-async function localBroker (name: string | undefined, port: number, io: CliIO, logger: Logger, stack: Stack, say: (line: string) => void): Promise<string[]> {
+async function localBroker (name: string | undefined, port: number, dataRoot: string, io: CliIO, logger: Logger, stack: Stack, say: (line: string) => void): Promise<string[]> {
   const label = name === undefined ? 'kafka' : `${name} kafka`
-  const dataDir = defaultBrokerDataDir(port)
+  const dataDir = join(dataRoot, `data-${port}`)
   const status = await localBrokerStatus(dataDir)
   if (status.running && status.bootstrap !== undefined) {
     say(`${label}: using the local broker already running at ${status.bootstrap}`)
@@ -152,32 +159,33 @@ async function localBroker (name: string | undefined, port: number, io: CliIO, l
  * are someone else's, and so is their mirroring.
  */
 async function startClusters (names: readonly string[], options: UpOptions, io: CliIO, logger: Logger, stack: Stack, say: (line: string) => void): Promise<Datacenter[]> {
-  const datacenters: Datacenter[] = []
   const local = new Set<string>()
-  for (const [i, name] of names.entries()) {
+  // The brokers start side by side, and so do the mirrors: each is a JVM that mostly waits.
+  const datacenters = await allStarted(names.map(async (name, i): Promise<Datacenter> => {
     const configured = io.env[`KAFKA_BROKERS_${name.toUpperCase().replace(/-/g, '_')}`]
     const brokers = configured !== undefined && configured !== ''
       ? configured.split(',').map((b) => b.trim())
-      : await localBroker(name, portOf(io.env.KAFKA_PORT, DEFAULT_BROKER_PORT) + 100 * i + options.offset, io, logger, stack, say)
+      : await localBroker(name, portOf(io.env.KAFKA_PORT, DEFAULT_BROKER_PORT) + 100 * i + options.offset, options.dataRoot, io, logger, stack, say)
     if (configured === undefined || configured === '') local.add(name)
-    datacenters.push({ name, prefix: datacenterPrefix(name), legacyTopicsHome: datacenterPrefix(names[0]!), brokers, portShift: options.offset + 100 * i })
-  }
+    return { name, prefix: datacenterPrefix(name), legacyTopicsHome: datacenterPrefix(names[0]!), brokers, portShift: options.offset + 100 * i }
+  }))
   const mirrored = datacenters.filter((dc) => local.has(dc.name!))
-  for (const from of mirrored) {
-    for (const to of mirrored.filter((dc) => dc !== from)) {
-      say(`mirror ${from.name} → ${to.name}: starting MirrorMaker 2 (the first start downloads its jars with Maven)…`)
-      const mirror = await startMirror({
-        from: { name: from.name!, bootstrap: from.brokers[0]! },
-        to: { name: to.name!, bootstrap: to.brokers[0]! },
-        legacyTopicsHome: names[0],
-        workDir: resolve(defaultBrokerDataDir(0), '..', `mirror-${from.name!}-to-${to.name!}`),
-        logger
-      })
-      stack.push({ name: `mirror ${from.name!} → ${to.name!}`, close: async () => { await mirror.stop() } })
-      say(`mirror ${from.name!} → ${to.name!}: copying ${mirrorTopicsPattern(from.name!, names[0])} from ${from.brokers[0]!} to ${to.brokers[0]!}`)
-    }
-  }
+  const pairs = mirrored.flatMap((from) => mirrored.filter((dc) => dc !== from).map((to) => ({ from: { name: from.name!, bootstrap: from.brokers[0]! }, to: { name: to.name!, bootstrap: to.brokers[0]! } })))
+  await allStarted(pairs.map(async ({ from, to }) => {
+    say(`mirror ${from.name} → ${to.name}: starting MirrorMaker 2 (the first start downloads its jars with Maven)…`)
+    const mirror = await startMirror({ from, to, legacyTopicsHome: names[0], workDir: join(options.dataRoot, mirrorWorkDirName(from, to)), logger })
+    stack.push({ name: `mirror ${from.name} → ${to.name}`, close: async () => { await mirror.stop() } })
+    say(`mirror ${from.name} → ${to.name}: copying ${mirrorTopicsPattern(from.name, names[0])} from ${from.bootstrap} to ${to.bootstrap}`)
+  }))
   return datacenters
+}
+
+/** Waits for every start, so that what did start is on the stack (and stopped) when one fails. */
+async function allStarted<T> (starts: ReadonlyArray<Promise<T>>): Promise<T[]> {
+  const settled = await Promise.allSettled(starts)
+  const failed = settled.find((result) => result.status === 'rejected')
+  if (failed !== undefined) throw failed.reason
+  return settled.map((result) => (result as PromiseFulfilledResult<T>).value)
 }
 
 async function startSink (io: CliIO, offset: number, logger: Logger, stack: Stack, say: (line: string) => void): Promise<string> {

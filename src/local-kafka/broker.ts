@@ -169,6 +169,9 @@ export async function fetchMavenJars (options: { pom: string, mavenArgs: string[
     const jars = await listJars(staging)
     if (!jars.some((jar) => options.expectJar.test(jar))) throw new KafkaJarFetchError(`no jar matching ${String(options.expectJar)} in ${staging}`)
     await writeFile(join(staging, MARKER_FILE), fingerprint)
+    // A fetch that ran beside this one finished first, and a JVM may already be loading from
+    // its copy: keep that one rather than pull it from under it.
+    if (await readMarker(dir) === fingerprint) return { version, dir, jars: await listJars(dir), fetched: true }
     if (existsSync(dir)) await rm(dir, { recursive: true, force: true })
     try {
       await rename(staging, dir)

@@ -26,5 +26,5 @@ export {
   MavenMissingError,
   MirrorExitedError
 } from './errors.js'
-export { DEFAULT_MIRROR_JVM_OPTIONS, MIRROR_VERSION, fetchMirrorJars, mirrorProperties, startMirror } from './mirror.js'
+export { DEFAULT_MIRROR_JVM_OPTIONS, MIRROR_VERSION, clusterAlias, fetchMirrorJars, mirrorProperties, mirrorWorkDirName, startMirror } from './mirror.js'
 export type { LocalMirror, MirrorCluster, MirrorOptions } from './mirror.js'

@@ -49,6 +49,21 @@ export interface LocalMirror {
 
 export const DEFAULT_MIRROR_JVM_OPTIONS: readonly string[] = ['-Xms64m', '-Xmx256m', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1']
 
+/**
+ * The name MirrorMaker 2 knows an unnamed cluster by: its address, in the characters a topic
+ * name allows ("127.0.0.1:9092" → "cluster-127-0-0-1-9092"). The source's name is the mirror's
+ * identity in the target cluster (its group "<source>-mm2" and internal topics
+ * "mm2-*.<source>.internal"), so two mirrors between different clusters never share one.
+ */
+export function clusterAlias (bootstrap: string): string {
+  return `cluster-${bootstrap.split(',')[0]!.trim().replace(/[^A-Za-z0-9_-]+/g, '-')}`
+}
+
+/** The directory name of one direction's properties file and logs: one per pair of names. */
+export function mirrorWorkDirName (from: MirrorCluster, to: MirrorCluster): string {
+  return `mirror-${from.name}-to-${to.name}`
+}
+
 export async function fetchMirrorJars (options: { cacheDir?: string, logger?: Logger } = {}): Promise<KafkaJars> {
   return fetchMavenJars({
     pom: join(projectRoot(), 'broker', 'mirror-pom.xml'),
@@ -98,7 +113,7 @@ export async function startMirror (options: MirrorOptions): Promise<LocalMirror>
   const { jars } = await fetchMirrorJars({ logger: log })
   const workDir = resolve(options.workDir)
   await mkdir(workDir, { recursive: true })
-  const propertiesFile = join(workDir, `mirror-${options.from.name}-to-${options.to.name}.properties`)
+  const propertiesFile = join(workDir, `${mirrorWorkDirName(options.from, options.to)}.properties`)
   await writeFile(propertiesFile, mirrorProperties(options))
   const args = [
     ...(options.jvmOptions ?? DEFAULT_MIRROR_JVM_OPTIONS),

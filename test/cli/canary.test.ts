@@ -41,9 +41,12 @@ async function setup (t: TestContext, extraStreams: Record<string, unknown> = {}
   const streamConfig = join(dir, 'streams.yaml')
   await writeFile(streamConfig, yaml.dump(streams))
   await mkdir(join(dir, 'schemas', 'quiet', 'noexample'), { recursive: true })
-  await writeFile(join(dir, 'schemas', 'quiet', 'noexample', 'latest.yaml'), yaml.dump({
+  // As a materialized repository has it: the version's own file, and latest naming it.
+  const noExample = yaml.dump({
     title: 'quiet/noexample', $id: '/quiet/noexample/1.0.0', $schema: 'https://json-schema.org/draft-07/schema#', type: 'object', properties: { meta: { type: 'object' } }
-  }))
+  })
+  await writeFile(join(dir, 'schemas', 'quiet', 'noexample', '1.0.0.yaml'), noExample)
+  await writeFile(join(dir, 'schemas', 'quiet', 'noexample', 'latest.yaml'), noExample)
   return { dir, names, streamConfig }
 }
 

@@ -154,3 +154,9 @@ test('sluice schemas asyncapi writes the AsyncAPI document of a stream config, w
   const toStdout = await sluice(root, 'asyncapi', '--stream-config', 'stream-config')
   assert.equal((JSON.parse(toStdout.stdout) as { asyncapi: string }).asyncapi, '3.0.0')
 })
+
+void test('the project\'s own schema repository passes `sluice schemas check`', async () => {
+  const run = await sluice(fileURLToPath(new URL('../..', import.meta.url)), 'check')
+  assert.equal(run.code, 0, run.stdout + run.stderr)
+  assert.match(run.stdout, /^ok: \d+ schemas, \d+ versions checked/)
+})

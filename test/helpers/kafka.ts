@@ -177,9 +177,9 @@ export async function deleteTopic (name: string): Promise<void> {
   await withTestAdmin(async (admin) => { await admin.deleteTopics({ topics: [name] }) })
 }
 
-/** The consumer groups the test broker knows. */
-export async function listGroupIds (): Promise<string[]> {
-  return withTestAdmin(async (admin) => [...(await admin.listGroups()).keys()])
+/** The consumer groups the test broker knows (or those of `brokers`). */
+export async function listGroupIds (brokers?: readonly string[]): Promise<string[]> {
+  return withTestAdmin(async (admin) => [...(await admin.listGroups()).keys()], brokers)
 }
 
 /** The member ids of a consumer group on the test broker, sorted. */

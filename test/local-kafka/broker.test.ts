@@ -1,13 +1,13 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdtemp, readdir, rm, stat } from 'node:fs/promises'
 import { createServer } from 'node:net'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { PassThrough } from 'node:stream'
 import { runKafkaCommand } from '../../src/cli/kafka.js'
 import type { CliIO } from '../../src/cli/io.js'
 import { createEventProducer, fetchTopicOffsets } from '../../src/kafka/index.js'
-import { localBrokerStatus, startLocalBroker, stopLocalBroker } from '../../src/local-kafka/index.js'
+import { fetchMirrorJars, localBrokerStatus, startLocalBroker, stopLocalBroker } from '../../src/local-kafka/index.js'
 import { createLogger } from '../../src/logger.js'
 import { produceMessages, testKafkaVersion, testTmpDir, uniqueTopic } from '../helpers/kafka.js'
 
@@ -86,4 +86,22 @@ test('a second broker starts, reports its status, serves clients and stops', asy
   await assert.rejects(producer.send([{ topic, key: 'k', value: 'after stop' }]), { code: 'SLUICE_ERR_KAFKA_UNAVAILABLE', statusCode: 503 })
   assert.ok(Date.now() - started < produceTimeoutMs + 1000, `send settled after ${Date.now() - started} ms`)
   assert.equal(producer.isReady(), false)
+})
+
+test('two fetches of the same jars at once leave one copy, never replaced under a JVM that loads from it', async (t) => {
+  // Both find the cache empty and run Maven (out of the local repository, so no download); the
+  // one that finishes second must keep the first one's copy, which a mirror may already use.
+  const cacheDir = join(await mkdtemp(join(testTmpDir(), 'sluice-jar-race-')), 'libs')
+  t.after(() => rm(dirname(cacheDir), { recursive: true, force: true }))
+  const inodes: number[] = []
+  const fetches = [0, 1].map(async () => {
+    const fetched = await fetchMirrorJars({ cacheDir })
+    inodes.push((await stat(fetched.dir)).ino)
+    return fetched
+  })
+  const [first, second] = await Promise.all(fetches)
+  assert.equal(first!.fetched && second!.fetched, true, 'both ran Maven')
+  assert.equal(inodes[0], inodes[1], 'the copy the first fetch returned is the one that stays')
+  assert.equal((await stat(cacheDir)).ino, inodes[0])
+  assert.deepEqual((await readdir(dirname(cacheDir))).sort(), ['libs'], 'no staging directory left behind')
 })

