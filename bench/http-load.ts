@@ -11,8 +11,10 @@ import { sampleRss } from './rss.js'
 // most of one. `npm run bench` installs it (scripts/provision.sh --bench).
 
 export interface WrkOptions {
-  /** POSTed as application/json by every request. */
+  /** POSTed by every request, as application/json unless `headers` say otherwise. */
   body: string
+  /** Request headers (CloudEvents' binary mode, another Content-Type). */
+  headers?: Readonly<Record<string, string>>
   durationSec: number
   connections: number
   /** A directory for wrk's Lua script. */
@@ -31,8 +33,8 @@ export interface WrkResult {
 }
 
 // Sets the request, and prints wrk's summary as one JSON line when it is done.
-const script = (body: string): string => `wrk.method = "POST"
-wrk.headers["Content-Type"] = "application/json"
+const script = (body: string, headers: Readonly<Record<string, string>>): string => `wrk.method = "POST"
+${Object.entries({ 'Content-Type': 'application/json', ...headers }).map(([name, value]) => `wrk.headers[${JSON.stringify(name)}] = ${JSON.stringify(value)}`).join('\n')}
 wrk.body = ${JSON.stringify(body)}
 done = function(summary, latency, requests)
   io.write(string.format('{"requests":%d,"durationUs":%d,"status":%d,"socket":%d,"p50Us":%d,"p99Us":%d}\\n',
@@ -45,7 +47,7 @@ end
 /** `connections` connections POST `body` to `url` for `durationSec`, one request at a time each. */
 export async function wrk (url: string, options: WrkOptions): Promise<WrkResult> {
   const file = join(options.workDir, 'wrk-post.lua')
-  await writeFile(file, script(options.body))
+  await writeFile(file, script(options.body, options.headers ?? {}))
   const child = spawn('wrk', ['-t1', `-c${options.connections}`, `-d${options.durationSec}s`, '--timeout', '10s', '-s', file, url], { stdio: ['ignore', 'pipe', 'inherit'] })
   let out = ''
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => { out += chunk })

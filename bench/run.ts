@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url'
 import { findFreePort, startLocalBroker } from '../src/local-kafka/index.js'
 import { buildSluice } from './build.js'
 import { benchChangeprop } from './changeprop.js'
+import { benchCloudEvents } from './cloudevents.js'
 import { benchGateway } from './gateway.js'
 import { benchMirror } from './mirror.js'
 import { mirrorRows, streamsRows } from './other-rows.js'
@@ -22,11 +23,11 @@ import { benchStreams } from './streams.js'
 // soak instead of the figures.
 
 const usage = `Usage: npm run bench [-- --json] [-- --soak]
-  BENCH_ONLY=gateway,changeprop,streams,mirror  the groups to run (default all)
+  BENCH_ONLY=gateway,cloudevents,changeprop,streams,mirror  the groups to run (default all)
   BENCH_SECONDS=8                               measured seconds per figure, after a 2 s warm-up
   BENCH_SOAK_MINUTES=10                         the soak's length (--soak)`
 
-const groups = ['gateway', 'changeprop', 'streams', 'mirror'] as const
+const groups = ['gateway', 'cloudevents', 'changeprop', 'streams', 'mirror'] as const
 type Group = typeof groups[number]
 
 const root = fileURLToPath(new URL('..', import.meta.url))
@@ -57,6 +58,8 @@ async function figures (options: Options, workDir: string, brokers: string[], di
       const gateway = await benchGateway(await services(), durationSec)
       rows.push(...gateway.rows)
       plainProducer = gateway.plainProducer
+    } else if (group === 'cloudevents') {
+      rows.push(...await benchCloudEvents(await services(), durationSec))
     } else if (group === 'changeprop') {
       rows.push(...await benchChangeprop(await services(), { durationSec, events: optionalNumber('BENCH_CHANGEPROP_EVENTS') }))
     } else if (group === 'streams') {
@@ -98,7 +101,7 @@ async function main (): Promise<void> {
       building ??= buildSluice(root, workDir)
       return building
     }
-    if (options.soakMinutes !== undefined || options.only.includes('gateway') || options.only.includes('changeprop')) dist().catch(() => {})
+    if (options.soakMinutes !== undefined || options.only.some((g) => g === 'gateway' || g === 'cloudevents' || g === 'changeprop')) dist().catch(() => {})
     // Full JIT for the broker: the test default stops at C1 for fast start-up, not throughput.
     const broker = await startLocalBroker({ port: await findFreePort(), dataDir: join(workDir, 'kafka'), fresh: true, jvmOptions: ['-Xms512m', '-Xmx1g'] })
     const brokers = [broker.bootstrap]

@@ -1,4 +1,10 @@
-import { stat } from 'node:fs/promises'
+import { stat, writeFile } from 'node:fs/promises'
+import yaml from 'js-yaml'
+import { Agent } from 'undici'
+import { generateAsyncApi } from '../asyncapi/index.js'
+import { readServiceInfo } from '../service/index.js'
+import { readStreamConfig } from '../stream-config/index.js'
+import { topicsOf } from '../streams/index.js'
 import { dirname, isAbsolute, relative, resolve, sep } from 'node:path'
 import type { CliIO } from './io.js'
 import { parseCommandArgs } from './io.js'
@@ -21,6 +27,14 @@ Commands:
     --since REF          only schemas changed since REF (a pull request's base), and
                          verify that versions published at REF were not edited
     --json               print the report as JSON
+  asyncapi               write the AsyncAPI 3.0 document of every stream of a stream
+                         config, with this repository's versions as the messages
+    --stream-config URI  the stream config: a YAML file, a directory of them, or an
+                         http(s) URL (default: ./stream-config)
+    --topic-prefix P     a datacenter's topic prefix; repeat for each (default: the
+                         streams' own topics, else their names)
+    --out FILE           write to FILE instead of standard output
+    --yaml               YAML instead of JSON
 
 Options:
   --dir DIR              the schema repository (default: ./schemas)
@@ -30,9 +44,10 @@ Examples:
   sluice schemas materialize
   sluice schemas check --since origin/main
   sluice schemas check --dir ../schemas-event-primary --json
+  sluice schemas asyncapi --topic-prefix eqiad. --topic-prefix codfw. --out asyncapi.yaml --yaml
 `
 
-/** `sluice schemas materialize|check`: a thin shell over src/schemas. */
+/** `sluice schemas materialize|check|asyncapi`: a thin shell over src/schemas and src/asyncapi. */
 export async function runSchemasCommand (args: string[], io: CliIO): Promise<number> {
   const parsed = parseCommandArgs('schemas', {
     args,
@@ -43,6 +58,10 @@ export async function runSchemasCommand (args: string[], io: CliIO): Promise<num
       force: { type: 'boolean', default: false },
       since: { type: 'string' },
       json: { type: 'boolean', default: false },
+      'stream-config': { type: 'string' },
+      'topic-prefix': { type: 'string', multiple: true },
+      out: { type: 'string' },
+      yaml: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false }
     }
   }, usage, io)
@@ -69,6 +88,12 @@ export async function runSchemasCommand (args: string[], io: CliIO): Promise<num
           return 2
         }
         return await check(directory, values.since, values.json, io)
+      case 'asyncapi':
+        if (paths.length > 0) {
+          io.stderr.write('sluice schemas asyncapi: takes no paths\n')
+          return 2
+        }
+        return await asyncapi(directory, { streamConfig: values['stream-config'] ?? 'stream-config', topicPrefixes: values['topic-prefix'] ?? [], out: values.out, yaml: values.yaml }, io)
       default:
         io.stderr.write(`sluice schemas: unknown command '${command}'\n\n${usage}`)
         return 2
@@ -149,4 +174,35 @@ async function check (directory: SchemaDirectory, since: string | undefined, jso
   const report = await checkRepository({ repository: directory.repository, config: directory.config, titles, baseline })
   io.stdout.write(json ? reportToJson(report) : formatReport(report))
   return report.violations.length === 0 ? 0 : 1
+}
+
+interface AsyncApiOptions { streamConfig: string, topicPrefixes: readonly string[], out: string | undefined, yaml: boolean }
+
+async function asyncapi (directory: SchemaDirectory, options: AsyncApiOptions, io: CliIO): Promise<number> {
+  const dispatcher = new Agent({ connect: { timeout: 10000 } })
+  let streams
+  try {
+    streams = await readStreamConfig({ uri: options.streamConfig, cwd: io.cwd, dispatcher, timeoutMs: 10000 })
+  } finally {
+    await dispatcher.close()
+  }
+  const info = readServiceInfo()
+  const defaults = options.topicPrefixes.length > 0 ? { topic_prefixes: options.topicPrefixes } : {}
+  const document = await generateAsyncApi({
+    streams,
+    defaults,
+    // The topics as the stream service reads them: legacy streams bare in every datacenter here.
+    topicsOf: (name, settings) => topicsOf(name, settings, { defaults, aliases: {} }),
+    repository: directory.repository,
+    info: { title: 'Sluice event platform', version: info.version, description: `Every stream of ${options.streamConfig}, with the schema versions of ${directory.base} as messages.` }
+  })
+  const text = options.yaml ? yaml.dump(document, { noRefs: true, lineWidth: -1 }) : `${JSON.stringify(document, null, 2)}\n`
+  if (options.out === undefined) {
+    io.stdout.write(text)
+    return 0
+  }
+  await writeFile(resolve(io.cwd, options.out), text)
+  const channels = Object.keys(document.channels as object).length
+  io.stdout.write(`wrote ${options.out}: ${channels} channels, ${Object.keys((document.components as { messages: object }).messages).length} messages\n`)
+  return 0
 }

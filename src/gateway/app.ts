@@ -10,11 +10,14 @@ import type { Logger } from '../logger.js'
 import type { GatewayMetrics } from '../metrics/gateway.js'
 import type { StreamIndex } from '../stream-config/index.js'
 import type { BackgroundTasks } from './background.js'
+import type { BeaconSettings } from './beacon.js'
+import type { CloudEventsSettings } from './cloudevents.js'
 import { createClientErrorHandler } from './client-error.js'
 import { registerEventParsers } from './content-types.js'
 import { RouteNotFoundError } from './errors.js'
 import { sendProblem, toSluiceError } from './error-handler.js'
 import type { PipelineDeps } from './pipeline/index.js'
+import { beaconRoutes } from './routes/beacon.js'
 import { eventRoutes } from './routes/events.js'
 import { specRoute } from './routes/spec.js'
 import { streamRoutes } from './routes/streams.js'
@@ -37,6 +40,10 @@ export interface GatewayAppDeps {
   cors: string | false
   /** POST /admin/reload: re-read the stream config and the git schema repository. */
   reload: () => Promise<{ streams: boolean, schemas: boolean }>
+  /** Where a CloudEvent's schema and stream come from. */
+  cloudEvents: CloudEventsSettings
+  /** EventLogging's beacon intake. */
+  beacon: BeaconSettings
   /** GET /schemas/… (the schema registry), when the gateway serves a local repository. */
   schemaRoutes?: FastifyPluginAsync
 }
@@ -112,8 +119,10 @@ export function buildGatewayApp (deps: GatewayAppDeps): FastifyInstance {
     background: deps.background,
     metrics: deps.metrics,
     maxEventsPerRequest: deps.maxEventsPerRequest,
-    testEvents: deps.testEvents
+    testEvents: deps.testEvents,
+    cloudEvents: deps.cloudEvents
   }))
+  void app.register(beaconRoutes({ pipeline: deps.pipeline, background: deps.background, metrics: deps.metrics, settings: deps.beacon }))
   void app.register(streamRoutes(deps.streams))
   void app.register(specRoute(deps.info.version))
   void app.register(adminRoutes({ registry: deps.registry, readiness: deps.readiness, info: deps.info }))

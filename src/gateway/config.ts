@@ -84,6 +84,28 @@ export const gatewayConfigSchema = {
     cors: { anyOf: [{ type: 'string', minLength: 1 }, { const: false }], default: '*' },
     user_agent: { type: 'string', minLength: 1, default: 'sluice' },
     shutdown_grace_ms: { type: 'integer', minimum: 0, default: 8000 },
+    /** CloudEvents 1.0 at POST /v1/events: where the schema and the stream of a CloudEvent come from. */
+    cloudevents: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        schema_attribute: { type: 'string', pattern: '^[a-z0-9]{1,20}$', default: 'dataschema' },
+        stream_attribute: { type: 'string', pattern: '^[a-z0-9]{1,20}$', default: 'stream' },
+        type_streams: { type: 'object', additionalProperties: { type: 'string', minLength: 1 }, default: {} },
+        dataschema_prefixes: { type: 'array', items: { type: 'string', minLength: 1 }, default: [] }
+      }
+    },
+    /** EventLogging's GET /beacon/event: the $schema of each legacy schema, and the longest capsule. */
+    beacon: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        schemas: { type: 'object', propertyNames: { pattern: '^[A-Za-z0-9_]+$' }, additionalProperties: { type: 'string', minLength: 1 }, default: {} },
+        max_capsule_bytes: { type: 'integer', minimum: 256, maximum: 65536, default: 8192 }
+      }
+    },
     /** Accepted event ids remembered in memory for streams with dedupe_window_ms (the oldest go first). */
     dedupe_max_keys: { type: 'integer', minimum: 1, default: 100000 },
     /** With Redis, accepted event ids are shared by every gateway replica. */

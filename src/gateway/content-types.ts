@@ -1,23 +1,56 @@
 import { TextDecoder, promisify } from 'node:util'
+import * as zlib from 'node:zlib'
 import { brotliDecompress, gunzip, inflate } from 'node:zlib'
 import sjson from 'secure-json-parse'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { RequestMalformedJsonError, RequestTooDeepError, RequestTooLargeError, UnsupportedEncodingError, UnsupportedMediaTypeError } from './errors.js'
 import { bodyDepthLimit, jsonDepthExceeds } from './json-depth.js'
-import { messageOf } from '../errors.js'
+import { zstdDeclaredSize } from './zstd-frame.js'
+import { cloudEventsBatchMediaType, cloudEventsMediaType, mediaTypeOf } from './cloudevents.js'
+import { SluiceError, isSluiceError, messageOf } from '../errors.js'
 
-const inflaters = {
+type Inflater = (body: Buffer, options: zlib.ZlibOptions & { maxOutputLength: number }) => Promise<Buffer>
+
+const inflaters: Record<string, Inflater | undefined> = {
   gzip: promisify(gunzip),
   'x-gzip': promisify(gunzip),
   deflate: promisify(inflate),
-  br: promisify(brotliDecompress)
-} as const
+  br: promisify(brotliDecompress),
+  zstd: zstdInflater()
+}
+
+/**
+ * zstd (RFC 8878) from Node's zlib, where this Node.js has it (22.15 and later). A frame may ask
+ * for a window of up to 2 GB, which the decoder would allocate before writing a byte: RFC 8878
+ * limits the HTTP content coding to 8 MB windows, so larger ones are refused. The inflated size
+ * is bounded like the other codings; a frame that declares a size over it is refused unread.
+ */
+function zstdInflater (): Inflater | undefined {
+  const { zstdDecompress, constants } = zlib as unknown as {
+    zstdDecompress?: (body: Buffer, options: object, callback: (err: Error | null, result: Buffer) => void) => void
+    constants: Record<string, number>
+  }
+  const windowLogMax = constants.ZSTD_d_windowLogMax
+  if (zstdDecompress === undefined || windowLogMax === undefined) return undefined
+  const decompress = promisify(zstdDecompress)
+  // Output grows by one chunk per trip through the thread pool: with zlib's 16 KiB chunks a bomb
+  // takes 640 trips to reach a 10 MB bound, with 1 MiB ones ten (pages untouched stay unallocated).
+  return async (body, options) => {
+    const declared = zstdDeclaredSize(body)
+    if (declared !== undefined && declared > options.maxOutputLength) throw new RequestTooLargeError(options.maxOutputLength)
+    return decompress(body, { ...options, chunkSize: Math.min(1024 * 1024, Math.max(64 * 1024, options.maxOutputLength)), params: { [windowLogMax]: 23 } })
+  }
+}
 
 /**
  * The media types EventGate accepts: JSON, `text/plain` (so `navigator.sendBeacon` can post
- * without a CORS preflight) and `application/reports+json` (W3C Reporting API). All are JSON.
+ * without a CORS preflight) and `application/reports+json` (W3C Reporting API), and CloudEvents'
+ * JSON formats. All are JSON.
  */
-export const eventMediaTypes = ['application/json', 'text/plain', 'application/reports+json']
+export const eventMediaTypes = ['application/json', 'text/plain', 'application/reports+json', cloudEventsMediaType, cloudEventsBatchMediaType]
+
+/** The levels a CloudEvents envelope adds above its events (the object, and a batch's array). */
+const envelopeDepth: Readonly<Record<string, number>> = { [cloudEventsMediaType]: 1, [cloudEventsBatchMediaType]: 1 }
 
 export interface BodyLimits {
   /** Bytes, after decompression. */
@@ -56,12 +89,17 @@ export function registerEventParsers (app: FastifyInstance, limits: BodyLimits):
 }
 
 async function inflateBody (encoding: string, body: Buffer, bodyLimit: number): Promise<Buffer> {
-  const inflater = (inflaters as Record<string, typeof inflaters.gzip>)[encoding]
-  if (inflater === undefined) throw new UnsupportedEncodingError(`Content-Encoding '${encoding}' is not supported; use gzip, deflate or br.`)
+  const inflater = Object.hasOwn(inflaters, encoding) ? inflaters[encoding] : undefined
+  if (inflater === undefined) throw new UnsupportedEncodingError(`Content-Encoding '${encoding}' is not supported; use ${inflaters.zstd === undefined ? 'gzip, deflate or br (zstd needs Node.js 22.15 or later)' : 'gzip, deflate, br or zstd'}.`)
   try {
     return await inflater(body, { maxOutputLength: bodyLimit })
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') throw new RequestTooLargeError(bodyLimit)
+    if (isSluiceError(err)) throw err
+    const code = (err as NodeJS.ErrnoException).code
+    if (code === 'ERR_BUFFER_TOO_LARGE') throw new RequestTooLargeError(bodyLimit)
+    if (code === 'ZSTD_error_frameParameter_windowTooLarge') {
+      throw new SluiceError('SLUICE_ERR_REQUEST_TOO_LARGE', 'Request body is a zstd frame that needs a window over 8 MB to inflate (RFC 8878\'s bound for HTTP).', { statusCode: 413 })
+    }
     throw new UnsupportedEncodingError(`Request body is not valid ${encoding} data: ${messageOf(err)}`)
   }
 }
@@ -72,7 +110,8 @@ function parseBody (request: FastifyRequest, raw: Buffer, { maxEventDepth }: Bod
   if (text.trim() === '') return undefined
   // Checked before parsing: a deeply nested event would overflow the stack later on, when the
   // answer that echoes it is serialized.
-  if (jsonDepthExceeds(text, bodyDepthLimit(text, maxEventDepth))) throw new RequestTooDeepError(maxEventDepth)
+  const envelope = envelopeDepth[mediaTypeOf(request.headers['content-type'])] ?? 0
+  if (jsonDepthExceeds(text, bodyDepthLimit(text, maxEventDepth) + envelope)) throw new RequestTooDeepError(maxEventDepth)
   try {
     return sjson.parse(text, undefined, { protoAction: 'error', constructorAction: 'error' })
   } catch (err) {

@@ -64,6 +64,13 @@ export class UnsupportedEncodingError extends SluiceError {
   }
 }
 
+/** A CloudEvents request whose envelope is not CloudEvents 1.0 (a required attribute missing, a bad value). */
+export class CloudEventInvalidError extends SluiceError {
+  constructor (detail: string) {
+    super('SLUICE_ERR_CLOUDEVENT_INVALID', `Not a valid CloudEvent: ${detail}.`, { statusCode: 400 })
+  }
+}
+
 /** A malformed request that none of the more precise codes describes. */
 export class RequestInvalidError extends SluiceError {
   constructor (detail: string, statusCode = 400, cause?: unknown) {

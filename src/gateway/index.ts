@@ -232,6 +232,15 @@ async function buildGateway (config: Readonly<GatewayConfig>, context: ServiceCo
       maxEventsPerRequest: config.max_events_per_request,
       testEvents: config.test_events,
       cors: config.cors,
+      cloudEvents: {
+        schemaAttribute: config.cloudevents.schema_attribute,
+        streamAttribute: config.cloudevents.stream_attribute,
+        typeStreams: config.cloudevents.type_streams,
+        dataschemaPrefixes: config.cloudevents.dataschema_prefixes,
+        schemaUriFields: asList(config.schema_uri_field),
+        streamFields: asList(config.stream_field)
+      },
+      beacon: { schemas: config.beacon.schemas, maxBytes: config.beacon.max_capsule_bytes, maxEventDepth: config.max_event_depth },
       reload,
       schemaRoutes: servedRepository === undefined ? undefined : schemaRoutes(servedRepository, { logger, streams: () => streamIndex?.all(), metrics: schemaMetrics, config: repositoryConfig })
     })

@@ -66,7 +66,9 @@ export function openApiDocument (version: string): object {
             content: {
               'application/json': { schema: { oneOf: [{ type: 'object' }, { type: 'array', items: { type: 'object' } }] } },
               'text/plain': { schema: { type: 'string', description: 'JSON text (navigator.sendBeacon)' } },
-              'application/reports+json': { schema: { type: 'array' } }
+              'application/reports+json': { schema: { type: 'array' } },
+              'application/cloudevents+json': { schema: { type: 'object', required: ['specversion', 'id', 'source', 'type', 'data'], description: 'One CloudEvent 1.0 (structured mode); data is the event. Binary mode: ce-* headers, the event as an application/json body.' } },
+              'application/cloudevents-batch+json': { schema: { type: 'array', items: { type: 'object' }, description: 'CloudEvents 1.0 (batched mode)' } }
             }
           },
           responses: {
@@ -91,6 +93,10 @@ export function openApiDocument (version: string): object {
           parameters: [{ name: 'streams', in: 'path', required: true, schema: { type: 'string' } }],
           responses: { 200: json('Stream name → settings') }
         }
+      },
+      '/beacon/event': {
+        get: { summary: 'EventLogging\'s beacon: the query is the url-encoded capsule, ended by ;', responses: { 204: { description: 'Always; failures become error events and metrics' } } },
+        post: { summary: 'The same URL from navigator.sendBeacon (the body is not read)', responses: { 204: { description: 'Always' } } }
       },
       '/schemas/': { get: { summary: 'List schema titles (JSON, or HTML for browsers)', responses: { 200: json('Titles') } } },
       '/schemas/{title}/{version}': {

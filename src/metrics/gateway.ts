@@ -20,6 +20,8 @@ export interface GatewayMetrics {
   timestampsClamped: Counter<'stream' | 'direction'>
   /** Canary events (meta.domain canary) accepted, by stream; also counted in `events`. */
   canaryEvents: Counter<'stream'>
+  /** EventLogging beacons (`/beacon/event`), by outcome: accepted | invalid | error | malformed | too_large. */
+  beacons: Counter<'outcome'>
 }
 
 export function createGatewayMetrics (registry: Registry): GatewayMetrics {
@@ -86,6 +88,12 @@ export function createGatewayMetrics (registry: Registry): GatewayMetrics {
       name: 'sluice_gateway_canary_events_total',
       help: 'Canary events (meta.domain "canary", posted by sluice canary) accepted, by stream; they are also counted in sluice_gateway_events_total. Each stream with canary_events_enabled starts at 0 when the stream config loads.',
       labelNames: ['stream'] as const,
+      registers
+    }),
+    beacons: new Counter({
+      name: 'sluice_gateway_beacons_total',
+      help: 'EventLogging beacons received at /beacon/event (always answered 204), by outcome: accepted, invalid (an error event was produced), error, malformed (not a capsule) or too_large.',
+      labelNames: ['outcome'] as const,
       registers
     })
   }

@@ -1,7 +1,7 @@
 /** The stream config (EventStreamConfig's settings, loaded and fetched) and the topology naming topics across datacenters. */
 export type { StreamConfigProblem, StreamSettings } from './schema.js'
 export type { StreamConfigData, StreamConfigSourceOptions } from './load.js'
-export { readStreamConfig, validateStreamConfig, checkStreamRegex } from './load.js'
+export { readStreamConfig, validateStreamConfig, checkStreamRegex, isRegexKey } from './load.js'
 export { StreamConfigInvalidError, StreamConfigUnavailableError, StreamSettingsUnavailableError } from './errors.js'
 export type { TopicNaming } from './topology.js'
 export type { StreamConfigSourceConfig } from './source.js'

@@ -51,7 +51,7 @@ export function buildCatalog (data: StreamConfigData, options: CatalogOptions): 
  * and the bare name for any other. An explicit `topics` list is served as it is, unless it is
  * exactly what EventStreamConfig computes from the prefixes (its API always answers `topics`).
  */
-function topicsOf (name: string, settings: Record<string, unknown>, options: CatalogOptions): string[] {
+export function topicsOf (name: string, settings: Record<string, unknown>, options: CatalogOptions): string[] {
   const prefixes = settings.topic_prefixes
   if (isStringList(settings.topics) && settings.topics.length > 0 && !sameList(settings.topics, computedTopics(name, prefixes))) return [...settings.topics]
   if (isStringList(prefixes) && prefixes.length > 0) return streamTopics(name, prefixes, options.legacyTopicsHome)

@@ -77,6 +77,10 @@ export const streamsConfigSchema = {
       default: {}
     },
     stream_ui_enabled: { type: 'boolean', default: true },
+    /** The schema repository whose versions are the messages of GET /?asyncapi (a directory). */
+    asyncapi_schema_repository: { type: 'string', minLength: 1, default: 'schemas/' },
+    /** AsyncAPI server objects by name (the Kafka clusters), copied into GET /?asyncapi. */
+    asyncapi_servers: { type: 'object', additionalProperties: { type: 'object' }, default: {} },
     cors: { anyOf: [{ type: 'string', minLength: 1 }, { const: false }], default: '*' },
     shutdown_grace_ms: { type: 'integer', minimum: 0, default: 5000 },
     /** With Redis, the per-IP limit counts every replica's connections, not only this process's. */

@@ -1,14 +1,19 @@
+import { stat } from 'node:fs/promises'
+import { resolve } from 'node:path'
 import type { FastifyInstance } from 'fastify'
+import { generateAsyncApi } from '../asyncapi/index.js'
+import type { AsyncApiDocument } from '../asyncapi/index.js'
 import { createStreamReader } from '../kafka/index.js'
 import type { StreamReader } from '../kafka/index.js'
 import { createStreamsMetrics } from '../metrics/streams.js'
 import { createRedisClient } from '../redis.js'
+import { openDirectoryRepository } from '../schemas/index.js'
 import { buildService, closeInOrder, readServiceInfo, withoutBrokers } from '../service/index.js'
 import type { ContextOverrides, Service, ServiceContext, ServiceDefinition, ShellService, ShutdownStep } from '../service/index.js'
 import type { StreamConfigData } from '../stream-config/index.js'
 import { createStreamConfigLoader, declaredByRegex, streamConfigLoaderOptions } from '../stream-config/index.js'
 import { buildStreamsApp } from './app.js'
-import { buildCatalog } from './catalog.js'
+import { buildCatalog, topicsOf } from './catalog.js'
 import type { ServedStream } from './catalog.js'
 import type { StreamsConfig } from './config.js'
 import { createEventCodec } from './event-codec.js'
@@ -19,6 +24,7 @@ import type { Session } from './session.js'
 
 export type { StreamsConfig } from './config.js'
 export { loadStreamsConfig, streamsConfigSchema } from './config.js'
+export { topicsOf } from './catalog.js'
 
 export interface StreamsService extends Service {
   app: FastifyInstance
@@ -70,13 +76,20 @@ async function buildStreams (config: Readonly<StreamsConfig>, context: ServiceCo
       aliases: config.stream_aliases,
       legacyTopicsHome: config.legacy_topics_home
     })
-    let catalog = toCatalog((await loader.load()).all())
+    const describe = await asyncApiDescriber(config, context, (name, settings) => topicsOf(name, settings, { defaults: config.stream_config_defaults, aliases: {}, legacyTopicsHome: config.legacy_topics_home }))
+    const first = (await loader.load()).all()
+    let catalog = toCatalog(first)
     if (catalog.size === 0) throw new Error(`the stream config ${config.stream_config_uri} has no stream to serve (regex entries are not served; check allowed_streams)`)
+    let asyncapi = await describe(first)
     const reload = async (): Promise<boolean> => {
       try {
-        const next = toCatalog((await loader.load()).all())
+        const data = (await loader.load()).all()
+        const next = toCatalog(data)
         if (next.size === 0) throw new Error('no stream to serve')
+        // The schema repository is read again too: versions published since are in the document.
+        const document = await describe(data)
         catalog = next
+        asyncapi = document
         return true
       } catch (err) {
         logger.error({ err }, 'stream config reload failed; keeping the last good config')
@@ -154,7 +167,7 @@ async function buildStreams (config: Readonly<StreamsConfig>, context: ServiceCo
         maxConnections: config.max_connections,
         kafkaWaitMs: config.kafka_unavailable_wait_ms
       },
-      pages: { catalog: () => catalog, version: readServiceInfo().version, uiEnabled: config.stream_ui_enabled }
+      pages: { catalog: () => catalog, asyncapi: () => asyncapi, version: readServiceInfo().version, uiEnabled: config.stream_ui_enabled }
     })
 
     let url: string | undefined
@@ -183,6 +196,29 @@ async function buildStreams (config: Readonly<StreamsConfig>, context: ServiceCo
     await closeInOrder(closers.reverse(), Date.now() + config.shutdown_grace_ms, logger)
     throw err
   }
+}
+
+/**
+ * What makes the platform's AsyncAPI document from a stream config: the config's defaults and
+ * aliases, the configured servers, and the schema repository (without one, the channels have no
+ * messages; that is said once, at start).
+ */
+async function asyncApiDescriber (config: Readonly<StreamsConfig>, context: ServiceContext, topics: (name: string, settings: Record<string, unknown>) => string[]): Promise<(data: StreamConfigData) => Promise<AsyncApiDocument>> {
+  const dir = resolve(context.cwd, config.asyncapi_schema_repository)
+  const exists = (await stat(dir).catch(() => undefined))?.isDirectory() === true
+  if (!exists) context.logger.warn({ dir }, 'no schema repository at asyncapi_schema_repository: the channels of GET /?asyncapi have no messages')
+  const repository = exists ? openDirectoryRepository(dir) : undefined
+  const info = readServiceInfo()
+  return async (data) => generateAsyncApi({
+    streams: data,
+    defaults: config.stream_config_defaults,
+    topicsOf: topics,
+    aliases: config.stream_aliases,
+    servers: config.asyncapi_servers,
+    repository,
+    logger: context.logger,
+    info: { title: 'Sluice event platform', version: info.version, description: 'Every stream of the platform: its Kafka topics in each datacenter, the versions of its schema as messages, and their examples. Produce with POST /v1/events on the gateway; consume from Kafka, or as Server-Sent Events with GET /v2/stream/{streams} on the stream service.' }
+  })
 }
 
 /** Ends every open stream between two events; clients reconnect elsewhere with their last id. */

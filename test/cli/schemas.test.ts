@@ -1,7 +1,8 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { readFile, writeFile } from 'node:fs/promises'
-import { join } from 'node:path'
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
 import { Writable } from 'node:stream'
 import { fileURLToPath } from 'node:url'
 import { runSchemasCommand } from '../../src/cli/schemas.js'
@@ -136,6 +137,22 @@ void test('usage errors exit 2 with a message', async (t) => {
   const badRef = await sluice(fixture.dir, 'check', '--since', 'no-such-ref')
   assert.equal(badRef.code, 2)
   assert.match(badRef.stderr, /SLUICE_ERR_REGISTRY_GIT_FAILED/)
+})
+
+test('sluice schemas asyncapi writes the AsyncAPI document of a stream config, which the official parser reads without errors', async (t) => {
+  const root = fileURLToPath(new URL('../../', import.meta.url))
+  const out = join(await mkdtemp(join(tmpdir(), 'sluice-asyncapi-')), 'asyncapi.yaml')
+  t.after(() => rm(dirname(out), { recursive: true, force: true }))
+  const run = await sluice(root, 'asyncapi', '--stream-config', 'stream-config', '--topic-prefix', 'eqiad.', '--topic-prefix', 'codfw.', '--out', out, '--yaml')
+  assert.equal(run.code, 0, run.stderr)
+  assert.match(run.stdout, /^wrote .*asyncapi\.yaml: \d+ channels, \d+ messages\n$/)
+  const { Parser } = await import('@asyncapi/parser')
+  const { document, diagnostics } = await new Parser().parse(await readFile(out, 'utf8'))
+  assert.deepEqual(diagnostics.filter((d) => d.severity === 0).map((d) => d.message), [])
+  const streams = document!.channels().all().map((c) => c.extensions().get('x-sluice-stream')?.value())
+  assert.ok(streams.includes('mediawiki.page-create') && streams.includes('eventlogging_CpuBenchmark'), streams.join(' '))
+  const toStdout = await sluice(root, 'asyncapi', '--stream-config', 'stream-config')
+  assert.equal((JSON.parse(toStdout.stdout) as { asyncapi: string }).asyncapi, '3.0.0')
 })
 
 void test('the project\'s own schema repository passes `sluice schemas check`', async () => {

@@ -24,6 +24,8 @@ export interface StreamsFixture {
   names: { a: string, aa: string, b: string }
   /** The suffix of the names, for a second fixture serving the same streams. */
   id: string
+  /** The directory holding the stream config (`streams.yaml`). */
+  dir: string
   metrics(): Promise<string>
 }
 
@@ -69,7 +71,7 @@ export async function startStreamsFixture (t: TestContext, options: FixtureOptio
   const service = await createStreams(config, { cwd: dir, logger: testLogger(), registry })
   t.after(async () => { await service.close() })
   await service.start()
-  return { url: service.url!, service, registry, topics, names, id, metrics: async () => registry.metrics() }
+  return { url: service.url!, service, registry, topics, names, id, dir, metrics: async () => registry.metrics() }
 }
 
 /** An event as the gateway writes it. */

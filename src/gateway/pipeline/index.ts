@@ -90,6 +90,8 @@ const unknownStream = '_unknown'
 export interface ProcessOptions {
   /** false: every stage but the produce (`?validate_only=true`); nothing reaches Kafka. */
   produce?: boolean
+  /** Headers of each event's record, by the event's index, next to the request's (CloudEvents' `ce_*`). */
+  recordHeaders?: ReadonlyArray<Record<string, string> | undefined>
 }
 
 /**
@@ -103,7 +105,7 @@ export async function processEvents (deps: PipelineDeps, events: readonly unknow
   const now = deps.now()
   // One request, one span: its records share the trace headers, formatted once.
   const headers = request.trace === undefined ? undefined : traceHeaders(request.trace)
-  const prepared = await prepareAll(deps, events, results, { request, nowIso: now.toISOString(), intakeMs: now.getTime(), headers })
+  const prepared = await prepareAll(deps, events, results, { request, nowIso: now.toISOString(), intakeMs: now.getTime(), headers, recordHeaders: options.recordHeaders })
   const admitted = applyStreamLimits(deps, prepared, results, now, options.produce !== false)
   if (options.produce === false) {
     for (const p of admitted) {
@@ -153,6 +155,7 @@ interface EventContext {
   intakeMs: number
   /** The request's trace headers, shared by its records. */
   headers: Record<string, string> | undefined
+  recordHeaders: ProcessOptions['recordHeaders']
 }
 
 /**
@@ -237,7 +240,9 @@ function prepare (deps: PipelineDeps, event: EventObject, uri: string, resolved:
   }
   const time = recordTimestamp(event, settings.dtField, context.intakeMs, maxSkewOf(streamSettings, settings.maxTimestampSkewMs))
   const record = toRecord(event, stream, streamSettings, settings, time.timestamp)
-  if (context.headers !== undefined) record.headers = context.headers
+  const own = context.recordHeaders?.[index]
+  if (own !== undefined) record.headers = { ...context.headers, ...own }
+  else if (context.headers !== undefined) record.headers = context.headers
   const dedupeKey = typeof clientId === 'string' && clientId !== '' && streamSettings?.dedupe_window_ms !== undefined ? `${stream}:${clientId}` : undefined
   return { index, event, record, stream, settings: streamSettings, streamLabel, dedupeKey, clamped: time.clamped }
 }

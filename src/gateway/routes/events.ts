@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { BackgroundTasks } from '../background.js'
 import { RequestEmptyError, RequestNotEventsError, RequestTooManyEventsError, TestEventsNotConfiguredError } from '../errors.js'
-import type { PipelineDeps, RequestInfo } from '../pipeline/index.js'
+import type { PipelineDeps, ProcessOptions, RequestInfo } from '../pipeline/index.js'
 import { processEvents, produceErrorEvents } from '../pipeline/index.js'
 import { failureReason } from '../pipeline/failure-reason.js'
 import { firstHeader } from '../pipeline/enrich.js'
@@ -11,6 +11,9 @@ import type { GatewayMetrics } from '../../metrics/gateway.js'
 import type { Echo } from '../echo.js'
 import { eventRequestLevel } from '../../service/log-policy.js'
 import { childOf, parseTraceparent } from '../../trace-context.js'
+import type { CloudEventsSettings } from '../cloudevents.js'
+import { cloudEventsMode } from '../cloudevents.js'
+import { intakeCloudEvents } from './cloudevents.js'
 
 export interface EventRoutesOptions {
   pipeline: PipelineDeps
@@ -18,6 +21,7 @@ export interface EventRoutesOptions {
   metrics: GatewayMetrics
   maxEventsPerRequest: number
   testEvents: unknown
+  cloudEvents: CloudEventsSettings
 }
 
 /**
@@ -98,12 +102,12 @@ export function sendAnswer (reply: FastifyReply, answer: Answer, echo?: Echo): F
 export function eventRoutes (options: EventRoutesOptions) {
   const { pipeline, background, metrics } = options
 
-  async function handle (request: FastifyRequest, reply: FastifyReply, body: unknown): Promise<FastifyReply> {
+  async function handle (request: FastifyRequest, reply: FastifyReply, body: unknown, recordHeaders?: ProcessOptions['recordHeaders']): Promise<FastifyReply> {
     const events = toEventList(body, options.maxEventsPerRequest)
     metrics.requestEvents.observe(events.length)
     const info = requestInfo(request)
     if (isValidateOnly(request.query)) {
-      const validated = await processEvents(pipeline, events, info, { produce: false })
+      const validated = await processEvents(pipeline, events, info, { produce: false, recordHeaders })
       const answer = respond(validated)
       countClientCaused(metrics, request, answer, validated)
       return sendAnswer(reply, answer.statusCode === 201 ? { statusCode: 200, reason: `All ${events.length} out of ${events.length} events are valid.` } : answer, pipeline.echo)
@@ -112,12 +116,12 @@ export function eventRoutes (options: EventRoutesOptions) {
       // Answered once its work is under way: at most hasty_max_pending_events wait in memory,
       // and a client sending faster than Kafka takes them is slowed down, not piled up.
       await background.runWithin('hasty request', async () => {
-        const results = await processEvents(pipeline, events, info)
+        const results = await processEvents(pipeline, events, info, { recordHeaders })
         await produceErrorEvents(pipeline, results, info)
       }, events.length)
       return sendAnswer(reply, { statusCode: 202, reason: hastyReason(events.length) })
     }
-    const results = await processEvents(pipeline, events, info)
+    const results = await processEvents(pipeline, events, info, { recordHeaders })
     if (results.some((r) => r.status === 'invalid')) {
       background.run('error events', () => produceErrorEvents(pipeline, results, info))
     }
@@ -132,7 +136,12 @@ export function eventRoutes (options: EventRoutesOptions) {
   }
 
   return async function (app: FastifyInstance): Promise<void> {
-    app.post('/v1/events', async (request, reply) => handle(request, reply, request.body))
+    app.post('/v1/events', async (request, reply) => {
+      const mode = cloudEventsMode(request.headers)
+      if (mode === undefined) return handle(request, reply, request.body)
+      const cloudEvents = await intakeCloudEvents(mode, request, pipeline.resolver, options.cloudEvents)
+      return handle(request, reply, cloudEvents?.map((c) => c.event), cloudEvents?.map((c) => c.headers))
+    })
     // Kubernetes httpGet probes cannot POST, so readiness runs the configured test events by GET.
     app.get('/v1/_test/events', async (request, reply) => {
       if (options.testEvents === undefined) throw new TestEventsNotConfiguredError()
