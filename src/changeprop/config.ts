@@ -5,7 +5,7 @@ import { commonEnvOverrides, deepFreeze, kafkaBrokersSchema, kafkaProducerSchema
 import type { RuleSpec } from './rules/schema.js'
 import { ruleDefaultsProperties, ruleNamePattern } from './rules/schema.js'
 import { loadRules } from './rules/load.js'
-import { consumerConfigSchema } from '../kafka/index.js'
+import { consumerConfigSchema, kafkaCompressionSchema, kafkaSecuritySchema } from '../kafka/index.js'
 
 const limiterSchema = {
   type: 'object',
@@ -79,7 +79,9 @@ export const changepropConfigSchema = {
         topic_partitions: { type: 'integer', minimum: 1, default: 1 },
         topic_refresh_interval_ms: { type: 'integer', minimum: 0, default: 10000 },
         ...consumerConfigSchema,
-        ...kafkaProducerSchema
+        ...kafkaProducerSchema,
+        compression: kafkaCompressionSchema,
+        ...kafkaSecuritySchema
       }
     },
     rules_dir: { type: 'string', minLength: 1 },

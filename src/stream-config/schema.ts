@@ -1,3 +1,6 @@
+import { compressionCodecs } from '../kafka/index.js'
+import type { CompressionCodec } from '../kafka/index.js'
+
 /** Settings of one stream, as in Wikimedia's EventStreamConfig. Unknown settings are kept and served as they are. */
 export interface StreamSettings {
   schema_title: string
@@ -12,6 +15,8 @@ export interface StreamSettings {
   rate_limit?: { events_per_second: number, burst: number }
   /** Idempotent intake (Sluice): an event whose client-sent meta.id was accepted within this window is not produced again. */
   dedupe_window_ms?: number
+  /** Record batch compression of the stream's events (Sluice); the gateway's `kafka.compression` when absent. */
+  compression?: CompressionCodec
   [setting: string]: unknown
 }
 
@@ -26,6 +31,7 @@ export const streamSettingsSchema = {
     max_event_bytes: { type: 'integer', minimum: 1 },
     max_events_per_request: { type: 'integer', minimum: 1 },
     dedupe_window_ms: { type: 'integer', minimum: 1, maximum: 604800000 },
+    compression: { enum: compressionCodecs },
     rate_limit: {
       type: 'object',
       additionalProperties: false,

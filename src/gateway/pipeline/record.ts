@@ -40,5 +40,6 @@ export function toRecord (event: EventObject, stream: string, settings: StreamSe
   const time = typeof dt === 'string' ? Date.parse(dt) : Number.NaN
   const record: ProduceRecord = { topic: topicFor(stream, options.topicPrefix), key, value }
   if (Number.isFinite(time)) record.timestamp = time
+  if (settings?.compression !== undefined) record.compression = settings.compression
   return record
 }
