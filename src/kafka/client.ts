@@ -110,11 +110,13 @@ const CERTIFICATE_PROBLEMS: Readonly<Record<string, string>> = {
 export function accessErrorOf (err: unknown, lastEvent: Error | undefined, security: KafkaSecurity | undefined): KafkaAccessError | undefined {
   const chain = [...errorChain(err), ...errorChain(lastEvent)]
   const who = security?.mechanism === undefined ? '' : ` (${security.mechanism}${security.username === undefined ? '' : ` as ${security.username}`})`
-  if (chain.some((e) => e.code === 'PLT_KFK_AUTHENTICATION')) {
+  if (chain.some((e) => e.code === 'PLT_KFK_AUTHENTICATION' || e.apiId === 'SASL_AUTHENTICATION_FAILED' || e.apiId === 'ILLEGAL_SASL_STATE')) {
     const unsupported = chain.some((e) => /suitable SASL mechanism|does not support the requested SASL mechanism/i.test(e.message))
     return new KafkaAuthenticationError(unsupported
       ? `the broker does not enable the SASL mechanism ${security?.mechanism ?? '(none configured)'} on this listener`
-      : `SASL authentication failed${who}: wrong username or password, or no such user`, err)
+      : security?.mechanism === 'OAUTHBEARER'
+        ? 'SASL authentication failed (OAUTHBEARER): the broker refused the token of kafka.sasl.token_file (expired, or not valid for this cluster)'
+        : `SASL authentication failed${who}: wrong username or password, or no such user`, err)
   }
   for (const e of chain) {
     const problem = e.code === undefined ? undefined : CERTIFICATE_PROBLEMS[e.code]
@@ -131,11 +133,13 @@ export function accessErrorOf (err: unknown, lastEvent: Error | undefined, secur
   return undefined
 }
 
-/** Every error of the tree under `err` (aggregated `errors`, then `cause`), with its code and message. */
-function errorChain (err: unknown, depth = 0, into: Array<{ code: string | undefined, message: string }> = []): Array<{ code: string | undefined, message: string }> {
+/** Every error of the tree under `err` (aggregated `errors`, then `cause`), with its codes and message. */
+interface ChainedError { code: string | undefined, apiId: string | undefined, message: string }
+
+function errorChain (err: unknown, depth = 0, into: ChainedError[] = []): ChainedError[] {
   if (err === null || typeof err !== 'object' || depth > 8) return into
-  const e = err as { code?: unknown, message?: unknown, errors?: unknown, cause?: unknown }
-  into.push({ code: typeof e.code === 'string' ? e.code : undefined, message: typeof e.message === 'string' ? e.message : '' })
+  const e = err as { code?: unknown, apiId?: unknown, message?: unknown, errors?: unknown, cause?: unknown }
+  into.push({ code: typeof e.code === 'string' ? e.code : undefined, apiId: typeof e.apiId === 'string' ? e.apiId : undefined, message: typeof e.message === 'string' ? e.message : '' })
   if (Array.isArray(e.errors)) for (const inner of e.errors as unknown[]) errorChain(inner, depth + 1, into)
   if (e.cause !== err) errorChain(e.cause, depth + 1, into)
   return into

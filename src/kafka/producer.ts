@@ -2,7 +2,7 @@ import { Producer } from '@platformatic/kafka'
 import type { MessageToProduce } from '@platformatic/kafka'
 import type { Logger } from '../logger.js'
 import type { KafkaMetrics, ProduceErrorReason } from '../metrics/kafka.js'
-import { kafkaClientOptions, protocolErrorOf } from './client.js'
+import { accessErrorOf, kafkaClientOptions, protocolErrorOf } from './client.js'
 import { KafkaProduceError, KafkaProducerClosedError, KafkaUnavailableError } from './errors.js'
 import { createClusterProbe } from './health.js'
 import { createPartitioner } from './partitioner.js'
@@ -650,6 +650,10 @@ function recordBytes (record: ProduceRecord): number {
  * available right now.
  */
 export function classifyProduceError (err: unknown): KafkaUnavailableError | KafkaProduceError {
+  // A broker refusing the client (credentials, certificates) refuses every record alike: Kafka
+  // is unavailable to this producer, not the records invalid.
+  const refused = accessErrorOf(err, undefined, undefined)
+  if (refused !== undefined) return new KafkaUnavailableError(`Kafka is unavailable: ${refused.message}`, refused)
   const refusal = protocolErrorOf(err, (_name, retriable) => !retriable)
   if (refusal !== undefined) return new KafkaProduceError(`Kafka refused the records: ${refusal.message}`, refusal.name, err)
   return new KafkaUnavailableError(`Kafka is unavailable: ${messageOf(err)}`, err)

@@ -208,7 +208,7 @@ function resolveSasl (sasl: KafkaSaslConfig, options: ResolveSecurityOptions, ke
     if (problems.length > before) return undefined
     const file = resolve(options.cwd, sasl.token_file!)
     if (readSetting(sasl.token_file!, `${key}.token_file`, options, problems) === undefined) return undefined
-    return { mechanism: 'OAUTHBEARER', token: createTokenReader(file) }
+    return { mechanism: 'OAUTHBEARER', token: createTokenReader(file), authBytesValidator: refuseOAuthError }
   }
   if (sasl.username === undefined) problems.push(`${key}.username: ${sasl.mechanism} needs a username`)
   if (sasl.token_file !== undefined) problems.push(`${key}.token_file: only used with OAUTHBEARER`)
@@ -228,6 +228,25 @@ function resolveSasl (sasl: KafkaSaslConfig, options: ResolveSecurityOptions, ke
     password = () => value
   }
   return { mechanism: sasl.mechanism, username: sasl.username, password }
+}
+
+/**
+ * A broker that refuses an OAUTHBEARER token answers with an error document (RFC 7628, e.g.
+ * `{"status":"invalid_token"}`) instead of an error code, and the client (@platformatic/kafka
+ * 2.12) would take that for success and be refused at its next request: such an answer is a
+ * failed authentication here.
+ */
+function refuseOAuthError (authBytes: Buffer, callback: (error: Error | null, result?: Buffer) => void): void {
+  let status: unknown
+  if (authBytes.length > 0) {
+    try {
+      status = (JSON.parse(authBytes.toString('utf8')) as { status?: unknown }).status
+    } catch {
+      status = undefined
+    }
+  }
+  if (typeof status === 'string') callback(new Error(`the broker refused the token (${status.slice(0, 64)})`))
+  else callback(null, authBytes)
 }
 
 /**

@@ -1,5 +1,5 @@
 import type { Writable } from 'node:stream'
-import { describeFailure } from '../errors.js'
+import { describeFailure, isSluiceError } from '../errors.js'
 import { checkKafkaAccess } from '../kafka/index.js'
 import { createServiceContext } from './context.js'
 import type { ContextOverrides, ContextSettings, ServiceContext } from './context.js'
@@ -122,7 +122,8 @@ export async function runService<C, S extends Service> (
     })
     say(hooks.stdout, await service.start())
   } catch (err) {
-    say(hooks.stderr, describeFailure(err))
+    // The code too, as `sluice kafka` prints it: what a runbook or an alert can match.
+    say(hooks.stderr, `${describeFailure(err)}${isSluiceError(err) ? ` [${err.code}]` : ''}`)
     if (service !== undefined) await service.close()
     return 1
   }
