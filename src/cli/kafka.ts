@@ -128,6 +128,7 @@ export async function runKafkaCommand (args: string[], io: CliIO): Promise<numbe
         const before = await localBrokerStatus(dataDir)
         if (before.running && values.fresh !== true) {
           io.stderr.write(`Kafka is already running (pid ${before.pid}) on ${dataDir}\n`)
+          if (before.security !== undefined) io.stderr.write(describeSecuredListeners(before.security))
           io.stdout.write(`${before.bootstrap}\n`)
           return 0
         }

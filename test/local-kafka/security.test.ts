@@ -6,7 +6,10 @@ import { join } from 'node:path'
 import { validateConfig } from '../../src/config/load.js'
 import { checkKafkaAccess, createClusterProbe, createEventProducer, fetchTopicOffsets, kafkaSecuritySchema, resolveKafkaSecurity, tailTopic } from '../../src/kafka/index.js'
 import type { KafkaSecurity, KafkaSecurityConfig } from '../../src/kafka/index.js'
+import yaml from 'js-yaml'
+import { runKafkaCommand } from '../../src/cli/kafka.js'
 import { startMirror } from '../../src/local-kafka/index.js'
+import { captureIO } from '../helpers/io.js'
 import { readMessages, requireBrokers } from '../helpers/kafka.js'
 import { testLogger } from '../helpers/logger.js'
 import { makeUntrustedCa, startSecuredBroker, unsignedToken, writeSecret } from '../helpers/secured-broker.js'
@@ -198,5 +201,27 @@ test('MirrorMaker 2 copies from a SASL_SSL cluster with the same settings, its s
   }
   for (const file of await readdir(workDir)) {
     if (file.endsWith('.properties')) assert.ok(!(await readFile(join(workDir, file), 'utf8')).includes(broker.scramPassword), `${file} holds no password`)
+  }
+})
+
+test('sluice kafka start --security names the secured listeners, and its ready-made kafka sections work with sluice kafka tail --config', async () => {
+  const dataDir = join(broker.dir, 'kafka')
+  const port = broker.plaintext.split(':')[1]!
+  const start = captureIO({}, broker.dir)
+  // The broker already runs on the data dir: the command says so, with its listeners.
+  assert.equal(await runKafkaCommand(['start', '--security', '--data-dir', dataDir, '--port', port], start.io), 0, start.err())
+  assert.equal(start.out(), `${broker.plaintext}\n`)
+  for (const address of [broker.security.ssl, broker.security.saslSsl, broker.security.saslPlaintext]) assert.match(start.err(), new RegExp(address.replaceAll('.', '\\.')))
+  assert.match(start.err(), /client-\{ssl,sasl-ssl,sasl-plaintext\}\.yaml/)
+  for (const file of ['client-ssl.yaml', 'client-sasl-ssl.yaml', 'client-sasl-plaintext.yaml']) {
+    const section = (yaml.load(await readFile(join(broker.security.dir, file), 'utf8')) as { kafka: KafkaSection }).kafka
+    const topic = await produceOne(section, `via ${file}`)
+    if (file !== 'client-sasl-ssl.yaml') {
+      assert.deepEqual((await fetchTopicOffsets(section.brokers, topic, { security: securityOf(section) })).map((p) => p.high), ['1'], file)
+      continue
+    }
+    const tail = captureIO({}, broker.dir)
+    assert.equal(await runKafkaCommand(['tail', topic, '--config', join(broker.security.dir, file), '--from-beginning', '--max', '1'], tail.io), 0, tail.err())
+    assert.equal(tail.out(), `via ${file}\n`)
   }
 })
