@@ -3,12 +3,14 @@ import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
 import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import yaml from 'js-yaml'
 import { request } from 'undici'
 import { runChangepropCommand } from '../src/cli/changeprop.js'
 import { runGatewayCommand } from '../src/cli/gateway.js'
 import { runKafkaCommand } from '../src/cli/kafka.js'
 import { runStreamsCommand } from '../src/cli/streams.js'
+import { runUpCommand } from '../src/cli/up.js'
 import { createChangeprop, loadChangepropConfig } from '../src/changeprop/index.js'
 import { createGateway } from '../src/gateway/index.js'
 import { createEventProducer, resolveKafkaSecurity } from '../src/kafka/index.js'
@@ -209,8 +211,15 @@ test('a service the cluster refuses does not start: the command exits 1 within t
   for (const { run, config, code, cause } of cases) {
     const cli = captureIO({}, broker.dir)
     const started = Date.now()
-    const exit = await run(['--config', await configFile('refused', config)], cli.io)
+    const running = run(['--config', await configFile('refused', config)], cli.io)
+    // A service that started anyway would run until stopped: stop it, and fail.
+    let timer: NodeJS.Timeout | undefined
+    const ranOn = await Promise.race([running.then(() => false), new Promise<boolean>((resolve) => { timer = setTimeout(() => { resolve(true) }, 10000) })])
+    clearTimeout(timer)
+    if (ranOn) cli.stop('SIGTERM')
+    const exit = await running
     const ms = Date.now() - started
+    assert.equal(ranOn, false, `${code}: the service started although the cluster refuses it`)
     assert.equal(exit, 1, cli.err())
     assert.match(cli.err(), new RegExp(`\\[${code}\\]`))
     assert.match(cli.err(), cause)
@@ -265,4 +274,52 @@ test('sluice kafka tail --config reads a secured cluster with a service\'s kafka
   const missing = await configFile('mirror-from', { kafka: { ...scram, sasl: { ...scram.sasl, password_file: 'no-such-password' } } })
   assert.equal(await runKafkaCommand(['mirror', '--from-config', missing, '--to', '127.0.0.1:1', '--datacenter', 'eqiad'], mirror.io), 2)
   assert.match(mirror.err(), /kafka\.sasl\.password_file: cannot read .*no-such-password.*\[SLUICE_ERR_CONFIG_INVALID\]/s)
+})
+
+test('sluice up: the gateway config\'s kafka.ssl and kafka.sasl reach the stream service, whose own file sets none', async () => {
+  const root = fileURLToPath(new URL('..', import.meta.url))
+  const scram = broker.configs.scram()
+  const prefix = `up${randomUUID().slice(0, 8)}.`
+  const gatewayFile = await configFile('up-gateway', {
+    port: 8192,
+    listen_address: '127.0.0.1',
+    log_level: 'silent',
+    schema_base_uris: [join(root, 'schemas') + '/'],
+    stream_config_uri: join(root, 'stream-config'),
+    topic_prefix: prefix,
+    kafka: { ...scram, ...fast }
+  })
+  const streamsFile = await configFile('up-streams', {
+    port: 8194,
+    listen_address: '127.0.0.1',
+    log_level: 'silent',
+    stream_config_uri: join(root, 'stream-config'),
+    stream_config_defaults: { topic_prefixes: [prefix] },
+    kafka: fast
+  })
+  const offset = 21000 + Math.floor(Math.random() * 90) * 10
+  const cli = captureIO({}, root)
+  const running = runUpCommand(['--config', gatewayFile, '--streams-config', streamsFile, '--no-changeprop', '--port-offset', String(offset)], cli.io)
+  try {
+    await waitFor('the platform', () => cli.out().includes('ready; press Ctrl-C') || cli.err() !== '', 60000)
+    assert.equal(cli.err(), '')
+    const gateway = /^gateway: listening on (\S+)/m.exec(cli.out())![1]!
+    const streams = /^streams: listening on (\S+)/m.exec(cli.out())![1]!
+    const since = Date.now() - 1000
+    const marker = `up-${randomUUID().slice(0, 8)}`
+    // The repository's /test/event/1.0.0 (not the fixtures'): dt at the top level.
+    const posted = await post(gateway, { $schema: '/test/event/1.0.0', meta: { stream: 'test.event' }, dt: new Date().toISOString(), test: marker })
+    assert.equal(posted.status, 201, posted.body)
+    const client = await openStream(`${streams}/v2/stream/test.event?since=${since}`)
+    try {
+      assert.equal(client.status, 200)
+      await client.waitForMessages(1, 20000)
+      assert.equal(client.messages()[0]?.test, marker)
+    } finally {
+      client.close()
+    }
+  } finally {
+    cli.stop('SIGTERM')
+    assert.equal(await running, 0, cli.err())
+  }
 })

@@ -48,6 +48,7 @@ test('mutual TLS: the certificate, key and passphrase go through the environment
   assert.ok(props.lines.includes('codfw.ssl.key.password = ${env:SLUICE_MIRROR_CODFW_KEY_PASSPHRASE}'))
   assert.match(props.env.SLUICE_MIRROR_CODFW_KEY!, /key-secret/)
   const text = mirrorProperties({ from: { name: 'eqiad', bootstrap: 'k1:9092' }, to: { name: 'codfw', bootstrap: 'k2:9093', security: cluster }, workDir: dir })
+  for (const line of props.lines) assert.ok(text.split('\n').includes(line), `the properties file has: ${line}`)
   assert.match(text, /^config\.providers = env$/m)
   assert.match(text, /^config\.providers\.env\.class = org\.apache\.kafka\.common\.config\.provider\.EnvVarConfigProvider$/m)
   for (const secret of ['key-secret', 'key-passphrase', 'mirror-secret']) assert.ok(!text.includes(secret), secret)
