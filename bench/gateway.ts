@@ -17,14 +17,15 @@ import type { Services, SluiceProcess } from './sluice-process.js'
 const connections = 50
 const group = 'gateway'
 
-/** `sluice gateway` in its own process, serving the test streams on `topic_prefix` bench. */
-export async function startGatewayProcess (services: Services): Promise<SluiceProcess> {
+/** `sluice gateway` in its own process, serving the test streams on `topic_prefix` bench; `kafka` keys over the defaults. */
+export async function startGatewayProcess (services: Services, kafka: Record<string, unknown> = {}): Promise<SluiceProcess> {
   return startSluiceProcess(services, 'gateway', {
     port: await findFreePort(),
     schema_base_uris: [join(services.root, 'schemas') + '/'],
     stream_config_uri: join(services.root, 'stream-config'),
     topic_prefix: 'bench.',
-    schema_precache_uris: ['/test/event/1.0.0']
+    schema_precache_uris: ['/test/event/1.0.0'],
+    kafka
   })
 }
 

@@ -3,9 +3,12 @@ import { availableParallelism, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { findFreePort, startLocalBroker } from '../src/local-kafka/index.js'
+import type { LocalBrokerSecurity } from '../src/local-kafka/index.js'
 import { buildSluice } from './build.js'
 import { benchChangeprop } from './changeprop.js'
 import { benchCloudEvents } from './cloudevents.js'
+import { benchCodecs, codecRows, formatCodecTable } from './codecs.js'
+import type { CodecFigure } from './codecs.js'
 import { benchGateway } from './gateway.js'
 import { benchMirror } from './mirror.js'
 import { mirrorRows, streamsRows } from './other-rows.js'
@@ -23,11 +26,11 @@ import { benchStreams } from './streams.js'
 // soak instead of the figures.
 
 const usage = `Usage: npm run bench [-- --json] [-- --soak]
-  BENCH_ONLY=gateway,cloudevents,changeprop,streams,mirror  the groups to run (default all)
+  BENCH_ONLY=gateway,cloudevents,changeprop,streams,mirror,codecs  the groups to run (default all)
   BENCH_SECONDS=8                               measured seconds per figure, after a 2 s warm-up
   BENCH_SOAK_MINUTES=10                         the soak's length (--soak)`
 
-const groups = ['gateway', 'cloudevents', 'changeprop', 'streams', 'mirror'] as const
+const groups = ['gateway', 'cloudevents', 'changeprop', 'streams', 'mirror', 'codecs'] as const
 type Group = typeof groups[number]
 
 const root = fileURLToPath(new URL('..', import.meta.url))
@@ -46,8 +49,12 @@ function parseOptions (args: readonly string[]): Options | string {
   return { json: args.includes('--json'), soakMinutes, only: only as Group[], durationSec: optionalNumber('BENCH_SECONDS') ?? 8 }
 }
 
-async function figures (options: Options, workDir: string, brokers: string[], dist: () => Promise<string>): Promise<Row[]> {
+/** The figures of the codecs group, printed as a table of their own too. */
+interface Figures { rows: Row[], codecs: CodecFigure[] }
+
+async function figures (options: Options, workDir: string, brokers: string[], security: LocalBrokerSecurity | undefined, dist: () => Promise<string>): Promise<Figures> {
   const rows: Row[] = []
+  let codecs: CodecFigure[] = []
   const { durationSec } = options
   let plainProducer: number | undefined
   const services = async (): Promise<Services> => ({ root, workDir, brokers, dist: await dist() })
@@ -71,13 +78,16 @@ async function figures (options: Options, workDir: string, brokers: string[], di
         idleClients: optionalNumber('BENCH_STREAMS_IDLE'),
         profileDir: process.env.BENCH_STREAMS_PROFILE
       })))
+    } else if (group === 'codecs') {
+      codecs = await benchCodecs(await services(), security, durationSec)
+      rows.push(...codecRows(codecs))
     } else {
       plainProducer ??= await benchPlainProducer(brokers, 'bench.plain.mirror', durationSec * 1000)
       rows.push(...mirrorRows(await benchMirror(brokers, { durationSec }), plainProducer))
     }
     console.log(`${group}: ${((performance.now() - started) / 1000).toFixed(0)} s`)
   }
-  return rows
+  return { rows, codecs }
 }
 
 async function main (): Promise<void> {
@@ -93,6 +103,7 @@ async function main (): Promise<void> {
   const started = performance.now()
   const workDir = await mkdtemp(join(tmpdir(), 'sluice-bench-'))
   let rows: Row[]
+  let codecs: CodecFigure[] = []
   try {
     // The services under test run from dist/ (bench/build.ts), built while the broker starts,
     // when a group needs them.
@@ -101,9 +112,10 @@ async function main (): Promise<void> {
       building ??= buildSluice(root, workDir)
       return building
     }
-    if (options.soakMinutes !== undefined || options.only.some((g) => g === 'gateway' || g === 'cloudevents' || g === 'changeprop')) dist().catch(() => {})
+    if (options.soakMinutes !== undefined || options.only.some((g) => g === 'gateway' || g === 'cloudevents' || g === 'changeprop' || g === 'codecs')) dist().catch(() => {})
     // Full JIT for the broker: the test default stops at C1 for fast start-up, not throughput.
-    const broker = await startLocalBroker({ port: await findFreePort(), dataDir: join(workDir, 'kafka'), fresh: true, jvmOptions: ['-Xms512m', '-Xmx1g'] })
+    // The secured listeners (TLS, SASL) only for the codecs group's SASL_SSL figure.
+    const broker = await startLocalBroker({ port: await findFreePort(), dataDir: join(workDir, 'kafka'), fresh: true, jvmOptions: ['-Xms512m', '-Xmx1g'], security: options.only.includes('codecs') })
     const brokers = [broker.bootstrap]
     try {
       if (options.soakMinutes !== undefined) {
@@ -111,7 +123,9 @@ async function main (): Promise<void> {
         rows = await soak({ root, workDir, brokers, dist: await dist() }, options.soakMinutes)
       } else {
         console.log(`broker ${broker.bootstrap}; ${options.durationSec} s per figure after a 2 s warm-up; groups ${options.only.join(', ')}`)
-        rows = await figures(options, workDir, brokers, dist)
+        const measured = await figures(options, workDir, brokers, broker.security, dist)
+        rows = measured.rows
+        codecs = measured.codecs
       }
     } finally {
       await broker.stop()
@@ -134,10 +148,12 @@ async function main (): Promise<void> {
       node: process.version,
       cores: availableParallelism(),
       loadAverage,
-      rows: rows.map(jsonRow)
+      rows: rows.map(jsonRow),
+      codecs
     }, rounded, 2)}\n`)
   } else {
     console.log(`\n${formatTable(rows)}\n\n${rows.length} figures in ${totalSec.toFixed(0)} s; ${machine}`)
+    if (codecs.length > 0) console.log(`\nkafka.compression, gateway at 10 events per request (bytes the gateway sent the broker; CPU of the gateway process):\n${formatCodecTable(codecs)}`)
   }
 }
 

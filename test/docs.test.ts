@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { errorCodes } from '../src/error-codes.js'
 import { gatewayConfigSchema } from '../src/gateway/config.js'
+import { kafkaSecuritySchema } from '../src/kafka/index.js'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 
@@ -36,10 +37,21 @@ test('every error code is in the closed list, documented in README.md or docs/, 
 
 test('every gateway config key is in the README configuration table, and nothing else is', async () => {
   const readme = await readFile(join(root, 'README.md'), 'utf8')
-  const section = readme.slice(readme.indexOf('## Configuration'), readme.indexOf('## Error codes'))
+  const start = readme.indexOf('## Configuration')
+  const section = readme.slice(start, readme.indexOf('\n## ', start))
   const documented = new Set([...section.matchAll(/^\| `([a-z_.]+)` \|/gm)].map((m) => m[1]))
   const keys = Object.keys(gatewayConfigSchema.properties).filter((k) => k !== 'kafka' && k !== 'redis')
   keys.push(...Object.keys(gatewayConfigSchema.properties.kafka.properties).map((k) => `kafka.${k}`))
   keys.push(...Object.keys(gatewayConfigSchema.properties.redis.properties).map((k) => `redis.${k}`))
+  assert.deepEqual([...documented].sort(), keys.sort())
+})
+
+test('every key of kafka.ssl and kafka.sasl is in the README\'s secured-cluster table', async () => {
+  const readme = await readFile(join(root, 'README.md'), 'utf8')
+  const start = readme.indexOf('## Connecting to a secured cluster')
+  assert.ok(start > 0, 'README.md has a "Connecting to a secured cluster" section')
+  const section = readme.slice(start, readme.indexOf('\n## ', start))
+  const documented = new Set([...section.matchAll(/^\| (`[a-z_.]+`(?:, `[a-z_.]+`)*) \|/gm)].flatMap((m) => [...m[1]!.matchAll(/`([a-z_.]+)`/g)].map((k) => k[1])))
+  const keys = (['ssl', 'sasl'] as const).flatMap((group) => Object.keys(kafkaSecuritySchema[group].properties).map((k) => `kafka.${group}.${k}`))
   assert.deepEqual([...documented].sort(), keys.sort())
 })

@@ -2,7 +2,7 @@ import { advanceGroupOffsets, createEventConsumer, createTopics, listTopics } fr
 import type { EventConsumer, PartitionProgress } from '../kafka/index.js'
 import { createChangepropMetrics } from '../metrics/changeprop.js'
 import type { ChangepropMetrics, ChangepropSource } from '../metrics/changeprop.js'
-import { buildService, closeInOrder, producerSettings, readinessBody, readServiceInfo, requireProducer, settlesBefore, startAdminServer, withoutBrokers } from '../service/index.js'
+import { buildService, closeInOrder, kafkaSettings, producerSettings, readinessBody, readServiceInfo, requireProducer, settlesBefore, startAdminServer, withoutBrokers } from '../service/index.js'
 import type { AdminServer, ContextOverrides, HealthReport, ReadinessCheck, Service, ServiceContext, ServiceDefinition, ShellService } from '../service/index.js'
 import type { ChangepropConfig } from './config.js'
 import { createMemoryDedupeStore, createRedisDedupeStore } from './dedupe.js'
@@ -65,6 +65,7 @@ export const changepropService: ServiceDefinition<ChangepropConfig, ChangepropSe
     logger: { level: config.log_level, name: config.service_name },
     metricLabels: { service: config.service_name },
     dispatcher: { keepAliveTimeout: 4000, connections: 256 },
+    kafka: kafkaSettings(config.kafka, config.kafka.client_id),
     producer: producerSettings(config.kafka, `${config.kafka.client_id}-producer`)
   }),
   shutdownMs: (config) => config.shutdown_timeout_ms,
@@ -226,7 +227,7 @@ function buildChangeprop (config: Readonly<ChangepropConfig>, deps: ServiceConte
       { group: retryGroupOf(entry.group), names: topics.map((topic) => retryTopicOf(config.service_name, topic, namingFor(entry.prefix))) }
     ]
     for (const { group, names } of targets) {
-      const result = await advanceGroupOffsets(kafka.brokers, group, names, since, { clientId: kafka.client_id, logger: deps.logger })
+      const result = await advanceGroupOffsets(kafka.brokers, group, names, since, { clientId: kafka.client_id, logger: deps.logger, security: deps.kafka?.security })
       log.info({ rule: entry.rule.name, group, since: new Date(since).toISOString(), ...result }, 'taking over another datacenter\'s topics')
     }
   }
@@ -244,6 +245,7 @@ function buildChangeprop (config: Readonly<ChangepropConfig>, deps: ServiceConte
       heartbeatIntervalMs: kafka.heartbeat_interval_ms,
       progressIntervalMs: kafka.progress_interval_ms,
       fetchMaxBytes: kafka.fetch_max_bytes,
+      security: deps.kafka?.security,
       logger: deps.logger.child({ rule: rule.name })
     }
     const main = createEventConsumer({
@@ -287,13 +289,13 @@ function buildChangeprop (config: Readonly<ChangepropConfig>, deps: ServiceConte
       consumed.add(retryTopicOf(config.service_name, topic, namingFor(prefix)))
     }
     if (!kafka.create_topics) {
-      const existing = new Set(await listTopics(kafka.brokers, { clientId: kafka.client_id, logger: deps.logger }))
+      const existing = new Set(await listTopics(kafka.brokers, { clientId: kafka.client_id, logger: deps.logger, security: deps.kafka?.security }))
       const missing = [...consumed].filter((name) => !existing.has(name)).sort()
       if (missing.length > 0) throw new TopicsMissingError(missing)
       return
     }
     const names = [errorTopicOf(config.service_name, namingFor(config.topic_prefix)), ...consumed]
-    await createTopics(kafka.brokers, names.map((name) => ({ name, partitions: kafka.topic_partitions })), { logger: deps.logger })
+    await createTopics(kafka.brokers, names.map((name) => ({ name, partitions: kafka.topic_partitions })), { logger: deps.logger, security: deps.kafka?.security })
   }
 
   /**
@@ -308,7 +310,7 @@ function buildChangeprop (config: Readonly<ChangepropConfig>, deps: ServiceConte
       const { kafka } = config
       const regexRules = consumers.filter((entry) => entry.rule.topicPatterns.length > 0)
       if (regexRules.length === 0) return
-      const names = await listTopics(kafka.brokers, { clientId: kafka.client_id, logger: deps.logger })
+      const names = await listTopics(kafka.brokers, { clientId: kafka.client_id, logger: deps.logger, security: deps.kafka?.security })
       for (const entry of regexRules) {
         if (closing) return
         const topics = await resolveTopics(entry.rule, entry.prefix, async () => names)
@@ -370,7 +372,7 @@ function buildChangeprop (config: Readonly<ChangepropConfig>, deps: ServiceConte
 
       let clusterTopics: Promise<string[]> | undefined
       const cluster = async (): Promise<string[]> => {
-        clusterTopics ??= listTopics(kafka.brokers, { clientId: kafka.client_id, logger: deps.logger })
+        clusterTopics ??= listTopics(kafka.brokers, { clientId: kafka.client_id, logger: deps.logger, security: deps.kafka?.security })
         return clusterTopics
       }
       const prefixes = config.consume_topic_prefixes ?? [config.topic_prefix]

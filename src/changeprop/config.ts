@@ -12,7 +12,7 @@ import type { ImportReport } from './import/report.js'
 import { createMediawikiApi } from './modules/mediawiki-api.js'
 import { createPartitioner } from './modules/partition.js'
 import type { PartitionerSettings } from './modules/partition.js'
-import { consumerConfigSchema } from '../kafka/index.js'
+import { consumerConfigSchema, kafkaCompressionSchema, kafkaSecuritySchema } from '../kafka/index.js'
 import { legacyTopicsHomeSchema } from '../stream-config/index.js'
 
 const limiterSchema = {
@@ -158,7 +158,9 @@ export const changepropConfigSchema = {
         topic_partitions: { type: 'integer', minimum: 1, default: 1 },
         topic_refresh_interval_ms: { type: 'integer', minimum: 0, default: 10000 },
         ...consumerConfigSchema,
-        ...kafkaProducerSchema
+        ...kafkaProducerSchema,
+        compression: kafkaCompressionSchema,
+        ...kafkaSecuritySchema
       }
     },
     rules_dir: { type: 'string', minLength: 1 },

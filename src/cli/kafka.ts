@@ -1,21 +1,27 @@
 import { resolve } from 'node:path'
 import { isSluiceError } from '../errors.js'
-import { tailTopic } from '../kafka/index.js'
+import { probeCluster, tailTopic } from '../kafka/index.js'
+import { createLogger } from '../logger.js'
 import { DEFAULT_BROKER_PORT, DEFAULT_KAFKA_VERSION, MIRROR_VERSION, TESTED_KAFKA_VERSIONS, clusterAlias, defaultBrokerDataDir, fetchKafkaJars, fetchMirrorJars, kafkaRelease, localBrokerStatus, mirrorWorkDirName, startLocalBroker, startMirror, stopLocalBroker } from '../local-kafka/index.js'
+import type { LocalBrokerSecurity } from '../local-kafka/index.js'
 import { mirrorTopicsPattern } from '../stream-config/index.js'
 import type { CliIO } from './io.js'
 import { parseCommandArgs } from './io.js'
+import { clusterSecurity, loadClusterConfig } from './kafka-config.js'
+import type { ClusterConfig } from './kafka-config.js'
 
 const help = `Usage: sluice kafka <start|stop|status|fetch> [options]
-       sluice kafka tail TOPIC [--from-beginning] [--max N] [--brokers LIST]
+       sluice kafka tail TOPIC [--from-beginning] [--max N] [--brokers LIST] [--config FILE]
        sluice kafka mirror --from HOST:PORT --to HOST:PORT --datacenter NAME [--legacy-topics-home NAME] [--topics REGEX]
+                           [--from-config FILE] [--to-config FILE]
 
 Runs a single-node Apache Kafka broker (KRaft) on 127.0.0.1 for development and
 tests. Needs Java 17+ and Maven (which fetches the jars of each release once).
 
 Commands:
   start    start the broker in the background, wait until it answers, print its
-           bootstrap address (127.0.0.1:<port>) on stdout
+           bootstrap address (127.0.0.1:<port>) on stdout; with --security also
+           the listeners production clusters use (below)
   stop     stop the broker (SIGTERM, then SIGKILL after 30 s)
   status   print whether it runs; exit code 0 if it does, 1 if not
   fetch    only download the Kafka jars into the cache (--mirror: MirrorMaker 2's too)
@@ -34,10 +40,18 @@ Options:
                          else ${DEFAULT_KAFKA_VERSION}; tested: ${TESTED_KAFKA_VERSIONS.join(', ')})
       --partitions N     partitions of auto-created topics (default 1)
       --timeout SECONDS  how long start waits for the broker (default 60)
+      --security         start: add a mutual-TLS listener (SSL), a SASL_SSL one
+                         (SCRAM-SHA-512/256 user "sluice" created when the storage is
+                         formatted, PLAIN user "sluice-plain", OAUTHBEARER with unsigned
+                         tokens) and a SASL_PLAINTEXT one (PLAIN), on the ports after
+                         --port; certificates (made with openssl), password files and a
+                         ready \`kafka\` section per listener go to <data dir>/security/
       --from-beginning   tail: start at the oldest record, not only new ones
       --max N            tail: stop after N records
       --brokers LIST     tail: bootstrap host:port list (default: KAFKA_BROKERS,
-                         else the local broker on --port)
+                         else --config's brokers, else the local broker on --port)
+      --config FILE      tail: a config file whose \`kafka\` section (brokers, ssl,
+                         sasl: the keys every service takes) says how to connect
       --from HOST:PORT   mirror: the source datacenter's cluster
       --to HOST:PORT     mirror: the cluster to copy into
       --datacenter NAME  mirror: the source datacenter; only its topics ("NAME.*")
@@ -51,6 +65,8 @@ Options:
                          A cluster without a name is named by its address
                          (cluster-HOST-PORT): each direction has its own MirrorMaker
                          group, internal topics and work dir whatever the flags
+      --from-config FILE mirror: the source cluster's \`kafka\` section (brokers, ssl,
+      --to-config FILE   sasl), as in a service's config; --from/--to win for brokers
   -h, --help             show this help
 `
 
@@ -76,6 +92,10 @@ export async function runKafkaCommand (args: string[], io: CliIO): Promise<numbe
       'legacy-topics-home': { type: 'string' },
       topics: { type: 'string' },
       mirror: { type: 'boolean' },
+      security: { type: 'boolean' },
+      config: { type: 'string' },
+      'from-config': { type: 'string' },
+      'to-config': { type: 'string' },
       help: { type: 'boolean', short: 'h' }
     }
   }, help, io)
@@ -117,22 +137,30 @@ export async function runKafkaCommand (args: string[], io: CliIO): Promise<numbe
         const before = await localBrokerStatus(dataDir)
         if (before.running && values.fresh !== true) {
           io.stderr.write(`Kafka is already running (pid ${before.pid}) on ${dataDir}\n`)
+          if (before.security !== undefined) io.stderr.write(describeSecuredListeners(before.security))
           io.stdout.write(`${before.bootstrap}\n`)
           return 0
         }
         const started = Date.now()
         const jars = await fetchKafkaJars({ version })
         if (jars.fetched) io.stderr.write(`Fetched the Kafka ${version} jars into ${jars.dir}\n`)
-        const broker = await startLocalBroker({ port, dataDir, fresh: values.fresh, partitions, version, timeoutMs: timeoutSeconds * 1000 })
+        const broker = await startLocalBroker({ port, dataDir, fresh: values.fresh, partitions, version, timeoutMs: timeoutSeconds * 1000, security: values.security })
         io.stderr.write(`Kafka ${version} started in ${((Date.now() - started) / 1000).toFixed(1)} s (pid ${broker.pid}, data in ${dataDir}); stop it with 'sluice kafka stop${values.port === undefined ? '' : ` --port ${port}`}'\n`)
+        if (broker.security !== undefined) io.stderr.write(describeSecuredListeners(broker.security))
         io.stdout.write(`${broker.bootstrap}\n`)
         return 0
       }
       case 'tail': {
-        const brokers = (values.brokers ?? io.env.KAFKA_BROKERS ?? `127.0.0.1:${port}`).split(',').map((b) => b.trim()).filter((b) => b !== '')
+        const cluster = values.config === undefined ? undefined : await loadClusterConfig(resolve(io.cwd, values.config), io.cwd)
+        const configured = cluster !== undefined && cluster.brokers.length > 0 ? cluster.brokers.join(',') : undefined
+        const brokers = (values.brokers ?? io.env.KAFKA_BROKERS ?? configured ?? `127.0.0.1:${port}`).split(',').map((b) => b.trim()).filter((b) => b !== '')
+        const security = clusterSecurity(cluster, io.env, values.config ?? 'configuration')
+        // A cluster that refuses the settings says why at once (with its code), not as a failed read.
+        await probeCluster({ brokers, clientId: 'sluice-tail', timeoutMs: 5000, security, logger: createLogger({ level: 'silent', name: 'sluice-tail' }) })
         const stop = new AbortController()
         void io.stopSignal.then(() => { stop.abort() })
         await tailTopic(brokers, extra[0] as string, {
+          security,
           fromBeginning: values['from-beginning'],
           max,
           signal: stop.signal,
@@ -162,15 +190,41 @@ export async function runKafkaCommand (args: string[], io: CliIO): Promise<numbe
   }
 }
 
-const hostPort = /^[^\s,:]+:\d{1,5}$/
+const hostPorts = /^[^\s,:]+:\d{1,5}(,[^\s,:]+:\d{1,5})*$/
+
+/** What `start --security` adds, for people (stdout keeps only the bootstrap address). */
+function describeSecuredListeners (security: LocalBrokerSecurity): string {
+  return [
+    `Secured listeners (certificates, keys and passwords in ${security.dir}):`,
+    `  SSL             ${security.ssl}  mutual TLS: client.crt/client.key signed by ca.crt`,
+    `  SASL_SSL        ${security.saslSsl}  SCRAM-SHA-512/256 user ${security.scramUser.username} (${security.scramUser.passwordFile}), PLAIN user ${security.plainUser.username}, OAUTHBEARER (unsigned tokens); re-authentication every ${security.reauthenticateMs} ms`,
+    `  SASL_PLAINTEXT  ${security.saslPlaintext}  PLAIN user ${security.plainUser.username} (${security.plainUser.passwordFile})`,
+    `A \`kafka\` section for each: ${security.dir}/client-{ssl,sasl-ssl,sasl-plaintext}.yaml (e.g. sluice kafka tail TOPIC --config ${security.dir}/client-sasl-ssl.yaml)`,
+    ''
+  ].join('\n')
+}
 const datacenterName = /^[A-Za-z0-9_-]+$/
 
 /** `sluice kafka mirror`: one direction of MirrorMaker 2, in the foreground. */
-async function runMirror (values: { from?: string, to?: string, datacenter?: string, 'to-datacenter'?: string, 'legacy-topics-home'?: string, topics?: string }, io: CliIO): Promise<number> {
-  const { from, to, datacenter, topics } = values
+async function runMirror (values: { from?: string, to?: string, datacenter?: string, 'to-datacenter'?: string, 'legacy-topics-home'?: string, topics?: string, 'from-config'?: string, 'to-config'?: string }, io: CliIO): Promise<number> {
+  const { datacenter, topics } = values
   const legacyHome = values['legacy-topics-home']
-  if (from === undefined || to === undefined || !hostPort.test(from) || !hostPort.test(to)) {
-    io.stderr.write('sluice kafka mirror: --from and --to take HOST:PORT\n')
+  let fromCluster: ClusterConfig | undefined
+  let toCluster: ClusterConfig | undefined
+  try {
+    fromCluster = values['from-config'] === undefined ? undefined : await loadClusterConfig(resolve(io.cwd, values['from-config']), io.cwd)
+    toCluster = values['to-config'] === undefined ? undefined : await loadClusterConfig(resolve(io.cwd, values['to-config']), io.cwd)
+    // Checked here, so that a missing file or variable is reported before MirrorMaker starts.
+    clusterSecurity(fromCluster, io.env, values['from-config'] ?? '')
+    clusterSecurity(toCluster, io.env, values['to-config'] ?? '')
+  } catch (err) {
+    io.stderr.write(`sluice kafka mirror: ${isSluiceError(err) ? `${err.message} [${err.code}]` : String(err)}\n`)
+    return 2
+  }
+  const from = values.from ?? (fromCluster?.brokers.length === 0 ? undefined : fromCluster?.brokers.join(','))
+  const to = values.to ?? (toCluster?.brokers.length === 0 ? undefined : toCluster?.brokers.join(','))
+  if (from === undefined || to === undefined || !hostPorts.test(from) || !hostPorts.test(to)) {
+    io.stderr.write('sluice kafka mirror: --from and --to take HOST:PORT (or give the brokers in --from-config and --to-config)\n')
     return 2
   }
   if ((datacenter === undefined && topics === undefined) || [datacenter, values['to-datacenter']].some((name) => name !== undefined && !datacenterName.test(name))) {
@@ -192,13 +246,13 @@ async function runMirror (values: { from?: string, to?: string, datacenter?: str
   const regex = topics ?? mirrorTopicsPattern(source, legacyHome)
   try {
     io.stderr.write(`Starting MirrorMaker 2 ${MIRROR_VERSION} (the first start fetches its jars with Maven)...\n`)
-    const fromCluster = { name: source, bootstrap: from }
-    const toCluster = { name: target, bootstrap: to }
+    const sourceCluster = { name: source, bootstrap: from, ...(fromCluster === undefined ? {} : { security: fromCluster }) }
+    const targetCluster = { name: target, bootstrap: to, ...(toCluster === undefined ? {} : { security: toCluster }) }
     const mirror = await startMirror({
-      from: fromCluster,
-      to: toCluster,
+      from: sourceCluster,
+      to: targetCluster,
       topics: regex,
-      workDir: resolve(io.cwd, '.cache', 'kafka', mirrorWorkDirName(fromCluster, toCluster)),
+      workDir: resolve(io.cwd, '.cache', 'kafka', mirrorWorkDirName(sourceCluster, targetCluster)),
       onOutput: (line) => { io.stderr.write(`${line}\n`) }
     })
     io.stdout.write(`mirroring ${regex} from ${source} (${from}) to ${target} (${to}) (pid ${mirror.pid}); Ctrl-C stops it\n`)

@@ -48,6 +48,9 @@ Options:
 
 Environment: KAFKA_BROKERS uses existing brokers (KAFKA_BROKERS_<DATACENTER> with --datacenters);
 KAFKA_PORT, SINK_PORT and STREAMS_PORT move the local broker, the sink and the stream service.
+
+A secured cluster: the gateway config's kafka.ssl and kafka.sasl apply to change propagation
+and the stream service too, unless their own config files set their own.
 `
 
 interface UpOptions {
@@ -206,7 +209,11 @@ async function startServices (dc: Datacenter, prefixes: readonly string[], sinkU
     ...(dc.legacyTopicsHome === undefined ? {} : { [legacyTopicsHomeVariable]: dc.legacyTopicsHome })
   }
   // Each file's port (or PORT), moved by the datacenter's shift.
-  const gatewayPort = (await loadGatewayConfig(options.gatewayFile, env)).port + dc.portShift
+  const gatewayFile = await loadGatewayConfig(options.gatewayFile, env)
+  const gatewayPort = gatewayFile.port + dc.portShift
+  // One cluster, one way in: the gateway's TLS and SASL settings, for files that give none.
+  const shared = { ...(gatewayFile.kafka.ssl === undefined ? {} : { ssl: gatewayFile.kafka.ssl }), ...(gatewayFile.kafka.sasl === undefined ? {} : { sasl: gatewayFile.kafka.sasl }) }
+  const sharedFor = (kafka: { ssl?: unknown, sasl?: unknown }): typeof shared => (kafka.ssl === undefined && kafka.sasl === undefined ? shared : {})
   const gateway = await createGateway(await loadGatewayConfig(options.gatewayFile, { ...env, PORT: String(gatewayPort) }), { cwd: io.cwd, logger, registry: createMetricsRegistry() })
   stack.push({ name: label('gateway'), close: async () => { await gateway.close() } })
   io.onReload(() => { void gateway.reload() })
@@ -220,6 +227,7 @@ async function startServices (dc: Datacenter, prefixes: readonly string[], sinkU
     const changepropConfig = await loadChangepropConfig(options.changepropFile, changepropEnv, {
       exec_origin_override: sinkUrl,
       port: fromFile.port + dc.portShift,
+      kafka: sharedFor(fromFile.kafka),
       ...(dc.prefix === undefined ? {} : { topic_prefix: dc.prefix }),
       ...(dc.legacyTopicsHome === undefined ? {} : { legacy_topics_home: dc.legacyTopicsHome })
     })
@@ -231,14 +239,13 @@ async function startServices (dc: Datacenter, prefixes: readonly string[], sinkU
   if (options.streams) {
     const streamsEnv: NodeJS.ProcessEnv = { ...env, PORT: io.env.STREAMS_PORT }
     streamsEnv.PORT = String((await loadStreamsConfig(options.streamsFile, streamsEnv)).port + dc.portShift)
-    let streamsConfig = await loadStreamsConfig(options.streamsFile, streamsEnv)
-    // Every datacenter's topics, read from the local cluster (the mirror brought the others').
-    if (prefixes.length > 0) {
-      streamsConfig = await loadStreamsConfig(options.streamsFile, streamsEnv, {
-        stream_config_defaults: { ...streamsConfig.stream_config_defaults, topic_prefixes: prefixes },
-        ...(dc.legacyTopicsHome === undefined ? {} : { legacy_topics_home: dc.legacyTopicsHome })
-      })
-    }
+    const fromStreamsFile = await loadStreamsConfig(options.streamsFile, streamsEnv)
+    const streamsConfig = await loadStreamsConfig(options.streamsFile, streamsEnv, {
+      kafka: { ...fromStreamsFile.kafka, ...sharedFor(fromStreamsFile.kafka) },
+      // Every datacenter's topics, read from the local cluster (the mirror brought the others').
+      ...(prefixes.length > 0 ? { stream_config_defaults: { ...fromStreamsFile.stream_config_defaults, topic_prefixes: prefixes } } : {}),
+      ...(dc.legacyTopicsHome === undefined ? {} : { legacy_topics_home: dc.legacyTopicsHome })
+    })
     const streams = await createStreams(streamsConfig, { cwd: io.cwd, logger })
     stack.push({ name: label('streams'), close: async () => { await streams.close() } })
     io.onReload(() => { void streams.reload() })

@@ -1,6 +1,7 @@
 import type { FromSchema } from '../config/from-schema.js'
 import type { EnvOverride } from '../config/load.js'
 import { commonEnvOverrides, kafkaBrokersSchema, kafkaProducerSchema, loadConfig, redisSchema } from '../config/load.js'
+import { kafkaCompressionSchema, kafkaSecuritySchema } from '../kafka/index.js'
 import { legacyTopicsHomeSchema, legacyTopicsHomeVariable, streamConfigSourceProperties } from '../stream-config/index.js'
 
 const stringOrList = {
@@ -120,8 +121,9 @@ export const gatewayConfigSchema = {
         ...kafkaProducerSchema,
         max_batch_bytes: { type: 'integer', minimum: 1024, default: 1048576 },
         max_message_bytes: { type: 'integer', minimum: 1024, default: 1000000 },
-        compression: { enum: ['none', 'gzip'], default: 'none' },
-        idempotent: { type: 'boolean', default: false }
+        compression: kafkaCompressionSchema,
+        idempotent: { type: 'boolean', default: false },
+        ...kafkaSecuritySchema
       }
     }
   }

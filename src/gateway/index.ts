@@ -7,7 +7,7 @@ import {
   createSchemaResolver, createSourcesFromBaseUris, loadRepositoryConfig, openDirectoryRepository, openGitRepository, schemaRoutes
 } from '../schemas/index.js'
 import type { GitSchemaRepository, SchemaRepository, SchemaResolver, SchemaSource } from '../schemas/index.js'
-import { buildService, closeInOrder, producerSettings, readServiceInfo, requireProducer, withoutBrokers } from '../service/index.js'
+import { buildService, closeInOrder, kafkaSettings, producerSettings, readServiceInfo, requireProducer, withoutBrokers } from '../service/index.js'
 import type { ContextOverrides, Service, ServiceContext, ServiceDefinition, ShellService, ShutdownStep } from '../service/index.js'
 import type { StreamIndex } from '../stream-config/index.js'
 import { createStreamConfigLoader, streamConfigLoaderOptions } from '../stream-config/index.js'
@@ -50,6 +50,7 @@ export const gatewayService: ServiceDefinition<GatewayConfig, GatewayService> = 
   context: (config) => ({
     logger: { level: config.log_level, name: config.service_name, maxStringLength: config.log_max_string_length },
     dispatcher: { connect: { timeout: config.schema_fetch_timeout_ms }, keepAliveTimeout: 10000 },
+    kafka: kafkaSettings(config.kafka, config.kafka.client_id),
     producer: {
       ...producerSettings(config.kafka, config.kafka.client_id),
       maxBatchBytes: config.kafka.max_batch_bytes,

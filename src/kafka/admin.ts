@@ -5,6 +5,7 @@ import type { Logger } from '../logger.js'
 import { kafkaClientOptions, protocolErrorOf } from './client.js'
 import { decodeHeaders } from './consumer.js'
 import { KafkaAdminError } from './errors.js'
+import type { KafkaSecurity } from './security.js'
 import { messageOf } from '../errors.js'
 
 export interface TopicSpec {
@@ -29,6 +30,8 @@ export interface AdminOptions {
   clientId?: string
   /** Upper bound for the whole call, connection included. Default 30000. */
   timeoutMs?: number
+  /** TLS and SASL (security.ts); plaintext when undefined. */
+  security?: KafkaSecurity
 }
 
 /** ListOffsets' special timestamps: the log end and the log start. */
@@ -168,6 +171,8 @@ export interface TailOptions {
   signal?: AbortSignal
   onMessage: (message: TailedMessage) => void
   logger?: Logger
+  /** TLS and SASL (security.ts); plaintext when undefined. */
+  security?: KafkaSecurity
 }
 
 /**
@@ -177,7 +182,7 @@ export interface TailOptions {
  */
 export async function tailTopic (brokers: readonly string[], topic: string, options: TailOptions): Promise<number> {
   const consumer = new Consumer({
-    ...kafkaClientOptions({ brokers, clientId: 'sluice-tail', retries: 2 }),
+    ...kafkaClientOptions({ brokers, clientId: 'sluice-tail', retries: 2, security: options.security }),
     groupId: `sluice-tail-${randomUUID()}`,
     maxWaitTime: 250,
     autocommit: false
@@ -242,7 +247,8 @@ async function withAdmin<T> (
     requestTimeoutMs: timeoutMs,
     // One-shot calls unless asked otherwise: the caller decides whether to try again.
     retries,
-    retryDelayMs: (attempt) => Math.min(100 * 2 ** (attempt - 1), 1000)
+    retryDelayMs: (attempt) => Math.min(100 * 2 ** (attempt - 1), 1000),
+    security: options.security
   }))
   let timer: NodeJS.Timeout | undefined
   const deadline = new Promise<never>((_resolve, reject) => {

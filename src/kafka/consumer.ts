@@ -7,6 +7,7 @@ import type { CommitPosition } from './offset-tracker.js'
 import { createOffsetTracker } from './offset-tracker.js'
 import { defaultBackoff, retryUntilDone } from '../backoff.js'
 import { consumerConfigSchema } from './consumer-schema.js'
+import type { KafkaSecurity } from './security.js'
 
 export interface ConsumedMessage {
   topic: string
@@ -78,6 +79,8 @@ export interface EventConsumerOptions {
   progressIntervalMs?: number
   logger: Logger
   onProgress?: (progress: PartitionProgress) => void
+  /** TLS and SASL (security.ts); plaintext when undefined. */
+  security?: KafkaSecurity
 }
 
 export interface EventConsumerCloseResult {
@@ -198,7 +201,8 @@ export function createEventConsumer (options: EventConsumerOptions): EventConsum
         // A JoinGroup may wait for the other members for a while.
         requestTimeoutMs: 30000,
         retries: 3,
-        retryDelayMs: 250
+        retryDelayMs: 250,
+        security: options.security
       }),
       groupId: options.groupId,
       sessionTimeout: sessionTimeoutMs,
@@ -596,8 +600,8 @@ export function decodeHeaders (headers: ReadonlyMap<Buffer | string, Buffer | st
 }
 
 /** Names of the topics on the cluster (internal ones excluded). */
-export async function listTopics (brokers: readonly string[], options: { clientId: string, logger: Logger }): Promise<string[]> {
-  const admin = new Admin(kafkaClientOptions({ brokers, clientId: options.clientId }))
+export async function listTopics (brokers: readonly string[], options: { clientId: string, logger: Logger, security?: KafkaSecurity }): Promise<string[]> {
+  const admin = new Admin(kafkaClientOptions({ brokers, clientId: options.clientId, security: options.security }))
   try {
     return (await admin.listTopics()).filter((name) => !name.startsWith('__')).sort()
   } finally {

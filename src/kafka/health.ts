@@ -1,59 +1,227 @@
-import { Admin } from '@platformatic/kafka'
+import {
+  Connection,
+  apiVersionsV1,
+  apiVersionsV3,
+  clientSoftwareName,
+  clientSoftwareVersion,
+  metadataV4,
+  metadataV5,
+  metadataV6,
+  metadataV7,
+  metadataV8,
+  metadataV9,
+  metadataV10,
+  metadataV11,
+  metadataV12
+} from '@platformatic/kafka'
 import type { Logger } from '../logger.js'
-import { kafkaClientOptions } from './client.js'
-import { KafkaUnavailableError } from './errors.js'
+import { accessErrorOf, kafkaConnectionOptions } from './client.js'
+import { KafkaAuthenticationError, KafkaProtocolMismatchError, KafkaTlsError, KafkaUnavailableError, isKafkaAccessError } from './errors.js'
+import type { KafkaAccessError } from './errors.js'
+import type { KafkaSecurity } from './security.js'
 import { messageOf } from '../errors.js'
 
 export interface ClusterProbeOptions {
   brokers: readonly string[]
   clientId: string
-  /** Upper bound of one probe, TCP connect included. */
+  /** Upper bound of one probe, TCP connect, TLS and SASL included. */
   timeoutMs: number
+  security?: KafkaSecurity
   logger: Logger
 }
 
 /**
- * Resolves once one of `brokers` answered a Metadata request within `timeoutMs`; rejects with
- * a KafkaUnavailableError naming every broker's failure otherwise. Each bootstrap address is
- * asked on its own, so that one broker down out of three does not read as the cluster down.
- *
- * An open TCP connection is not enough to know this: an address that accepts connections and
- * never answers must not count as connected, so a broker has to answer a request.
+ * Asks a cluster whether it answers, over one long-lived connection per bootstrap address:
+ * readiness probes every few seconds in every process must not cost the brokers a new
+ * connection (and a TLS handshake and a SASL exchange) each time.
  */
-export async function probeCluster (options: ClusterProbeOptions): Promise<void> {
-  const attempts = options.brokers.map(async (broker) => {
+export interface ClusterProbe {
+  /**
+   * Resolves once one of the brokers answered a Metadata request within `timeoutMs`. Rejects
+   * with a KafkaAuthenticationError, KafkaTlsError or KafkaProtocolMismatchError when a broker
+   * refused this client as configured, else with a KafkaUnavailableError naming every broker's
+   * failure. Each bootstrap address is asked on its own, so that one broker down out of three
+   * does not read as the cluster down.
+   *
+   * An open TCP connection is not enough: an address that accepts connections and never
+   * answers must not count as connected, so a broker has to answer a request.
+   */
+  check(): Promise<void>
+  /** Closes the connections; check() rejects from then on. */
+  close(): Promise<void>
+}
+
+/** One bootstrap address and the connection kept to it between probes. */
+interface BrokerLink {
+  address: string
+  host: string
+  port: number
+  connection: Connection | undefined
+  /** The Metadata version the connection's broker takes (negotiated once per connection). */
+  metadata: MetadataApi | undefined
+  /** What the connection last reported through its 'error' event (a TLS alert arrives there). */
+  lastError: Error | undefined
+}
+
+type MetadataApi = typeof metadataV12.api
+
+/** Metadata versions this probe can send, newest first (Kafka 4 dropped those before 4). */
+const metadataApis: readonly MetadataApi[] = [metadataV12, metadataV11, metadataV10, metadataV9, metadataV8, metadataV7, metadataV6, metadataV5, metadataV4].map((m) => m.api as MetadataApi)
+const METADATA_KEY = 3
+
+export function createClusterProbe (options: ClusterProbeOptions): ClusterProbe {
+  const links: BrokerLink[] = options.brokers.map((address) => ({ address, ...hostAndPort(address), connection: undefined, metadata: undefined, lastError: undefined }))
+  const connectionOptions = kafkaConnectionOptions(options.security, { connectTimeoutMs: options.timeoutMs, requestTimeoutMs: options.timeoutMs })
+  let closed = false
+
+  async function connectionOf (link: BrokerLink): Promise<Connection> {
+    if (link.connection?.isConnected() === true) return link.connection
+    forget(link)
+    const connection = new Connection(options.clientId, connectionOptions)
+    link.connection = connection
+    // Errors after the connect (a TLS alert, a reset) arrive as events; without a listener
+    // an 'error' event would end the process.
+    connection.on('error', (err: Error) => { link.lastError = err })
+    await connection.connect(link.host, link.port)
+    return connection
+  }
+
+  async function metadataApiOf (link: BrokerLink, connection: Connection): Promise<MetadataApi> {
+    if (link.metadata !== undefined) return link.metadata
+    let versions
     try {
-      await boundedMetadataRequest(broker, options.clientId, options.timeoutMs)
+      versions = await apiVersionsV3.api.async(connection, clientSoftwareName, clientSoftwareVersion)
     } catch (err) {
-      throw new Error(`${broker}: ${messageOf(err)}`, { cause: err })
+      if (!hasApiId(err, 'UNSUPPORTED_VERSION')) throw err
+      versions = await apiVersionsV1.api.async(connection, clientSoftwareName, clientSoftwareVersion)
     }
-  })
-  try {
-    await Promise.any(attempts)
-  } catch (err) {
-    const reasons = (err as AggregateError).errors.map((e: unknown) => messageOf(e))
-    throw new KafkaUnavailableError(`No Kafka broker answered a metadata request within ${options.timeoutMs} ms (${reasons.join('; ')})`, err)
+    const range = versions.apiKeys.find((api) => api.apiKey === METADATA_KEY)
+    const api = metadataApis.find((candidate) => range !== undefined && candidate.version >= range.minVersion && candidate.version <= range.maxVersion)
+    if (api === undefined) throw new Error(`the broker takes no Metadata version this client sends (${range === undefined ? 'none listed' : `${range.minVersion}-${range.maxVersion}`})`)
+    link.metadata = api
+    return api
+  }
+
+  async function ask (link: BrokerLink): Promise<void> {
+    const connection = await connectionOf(link)
+    const api = await metadataApiOf(link, connection)
+    const metadata = await api.async(connection, [], false, false)
+    if (metadata.brokers.length === 0) throw new Error('the metadata response lists no broker')
+  }
+
+  function forget (link: BrokerLink): void {
+    const connection = link.connection
+    link.connection = undefined
+    link.metadata = undefined
+    link.lastError = undefined
+    if (connection !== undefined) connection.close().catch(() => undefined)
+  }
+
+  async function askWithin (link: BrokerLink): Promise<void> {
+    let timer: NodeJS.Timeout | undefined
+    const attempt = ask(link)
+    try {
+      await Promise.race([
+        attempt,
+        new Promise<never>((_resolve, reject) => { timer = setTimeout(() => { reject(new Error(`no answer within ${options.timeoutMs} ms`)) }, options.timeoutMs) })
+      ])
+    } catch (err) {
+      attempt.catch(() => undefined)
+      const refused = accessErrorOf(err, link.lastError, options.security)
+      // A connection that failed a probe is not trusted with the next one.
+      forget(link)
+      if (refused !== undefined) throw refused
+      throw new Error(messageOf(err), { cause: err })
+    } finally {
+      clearTimeout(timer)
+    }
+  }
+
+  async function check (): Promise<void> {
+    if (closed) throw new KafkaUnavailableError('The Kafka health probe is closed')
+    const failures: Array<{ address: string, err: unknown }> = []
+    const attempts = links.map(async (link) => {
+      try {
+        await askWithin(link)
+      } catch (err) {
+        failures.push({ address: link.address, err })
+        throw err
+      }
+    })
+    try {
+      await Promise.any(attempts)
+    } catch {
+      throw combined(failures, options.timeoutMs)
+    }
+  }
+
+  return {
+    check,
+    async close () {
+      closed = true
+      await Promise.all(links.map(async (link) => {
+        const connection = link.connection
+        forget(link)
+        await connection?.close().catch(() => undefined)
+      }))
+    }
   }
 }
 
-async function boundedMetadataRequest (broker: string, clientId: string, timeoutMs: number): Promise<void> {
-  const client = new Admin(kafkaClientOptions({ brokers: [broker], clientId, connectionTimeoutMs: timeoutMs, requestTimeoutMs: timeoutMs, retries: 0 }))
-  let timer: NodeJS.Timeout | undefined
-  const deadline = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => { reject(new Error(`no answer within ${timeoutMs} ms`)) }, timeoutMs)
-  })
+/**
+ * Every broker failed: a refusal (credentials, certificates, protocol) says more than an outage
+ * and is what the caller must act on, so it wins over the brokers that could not be reached.
+ */
+function combined (failures: ReadonlyArray<{ address: string, err: unknown }>, timeoutMs: number): KafkaAccessError | KafkaUnavailableError {
+  const reasons = failures.map(({ address, err }) => `${address}: ${messageOf(err)}`).join('; ')
+  const refusal = failures.map(({ err }) => err).find(isKafkaAccessError)
+  const all = new AggregateError(failures.map(({ err }) => err), reasons)
+  if (refusal instanceof KafkaAuthenticationError) return new KafkaAuthenticationError(`Kafka refused the client's authentication (${reasons})`, all)
+  if (refusal instanceof KafkaTlsError) return new KafkaTlsError(`TLS with Kafka failed (${reasons})`, all)
+  if (refusal instanceof KafkaProtocolMismatchError) return new KafkaProtocolMismatchError(`The client and the Kafka listener do not speak the same protocol (${reasons})`, all)
+  return new KafkaUnavailableError(`No Kafka broker answered a metadata request within ${timeoutMs} ms (${reasons})`, all)
+}
+
+/**
+ * One probe with a connection of its own, closed afterwards: for a single question (startup,
+ * a command), not for readiness, which keeps a ClusterProbe.
+ */
+export async function probeCluster (options: ClusterProbeOptions): Promise<void> {
+  const probe = createClusterProbe(options)
   try {
-    await Promise.race([
-      (async () => {
-        const metadata = await client.metadata({ topics: [], forceUpdate: true })
-        if (metadata.brokers.size === 0) throw new Error('the metadata response lists no broker')
-      })(),
-      deadline
-    ])
+    await probe.check()
   } finally {
-    clearTimeout(timer)
-    // Not awaited: a broker that does not answer may hold the close up as well, and the probe
-    // must stay within its bound.
-    client.close().catch(() => undefined)
+    // Not awaited: a broker that does not answer may hold the close up as well.
+    probe.close().catch(() => undefined)
   }
+}
+
+/**
+ * The startup check of a service: rejects with the refusal when the cluster refuses this client
+ * as configured (wrong credentials, untrusted certificate, TLS against plaintext), within
+ * `timeoutMs`. A cluster that cannot be reached is not a reason to stop: the service starts not
+ * ready and connects when Kafka is back, so this resolves then.
+ */
+export async function checkKafkaAccess (options: ClusterProbeOptions): Promise<void> {
+  try {
+    await probeCluster(options)
+  } catch (err) {
+    if (isKafkaAccessError(err)) throw err
+    // The service's own probes say so at warn; this is only the first attempt.
+    options.logger.debug({ err, brokers: options.brokers }, 'Kafka not reachable at startup; starting not ready')
+  }
+}
+
+function hostAndPort (address: string): { host: string, port: number } {
+  const colon = address.lastIndexOf(':')
+  const host = address.slice(0, colon).replace(/^\[(.*)\]$/, '$1')
+  return { host, port: Number(address.slice(colon + 1)) }
+}
+
+function hasApiId (err: unknown, apiId: string, depth = 0): boolean {
+  if (err === null || typeof err !== 'object' || depth > 6) return false
+  const e = err as { apiId?: unknown, errors?: unknown, cause?: unknown }
+  if (e.apiId === apiId) return true
+  if (Array.isArray(e.errors) && e.errors.some((inner: unknown) => hasApiId(inner, apiId, depth + 1))) return true
+  return hasApiId(e.cause, apiId, depth + 1)
 }

@@ -1,5 +1,5 @@
 // The public surface of src/kafka: everything else imports Kafka from here.
-export { kafkaClientOptions } from './client.js'
+export { kafkaClientOptions, kafkaConnectionOptions } from './client.js'
 export type { KafkaClientOptions } from './client.js'
 export { createEventProducer, producerRetryPolicy } from './producer.js'
 export type { EventProducer, EventProducerOptions, ProduceRecord, ProducerRetryPolicy } from './producer.js'
@@ -8,13 +8,31 @@ export { consumerConfigSchema } from './consumer-schema.js'
 export { advanceGroupOffsets, createTopics, fetchTopicOffsets, probeKafka, tailTopic } from './admin.js'
 export type { AdvanceResult } from './admin.js'
 export type { AdminOptions, TailedMessage, TailOptions, TopicPartitionOffsets, TopicSpec } from './admin.js'
+export { checkKafkaAccess, createClusterProbe, probeCluster } from './health.js'
+export type { ClusterProbe, ClusterProbeOptions } from './health.js'
+export {
+  KafkaSecurity,
+  compressionCodecs,
+  kafkaCompressionSchema,
+  kafkaSaslSchema,
+  kafkaSecuritySchema,
+  kafkaSslSchema,
+  resolveKafkaSecurity,
+  saslMechanisms
+} from './security.js'
+export type { CompressionCodec, KafkaSaslConfig, KafkaSecurityConfig, KafkaSecurityOptions, KafkaSslConfig, ResolveSecurityOptions } from './security.js'
 export {
   KafkaAdminError,
+  KafkaAuthenticationError,
+  KafkaProtocolMismatchError,
+  KafkaTlsError,
+  isKafkaAccessError,
   KafkaProduceError,
   KafkaProducerClosedError,
   KafkaUnavailableError,
   UnknownTopicError
 } from './errors.js'
+export type { KafkaAccessError } from './errors.js'
 export { createEventConsumer, listTopics } from './consumer.js'
 export type { ConsumedMessage, EventConsumer, EventConsumerCloseResult, EventConsumerOptions, MessageHandler, PartitionProgress } from './consumer.js'
 export { consistentPartition, partitionerNames } from './partitioner.js'

@@ -2,12 +2,13 @@ import { Producer } from '@platformatic/kafka'
 import type { MessageToProduce } from '@platformatic/kafka'
 import type { Logger } from '../logger.js'
 import type { KafkaMetrics, ProduceErrorReason } from '../metrics/kafka.js'
-import { kafkaClientOptions, protocolErrorOf } from './client.js'
+import { accessErrorOf, kafkaClientOptions, protocolErrorOf } from './client.js'
 import { KafkaProduceError, KafkaProducerClosedError, KafkaUnavailableError } from './errors.js'
-import { probeCluster } from './health.js'
+import { createClusterProbe } from './health.js'
 import { createPartitioner } from './partitioner.js'
 import { producerConfigSchema } from './producer-schema.js'
 import type { PartitionerName } from './partitioner.js'
+import type { CompressionCodec, KafkaSecurity } from './security.js'
 import { messageOf } from '../errors.js'
 
 export interface ProduceRecord {
@@ -19,6 +20,8 @@ export interface ProduceRecord {
   headers?: Record<string, string>
   /** A fixed partition of the topic; otherwise the partitioner picks one. */
   partition?: number
+  /** The codec of the record's batch (a stream's own); the producer's `compression` when absent. */
+  compression?: CompressionCodec
 }
 
 export interface EventProducer {
@@ -62,7 +65,10 @@ export interface EventProducerOptions {
   maxInFlightBatches?: number
   /** Every send() settles within this time. Default: `produce_timeout_ms`'s. */
   produceTimeoutMs?: number
-  compression?: 'none' | 'gzip'
+  /** Record batch compression; a record's own `compression` wins. Default none. */
+  compression?: CompressionCodec
+  /** TLS and SASL to the brokers (security.ts); plaintext when undefined. */
+  security?: KafkaSecurity
   /**
    * Kafka's idempotent produce: a batch the client retries after a lost answer is written once.
    * The client keeps sequence numbers only with one request in flight per broker, so this sends
@@ -130,7 +136,7 @@ export function createEventProducer (options: EventProducerOptions): EventProduc
   const healthCheckIntervalMs = options.healthCheckIntervalMs ?? producerConfigSchema.health_check_interval_ms.default
   const healthCheckTimeoutMs = options.healthCheckTimeoutMs ?? producerConfigSchema.health_check_timeout_ms.default
   const unavailableWaitMs = options.unavailableWaitMs ?? producerConfigSchema.unavailable_wait_ms.default
-  const compression = options.compression === 'gzip' ? 'gzip' : 'none'
+  const compression = options.compression ?? 'none'
   const metrics = options.metrics
   const log = options.logger.child({ module: 'kafka-producer' })
 
@@ -149,7 +155,8 @@ export function createEventProducer (options: EventProducerOptions): EventProduc
       // between them (2.4 s with the defaults) before its 503. Once Kafka is known to be down,
       // the attempts left are spread over unavailableWaitMs instead: the send is answered that
       // soon, and only after the client gave up, so its records are not written after the 503.
-      retryDelayMs: (attempt) => knownUnavailable() ? Math.floor(unavailableWaitMs / Math.max(1, retries)) : retryDelayOf(retry, attempt)
+      retryDelayMs: (attempt) => knownUnavailable() ? Math.floor(unavailableWaitMs / Math.max(1, retries)) : retryDelayOf(retry, attempt),
+      security: options.security
     }),
     partitioner: createPartitioner(options.partitioner ?? 'murmur2_random'),
     // As EventGate: a topic is created on first use where the broker allows it.
@@ -162,6 +169,9 @@ export function createEventProducer (options: EventProducerOptions): EventProduc
       headerValue: serializeString
     }
   })
+
+  // Readiness asks the cluster over connections of its own, kept open between probes.
+  const probe = createClusterProbe({ brokers: options.brokers, clientId: options.clientId, timeoutMs: healthCheckTimeoutMs, security: options.security, logger: options.logger })
 
   let connection: 'idle' | 'connecting' | 'connected' = 'idle'
   let connecting: Promise<void> | undefined
@@ -377,15 +387,13 @@ export function createEventProducer (options: EventProducerOptions): EventProduc
   async function produce (batch: readonly PendingSend[]): Promise<void> {
     const live = batch.filter((send) => !send.settled)
     if (live.length === 0) return
-    const messages: ClientMessage[] = []
-    for (const send of live) {
-      for (const record of send.records) messages.push(toMessage(record))
-    }
-    const records = messages.length
+    const byCodec = messagesByCodec(live, compression)
+    let records = 0
+    for (const messages of byCodec.values()) records += messages.length
     const stopTimer = metrics?.produceDuration.startTimer()
     let failure: KafkaUnavailableError | KafkaProduceError
     try {
-      await producer.send({ messages, acks: -1, compression })
+      await sendByCodec(byCodec)
       stopTimer?.({ result: 'ok' })
       metrics?.producedRecords.inc(records)
       setReady(true)
@@ -418,6 +426,18 @@ export function createEventProducer (options: EventProducerOptions): EventProduc
     for (const send of unsettled) settle(send, failure)
   }
 
+  /** One client send per codec (a codec is a setting of the whole request); all settle before this does. */
+  async function sendByCodec (byCodec: ReadonlyMap<CompressionCodec, ClientMessage[]>): Promise<void> {
+    if (byCodec.size === 1) {
+      const [codec, messages] = byCodec.entries().next().value as [CompressionCodec, ClientMessage[]]
+      await producer.send({ messages, acks: -1, compression: codec })
+      return
+    }
+    const results = await Promise.allSettled([...byCodec].map(async ([codec, messages]) => producer.send({ messages, acks: -1, compression: codec })))
+    const failed = results.find((result) => result.status === 'rejected')
+    if (failed !== undefined) throw failed.reason
+  }
+
   async function connect (): Promise<void> {
     if (closing !== undefined) throw new KafkaProducerClosedError()
     if (connection === 'connected') return
@@ -425,7 +445,7 @@ export function createEventProducer (options: EventProducerOptions): EventProduc
       connection = 'connecting'
       try {
         // Connected means a broker answered a request, not only that a socket opened.
-        await probeCluster({ brokers: options.brokers, clientId: options.clientId, timeoutMs: healthCheckTimeoutMs, logger: options.logger })
+        await probe.check()
         connection = 'connected'
         setReachable(true)
         setReady(true)
@@ -480,7 +500,7 @@ export function createEventProducer (options: EventProducerOptions): EventProduc
   async function check (): Promise<void> {
     try {
       if (connection === 'connected') {
-        await probeCluster({ brokers: options.brokers, clientId: options.clientId, timeoutMs: healthCheckTimeoutMs, logger: options.logger })
+        await probe.check()
         if (closing === undefined && connection === 'connected') {
           setReachable(true)
           setReady(true)
@@ -537,6 +557,7 @@ export function createEventProducer (options: EventProducerOptions): EventProduc
       producer.off('client:broker:disconnect', checkSoon)
       producer.off('client:broker:failed', checkSoon)
       if (connecting !== undefined) await boundedWait(connecting.catch(() => undefined), produceTimeoutMs)
+      probe.close().catch(() => undefined)
       closeStep = 'flush'
       if (connection === 'connected') {
         due = true
@@ -655,6 +676,23 @@ function isRecordRefusal (err: KafkaProduceError): boolean {
   return err.kafkaError !== undefined && RECORD_REFUSALS.has(err.kafkaError)
 }
 
+/** The records of `sends` as client messages, by the codec each goes with. */
+function messagesByCodec (sends: readonly PendingSend[], fallback: CompressionCodec): Map<CompressionCodec, ClientMessage[]> {
+  const byCodec = new Map<CompressionCodec, ClientMessage[]>()
+  for (const send of sends) {
+    for (const record of send.records) {
+      const codec = record.compression ?? fallback
+      let messages = byCodec.get(codec)
+      if (messages === undefined) {
+        messages = []
+        byCodec.set(codec, messages)
+      }
+      messages.push(toMessage(record))
+    }
+  }
+  return byCodec
+}
+
 function toMessage (record: ProduceRecord): ClientMessage {
   return {
     topic: record.topic,
@@ -682,6 +720,10 @@ function recordBytes (record: ProduceRecord): number {
  * available right now.
  */
 export function classifyProduceError (err: unknown): KafkaUnavailableError | KafkaProduceError {
+  // A broker refusing the client (credentials, certificates) refuses every record alike: Kafka
+  // is unavailable to this producer, not the records invalid.
+  const refused = accessErrorOf(err, undefined, undefined)
+  if (refused !== undefined) return new KafkaUnavailableError(`Kafka is unavailable: ${refused.message}`, refused)
   const refusal = protocolErrorOf(err, (_name, retriable) => !retriable)
   if (refusal !== undefined) return new KafkaProduceError(`Kafka refused the records: ${refusal.message}`, refusal.name, err)
   return new KafkaUnavailableError(`Kafka is unavailable: ${messageOf(err)}`, err)

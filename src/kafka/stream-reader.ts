@@ -1,6 +1,9 @@
 import { ConnectionPool, Consumer, type ClusterMetadata } from '@platformatic/kafka'
 import type { Logger } from '../logger.js'
+import { kafkaConnectionOptions } from './client.js'
 import { KafkaUnavailableError, UnknownTopicError } from './errors.js'
+import { createClusterProbe } from './health.js'
+import type { KafkaSecurity } from './security.js'
 
 // Group-less reading for the stream service: no consumer group and no commits, a client's
 // position lives in its Last-Event-ID. A group's consumer cannot read like that, so this file
@@ -74,6 +77,8 @@ export interface StreamReaderOptions {
   fetchMaxWaitMs?: number
   healthCheckIntervalMs?: number
   healthCheckTimeoutMs?: number
+  /** TLS and SASL to the brokers (security.ts); plaintext when undefined. */
+  security?: KafkaSecurity
 }
 
 const LATEST = -1n
@@ -101,8 +106,13 @@ export function createStreamReader (options: StreamReaderOptions): StreamReader 
     bootstrapBrokers: [...options.brokers],
     timeout: maxWaitMs + timeoutMs,
     retries: 0,
-    autocommit: false
+    autocommit: false,
+    ...options.security?.clientOptions()
   })
+  const poolOptions = kafkaConnectionOptions(options.security)
+  // Readiness asks the cluster over connections of its own, kept open between probes.
+  const clusterProbe = createClusterProbe({ brokers: options.brokers, clientId: options.clientId, timeoutMs, security: options.security, logger })
+  let reachable: boolean | undefined
   const tails = new Map<string, Tail>()
   const counters = { fetches: 0, recordsRead: 0, catchUps: 0, followers: 0 }
   let closed = false
@@ -262,7 +272,7 @@ export function createStreamReader (options: StreamReaderOptions): StreamReader 
    * session per broker cannot be shared by concurrent fetches.
    */
   function loopPool (): ConnectionPool {
-    return new ConnectionPool(options.clientId)
+    return new ConnectionPool(options.clientId, poolOptions)
   }
 
   async function runTail (tail: Tail, topic: string, partition: number): Promise<void> {
@@ -374,15 +384,15 @@ export function createStreamReader (options: StreamReaderOptions): StreamReader 
   }
 
   async function probe (): Promise<void> {
-    let timer: NodeJS.Timeout | undefined
-    const timeout = new Promise<never>((_resolve, reject) => { timer = setTimeout(() => { reject(new Error('metadata timeout')) }, timeoutMs) })
     try {
-      await Promise.race([consumer.metadata({ topics: [], forceUpdate: true }), timeout])
+      await clusterProbe.check()
       lastAnswer = Date.now()
-    } catch {
+      if (reachable !== true) logger.info({ brokers: options.brokers }, 'connected to Kafka')
+      reachable = true
+    } catch (err) {
       // isReady() turns false once the last answer is older than an interval and a timeout.
-    } finally {
-      clearTimeout(timer)
+      if (reachable !== false && !closed) logger.warn({ err, brokers: options.brokers }, 'Kafka not reachable')
+      reachable = false
     }
   }
   void probe()
@@ -411,6 +421,7 @@ export function createStreamReader (options: StreamReaderOptions): StreamReader 
       pendingLive.clear()
       // A loop ends within one fetch wait once it sees `closed`; its connections close with it.
       await Promise.allSettled([...loops])
+      await clusterProbe.close()
       await consumer.close(true)
     }
   }

@@ -14,8 +14,11 @@ import {
   JavaMissingError,
   KafkaJarFetchError,
   KafkaVersionUnsupportedError,
-  MavenMissingError
+  MavenMissingError,
+  SecurityMaterialError
 } from './errors.js'
+import { prepareBrokerSecurity } from './security.js'
+import type { BrokerSecurityOptions, LocalBrokerSecurity, PreparedSecurity } from './security.js'
 
 /** The Kafka release the local broker runs unless another is asked for (`--version`, `KAFKA_VERSION`). */
 export const DEFAULT_KAFKA_VERSION = '4.4.0'
@@ -63,6 +66,8 @@ export interface LocalBroker {
   bootstrap: string
   pid: number
   dataDir: string
+  /** The secured listeners, when started with `security`. */
+  security?: LocalBrokerSecurity
   stop(): Promise<void>
 }
 
@@ -83,12 +88,19 @@ export interface StartLocalBrokerOptions {
   timeoutMs?: number
   /** Replaces DEFAULT_JVM_OPTIONS. */
   jvmOptions?: readonly string[]
+  /**
+   * Adds the listeners production clusters use (security.ts): mutual TLS, SASL over TLS
+   * (SCRAM users created when the storage is formatted, PLAIN, OAUTHBEARER) and SASL PLAIN
+   * without TLS. The PLAINTEXT listener stays, for tools.
+   */
+  security?: boolean | BrokerSecurityOptions
 }
 
 export interface LocalBrokerStatus {
   running: boolean
   pid?: number
   bootstrap?: string
+  security?: LocalBrokerSecurity
 }
 
 export interface KafkaJars {
@@ -106,6 +118,7 @@ interface BrokerState {
   bootstrap: string
   port: number
   controllerPort: number
+  security?: LocalBrokerSecurity
   /** A class-data archive the JVM writes at exit, and where it goes once complete. */
   archive?: { pending: string, target: string }
 }
@@ -197,7 +210,7 @@ export async function startLocalBroker (options: StartLocalBrokerOptions): Promi
 
   const current = await localBrokerStatus(dataDir)
   if (current.running && current.pid !== undefined && current.bootstrap !== undefined) {
-    if (options.fresh !== true) return brokerHandle(current.bootstrap, current.pid, dataDir)
+    if (options.fresh !== true) return brokerHandle(current.bootstrap, current.pid, dataDir, current.security)
     await stopLocalBroker(dataDir)
   }
 
@@ -212,9 +225,14 @@ export async function startLocalBroker (options: StartLocalBrokerOptions): Promi
   if (options.fresh === true) await rm(dataDir, { recursive: true, force: true })
   const logDir = join(dataDir, 'logs')
   await mkdir(logDir, { recursive: true })
-  await writeMetaProperties(logDir)
+  const secured = options.security === undefined || options.security === false
+    ? undefined
+    : await prepareBrokerSecurity(dataDir, options.security === true ? {} : options.security, portsAfter(port, [port, controllerPort]))
   const propertiesFile = join(dataDir, 'server.properties')
-  await writeFile(propertiesFile, brokerProperties({ port, controllerPort, logDir, partitions: options.partitions ?? 1 }))
+  await writeFile(propertiesFile, brokerProperties({ port, controllerPort, logDir, partitions: options.partitions ?? 1, secured }), { mode: 0o600 })
+  // SCRAM users live in the cluster metadata: a secured broker's storage is formatted with them.
+  if (secured === undefined) await writeMetaProperties(logDir)
+  else await formatStorage(jars, propertiesFile, logDir, secured)
 
   // A class-data archive of the broker's classes halves the JVM's start-up. The
   // first broker of a cache records one when it exits; later ones map it.
@@ -236,7 +254,7 @@ export async function startLocalBroker (options: StartLocalBrokerOptions): Promi
   const pid = child.pid
 
   const bootstrap = `127.0.0.1:${port}`
-  const state: BrokerState = { pid, bootstrap, port, controllerPort, archive }
+  const state: BrokerState = { pid, bootstrap, port, controllerPort, security: secured?.security, archive }
   await writeFile(join(dataDir, STATE_FILE), JSON.stringify(state, null, 2) + '\n')
   await writeFile(join(dataDir, PID_FILE), `${pid}\n`)
   log?.info({ pid, bootstrap, dataDir, version: release.version }, 'local Kafka broker starting')
@@ -259,7 +277,7 @@ export async function startLocalBroker (options: StartLocalBrokerOptions): Promi
     // Most likely a different JDK than the one that wrote it: record a new one next time.
     await rm(archiveTarget, { force: true })
   }
-  return brokerHandle(bootstrap, pid, dataDir)
+  return brokerHandle(bootstrap, pid, dataDir, secured?.security)
 }
 
 /**
@@ -287,7 +305,7 @@ export async function localBrokerStatus (dataDir: string): Promise<LocalBrokerSt
   const dir = resolve(dataDir)
   const state = await readState(dir)
   if (state === undefined || !isOurBroker(state.pid, dir)) return { running: false }
-  return { running: true, pid: state.pid, bootstrap: state.bootstrap }
+  return { running: true, pid: state.pid, bootstrap: state.bootstrap, ...(state.security === undefined ? {} : { security: state.security }) }
 }
 
 /** A port on 127.0.0.1 that nothing listens on right now. */
@@ -311,26 +329,65 @@ async function isPortFree (port: number): Promise<boolean> {
   })
 }
 
-function brokerHandle (bootstrap: string, pid: number, dataDir: string): LocalBroker {
+function brokerHandle (bootstrap: string, pid: number, dataDir: string, security?: LocalBrokerSecurity): LocalBroker {
   return {
     bootstrap,
     pid,
     dataDir,
+    ...(security === undefined ? {} : { security }),
     async stop () { await stopLocalBroker(dataDir) }
   }
 }
 
-function brokerProperties (p: { port: number, controllerPort: number, logDir: string, partitions: number }): string {
+/** Free ports for the secured listeners: the ones after `port` while they are free, then any. */
+function portsAfter (port: number, taken: number[]): () => Promise<number> {
+  const used = new Set(taken)
+  let next = port + 2
+  return async () => {
+    while (next <= 65535 && (used.has(next) || !await isPortFree(next))) next++
+    let chosen = next <= 65535 ? next : await findFreePort()
+    while (used.has(chosen)) chosen = await findFreePort()
+    used.add(chosen)
+    next = chosen + 1
+    return chosen
+  }
+}
+
+/** `kafka-storage.sh format` with the SCRAM users (a JVM start of its own, about a second). */
+async function formatStorage (jars: readonly string[], propertiesFile: string, logDir: string, secured: PreparedSecurity): Promise<void> {
+  if (existsSync(join(logDir, 'meta.properties'))) return
+  const args = ['-Xshare:auto', '-XX:TieredStopAtLevel=1', '-cp', jars.join(delimiter), 'kafka.tools.StorageTool', 'format', '-t', randomClusterId(), '-c', propertiesFile, ...secured.formatArguments]
+  await new Promise<void>((resolve, reject) => {
+    execFile('java', args, { timeout: 120000, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
+      if (err === null) {
+        resolve()
+        return
+      }
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+        reject(new JavaMissingError(err))
+        return
+      }
+      // The tool echoes its arguments in some errors: the SCRAM passwords are not repeated here.
+      const output = `${stdout}\n${stderr}`.split('\n').filter((line) => line.trim() !== '' && !line.includes('password=')).slice(-10).join('\n')
+      reject(new SecurityMaterialError(`formatting the storage with the SCRAM users failed:\n${output}`, err))
+    })
+  })
+}
+
+function brokerProperties (p: { port: number, controllerPort: number, logDir: string, partitions: number, secured?: PreparedSecurity }): string {
+  const secured = p.secured?.listeners ?? []
+  const listeners = [`PLAINTEXT://127.0.0.1:${p.port}`, ...secured.map((l) => `${l.name}://${l.address}`)]
+  const protocols = ['CONTROLLER:PLAINTEXT', 'PLAINTEXT:PLAINTEXT', ...secured.map((l) => `${l.name}:${l.protocol}`)]
   const lines = [
     '# Generated by `sluice kafka start`; rewritten on every start.',
     'process.roles=broker,controller',
     'node.id=1',
     `controller.quorum.voters=1@127.0.0.1:${p.controllerPort}`,
-    `listeners=PLAINTEXT://127.0.0.1:${p.port},CONTROLLER://127.0.0.1:${p.controllerPort}`,
-    `advertised.listeners=PLAINTEXT://127.0.0.1:${p.port}`,
+    `listeners=${[...listeners, `CONTROLLER://127.0.0.1:${p.controllerPort}`].join(',')}`,
+    `advertised.listeners=${listeners.join(',')}`,
     'controller.listener.names=CONTROLLER',
     'inter.broker.listener.name=PLAINTEXT',
-    'listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT',
+    `listener.security.protocol.map=${protocols.join(',')}`,
     `log.dirs=${p.logDir}`,
     `num.partitions=${p.partitions}`,
     'default.replication.factor=1',
@@ -345,7 +402,8 @@ function brokerProperties (p: { port: number, controllerPort: number, logDir: st
     'num.network.threads=2',
     'num.io.threads=4',
     'log.segment.bytes=16777216',
-    'log.cleaner.dedupe.buffer.size=16777216'
+    'log.cleaner.dedupe.buffer.size=16777216',
+    ...(p.secured?.properties ?? [])
   ]
   return lines.join('\n') + '\n'
 }

@@ -64,3 +64,17 @@ export class MirrorExitedError extends SluiceError {
     super('SLUICE_ERR_KAFKA_MIRROR_EXITED', `MirrorMaker 2 exited with code ${String(code)} before it started:\n${output}`)
   }
 }
+
+/** The secured listeners' certificates are made with openssl, which was not found. */
+export class OpensslMissingError extends SluiceError {
+  constructor (cause?: unknown) {
+    super('SLUICE_ERR_KAFKA_OPENSSL_MISSING', "The local Kafka broker's secured listeners need openssl to make their certificates, but 'openssl' was not found on PATH.", { cause })
+  }
+}
+
+/** Making the secured listeners' certificates, or formatting the storage with SCRAM users, failed. */
+export class SecurityMaterialError extends SluiceError {
+  constructor (message: string, cause?: unknown) {
+    super('SLUICE_ERR_KAFKA_SECURITY_SETUP', `Setting up the local broker's secured listeners failed: ${message}`, { cause })
+  }
+}

@@ -24,7 +24,11 @@ export {
   KafkaJarFetchError,
   KafkaVersionUnsupportedError,
   MavenMissingError,
-  MirrorExitedError
+  MirrorExitedError,
+  OpensslMissingError,
+  SecurityMaterialError
 } from './errors.js'
+export { openssl } from './security.js'
+export type { BrokerSecurityOptions, LocalBrokerSecurity, LocalKafkaUser } from './security.js'
 export { DEFAULT_MIRROR_JVM_OPTIONS, MIRROR_VERSION, clusterAlias, fetchMirrorJars, mirrorProperties, mirrorWorkDirName, startMirror } from './mirror.js'
 export type { LocalMirror, MirrorCluster, MirrorOptions } from './mirror.js'

@@ -8,6 +8,8 @@ import { mirrorTopicsPattern } from '../stream-config/index.js'
 import { fetchMavenJars, projectRoot } from './broker.js'
 import type { KafkaJars } from './broker.js'
 import { JavaMissingError, MirrorExitedError } from './errors.js'
+import { mirrorConfigProviderLines, mirrorSecurityProperties } from './mirror-security.js'
+import type { MirrorClusterSecurity } from './mirror-security.js'
 
 /**
  * The MirrorMaker 2 release the local mirror runs: connect-mirror is published with each Kafka
@@ -16,8 +18,8 @@ import { JavaMissingError, MirrorExitedError } from './errors.js'
  */
 export const MIRROR_VERSION = '4.3.1'
 
-/** One side of a mirror: the datacenter's name and its cluster's bootstrap address. */
-export interface MirrorCluster { name: string, bootstrap: string }
+/** One side of a mirror: the datacenter's name, its cluster's bootstrap address and how to get in (TLS, SASL). */
+export interface MirrorCluster { name: string, bootstrap: string, security?: MirrorClusterSecurity }
 
 export interface MirrorOptions {
   from: MirrorCluster
@@ -85,7 +87,9 @@ export function mirrorProperties (options: MirrorOptions): string {
   const { from, to } = options
   const rf = options.replicationFactor ?? 1
   const escape = (value: string): string => value.replace(/\\/g, '\\\\')
+  const secured = [from, to].flatMap((cluster) => mirrorSecurityProperties(cluster.name, cluster.security).lines)
   return [
+    ...(secured.length === 0 ? [] : mirrorConfigProviderLines),
     `clusters = ${from.name}, ${to.name}`,
     `${from.name}.bootstrap.servers = ${from.bootstrap}`,
     `${to.name}.bootstrap.servers = ${to.bootstrap}`,
@@ -100,6 +104,7 @@ export function mirrorProperties (options: MirrorOptions): string {
     // Copy as soon as records arrive: a mirror's lag is the cross-datacenter delay of every stream.
     `${to.name}.producer.linger.ms = 5`,
     `${from.name}.consumer.fetch.max.wait.ms = 100`,
+    ...secured,
     ''
   ].join('\n')
 }
@@ -115,8 +120,11 @@ export async function startMirror (options: MirrorOptions): Promise<LocalMirror>
   await mkdir(workDir, { recursive: true })
   const propertiesFile = join(workDir, `${mirrorWorkDirName(options.from, options.to)}.properties`)
   await writeFile(propertiesFile, mirrorProperties(options))
+  // Secrets reach MirrorMaker through its environment, never through the properties file.
+  const security = [options.from, options.to].map((cluster) => mirrorSecurityProperties(cluster.name, cluster.security))
   const args = [
     ...(options.jvmOptions ?? DEFAULT_MIRROR_JVM_OPTIONS),
+    ...security.flatMap((s) => s.jvmProperties),
     '-Djava.awt.headless=true',
     `-Dlog4j2.configurationFile=${pathToFileURL(join(projectRoot(), 'broker', 'mirror-log4j2.properties')).href}`,
     '-cp', jars.join(delimiter),
@@ -124,7 +132,7 @@ export async function startMirror (options: MirrorOptions): Promise<LocalMirror>
     // disabled direction, whose group would fight the other direction's mirror over its config.
     'org.apache.kafka.connect.mirror.MirrorMaker', propertiesFile, '--clusters', options.to.name
   ]
-  const child = spawn('java', args, { cwd: workDir, stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn('java', args, { cwd: workDir, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...Object.assign({}, ...security.map((s) => s.env)) as Record<string, string> } })
   // The JVM is this process's helper, not a daemon: it must not outlive it, even after a crash.
   const killOnExit = (): void => { child.kill('SIGKILL') }
   process.once('exit', killOnExit)

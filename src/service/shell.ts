@@ -1,5 +1,6 @@
 import type { Writable } from 'node:stream'
-import { describeFailure } from '../errors.js'
+import { describeFailure, isSluiceError } from '../errors.js'
+import { checkKafkaAccess } from '../kafka/index.js'
 import { createServiceContext } from './context.js'
 import type { ContextOverrides, ContextSettings, ServiceContext } from './context.js'
 import { closeInOrder } from './shutdown.js'
@@ -61,6 +62,12 @@ export async function buildService<C, S extends Service> (
   const shutdownMs = definition.shutdownMs(config)
   let service: S
   try {
+    // A cluster that refuses this service as configured (credentials, certificates, protocol)
+    // stops startup with the reason; one that cannot be reached does not (it starts not ready).
+    const kafka = context.kafka
+    if (kafka !== undefined && kafka.brokers.length > 0) {
+      await checkKafkaAccess({ brokers: kafka.brokers, clientId: kafka.clientId, timeoutMs: kafka.healthCheckTimeoutMs, security: kafka.security, logger: context.logger })
+    }
     service = await definition.build(config, context)
   } catch (err) {
     await closeInOrder(context.closers, Date.now() + shutdownMs, context.logger)
@@ -116,7 +123,8 @@ export async function runService<C, S extends Service> (
     })
     say(hooks.stdout, await service.start())
   } catch (err) {
-    say(hooks.stderr, describeFailure(err))
+    // The code too, as `sluice kafka` prints it: what a runbook or an alert can match.
+    say(hooks.stderr, `${describeFailure(err)}${isSluiceError(err) ? ` [${err.code}]` : ''}`)
     if (service !== undefined) await service.close()
     return 1
   }

@@ -1,3 +1,6 @@
+import { compressionCodecs } from '../kafka/index.js'
+import type { CompressionCodec } from '../kafka/index.js'
+
 /**
  * Settings of one stream, as Wikimedia's EventStreamConfig declares them (MediaWiki's
  * `action=streamconfigs&all_settings=true` answer, or Sluice's own YAML). Every setting is
@@ -11,6 +14,8 @@
  * | `destination_event_service` | gateway with `event_service_name`: streams of other services are not configured here |
  * | `canary_events_enabled` | canary producers (which streams get canary events) |
  * | `max_event_bytes`, `max_events_per_request`, `rate_limit`, `dedupe_window_ms` | gateway (Sluice's per-stream limits) |
+ * | `meta_dt_policy`, `max_timestamp_skew_ms` | gateway (Sluice): `meta.dt` and the record timestamp |
+ * | `compression` | gateway (Sluice): the codec of the stream's record batches |
  *
  * `stream` (EventStreamConfig repeats the key), `sample`, `producers` and `consumers` are for
  * clients, MediaWiki and ingestion jobs: accepted, typed loosely, served unchanged.
@@ -44,6 +49,8 @@ export interface StreamSettings {
   /** Gateway timestamps (Sluice): what becomes of a client's `meta.dt`, and how far the record timestamp may be from the intake time. */
   meta_dt_policy?: 'keep' | 'fill' | 'intake'
   max_timestamp_skew_ms?: number
+  /** Record batch compression of the stream's events (Sluice); the gateway's `kafka.compression` when absent. */
+  compression?: CompressionCodec
   [setting: string]: unknown
 }
 
@@ -69,6 +76,7 @@ export const streamSettingsSchema = {
     dedupe_window_ms: { type: 'integer', minimum: 1, maximum: 604800000 },
     meta_dt_policy: { enum: ['keep', 'fill', 'intake'] },
     max_timestamp_skew_ms: { type: 'integer', minimum: 0 },
+    compression: { enum: compressionCodecs },
     rate_limit: {
       type: 'object',
       additionalProperties: false,

@@ -8,7 +8,7 @@ import type { StreamReader } from '../kafka/index.js'
 import { createStreamsMetrics } from '../metrics/streams.js'
 import { createRedisClient } from '../redis.js'
 import { openDirectoryRepository } from '../schemas/index.js'
-import { buildService, closeInOrder, readServiceInfo, withoutBrokers } from '../service/index.js'
+import { buildService, closeInOrder, kafkaSettings, readServiceInfo, withoutBrokers } from '../service/index.js'
 import type { ContextOverrides, Service, ServiceContext, ServiceDefinition, ShellService, ShutdownStep } from '../service/index.js'
 import type { StreamConfigData } from '../stream-config/index.js'
 import { createStreamConfigLoader, declaredByRegex, streamConfigLoaderOptions } from '../stream-config/index.js'
@@ -46,7 +46,8 @@ export const streamsService: ServiceDefinition<StreamsConfig, StreamsService> = 
   name: 'streams',
   context: (config) => ({
     logger: { level: config.log_level, name: config.service_name, maxStringLength: config.log_max_string_length },
-    dispatcher: { connect: { timeout: config.stream_config_fetch_timeout_ms }, keepAliveTimeout: 10000 }
+    dispatcher: { connect: { timeout: config.stream_config_fetch_timeout_ms }, keepAliveTimeout: 10000 },
+    kafka: kafkaSettings(config.kafka, config.kafka.client_id)
   }),
   shutdownMs: (config) => config.shutdown_grace_ms,
   unusable: withoutBrokers,
@@ -105,6 +106,7 @@ async function buildStreams (config: Readonly<StreamsConfig>, context: ServiceCo
     const reader = createStreamReader({
       brokers: config.kafka.brokers,
       clientId: config.kafka.client_id,
+      security: context.kafka?.security,
       logger,
       fetchMaxBytes: config.kafka.fetch_max_bytes,
       fetchMaxWaitMs: config.kafka.fetch_max_wait_ms,

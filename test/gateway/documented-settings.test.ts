@@ -9,7 +9,7 @@ import { request } from 'undici'
 import { createGateway } from '../../src/gateway/index.js'
 import type { Gateway } from '../../src/gateway/index.js'
 import { createTopics } from '../../src/kafka/index.js'
-import { readMessages, requireBrokers, testTmpDir } from '../helpers/kafka.js'
+import { readMessages, recordBatches, requireBrokers, testTmpDir } from '../helpers/kafka.js'
 import { waitFor } from '../helpers/wait.js'
 import { fixturesDir, listen, testGatewayConfig, testLogger } from '../helpers/gateway.js'
 
@@ -106,6 +106,18 @@ test('kafka.compression: gzip sends compressed batches: an event over the topic\
   assert.equal(accepted.status, 201, accepted.body)
   const [message] = await readMessages(`${prefix}test.event`, 1)
   assert.equal((JSON.parse(message?.value ?? '{}') as { test: string }).test, event.test)
+})
+
+test('kafka.compression and a stream\'s own compression setting: each stream\'s batches carry its codec', async (t) => {
+  const dir = await mkdtemp(join(testTmpDir(), 'sluice-codecs-'))
+  t.after(() => rm(dir, { recursive: true, force: true }))
+  const file = join(dir, 'streams.yaml')
+  await writeFile(file, 'test.event:\n  schema_title: test/event\n  compression: zstd\ntest.plain:\n  schema_title: test/event\n')
+  const { url, prefix } = await startGateway(t, { stream_config_uri: file, kafka: { compression: 'snappy' } })
+  const res = await post(url, [testEvent({}, 'test.event'), testEvent({}, 'test.plain')])
+  assert.equal(res.status, 201, res.body)
+  assert.deepEqual((await recordBatches(`${prefix}test.event`)).map((batch) => batch.codec), ['zstd'])
+  assert.deepEqual((await recordBatches(`${prefix}test.plain`)).map((batch) => batch.codec), ['snappy'])
 })
 
 test('a schema_precache_uris entry that does not load stops startup', async () => {

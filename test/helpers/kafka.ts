@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto'
 import { tmpdir } from 'node:os'
 import { Admin, Consumer, Producer } from '@platformatic/kafka'
 import type { Message, MessagesStream } from '@platformatic/kafka'
-import { createTopics, kafkaClientOptions } from '../../src/kafka/index.js'
+import { compressionCodecs, createTopics, kafkaClientOptions } from '../../src/kafka/index.js'
+import type { CompressionCodec } from '../../src/kafka/index.js'
 
 /** A message as read back from a topic, decoded as UTF-8. */
 export interface ReadMessage {
@@ -71,12 +72,13 @@ function testClientOptions (brokers: readonly string[] = requireBrokers()): Retu
   return kafkaClientOptions({ brokers, clientId: `test-${randomUUID()}`, retries: 5, retryDelayMs: 200 })
 }
 
-/** Produces with a plain @platformatic/kafka producer (acks = all), to the test broker unless `brokers` is given. */
-export async function produceMessages (topic: string, messages: readonly TestMessage[], options: { brokers?: readonly string[] } = {}): Promise<void> {
+/** Produces with a plain @platformatic/kafka producer (acks = all), to the test broker unless `brokers` is given, in batches of `compression`. */
+export async function produceMessages (topic: string, messages: readonly TestMessage[], options: { brokers?: readonly string[], compression?: CompressionCodec } = {}): Promise<void> {
   const producer = new Producer({ ...testClientOptions(options.brokers), autocreateTopics: true })
   try {
     await producer.send({
       acks: -1,
+      ...(options.compression === undefined ? {} : { compression: options.compression }),
       messages: messages.map((message) => ({
         topic,
         key: message.key === undefined || message.key === null ? undefined : Buffer.from(message.key),
@@ -204,4 +206,29 @@ export async function committedOffsets (groupId: string, topic: string, options:
     const committed = new Map((group?.topics.find((t) => t.name === topic)?.partitions ?? []).map((p) => [p.partitionIndex, p.committedOffset]))
     return Object.fromEntries(partitions.map((partition) => [partition, String(committed.get(partition) ?? -1n)]))
   }, options.brokers)
+}
+
+
+/**
+ * The codec of every record batch of partition 0 of `topic`, oldest first, as stored by the
+ * broker (the low three bits of a batch's attributes), read with a raw Fetch. With the records
+ * of each batch, decompressed by the client.
+ */
+export async function recordBatches (topic: string, options: { brokers?: readonly string[] } = {}): Promise<Array<{ codec: string, values: string[] }>> {
+  const consumer = new Consumer({ ...testClientOptions(options.brokers), groupId: uniqueGroupId('test-batches'), autocommit: false })
+  try {
+    const info = (await consumer.metadata({ topics: [topic] })).topics.get(topic)
+    if (info === undefined) throw new Error(`no topic ${topic}`)
+    const response = await consumer.fetch({
+      node: info.partitions[0]!.leader,
+      maxWaitTime: 100,
+      minBytes: 1,
+      maxBytes: 16 * 1024 * 1024,
+      topics: [{ topicId: info.id, partitions: [{ partition: 0, fetchOffset: 0n, currentLeaderEpoch: -1, lastFetchedEpoch: -1, partitionMaxBytes: 16 * 1024 * 1024 }] }]
+    })
+    const batches = response.responses[0]?.partitions[0]?.records ?? []
+    return batches.map((batch) => ({ codec: compressionCodecs[batch.attributes & 0x07] ?? `unknown ${batch.attributes & 0x07}`, values: batch.records.map((r) => r.value?.toString('utf8') ?? '') }))
+  } finally {
+    await consumer.close(true)
+  }
 }

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict'
 import pino from 'pino'
 import { createEventConsumer } from '../../src/kafka/consumer.js'
 import type { ConsumedMessage, EventConsumer, PartitionProgress } from '../../src/kafka/consumer.js'
-import { committedOffsets, createTopic, produceMessages, requireBrokers, uniqueGroupId, uniqueTopic } from '../helpers/kafka.js'
+import { compressionCodecs } from '../../src/kafka/index.js'
+import { committedOffsets, createTopic, produceMessages, recordBatches, requireBrokers, uniqueGroupId, uniqueTopic } from '../helpers/kafka.js'
 
 const logger = pino({ level: 'silent' })
 
@@ -227,4 +228,18 @@ test('a message abandoned at the shutdown deadline is not committed and runs aga
   await waitFor('both messages again', () => again.length === 2)
   await second.close()
   assert.deepEqual(again, ['0', '1'])
+})
+
+test('reads records of every codec: none, gzip, snappy, lz4 and zstd', async (t) => {
+  const topic = uniqueTopic('consumer-codecs')
+  await createTopic(topic)
+  for (const codec of compressionCodecs) await produceMessages(topic, [{ value: `${codec} 1` }, { value: `${codec} 2` }], { compression: codec })
+  // The broker kept each batch as it was compressed.
+  assert.deepEqual((await recordBatches(topic)).map((batch) => batch.codec), [...compressionCodecs])
+  const seen: string[] = []
+  const consumer = consumerFor(topic, uniqueGroupId())
+  t.after(async () => { await consumer.close({ drainTimeoutMs: 0 }) })
+  await consumer.start(async (message) => { seen.push(message.value?.toString() ?? '') })
+  await waitFor('every record', () => seen.length === 2 * compressionCodecs.length)
+  assert.deepEqual(seen, compressionCodecs.flatMap((codec) => [`${codec} 1`, `${codec} 2`]))
 })

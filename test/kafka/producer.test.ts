@@ -5,13 +5,13 @@ import { createServer } from 'node:net'
 import type { Socket } from 'node:net'
 import { Writable } from 'node:stream'
 import { Registry } from 'prom-client'
-import { createEventProducer, createTopics, producerRetryPolicy } from '../../src/kafka/index.js'
+import { compressionCodecs, createEventProducer, createTopics, producerRetryPolicy } from '../../src/kafka/index.js'
 import { findFreePort } from '../../src/local-kafka/index.js'
 import type { EventProducer, EventProducerOptions, ProduceRecord } from '../../src/kafka/index.js'
 import { createLogger } from '../../src/logger.js'
 import { createKafkaMetrics } from '../../src/metrics/kafka.js'
 import type { KafkaMetrics } from '../../src/metrics/kafka.js'
-import { readMessages, requireBrokers, uniqueTopic } from '../helpers/kafka.js'
+import { readMessages, recordBatches, requireBrokers, uniqueTopic } from '../helpers/kafka.js'
 import { startOwnBroker } from '../helpers/own-broker.js'
 import { startSilentServer } from '../helpers/silent-server.js'
 import { waitFor } from '../helpers/wait.js'
@@ -337,4 +337,29 @@ test('producerRetryPolicy keeps the client\'s backoff within half the produce ti
     assert.ok(total <= timeoutMs / 2, `${timeoutMs}: ${total}`)
     assert.ok((policy.retries ?? 0) >= 1 || timeoutMs < 300)
   }
+})
+
+test('compression: each of the five codecs compresses the batches it sends, and the records read back as sent', async (t) => {
+  for (const codec of compressionCodecs) {
+    const { producer } = buildProducer(t, { compression: codec })
+    const topic = uniqueTopic(`codec-${codec}`)
+    await producer.connect()
+    await producer.send(Array.from({ length: 5 }, (_, i) => ({ topic, key: null, value: `{"codec":"${codec}","n":${i}}` })))
+    const batches = await recordBatches(topic)
+    assert.deepEqual([...new Set(batches.map((batch) => batch.codec))], [codec], `${codec}: ${JSON.stringify(batches)}`)
+    assert.deepEqual(batches.flatMap((batch) => batch.values), Array.from({ length: 5 }, (_, i) => `{"codec":"${codec}","n":${i}}`))
+  }
+})
+
+test('compression: a record\'s own codec wins over the producer\'s, also within one coalesced batch', async (t) => {
+  const { producer } = buildProducer(t, { compression: 'snappy' })
+  const [own, fallback] = [uniqueTopic('codec-own'), uniqueTopic('codec-fallback')]
+  await producer.connect()
+  // Sent in one turn of the event loop: one batch, two codecs.
+  await Promise.all([
+    producer.send([{ topic: own, key: null, value: 'zstd record', compression: 'zstd' }]),
+    producer.send([{ topic: fallback, key: null, value: 'snappy record' }])
+  ])
+  assert.deepEqual((await recordBatches(own)).map((batch) => [batch.codec, batch.values]), [['zstd', ['zstd record']]])
+  assert.deepEqual((await recordBatches(fallback)).map((batch) => [batch.codec, batch.values]), [['snappy', ['snappy record']]])
 })

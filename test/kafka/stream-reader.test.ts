@@ -1,8 +1,8 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { createStreamReader, type StreamReader, type StreamRecord } from '../../src/kafka/index.js'
+import { compressionCodecs, createStreamReader, type StreamReader, type StreamRecord } from '../../src/kafka/index.js'
 import { createLogger } from '../../src/logger.js'
-import { createTopic, produceMessages, requireBrokers, uniqueTopic } from '../helpers/kafka.js'
+import { createTopic, produceMessages, recordBatches, requireBrokers, uniqueTopic } from '../helpers/kafka.js'
 import { startSilentServer } from '../helpers/silent-server.js'
 import { waitFor } from '../helpers/wait.js'
 
@@ -164,4 +164,18 @@ test('a follower past the end joins a running tail at the end, not at its own of
   assert.equal(past.records[0]!.offset, 2)
   fa.close()
   fp.close()
+})
+
+test('reads records of every codec: none, gzip, snappy, lz4 and zstd', async (t) => {
+  const topic = uniqueTopic('sr-codecs')
+  await createTopic(topic, 1)
+  for (const codec of compressionCodecs) await produceMessages(topic, [{ value: `${codec} 1` }, { value: `${codec} 2` }], { compression: codec })
+  assert.deepEqual((await recordBatches(topic)).map((batch) => batch.codec), [...compressionCodecs])
+  const r = reader(t)
+  const c = collector()
+  const follow = r.follow([{ topic, partition: 0, offset: 0 }], c)
+  t.after(() => { follow.close() })
+  await waitFor('every record', () => c.records.length === 2 * compressionCodecs.length, 15000)
+  assert.deepEqual(c.records.map((record) => record.value?.toString()), compressionCodecs.flatMap((codec) => [`${codec} 1`, `${codec} 2`]))
+  assertContiguous(c.records, 0, 10)
 })

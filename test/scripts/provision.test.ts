@@ -219,3 +219,12 @@ test('the README\'s first screen says what `npm test` needs beyond Node.js, Java
     assert.match(firstScreen, need, `the README's first screen does not name ${String(need)}`)
   }
 })
+
+test('openssl for the broker\'s secured listeners, and ss for the bench\'s codec figures (dry run)', { skip: !isRoot && 'installs as root only' }, async (t) => {
+  const tests = await runScript(['--dry-run'], { ...process.env, PATH: await pathWithout(t, ['openssl']) })
+  assert.equal(tests.code, 0, tests.stderr)
+  assert.deepEqual(lines(tests.stderr), ['provision: would run: apt-get update && apt-get install -y --no-install-recommends openssl'])
+  const bench = await runScript(['--bench', '--dry-run'], { ...process.env, PATH: await pathWithout(t, ['ss']) })
+  assert.equal(bench.code, 0, bench.stderr)
+  assert.deepEqual(lines(bench.stderr), ['provision: would run: apt-get update && apt-get install -y --no-install-recommends iproute2'])
+})

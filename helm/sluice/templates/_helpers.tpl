@@ -141,7 +141,7 @@ shutdown budget); gateway.config adds or overrides the rest.
   "listen_address" "0.0.0.0"
   "log_level" .Values.logLevel
   "topic_prefix" (include "sluice.topicPrefix" .)
-  "kafka" (dict "brokers" .Values.kafka.brokers "client_id" (include "sluice.clientId" (dict "root" . "component" "gateway")))
+  "kafka" (merge (dict "brokers" .Values.kafka.brokers "client_id" (include "sluice.clientId" (dict "root" . "component" "gateway")) "compression" .Values.kafka.compression) (include "sluice.kafkaSecurityConfig" (dict "root" . "component" "gateway") | fromYaml))
   "shutdown_grace_ms" (int (sub (mul (sub $g.terminationGracePeriodSeconds $g.preStopSleepSeconds) 1000) 500))
 }}
 {{- with include "sluice.legacyTopicsHome" . }}
@@ -185,7 +185,7 @@ then leaves the rest uncommitted for the next consumer; that wait ends 3 s befor
   "port" (int $c.port)
   "log_level" .Values.logLevel
   "topic_prefix" (include "sluice.topicPrefix" .)
-  "kafka" (dict "brokers" .Values.kafka.brokers "client_id" (include "sluice.clientId" (dict "root" . "component" "changeprop")))
+  "kafka" (merge (dict "brokers" .Values.kafka.brokers "client_id" (include "sluice.clientId" (dict "root" . "component" "changeprop")) "compression" .Values.kafka.compression) (include "sluice.kafkaSecurityConfig" (dict "root" . "component" "changeprop") | fromYaml))
   "listen_address" "0.0.0.0"
   "concurrency" (int $c.concurrency)
   "rules_dir" $paths.rules
@@ -211,7 +211,7 @@ shutdown_grace_ms, which ends 1 s before the kill.
   "port" (int $s.port)
   "listen_address" "0.0.0.0"
   "log_level" .Values.logLevel
-  "kafka" (dict "brokers" .Values.kafka.brokers "client_id" (include "sluice.clientId" (dict "root" . "component" "streams")))
+  "kafka" (merge (dict "brokers" .Values.kafka.brokers "client_id" (include "sluice.clientId" (dict "root" . "component" "streams"))) (include "sluice.kafkaSecurityConfig" (dict "root" . "component" "streams") | fromYaml))
   "shutdown_grace_ms" (int (mul (sub (sub $s.terminationGracePeriodSeconds $s.preStopSleepSeconds) 1) 1000))
 }}
 {{- if .Values.streamConfig.uri }}

@@ -78,5 +78,6 @@ export function toRecord (event: EventObject, stream: string, settings: StreamSe
   const dt = getPath(event, options.dtField)
   const time = typeof dt === 'string' ? Date.parse(dt) : Number.NaN
   if (Number.isFinite(time)) record.timestamp = time
+  if (settings?.compression !== undefined) record.compression = settings.compression
   return record
 }
