@@ -1,6 +1,22 @@
 import { test } from 'node:test'
+import type { TestContext } from 'node:test'
 import assert from 'node:assert/strict'
+import { spawn } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
+import { randomUUID } from 'node:crypto'
+import { once } from 'node:events'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import yaml from 'js-yaml'
 import type { RuleSpec } from '../../src/changeprop/rules/schema.js'
+import { fetchTopicOffsets } from '../../src/kafka/index.js'
+import { delayTopicOf, namingOf, topicOf } from '../../src/stream-config/index.js'
+import { committedOffsets, createTopic, produceMessages, requireBrokers } from '../helpers/kafka.js'
+import { waitFor } from '../helpers/wait.js'
+import { startSink } from './helpers/sink.js'
+import { testChangepropOverrides, testNames } from './helpers/start.js'
 import { timeOf } from '../../src/changeprop/runner.js'
 import { harness, message, metric, requestId, revisionCreate, signal, validateDelay, validateError } from './helpers/runner.js'
 
@@ -121,4 +137,93 @@ test('delay events of other rules are left alone; broken ones go to the error to
   const [error] = h.producer.on('eqiad.changeprop.error')
   assert.equal(error?.error_code, 'SLUICE_ERR_CHANGEPROP_EVENT_MALFORMED')
   assert.equal(h.sink.requests.length, 0)
+})
+
+// Against the broker, through a restart of a real `sluice changeprop` process.
+
+const repoRoot = fileURLToPath(new URL('../../', import.meta.url))
+
+/** Starts `sluice changeprop --config FILE` as a child process, as an operator would run it. */
+function sluiceChangeprop (t: TestContext, file: string): ChildProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'src/bin/sluice.ts'), 'changeprop', '--config', file], {
+    cwd: repoRoot,
+    env: { ...process.env, KAFKA_BROKERS: requireBrokers().join(',') },
+    stdio: ['ignore', 'ignore', 'inherit']
+  })
+  t.after(() => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL') })
+  return child
+}
+
+function job (title: string, extra: Record<string, unknown> = {}): { key: string, value: string } {
+  const event = {
+    $schema: '/mediawiki/job/1.0.0',
+    meta: { stream: 'mediawiki.job.cdnPurge', uri: `https://en.wikipedia.org/wiki/${title}`, domain: 'en.wikipedia.org', dt: new Date().toISOString(), id: randomUUID(), request_id: randomUUID() },
+    type: 'cdnPurge',
+    page_title: title,
+    ...extra
+  }
+  return { key: title, value: JSON.stringify(event) }
+}
+
+test('delayed reactions survive a SIGKILL of sluice changeprop: each runs once, no earlier than its time, and never blocks its partition', async (t) => {
+  const target = await startSink()
+  t.after(async () => { await target.close() })
+  const names = testNames()
+  const rules: Record<string, RuleSpec> = {
+    cdn_purge: { topic: 'mediawiki.job.cdnPurge', delay_until: '{{message.delay_until}}', exec: { method: 'post', uri: `${target.origin}/purge/{message.page_title}` } },
+    // A fixed delay after each event's meta.dt.
+    later: { topic: 'mediawiki.job.cdnPurge', delay: 14000, exec: { uri: `${target.origin}/later/{message.page_title}` } }
+  }
+  const dir = await mkdtemp(join(tmpdir(), 'sluice-delay-'))
+  t.after(async () => { await rm(dir, { recursive: true, force: true }) })
+  const file = join(dir, 'changeprop.yaml')
+  const overrides = testChangepropOverrides(names, rules, { log_level: 'warn', delay_hold_max_ms: 5000 })
+  // The shortest session the broker allows: the killed member's partitions move on 6 s after the kill.
+  await writeFile(file, yaml.dump({ ...overrides, kafka: { ...overrides.kafka, session_timeout_ms: 6000 } }))
+  const topic = topicOf('mediawiki.job.cdnPurge', namingOf(names.prefix))
+  await createTopic(topic)
+
+  const first = sluiceChangeprop(t, file)
+  const now = Date.now()
+  const due = { Purge_soon: now + 16000, Purge_later: now + 20000 }
+  // Each event gets its own time to run; the last one none, so it runs at once for cdn_purge.
+  await produceMessages(topic, [
+    job('Purge_later', { delay_until: new Date(due.Purge_later).toISOString() }),
+    job('Purge_soon', { delay_until: new Date(due.Purge_soon).toISOString() }),
+    job('Purge_now')
+  ])
+  // The event behind the delayed ones ran at once: their wait is not in the partition.
+  await target.waitForRequests(1, { filter: (r) => r.path === '/purge/Purge_now', timeoutMs: 60000 })
+  // The main topic is done with (committed by both rules): what is left waits in the delay topic.
+  await waitFor('both rules to commit the main topic', async () => {
+    const committed = await Promise.all(['cdn_purge', 'later'].map(async (rule) => (await committedOffsets(`${names.service}-${rule}`, topic))[0]))
+    return committed.every((offset) => offset === '3')
+  }, 30000, 100)
+  assert.equal(target.requests.filter((r) => r.path !== '/purge/Purge_now').length, 0, 'nothing delayed ran yet')
+  first.kill('SIGKILL')
+  await once(first, 'exit')
+
+  sluiceChangeprop(t, file)
+  await target.waitForRequests(5, { timeoutMs: 60000, filter: (r) => r.path !== '/purge/Purge_now' })
+  // Let a copy that would run twice show itself: every delay event is read, and committed, once.
+  await waitFor('the delay topic to be consumed to its end', async () => {
+    const delayTopic = delayTopicOf(names.service, 'mediawiki.job.cdnPurge', namingOf(names.prefix))
+    const [end] = await fetchTopicOffsets(requireBrokers(), delayTopic)
+    const groups = [`${names.service}-cdn_purge-retry`, `${names.service}-later-retry`]
+    const committed = await Promise.all(groups.map(async (group) => (await committedOffsets(group, delayTopic))[0]))
+    return end !== undefined && committed.every((offset) => offset === end.high)
+  }, 30000, 200)
+  const runs = (path: string): number[] => target.requests.filter((r) => r.path === path).map((r) => r.at)
+  for (const [title, at] of Object.entries(due)) {
+    const ran = runs(`/purge/${title}`)
+    assert.equal(ran.length, 1, `${title} ran once`)
+    assert.ok((ran[0] ?? 0) >= at, `${title} ran ${at - (ran[0] ?? 0)} ms before its delay_until`)
+    t.diagnostic(`${title}: ran ${(ran[0] ?? 0) - at} ms after its delay_until`)
+  }
+  for (const title of ['Purge_later', 'Purge_soon', 'Purge_now']) {
+    const ran = runs(`/later/${title}`)
+    assert.equal(ran.length, 1, `${title} ran once for the rule with delay`)
+    assert.ok((ran[0] ?? 0) >= now + 14000, `${title} ran before meta.dt + delay`)
+  }
+  assert.equal(runs('/purge/Purge_now').length, 1, 'the event that ran at once did not run again after the restart')
 })

@@ -1,5 +1,12 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
+import { randomUUID } from 'node:crypto'
+import type { RuleSpec } from '../../src/changeprop/index.js'
+import { namingOf, topicOf } from '../../src/stream-config/index.js'
+import { createTopic, produceMessages } from '../helpers/kafka.js'
+import { waitFor } from '../helpers/wait.js'
+import { startSink } from './helpers/sink.js'
+import { startChangeprop, testNames } from './helpers/start.js'
 import { parseHttpDate, parseRetryAfter, retryAfterDelayMs } from '../../src/changeprop/retry-after.js'
 import { seedRule } from './helpers/rules.js'
 import { harness, message, metric, revisionCreate, signal, validateRetry, validateRetryNotBefore } from './helpers/runner.js'
@@ -87,4 +94,61 @@ test('a retry runs no earlier than its not_before, although its retry_delay is l
   const waited = (h.sink.requests[1]?.at ?? 0) - handedOver
   assert.ok(waited >= 990, `the retry called the target ${waited} ms after the handover`)
   assert.equal(await metric(h.registry, 'sluice_changeprop_succeeded_total', { source: 'retry' }), 1)
+})
+
+// Against the broker: a target's Retry-After holds back only the event it answered.
+
+function edit (title: string): { key: string, value: string } {
+  const event = {
+    $schema: '/mediawiki/revision/create/2.0.0',
+    meta: { stream: 'mediawiki.revision-create', uri: `https://en.wikipedia.org/wiki/${title}`, domain: 'en.wikipedia.org', dt: new Date().toISOString(), id: randomUUID(), request_id: randomUUID() },
+    page_title: title
+  }
+  return { key: title, value: JSON.stringify(event) }
+}
+
+test('a 429 from one key\'s target delays neither another key\'s events nor another rule\'s, and its retry comes no earlier than asked (delta-seconds and HTTP-date)', async (t) => {
+  const askedMs = 6000
+  let askedDate = ''
+  const target = await startSink((request) => {
+    const [, rule, title] = request.path.split('/')
+    const first = target.requests.filter((r) => r.path === request.path).length === 1
+    if (rule !== 'render' || !first) return 200
+    if (title === 'Slow_delta') return (res) => { res.writeHead(429, { 'retry-after': String(askedMs / 1000) }).end() }
+    if (title === 'Slow_date') {
+      askedDate = new Date(Date.now() + askedMs).toUTCString()
+      return (res) => { res.writeHead(429, { 'retry-after': askedDate }).end() }
+    }
+    // Another key's first answer fails without Retry-After: its retry is due at once.
+    if (title === 'Flaky') return 503
+    return 200
+  })
+  t.after(async () => { await target.close() })
+  const rules: Record<string, RuleSpec> = {
+    // One event at a time, so waiting in place for the 429 would hold every later event.
+    render: { topic: 'mediawiki.revision-create', concurrency: 1, exec: { uri: `${target.origin}/render/{message.page_title}` } },
+    purge: { topic: 'mediawiki.revision-create', concurrency: 1, exec: { uri: `${target.origin}/purge/{message.page_title}` } }
+  }
+  const names = testNames()
+  const topic = topicOf('mediawiki.revision-create', namingOf(names.prefix))
+  await createTopic(topic)
+  const running = await startChangeprop(t, rules, { max_waiting_events: 10 }, names)
+  await waitFor('change propagation to be ready', () => running.changeprop.isReady())
+  const others = ['Other_1', 'Other_2', 'Other_3', 'Other_4']
+  await produceMessages(topic, ['Slow_delta', 'Slow_date', 'Flaky', ...others].map(edit))
+
+  const at = (path: string, nth = 0): number => target.requests.filter((r) => r.path === path)[nth]?.at ?? Number.NaN
+  await target.waitForRequests(2, { filter: (r) => r.path === '/render/Slow_delta', timeoutMs: 30000 })
+  await target.waitForRequests(2, { filter: (r) => r.path === '/render/Slow_date', timeoutMs: 30000 })
+  const retried = at('/render/Slow_delta', 1)
+  assert.ok(retried - at('/render/Slow_delta') >= askedMs, `the retry came ${retried - at('/render/Slow_delta')} ms after the 429 that asked for ${askedMs} ms`)
+  assert.ok(at('/render/Slow_date', 1) >= Date.parse(askedDate), `the retry came before the date asked for (${askedDate})`)
+  for (const title of others) {
+    assert.ok(at(`/render/${title}`) < retried, `${title}, another key, ran before the retry of the 429, not after it`)
+    assert.ok(at(`/purge/${title}`) < retried, `${title} of another rule ran before the retry of the 429`)
+  }
+  assert.ok(at('/purge/Slow_delta') < retried, 'the other rule\'s call for the same event did not wait')
+  // In the retry consumer too: the retry of another key, due at once, did not wait behind the two waiting ones.
+  assert.ok(at('/render/Flaky', 1) < retried, 'the retry of another key ran while the 429\'s retry waited')
+  assert.equal(target.requests.filter((r) => r.path.startsWith('/render/')).length, 2 + 2 + 2 + others.length, 'each retried once')
 })

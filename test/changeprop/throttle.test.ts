@@ -1,5 +1,14 @@
 import { test } from 'node:test'
+import type { TestContext } from 'node:test'
 import assert from 'node:assert/strict'
+import { randomUUID } from 'node:crypto'
+import type { RuleSpec } from '../../src/changeprop/index.js'
+import { namingOf, topicOf } from '../../src/stream-config/index.js'
+import { createTopic, produceMessages } from '../helpers/kafka.js'
+import { waitFor } from '../helpers/wait.js'
+import { startSink } from './helpers/sink.js'
+import type { HttpSink } from './helpers/sink.js'
+import { startChangeprop, testNames } from './helpers/start.js'
 import { createRuleThrottle } from '../../src/changeprop/throttle.js'
 import type { ThrottleWaitReason } from '../../src/changeprop/throttle.js'
 
@@ -97,4 +106,78 @@ test('a throttled wait ends with the signal (shutdown)', async () => {
   const waiting = throttle.admit(shutdown.signal)
   shutdown.abort(new Error('shutting down'))
   await assert.rejects(waiting, /shutting down/)
+})
+
+// Against the broker and a real HTTP target.
+
+function edit (title: string): { key: string, value: string } {
+  const event = {
+    meta: { stream: 'mediawiki.revision-create', uri: `https://en.wikipedia.org/wiki/${title}`, domain: 'en.wikipedia.org', dt: new Date().toISOString(), id: randomUUID(), request_id: randomUUID() },
+    page_title: title
+  }
+  return { key: title, value: JSON.stringify(event) }
+}
+
+async function backlog (t: TestContext, rule: RuleSpec, events: number, target: HttpSink): Promise<{ metrics: () => Promise<string> }> {
+  const names = testNames()
+  const topic = topicOf('mediawiki.revision-create', namingOf(names.prefix))
+  await createTopic(topic)
+  // The backlog is in Kafka before the rule starts.
+  await produceMessages(topic, Array.from({ length: events }, (_, i) => edit(`Page_${i}`)))
+  const running = await startChangeprop(t, { render: { topic: 'mediawiki.revision-create', ...rule, exec: { uri: `${target.origin}/render/{message.page_title}` } } }, {}, names)
+  return { metrics: async () => (await fetch(`${running.admin}/metrics`)).text() }
+}
+
+test('rate_limit holds a backlog to its rate: burst + rate × T requests reach the target in T seconds, within 5 %', async (t) => {
+  const target = await startSink()
+  t.after(async () => { await target.close() })
+  const rate = 20
+  const burst = 5
+  const seconds = 5
+  const { metrics } = await backlog(t, { concurrency: 10, rate_limit: { rate, burst } }, 200, target)
+  const [first] = await target.waitForRequests(1, { timeoutMs: 30000 })
+  const start = first?.at ?? 0
+  await target.waitForRequests(burst + rate * seconds + 10, { timeoutMs: 30000 })
+  const inWindow = target.requests.filter((r) => r.at - start <= seconds * 1000).length
+  const expected = burst + rate * seconds
+  t.diagnostic(`${inWindow} requests in the first ${seconds} s (expected ${expected}, ${((inWindow - burst) / seconds).toFixed(2)}/s after the burst)`)
+  assert.ok(Math.abs(inWindow - expected) <= 0.05 * rate * seconds, `${inWindow} requests in ${seconds} s, not ${expected} ± 5 %`)
+  const text = await metrics()
+  assert.match(text, /sluice_changeprop_rate_limit_per_second\{[^}]*rule="render"[^}]*\} 20\n/)
+  assert.match(text, /sluice_changeprop_throttled_seconds_total\{[^}]*reason="rate_limit"[^}]*\} [1-9]/)
+})
+
+test('failure_backoff: a rule whose target keeps failing slows down instead of filling the retry topic, and recovers by itself', async (t) => {
+  let failing = true
+  const rendered = new Set<string>()
+  const target = await startSink((request) => {
+    if (failing) return 503
+    rendered.add(request.path)
+    return 200
+  })
+  t.after(async () => { await target.close() })
+  const events = 60
+  const { metrics } = await backlog(t, { concurrency: 5, failure_backoff: { after: 3, delay: 200, max_delay: 800 } }, events, target)
+  // Three failures start the back-off. The executions already in flight then (up to the
+  // concurrency of 5) fail too; after them, one probe 200, 400, 800 and 800 ms apart.
+  const failed = await target.waitForRequests(10, { timeoutMs: 30000 })
+  failing = false
+  const gaps = failed.slice(1).map((r, i) => r.at - (failed[i]?.at ?? 0))
+  t.diagnostic(`gaps between failing requests: ${gaps.join(', ')} ms`)
+  const firstProbe = gaps.findIndex((gap) => gap >= 150)
+  assert.ok(firstProbe >= 2 && firstProbe <= 4, `the back-off started after the first 3 to 5 requests, in flight together: ${gaps.join(', ')}`)
+  // The first probe waits from the third failure; each next one from the probe before it.
+  const probes = failed.slice(firstProbe + 1)
+  const waits = probes.map((probe, i) => probe.at - (i === 0 ? failed[2]?.at ?? 0 : probes[i - 1]?.at ?? 0))
+  for (const [i, least] of [200, 400, 800, 800].entries()) {
+    assert.ok((waits[i] ?? 0) >= least - 5, `probe ${i + 1} came ${waits[i]} ms after the failure before it, not ${least} ms`)
+  }
+  const text = await metrics()
+  assert.match(text, /sluice_changeprop_backoff_delay_seconds\{[^}]*rule="render"[^}]*\} 0\.8\n/)
+  assert.match(text, /sluice_changeprop_backoffs_total\{[^}]*rule="render"[^}]*\} 1\n/)
+  const retries = Number(/sluice_changeprop_retries_total\{[^}]*rule="render"[^}]*\} (\d+)/.exec(text)?.[1] ?? 0)
+  assert.ok(retries <= 12, `${retries} retry events while the target failed, for a backlog of ${events}`)
+  // The next probe is answered: the back-off ends, the backlog goes through at full speed.
+  await waitFor('every event to be rendered', () => rendered.size === events, 30000, 50)
+  assert.match(await metrics(), /sluice_changeprop_backoff_delay_seconds\{[^}]*rule="render"[^}]*\} 0\n/)
 })
