@@ -125,7 +125,7 @@ export const changepropConfigSchema = {
      * Events a rule's retry consumer holds while they wait for their time (retries, Retry-After,
      * delays) on top of `concurrency`, which bounds only the executions: a wait holds no execution slot.
      */
-    max_waiting_events: { type: 'integer', minimum: 0, maximum: 100000, default: 1000 },
+    max_waiting_events: { type: 'integer', minimum: 0, maximum: 100000, default: 500 },
     /** The longest a delayed event waits in memory; one due later goes back to the end of its delay topic then. */
     delay_hold_max_ms: { type: 'integer', minimum: 1000, maximum: 86400000, default: 300000 },
     ...ruleDefaultsProperties,
