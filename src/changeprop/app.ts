@@ -449,6 +449,8 @@ function buildChangeprop (config: Readonly<ChangepropConfig>, deps: ServiceConte
       clearTimeout(refreshTimer)
       // A refresh under way finishes its step (it checks `closing`), so no consumer starts after this.
       if (!await settlesBefore(refreshing.catch(() => undefined), deadline)) log.warn('shutdown: topic refresh abandoned')
+      // Events waiting for their time stay in Kafka for the restart rather than hold the shutdown up.
+      for (const entry of consumers) entry.runner.stopWaiting()
       const closingConsumers = allConsumers().map(async (consumer) => consumer.close({ drainTimeoutMs: Math.max(0, Math.min(drainTimeoutMs, consumersDeadline - Date.now())) }))
       const results = await Promise.allSettled(closingConsumers.map(async (closed) => {
         if (!await settlesBefore(closed, consumersDeadline)) throw new Error(`the consumer did not close within shutdown_timeout_ms (${config.shutdown_timeout_ms} ms); its finished events stay uncommitted and run again after restart`)

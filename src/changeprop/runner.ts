@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events'
 import type { ConsumedMessage } from '../kafka/index.js'
 import type { Logger } from '../logger.js'
 import type { ChangepropSource, EventResult } from '../metrics/changeprop.js'
@@ -27,6 +28,12 @@ export type { Attempt, RunnerDeps } from './attempt.js'
 export interface RuleRunner {
   handleMain(message: ConsumedMessage, signal: AbortSignal): Promise<void>
   handleRetry(message: ConsumedMessage, signal: AbortSignal): Promise<void>
+  /**
+   * Shutdown: events waiting for their time, for the throttle or for an execution slot stop
+   * waiting and reject, staying uncommitted to wait again after the restart; so closing the
+   * consumers does not wait for them. Executions already running go on.
+   */
+  stopWaiting(): void
 }
 
 type LimiterKeys = Array<{ type: string, key: string }>
@@ -58,6 +65,11 @@ export function createRuleRunner (rule: CompiledRule, deps: RunnerDeps): RuleRun
   const throttle = deps.throttle ?? ruleThrottleFor(rule, metrics, log)
   const deferredSlots = createExecSlots(rule.concurrency)
   const delayHoldMaxMs = deps.delayHoldMaxMs ?? 300000
+  const stopping = new AbortController()
+  // Every waiting event listens on it.
+  setMaxListeners(0, stopping.signal)
+  /** A wait ends at the message's own abort, or when shutdown begins. */
+  const waitSignal = (signal: AbortSignal): AbortSignal => AbortSignal.any([signal, stopping.signal])
 
   return {
     async handleMain (message, signal) {
@@ -92,10 +104,14 @@ export function createRuleRunner (rule: CompiledRule, deps: RunnerDeps): RuleRun
         const found = rule.test(original)
         if (found === undefined) return count('retry', 'unmatched')
         const topic = retriedStreamOf(deps.service, message.topic, consumed) ?? streamOfTopic(message.topic)
-        await deferredSlots.run(async () => run(attemptOf('retry', topic, message, original, retry, retriesLeft, found), signal), signal)
+        await deferredSlots.run(async () => run(attemptOf('retry', topic, message, original, retry, retriesLeft, found), signal), waitSignal(signal))
       } finally {
         metrics.inFlight.dec({ rule: rule.name, source: 'retry' })
       }
+    },
+
+    stopWaiting () {
+      stopping.abort(new Error('shutting down: the event waits again after the restart'))
     }
   }
 
@@ -124,7 +140,7 @@ export function createRuleRunner (rule: CompiledRule, deps: RunnerDeps): RuleRun
       metrics.delay.observe({ rule: rule.name, source: 'delay' }, Math.max(0, now() - until) / 1000)
       const found = rule.test(original)
       if (found === undefined) return count('delay', 'unmatched')
-      await deferredSlots.run(async () => run(attemptOf('delay', topic, message, original, delayed, undefined, found), signal), signal)
+      await deferredSlots.run(async () => run(attemptOf('delay', topic, message, original, delayed, undefined, found), signal), waitSignal(signal))
     } finally {
       metrics.inFlight.dec({ rule: rule.name, source: 'delay' })
     }
@@ -179,7 +195,7 @@ export function createRuleRunner (rule: CompiledRule, deps: RunnerDeps): RuleRun
       }
     }
     count(attempt.source, 'matched')
-    const ticket = await throttle.admit(signal)
+    const ticket = await throttle.admit(waitSignal(signal))
     const failure = await execSteps(attempt, context, signal)
     throttle.settle(ticket, targetHealth(failure?.result, rule.outcome))
     if (failure === undefined) metrics.succeeded.inc({ rule: rule.name, source: attempt.source })
@@ -244,7 +260,7 @@ export function createRuleRunner (rule: CompiledRule, deps: RunnerDeps): RuleRun
     if (ms <= 0) return
     metrics.waiting.inc({ rule: rule.name, source })
     try {
-      await sleep(ms, signal)
+      await sleep(ms, waitSignal(signal))
     } finally {
       metrics.waiting.dec({ rule: rule.name, source })
     }

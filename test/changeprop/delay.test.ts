@@ -16,7 +16,7 @@ import { delayTopicOf, namingOf, topicOf } from '../../src/stream-config/index.j
 import { committedOffsets, createTopic, produceMessages, requireBrokers } from '../helpers/kafka.js'
 import { waitFor } from '../helpers/wait.js'
 import { startSink } from './helpers/sink.js'
-import { testChangepropOverrides, testNames } from './helpers/start.js'
+import { startChangeprop, testChangepropOverrides, testNames } from './helpers/start.js'
 import { timeOf } from '../../src/changeprop/runner.js'
 import { harness, message, metric, requestId, revisionCreate, signal, validateDelay, validateError } from './helpers/runner.js'
 
@@ -226,4 +226,33 @@ test('delayed reactions survive a SIGKILL of sluice changeprop: each runs once, 
     assert.ok((ran[0] ?? 0) >= now + 14000, `${title} ran before meta.dt + delay`)
   }
   assert.equal(runs('/purge/Purge_now').length, 1, 'the event that ran at once did not run again after the restart')
+})
+
+test('shutdown does not wait for delayed events; after the restart they run once, on time', async (t) => {
+  const target = await startSink()
+  t.after(async () => { await target.close() })
+  const names = testNames()
+  const rules: Record<string, RuleSpec> = {
+    cdn_purge: { topic: 'mediawiki.job.cdnPurge', delay_until: '{{message.delay_until}}', exec: { method: 'post', uri: `${target.origin}/purge/{message.page_title}` } }
+  }
+  const topic = topicOf('mediawiki.job.cdnPurge', namingOf(names.prefix))
+  await createTopic(topic)
+  // In-flight events would get all of the 20 s but the last 2 s.
+  const settings = { shutdown_timeout_ms: 20000 }
+  const first = await startChangeprop(t, rules, settings, names)
+  const dueAt = Date.now() + 12000
+  await produceMessages(topic, [job('Purge_me', { delay_until: new Date(dueAt).toISOString() })])
+  await waitFor('the delayed event to wait', async () => /sluice_changeprop_waiting_events\{[^}]*source="delay"[^}]*\} 1\n/.test(await (await fetch(`${first.admin}/metrics`)).text()), 30000, 100)
+  const closing = Date.now()
+  await first.changeprop.close()
+  const closedInMs = Date.now() - closing
+  assert.ok(closedInMs < 9000, `closing took ${closedInMs} ms: it waited for the delayed event`)
+
+  await startChangeprop(t, rules, settings, names)
+  await target.waitForRequests(1, { timeoutMs: 60000 })
+  assert.ok((target.requests[0]?.at ?? 0) >= dueAt, 'no earlier than its delay_until')
+  const delayTopic = delayTopicOf(names.service, 'mediawiki.job.cdnPurge', namingOf(names.prefix))
+  await waitFor('the delay event to be committed', async () => (await committedOffsets(`${names.service}-cdn_purge-retry`, delayTopic))[0] === '1', 30000, 100)
+  assert.equal(target.requests.length, 1, 'once')
+  t.diagnostic(`closed in ${closedInMs} ms; ran ${(target.requests[0]?.at ?? 0) - dueAt} ms after its delay_until`)
 })
