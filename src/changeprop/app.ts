@@ -13,7 +13,7 @@ import type { LimiterStore, LimiterTypes } from './limiter.js'
 import { createRedisClient } from '../redis.js'
 import { TopicsMissingError } from './errors.js'
 import type { Redis } from '../redis.js'
-import { errorTopicOf, namingOf, retryGroupOf, retryTopicOf, ruleGroupOf, streamOf, topicOf } from '../stream-config/index.js'
+import { delayedStreamOf, delayTopicOf, errorTopicOf, namingOf, retryGroupOf, retryTopicOf, ruleGroupOf, streamOf, topicOf } from '../stream-config/index.js'
 import type { TopicNaming } from '../stream-config/index.js'
 import { compileRules } from './rules/load.js'
 import type { CompiledRule } from './rules/compile.js'
@@ -28,6 +28,7 @@ import { createMediawikiApi } from './modules/mediawiki-api.js'
 import { createPartitioner } from './modules/partition.js'
 import type { Partitioner, PartitionerSettings } from './modules/partition.js'
 import { createPurgeModule } from './modules/purge.js'
+import { ruleThrottleFor } from './throttle.js'
 
 export interface ChangepropService extends Service {
   /**
@@ -196,9 +197,11 @@ function buildChangeprop (config: Readonly<ChangepropConfig>, deps: ServiceConte
     return [...names].sort()
   }
 
-  function progressReporter (rule: string, source: ChangepropSource): (p: PartitionProgress) => void {
+  function progressReporter (rule: string, source: ChangepropSource, prefix: string): (p: PartitionProgress) => void {
     return (p) => {
-      const labels = { rule, source, topic: p.topic, partition: String(p.partition) }
+      // The retry consumer also reads the rule's delay topics.
+      const of = source === 'retry' && delayedStreamOf(config.service_name, p.topic, namingFor(prefix)) !== undefined ? 'delay' : source
+      const labels = { rule, source: of, topic: p.topic, partition: String(p.partition) }
       metrics.commitLag.set(labels, p.lag)
       metrics.oldestUnfinished.set(labels, p.oldestUnfinishedMs / 1000)
     }
@@ -224,12 +227,20 @@ function buildChangeprop (config: Readonly<ChangepropConfig>, deps: ServiceConte
     const { kafka } = config
     const targets = [
       { group: entry.group, names: topics.map((topic) => topicOf(topic, namingFor(entry.prefix))) },
-      { group: retryGroupOf(entry.group), names: topics.map((topic) => retryTopicOf(config.service_name, topic, namingFor(entry.prefix))) }
+      { group: retryGroupOf(entry.group), names: deferredTopics(entry.rule, topics, entry.prefix) }
     ]
     for (const { group, names } of targets) {
       const result = await advanceGroupOffsets(kafka.brokers, group, names, since, { clientId: kafka.client_id, logger: deps.logger, security: deps.kafka?.security })
       log.info({ rule: entry.rule.name, group, since: new Date(since).toISOString(), ...result }, 'taking over another datacenter\'s topics')
     }
+  }
+
+  /** The topics of a rule's retry consumer: the retry topics of `topics`, and their delay topics when the rule delays. */
+  function deferredTopics (rule: CompiledRule, topics: readonly string[], prefix: string): string[] {
+    return topics.flatMap((topic) => [
+      retryTopicOf(config.service_name, topic, namingFor(prefix)),
+      ...(rule.delay === undefined ? [] : [delayTopicOf(config.service_name, topic, namingFor(prefix))])
+    ])
   }
 
   /** Creates and starts a rule's two consumers on `topics`; `fresh` ones start from their oldest event. */
@@ -254,15 +265,17 @@ function buildChangeprop (config: Readonly<ChangepropConfig>, deps: ServiceConte
       topics: topics.map((topic) => topicOf(topic, namingFor(prefix))),
       fromBeginning: kafka.from_beginning,
       topicsFromBeginning: fresh.map((topic) => topicOf(topic, namingFor(prefix))),
-      onProgress: progressReporter(rule.name, 'main')
+      onProgress: progressReporter(rule.name, 'main', prefix)
     })
     const retry = createEventConsumer({
       ...common,
+      // Most of its events wait for their time, holding no execution slot (exec-slots.ts).
+      concurrency: rule.concurrency + config.max_waiting_events,
       groupId: retryGroupOf(entry.group),
-      topics: topics.map((topic) => retryTopicOf(config.service_name, topic, namingFor(prefix))),
-      // Retry events are never skipped, even by a group that is new.
+      topics: deferredTopics(rule, topics, prefix),
+      // Retry and delay events are never skipped, even by a group that is new.
       fromBeginning: true,
-      onProgress: progressReporter(rule.name, 'retry')
+      onProgress: progressReporter(rule.name, 'retry', prefix)
     })
     entry.main = main
     entry.retry = retry
@@ -280,13 +293,13 @@ function buildChangeprop (config: Readonly<ChangepropConfig>, deps: ServiceConte
     log.info({ rule: rule.name, topics, fresh }, 'rule started')
   }
 
-  /** Creates the topics a rule reads and writes; with `create_topics: false`, checks that those it reads exist. */
-  async function createRuleTopics (topics: Iterable<string>, prefix: string): Promise<void> {
+  /** Creates the topics rules read and write; with `create_topics: false`, checks that those they read exist. */
+  async function createRuleTopics (resolved: ReadonlyArray<{ rule: CompiledRule, topics: readonly string[] }>, prefix: string): Promise<void> {
     const { kafka } = config
     const consumed = new Set<string>()
-    for (const topic of topics) {
-      consumed.add(topicOf(topic, namingFor(prefix)))
-      consumed.add(retryTopicOf(config.service_name, topic, namingFor(prefix)))
+    for (const { rule, topics } of resolved) {
+      for (const topic of topics) consumed.add(topicOf(topic, namingFor(prefix)))
+      for (const name of deferredTopics(rule, topics, prefix)) consumed.add(name)
     }
     if (!kafka.create_topics) {
       const existing = new Set(await listTopics(kafka.brokers, { clientId: kafka.client_id, logger: deps.logger, security: deps.kafka?.security }))
@@ -318,7 +331,7 @@ function buildChangeprop (config: Readonly<ChangepropConfig>, deps: ServiceConte
         const gone = entry.topics.filter((topic) => !topics.includes(topic))
         if (fresh.length === 0 && gone.length === 0) continue
         log.info({ rule: entry.rule.name, fresh, gone }, 'the topics matching the rule changed; resubscribing')
-        await createRuleTopics(fresh, entry.prefix)
+        await createRuleTopics([{ rule: entry.rule, topics: fresh }], entry.prefix)
         await Promise.all([entry.main, entry.retry].map(async (consumer) => consumer?.close({ drainTimeoutMs: config.shutdown_timeout_ms })))
         entry.main = undefined
         entry.retry = undefined
@@ -396,13 +409,16 @@ function buildChangeprop (config: Readonly<ChangepropConfig>, deps: ServiceConte
         metrics,
         logger: deps.logger,
         decode: decodeCache.decode,
-        modules
+        modules,
+        delayHoldMaxMs: config.delay_hold_max_ms
       }
+      // One throttle per rule, shared by its runners of every datacenter's topics.
+      const throttles = new Map(rules.map((rule) => [rule.name, ruleThrottleFor(rule, metrics, log.child({ rule: rule.name }))]))
       for (const prefix of prefixes) {
         const resolved = await Promise.all(rules.map(async (rule) => ({ rule, topics: await resolveTopics(rule, prefix, cluster) })))
-        await createRuleTopics(resolved.flatMap(({ topics }) => topics), prefix)
+        await createRuleTopics(resolved, prefix)
         for (const { rule, topics } of resolved) {
-          const entry: RuleConsumers = { rule, runner: createRuleRunner(rule, { ...runnerDeps, consumedPrefix: prefix }), prefix, group: ruleGroupOf(config.service_name, rule.name, prefix, config.topic_prefix), topics: [], main: undefined, retry: undefined }
+          const entry: RuleConsumers = { rule, runner: createRuleRunner(rule, { ...runnerDeps, consumedPrefix: prefix, throttle: throttles.get(rule.name) }), prefix, group: ruleGroupOf(config.service_name, rule.name, prefix, config.topic_prefix), topics: [], main: undefined, retry: undefined }
           consumers.push(entry)
           if (topics.length === 0) {
             log.warn({ rule: rule.name, prefix }, 'rule has no topic to consume (its topic regex matches none yet); it starts when one appears')
@@ -435,6 +451,8 @@ function buildChangeprop (config: Readonly<ChangepropConfig>, deps: ServiceConte
       clearTimeout(refreshTimer)
       // A refresh under way finishes its step (it checks `closing`), so no consumer starts after this.
       if (!await settlesBefore(refreshing.catch(() => undefined), deadline)) log.warn('shutdown: topic refresh abandoned')
+      // Events waiting for their time stay in Kafka for the restart rather than hold the shutdown up.
+      for (const entry of consumers) entry.runner.stopWaiting()
       const closingConsumers = allConsumers().map(async (consumer) => consumer.close({ drainTimeoutMs: Math.max(0, Math.min(drainTimeoutMs, consumersDeadline - Date.now())) }))
       const results = await Promise.allSettled(closingConsumers.map(async (closed) => {
         if (!await settlesBefore(closed, consumersDeadline)) throw new Error(`the consumer did not close within shutdown_timeout_ms (${config.shutdown_timeout_ms} ms); its finished events stay uncommitted and run again after restart`)

@@ -11,6 +11,7 @@ import type { LinksRequest } from './modules/links.js'
 import type { ModuleOutcome } from './modules/module.js'
 import type { Partitioner } from './modules/partition.js'
 import type { PurgeRequest } from './modules/purge.js'
+import type { RuleThrottle } from './throttle.js'
 
 /** One run of a rule for one event: the first attempt, or a retry read from the retry topic. */
 export interface Attempt {
@@ -22,7 +23,7 @@ export interface Attempt {
   event: ChangeEvent
   /** The event whose chain the next hop extends: the retry event on retries. */
   handled: ChangeEvent
-  /** undefined on a first attempt. */
+  /** undefined on a first attempt (delayed or not). */
   retriesLeft: number | undefined
   found: RuleMatch
   /** `x-triggered-by` of what this attempt causes: the handled event's chain plus its hop. */
@@ -70,4 +71,8 @@ export interface RunnerDeps {
   boundedRawEventMaxBytes: number
   /** The in-process modules; a rule calling one without it fails its events as a template error. */
   modules?: ExecModules
+  /** The rule's throttle, shared by all its runners in the process (throttle.ts). Default: one of this runner's own. */
+  throttle?: RuleThrottle
+  /** The longest a delayed event waits in memory before it goes back to the end of its delay topic. Default 300000. */
+  delayHoldMaxMs?: number
 }

@@ -121,6 +121,13 @@ export const changepropConfigSchema = {
     bounded_raw_event_max_bytes: { type: 'integer', minimum: 0, default: 65536 },
     /** Decoded records kept for the other rules reading the same topic (each record is parsed once); 0 turns it off. */
     shared_decode_max_events: { type: 'integer', minimum: 0, maximum: 1000000, default: 5000 },
+    /**
+     * Events a rule's retry consumer holds while they wait for their time (retries, Retry-After,
+     * delays) on top of `concurrency`, which bounds only the executions: a wait holds no execution slot.
+     */
+    max_waiting_events: { type: 'integer', minimum: 0, maximum: 100000, default: 500 },
+    /** The longest a delayed event waits in memory; one due later goes back to the end of its delay topic then. */
+    delay_hold_max_ms: { type: 'integer', minimum: 1000, maximum: 86400000, default: 300000 },
     ...ruleDefaultsProperties,
     dedupe: {
       type: 'object',

@@ -107,11 +107,11 @@ export class ExecProduceError extends SluiceError {
  * service may not write it). The event goes to the error topic instead, in bounded form.
  */
 export class ProduceRefusedError extends SluiceError {
-  /** What was refused: a retry event, an error event or an exec step's events. */
-  readonly refused: 'retry' | 'error' | 'exec'
+  /** What was refused: a retry event, an error event, a delay event or an exec step's events. */
+  readonly refused: 'retry' | 'error' | 'exec' | 'delay'
   /** The Kafka protocol error (`MESSAGE_TOO_LARGE`, `TOPIC_AUTHORIZATION_FAILED`, ...), when the broker named one. */
   readonly kafkaError: string | undefined
-  constructor (refused: 'retry' | 'error' | 'exec', kafkaError: string | undefined, options: { cause?: unknown } = {}) {
+  constructor (refused: 'retry' | 'error' | 'exec' | 'delay', kafkaError: string | undefined, options: { cause?: unknown } = {}) {
     super('SLUICE_ERR_CHANGEPROP_PRODUCE_REFUSED', `Kafka refused the ${refused === 'exec' ? 'events of an exec step' : `${refused} event`} for good${kafkaError === undefined ? '' : ` (${kafkaError})`}`,
       { statusCode: 500, retriable: false, cause: options.cause })
     this.refused = refused

@@ -3,7 +3,7 @@ import { triggeredBy } from './chain.js'
 import type { ChangeEvent } from './decode.js'
 import { ExecProduceError, HttpNetworkError, HttpStatusError, HttpTimeoutError } from './errors.js'
 import type { StepResult } from './outcome.js'
-import { errorStreamOf, retryStreamOf } from '../stream-config/index.js'
+import { delayStreamOf, errorStreamOf, retryStreamOf } from '../stream-config/index.js'
 
 /**
  * Retry and error events. Their shapes follow Wikimedia Change Propagation
@@ -68,27 +68,68 @@ export interface RetryEventInput {
   failure: StepResult
   id: string
   now: number
+  /** Milliseconds since the epoch before which the retry must not run: the target's Retry-After. */
+  notBefore?: number | undefined
 }
 
+/**
+ * A retry event. One whose target asked for a later retry (Retry-After) carries `not_before`,
+ * added in `/change-prop/retry/1.1.0`; the others stay `/change-prop/retry/1.0.0`, the
+ * reference's shape.
+ */
 export function buildRetryEvent (input: RetryEventInput): Record<string, unknown> {
-  const meta = input.original.meta
   return {
-    $schema: '/change-prop/retry/1.0.0',
-    meta: {
-      stream: retryStreamOf(input.service, input.topic),
-      id: input.id,
-      dt: new Date(input.now).toISOString(),
-      ...(typeof meta.uri === 'string' ? { uri: meta.uri } : {}),
-      ...(typeof meta.domain === 'string' ? { domain: meta.domain } : {}),
-      ...(typeof meta.request_id === 'string' ? { request_id: meta.request_id } : {})
-    },
+    $schema: input.notBefore === undefined ? '/change-prop/retry/1.0.0' : '/change-prop/retry/1.1.0',
+    meta: metaOf(retryStreamOf(input.service, input.topic), input.original, input.id, input.now),
     dt: new Date(input.now).toISOString(),
     triggered_by: triggeredBy(input.handled, input.topic),
     emitter_id: emitterIdOf(input.service, input.rule),
     retries_left: input.retriesLeft,
     original_event: input.original,
     ...(failureStatus(input.failure) === undefined ? {} : { error_status: failureStatus(input.failure) }),
-    reason: failureReason(input.failure)
+    reason: failureReason(input.failure),
+    ...(input.notBefore === undefined ? {} : { not_before: new Date(input.notBefore).toISOString() })
+  }
+}
+
+/** The `meta` of an event change propagation writes about `original`: its uri, domain and request id. */
+function metaOf (stream: string, original: ChangeEvent, id: string, now: number): Record<string, unknown> {
+  const meta = original.meta
+  return {
+    stream,
+    id,
+    dt: new Date(now).toISOString(),
+    ...(typeof meta.uri === 'string' ? { uri: meta.uri } : {}),
+    ...(typeof meta.domain === 'string' ? { domain: meta.domain } : {}),
+    ...(typeof meta.request_id === 'string' ? { request_id: meta.request_id } : {})
+  }
+}
+
+export interface DelayEventInput {
+  service: string
+  rule: string
+  /** The topic the rule consumed, without the datacenter prefix. */
+  topic: string
+  original: ChangeEvent
+  /** Milliseconds since the epoch: the rule runs the event no earlier. */
+  delayUntil: number
+  id: string
+  now: number
+}
+
+/**
+ * A `/change-prop/delay/1.0.0` event: a rule's execution of `original_event` that waits until
+ * `delay_until` in `<prefix><service>.delay.<topic>` instead of in its partition.
+ */
+export function buildDelayEvent (input: DelayEventInput): Record<string, unknown> {
+  return {
+    $schema: '/change-prop/delay/1.0.0',
+    meta: metaOf(delayStreamOf(input.service, input.topic), input.original, input.id, input.now),
+    dt: new Date(input.now).toISOString(),
+    triggered_by: triggeredBy(input.original, input.topic),
+    emitter_id: emitterIdOf(input.service, input.rule),
+    delay_until: new Date(input.delayUntil).toISOString(),
+    original_event: input.original
   }
 }
 

@@ -3,6 +3,8 @@
  * policy can be read (and tested) apart from the HTTP and Kafka code.
  */
 
+import { parseRetryAfter, retryAfterDelayMs } from './retry-after.js'
+
 /** `404`, `'404'`, `'5xx'` (500–599) or `'50x'` (500–509): each `x` stands for one digit. */
 export type StatusPattern = number | string
 
@@ -28,6 +30,14 @@ export interface OutcomePolicy {
   retryOn: StatusMatcher
   /** Failures treated as success; later steps still run. */
   ignore: StatusMatcher
+  /** Answers whose valid `Retry-After` is honoured, and retried even when `retryOn` does not list them. */
+  retryAfter?: RetryAfterPolicy
+}
+
+export interface RetryAfterPolicy {
+  statuses: ReadonlySet<number>
+  /** A longer wait is cut to this. */
+  maxDelayMs: number
 }
 
 /** The result of running one exec step. */
@@ -64,8 +74,46 @@ export function judgeStep (result: StepResult, policy: OutcomePolicy): StepVerdi
     case 'response':
       if (result.status < 400) return 'ok'
       if (policy.ignore(result.status)) return 'ignored'
-      if (policy.retryOn(result.status)) return 'retry'
+      if (policy.retryOn(result.status) || asksToRetryLater(result, policy)) return 'retry'
       return 'fail'
+  }
+}
+
+/** A 429 or 503 (by default) with a valid `Retry-After`: the target said when to come back. */
+export function asksToRetryLater (result: StepResult, policy: OutcomePolicy): boolean {
+  return result.kind === 'response' && policy.retryAfter?.statuses.has(result.status) === true &&
+    parseRetryAfter(result.headers['retry-after']) !== undefined
+}
+
+/** How long from `now` the retry of this failure must wait because the target asked it to; undefined when it did not. */
+export function askedRetryDelayMs (result: StepResult, policy: OutcomePolicy, now: number): number | undefined {
+  if (result.kind !== 'response' || policy.retryAfter === undefined || !asksToRetryLater(result, policy)) return undefined
+  return retryAfterDelayMs(result.headers, now, policy.retryAfter.maxDelayMs)
+}
+
+/**
+ * What a finished execution says of the rule's target, for its back-off (throttle.ts):
+ * `failed` when it did not answer, answered 5xx or 429; `answered` when it answered anything
+ * else; `neutral` when it asked for a later retry (that event waits; other events carry on) or
+ * was never called (a template failed, Kafka refused events for good).
+ */
+export type TargetHealth = 'answered' | 'failed' | 'neutral'
+
+export function targetHealth (result: StepResult | undefined, policy: OutcomePolicy): TargetHealth {
+  if (result === undefined) return 'answered'
+  switch (result.kind) {
+    case 'network':
+    case 'timeout':
+    case 'produce-failed':
+      return 'failed'
+    case 'render-failed':
+    case 'produce-refused':
+      return 'neutral'
+    case 'produced':
+      return 'answered'
+    case 'response':
+      if (asksToRetryLater(result, policy)) return 'neutral'
+      return result.status >= 500 || result.status === 429 ? 'failed' : 'answered'
   }
 }
 

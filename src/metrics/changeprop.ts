@@ -1,22 +1,22 @@
 import { Counter, Gauge, Histogram } from 'prom-client'
 import type { Registry } from 'prom-client'
 
-/** `main`: the rule's topics; `retry`: its retry topics. */
-export type ChangepropSource = 'main' | 'retry'
+/** `main`: the rule's topics; `retry`: its retry topics; `delay`: its delay topics (read by the retry consumer). */
+export type ChangepropSource = 'main' | 'retry' | 'delay'
 
 /**
  * What happened to a consumed message before any exec step ran, or instead of it.
  * `matched` messages go on to exec; the others are finished right away.
  */
-export type EventResult = 'matched' | 'unmatched' | 'sampled_out' | 'duplicate' | 'rate_limited' | 'blacklisted' | 'malformed' | 'foreign'
+export type EventResult = 'matched' | 'unmatched' | 'sampled_out' | 'duplicate' | 'rate_limited' | 'blacklisted' | 'malformed' | 'foreign' | 'delayed' | 'requeued'
 
 /** Why an event ended in the error topic. */
 export type ErrorReason = 'status' | 'exhausted' | 'template' | 'malformed' | 'refused'
 
 /** What Kafka refused for good: a retry event, an error event, or the events of an exec step. */
-export type RefusedKind = 'retry' | 'error' | 'exec'
+export type RefusedKind = 'retry' | 'error' | 'exec' | 'delay'
 
-export type ProducedKind = 'retry' | 'error' | 'exec'
+export type ProducedKind = 'retry' | 'error' | 'exec' | 'delay'
 
 export interface ChangepropMetrics {
   events: Counter<'rule' | 'source' | 'result'>
@@ -45,6 +45,18 @@ export interface ChangepropMetrics {
   purges: Counter<'rule' | 'target'>
   /** Events `/sys/partition/` re-produced, by partition. */
   partitioned: Counter<'rule' | 'partition'>
+  /** Seconds executions waited for the rule's rate limit or back-off before they started. */
+  throttled: Counter<'rule' | 'reason'>
+  /** The rule's back-off: the wait between executions while its target keeps failing; 0 when it answers. */
+  backoffDelay: Gauge<'rule'>
+  /** Times a rule started to back off. */
+  backoffs: Counter<'rule'>
+  /** The rule's `rate_limit` (executions per second), for dashboards to show next to the rate it runs at. */
+  rateLimit: Gauge<'rule'>
+  /** Waits a target asked for with Retry-After (cut to the rule's `retry_after.max_delay`). */
+  retryAfter: Histogram<'rule'>
+  /** Retries and delayed events held in memory waiting for their time. */
+  waiting: Gauge<'rule' | 'source'>
 }
 
 /**
@@ -168,6 +180,43 @@ export function createChangepropMetrics (registry: Registry): ChangepropMetrics 
       name: 'sluice_changeprop_partitioned_total',
       help: 'Events /sys/partition/ re-produced to the partition stream, by partition.',
       labelNames: ['rule', 'partition'] as const,
+      registers: [registry]
+    })),
+    throttled: ensure(registry, 'sluice_changeprop_throttled_seconds_total', () => new Counter({
+      name: 'sluice_changeprop_throttled_seconds_total',
+      help: 'Seconds executions waited before they started, by reason: rate_limit (the rule\'s rate_limit) or backoff (its target kept failing).',
+      labelNames: ['rule', 'reason'] as const,
+      registers: [registry]
+    })),
+    backoffDelay: ensure(registry, 'sluice_changeprop_backoff_delay_seconds', () => new Gauge({
+      name: 'sluice_changeprop_backoff_delay_seconds',
+      help: 'The wait between executions of a rule whose target keeps failing (failure_backoff); 0 while the target answers.',
+      labelNames: ['rule'] as const,
+      registers: [registry]
+    })),
+    backoffs: ensure(registry, 'sluice_changeprop_backoffs_total', () => new Counter({
+      name: 'sluice_changeprop_backoffs_total',
+      help: 'Times a rule started to slow down because its target kept failing.',
+      labelNames: ['rule'] as const,
+      registers: [registry]
+    })),
+    rateLimit: ensure(registry, 'sluice_changeprop_rate_limit_per_second', () => new Gauge({
+      name: 'sluice_changeprop_rate_limit_per_second',
+      help: 'The rule\'s rate_limit: executions per second it starts at most (per process).',
+      labelNames: ['rule'] as const,
+      registers: [registry]
+    })),
+    retryAfter: ensure(registry, 'sluice_changeprop_retry_after_seconds', () => new Histogram({
+      name: 'sluice_changeprop_retry_after_seconds',
+      help: 'Waits targets asked for with Retry-After on a 429 or 503, as honoured (cut to retry_after.max_delay).',
+      labelNames: ['rule'] as const,
+      buckets: [0, 1, 5, 10, 30, 60, 120, 300, 600, 1800, 3600],
+      registers: [registry]
+    })),
+    waiting: ensure(registry, 'sluice_changeprop_waiting_events', () => new Gauge({
+      name: 'sluice_changeprop_waiting_events',
+      help: 'Retries and delayed events held waiting for their time (at most concurrency + max_waiting_events per retry consumer).',
+      labelNames: ['rule', 'source'] as const,
       registers: [registry]
     }))
   }

@@ -95,6 +95,25 @@ export function retriedStreamOf (service: string, topic: string, naming: TopicNa
   return stream?.startsWith(start) === true ? stream.slice(start.length) : undefined
 }
 
+/**
+ * `meta.stream` of change propagation's delay events: executions of a rule with `delay` or
+ * `delay_until` wait in this stream (one per original stream) rather than in their partition.
+ */
+export function delayStreamOf (service: string, stream: string): string {
+  return `${service}.delay.${stream}`
+}
+
+export function delayTopicOf (service: string, stream: string, naming: TopicNaming): string {
+  return topicOf(delayStreamOf(service, stream), naming)
+}
+
+/** The stream a delay topic carries delayed events of, or undefined when `topic` is no delay topic of `service`. */
+export function delayedStreamOf (service: string, topic: string, naming: TopicNaming): string | undefined {
+  const stream = streamOf(topic, naming)
+  const start = delayStreamOf(service, '')
+  return stream?.startsWith(start) === true ? stream.slice(start.length) : undefined
+}
+
 /** `meta.stream` of change propagation's error events. */
 export function errorStreamOf (service: string): string {
   return `${service}.error`

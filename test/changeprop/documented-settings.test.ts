@@ -2,7 +2,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import pino from 'pino'
 import { listTopics } from '../../src/kafka/index.js'
-import { errorTopicOf, namingOf, retryTopicOf } from '../../src/stream-config/index.js'
+import { delayTopicOf, errorTopicOf, namingOf, retryTopicOf } from '../../src/stream-config/index.js'
 import { createTopic, requireBrokers } from '../helpers/kafka.js'
 import { seedRule } from './helpers/rules.js'
 import { waitFor } from '../helpers/wait.js'
@@ -48,4 +48,20 @@ test('kafka.create_topics: false with a retry topic missing stops startup with S
     return true
   })
   assert.deepEqual(await topicsWithPrefix(names.prefix), [consumed], 'nothing was created')
+})
+
+test('kafka.create_topics: false with a rule that delays names its missing delay topic; the default creates it', async (t) => {
+  const names = testNames()
+  const consumed = `${names.prefix}mediawiki.revision-create`
+  await createTopic(consumed)
+  await createTopic(retryTopicOf(names.service, 'mediawiki.revision-create', namingOf(names.prefix)))
+  const delaying = { page_edit: { ...seedRule('http://127.0.0.1:1'), delay: 1000 } }
+  const delayTopic = delayTopicOf(names.service, 'mediawiki.revision-create', namingOf(names.prefix))
+  await assert.rejects(startChangeprop(t, delaying, { kafka: { create_topics: false } }, names), (err: unknown) => {
+    assert.equal((err as { code?: string }).code, 'SLUICE_ERR_CHANGEPROP_TOPICS_MISSING')
+    assert.deepEqual((err as { topics?: string[] }).topics, [delayTopic])
+    return true
+  })
+  const created = await startChangeprop(t, delaying)
+  assert.ok((await topicsWithPrefix(created.prefix)).includes(delayTopicOf(created.service, 'mediawiki.revision-create', namingOf(created.prefix))))
 })

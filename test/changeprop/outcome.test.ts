@@ -1,6 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { compileStatusPatterns, judgeStep, nextRetriesLeft, retryDelayMs, statusClass } from '../../src/changeprop/outcome.js'
+import { askedRetryDelayMs, compileStatusPatterns, judgeStep, nextRetriesLeft, retryDelayMs, statusClass, targetHealth } from '../../src/changeprop/outcome.js'
 import type { StepResult } from '../../src/changeprop/outcome.js'
 
 test('status patterns: exact codes, xx classes and x digits', () => {
@@ -66,4 +66,36 @@ test('the retry delay grows by retry_factor per retry', () => {
   assert.equal(retryDelayMs(1, policy), 360)
   assert.equal(retryDelayMs(5, policy), 10, 'a retries_left above the limit (the limit was lowered) waits the base delay')
   assert.equal(retryDelayMs(1, { retryLimit: 1, retryDelayMs: 0, retryFactor: 6 }), 0, 'retry_delay: 0 means no delay')
+})
+
+const withRetryAfter = { ...policy, retryAfter: { statuses: new Set([429, 503]), maxDelayMs: 600000 } }
+const asking = (status: number, retryAfter: string): StepResult => ({ kind: 'response', status, headers: { 'retry-after': retryAfter }, body: '' })
+
+test('a 429 or 503 with a valid Retry-After is retried even when retry_on does not list it; without one, retry_on decides', () => {
+  assert.equal(judgeStep(asking(429, '30'), withRetryAfter), 'retry')
+  assert.equal(judgeStep(asking(429, 'Wed, 21 Oct 2015 07:28:00 GMT'), withRetryAfter), 'retry')
+  assert.equal(judgeStep(response(429), withRetryAfter), 'fail', 'no Retry-After: 429 is not in retry_on')
+  assert.equal(judgeStep(asking(429, 'later'), withRetryAfter), 'fail', 'an invalid Retry-After is none')
+  assert.equal(judgeStep(asking(429, '30'), policy), 'fail', 'a policy that honours no Retry-After')
+  assert.equal(judgeStep(asking(400, '30'), withRetryAfter), 'fail', 'a status not listed in retry_after.statuses')
+  const ignoring = { ...withRetryAfter, ignore: compileStatusPatterns([429]) }
+  assert.equal(judgeStep(asking(429, '30'), ignoring), 'ignored', 'ignore wins')
+})
+
+test('the wait a failure asks its retry for, cut to the maximum', () => {
+  const now = Date.parse('2015-10-21T07:28:00Z')
+  assert.equal(askedRetryDelayMs(asking(503, '30'), withRetryAfter, now), 30000)
+  assert.equal(askedRetryDelayMs(asking(503, '3600'), withRetryAfter, now), 600000)
+  assert.equal(askedRetryDelayMs(response(503), withRetryAfter, now), undefined)
+  assert.equal(askedRetryDelayMs({ kind: 'timeout', timeoutMs: 5 }, withRetryAfter, now), undefined)
+})
+
+test('what an execution says of its target, for the back-off', () => {
+  assert.equal(targetHealth(undefined, withRetryAfter), 'answered', 'every step succeeded')
+  assert.equal(targetHealth(response(404), withRetryAfter), 'answered', 'a 4xx is an answer')
+  for (const failed of [response(500), response(503), response(429), { kind: 'timeout', timeoutMs: 5 } as const, { kind: 'network', error: new Error('reset') } as const]) {
+    assert.equal(targetHealth(failed, withRetryAfter), 'failed', JSON.stringify(failed))
+  }
+  assert.equal(targetHealth(asking(503, '30'), withRetryAfter), 'neutral', 'the target said when: only that event waits')
+  assert.equal(targetHealth({ kind: 'render-failed', error: new Error('template') }, withRetryAfter), 'neutral', 'never called')
 })

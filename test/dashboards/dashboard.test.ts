@@ -193,6 +193,26 @@ void test('the Mirroring row shows replication latency, record age and records/s
   assert.ok(exprs.some((expr) => /quantile by \(source, target\) \(0\.99, kafka_connect_mirror_source_connector_replication_latency_ms_max/.test(expr)), 'no p99 replication latency')
 })
 
+void test('the change-propagation row on protecting targets shows the rate limit, the time throttled, the back-off, Retry-After and delayed events', async () => {
+  const dashboard = await loadDashboard()
+  const row = dashboard.panels.find((panel) => panel.type === 'row' && panel.title === 'Change propagation: protecting targets')
+  assert.ok(row !== undefined, 'no "Change propagation: protecting targets" row')
+  const next = dashboard.panels.filter((panel) => panel.type === 'row' && panel.gridPos.y > row.gridPos.y).map((panel) => panel.gridPos.y)
+  const end = Math.min(Infinity, ...next)
+  const inRow = dashboard.panels.filter((panel) => panel.type !== 'row' && panel.gridPos.y > row.gridPos.y && panel.gridPos.y < end)
+  const used = new Set(inRow.flatMap((panel) => (panel.targets ?? []).flatMap((target) => queryUse(target.expr ?? '').selectors.map((s) => s.metric))))
+  for (const metric of [
+    'sluice_changeprop_rate_limit_per_second',
+    'sluice_changeprop_throttled_seconds_total',
+    'sluice_changeprop_backoff_delay_seconds',
+    'sluice_changeprop_backoffs_total',
+    'sluice_changeprop_retry_after_seconds_bucket',
+    'sluice_changeprop_waiting_events'
+  ]) {
+    assert.ok(used.has(metric), `no panel of the row shows ${metric}`)
+  }
+})
+
 void test('the chart ships the same dashboard', async () => {
   const [source, copy] = await Promise.all([readFile(dashboardPath, 'utf8'), readFile(chartCopyPath, 'utf8')])
   assert.ok(source === copy, 'helm/sluice/files/sluice-dashboard.json differs from dashboards/sluice.json: cp dashboards/sluice.json helm/sluice/files/sluice-dashboard.json')

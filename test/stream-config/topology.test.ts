@@ -1,7 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import {
-  datacenterPrefix, errorTopicOf, mirrorTopicsPattern, namingOf, prefixDatacenter, retriedStreamOf, retryGroupOf, retryTopicOf,
+  datacenterPrefix, delayedStreamOf, delayTopicOf, errorTopicOf, mirrorTopicsPattern, namingOf, prefixDatacenter, retriedStreamOf, retryGroupOf, retryTopicOf,
   ruleGroupOf, streamOf, streamTopics, topicOf
 } from '../../src/stream-config/index.js'
 
@@ -68,6 +68,15 @@ test('retry and error topics follow the datacenter prefix; a retry topic names t
   assert.equal(retriedStreamOf('changeprop', 'eqiad.changeprop.retry.mediawiki.x', eqiad), 'mediawiki.x')
   assert.equal(retriedStreamOf('changeprop', 'eqiad.mediawiki.x', eqiad), undefined)
   assert.equal(retriedStreamOf('changeprop', 'codfw.changeprop.retry.mediawiki.x', eqiad), undefined)
+})
+
+test('delay topics follow the datacenter prefix and name the stream they delay, apart from retry topics', () => {
+  assert.equal(delayTopicOf('changeprop', 'mediawiki.job.cdnPurge', eqiad), 'eqiad.changeprop.delay.mediawiki.job.cdnPurge')
+  assert.equal(delayTopicOf('changeprop', 'eventlogging_X', eqiad), 'eqiad.changeprop.delay.eventlogging_X')
+  assert.equal(delayedStreamOf('changeprop', 'eqiad.changeprop.delay.mediawiki.x', eqiad), 'mediawiki.x')
+  assert.equal(delayedStreamOf('changeprop', 'eqiad.changeprop.retry.mediawiki.x', eqiad), undefined)
+  assert.equal(retriedStreamOf('changeprop', 'eqiad.changeprop.delay.mediawiki.x', eqiad), undefined)
+  assert.equal(delayedStreamOf('changeprop', 'codfw.changeprop.delay.mediawiki.x', eqiad), undefined)
 })
 
 test('consumer groups: the home group for the own prefix, one takeover group per other datacenter, each with its retry group', () => {

@@ -19,8 +19,8 @@ const droppedRuleKeys: Readonly<Record<string, string>> = {
   decode_results: 'responses are never passed to later requests, so decoding them changes nothing',
   report: 'failures that end in the error topic are logged at error (4xx at info)',
   consumer_batch_size: 'the consumer fetches by bytes (kafka.fetch_max_bytes)',
-  reenqueue_delay: 'delay_until is not supported',
-  disable_delayed_execution: 'delay_until is not supported',
+  reenqueue_delay: 'a delayed event is held for at most delay_hold_max_ms, one setting for every rule',
+  disable_delayed_execution: 'handled: the rule gets no delay_until',
   claim_ttl: 'not supported',
   root_claim_ttl: 'not supported',
   consumer: 'per-rule librdkafka properties have no counterpart',
@@ -33,6 +33,8 @@ export interface ImportRulesOptions {
   /** Limiter types the configuration declares (from /sys/limit). */
   limiterTypes: ReadonlySet<string>
   disableRatelimit: boolean
+  /** Whether rules wait for their events' `delay_until`, as the reference's did unless `disable_delayed_execution`. */
+  delayedExecution: boolean
 }
 
 export function importRules (templates: unknown, path: string, options: ImportRulesOptions, report: ImportReport): Data {
@@ -47,7 +49,12 @@ export function importRules (templates: unknown, path: string, options: ImportRu
       report.dropped(at, `the rule calls /sys/ores/: ${oresRetired}`)
       continue
     }
-    rules[name] = importRule(spec, at, options, report)
+    const rule = importRule(spec, at, options, report)
+    if (options.delayedExecution && spec.disable_delayed_execution !== true) {
+      rule.delay_until = '{{message.delay_until}}'
+      report.defaulted(`rules.${name}.delay_until`, String(rule.delay_until), 'the reference ran an event that carries delay_until no earlier than that time, in every rule')
+    }
+    rules[name] = rule
   }
   return rules
 }

@@ -65,7 +65,11 @@ export function importServiceRunnerConfig (data: unknown): ImportResult {
     const options = queue.options
     const path = `${queue.path}.options`
     importQueueOptions(options, path, config, report)
-    config.rules = importRules(options.templates, `${path}.templates`, { limiterTypes, disableRatelimit: options.disable_ratelimit === true }, report)
+    config.rules = importRules(options.templates, `${path}.templates`, {
+      limiterTypes,
+      disableRatelimit: options.disable_ratelimit === true,
+      delayedExecution: options.disable_delayed_execution !== true
+    }, report)
   }
   return { config, report }
 }
@@ -252,6 +256,8 @@ function importQueueOptions (options: Data, path: string, config: Data, report: 
         report.mapped(at, key, 'the default of every rule')
         break
       case 'disable_ratelimit': report.mapped(at, 'rules.*.limiters', value === true ? 'limiters are left out of every rule' : 'limiters are kept'); break
+      case 'disable_delayed_execution': report.mapped(at, 'rules.*.delay_until', value === true ? 'no rule waits for the delay_until of its events' : 'every rule waits for the delay_until of its events'); break
+      case 'reenqueue_delay': importReenqueueDelay(value, at, config, report); break
       case 'producer': importProducer(value, at, config, report); break
       default: report.dropped(at, droppedQueueOption(key))
     }
@@ -281,14 +287,26 @@ function importProducer (value: unknown, at: string, config: Data, report: Impor
   }
 }
 
+/**
+ * The reference slept `reenqueue_delay` seconds on an event due later than that, then wrote it
+ * back to its topic; Sluice holds a delayed event at most `delay_hold_max_ms`, then writes it
+ * back to the end of its delay topic: the same setting, in milliseconds, within Sluice's bounds.
+ */
+function importReenqueueDelay (value: unknown, at: string, config: Data, report: ImportReport): void {
+  if (typeof value !== 'number' || !(value > 0)) {
+    report.dropped(at, 'not a number of seconds')
+    return
+  }
+  config.delay_hold_max_ms = Math.min(86400000, Math.max(1000, Math.round(value * 1000)))
+  report.mapped(at, 'delay_hold_max_ms', 'seconds become milliseconds (between 1 s and 1 day); a delayed event due later is held this long, then written back to the end of its delay topic')
+}
+
 function droppedQueueOption (key: string): string {
   switch (key) {
     case 'consumer': return 'librdkafka consumer properties; Sluice\'s consumer settings are kafka.fetch_max_bytes, kafka.session_timeout_ms and kafka.heartbeat_interval_ms'
     case 'startup_delay': return 'Sluice consumes as soon as every rule\'s consumers joined their groups'
     case 'test_mode': return 'no test mode: point kafka.brokers at a test cluster instead'
     case 'consumer_batch_size': return 'the consumer fetches by bytes (kafka.fetch_max_bytes)'
-    case 'reenqueue_delay':
-    case 'disable_delayed_execution': return 'delay_until is not supported'
     case 'budgeteer': return 'no Sluice counterpart'
     default: return 'not a setting of the reference\'s /sys/queue module that Sluice knows'
   }

@@ -13,6 +13,7 @@ import type { ExecModule } from './routes.js'
 import { RouteRefused, moduleOfUri, produceRoute } from './routes.js'
 import type { BlacklistTest } from '../blacklist.js'
 import { compileBlacklist } from '../blacklist.js'
+import type { BackoffSettings, RateLimitSettings } from '../throttle.js'
 
 export { produceRoute } from './routes.js'
 
@@ -71,6 +72,19 @@ export interface CompiledRule {
   limiters: readonly CompiledLimiter[]
   /** Whether the static block list skips an event; undefined when the rule has none. */
   blacklisted: BlacklistTest | undefined
+  /** `rate_limit`; undefined when the rule runs as fast as its consumers go. */
+  rateLimit: RateLimitSettings | undefined
+  /** `failure_backoff`; undefined when the rule never slows down. */
+  backoff: BackoffSettings | undefined
+  /** `delay` and `delay_until`; undefined when the rule runs every event at once. */
+  delay: CompiledDelay | undefined
+}
+
+export interface CompiledDelay {
+  /** Milliseconds after the event's `meta.dt`. */
+  afterMs: number | undefined
+  /** The time rendered from the event: a date text, or milliseconds since the epoch. */
+  until: Render | undefined
 }
 
 export interface CompileRuleOptions {
@@ -199,6 +213,21 @@ export function compileRule (name: string, spec: RuleSpec, options: CompileRuleO
     ? undefined
     : attempt(spec.blacklist === undefined ? '(default blacklist)' : '/blacklist', () => compileBlacklist(spec.blacklist ?? defaults.blacklist))
 
+  // Protecting the target: rate, back-off, Retry-After; and delayed execution.
+  const rateLimit = spec.rate_limit ?? defaults.rate_limit
+  const backoffSpec = spec.failure_backoff ?? defaults.failure_backoff
+  const backoffDefaults = defaults.failure_backoff === false ? undefined : defaults.failure_backoff
+  const retryAfter = { ...defaults.retry_after, ...spec.retry_after }
+  const delayUntil = spec.delay_until === undefined ? undefined : attempt('/delay_until', () => compileTemplateString(spec.delay_until as string))
+  const backoff = backoffSpec === false
+    ? undefined
+    : {
+        after: backoffSpec.after ?? backoffDefaults?.after ?? 5,
+        initialMs: backoffSpec.delay ?? backoffDefaults?.delay ?? 1000,
+        maxMs: backoffSpec.max_delay ?? backoffDefaults?.max_delay ?? 60000
+      }
+  if (backoff !== undefined && backoff.maxMs < backoff.initialMs) problem('/failure_backoff/max_delay', `max_delay (${backoff.maxMs}) is shorter than delay (${backoff.initialMs})`)
+
   if (problems.length > 0 || retryOn === undefined || ignore === undefined) throw new RuleInvalidError(problems)
 
   return {
@@ -214,7 +243,7 @@ export function compileRule (name: string, spec: RuleSpec, options: CompileRuleO
       }
       return undefined
     },
-    outcome: { retryOn, ignore },
+    outcome: { retryOn, ignore, retryAfter: { statuses: new Set(retryAfter.statuses), maxDelayMs: retryAfter.max_delay } },
     retry: {
       retryLimit: spec.retry_limit ?? defaults.retry_limit,
       retryDelayMs: spec.retry_delay ?? defaults.retry_delay,
@@ -223,7 +252,10 @@ export function compileRule (name: string, spec: RuleSpec, options: CompileRuleO
     concurrency: spec.concurrency ?? defaults.concurrency,
     dedupe,
     limiters,
-    blacklisted
+    blacklisted,
+    rateLimit: rateLimit === undefined ? undefined : { perSecond: rateLimit.rate, burst: rateLimit.burst ?? 1 },
+    backoff,
+    delay: spec.delay === undefined && delayUntil === undefined ? undefined : { afterMs: spec.delay, until: delayUntil }
   }
 }
 

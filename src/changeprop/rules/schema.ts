@@ -49,11 +49,43 @@ export interface RuleSpec extends RuleCaseSpec {
   timeout?: number
   concurrency?: number
   dedupe?: boolean | { key?: string }
-  /** Limiter type (declared in the config's `limiters`) → key template. */
   discard_canary_events?: boolean
   /** Domain → titles or `/regex/`es whose events are skipped; replaces the configuration's list. */
   blacklist?: Record<string, string[]>
   disable_blacklist?: boolean
+  /** Executions per second the rule starts at most, with a burst. */
+  rate_limit?: RateLimitSpec
+  /** How a 429 or 503 answer's `Retry-After` is honoured. */
+  retry_after?: RetryAfterSpec
+  /** How the rule slows down while its target keeps failing; `false`: never. */
+  failure_backoff?: FailureBackoffSpec | false
+  /** Milliseconds after the event's `meta.dt` before it runs. */
+  delay?: number
+  /** Template of the time the event runs at the earliest (`'{{message.delay_until}}'`). */
+  delay_until?: string
+}
+
+export interface RateLimitSpec {
+  /** Executions per second. */
+  rate: number
+  /** Executions that may start at once after an idle time. */
+  burst?: number
+}
+
+export interface RetryAfterSpec {
+  /** Statuses whose `Retry-After` is honoured, and retried even when `retry_on` does not list them. */
+  statuses?: number[]
+  /** Milliseconds; a longer `Retry-After` is cut to this. */
+  max_delay?: number
+}
+
+export interface FailureBackoffSpec {
+  /** Failures in a row that start the back-off. */
+  after?: number
+  /** Milliseconds between executions once it starts; doubled by each further failure. */
+  delay?: number
+  /** Milliseconds; the longest wait between executions. */
+  max_delay?: number
 }
 
 const statusItem = { type: ['integer', 'string'] } as const
@@ -103,6 +135,42 @@ export const sampleSchema = {
     rate: { type: 'number', minimum: 0, maximum: 1 },
     hash_template: { type: 'string', minLength: 1 }
   }
+} as const
+
+/** `rate_limit`: a token bucket of `burst` tokens refilled at `rate` per second (throttle.ts). */
+export const rateLimitSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['rate'],
+  properties: {
+    rate: { type: 'number', exclusiveMinimum: 0, maximum: 1000000 },
+    burst: { type: 'integer', minimum: 1, maximum: 1000000 }
+  }
+} as const
+
+/** `retry_after` (retry-after.ts); each key left out takes the configuration's. */
+export const retryAfterSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    statuses: { type: 'array', items: { type: 'integer', minimum: 400, maximum: 599 }, uniqueItems: true },
+    max_delay: { type: 'integer', minimum: 0, maximum: 86400000 }
+  }
+} as const
+
+/** `failure_backoff` (throttle.ts); each key left out takes the configuration's. */
+export const failureBackoffSchema = {
+  type: ['object', 'boolean'],
+  if: { type: 'object' },
+  then: {
+    additionalProperties: false,
+    properties: {
+      after: { type: 'integer', minimum: 1, maximum: 1000000 },
+      delay: { type: 'integer', minimum: 1, maximum: 3600000 },
+      max_delay: { type: 'integer', minimum: 1, maximum: 3600000 }
+    }
+  },
+  else: { const: false }
 } as const
 
 const limitersSchema = { type: 'object', additionalProperties: { type: 'string', minLength: 1 } } as const
@@ -155,7 +223,12 @@ export const ruleSchema = {
     limiters: limitersSchema,
     discard_canary_events: { type: 'boolean' },
     blacklist: blacklistSchema,
-    disable_blacklist: { type: 'boolean' }
+    disable_blacklist: { type: 'boolean' },
+    rate_limit: rateLimitSchema,
+    retry_after: retryAfterSchema,
+    failure_backoff: failureBackoffSchema,
+    delay: { type: 'integer', minimum: 0, maximum: 2592000000 },
+    delay_until: { type: 'string', minLength: 1 }
   }
 } as const
 
@@ -178,7 +251,31 @@ export const ruleDefaultsProperties = {
   sample: sampleSchema,
   discard_canary_events: { type: 'boolean', default: true },
   blacklist: { ...blacklistSchema, default: {} },
-  disable_blacklist: { type: 'boolean', default: false }
+  disable_blacklist: { type: 'boolean', default: false },
+  rate_limit: rateLimitSchema,
+  retry_after: {
+    type: 'object',
+    additionalProperties: false,
+    default: {},
+    properties: {
+      statuses: { ...retryAfterSchema.properties.statuses, default: [429, 503] },
+      max_delay: { ...retryAfterSchema.properties.max_delay, default: 600000 }
+    }
+  },
+  failure_backoff: {
+    type: ['object', 'boolean'],
+    default: {},
+    if: { type: 'object' },
+    then: {
+      additionalProperties: false,
+      properties: {
+        after: { ...failureBackoffSchema.then.properties.after, default: 5 },
+        delay: { ...failureBackoffSchema.then.properties.delay, default: 1000 },
+        max_delay: { ...failureBackoffSchema.then.properties.max_delay, default: 60000 }
+      }
+    },
+    else: { const: false }
+  }
 } as const
 
 /** The rule keys whose default comes from the top level of the configuration. */

@@ -11,7 +11,9 @@ export const testDefaults: RuleDefaults = {
   timeout: 2000,
   discard_canary_events: true,
   blacklist: {},
-  disable_blacklist: false
+  disable_blacklist: false,
+  retry_after: { statuses: [429, 503], max_delay: 600000 },
+  failure_backoff: { after: 5, delay: 1000, max_delay: 60000 }
 }
 
 /** The issue's seed rule, pointed at a local sink (`{{message.meta.domain}}` becomes a path segment). */

@@ -123,3 +123,33 @@ test('sluice changeprop import writes the Sluice configuration, which loads as i
     await rm(dir, { recursive: true, force: true })
   }
 })
+
+test('delayed execution is imported as the reference ran it: every rule waits for its events\' delay_until, unless disable_delayed_execution', async () => {
+  const queue = (options: Record<string, unknown>): unknown => ({
+    spec: {
+      paths: {
+        '/sys/queue': {
+          'x-modules': [{
+            path: 'sys/kafka.js',
+            options: {
+              ...options,
+              templates: {
+                cdn_purge: { topic: 'mediawiki.job.cdnPurge', exec: { method: 'post', uri: 'https://jobrunner/rpc', body: '{{globals.message}}' } },
+                eager: { topic: 'mediawiki.job.x', disable_delayed_execution: true, reenqueue_delay: 3600, exec: { uri: 'https://jobrunner/x' } }
+              }
+            }
+          }]
+        }
+      }
+    }
+  })
+  const { config, report } = importServiceRunnerConfig(queue({ reenqueue_delay: 5 }))
+  const rules = config.rules as Record<string, Record<string, unknown>>
+  assert.equal(rules.cdn_purge?.delay_until, '{{message.delay_until}}')
+  assert.equal(rules.eager?.delay_until, undefined, 'the rule turned it off')
+  assert.equal(config.delay_hold_max_ms, 5000, 'reenqueue_delay, in seconds')
+  assert.ok(report.entries.some((e) => e.action === 'defaulted' && e.path === 'rules.cdn_purge.delay_until'))
+  assert.ok(report.entries.some((e) => e.action === 'dropped' && e.path.endsWith('templates.eager.reenqueue_delay')), 'a rule\'s own hold has no counterpart')
+  const none = importServiceRunnerConfig(queue({ disable_delayed_execution: true })).config
+  assert.equal((none.rules as Record<string, Record<string, unknown>>).cdn_purge?.delay_until, undefined)
+})

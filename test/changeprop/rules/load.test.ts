@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { RuleInvalidError } from '../../../src/changeprop/errors.js'
 import { loadRules } from '../../../src/changeprop/rules/load.js'
+import { compileRule } from '../../../src/changeprop/rules/compile.js'
 import { validateConfig } from '../../../src/config/load.js'
 import { changepropConfigSchema } from '../../../src/changeprop/config.js'
 import type { ChangepropConfig } from '../../../src/changeprop/config.js'
@@ -108,4 +109,23 @@ test('rule files: every YAML file of the directory, with the file named in probl
     assert.match(err.message, /rule 'first' \(.*c\.yaml\) at '\/': a rule of this name is already defined in .*a\.yaml/)
     assert.match(err.message, /rule 'broken' \(.*d\.yaml\) at '\/retry_delay': must be integer/)
   }
+})
+
+test('protecting the target: bad rate_limit, retry_after, failure_backoff, delay and delay_until values are refused with their pointers', async () => {
+  const problems = await problemsOf({
+    r: { ...seedRule, rate_limit: { rate: 0 }, retry_after: { statuses: [200] }, failure_backoff: true, delay: -1, delay_until: '' }
+  } as never)
+  assert.deepEqual([...new Set(problems.map((p) => p.pointer.split('/').slice(0, 2).join('/')))].sort(), ['/delay', '/delay_until', '/failure_backoff', '/rate_limit', '/retry_after'])
+  assert.equal((await problemsOf({ r: { ...seedRule, delay_until: '{{message.x' } }))[0]?.pointer, '/delay_until')
+  const inverted = await problemsOf({ r: { ...seedRule, failure_backoff: { delay: 5000, max_delay: 1000 } } })
+  assert.equal(inverted[0]?.pointer, '/failure_backoff/max_delay')
+})
+
+test('protecting the target: a rule takes the configuration\'s retry_after and failure_backoff key by key, and may turn the back-off off', () => {
+  const rule = compileRule('r', { ...seedRule, retry_after: { max_delay: 5000 }, failure_backoff: { after: 2 } }, { defaults, limiterTypes: new Set(), dedupeByDefault: false })
+  assert.deepEqual([...rule.outcome.retryAfter?.statuses ?? []], [429, 503])
+  assert.equal(rule.outcome.retryAfter?.maxDelayMs, 5000)
+  assert.deepEqual(rule.backoff, { after: 2, initialMs: 1000, maxMs: 60000 })
+  assert.equal(compileRule('r', { ...seedRule, failure_backoff: false }, { defaults, limiterTypes: new Set(), dedupeByDefault: false }).backoff, undefined)
+  assert.deepEqual(compileRule('r', { ...seedRule, rate_limit: { rate: 2.5 } }, { defaults, limiterTypes: new Set(), dedupeByDefault: false }).rateLimit, { perSecond: 2.5, burst: 1 })
 })
