@@ -7,6 +7,7 @@ import { decodeHeaders } from './consumer.js'
 import { KafkaAdminError } from './errors.js'
 import type { KafkaSecurity } from './security.js'
 import { messageOf } from '../errors.js'
+import { deadlineIn, pause, withDeadline } from '../deadline.js'
 
 export interface TopicSpec {
   name: string
@@ -81,7 +82,7 @@ export async function createTopics (brokers: readonly string[], topics: readonly
       } catch (err) {
         if (Date.now() + delay > deadline) throw err
       }
-      await new Promise((resolve) => setTimeout(resolve, delay))
+      await pause(delay)
     }
   })
 }
@@ -250,17 +251,12 @@ async function withAdmin<T> (
     retryDelayMs: (attempt) => Math.min(100 * 2 ** (attempt - 1), 1000),
     security: options.security
   }))
-  let timer: NodeJS.Timeout | undefined
-  const deadline = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => { reject(new KafkaAdminError(`Kafka admin request (${what}) did not finish within ${timeoutMs} ms`)) }, timeoutMs)
-  })
   try {
-    return await Promise.race([work(admin), deadline])
+    return await withDeadline(work(admin), deadlineIn(timeoutMs), () => new KafkaAdminError(`Kafka admin request (${what}) did not finish within ${timeoutMs} ms`))
   } catch (err) {
     if (err instanceof KafkaAdminError) throw err
     throw new KafkaAdminError(`Kafka admin request (${what}) failed: ${messageOf(err)}`, err)
   } finally {
-    clearTimeout(timer)
     await admin.close().catch(() => undefined)
   }
 }

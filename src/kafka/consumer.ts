@@ -7,6 +7,7 @@ import type { CommitPosition } from './offset-tracker.js'
 import { createOffsetTracker } from './offset-tracker.js'
 import { defaultBackoff, retryUntilDone } from '../backoff.js'
 import { consumerConfigSchema } from './consumer-schema.js'
+import { deadlineIn, settlesBefore } from '../deadline.js'
 import type { KafkaSecurity } from './security.js'
 
 export interface ConsumedMessage {
@@ -536,12 +537,12 @@ export function createEventConsumer (options: EventConsumerOptions): EventConsum
       for (const stream of session?.streams ?? []) stream.pause()
       const drainTimeoutMs = closeOptions.drainTimeoutMs ?? 10000
       let abandoned = 0
-      if (!await settleWithin([...inFlight], drainTimeoutMs)) {
+      if (!await settlesBefore(Promise.allSettled(inFlight), deadlineIn(drainTimeoutMs))) {
         abandoned = inFlight.size
         log.warn({ abandoned }, 'shutdown deadline reached; abandoning in-flight messages (they stay uncommitted)')
         abort.abort()
         // Handlers are asked to stop; one that ignores the signal is left behind.
-        await settleWithin([...inFlight], 1000)
+        await settlesBefore(Promise.allSettled(inFlight), deadlineIn(1000))
       }
       await commitNow()
       await progressTick
@@ -574,17 +575,6 @@ export function createEventConsumer (options: EventConsumerOptions): EventConsum
     assignment () {
       return [...owned.values()].map(({ topic, partition }) => ({ topic, partition }))
     }
-  }
-}
-
-async function settleWithin (tasks: Array<Promise<unknown>>, timeoutMs: number): Promise<boolean> {
-  if (tasks.length === 0) return true
-  let timer: NodeJS.Timeout | undefined
-  const deadline = new Promise<false>((resolve) => { timer = setTimeout(() => resolve(false), timeoutMs) })
-  try {
-    return await Promise.race([Promise.allSettled(tasks).then(() => true), deadline])
-  } finally {
-    clearTimeout(timer)
   }
 }
 

@@ -20,6 +20,7 @@ import { KafkaAuthenticationError, KafkaProtocolMismatchError, KafkaTlsError, Ka
 import type { KafkaAccessError } from './errors.js'
 import type { KafkaSecurity } from './security.js'
 import { messageOf } from '../errors.js'
+import { deadlineIn, withDeadline } from '../deadline.js'
 
 export interface ClusterProbeOptions {
   brokers: readonly string[]
@@ -118,22 +119,14 @@ export function createClusterProbe (options: ClusterProbeOptions): ClusterProbe 
   }
 
   async function askWithin (link: BrokerLink): Promise<void> {
-    let timer: NodeJS.Timeout | undefined
-    const attempt = ask(link)
     try {
-      await Promise.race([
-        attempt,
-        new Promise<never>((_resolve, reject) => { timer = setTimeout(() => { reject(new Error(`no answer within ${options.timeoutMs} ms`)) }, options.timeoutMs) })
-      ])
+      await withDeadline(ask(link), deadlineIn(options.timeoutMs), () => new Error(`no answer within ${options.timeoutMs} ms`))
     } catch (err) {
-      attempt.catch(() => undefined)
       const refused = accessErrorOf(err, link.lastError, options.security)
       // A connection that failed a probe is not trusted with the next one.
       forget(link)
       if (refused !== undefined) throw refused
       throw new Error(messageOf(err), { cause: err })
-    } finally {
-      clearTimeout(timer)
     }
   }
 

@@ -10,6 +10,7 @@ import { producerConfigSchema } from './producer-schema.js'
 import type { PartitionerName } from './partitioner.js'
 import type { CompressionCodec, KafkaSecurity } from './security.js'
 import { messageOf } from '../errors.js'
+import { deadlineIn, settlesBefore } from '../deadline.js'
 
 export interface ProduceRecord {
   topic: string
@@ -556,7 +557,7 @@ export function createEventProducer (options: EventProducerOptions): EventProduc
       clearTimeout(monitorTimer)
       producer.off('client:broker:disconnect', checkSoon)
       producer.off('client:broker:failed', checkSoon)
-      if (connecting !== undefined) await boundedWait(connecting.catch(() => undefined), produceTimeoutMs)
+      if (connecting !== undefined) await settlesBefore(connecting, deadlineIn(produceTimeoutMs))
       probe.close().catch(() => undefined)
       closeStep = 'flush'
       if (connection === 'connected') {
@@ -567,13 +568,13 @@ export function createEventProducer (options: EventProducerOptions): EventProduc
       }
       // Every send settles within produceTimeoutMs, so this wait is bounded.
       let complete = true
-      if (queue.length > 0 || inFlight > 0) complete = await boundedWait(new Promise<void>((resolve) => { idleWaiters.push(resolve) }), produceTimeoutMs + 1000)
+      if (queue.length > 0 || inFlight > 0) complete = await settlesBefore(new Promise<void>((resolve) => { idleWaiters.push(resolve) }), deadlineIn(produceTimeoutMs + 1000))
       clearTimeout(lingerTimer)
       lingerTimer = undefined
       clearImmediate(lingerImmediate)
       lingerImmediate = undefined
       closeStep = 'disconnect'
-      const disconnected = await boundedWait(producer.close(true).catch((err: unknown) => { log.warn({ err }, 'Kafka producer disconnect failed') }), produceTimeoutMs)
+      const disconnected = await settlesBefore(producer.close(true).catch((err: unknown) => { log.warn({ err }, 'Kafka producer disconnect failed') }), deadlineIn(produceTimeoutMs))
       clearTimeout(deadlineTimer)
       deadlineTimer = undefined
       closeStep = 'done'
@@ -583,7 +584,7 @@ export function createEventProducer (options: EventProducerOptions): EventProduc
       return complete && disconnected
     })()
     if (closeOptions.timeoutMs === undefined) return closing
-    const finished = await boundedWait(closing, closeOptions.timeoutMs)
+    const finished = await settlesBefore(closing, deadlineIn(closeOptions.timeoutMs))
     if (!finished) {
       abandon(closeOptions.timeoutMs)
       return false
@@ -640,21 +641,6 @@ function retryDelayOf (policy: ProducerRetryPolicy, attempt: number): number {
 
 function serializeString (value?: string): Buffer | undefined {
   return value === undefined ? undefined : Buffer.from(value)
-}
-
-/** Waits for `promise` at most `timeoutMs`; true when it settled in time. */
-async function boundedWait (promise: Promise<unknown>, timeoutMs: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined
-  const settled = await Promise.race([
-    promise.then(() => true, () => true),
-    new Promise<boolean>((resolve) => {
-      timer = setTimeout(() => { resolve(false) }, timeoutMs)
-      // A bounded wait never holds the process up on its own (shutdown may be abandoning it).
-      timer.unref()
-    })
-  ])
-  clearTimeout(timer)
-  return settled
 }
 
 /**

@@ -4,6 +4,7 @@ import { kafkaConnectionOptions } from './client.js'
 import { KafkaUnavailableError, UnknownTopicError } from './errors.js'
 import { createClusterProbe } from './health.js'
 import type { KafkaSecurity } from './security.js'
+import { pause } from '../deadline.js'
 
 // Group-less reading for the stream service: no consumer group and no commits, a client's
 // position lives in its Last-Event-ID. A group's consumer cannot read like that, so this file
@@ -122,7 +123,6 @@ export function createStreamReader (options: StreamReaderOptions): StreamReader 
     loops.add(loop)
     void loop.finally(() => loops.delete(loop))
   }
-  const pause = async (ms: number): Promise<void> => { await new Promise((resolve) => setTimeout(resolve, ms).unref()) }
 
   async function metadata (topics: string[]): Promise<ClusterMetadata> {
     return await consumer.metadata({ topics, autocreateTopics: false })
@@ -292,7 +292,7 @@ export function createStreamReader (options: StreamReaderOptions): StreamReader 
           break
         }
         logger.warn({ err, topic, partition }, 'stream tail fetch failed; retrying')
-        await pause(maxWaitMs)
+        await pause(maxWaitMs, { unref: true })
       }
     }
     tail.stopped = true
@@ -344,7 +344,7 @@ export function createStreamReader (options: StreamReaderOptions): StreamReader 
             if (err instanceof UnknownTopicError) throw err
             if (isClosed() || closed) return
             logger.warn({ err, topic, partition }, 'stream catch-up fetch failed; retrying')
-            await pause(maxWaitMs)
+            await pause(maxWaitMs, { unref: true })
             continue
           }
           prefetched = undefined

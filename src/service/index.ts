@@ -38,5 +38,7 @@ export type { PolicyLevel } from './log-policy.js'
 export { buildService, runService, withoutBrokers } from './shell.js'
 export { processSignals } from './signals.js'
 export type { ProcessHooks, Service, ServiceDefinition, ShellService } from './shell.js'
-export { closeInOrder, settlesBefore } from './shutdown.js'
+export { closeInOrder } from './shutdown.js'
+// The bounded wait of src/deadline.ts, for the services that take their shutdown steps from here.
+export { settlesBefore } from '../deadline.js'
 export type { ShutdownStep } from './shutdown.js'
