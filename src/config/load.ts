@@ -3,7 +3,6 @@ import { Ajv } from 'ajv'
 import type { AnySchema, ErrorObject } from 'ajv'
 import yaml from 'js-yaml'
 import { ConfigInvalidError, messageOf } from '../errors.js'
-import { producerConfigSchema } from '../kafka/index.js'
 import type { FromSchema } from './from-schema.js'
 
 /** One environment variable that overrides one config key. */
@@ -14,26 +13,9 @@ export interface EnvOverride {
   parse: 'string' | 'port' | 'list'
 }
 
-/** `kafka.brokers` in every service's config: bootstrap `host:port` addresses. */
-export const kafkaBrokersSchema = { type: 'array', items: { type: 'string', pattern: '^[^\\s,]+:\\d{1,5}$' }, default: [] } as const
-
-/**
- * `kafka.health_check_*` in every service's config: how often the cluster is asked for metadata
- * while idle, and how long one answer may take, so readiness follows Kafka without traffic.
- */
-export const kafkaHealthCheckSchema = {
-  health_check_interval_ms: producerConfigSchema.health_check_interval_ms,
-  health_check_timeout_ms: producerConfigSchema.health_check_timeout_ms
-} as const
-
-/**
- * The producer keys of every service's `kafka`, with one set of defaults, which the producer
- * itself also falls back to (src/kafka/producer-schema.ts says why they are what they are).
- */
-export const kafkaProducerSchema = producerConfigSchema
-
-/** A service's validated `kafka` keys that its producer is made from. */
-export type KafkaProducerConfig = FromSchema<{ type: 'object', properties: typeof kafkaProducerSchema & { brokers: typeof kafkaBrokersSchema } }>
+// The `kafka` keys every service shares are src/kafka/options.ts's; these names stay for the
+// config modules that still import them from here.
+export { kafkaBrokersSchema, producerConfigSchema as kafkaProducerSchema } from '../kafka/index.js'
 
 /** `redis` in a service's config: the server its state shared by replicas lives on. */
 export const redisProperties = {

@@ -1,7 +1,7 @@
 import type { FromSchema } from '../config/from-schema.js'
 import type { EnvOverride } from '../config/load.js'
-import { commonEnvOverrides, kafkaBrokersSchema, kafkaProducerSchema, loadConfig, redisSchema } from '../config/load.js'
-import { kafkaCompressionSchema, kafkaSecuritySchema } from '../kafka/index.js'
+import { commonEnvOverrides, loadConfig, redisSchema } from '../config/load.js'
+import { intakeProducerConfigSchema, kafkaBrokersSchema, kafkaCompressionSchema, kafkaIdempotentSchema, kafkaSecuritySchema, producerConfigSchema } from '../kafka/index.js'
 import { legacyTopicsHomeSchema, legacyTopicsHomeVariable, streamConfigSourceProperties } from '../stream-config/index.js'
 
 const stringOrList = {
@@ -118,11 +118,10 @@ export const gatewayConfigSchema = {
       properties: {
         brokers: kafkaBrokersSchema,
         client_id: { type: 'string', minLength: 1, default: 'sluice-gateway' },
-        ...kafkaProducerSchema,
-        max_batch_bytes: { type: 'integer', minimum: 1024, default: 1048576 },
-        max_message_bytes: { type: 'integer', minimum: 1024, default: 1000000 },
+        ...producerConfigSchema,
+        ...intakeProducerConfigSchema,
         compression: kafkaCompressionSchema,
-        idempotent: { type: 'boolean', default: false },
+        idempotent: kafkaIdempotentSchema,
         ...kafkaSecuritySchema
       }
     }

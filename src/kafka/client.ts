@@ -2,6 +2,7 @@ import type { BaseOptions, ConnectionOptions } from '@platformatic/kafka'
 import { messageOf } from '../errors.js'
 import { KafkaAuthenticationError, KafkaProtocolMismatchError, KafkaTlsError } from './errors.js'
 import type { KafkaAccessError } from './errors.js'
+import { clientDefaults } from './options.js'
 import type { KafkaSecurity } from './security.js'
 
 export interface KafkaClientOptions {
@@ -21,17 +22,17 @@ export interface KafkaClientOptions {
 
 /**
  * The options every @platformatic/kafka client of Sluice starts from (producer, consumers,
- * admin calls, probes). Kept here so the defaults are chosen in one place.
+ * admin calls, probes), with the defaults of options.ts.
  */
 export function kafkaClientOptions (options: KafkaClientOptions): BaseOptions {
-  const delay = options.retryDelayMs ?? 250
+  const delay = options.retryDelayMs ?? clientDefaults.retryDelayMs
   return {
     clientId: options.clientId,
     bootstrapBrokers: [...options.brokers],
-    connectTimeout: options.connectionTimeoutMs ?? 3000,
-    requestTimeout: options.requestTimeoutMs ?? 10000,
-    timeout: options.requestTimeoutMs ?? 10000,
-    retries: options.retries ?? 3,
+    connectTimeout: options.connectionTimeoutMs ?? clientDefaults.connectTimeoutMs,
+    requestTimeout: options.requestTimeoutMs ?? clientDefaults.requestTimeoutMs,
+    timeout: options.requestTimeoutMs ?? clientDefaults.requestTimeoutMs,
+    retries: options.retries ?? clientDefaults.retries,
     retryDelay: typeof delay === 'number' ? delay : (_client, _operation, attempt) => delay(attempt),
     ...options.security?.clientOptions()
   }

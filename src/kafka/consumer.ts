@@ -6,7 +6,7 @@ import { isRetriable, kafkaClientOptions } from './client.js'
 import type { CommitPosition } from './offset-tracker.js'
 import { createOffsetTracker } from './offset-tracker.js'
 import { defaultBackoff, retryUntilDone } from '../backoff.js'
-import { consumerConfigSchema } from './consumer-schema.js'
+import { consumerDefaults } from './options.js'
 import { deadlineIn, settlesBefore } from '../deadline.js'
 import type { KafkaSecurity } from './security.js'
 
@@ -66,10 +66,9 @@ export interface EventConsumerOptions {
   commitIntervalMs?: number
   sessionTimeoutMs?: number
   heartbeatIntervalMs?: number
-  // Defaults of the four above: consumer-schema.ts, shared with the services' config schemas.
-  /** How long the broker may hold a fetch open when there is nothing to read. Default 1000. */
+  /** How long the broker may hold a fetch open when there is nothing to read. */
   maxWaitTimeMs?: number
-  /** Bytes one fetch asks for, per partition and in all. Default: `fetch_max_bytes`'s (consumer-schema.ts). */
+  /** Bytes one fetch asks for, per partition and in all. */
   fetchMaxBytes?: number
   /** First back-off after a handler rejected (the policy of src/backoff.ts: doubling up to 5 s). Default 100. */
   handlerRetryDelayMs?: number
@@ -147,9 +146,7 @@ interface Owned {
   generation: number
 }
 
-/** The first wait before a crashed client is replaced; it doubles up to restartMaxMs. */
-const restartInitialMs = 100
-const restartMaxMs = 2000
+const { restartInitialMs, restartMaxMs } = consumerDefaults
 
 /**
  * A consumer-group member that runs a bounded number of messages concurrently and
@@ -164,14 +161,14 @@ const restartMaxMs = 2000
  */
 export function createEventConsumer (options: EventConsumerOptions): EventConsumer {
   const log = options.logger.child({ module: 'kafka-consumer', group: options.groupId })
-  const concurrency = options.concurrency ?? 1
-  const commitIntervalMs = options.commitIntervalMs ?? consumerConfigSchema.commit_interval_ms.default
-  const heartbeatIntervalMs = options.heartbeatIntervalMs ?? consumerConfigSchema.heartbeat_interval_ms.default
-  const sessionTimeoutMs = options.sessionTimeoutMs ?? consumerConfigSchema.session_timeout_ms.default
-  const maxWaitTimeMs = options.maxWaitTimeMs ?? 1000
-  const fetchMaxBytes = options.fetchMaxBytes ?? consumerConfigSchema.fetch_max_bytes.default
+  const concurrency = options.concurrency ?? consumerDefaults.concurrency
+  const commitIntervalMs = options.commitIntervalMs ?? consumerDefaults.commitIntervalMs
+  const heartbeatIntervalMs = options.heartbeatIntervalMs ?? consumerDefaults.heartbeatIntervalMs
+  const sessionTimeoutMs = options.sessionTimeoutMs ?? consumerDefaults.sessionTimeoutMs
+  const maxWaitTimeMs = options.maxWaitTimeMs ?? consumerDefaults.maxWaitTimeMs
+  const fetchMaxBytes = options.fetchMaxBytes ?? consumerDefaults.fetchMaxBytes
   const handlerBackoff = { initialMs: options.handlerRetryDelayMs ?? defaultBackoff.initialMs, maxMs: defaultBackoff.maxMs }
-  const progressIntervalMs = options.progressIntervalMs ?? consumerConfigSchema.progress_interval_ms.default
+  const progressIntervalMs = options.progressIntervalMs ?? consumerDefaults.progressIntervalMs
   const tracker = createOffsetTracker()
   const inFlight = new Set<Promise<void>>()
   const abort = new AbortController()
@@ -188,7 +185,7 @@ export function createEventConsumer (options: EventConsumerOptions): EventConsum
   let closing = false
   let started = false
   let restartTimer: NodeJS.Timeout | undefined
-  let restartDelayMs = restartInitialMs
+  let restartDelayMs: number = restartInitialMs
   let commitTimer: NodeJS.Timeout | undefined
   let commitChain: Promise<void> = Promise.resolve()
   let progressTimer: NodeJS.Timeout | undefined
@@ -199,21 +196,18 @@ export function createEventConsumer (options: EventConsumerOptions): EventConsum
       ...kafkaClientOptions({
         brokers: options.brokers,
         clientId: options.clientId,
-        // A JoinGroup may wait for the other members for a while.
-        requestTimeoutMs: 30000,
-        retries: 3,
-        retryDelayMs: 250,
+        requestTimeoutMs: consumerDefaults.requestTimeoutMs,
         security: options.security
       }),
       groupId: options.groupId,
       sessionTimeout: sessionTimeoutMs,
       heartbeatInterval: heartbeatIntervalMs,
-      rebalanceTimeout: 60000,
+      rebalanceTimeout: consumerDefaults.rebalanceTimeoutMs,
       maxWaitTime: maxWaitTimeMs,
       maxBytes: fetchMaxBytes,
       maxBytesPerPartition: fetchMaxBytes,
       // Fetched messages wait here while every slot is taken; pausing stops the fetches.
-      highWaterMark: Math.max(64, concurrency * 2),
+      highWaterMark: Math.max(consumerDefaults.minHighWaterMark, concurrency * 2),
       autocommit: false
     })
     const s: Session = { client, streams: [], ended: false }
@@ -535,14 +529,14 @@ export function createEventConsumer (options: EventConsumerOptions): EventConsum
       if (!started) return { abandoned: 0 }
       // Nothing new is handed out (see onMessage), and nothing more is fetched.
       for (const stream of session?.streams ?? []) stream.pause()
-      const drainTimeoutMs = closeOptions.drainTimeoutMs ?? 10000
+      const drainTimeoutMs = closeOptions.drainTimeoutMs ?? consumerDefaults.drainTimeoutMs
       let abandoned = 0
       if (!await settlesBefore(Promise.allSettled(inFlight), deadlineIn(drainTimeoutMs))) {
         abandoned = inFlight.size
         log.warn({ abandoned }, 'shutdown deadline reached; abandoning in-flight messages (they stay uncommitted)')
         abort.abort()
         // Handlers are asked to stop; one that ignores the signal is left behind.
-        await settlesBefore(Promise.allSettled(inFlight), deadlineIn(1000))
+        await settlesBefore(Promise.allSettled(inFlight), deadlineIn(consumerDefaults.abortGraceMs))
       }
       await commitNow()
       await progressTick

@@ -3,24 +3,35 @@ export { kafkaClientOptions, kafkaConnectionOptions } from './client.js'
 export type { KafkaClientOptions } from './client.js'
 export { createEventProducer, producerRetryPolicy } from './producer.js'
 export type { EventProducer, EventProducerOptions, ProduceRecord, ProducerRetryPolicy } from './producer.js'
-export { producerConfigSchema } from './options.js'
-export { consumerConfigSchema } from './consumer-schema.js'
+export {
+  adminDefaults,
+  clientDefaults,
+  compressionCodecs,
+  consumerConfigSchema,
+  consumerDefaults,
+  intakeProducerConfigSchema,
+  kafkaBrokersSchema,
+  kafkaCompressionSchema,
+  kafkaHealthCheckSchema,
+  kafkaIdempotentSchema,
+  kafkaSaslSchema,
+  kafkaSecuritySchema,
+  kafkaSslSchema,
+  partitionerNames,
+  producerConfigSchema,
+  producerDefaults,
+  readerConfigSchema,
+  readerDefaults,
+  saslMechanisms
+} from './options.js'
+export type { CompressionCodec, KafkaProducerConfig, KafkaSaslConfig, KafkaSecurityConfig, KafkaSslConfig, PartitionerName } from './options.js'
 export { advanceGroupOffsets, createTopics, fetchTopicOffsets, probeKafka, tailTopic } from './admin.js'
 export type { AdvanceResult } from './admin.js'
 export type { AdminOptions, TailedMessage, TailOptions, TopicPartitionOffsets, TopicSpec } from './admin.js'
 export { checkKafkaAccess, createClusterProbe, probeCluster } from './health.js'
 export type { ClusterProbe, ClusterProbeOptions } from './health.js'
-export {
-  KafkaSecurity,
-  compressionCodecs,
-  kafkaCompressionSchema,
-  kafkaSaslSchema,
-  kafkaSecuritySchema,
-  kafkaSslSchema,
-  resolveKafkaSecurity,
-  saslMechanisms
-} from './security.js'
-export type { CompressionCodec, KafkaSaslConfig, KafkaSecurityConfig, KafkaSecurityOptions, KafkaSslConfig, ResolveSecurityOptions } from './security.js'
+export { KafkaSecurity, resolveKafkaSecurity } from './security.js'
+export type { KafkaSecurityOptions, ResolveSecurityOptions } from './security.js'
 export {
   KafkaAdminError,
   KafkaAuthenticationError,
@@ -35,8 +46,7 @@ export {
 export type { KafkaAccessError } from './errors.js'
 export { createEventConsumer, listTopics } from './consumer.js'
 export type { ConsumedMessage, EventConsumer, EventConsumerCloseResult, EventConsumerOptions, MessageHandler, PartitionProgress } from './consumer.js'
-export { consistentPartition, partitionerNames } from './partitioner.js'
-export type { PartitionerName } from './partitioner.js'
+export { consistentPartition } from './partitioner.js'
 export { createOffsetTracker } from './offset-tracker.js'
 export type { CommitPosition, OffsetTracker } from './offset-tracker.js'
 export { createStreamReader } from './stream-reader.js'

@@ -6,9 +6,9 @@ import { accessErrorOf, kafkaClientOptions, protocolErrorOf } from './client.js'
 import { KafkaProduceError, KafkaProducerClosedError, KafkaUnavailableError } from './errors.js'
 import { createClusterProbe } from './health.js'
 import { createPartitioner } from './partitioner.js'
-import { producerConfigSchema } from './options.js'
-import type { PartitionerName } from './partitioner.js'
-import type { CompressionCodec, KafkaSecurity } from './security.js'
+import { producerDefaults } from './options.js'
+import type { CompressionCodec, PartitionerName } from './options.js'
+import type { KafkaSecurity } from './security.js'
 import { messageOf } from '../errors.js'
 import { deadlineIn, settlesBefore } from '../deadline.js'
 
@@ -56,17 +56,17 @@ export interface EventProducer {
 export interface EventProducerOptions {
   brokers: readonly string[]
   clientId: string
-  /** How long the first record of a batch waits for others. Default: `linger_ms`'s (producer-schema.ts). */
+  /** How long the first record of a batch waits for others. Default: `linger_ms`'s (options.ts). */
   lingerMs?: number
   /** A batch is sent as soon as it holds this many records. Default: `max_batch_records`'s. */
   maxBatchRecords?: number
-  /** ...or this many bytes of keys, values and headers. Default 1 MiB. */
+  /** ...or this many bytes of keys, values and headers. Default: `max_batch_bytes`'s (options.ts). */
   maxBatchBytes?: number
-  /** Batches sent and not yet acknowledged; more wait in the buffer. Default 4. */
+  /** Batches sent and not yet acknowledged; more wait in the buffer. Default: options.ts. */
   maxInFlightBatches?: number
   /** Every send() settles within this time. Default: `produce_timeout_ms`'s. */
   produceTimeoutMs?: number
-  /** Record batch compression; a record's own `compression` wins. Default none. */
+  /** Record batch compression; a record's own `compression` wins. Default: `compression`'s (options.ts). */
   compression?: CompressionCodec
   /** TLS and SASL to the brokers (security.ts); plaintext when undefined. */
   security?: KafkaSecurity
@@ -76,7 +76,7 @@ export interface EventProducerOptions {
    * one batch at a time (maxInFlightBatches 1).
    */
   idempotent?: boolean
-  /** How keys map to partitions (see partitioner.ts). Default `murmur2_random`, as the Java client. */
+  /** How keys map to partitions (see partitioner.ts). Default `consistent_random`, as librdkafka (options.ts). */
   partitioner?: PartitionerName
   /** How often monitor() asks the cluster for metadata. Default: `health_check_interval_ms`'s. */
   healthCheckIntervalMs?: number
@@ -124,20 +124,20 @@ export interface ProducerRetryPolicy {
  * The producer behind the gateway and change propagation. Records of concurrent
  * send() calls are coalesced into one client send (one ProduceRequest per broker)
  * per linger window or when a batch is full, so throughput does not depend on one
- * round trip per HTTP request. Keys are partitioned as `partitioner` says: murmur2
- * like the Java client, or CRC-32 like librdkafka (EventGate).
+ * round trip per HTTP request. Keys are partitioned as `partitioner` says: CRC-32
+ * like librdkafka (EventGate, the default), or murmur2 like the Java client.
  */
 export function createEventProducer (options: EventProducerOptions): EventProducer {
-  const lingerMs = options.lingerMs ?? producerConfigSchema.linger_ms.default
-  const maxBatchRecords = options.maxBatchRecords ?? producerConfigSchema.max_batch_records.default
-  const maxBatchBytes = options.maxBatchBytes ?? 1024 * 1024
-  const idempotent = options.idempotent ?? false
-  const maxInFlightBatches = idempotent ? 1 : (options.maxInFlightBatches ?? 4)
-  const produceTimeoutMs = options.produceTimeoutMs ?? producerConfigSchema.produce_timeout_ms.default
-  const healthCheckIntervalMs = options.healthCheckIntervalMs ?? producerConfigSchema.health_check_interval_ms.default
-  const healthCheckTimeoutMs = options.healthCheckTimeoutMs ?? producerConfigSchema.health_check_timeout_ms.default
-  const unavailableWaitMs = options.unavailableWaitMs ?? producerConfigSchema.unavailable_wait_ms.default
-  const compression = options.compression ?? 'none'
+  const lingerMs = options.lingerMs ?? producerDefaults.lingerMs
+  const maxBatchRecords = options.maxBatchRecords ?? producerDefaults.maxBatchRecords
+  const maxBatchBytes = options.maxBatchBytes ?? producerDefaults.maxBatchBytes
+  const idempotent = options.idempotent ?? producerDefaults.idempotent
+  const maxInFlightBatches = idempotent ? 1 : (options.maxInFlightBatches ?? producerDefaults.maxInFlightBatches)
+  const produceTimeoutMs = options.produceTimeoutMs ?? producerDefaults.produceTimeoutMs
+  const healthCheckIntervalMs = options.healthCheckIntervalMs ?? producerDefaults.healthCheckIntervalMs
+  const healthCheckTimeoutMs = options.healthCheckTimeoutMs ?? producerDefaults.healthCheckTimeoutMs
+  const unavailableWaitMs = options.unavailableWaitMs ?? producerDefaults.unavailableWaitMs
+  const compression = options.compression ?? producerDefaults.compression
   const metrics = options.metrics
   const log = options.logger.child({ module: 'kafka-producer' })
 
@@ -159,7 +159,7 @@ export function createEventProducer (options: EventProducerOptions): EventProduc
       retryDelayMs: (attempt) => knownUnavailable() ? Math.floor(unavailableWaitMs / Math.max(1, retries)) : retryDelayOf(retry, attempt),
       security: options.security
     }),
-    partitioner: createPartitioner(options.partitioner ?? 'murmur2_random'),
+    partitioner: createPartitioner(options.partitioner ?? producerDefaults.partitioner),
     // As EventGate: a topic is created on first use where the broker allows it.
     autocreateTopics: true,
     idempotent,
@@ -616,14 +616,14 @@ export function createEventProducer (options: EventProducerOptions): EventProduc
  * its own soon after the caller was told 503, instead of retrying forever.
  */
 export function producerRetryPolicy (produceTimeoutMs: number): ProducerRetryPolicy {
-  const initialRetryTime = 100
-  const maxRetryTime = Math.max(200, Math.floor(produceTimeoutMs / 4))
-  const factor = 0.2
-  const multiplier = 2
+  const initialRetryTime = producerDefaults.retryInitialMs
+  const maxRetryTime = Math.max(2 * initialRetryTime, Math.floor(produceTimeoutMs / 4))
+  const factor = producerDefaults.retryFactor
+  const multiplier = producerDefaults.retryMultiplier
   let retries = 0
   let total = 0
   let delay = initialRetryTime * (1 + factor)
-  while (retries < 10) {
+  while (retries < producerDefaults.retryMaxRetries) {
     if (total + delay > produceTimeoutMs / 2) break
     total += delay
     retries++

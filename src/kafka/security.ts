@@ -4,70 +4,13 @@ import { resolve } from 'node:path'
 import { createSecureContext } from 'node:tls'
 import type { ConnectionOptions as TlsOptions } from 'node:tls'
 import type { SASLOptions } from '@platformatic/kafka'
-import type { FromSchema } from '../config/from-schema.js'
 import { ConfigInvalidError, messageOf } from '../errors.js'
 import type { Logger } from '../logger.js'
+import type { KafkaSaslConfig, KafkaSecurityConfig, KafkaSslConfig } from './options.js'
 
-// How Sluice reaches a secured Kafka cluster: the `kafka.ssl`, `kafka.sasl` and
-// `kafka.compression` keys every service and tool shares, and what they become for the client.
-// The config holds file paths and environment variable names, never a secret itself: secrets
-// are read when the client authenticates, so none sits in a config object that could be logged.
-
-const envName = { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_]*$' } as const
-const path = { type: 'string', minLength: 1 } as const
-
-/** `kafka.ssl`: TLS to the brokers (present means on). */
-export const kafkaSslSchema = {
-  type: 'object',
-  additionalProperties: false,
-  properties: {
-    /** PEM bundle of the CAs that sign the brokers' certificates; the system's CAs when absent. */
-    ca_file: path,
-    /** Mutual TLS: the client certificate (PEM) and its key (PEM, PKCS#8 or PKCS#1, optionally encrypted). */
-    cert_file: path,
-    key_file: path,
-    key_passphrase_file: path,
-    key_passphrase_env: envName,
-    /** The name the brokers' certificates are checked against (and sent as SNI); the broker's host by default. */
-    server_name: { type: 'string', minLength: 1 },
-    /** Certificate verification; turning it off is logged as a warning. */
-    verify: { type: 'boolean', default: true }
-  }
-} as const
-
-export const saslMechanisms = ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512', 'OAUTHBEARER'] as const
-
-/** `kafka.sasl`: who the client authenticates as, and how. */
-export const kafkaSaslSchema = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['mechanism'],
-  properties: {
-    mechanism: { enum: saslMechanisms },
-    username: { type: 'string', minLength: 1 },
-    password_file: path,
-    password_env: envName,
-    /** OAUTHBEARER: a file holding the token, read again whenever it changes. */
-    token_file: path
-  }
-} as const
-
-/** The codecs a producer may compress record batches with; consumers read all of them. */
-export const compressionCodecs = ['none', 'gzip', 'snappy', 'lz4', 'zstd'] as const
-export type CompressionCodec = typeof compressionCodecs[number]
-
-/** `kafka.compression` of a service that produces. */
-export const kafkaCompressionSchema = { enum: compressionCodecs, default: 'none' } as const
-
-/** The keys every service's and tool's `kafka` section takes to reach a secured cluster. */
-export const kafkaSecuritySchema = {
-  ssl: kafkaSslSchema,
-  sasl: kafkaSaslSchema
-} as const
-
-export type KafkaSslConfig = Omit<FromSchema<typeof kafkaSslSchema>, 'verify'> & { verify?: boolean }
-export type KafkaSaslConfig = FromSchema<typeof kafkaSaslSchema>
-export interface KafkaSecurityConfig { ssl?: KafkaSslConfig, sasl?: KafkaSaslConfig }
+// How Sluice reaches a secured Kafka cluster: what the `kafka.ssl` and `kafka.sasl` keys
+// (options.ts) become for the client. Secrets are read when the client authenticates, so none
+// sits in a config object that could be logged.
 
 /** The security settings as the Kafka client takes them: what `kafkaClientOptions` adds. */
 export interface KafkaSecurityOptions {

@@ -3,6 +3,7 @@ import type { Logger } from '../logger.js'
 import { kafkaConnectionOptions } from './client.js'
 import { KafkaUnavailableError, UnknownTopicError } from './errors.js'
 import { createClusterProbe } from './health.js'
+import { readerDefaults } from './options.js'
 import type { KafkaSecurity } from './security.js'
 import { pause } from '../deadline.js'
 
@@ -95,10 +96,10 @@ interface Tail {
 }
 
 export function createStreamReader (options: StreamReaderOptions): StreamReader {
-  const maxBytes = options.fetchMaxBytes ?? 1024 * 1024
-  const maxWaitMs = options.fetchMaxWaitMs ?? 500
-  const intervalMs = options.healthCheckIntervalMs ?? 5000
-  const timeoutMs = options.healthCheckTimeoutMs ?? 2000
+  const maxBytes = options.fetchMaxBytes ?? readerDefaults.fetchMaxBytes
+  const maxWaitMs = options.fetchMaxWaitMs ?? readerDefaults.fetchMaxWaitMs
+  const intervalMs = options.healthCheckIntervalMs ?? readerDefaults.healthCheckIntervalMs
+  const timeoutMs = options.healthCheckTimeoutMs ?? readerDefaults.healthCheckTimeoutMs
   const logger = options.logger.child({ module: 'stream-reader' })
   const consumer = new Consumer({
     // Required by the client's constructor; the reader never joins or commits to it.

@@ -1,7 +1,7 @@
 import type { FromSchema } from '../config/from-schema.js'
 import type { EnvOverride } from '../config/load.js'
-import { commonEnvOverrides, kafkaBrokersSchema, kafkaHealthCheckSchema, loadConfig, redisProperties, redisSchema } from '../config/load.js'
-import { kafkaSecuritySchema } from '../kafka/index.js'
+import { commonEnvOverrides, loadConfig, redisProperties, redisSchema } from '../config/load.js'
+import { kafkaBrokersSchema, kafkaHealthCheckSchema, kafkaSecuritySchema, readerConfigSchema } from '../kafka/index.js'
 import { legacyTopicsHomeSchema, streamConfigSourceProperties } from '../stream-config/index.js'
 
 const positiveInt = { type: 'integer', minimum: 1 } as const
@@ -100,8 +100,7 @@ export const streamsConfigSchema = {
       properties: {
         brokers: kafkaBrokersSchema,
         client_id: { type: 'string', minLength: 1, default: 'sluice-streams' },
-        fetch_max_wait_ms: { type: 'integer', minimum: 10, maximum: 30000, default: 500 },
-        fetch_max_bytes: { type: 'integer', minimum: 1024, default: 1048576 },
+        ...readerConfigSchema,
         ...kafkaHealthCheckSchema,
         ...kafkaSecuritySchema
       }
