@@ -71,6 +71,8 @@ export function toRecord (event: EventObject, stream: string, settings: StreamSe
   const bytes = value.length
   if (bytes > options.maxMessageBytes) throw new EventTooLargeError(bytes, options.maxMessageBytes)
   const record: ProduceRecord = { topic: topicFor(stream, options.topicPrefix, options.legacyTopicsHome), key, value }
+  // Before the timestamp: a record with a given timestamp keeps its stream's codec too.
+  if (settings?.compression !== undefined) record.compression = settings.compression
   if (timestamp !== undefined) {
     record.timestamp = timestamp
     return record
@@ -78,6 +80,5 @@ export function toRecord (event: EventObject, stream: string, settings: StreamSe
   const dt = getPath(event, options.dtField)
   const time = typeof dt === 'string' ? Date.parse(dt) : Number.NaN
   if (Number.isFinite(time)) record.timestamp = time
-  if (settings?.compression !== undefined) record.compression = settings.compression
   return record
 }
