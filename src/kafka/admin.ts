@@ -2,11 +2,10 @@ import { randomUUID } from 'node:crypto'
 import { Admin, Consumer } from '@platformatic/kafka'
 import type { Message } from '@platformatic/kafka'
 import type { Logger } from '../logger.js'
-import { kafkaClientOptions, protocolErrorOf } from './client.js'
-import { decodeHeaders } from './consumer.js'
-import { KafkaAdminError } from './errors.js'
+import { decodeHeaders, kafkaClientOptions } from './client.js'
+import type { KafkaSecurity } from './client.js'
+import { KafkaAdminError, protocolErrorOf } from './errors.js'
 import { adminDefaults, clientDefaults } from './options.js'
-import type { KafkaSecurity } from './security.js'
 import { messageOf } from '../errors.js'
 import { deadlineIn, pause, withDeadline } from '../deadline.js'
 
@@ -218,6 +217,16 @@ export async function tailTopic (brokers: readonly string[], topic: string, opti
     throw new KafkaAdminError(`Cannot read topic ${topic}: ${messageOf(err)}`, err)
   } finally {
     await consumer.close(true).catch(() => undefined)
+  }
+}
+
+/** Names of the topics on the cluster (internal ones excluded). */
+export async function listTopics (brokers: readonly string[], options: { clientId: string, logger: Logger, security?: KafkaSecurity }): Promise<string[]> {
+  const admin = new Admin(kafkaClientOptions({ brokers, clientId: options.clientId, security: options.security }))
+  try {
+    return (await admin.listTopics()).filter((name) => !name.startsWith('__')).sort()
+  } finally {
+    await admin.close().catch(() => undefined)
   }
 }
 

@@ -1,14 +1,15 @@
 import { setMaxListeners } from 'node:events'
-import { Admin, Consumer } from '@platformatic/kafka'
+import { Consumer } from '@platformatic/kafka'
 import type { CallbackWithPromise, FetchOptions, Message, MessagesStream } from '@platformatic/kafka'
 import type { Logger } from '../logger.js'
-import { isRetriable, kafkaClientOptions } from './client.js'
+import { decodeHeaders, kafkaClientOptions } from './client.js'
+import type { KafkaSecurity } from './client.js'
+import { isRetriable } from './errors.js'
 import type { CommitPosition } from './offset-tracker.js'
 import { createOffsetTracker } from './offset-tracker.js'
 import { defaultBackoff, retryUntilDone } from '../backoff.js'
 import { consumerDefaults } from './options.js'
 import { deadlineIn, settlesBefore } from '../deadline.js'
-import type { KafkaSecurity } from './security.js'
 
 export interface ConsumedMessage {
   topic: string
@@ -569,26 +570,5 @@ export function createEventConsumer (options: EventConsumerOptions): EventConsum
     assignment () {
       return [...owned.values()].map(({ topic, partition }) => ({ topic, partition }))
     }
-  }
-}
-
-/** Header names and values as UTF-8 text; the first value of a repeated header. */
-export function decodeHeaders (headers: ReadonlyMap<Buffer | string, Buffer | string | undefined>): Record<string, string> {
-  const out: Record<string, string> = {}
-  for (const [name, value] of headers) {
-    const key = name.toString()
-    if (value === undefined || key in out) continue
-    out[key] = value.toString()
-  }
-  return out
-}
-
-/** Names of the topics on the cluster (internal ones excluded). */
-export async function listTopics (brokers: readonly string[], options: { clientId: string, logger: Logger, security?: KafkaSecurity }): Promise<string[]> {
-  const admin = new Admin(kafkaClientOptions({ brokers, clientId: options.clientId, security: options.security }))
-  try {
-    return (await admin.listTopics()).filter((name) => !name.startsWith('__')).sort()
-  } finally {
-    await admin.close().catch(() => undefined)
   }
 }

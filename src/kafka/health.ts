@@ -15,10 +15,10 @@ import {
   metadataV12
 } from '@platformatic/kafka'
 import type { Logger } from '../logger.js'
-import { accessErrorOf, kafkaConnectionOptions } from './client.js'
-import { KafkaAuthenticationError, KafkaProtocolMismatchError, KafkaTlsError, KafkaUnavailableError, isKafkaAccessError } from './errors.js'
+import { kafkaConnectionOptions } from './client.js'
+import type { KafkaSecurity } from './client.js'
+import { KafkaAuthenticationError, KafkaProtocolMismatchError, KafkaTlsError, KafkaUnavailableError, accessErrorOf, isKafkaAccessError } from './errors.js'
 import type { KafkaAccessError } from './errors.js'
-import type { KafkaSecurity } from './security.js'
 import { messageOf } from '../errors.js'
 import { deadlineIn, withDeadline } from '../deadline.js'
 

@@ -1,6 +1,6 @@
 // The public surface of src/kafka: everything else imports Kafka from here.
-export { kafkaClientOptions, kafkaConnectionOptions } from './client.js'
-export type { KafkaClientOptions } from './client.js'
+export { KafkaSecurity, kafkaClientOptions, kafkaConnectionOptions } from './client.js'
+export type { KafkaClientOptions, KafkaSecurityOptions } from './client.js'
 export { createEventProducer, producerRetryPolicy } from './producer.js'
 export type { EventProducer, EventProducerOptions, ProduceRecord, ProducerRetryPolicy } from './producer.js'
 export {
@@ -25,13 +25,13 @@ export {
   saslMechanisms
 } from './options.js'
 export type { CompressionCodec, KafkaProducerConfig, KafkaSaslConfig, KafkaSecurityConfig, KafkaSslConfig, PartitionerName } from './options.js'
-export { advanceGroupOffsets, createTopics, fetchTopicOffsets, probeKafka, tailTopic } from './admin.js'
+export { advanceGroupOffsets, createTopics, fetchTopicOffsets, listTopics, probeKafka, tailTopic } from './admin.js'
 export type { AdvanceResult } from './admin.js'
 export type { AdminOptions, TailedMessage, TailOptions, TopicPartitionOffsets, TopicSpec } from './admin.js'
 export { checkKafkaAccess, createClusterProbe, probeCluster } from './health.js'
 export type { ClusterProbe, ClusterProbeOptions } from './health.js'
-export { KafkaSecurity, resolveKafkaSecurity } from './security.js'
-export type { KafkaSecurityOptions, ResolveSecurityOptions } from './security.js'
+export { resolveKafkaSecurity } from './security.js'
+export type { ResolveSecurityOptions } from './security.js'
 export {
   KafkaAdminError,
   KafkaAuthenticationError,
@@ -44,7 +44,7 @@ export {
   UnknownTopicError
 } from './errors.js'
 export type { KafkaAccessError } from './errors.js'
-export { createEventConsumer, listTopics } from './consumer.js'
+export { createEventConsumer } from './consumer.js'
 export type { ConsumedMessage, EventConsumer, EventConsumerCloseResult, EventConsumerOptions, MessageHandler, PartitionProgress } from './consumer.js'
 export { consistentPartition } from './partitioner.js'
 export { createOffsetTracker } from './offset-tracker.js'

@@ -2,13 +2,13 @@ import { Producer } from '@platformatic/kafka'
 import type { MessageToProduce } from '@platformatic/kafka'
 import type { Logger } from '../logger.js'
 import type { KafkaMetrics, ProduceErrorReason } from '../metrics/kafka.js'
-import { accessErrorOf, kafkaClientOptions, protocolErrorOf } from './client.js'
-import { KafkaProduceError, KafkaProducerClosedError, KafkaUnavailableError } from './errors.js'
+import { kafkaClientOptions } from './client.js'
+import type { KafkaSecurity } from './client.js'
+import { KafkaProduceError, KafkaProducerClosedError, KafkaUnavailableError, classifyProduceError } from './errors.js'
 import { createClusterProbe } from './health.js'
 import { createPartitioner } from './partitioner.js'
 import { producerDefaults } from './options.js'
 import type { CompressionCodec, PartitionerName } from './options.js'
-import type { KafkaSecurity } from './security.js'
 import { messageOf } from '../errors.js'
 import { deadlineIn, settlesBefore } from '../deadline.js'
 
@@ -697,20 +697,4 @@ function recordBytes (record: ProduceRecord): number {
     for (const name in headers) bytes += Buffer.byteLength(name) + Buffer.byteLength(headers[name] as string)
   }
   return bytes
-}
-
-/**
- * A refusal the broker states for the records themselves (too large, invalid,
- * not authorized) will not change on retry. Anything else (connection
- * errors, timeouts, leaders moving, retries exhausted) means Kafka is not
- * available right now.
- */
-export function classifyProduceError (err: unknown): KafkaUnavailableError | KafkaProduceError {
-  // A broker refusing the client (credentials, certificates) refuses every record alike: Kafka
-  // is unavailable to this producer, not the records invalid.
-  const refused = accessErrorOf(err, undefined, undefined)
-  if (refused !== undefined) return new KafkaUnavailableError(`Kafka is unavailable: ${refused.message}`, refused)
-  const refusal = protocolErrorOf(err, (_name, retriable) => !retriable)
-  if (refusal !== undefined) return new KafkaProduceError(`Kafka refused the records: ${refusal.message}`, refusal.name, err)
-  return new KafkaUnavailableError(`Kafka is unavailable: ${messageOf(err)}`, err)
 }

@@ -4,6 +4,7 @@ import { resolve } from 'node:path'
 import { createSecureContext } from 'node:tls'
 import type { ConnectionOptions as TlsOptions } from 'node:tls'
 import type { SASLOptions } from '@platformatic/kafka'
+import { KafkaSecurity } from './client.js'
 import { ConfigInvalidError, messageOf } from '../errors.js'
 import type { Logger } from '../logger.js'
 import type { KafkaSaslConfig, KafkaSecurityConfig, KafkaSslConfig } from './options.js'
@@ -11,55 +12,6 @@ import type { KafkaSaslConfig, KafkaSecurityConfig, KafkaSslConfig } from './opt
 // How Sluice reaches a secured Kafka cluster: what the `kafka.ssl` and `kafka.sasl` keys
 // (options.ts) become for the client. Secrets are read when the client authenticates, so none
 // sits in a config object that could be logged.
-
-/** The security settings as the Kafka client takes them: what `kafkaClientOptions` adds. */
-export interface KafkaSecurityOptions {
-  tls?: TlsOptions
-  tlsServerName?: string
-  sasl?: SASLOptions
-}
-
-/**
- * A cluster's resolved security settings. It carries key material and secret readers, so it
- * shows itself (JSON, logs, util.inspect) as its description only.
- */
-export class KafkaSecurity {
-  readonly #options: KafkaSecurityOptions
-  /** The listener type and identity, e.g. `SASL_SSL (SCRAM-SHA-512 as sluice)`: never a secret. */
-  readonly description: string
-
-  constructor (options: KafkaSecurityOptions, description: string) {
-    this.#options = options
-    this.description = description
-  }
-
-  /** What the Kafka client's options get (TLS options, server name, SASL with its credential readers). */
-  clientOptions (): KafkaSecurityOptions {
-    return this.#options
-  }
-
-  /** The SASL username, for messages (never the secret). */
-  get username (): string | undefined {
-    const username = this.#options.sasl?.username
-    return typeof username === 'string' ? username : undefined
-  }
-
-  get mechanism (): string | undefined {
-    return this.#options.sasl?.mechanism
-  }
-
-  toJSON (): string {
-    return this.description
-  }
-
-  toString (): string {
-    return this.description
-  }
-
-  [Symbol.for('nodejs.util.inspect.custom')] (): string {
-    return `KafkaSecurity(${this.description})`
-  }
-}
 
 export interface ResolveSecurityOptions {
   /** Relative file paths are resolved against this directory. */

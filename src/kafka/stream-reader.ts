@@ -1,10 +1,10 @@
 import { ConnectionPool, Consumer, type ClusterMetadata } from '@platformatic/kafka'
 import type { Logger } from '../logger.js'
 import { kafkaConnectionOptions } from './client.js'
+import type { KafkaSecurity } from './client.js'
 import { KafkaUnavailableError, UnknownTopicError } from './errors.js'
 import { createClusterProbe } from './health.js'
 import { readerDefaults } from './options.js'
-import type { KafkaSecurity } from './security.js'
 import { pause } from '../deadline.js'
 
 // Group-less reading for the stream service: no consumer group and no commits, a client's
