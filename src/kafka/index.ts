@@ -1,8 +1,8 @@
 // The public surface of src/kafka: everything else imports Kafka from here.
 export { KafkaSecurity, kafkaClientOptions, kafkaConnectionOptions } from './client.js'
 export type { KafkaClientOptions, KafkaSecurityOptions } from './client.js'
-export { createEventProducer, producerRetryPolicy } from './producer.js'
-export type { EventProducer, EventProducerOptions, ProduceRecord, ProducerRetryPolicy } from './producer.js'
+export { createEventProducer, producerRetryPolicy } from './producer/index.js'
+export type { EventProducer, EventProducerOptions, ProduceRecord, ProducerRetryPolicy } from './producer/index.js'
 export {
   adminDefaults,
   clientDefaults,
@@ -46,7 +46,7 @@ export {
 export type { KafkaAccessError } from './errors.js'
 export { createEventConsumer } from './consumer.js'
 export type { ConsumedMessage, EventConsumer, EventConsumerCloseResult, EventConsumerOptions, MessageHandler, PartitionProgress } from './consumer.js'
-export { consistentPartition } from './partitioner.js'
+export { consistentPartition } from './producer/partitioner.js'
 export { createOffsetTracker } from './offset-tracker.js'
 export type { CommitPosition, OffsetTracker } from './offset-tracker.js'
 export { createStreamReader } from './stream-reader.js'

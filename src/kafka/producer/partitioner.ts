@@ -1,7 +1,7 @@
 import { crc32 } from 'node:zlib'
 import { murmur2 } from '@platformatic/kafka'
 import type { MessageToProduce, PartitionerContext } from '@platformatic/kafka'
-import type { PartitionerName } from './options.js'
+import type { PartitionerName } from '../options.js'
 
 // How keyed records are spread over partitions, named as librdkafka names its partitioners:
 //
