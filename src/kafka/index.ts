@@ -44,11 +44,11 @@ export {
   UnknownTopicError
 } from './errors.js'
 export type { KafkaAccessError } from './errors.js'
-export { createEventConsumer } from './consumer.js'
-export type { ConsumedMessage, EventConsumer, EventConsumerCloseResult, EventConsumerOptions, MessageHandler, PartitionProgress } from './consumer.js'
+export { createEventConsumer } from './consumer/index.js'
+export type { ConsumedMessage, EventConsumer, EventConsumerCloseResult, EventConsumerOptions, MessageHandler, PartitionProgress } from './consumer/index.js'
 export { consistentPartition } from './producer/partitioner.js'
-export { createOffsetTracker } from './offset-tracker.js'
-export type { CommitPosition, OffsetTracker } from './offset-tracker.js'
+export { createOffsetTracker } from './consumer/offset-tracker.js'
+export type { CommitPosition, OffsetTracker } from './consumer/offset-tracker.js'
 export { createStreamReader } from './stream-reader.js'
 export type {
   Follow,

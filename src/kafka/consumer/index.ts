@@ -1,15 +1,15 @@
 import { setMaxListeners } from 'node:events'
 import { Consumer } from '@platformatic/kafka'
 import type { CallbackWithPromise, FetchOptions, Message, MessagesStream } from '@platformatic/kafka'
-import type { Logger } from '../logger.js'
-import { decodeHeaders, kafkaClientOptions } from './client.js'
-import type { KafkaSecurity } from './client.js'
-import { isRetriable } from './errors.js'
+import type { Logger } from '../../logger.js'
+import { decodeHeaders, kafkaClientOptions } from '../client.js'
+import type { KafkaSecurity } from '../client.js'
+import { isRetriable } from '../errors.js'
 import type { CommitPosition } from './offset-tracker.js'
 import { createOffsetTracker } from './offset-tracker.js'
-import { defaultBackoff, retryUntilDone } from '../backoff.js'
-import { consumerDefaults } from './options.js'
-import { deadlineIn, settlesBefore } from '../deadline.js'
+import { defaultBackoff, retryUntilDone } from '../../backoff.js'
+import { consumerDefaults } from '../options.js'
+import { deadlineIn, settlesBefore } from '../../deadline.js'
 
 export interface ConsumedMessage {
   topic: string
