@@ -47,8 +47,8 @@ export type { KafkaAccessError } from './errors.js'
 export { createEventConsumer } from './consumer/index.js'
 export type { ConsumedMessage, EventConsumer, EventConsumerCloseResult, EventConsumerOptions, MessageHandler, PartitionProgress } from './consumer/index.js'
 export { consistentPartition } from './producer/partitioner.js'
-export { createOffsetTracker } from './consumer/offset-tracker.js'
-export type { CommitPosition, OffsetTracker } from './consumer/offset-tracker.js'
+export { createOffsetTracker } from './consumer/index.js'
+export type { CommitPosition, OffsetTracker } from './consumer/index.js'
 export { createStreamReader } from './stream-reader.js'
 export type {
   Follow,

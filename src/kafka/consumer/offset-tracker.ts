@@ -64,98 +64,104 @@ interface PartitionState {
  * `offset - 1` finished.
  */
 export function createOffsetTracker (): OffsetTracker {
-  const partitions = new Map<string, PartitionState>()
-  const keyOf = (topic: string, partition: number): string => `${partition}\u0000${topic}`
+  return new PartitionTracker()
+}
 
-  function advance (state: PartitionState): void {
-    while (state.head < state.offsets.length) {
-      const offset = state.offsets[state.head] as bigint
-      if (!state.finished.has(offset)) break
-      state.finished.delete(offset)
-      state.lastContiguous = offset
-      state.head++
+class PartitionTracker implements OffsetTracker {
+  readonly #partitions = new Map<string, PartitionState>()
+
+  begin (topic: string, partition: number, offset: string, at = Date.now()): boolean {
+    const value = BigInt(offset)
+    const key = keyOf(topic, partition)
+    let state = this.#partitions.get(key)
+    if (state === undefined) {
+      state = { topic, partition, offsets: [], begunAt: [], finished: new Set(), head: 0, lastBegun: -1n, lastContiguous: undefined, lastCommitted: undefined }
+      this.#partitions.set(key, state)
+    } else if (value <= state.lastBegun) {
+      return false
     }
-    if (state.head > 1024 && state.head * 2 > state.offsets.length) {
-      state.offsets = state.offsets.slice(state.head)
-      state.begunAt = state.begunAt.slice(state.head)
-      state.head = 0
+    state.lastBegun = value
+    state.offsets.push(value)
+    state.begunAt.push(at)
+    return true
+  }
+
+  finish (topic: string, partition: number, offset: string): void {
+    const state = this.#partitions.get(keyOf(topic, partition))
+    if (state === undefined) return
+    const value = BigInt(offset)
+    // Ignore offsets this generation of the partition never began (a finish that
+    // arrives after a reset, or twice).
+    if (value > state.lastBegun || (state.lastContiguous !== undefined && value <= state.lastContiguous)) return
+    state.finished.add(value)
+    advance(state)
+  }
+
+  committable (): CommitPosition[] {
+    const positions: CommitPosition[] = []
+    for (const state of this.#partitions.values()) {
+      if (state.lastContiguous === undefined) continue
+      const next = state.lastContiguous + 1n
+      if (state.lastCommitted !== undefined && next <= state.lastCommitted) continue
+      positions.push({ topic: state.topic, partition: state.partition, offset: next.toString() })
+    }
+    return positions
+  }
+
+  committed (positions: readonly CommitPosition[]): void {
+    for (const position of positions) {
+      const state = this.#partitions.get(keyOf(position.topic, position.partition))
+      if (state === undefined) continue
+      const value = BigInt(position.offset)
+      if (state.lastCommitted === undefined || value > state.lastCommitted) state.lastCommitted = value
     }
   }
 
-  return {
-    begin (topic, partition, offset, at = Date.now()) {
-      const value = BigInt(offset)
-      const key = keyOf(topic, partition)
-      let state = partitions.get(key)
-      if (state === undefined) {
-        state = { topic, partition, offsets: [], begunAt: [], finished: new Set(), head: 0, lastBegun: -1n, lastContiguous: undefined, lastCommitted: undefined }
-        partitions.set(key, state)
-      } else if (value <= state.lastBegun) {
-        return false
-      }
-      state.lastBegun = value
-      state.offsets.push(value)
-      state.begunAt.push(at)
-      return true
-    },
-
-    finish (topic, partition, offset) {
-      const state = partitions.get(keyOf(topic, partition))
-      if (state === undefined) return
-      const value = BigInt(offset)
-      // Ignore offsets this generation of the partition never began (a finish that
-      // arrives after a reset, or twice).
-      if (value > state.lastBegun || (state.lastContiguous !== undefined && value <= state.lastContiguous)) return
-      state.finished.add(value)
-      advance(state)
-    },
-
-    committable () {
-      const positions: CommitPosition[] = []
-      for (const state of partitions.values()) {
-        if (state.lastContiguous === undefined) continue
-        const next = state.lastContiguous + 1n
-        if (state.lastCommitted !== undefined && next <= state.lastCommitted) continue
-        positions.push({ topic: state.topic, partition: state.partition, offset: next.toString() })
-      }
-      return positions
-    },
-
-    committed (positions) {
-      for (const position of positions) {
-        const state = partitions.get(keyOf(position.topic, position.partition))
-        if (state === undefined) continue
-        const value = BigInt(position.offset)
-        if (state.lastCommitted === undefined || value > state.lastCommitted) state.lastCommitted = value
-      }
-    },
-
-    reset (list) {
-      if (list === undefined) {
-        partitions.clear()
-        return
-      }
-      for (const { topic, partition } of list) partitions.delete(keyOf(topic, partition))
-    },
-
-    inFlight (topic, partition) {
-      let count = 0
-      for (const state of partitions.values()) {
-        if (topic !== undefined && state.topic !== topic) continue
-        if (partition !== undefined && state.partition !== partition) continue
-        count += state.offsets.length - state.head - state.finished.size
-      }
-      return count
-    },
-
-    lastCommitted (topic, partition) {
-      return partitions.get(keyOf(topic, partition))?.lastCommitted?.toString()
-    },
-
-    oldestUnfinishedAt (topic, partition) {
-      const state = partitions.get(keyOf(topic, partition))
-      // `advance` leaves the first unfinished begun offset at `head`.
-      return state === undefined ? undefined : state.begunAt[state.head]
+  reset (list?: ReadonlyArray<{ topic: string, partition: number }>): void {
+    if (list === undefined) {
+      this.#partitions.clear()
+      return
     }
+    for (const { topic, partition } of list) this.#partitions.delete(keyOf(topic, partition))
+  }
+
+  inFlight (topic?: string, partition?: number): number {
+    let count = 0
+    for (const state of this.#partitions.values()) {
+      if (topic !== undefined && state.topic !== topic) continue
+      if (partition !== undefined && state.partition !== partition) continue
+      count += state.offsets.length - state.head - state.finished.size
+    }
+    return count
+  }
+
+  lastCommitted (topic: string, partition: number): string | undefined {
+    return this.#partitions.get(keyOf(topic, partition))?.lastCommitted?.toString()
+  }
+
+  oldestUnfinishedAt (topic: string, partition: number): number | undefined {
+    const state = this.#partitions.get(keyOf(topic, partition))
+    // `advance` leaves the first unfinished begun offset at `head`.
+    return state === undefined ? undefined : state.begunAt[state.head]
+  }
+}
+
+function keyOf (topic: string, partition: number): string {
+  return `${partition}\u0000${topic}`
+}
+
+/** Moves the watermark past the finished offsets at the head; compacts now and then, not on every finish. */
+function advance (state: PartitionState): void {
+  while (state.head < state.offsets.length) {
+    const offset = state.offsets[state.head] as bigint
+    if (!state.finished.has(offset)) break
+    state.finished.delete(offset)
+    state.lastContiguous = offset
+    state.head++
+  }
+  if (state.head > 1024 && state.head * 2 > state.offsets.length) {
+    state.offsets = state.offsets.slice(state.head)
+    state.begunAt = state.begunAt.slice(state.head)
+    state.head = 0
   }
 }
