@@ -49,7 +49,7 @@ export type { ConsumedMessage, EventConsumer, EventConsumerCloseResult, EventCon
 export { consistentPartition } from './producer/partitioner.js'
 export { createOffsetTracker } from './consumer/index.js'
 export type { CommitPosition, OffsetTracker } from './consumer/index.js'
-export { createStreamReader } from './stream-reader.js'
+export { createStreamReader } from './reader.js'
 export type {
   Follow,
   FollowSink,
@@ -60,4 +60,4 @@ export type {
   StreamRecord,
   TopicPartition,
   TopicPartitionOffset
-} from './stream-reader.js'
+} from './reader.js'
