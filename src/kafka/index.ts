@@ -49,14 +49,13 @@ export type { ConsumedMessage, EventConsumer, EventConsumerCloseResult, EventCon
 export { consistentPartition } from './producer/partitioner.js'
 export { createOffsetTracker } from './consumer/index.js'
 export type { CommitPosition, OffsetTracker } from './consumer/index.js'
-export { createStreamReader } from './reader.js'
+export { createKafkaReader } from './reader.js'
 export type {
-  Follow,
-  FollowSink,
+  FetchedRecords,
+  KafkaReader,
+  KafkaReaderOptions,
+  PartitionFetcher,
   PartitionPosition,
-  StreamReader,
-  StreamReaderOptions,
-  StreamReaderStats,
   StreamRecord,
   TopicPartition,
   TopicPartitionOffset

@@ -1,5 +1,5 @@
 import { pause, valueBefore } from '../deadline.js'
-import type { StreamReader } from '../kafka/index.js'
+import type { StreamReader } from './tails.js'
 import { KafkaWaitExpiredError, StreamRequestError } from './errors.js'
 
 export interface KafkaWaitOptions<T> {
