@@ -85,14 +85,14 @@ const EARLIEST = -2n
 const OFFSET_OUT_OF_RANGE = 1
 
 export function createKafkaReader (options: KafkaReaderOptions): KafkaReader {
-  const maxBytes = options.fetchMaxBytes ?? readerDefaults.fetchMaxBytes
-  const maxWaitMs = options.fetchMaxWaitMs ?? readerDefaults.fetchMaxWaitMs
+  const fetchLimits = { maxBytes: options.fetchMaxBytes ?? readerDefaults.fetchMaxBytes, maxWaitMs: options.fetchMaxWaitMs ?? readerDefaults.fetchMaxWaitMs }
   const consumer = new Consumer({
-    // Required by the client's constructor; the reader never joins or commits to it.
+    // Required by the client's constructor; the reader never joins or commits to it, so no
+    // group of this name ever exists on the broker.
     groupId: `${options.clientId}-stream-reader`,
     clientId: options.clientId,
     bootstrapBrokers: [...options.brokers],
-    timeout: maxWaitMs + (options.healthCheckTimeoutMs ?? readerDefaults.healthCheckTimeoutMs),
+    timeout: fetchLimits.maxWaitMs + (options.healthCheckTimeoutMs ?? readerDefaults.healthCheckTimeoutMs),
     retries: 0,
     autocommit: false,
     ...options.security?.clientOptions()
@@ -101,71 +101,15 @@ export function createKafkaReader (options: KafkaReaderOptions): KafkaReader {
   const counters = { fetches: 0, recordsRead: 0 }
   const health = watchHealth(options)
 
-  const metadata = async (topics: string[]): Promise<ClusterMetadata> => consumer.metadata({ topics, autocreateTopics: false })
-
-  /** Partition counts of the topics that exist; a broker that cannot be asked is not "no such topic". */
-  async function partitionCounts (topics: readonly string[]): Promise<Map<string, number>> {
-    const counts = new Map<string, number>()
-    for (const topic of topics) {
-      try {
-        const info = (await metadata([topic])).topics.get(topic)
-        if (info !== undefined) counts.set(topic, info.partitionsCount)
-      } catch (err) {
-        if (!isUnknownTopic(err)) throw new KafkaUnavailableError(`Kafka did not answer for topic ${topic}: ${(err as Error).message}`, err)
-      }
-    }
-    return counts
-  }
-
-  async function listOffset (topic: string, partition: number, timestamp: bigint): Promise<number> {
-    const res = await consumer.listOffsets({ topics: [topic], partitions: { [topic]: [partition] }, timestamp })
-    const v = res.get(topic)?.[partition]
-    return v === undefined ? -1 : Number(v)
-  }
-
-  /** One Fetch of one partition from `offset`; out-of-range offsets are moved to the log start or end. */
-  async function fetchOnce (pool: ConnectionPool, topic: string, partition: number, offset: number): Promise<FetchedRecords> {
-    const md = await metadata([topic]).catch((err: unknown) => {
-      throw isUnknownTopic(err) ? new UnknownTopicError([topic]) : err
-    })
-    const info = md.topics.get(topic)
-    const leader = info?.partitions[partition]?.leader
-    if (info === undefined || leader === undefined) throw new UnknownTopicError([topic])
-    counters.fetches++
-    const res = await consumer.fetch({
-      node: leader,
-      connectionPool: pool,
-      maxWaitTime: maxWaitMs,
-      minBytes: 1,
-      maxBytes,
-      topics: [{ topicId: info.id, partitions: [{ partition, fetchOffset: BigInt(offset), currentLeaderEpoch: -1, lastFetchedEpoch: -1, partitionMaxBytes: maxBytes }] }]
-    }).catch((err: unknown) => err as Error)
-    const part = res instanceof Error ? undefined : res.responses[0]?.partitions[0]
-    // In an incremental fetch session the broker leaves out partitions with nothing new.
-    if (part === undefined && !(res instanceof Error)) return { records: [], next: offset, end: undefined }
-    if (part === undefined || part.errorCode === OFFSET_OUT_OF_RANGE) {
-      const start = await listOffset(topic, partition, EARLIEST)
-      const end = await listOffset(topic, partition, LATEST)
-      const moved = offset < start ? start : offset > end ? end : offset
-      if (moved === offset) throw (res instanceof Error ? res : new Error(`fetch ${topic}/${partition} failed with code ${part?.errorCode ?? '?'}`))
-      return { records: [], next: moved, end }
-    }
-    if (part.errorCode !== 0) throw new Error(`fetch ${topic}/${partition} failed with code ${part.errorCode}`)
-    const records = recordsOf(topic, partition, offset, part.records ?? [])
-    counters.recordsRead += records.length
-    const last = records.at(-1)
-    return { records, next: last === undefined ? offset : last.offset + 1, end: Number(part.highWatermark) }
-  }
-
   return {
     async partitionsOf (topics) {
-      const counts = await partitionCounts(topics)
+      const counts = await partitionCounts(consumer, topics)
       const unknown = topics.filter((t) => !counts.has(t))
       if (unknown.length > 0) throw new UnknownTopicError(unknown)
       return topics.flatMap((topic) => Array.from({ length: counts.get(topic)! }, (_, partition) => ({ topic, partition })))
     },
     async existingTopics (topics) {
-      const counts = await partitionCounts(topics)
+      const counts = await partitionCounts(consumer, topics)
       return topics.filter((t) => counts.has(t))
     },
     async clusterId () {
@@ -179,16 +123,20 @@ export function createKafkaReader (options: KafkaReaderOptions): KafkaReader {
       return await Promise.all(positions.map(async (p) => {
         if (p.offset !== undefined) return { topic: p.topic, partition: p.partition, offset: p.offset }
         if (p.timestamp !== undefined) {
-          const at = await listOffset(p.topic, p.partition, BigInt(p.timestamp))
+          const at = await listOffset(consumer, p.topic, p.partition, BigInt(p.timestamp))
           if (at >= 0) return { topic: p.topic, partition: p.partition, offset: at }
         }
-        return { topic: p.topic, partition: p.partition, offset: await listOffset(p.topic, p.partition, LATEST) }
+        return { topic: p.topic, partition: p.partition, offset: await listOffset(consumer, p.topic, p.partition, LATEST) }
       }))
     },
     fetcher () {
       const pool = new ConnectionPool(options.clientId, poolOptions)
       return {
-        fetch: async (topic, partition, offset) => fetchOnce(pool, topic, partition, offset),
+        fetch: async (topic, partition, offset) => {
+          const fetched = await fetchPartition(consumer, pool, fetchLimits, { topic, partition, offset }, counters)
+          counters.recordsRead += fetched.records.length
+          return fetched
+        },
         close: async () => { await pool.close().catch(() => {}) }
       }
     },
@@ -199,6 +147,66 @@ export function createKafkaReader (options: KafkaReaderOptions): KafkaReader {
       await consumer.close(true)
     }
   }
+}
+
+type ReaderClient = Consumer<Buffer, Buffer, Buffer, Buffer>
+
+async function metadataOf (consumer: ReaderClient, topics: string[]): Promise<ClusterMetadata> {
+  return consumer.metadata({ topics, autocreateTopics: false })
+}
+
+/** Partition counts of the topics that exist; a broker that cannot be asked is not "no such topic". */
+async function partitionCounts (consumer: ReaderClient, topics: readonly string[]): Promise<Map<string, number>> {
+  const counts = new Map<string, number>()
+  for (const topic of topics) {
+    try {
+      const info = (await metadataOf(consumer, [topic])).topics.get(topic)
+      if (info !== undefined) counts.set(topic, info.partitionsCount)
+    } catch (err) {
+      if (!isUnknownTopic(err)) throw new KafkaUnavailableError(`Kafka did not answer for topic ${topic}: ${(err as Error).message}`, err)
+    }
+  }
+  return counts
+}
+
+async function listOffset (consumer: ReaderClient, topic: string, partition: number, timestamp: bigint): Promise<number> {
+  const res = await consumer.listOffsets({ topics: [topic], partitions: { [topic]: [partition] }, timestamp })
+  const v = res.get(topic)?.[partition]
+  return v === undefined ? -1 : Number(v)
+}
+
+/** One Fetch of one partition from `offset`; out-of-range offsets are moved to the log start or end. */
+async function fetchPartition (consumer: ReaderClient, pool: ConnectionPool, limits: { maxBytes: number, maxWaitMs: number }, at: TopicPartitionOffset, counters: { fetches: number }): Promise<FetchedRecords> {
+  const { topic, partition, offset } = at
+  const md = await metadataOf(consumer, [topic]).catch((err: unknown) => {
+    throw isUnknownTopic(err) ? new UnknownTopicError([topic]) : err
+  })
+  const info = md.topics.get(topic)
+  const leader = info?.partitions[partition]?.leader
+  if (info === undefined || leader === undefined) throw new UnknownTopicError([topic])
+  counters.fetches++
+  const res = await consumer.fetch({
+    node: leader,
+    connectionPool: pool,
+    maxWaitTime: limits.maxWaitMs,
+    minBytes: 1,
+    maxBytes: limits.maxBytes,
+    topics: [{ topicId: info.id, partitions: [{ partition, fetchOffset: BigInt(offset), currentLeaderEpoch: -1, lastFetchedEpoch: -1, partitionMaxBytes: limits.maxBytes }] }]
+  }).catch((err: unknown) => err as Error)
+  const part = res instanceof Error ? undefined : res.responses[0]?.partitions[0]
+  // In an incremental fetch session the broker leaves out partitions with nothing new.
+  if (part === undefined && !(res instanceof Error)) return { records: [], next: offset, end: undefined }
+  if (part === undefined || part.errorCode === OFFSET_OUT_OF_RANGE) {
+    const start = await listOffset(consumer, topic, partition, EARLIEST)
+    const end = await listOffset(consumer, topic, partition, LATEST)
+    const moved = offset < start ? start : offset > end ? end : offset
+    if (moved === offset) throw (res instanceof Error ? res : new Error(`fetch ${topic}/${partition} failed with code ${part?.errorCode ?? '?'}`))
+    return { records: [], next: moved, end }
+  }
+  if (part.errorCode !== 0) throw new Error(`fetch ${topic}/${partition} failed with code ${part.errorCode}`)
+  const records = recordsOf(topic, partition, offset, part.records ?? [])
+  const last = records.at(-1)
+  return { records, next: last === undefined ? offset : last.offset + 1, end: Number(part.highWatermark) }
 }
 
 /** The records of a fetched partition's batches from `offset` on (a batch may start before it). */
