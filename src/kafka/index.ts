@@ -1,8 +1,6 @@
-// The public surface of src/kafka: everything else imports Kafka from here.
-export { KafkaSecurity, kafkaClientOptions, kafkaConnectionOptions } from './client.js'
-export type { KafkaClientOptions, KafkaSecurityOptions } from './client.js'
-export { createEventProducer, producerRetryPolicy } from './producer/index.js'
-export type { EventProducer, EventProducerOptions, ProduceRecord, ProducerRetryPolicy } from './producer/index.js'
+// The face of src/kafka: everything else imports Kafka from here, and only from here.
+
+// Every default, and the config-schema fragments built from them.
 export {
   adminDefaults,
   clientDefaults,
@@ -25,30 +23,27 @@ export {
   saslMechanisms
 } from './options.js'
 export type { CompressionCodec, KafkaProducerConfig, KafkaSaslConfig, KafkaSecurityConfig, KafkaSslConfig, PartitionerName } from './options.js'
-export { advanceGroupOffsets, createTopics, fetchTopicOffsets, listTopics, probeKafka, tailTopic } from './admin.js'
-export type { AdvanceResult } from './admin.js'
-export type { AdminOptions, TailedMessage, TailOptions, TopicPartitionOffsets, TopicSpec } from './admin.js'
-export { checkKafkaAccess, createClusterProbe, probeCluster } from './health.js'
-export type { ClusterProbe, ClusterProbeOptions } from './health.js'
+
+// What every client is given, and how a cluster's security settings become it.
+export { KafkaSecurity, kafkaClientOptions, kafkaConnectionOptions } from './client.js'
+export type { KafkaClientOptions, KafkaSecurityOptions } from './client.js'
 export { resolveKafkaSecurity } from './security.js'
 export type { ResolveSecurityOptions } from './security.js'
-export {
-  KafkaAdminError,
-  KafkaAuthenticationError,
-  KafkaProtocolMismatchError,
-  KafkaTlsError,
-  isKafkaAccessError,
-  KafkaProduceError,
-  KafkaProducerClosedError,
-  KafkaUnavailableError,
-  UnknownTopicError
-} from './errors.js'
-export type { KafkaAccessError } from './errors.js'
-export { createEventConsumer } from './consumer/index.js'
-export type { ConsumedMessage, EventConsumer, EventConsumerCloseResult, EventConsumerOptions, MessageHandler, PartitionProgress } from './consumer/index.js'
-export { consistentPartition } from './producer/partitioner.js'
-export { createOffsetTracker } from './consumer/index.js'
-export type { CommitPosition, OffsetTracker } from './consumer/index.js'
+
+// The clients.
+export { consistentPartition, createEventProducer, producerRetryPolicy } from './producer/index.js'
+export type { EventProducer, EventProducerOptions, ProduceRecord, ProducerRetryPolicy } from './producer/index.js'
+export { createEventConsumer, createOffsetTracker } from './consumer/index.js'
+export type {
+  CommitPosition,
+  ConsumedMessage,
+  EventConsumer,
+  EventConsumerCloseResult,
+  EventConsumerOptions,
+  MessageHandler,
+  OffsetTracker,
+  PartitionProgress
+} from './consumer/index.js'
 export { createKafkaReader } from './reader.js'
 export type {
   FetchedRecords,
@@ -60,3 +55,21 @@ export type {
   TopicPartition,
   TopicPartitionOffset
 } from './reader.js'
+export { advanceGroupOffsets, createTopics, fetchTopicOffsets, listTopics, probeKafka, tailTopic } from './admin.js'
+export type { AdminOptions, AdvanceResult, TailedMessage, TailOptions, TopicPartitionOffsets, TopicSpec } from './admin.js'
+export { checkKafkaAccess, createClusterProbe, probeCluster } from './health.js'
+export type { ClusterProbe, ClusterProbeOptions } from './health.js'
+
+// The errors.
+export {
+  KafkaAdminError,
+  KafkaAuthenticationError,
+  KafkaProduceError,
+  KafkaProducerClosedError,
+  KafkaProtocolMismatchError,
+  KafkaTlsError,
+  KafkaUnavailableError,
+  UnknownTopicError,
+  isKafkaAccessError
+} from './errors.js'
+export type { KafkaAccessError } from './errors.js'

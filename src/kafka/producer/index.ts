@@ -17,6 +17,7 @@ import { ProducerShutdown } from './shutdown.js'
 
 export type { ProduceRecord } from './records.js'
 export { producerRetryPolicy } from './retry.js'
+export { consistentPartition } from './partitioner.js'
 export type { ProducerRetryPolicy } from './retry.js'
 
 export interface EventProducer {
