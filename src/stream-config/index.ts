@@ -9,7 +9,7 @@ export { streamConfigLoaderOptions, streamConfigSourceProperties } from './sourc
 export type { StreamConfigLoader } from './loader.js'
 export { createStreamConfigLoader, declaredByRegex, describeStreamConfigProblem } from './loader.js'
 export {
-  datacenterPrefix, errorStreamOf, errorTopicOf, isLegacyStream, legacyStreamPrefix, linksStreamOf, legacyTopicsHomeSchema, legacyTopicsHomeVariable,
+  datacenterPrefix, errorStreamOf, errorTopicOf, eventStreamConfigTopics, isLegacyStream, legacyStreamOf, legacyStreamPrefix, linksStreamOf, legacyTopicsHomeSchema, legacyTopicsHomeVariable,
   mirrorTopicsPattern, namingOf, prefixDatacenter, retriedStreamOf, retryGroupOf, retryStreamOf, retryTopicOf, ruleGroupOf, streamOf,
   streamTopics, topicOf
 } from './topology.js'
