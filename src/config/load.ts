@@ -37,9 +37,15 @@ export const commonEnvOverrides: readonly EnvOverride[] = [
   { variable: 'KAFKA_BROKERS', pointer: '/kafka/brokers', parse: 'list' }
 ]
 
+/** A config file's data, read and parsed once, for a caller that validates it more than once (`sluice up`: once per datacenter). */
+export interface ConfigFile {
+  readonly path: string
+  readonly data: unknown
+}
+
 export interface LoadConfigOptions<S> {
-  /** Path of the YAML file, or undefined to start from an empty object. */
-  file?: string
+  /** Path of the YAML file (or the file already read), or undefined to start from an empty object. */
+  file?: string | ConfigFile
   /** Already parsed config data (used instead of `file`). */
   data?: unknown
   schema: S
@@ -53,22 +59,23 @@ export interface LoadConfigOptions<S> {
  * Every problem is reported at once, each naming the key.
  */
 export async function loadConfig<const S> (options: LoadConfigOptions<S>): Promise<Readonly<FromSchema<S>>> {
-  const source = options.file ?? 'configuration'
-  let data: unknown = options.data ?? {}
-  if (options.file !== undefined) {
-    let text: string
-    try {
-      text = await readFile(options.file, 'utf8')
-    } catch (err) {
-      throw new ConfigInvalidError(source, [`cannot read the file: ${messageOf(err)}`])
-    }
-    try {
-      data = yaml.load(text) ?? {}
-    } catch (err) {
-      throw new ConfigInvalidError(source, [`not valid YAML: ${messageOf(err)}`])
-    }
+  const file = typeof options.file === 'string' ? await readConfigFile(options.file) : options.file
+  return validateConfig(file?.data ?? options.data ?? {}, options.schema, file?.path ?? 'configuration', options.env ?? {}, options.envOverrides ?? [])
+}
+
+/** Reads and parses a YAML config file; ConfigInvalidError naming the file when it cannot. */
+export async function readConfigFile (path: string): Promise<ConfigFile> {
+  let text: string
+  try {
+    text = await readFile(path, 'utf8')
+  } catch (err) {
+    throw new ConfigInvalidError(path, [`cannot read the file: ${messageOf(err)}`])
   }
-  return validateConfig(data, options.schema, source, options.env ?? {}, options.envOverrides ?? [])
+  try {
+    return { path, data: yaml.load(text) ?? {} }
+  } catch (err) {
+    throw new ConfigInvalidError(path, [`not valid YAML: ${messageOf(err)}`])
+  }
 }
 
 /**

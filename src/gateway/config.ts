@@ -1,5 +1,5 @@
 import type { FromSchema } from '../config/from-schema.js'
-import type { EnvOverride } from '../config/load.js'
+import type { ConfigFile, EnvOverride } from '../config/load.js'
 import { commonEnvOverrides, loadConfig, redisSchema } from '../config/load.js'
 import { intakeProducerConfigSchema, kafkaBrokersSchema, kafkaCompressionSchema, kafkaIdempotentSchema, kafkaSecuritySchema, producerConfigSchema } from '../kafka/index.js'
 import { serviceHeadProperties } from '../service/index.js'
@@ -132,7 +132,7 @@ export const gatewayEnvOverrides: readonly EnvOverride[] = [
   { variable: legacyTopicsHomeVariable, pointer: '/legacy_topics_home', parse: 'string' }
 ]
 
-export async function loadGatewayConfig (file: string | undefined, env: NodeJS.ProcessEnv): Promise<Readonly<GatewayConfig>> {
+export async function loadGatewayConfig (file: string | ConfigFile | undefined, env: NodeJS.ProcessEnv): Promise<Readonly<GatewayConfig>> {
   return loadConfig({ file, schema: gatewayConfigSchema, env, envOverrides: gatewayEnvOverrides })
 }
 

@@ -1,5 +1,5 @@
 import type { FromSchema } from '../config/from-schema.js'
-import type { EnvOverride } from '../config/load.js'
+import type { ConfigFile, EnvOverride } from '../config/load.js'
 import { commonEnvOverrides, loadConfig, redisProperties, redisSchema } from '../config/load.js'
 import { kafkaBrokersSchema, kafkaHealthCheckSchema, kafkaSecuritySchema, readerConfigSchema } from '../kafka/index.js'
 import { serviceHeadProperties } from '../service/index.js'
@@ -113,7 +113,7 @@ export const streamsEnvOverrides: readonly EnvOverride[] = commonEnvOverrides
  * `overrides` (tests, `sluice up`) and then the PORT / KAFKA_BROKERS environment variables, and
  * validates the result once.
  */
-export async function loadStreamsConfig (file: string | undefined, env: NodeJS.ProcessEnv, overrides: Record<string, unknown> = {}): Promise<Readonly<StreamsConfig>> {
+export async function loadStreamsConfig (file: string | ConfigFile | undefined, env: NodeJS.ProcessEnv, overrides: Record<string, unknown> = {}): Promise<Readonly<StreamsConfig>> {
   const base = file === undefined ? {} : await loadConfig({ file, schema: { type: 'object' } as const })
   return loadConfig({ data: { ...base, ...overrides }, schema: streamsConfigSchema, env, envOverrides: streamsEnvOverrides })
 }
