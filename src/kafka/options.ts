@@ -56,6 +56,11 @@ export const producerDefaults = {
   unavailableWaitMs: 500,
   /** The largest record a service produces (the broker's own default, `message.max.bytes`). */
   maxMessageBytes: 1000000,
+  /** One TCP connect: a quarter of produceTimeoutMs, within these bounds. */
+  connectTimeoutMinMs: 100,
+  connectTimeoutMaxMs: 1000,
+  /** close() waits for the batches in flight up to produceTimeoutMs and this much more. */
+  flushMarginMs: 1000,
   /** The client's backoff between produce retries (see producer/retry.ts): it fits in half of produceTimeoutMs. */
   retryInitialMs: 100,
   retryFactor: 0.2,

@@ -1,6 +1,7 @@
 import { Producer } from '@platformatic/kafka'
 import { kafkaClientOptions } from '../client.js'
 import type { KafkaSecurity } from '../client.js'
+import { producerDefaults } from '../options.js'
 import type { PartitionerName } from '../options.js'
 import { createPartitioner } from './partitioner.js'
 import { producerRetryPolicy, retryDelayOf } from './retry.js'
@@ -33,7 +34,7 @@ export function createProducerClient (options: ProducerClientOptions): ProducerC
     ...kafkaClientOptions({
       brokers: options.brokers,
       clientId: options.clientId,
-      connectionTimeoutMs: Math.min(1000, Math.max(100, Math.floor(produceTimeoutMs / 4))),
+      connectionTimeoutMs: Math.min(producerDefaults.connectTimeoutMaxMs, Math.max(producerDefaults.connectTimeoutMinMs, Math.floor(produceTimeoutMs / 4))),
       requestTimeoutMs: produceTimeoutMs,
       retries,
       // A broker that is gone makes every attempt fail at once, so a send waits for the backoff

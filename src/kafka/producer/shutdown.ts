@@ -1,6 +1,7 @@
 import { deadlineIn, settlesBefore } from '../../deadline.js'
 import type { Logger } from '../../logger.js'
 import { KafkaProducerClosedError } from '../errors.js'
+import { producerDefaults } from '../options.js'
 import type { ClusterProbe } from '../health.js'
 import type { Batcher } from './batcher.js'
 import type { ProducerClient } from './client.js'
@@ -62,7 +63,7 @@ export class ProducerShutdown {
     if (connection.connected) batcher.flush()
     else this.#parts.failQueued(new KafkaProducerClosedError())
     // Every send settles within produceTimeoutMs, so this wait is bounded.
-    const complete = await settlesBefore(batcher.whenIdle(), deadlineIn(produceTimeoutMs + 1000))
+    const complete = await settlesBefore(batcher.whenIdle(), deadlineIn(produceTimeoutMs + producerDefaults.flushMarginMs))
     batcher.stopTimers()
     this.#step = 'disconnect'
     const disconnected = await settlesBefore(client.close(true).catch((err: unknown) => { log.warn({ err }, 'Kafka producer disconnect failed') }), deadlineIn(produceTimeoutMs))
