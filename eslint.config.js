@@ -1,6 +1,14 @@
 import js from '@eslint/js'
 import tseslint from 'typescript-eslint'
 
+const kafkaClient = { name: '@platformatic/kafka', message: 'Import Kafka through src/kafka/ only.' }
+const localKafka = {
+  group: ['**/local-kafka', '**/local-kafka/**'],
+  message: 'src/local-kafka starts brokers and mirrors for development and tests: only the commands that start them (sluice up, sluice kafka) import it, never a running service.'
+}
+/** What may import src/local-kafka: itself, and the two commands that start local brokers and mirrors. */
+const localKafkaUsers = ['src/local-kafka/**', 'src/cli/kafka.ts', 'src/cli/up.ts']
+
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', '.cache/**', 'helm/**'] },
   js.configs.recommended,
@@ -22,11 +30,24 @@ export default tseslint.config(
     }
   },
   {
-    // The Kafka client stays behind src/kafka/ so it can be swapped in one place.
+    // The Kafka client stays behind src/kafka/ so it can be swapped in one place, and the local
+    // brokers and mirrors stay out of every running service.
     files: ['src/**/*.ts'],
-    ignores: ['src/kafka/**'],
+    ignores: ['src/kafka/**', ...localKafkaUsers],
     rules: {
-      'no-restricted-imports': ['error', { paths: [{ name: '@platformatic/kafka', message: 'Import Kafka through src/kafka/ only.' }] }]
+      'no-restricted-imports': ['error', { paths: [kafkaClient], patterns: [localKafka] }]
+    }
+  },
+  {
+    files: ['src/kafka/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [localKafka] }]
+    }
+  },
+  {
+    files: localKafkaUsers,
+    rules: {
+      'no-restricted-imports': ['error', { paths: [kafkaClient] }]
     }
   },
   {

@@ -40,3 +40,13 @@ export async function createRedisClient (options: RedisOptions): Promise<Redis> 
   })
   return client
 }
+
+/**
+ * A service's Redis client, connected before the service serves when Redis answers (bounded by
+ * `connectTimeoutMs`); when it does not, the stores that use it fail open until it does.
+ */
+export async function connectRedis (options: RedisOptions): Promise<Redis> {
+  const redis = await createRedisClient(options)
+  await redis.connect().catch(() => { /* logged by the client */ })
+  return redis
+}

@@ -1,5 +1,5 @@
-import { kafkaBrokersSchema, loadConfig } from '../config/load.js'
-import { kafkaSecuritySchema, resolveKafkaSecurity } from '../kafka/index.js'
+import { loadConfig } from '../config/load.js'
+import { kafkaBrokersSchema, kafkaSecuritySchema, resolveKafkaSecurity } from '../kafka/index.js'
 import type { KafkaSecurity, KafkaSecurityConfig } from '../kafka/index.js'
 
 /**

@@ -1,9 +1,13 @@
-import { resolve } from 'node:path'
+import { join, resolve } from 'node:path'
 import { createChangeprop, loadChangepropConfig } from '../changeprop/index.js'
+import type { ChangepropConfig } from '../changeprop/index.js'
+import { readConfigFile } from '../config/load.js'
+import type { ConfigFile } from '../config/load.js'
 import { describeFailure, messageOf } from '../errors.js'
 import { createGateway, loadGatewayConfig } from '../gateway/index.js'
+import { closeServices, reloadOnRequest } from '../service/index.js'
+import type { Service, ShellService } from '../service/index.js'
 import { createStreams, loadStreamsConfig } from '../streams/index.js'
-import { join } from 'node:path'
 import { DEFAULT_BROKER_PORT, defaultBrokerDataDir, localBrokerStatus, mirrorWorkDirName, startLocalBroker, startMirror } from '../local-kafka/index.js'
 import { datacenterPrefix, legacyTopicsHomeVariable, mirrorTopicsPattern } from '../stream-config/index.js'
 import { startHttpSink } from '../dev/http-sink.js'
@@ -76,9 +80,62 @@ interface Datacenter {
   portShift: number
 }
 
+/**
+ * The three config files, each read once: every datacenter's services are validated from these.
+ * Change propagation's is loaded whole (its rules directory with it), the others as data.
+ */
+interface ConfigFiles {
+  gateway: ConfigFile
+  changeprop: Readonly<ChangepropConfig> | undefined
+  streams: ConfigFile | undefined
+}
+
+/** The local brokers, mirrors and sink, stopped in reverse order after the services. */
 type Stack = Array<{ name: string, close: () => Promise<void> }>
 
+/** The services, as the shell built them, closed together within one deadline. */
+type Services = Array<{ name: string, service: ShellService<Service> }>
+
 export async function runUpCommand (args: string[], io: CliIO): Promise<number> {
+  const options = parseUpOptions(args, io)
+  if (typeof options === 'number') return options
+  const stack: Stack = []
+  const services: Services = []
+  const say = (line: string): void => { io.stdout.write(`${line}\n`) }
+  let logger = createLogger({ level: 'silent', name: 'sluice' })
+  let code = 0
+  try {
+    const files = await readConfigFiles(options, io.env)
+    const fileConfig = await loadGatewayConfig(files.gateway, io.env)
+    logger = createLogger({ level: fileConfig.log_level, name: 'sluice', maxStringLength: fileConfig.log_max_string_length })
+    const datacenters = options.names === undefined
+      ? [{ name: undefined, prefix: undefined, legacyTopicsHome: undefined, portShift: options.offset, brokers: fileConfig.kafka.brokers.length > 0 ? [...fileConfig.kafka.brokers] : await localBroker(undefined, portOf(io.env.KAFKA_PORT, DEFAULT_BROKER_PORT), options.dataRoot, io, logger, stack, say) }]
+      : await startClusters(options.names, options, io, logger, stack, say)
+    const sinkUrl = options.changeprop ? await startSink(io, options.offset, logger, stack, say) : undefined
+    const prefixes = datacenters.map((dc) => dc.prefix).filter((p): p is string => p !== undefined)
+    for (const dc of datacenters) await startServices(dc, prefixes, sinkUrl, files, io, logger, services, say)
+    say('ready; press Ctrl-C to stop')
+    await io.stopSignal
+    say('stopping…')
+  } catch (err) {
+    io.stderr.write(`sluice up: ${describeFailure(err)}\n`)
+    code = 1
+  } finally {
+    // The services first, all within one deadline (the longest of their shutdown bounds), then
+    // what they ran on.
+    const abandoned = await closeServices(services, logger)
+    if (abandoned.length > 0) {
+      io.stderr.write(`sluice up: shutdown did not finish in time (${abandoned.join(', ')}); exiting anyway\n`)
+      code = 1
+    }
+    for (const item of stack.reverse()) {
+      await item.close().catch((err: unknown) => { io.stderr.write(`sluice up: closing ${item.name}: ${messageOf(err)}\n`) })
+    }
+  }
+  return code
+}
+
+function parseUpOptions (args: string[], io: CliIO): (UpOptions & { names: string[] | undefined }) | number {
   const parsed = parseCommandArgs('up', {
     args,
     options: {
@@ -102,7 +159,8 @@ export async function runUpCommand (args: string[], io: CliIO): Promise<number> 
     io.stderr.write('sluice up: --port-offset takes a whole number up to 50000; --datacenters at least two distinct names (lowercase letters, digits, _ and -)\n')
     return 2
   }
-  const options: UpOptions = {
+  return {
+    names,
     gatewayFile: resolve(io.cwd, values.config ?? 'config.yaml'),
     changepropFile: resolve(io.cwd, values['changeprop-config'] ?? 'config/changeprop.yaml'),
     streamsFile: resolve(io.cwd, values['streams-config'] ?? 'config/streams.yaml'),
@@ -111,31 +169,19 @@ export async function runUpCommand (args: string[], io: CliIO): Promise<number> 
     offset,
     dataRoot: values['data-dir'] === undefined ? resolve(defaultBrokerDataDir(0), '..') : resolve(io.cwd, values['data-dir'])
   }
-  const stack: Stack = []
-  const say = (line: string): void => { io.stdout.write(`${line}\n`) }
-  try {
-    const fileConfig = await loadGatewayConfig(options.gatewayFile, io.env)
-    const logger = createLogger({ level: fileConfig.log_level, name: 'sluice', maxStringLength: fileConfig.log_max_string_length })
-    const datacenters = names === undefined
-      ? [{ name: undefined, prefix: undefined, legacyTopicsHome: undefined, portShift: offset, brokers: fileConfig.kafka.brokers.length > 0 ? [...fileConfig.kafka.brokers] : await localBroker(undefined, portOf(io.env.KAFKA_PORT, DEFAULT_BROKER_PORT), options.dataRoot, io, logger, stack, say) }]
-      : await startClusters(names, options, io, logger, stack, say)
-    const sinkUrl = options.changeprop ? await startSink(io, offset, logger, stack, say) : undefined
-    const prefixes = datacenters.map((dc) => dc.prefix).filter((p): p is string => p !== undefined)
-    for (const dc of datacenters) await startServices(dc, prefixes, sinkUrl, options, io, logger, stack, say)
-    say('ready; press Ctrl-C to stop')
-    await io.stopSignal
-    say('stopping…')
-    return 0
-  } catch (err) {
-    io.stderr.write(`sluice up: ${describeFailure(err)}\n`)
-    return 1
-  } finally {
-    for (const item of stack.reverse()) {
-      await item.close().catch((err: unknown) => { io.stderr.write(`sluice up: closing ${item.name}: ${messageOf(err)}\n`) })
-    }
-  }
 }
 
+/** Each config file read once, before anything starts: a mistake in any of them stops `up` at once. */
+async function readConfigFiles (options: UpOptions, env: NodeJS.ProcessEnv): Promise<ConfigFiles> {
+  // PORT is the gateway's; change propagation keeps its file's admin port.
+  const changepropEnv: NodeJS.ProcessEnv = { ...env }
+  delete changepropEnv.PORT
+  return {
+    gateway: await readConfigFile(options.gatewayFile),
+    changeprop: options.changeprop ? await loadChangepropConfig(options.changepropFile, changepropEnv) : undefined,
+    streams: options.streams ? await readConfigFile(options.streamsFile) : undefined
+  }
+}
 function portOf (value: string | undefined, fallback: number): number {
   return value === undefined || value === '' ? fallback : Number(value)
 }
@@ -198,57 +244,56 @@ async function startSink (io: CliIO, offset: number, logger: Logger, stack: Stac
   return sink.url
 }
 
-/** A datacenter's gateway, change propagation and stream service on its cluster and ports. */
-async function startServices (dc: Datacenter, prefixes: readonly string[], sinkUrl: string | undefined, options: UpOptions, io: CliIO, logger: Logger, stack: Stack, say: (line: string) => void): Promise<void> {
+/** A datacenter's gateway, change propagation and stream service on its cluster and ports, each built by the service shell. */
+async function startServices (dc: Datacenter, prefixes: readonly string[], sinkUrl: string | undefined, files: ConfigFiles, io: CliIO, logger: Logger, services: Services, say: (line: string) => void): Promise<void> {
   const label = (service: string): string => (dc.name === undefined ? service : `${dc.name} ${service}`)
-  const brokers = dc.brokers.join(',')
   const env: NodeJS.ProcessEnv = {
     ...io.env,
-    KAFKA_BROKERS: brokers,
+    KAFKA_BROKERS: dc.brokers.join(','),
     ...(dc.prefix === undefined ? {} : { TOPIC_PREFIX: dc.prefix }),
     ...(dc.legacyTopicsHome === undefined ? {} : { [legacyTopicsHomeVariable]: dc.legacyTopicsHome })
   }
+  const run = async (name: string, service: ShellService<Service>, what = ''): Promise<void> => {
+    services.push({ name: label(name), service })
+    reloadOnRequest(service, io.onReload)
+    say(`${label(name)}: ${await service.start()}${what}`)
+  }
   // Each file's port (or PORT), moved by the datacenter's shift.
-  const gatewayFile = await loadGatewayConfig(options.gatewayFile, env)
-  const gatewayPort = gatewayFile.port + dc.portShift
+  const gatewayFile = await loadGatewayConfig(files.gateway, env)
   // One cluster, one way in: the gateway's TLS and SASL settings, for files that give none.
   const shared = { ...(gatewayFile.kafka.ssl === undefined ? {} : { ssl: gatewayFile.kafka.ssl }), ...(gatewayFile.kafka.sasl === undefined ? {} : { sasl: gatewayFile.kafka.sasl }) }
   const sharedFor = (kafka: { ssl?: unknown, sasl?: unknown }): typeof shared => (kafka.ssl === undefined && kafka.sasl === undefined ? shared : {})
-  const gateway = await createGateway(await loadGatewayConfig(options.gatewayFile, { ...env, PORT: String(gatewayPort) }), { cwd: io.cwd, logger, registry: createMetricsRegistry() })
-  stack.push({ name: label('gateway'), close: async () => { await gateway.close() } })
-  io.onReload(() => { void gateway.reload() })
-  say(`${label('gateway')}: ${await gateway.start()} (POST /v1/events, GET /schemas/, GET /metrics)`)
+  const gatewayConfig = await loadGatewayConfig(files.gateway, { ...env, PORT: String(gatewayFile.port + dc.portShift) })
+  await run('gateway', await createGateway(gatewayConfig, { cwd: io.cwd, logger, registry: createMetricsRegistry() }), ' (POST /v1/events, GET /schemas/, GET /metrics)')
 
-  if (sinkUrl !== undefined) {
-    // PORT is the gateway's here; change propagation keeps its file's admin port.
+  if (sinkUrl !== undefined && files.changeprop !== undefined) {
     const changepropEnv: NodeJS.ProcessEnv = { ...env }
     delete changepropEnv.PORT
-    const fromFile = await loadChangepropConfig(options.changepropFile, changepropEnv)
-    const changepropConfig = await loadChangepropConfig(options.changepropFile, changepropEnv, {
+    // The file as loaded once, its rules inline (rules_dir was read then), with this datacenter's
+    // settings over it.
+    const fromFile = files.changeprop
+    const changepropConfig = await loadChangepropConfig(undefined, changepropEnv, {
+      ...fromFile,
+      rules_dir: undefined,
       exec_origin_override: sinkUrl,
       port: fromFile.port + dc.portShift,
-      kafka: sharedFor(fromFile.kafka),
+      kafka: { ...fromFile.kafka, ...sharedFor(fromFile.kafka) },
       ...(dc.prefix === undefined ? {} : { topic_prefix: dc.prefix }),
       ...(dc.legacyTopicsHome === undefined ? {} : { legacy_topics_home: dc.legacyTopicsHome })
     })
-    const changeprop = await createChangeprop(changepropConfig, { cwd: io.cwd, logger })
-    stack.push({ name: label('changeprop'), close: async () => { await changeprop.close() } })
-    say(`${label('changeprop')}: ${await changeprop.start()}`)
+    await run('changeprop', await createChangeprop(changepropConfig, { cwd: io.cwd, logger }))
   }
 
-  if (options.streams) {
+  if (files.streams !== undefined) {
     const streamsEnv: NodeJS.ProcessEnv = { ...env, PORT: io.env.STREAMS_PORT }
-    streamsEnv.PORT = String((await loadStreamsConfig(options.streamsFile, streamsEnv)).port + dc.portShift)
-    const fromStreamsFile = await loadStreamsConfig(options.streamsFile, streamsEnv)
-    const streamsConfig = await loadStreamsConfig(options.streamsFile, streamsEnv, {
+    const fromStreamsFile = await loadStreamsConfig(files.streams, streamsEnv)
+    streamsEnv.PORT = String(fromStreamsFile.port + dc.portShift)
+    const streamsConfig = await loadStreamsConfig(files.streams, streamsEnv, {
       kafka: { ...fromStreamsFile.kafka, ...sharedFor(fromStreamsFile.kafka) },
       // Every datacenter's topics, read from the local cluster (the mirror brought the others').
       ...(prefixes.length > 0 ? { stream_config_defaults: { ...fromStreamsFile.stream_config_defaults, topic_prefixes: prefixes } } : {}),
       ...(dc.legacyTopicsHome === undefined ? {} : { legacy_topics_home: dc.legacyTopicsHome })
     })
-    const streams = await createStreams(streamsConfig, { cwd: io.cwd, logger })
-    stack.push({ name: label('streams'), close: async () => { await streams.close() } })
-    io.onReload(() => { void streams.reload() })
-    say(`${label('streams')}: ${await streams.start()}`)
+    await run('streams', await createStreams(streamsConfig, { cwd: io.cwd, logger }))
   }
 }

@@ -3,7 +3,6 @@ import { Ajv } from 'ajv'
 import type { AnySchema, ErrorObject } from 'ajv'
 import yaml from 'js-yaml'
 import { ConfigInvalidError, messageOf } from '../errors.js'
-import { producerConfigSchema } from '../kafka/index.js'
 import type { FromSchema } from './from-schema.js'
 
 /** One environment variable that overrides one config key. */
@@ -14,26 +13,9 @@ export interface EnvOverride {
   parse: 'string' | 'port' | 'list'
 }
 
-/** `kafka.brokers` in every service's config: bootstrap `host:port` addresses. */
-export const kafkaBrokersSchema = { type: 'array', items: { type: 'string', pattern: '^[^\\s,]+:\\d{1,5}$' }, default: [] } as const
-
-/**
- * `kafka.health_check_*` in every service's config: how often the cluster is asked for metadata
- * while idle, and how long one answer may take, so readiness follows Kafka without traffic.
- */
-export const kafkaHealthCheckSchema = {
-  health_check_interval_ms: producerConfigSchema.health_check_interval_ms,
-  health_check_timeout_ms: producerConfigSchema.health_check_timeout_ms
-} as const
-
-/**
- * The producer keys of every service's `kafka`, with one set of defaults, which the producer
- * itself also falls back to (src/kafka/producer-schema.ts says why they are what they are).
- */
-export const kafkaProducerSchema = producerConfigSchema
-
-/** A service's validated `kafka` keys that its producer is made from. */
-export type KafkaProducerConfig = FromSchema<{ type: 'object', properties: typeof kafkaProducerSchema & { brokers: typeof kafkaBrokersSchema } }>
+// The `kafka` keys every service shares are src/kafka/options.ts's; these names stay for the
+// config modules that still import them from here.
+export { kafkaBrokersSchema, producerConfigSchema as kafkaProducerSchema } from '../kafka/index.js'
 
 /** `redis` in a service's config: the server its state shared by replicas lives on. */
 export const redisProperties = {
@@ -55,9 +37,15 @@ export const commonEnvOverrides: readonly EnvOverride[] = [
   { variable: 'KAFKA_BROKERS', pointer: '/kafka/brokers', parse: 'list' }
 ]
 
+/** A config file's data, read and parsed once, for a caller that validates it more than once (`sluice up`: once per datacenter). */
+export interface ConfigFile {
+  readonly path: string
+  readonly data: unknown
+}
+
 export interface LoadConfigOptions<S> {
-  /** Path of the YAML file, or undefined to start from an empty object. */
-  file?: string
+  /** Path of the YAML file (or the file already read), or undefined to start from an empty object. */
+  file?: string | ConfigFile
   /** Already parsed config data (used instead of `file`). */
   data?: unknown
   schema: S
@@ -71,22 +59,23 @@ export interface LoadConfigOptions<S> {
  * Every problem is reported at once, each naming the key.
  */
 export async function loadConfig<const S> (options: LoadConfigOptions<S>): Promise<Readonly<FromSchema<S>>> {
-  const source = options.file ?? 'configuration'
-  let data: unknown = options.data ?? {}
-  if (options.file !== undefined) {
-    let text: string
-    try {
-      text = await readFile(options.file, 'utf8')
-    } catch (err) {
-      throw new ConfigInvalidError(source, [`cannot read the file: ${messageOf(err)}`])
-    }
-    try {
-      data = yaml.load(text) ?? {}
-    } catch (err) {
-      throw new ConfigInvalidError(source, [`not valid YAML: ${messageOf(err)}`])
-    }
+  const file = typeof options.file === 'string' ? await readConfigFile(options.file) : options.file
+  return validateConfig(file?.data ?? options.data ?? {}, options.schema, file?.path ?? 'configuration', options.env ?? {}, options.envOverrides ?? [])
+}
+
+/** Reads and parses a YAML config file; ConfigInvalidError naming the file when it cannot. */
+export async function readConfigFile (path: string): Promise<ConfigFile> {
+  let text: string
+  try {
+    text = await readFile(path, 'utf8')
+  } catch (err) {
+    throw new ConfigInvalidError(path, [`cannot read the file: ${messageOf(err)}`])
   }
-  return validateConfig(data, options.schema, source, options.env ?? {}, options.envOverrides ?? [])
+  try {
+    return { path, data: yaml.load(text) ?? {} }
+  } catch (err) {
+    throw new ConfigInvalidError(path, [`not valid YAML: ${messageOf(err)}`])
+  }
 }
 
 /**

@@ -1,5 +1,6 @@
 import sjson from 'secure-json-parse'
 import { messageOf } from '../errors.js'
+import { legacyStreamOf } from '../stream-config/index.js'
 import { jsonDepthExceeds } from './json-depth.js'
 import type { EventObject } from './pipeline/event-fields.js'
 import { isEventObject } from './pipeline/event-fields.js'
@@ -81,9 +82,9 @@ export function unquotePlus (raw: string): string {
   }
 }
 
-/** The stream of an EventLogging schema's events. */
+/** The stream of an EventLogging schema's events (the topology's rule). */
 export function legacyStream (schema: string): string {
-  return `eventlogging_${schema}`
+  return legacyStreamOf(schema)
 }
 
 /** The `$schema` of a schema's events: the configured one, else the latest version of `analytics/legacy/<schema lower-cased>`. */

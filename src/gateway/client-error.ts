@@ -4,7 +4,7 @@ import type { SluiceError } from '../errors.js'
 import type { Logger } from '../logger.js'
 import { problemLevel } from '../service/log-policy.js'
 import { RequestHeadersTooLargeError, RequestInvalidError, RequestTimeoutError } from './errors.js'
-import type { Problem } from './error-handler.js'
+import type { Problem } from '../service/index.js'
 
 /** What Node hands to the server's `clientError` listener. */
 export interface ClientError extends Error {

@@ -1,7 +1,8 @@
 import type { FromSchema } from '../config/from-schema.js'
-import type { EnvOverride } from '../config/load.js'
-import { commonEnvOverrides, kafkaBrokersSchema, kafkaProducerSchema, loadConfig, redisSchema } from '../config/load.js'
-import { kafkaCompressionSchema, kafkaSecuritySchema } from '../kafka/index.js'
+import type { ConfigFile, EnvOverride } from '../config/load.js'
+import { commonEnvOverrides, loadConfig, redisSchema } from '../config/load.js'
+import { intakeProducerConfigSchema, kafkaBrokersSchema, kafkaCompressionSchema, kafkaIdempotentSchema, kafkaSecuritySchema, producerConfigSchema } from '../kafka/index.js'
+import { serviceHeadProperties } from '../service/index.js'
 import { legacyTopicsHomeSchema, legacyTopicsHomeVariable, streamConfigSourceProperties } from '../stream-config/index.js'
 
 const stringOrList = {
@@ -21,10 +22,7 @@ export const gatewayConfigSchema = {
   type: 'object',
   additionalProperties: false,
   properties: {
-    service_name: { type: 'string', minLength: 1, default: 'sluice-gateway' },
-    port: { type: 'integer', minimum: 0, maximum: 65535, default: 8192 },
-    listen_address: { type: 'string', minLength: 1, default: '0.0.0.0' },
-    log_level: { enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info' },
+    ...serviceHeadProperties({ serviceName: 'sluice-gateway', port: 8192, shutdownGraceMs: 8000 }),
     max_body_size: {
       anyOf: [{ type: 'integer', minimum: 1 }, { type: 'string', pattern: '^\\d+(\\.\\d+)?\\s*(b|kb|mb|gb)?$' }],
       default: '10mb'
@@ -34,7 +32,6 @@ export const gatewayConfigSchema = {
     hasty_max_pending_events: { type: 'integer', minimum: 1, default: 10000 },
     max_event_depth: { type: 'integer', minimum: 2, maximum: 1000, default: 64 },
     request_timeout_ms: { type: 'integer', minimum: 1, default: 30000 },
-    log_max_string_length: { type: 'integer', minimum: 64, default: 2048 },
     schema_base_uris: { type: 'array', items: { type: 'string', minLength: 1 }, default: ['schemas/'] },
     schema_file_extension: { type: 'string', pattern: '^\\.[A-Za-z0-9]+$' },
     allow_absolute_schema_uris: { type: 'boolean', default: false },
@@ -82,9 +79,7 @@ export const gatewayConfigSchema = {
       additionalProperties: { type: 'string', minLength: 1 },
       default: { 'x-request-id': 'meta.request_id', 'user-agent': 'http.request_headers.user-agent' }
     },
-    cors: { anyOf: [{ type: 'string', minLength: 1 }, { const: false }], default: '*' },
     user_agent: { type: 'string', minLength: 1, default: 'sluice' },
-    shutdown_grace_ms: { type: 'integer', minimum: 0, default: 8000 },
     /** CloudEvents 1.0 at POST /v1/events: where the schema and the stream of a CloudEvent come from. */
     cloudevents: {
       type: 'object',
@@ -118,11 +113,10 @@ export const gatewayConfigSchema = {
       properties: {
         brokers: kafkaBrokersSchema,
         client_id: { type: 'string', minLength: 1, default: 'sluice-gateway' },
-        ...kafkaProducerSchema,
-        max_batch_bytes: { type: 'integer', minimum: 1024, default: 1048576 },
-        max_message_bytes: { type: 'integer', minimum: 1024, default: 1000000 },
+        ...producerConfigSchema,
+        ...intakeProducerConfigSchema,
         compression: kafkaCompressionSchema,
-        idempotent: { type: 'boolean', default: false },
+        idempotent: kafkaIdempotentSchema,
         ...kafkaSecuritySchema
       }
     }
@@ -138,7 +132,7 @@ export const gatewayEnvOverrides: readonly EnvOverride[] = [
   { variable: legacyTopicsHomeVariable, pointer: '/legacy_topics_home', parse: 'string' }
 ]
 
-export async function loadGatewayConfig (file: string | undefined, env: NodeJS.ProcessEnv): Promise<Readonly<GatewayConfig>> {
+export async function loadGatewayConfig (file: string | ConfigFile | undefined, env: NodeJS.ProcessEnv): Promise<Readonly<GatewayConfig>> {
   return loadConfig({ file, schema: gatewayConfigSchema, env, envOverrides: gatewayEnvOverrides })
 }
 

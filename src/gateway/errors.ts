@@ -72,17 +72,8 @@ export class CloudEventInvalidError extends SluiceError {
 }
 
 /** A malformed request that none of the more precise codes describes. */
-export class RequestInvalidError extends SluiceError {
-  constructor (detail: string, statusCode = 400, cause?: unknown) {
-    super('SLUICE_ERR_REQUEST_INVALID', detail, { statusCode, cause })
-  }
-}
-
-export class RouteNotFoundError extends SluiceError {
-  constructor (method: string, url: string) {
-    super('SLUICE_ERR_NOT_FOUND', `No route for ${method} ${url}.`, { statusCode: 404 })
-  }
-}
+// Every HTTP service's: src/service/errors.ts.
+export { RequestInvalidError, RouteNotFoundError } from '../service/errors.js'
 
 export class TestEventsNotConfiguredError extends SluiceError {
   constructor () {

@@ -7,7 +7,7 @@ import {
   createSchemaResolver, createSourcesFromBaseUris, loadRepositoryConfig, openDirectoryRepository, openGitRepository, schemaRoutes
 } from '../schemas/index.js'
 import type { GitSchemaRepository, SchemaRepository, SchemaResolver, SchemaSource } from '../schemas/index.js'
-import { buildService, closeInOrder, kafkaSettings, producerSettings, readServiceInfo, requireProducer, withoutBrokers } from '../service/index.js'
+import { buildService, closeInOrder, createStreamConfigReload, kafkaSettings, producerSettings, readServiceInfo, requireProducer, serviceLogger, withoutBrokers } from '../service/index.js'
 import type { ContextOverrides, Service, ServiceContext, ServiceDefinition, ShellService, ShutdownStep } from '../service/index.js'
 import type { StreamIndex } from '../stream-config/index.js'
 import { createStreamConfigLoader, streamConfigLoaderOptions } from '../stream-config/index.js'
@@ -21,7 +21,7 @@ import type { PipelineDeps } from './pipeline/index.js'
 import { createStreamLimits } from './pipeline/stream-limits.js'
 import { createIntakeDedupe, createMemoryDedupeStore, createRedisDedupeStore } from './pipeline/dedupe.js'
 import type { DedupeStore } from './pipeline/dedupe.js'
-import { createRedisClient } from '../redis.js'
+import { connectRedis } from '../redis.js'
 
 export type { GatewayConfig } from './config.js'
 export { loadGatewayConfig, gatewayConfigSchema } from './config.js'
@@ -48,7 +48,7 @@ export type Gateway = ShellService<GatewayService>
 export const gatewayService: ServiceDefinition<GatewayConfig, GatewayService> = {
   name: 'gateway',
   context: (config) => ({
-    logger: { level: config.log_level, name: config.service_name, maxStringLength: config.log_max_string_length },
+    logger: serviceLogger(config),
     dispatcher: { connect: { timeout: config.schema_fetch_timeout_ms }, keepAliveTimeout: 10000 },
     kafka: kafkaSettings(config.kafka, config.kafka.client_id),
     producer: {
@@ -77,7 +77,8 @@ async function buildGateway (config: Readonly<GatewayConfig>, context: ServiceCo
   const producer = requireProducer(context)
   const metrics = createGatewayMetrics(registry)
   const schemaMetrics = createSchemaMetrics(registry)
-  const timers: NodeJS.Timeout[] = []
+  /** What stops the gateway's own timers (the stream config's re-reads). */
+  const stops: Array<() => void> = []
   // Closed in reverse order, after the HTTP app and the background tasks.
   const closers: ShutdownStep[] = []
 
@@ -92,30 +93,20 @@ async function buildGateway (config: Readonly<GatewayConfig>, context: ServiceCo
     const streamConfig = config.stream_config_uri === undefined
       ? undefined
       : createStreamConfigLoader(streamConfigLoaderOptions(config.stream_config_uri, config, { cwd: context.cwd, dispatcher, timeoutMs: config.schema_fetch_timeout_ms, logger }))
-    const loadStreams = async (): Promise<boolean> => {
-      if (streamConfig === undefined) return true
-      streamIndex = await streamConfig.load()
-      startCanaryCounts(metrics, streamIndex.all())
-      streamsLoaded = true
-      return true
-    }
-    await loadStreams()
-    const reloadStreams = async (): Promise<boolean> => {
-      try {
-        await loadStreams()
-        metrics.streamConfigReloads.inc({ result: 'ok' })
-        return true
-      } catch (err) {
-        metrics.streamConfigReloads.inc({ result: 'failed' })
-        logger.error({ err }, 'stream config reload failed; keeping the last good config')
-        return false
-      }
-    }
-    if (config.stream_config_ttl > 0) {
-      const timer = setInterval(() => { void reloadStreams() }, config.stream_config_ttl * 1000)
-      timer.unref()
-      timers.push(timer)
-    }
+    const streams = createStreamConfigReload({
+      load: async () => streamConfig?.load(),
+      apply: (index) => {
+        if (index === undefined) return
+        streamIndex = index
+        startCanaryCounts(metrics, index.all())
+        streamsLoaded = true
+      },
+      ttlSeconds: config.stream_config_ttl,
+      logger,
+      onReload: (ok) => { metrics.streamConfigReloads.inc({ result: ok ? 'ok' : 'failed' }) }
+    })
+    await streams.start()
+    stops.push(() => { streams.stop() })
 
     // Schema sources: the git ref first (what was merged), then the configured bases in order.
     const sources: SchemaSource[] = []
@@ -210,10 +201,10 @@ async function buildGateway (config: Readonly<GatewayConfig>, context: ServiceCo
       }
     }
     const reload = async (): Promise<{ streams: boolean, schemas: boolean }> => {
-      const streams = await reloadStreams()
+      const streamsReloaded = await streams.reload()
       const schemas = gitRepository === undefined ? true : await gitRepository.reload()
       resolver.clear()
-      return { streams, schemas }
+      return { streams: streamsReloaded, schemas }
     }
     const app = buildGatewayApp({
       logger,
@@ -257,7 +248,7 @@ async function buildGateway (config: Readonly<GatewayConfig>, context: ServiceCo
       },
       reload,
       async close (deadline) {
-        for (const timer of timers) clearInterval(timer)
+        for (const stop of stops) stop()
         // Order matters: HTTP drains first (in-flight requests may still produce), then work
         // that outlived its response; the shell flushes the producer after this.
         const abandoned = await closeInOrder([
@@ -271,7 +262,7 @@ async function buildGateway (config: Readonly<GatewayConfig>, context: ServiceCo
   } catch (err) {
     // Startup failed: nothing of the gateway's own may outlive it (the git poll, timers); the
     // shell closes the context.
-    for (const timer of timers) clearInterval(timer)
+    for (const stop of stops) stop()
     await closeInOrder(closers.reverse(), Date.now() + config.shutdown_grace_ms, logger)
     throw err
   }
@@ -289,10 +280,8 @@ function firstLocalDirectory (baseUris: readonly string[], cwd: string): string 
 /** Accepted event ids: in Redis when configured (every replica sees them), else in this process. */
 async function dedupeStore (config: Readonly<GatewayConfig>, context: ServiceContext, closers: ShutdownStep[]): Promise<DedupeStore> {
   if (config.redis === undefined) return createMemoryDedupeStore(config.dedupe_max_keys)
-  const redis = await createRedisClient({ url: config.redis.url, connectTimeoutMs: config.redis.connect_timeout_ms, logger: context.logger })
-  // Connected before the first request when Redis answers (bounded by connect_timeout_ms); if it
-  // does not, intake fails open until it does.
-  await redis.connect().catch(() => { /* logged by the client */ })
+  // Until Redis answers, intake fails open.
+  const redis = await connectRedis({ url: config.redis.url, connectTimeoutMs: config.redis.connect_timeout_ms, logger: context.logger })
   closers.push({ name: 'redis', close: async () => { redis.disconnect() } })
   return createRedisDedupeStore(redis, config.redis.key_prefix)
 }

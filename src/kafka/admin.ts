@@ -2,11 +2,12 @@ import { randomUUID } from 'node:crypto'
 import { Admin, Consumer } from '@platformatic/kafka'
 import type { Message } from '@platformatic/kafka'
 import type { Logger } from '../logger.js'
-import { kafkaClientOptions, protocolErrorOf } from './client.js'
-import { decodeHeaders } from './consumer.js'
-import { KafkaAdminError } from './errors.js'
-import type { KafkaSecurity } from './security.js'
+import { decodeHeaders, kafkaClientOptions } from './client.js'
+import type { KafkaSecurity } from './client.js'
+import { KafkaAdminError, protocolErrorOf } from './errors.js'
+import { adminDefaults, clientDefaults } from './options.js'
 import { messageOf } from '../errors.js'
+import { deadlineIn, pause, withDeadline } from '../deadline.js'
 
 export interface TopicSpec {
   name: string
@@ -28,7 +29,7 @@ export interface TopicPartitionOffsets {
 export interface AdminOptions {
   logger?: Logger
   clientId?: string
-  /** Upper bound for the whole call, connection included. Default 30000. */
+  /** Upper bound for the whole call, connection included. Default: options.ts. */
   timeoutMs?: number
   /** TLS and SASL (security.ts); plaintext when undefined. */
   security?: KafkaSecurity
@@ -44,7 +45,7 @@ const EARLIEST = -2n
  */
 export async function createTopics (brokers: readonly string[], topics: readonly TopicSpec[], options: AdminOptions = {}): Promise<void> {
   if (topics.length === 0) return
-  const timeoutMs = options.timeoutMs ?? 30000
+  const timeoutMs = options.timeoutMs ?? adminDefaults.timeoutMs
   const deadline = Date.now() + timeoutMs
   await withAdmin(brokers, options, timeoutMs, 'create topics', async (admin) => {
     const existing = new Set(await admin.listTopics())
@@ -69,7 +70,7 @@ export async function createTopics (brokers: readonly string[], topics: readonly
     // Metadata names a partition's leader before that broker serves it, and a produce in that
     // moment is refused for some partitions (NOT_LEADER_OR_FOLLOWER) and retried whole,
     // writing the others twice. So the wait is over once every leader answers ListOffsets.
-    for (let delay = 50; ; delay = Math.min(delay * 2, 500)) {
+    for (let delay: number = adminDefaults.leaderPollInitialMs; ; delay = Math.min(delay * 2, adminDefaults.leaderPollMaxMs)) {
       try {
         const metadata = await admin.metadata({ topics: [...created], forceUpdate: true })
         const leaderless = created.filter((name) => metadata.topics.get(name)?.partitions.some((p) => p.leader < 0) ?? true)
@@ -81,14 +82,14 @@ export async function createTopics (brokers: readonly string[], topics: readonly
       } catch (err) {
         if (Date.now() + delay > deadline) throw err
       }
-      await new Promise((resolve) => setTimeout(resolve, delay))
+      await pause(delay)
     }
   })
 }
 
 /** Low and high watermarks of every partition of `topic`, ordered by partition. */
 export async function fetchTopicOffsets (brokers: readonly string[], topic: string, options: AdminOptions = {}): Promise<TopicPartitionOffsets[]> {
-  const timeoutMs = options.timeoutMs ?? 30000
+  const timeoutMs = options.timeoutMs ?? adminDefaults.timeoutMs
   return withAdmin(brokers, options, timeoutMs, `fetch offsets of ${topic}`, async (admin) => {
     const partitions = await partitionsOf(admin, topic)
     const [low, high] = await Promise.all([listOffsets(admin, topic, partitions, EARLIEST), listOffsets(admin, topic, partitions, LATEST)])
@@ -106,7 +107,7 @@ export type AdvanceResult = { moved: number } | { skipped: 'group_active' }
  * `{skipped: 'group_active'}`, and the members' positions stand.
  */
 export async function advanceGroupOffsets (brokers: readonly string[], groupId: string, topics: readonly string[], timestamp: number, options: AdminOptions = {}): Promise<AdvanceResult> {
-  const timeoutMs = options.timeoutMs ?? 30000
+  const timeoutMs = options.timeoutMs ?? adminDefaults.timeoutMs
   return withAdmin(brokers, options, timeoutMs, `advance ${groupId}`, async (admin) => {
     const description = (await admin.describeGroups({ groups: [groupId] })).get(groupId)
     if ((description?.members.size ?? 0) > 0) return { skipped: 'group_active' as const }
@@ -182,9 +183,9 @@ export interface TailOptions {
  */
 export async function tailTopic (brokers: readonly string[], topic: string, options: TailOptions): Promise<number> {
   const consumer = new Consumer({
-    ...kafkaClientOptions({ brokers, clientId: 'sluice-tail', retries: 2, security: options.security }),
+    ...kafkaClientOptions({ brokers, clientId: adminDefaults.tailClientId, retries: adminDefaults.tailRetries, security: options.security }),
     groupId: `sluice-tail-${randomUUID()}`,
-    maxWaitTime: 250,
+    maxWaitTime: adminDefaults.tailMaxWaitTimeMs,
     autocommit: false
   })
   let seen = 0
@@ -219,6 +220,16 @@ export async function tailTopic (brokers: readonly string[], topic: string, opti
   }
 }
 
+/** Names of the topics on the cluster (internal ones excluded). */
+export async function listTopics (brokers: readonly string[], options: { clientId: string, logger: Logger, security?: KafkaSecurity }): Promise<string[]> {
+  const admin = new Admin(kafkaClientOptions({ brokers, clientId: options.clientId, security: options.security }))
+  try {
+    return (await admin.listTopics()).filter((name) => !name.startsWith('__')).sort()
+  } finally {
+    await admin.close().catch(() => undefined)
+  }
+}
+
 /** The partition numbers of `topic`, in order. */
 async function partitionsOf (admin: Admin, topic: string): Promise<number[]> {
   const metadata = await admin.metadata({ topics: [topic] })
@@ -242,25 +253,20 @@ async function withAdmin<T> (
 ): Promise<T> {
   const admin = new Admin(kafkaClientOptions({
     brokers,
-    clientId: options.clientId ?? 'sluice-admin',
-    connectionTimeoutMs: Math.min(timeoutMs, 3000),
+    clientId: options.clientId ?? adminDefaults.clientId,
+    connectionTimeoutMs: Math.min(timeoutMs, clientDefaults.connectTimeoutMs),
     requestTimeoutMs: timeoutMs,
     // One-shot calls unless asked otherwise: the caller decides whether to try again.
     retries,
-    retryDelayMs: (attempt) => Math.min(100 * 2 ** (attempt - 1), 1000),
+    retryDelayMs: (attempt) => Math.min(adminDefaults.retryInitialMs * 2 ** (attempt - 1), adminDefaults.retryMaxMs),
     security: options.security
   }))
-  let timer: NodeJS.Timeout | undefined
-  const deadline = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => { reject(new KafkaAdminError(`Kafka admin request (${what}) did not finish within ${timeoutMs} ms`)) }, timeoutMs)
-  })
   try {
-    return await Promise.race([work(admin), deadline])
+    return await withDeadline(work(admin), deadlineIn(timeoutMs), () => new KafkaAdminError(`Kafka admin request (${what}) did not finish within ${timeoutMs} ms`))
   } catch (err) {
     if (err instanceof KafkaAdminError) throw err
     throw new KafkaAdminError(`Kafka admin request (${what}) failed: ${messageOf(err)}`, err)
   } finally {
-    clearTimeout(timer)
     await admin.close().catch(() => undefined)
   }
 }

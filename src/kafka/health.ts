@@ -1,5 +1,6 @@
 import {
   Connection,
+  type ConnectionOptions,
   apiVersionsV1,
   apiVersionsV3,
   clientSoftwareName,
@@ -15,11 +16,12 @@ import {
   metadataV12
 } from '@platformatic/kafka'
 import type { Logger } from '../logger.js'
-import { accessErrorOf, kafkaConnectionOptions } from './client.js'
-import { KafkaAuthenticationError, KafkaProtocolMismatchError, KafkaTlsError, KafkaUnavailableError, isKafkaAccessError } from './errors.js'
+import { kafkaConnectionOptions } from './client.js'
+import type { KafkaSecurity } from './client.js'
+import { KafkaAuthenticationError, KafkaProtocolMismatchError, KafkaTlsError, KafkaUnavailableError, accessErrorOf, isKafkaAccessError, protocolErrorOf } from './errors.js'
 import type { KafkaAccessError } from './errors.js'
-import type { KafkaSecurity } from './security.js'
 import { messageOf } from '../errors.js'
+import { deadlineIn, withDeadline } from '../deadline.js'
 
 export interface ClusterProbeOptions {
   brokers: readonly string[]
@@ -51,18 +53,6 @@ export interface ClusterProbe {
   close(): Promise<void>
 }
 
-/** One bootstrap address and the connection kept to it between probes. */
-interface BrokerLink {
-  address: string
-  host: string
-  port: number
-  connection: Connection | undefined
-  /** The Metadata version the connection's broker takes (negotiated once per connection). */
-  metadata: MetadataApi | undefined
-  /** What the connection last reported through its 'error' event (a TLS alert arrives there). */
-  lastError: Error | undefined
-}
-
 type MetadataApi = typeof metadataV12.api
 
 /** Metadata versions this probe can send, newest first (Kafka 4 dropped those before 4). */
@@ -70,101 +60,118 @@ const metadataApis: readonly MetadataApi[] = [metadataV12, metadataV11, metadata
 const METADATA_KEY = 3
 
 export function createClusterProbe (options: ClusterProbeOptions): ClusterProbe {
-  const links: BrokerLink[] = options.brokers.map((address) => ({ address, ...hostAndPort(address), connection: undefined, metadata: undefined, lastError: undefined }))
   const connectionOptions = kafkaConnectionOptions(options.security, { connectTimeoutMs: options.timeoutMs, requestTimeoutMs: options.timeoutMs })
+  const links = options.brokers.map((address) => new BrokerLink(address, options.clientId, connectionOptions))
   let closed = false
 
-  async function connectionOf (link: BrokerLink): Promise<Connection> {
-    if (link.connection?.isConnected() === true) return link.connection
-    forget(link)
-    const connection = new Connection(options.clientId, connectionOptions)
-    link.connection = connection
+  async function askWithin (link: BrokerLink): Promise<void> {
+    try {
+      await withDeadline(link.ask(), deadlineIn(options.timeoutMs), () => new Error(`no answer within ${options.timeoutMs} ms`))
+    } catch (err) {
+      const refused = accessErrorOf(err, link.lastError, options.security)
+      // A connection that failed a probe is not trusted with the next one.
+      link.forget()
+      if (refused !== undefined) throw refused
+      throw new Error(messageOf(err), { cause: err })
+    }
+  }
+
+  return {
+    async check () {
+      if (closed) throw new KafkaUnavailableError('The Kafka health probe is closed')
+      const failures: Array<{ address: string, err: unknown }> = []
+      const attempts = links.map(async (link) => {
+        try {
+          await askWithin(link)
+        } catch (err) {
+          failures.push({ address: link.address, err })
+          throw err
+        }
+      })
+      try {
+        await Promise.any(attempts)
+      } catch {
+        throw combined(failures, options.timeoutMs)
+      }
+    },
+    async close () {
+      closed = true
+      await Promise.all(links.map(async (link) => { await link.close() }))
+    }
+  }
+}
+
+/** One bootstrap address and the connection kept to it between probes. */
+class BrokerLink {
+  readonly address: string
+  /** What the connection last reported through its 'error' event (a TLS alert arrives there). */
+  lastError: Error | undefined
+  readonly #host: string
+  readonly #port: number
+  readonly #clientId: string
+  readonly #connectionOptions: ConnectionOptions
+  #connection: Connection | undefined
+  /** The Metadata version the connection's broker takes (negotiated once per connection). */
+  #metadata: MetadataApi | undefined
+
+  constructor (address: string, clientId: string, connectionOptions: ConnectionOptions) {
+    this.address = address
+    const colon = address.lastIndexOf(':')
+    this.#host = address.slice(0, colon).replace(/^\[(.*)\]$/, '$1')
+    this.#port = Number(address.slice(colon + 1))
+    this.#clientId = clientId
+    this.#connectionOptions = connectionOptions
+  }
+
+  /** Resolves once the broker answered a Metadata request naming at least one broker. */
+  async ask (): Promise<void> {
+    const connection = await this.#connect()
+    const api = await this.#metadataApi(connection)
+    const metadata = await api.async(connection, [], false, false)
+    if (metadata.brokers.length === 0) throw new Error('the metadata response lists no broker')
+  }
+
+  /** Drops the connection (closed in the background) and what was learnt over it. */
+  forget (): void {
+    const connection = this.#connection
+    this.#connection = undefined
+    this.#metadata = undefined
+    this.lastError = undefined
+    if (connection !== undefined) connection.close().catch(() => undefined)
+  }
+
+  async close (): Promise<void> {
+    const connection = this.#connection
+    this.forget()
+    await connection?.close().catch(() => undefined)
+  }
+
+  async #connect (): Promise<Connection> {
+    if (this.#connection?.isConnected() === true) return this.#connection
+    this.forget()
+    const connection = new Connection(this.#clientId, this.#connectionOptions)
+    this.#connection = connection
     // Errors after the connect (a TLS alert, a reset) arrive as events; without a listener
     // an 'error' event would end the process.
-    connection.on('error', (err: Error) => { link.lastError = err })
-    await connection.connect(link.host, link.port)
+    connection.on('error', (err: Error) => { this.lastError = err })
+    await connection.connect(this.#host, this.#port)
     return connection
   }
 
-  async function metadataApiOf (link: BrokerLink, connection: Connection): Promise<MetadataApi> {
-    if (link.metadata !== undefined) return link.metadata
+  async #metadataApi (connection: Connection): Promise<MetadataApi> {
+    if (this.#metadata !== undefined) return this.#metadata
     let versions
     try {
       versions = await apiVersionsV3.api.async(connection, clientSoftwareName, clientSoftwareVersion)
     } catch (err) {
-      if (!hasApiId(err, 'UNSUPPORTED_VERSION')) throw err
+      if (protocolErrorOf(err, (name) => name === 'UNSUPPORTED_VERSION') === undefined) throw err
       versions = await apiVersionsV1.api.async(connection, clientSoftwareName, clientSoftwareVersion)
     }
     const range = versions.apiKeys.find((api) => api.apiKey === METADATA_KEY)
     const api = metadataApis.find((candidate) => range !== undefined && candidate.version >= range.minVersion && candidate.version <= range.maxVersion)
     if (api === undefined) throw new Error(`the broker takes no Metadata version this client sends (${range === undefined ? 'none listed' : `${range.minVersion}-${range.maxVersion}`})`)
-    link.metadata = api
+    this.#metadata = api
     return api
-  }
-
-  async function ask (link: BrokerLink): Promise<void> {
-    const connection = await connectionOf(link)
-    const api = await metadataApiOf(link, connection)
-    const metadata = await api.async(connection, [], false, false)
-    if (metadata.brokers.length === 0) throw new Error('the metadata response lists no broker')
-  }
-
-  function forget (link: BrokerLink): void {
-    const connection = link.connection
-    link.connection = undefined
-    link.metadata = undefined
-    link.lastError = undefined
-    if (connection !== undefined) connection.close().catch(() => undefined)
-  }
-
-  async function askWithin (link: BrokerLink): Promise<void> {
-    let timer: NodeJS.Timeout | undefined
-    const attempt = ask(link)
-    try {
-      await Promise.race([
-        attempt,
-        new Promise<never>((_resolve, reject) => { timer = setTimeout(() => { reject(new Error(`no answer within ${options.timeoutMs} ms`)) }, options.timeoutMs) })
-      ])
-    } catch (err) {
-      attempt.catch(() => undefined)
-      const refused = accessErrorOf(err, link.lastError, options.security)
-      // A connection that failed a probe is not trusted with the next one.
-      forget(link)
-      if (refused !== undefined) throw refused
-      throw new Error(messageOf(err), { cause: err })
-    } finally {
-      clearTimeout(timer)
-    }
-  }
-
-  async function check (): Promise<void> {
-    if (closed) throw new KafkaUnavailableError('The Kafka health probe is closed')
-    const failures: Array<{ address: string, err: unknown }> = []
-    const attempts = links.map(async (link) => {
-      try {
-        await askWithin(link)
-      } catch (err) {
-        failures.push({ address: link.address, err })
-        throw err
-      }
-    })
-    try {
-      await Promise.any(attempts)
-    } catch {
-      throw combined(failures, options.timeoutMs)
-    }
-  }
-
-  return {
-    check,
-    async close () {
-      closed = true
-      await Promise.all(links.map(async (link) => {
-        const connection = link.connection
-        forget(link)
-        await connection?.close().catch(() => undefined)
-      }))
-    }
   }
 }
 
@@ -210,18 +217,4 @@ export async function checkKafkaAccess (options: ClusterProbeOptions): Promise<v
     // The service's own probes say so at warn; this is only the first attempt.
     options.logger.debug({ err, brokers: options.brokers }, 'Kafka not reachable at startup; starting not ready')
   }
-}
-
-function hostAndPort (address: string): { host: string, port: number } {
-  const colon = address.lastIndexOf(':')
-  const host = address.slice(0, colon).replace(/^\[(.*)\]$/, '$1')
-  return { host, port: Number(address.slice(colon + 1)) }
-}
-
-function hasApiId (err: unknown, apiId: string, depth = 0): boolean {
-  if (err === null || typeof err !== 'object' || depth > 6) return false
-  const e = err as { apiId?: unknown, errors?: unknown, cause?: unknown }
-  if (e.apiId === apiId) return true
-  if (Array.isArray(e.errors) && e.errors.some((inner: unknown) => hasApiId(inner, apiId, depth + 1))) return true
-  return hasApiId(e.cause, apiId, depth + 1)
 }

@@ -1,53 +1,75 @@
-// The public surface of src/kafka: everything else imports Kafka from here.
-export { kafkaClientOptions, kafkaConnectionOptions } from './client.js'
-export type { KafkaClientOptions } from './client.js'
-export { createEventProducer, producerRetryPolicy } from './producer.js'
-export type { EventProducer, EventProducerOptions, ProduceRecord, ProducerRetryPolicy } from './producer.js'
-export { producerConfigSchema } from './producer-schema.js'
-export { consumerConfigSchema } from './consumer-schema.js'
-export { advanceGroupOffsets, createTopics, fetchTopicOffsets, probeKafka, tailTopic } from './admin.js'
-export type { AdvanceResult } from './admin.js'
-export type { AdminOptions, TailedMessage, TailOptions, TopicPartitionOffsets, TopicSpec } from './admin.js'
-export { checkKafkaAccess, createClusterProbe, probeCluster } from './health.js'
-export type { ClusterProbe, ClusterProbeOptions } from './health.js'
+// The face of src/kafka: everything else imports Kafka from here, and only from here.
+
+// Every default, and the config-schema fragments built from them.
 export {
-  KafkaSecurity,
+  adminDefaults,
+  clientDefaults,
   compressionCodecs,
+  consumerConfigSchema,
+  consumerDefaults,
+  intakeProducerConfigSchema,
+  kafkaBrokersSchema,
   kafkaCompressionSchema,
+  kafkaHealthCheckSchema,
+  kafkaIdempotentSchema,
   kafkaSaslSchema,
   kafkaSecuritySchema,
   kafkaSslSchema,
-  resolveKafkaSecurity,
+  partitionerNames,
+  producerConfigSchema,
+  producerDefaults,
+  readerConfigSchema,
+  readerDefaults,
   saslMechanisms
-} from './security.js'
-export type { CompressionCodec, KafkaSaslConfig, KafkaSecurityConfig, KafkaSecurityOptions, KafkaSslConfig, ResolveSecurityOptions } from './security.js'
-export {
-  KafkaAdminError,
-  KafkaAuthenticationError,
-  KafkaProtocolMismatchError,
-  KafkaTlsError,
-  isKafkaAccessError,
-  KafkaProduceError,
-  KafkaProducerClosedError,
-  KafkaUnavailableError,
-  UnknownTopicError
-} from './errors.js'
-export type { KafkaAccessError } from './errors.js'
-export { createEventConsumer, listTopics } from './consumer.js'
-export type { ConsumedMessage, EventConsumer, EventConsumerCloseResult, EventConsumerOptions, MessageHandler, PartitionProgress } from './consumer.js'
-export { consistentPartition, partitionerNames } from './partitioner.js'
-export type { PartitionerName } from './partitioner.js'
-export { createOffsetTracker } from './offset-tracker.js'
-export type { CommitPosition, OffsetTracker } from './offset-tracker.js'
-export { createStreamReader } from './stream-reader.js'
+} from './options.js'
+export type { CompressionCodec, KafkaProducerConfig, KafkaSaslConfig, KafkaSecurityConfig, KafkaSslConfig, PartitionerName } from './options.js'
+
+// What every client is given, and how a cluster's security settings become it.
+export { KafkaSecurity, kafkaClientOptions, kafkaConnectionOptions } from './client.js'
+export type { KafkaClientOptions, KafkaSecurityOptions } from './client.js'
+export { resolveKafkaSecurity } from './security.js'
+export type { ResolveSecurityOptions } from './security.js'
+
+// The clients.
+export { consistentPartition, createEventProducer, producerRetryPolicy } from './producer/index.js'
+export type { EventProducer, EventProducerOptions, ProduceRecord, ProducerRetryPolicy } from './producer/index.js'
+export { createEventConsumer, createOffsetTracker } from './consumer/index.js'
 export type {
-  Follow,
-  FollowSink,
+  CommitPosition,
+  ConsumedMessage,
+  EventConsumer,
+  EventConsumerCloseResult,
+  EventConsumerOptions,
+  MessageHandler,
+  OffsetTracker,
+  PartitionProgress
+} from './consumer/index.js'
+export { createKafkaReader } from './reader.js'
+export type {
+  FetchedRecords,
+  KafkaReader,
+  KafkaReaderOptions,
+  PartitionFetcher,
   PartitionPosition,
-  StreamReader,
-  StreamReaderOptions,
-  StreamReaderStats,
   StreamRecord,
   TopicPartition,
   TopicPartitionOffset
-} from './stream-reader.js'
+} from './reader.js'
+export { advanceGroupOffsets, createTopics, fetchTopicOffsets, listTopics, probeKafka, tailTopic } from './admin.js'
+export type { AdminOptions, AdvanceResult, TailedMessage, TailOptions, TopicPartitionOffsets, TopicSpec } from './admin.js'
+export { checkKafkaAccess, createClusterProbe, probeCluster } from './health.js'
+export type { ClusterProbe, ClusterProbeOptions } from './health.js'
+
+// The errors.
+export {
+  KafkaAdminError,
+  KafkaAuthenticationError,
+  KafkaProduceError,
+  KafkaProducerClosedError,
+  KafkaProtocolMismatchError,
+  KafkaTlsError,
+  KafkaUnavailableError,
+  UnknownTopicError,
+  isKafkaAccessError
+} from './errors.js'
+export type { KafkaAccessError } from './errors.js'

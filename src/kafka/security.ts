@@ -4,119 +4,14 @@ import { resolve } from 'node:path'
 import { createSecureContext } from 'node:tls'
 import type { ConnectionOptions as TlsOptions } from 'node:tls'
 import type { SASLOptions } from '@platformatic/kafka'
-import type { FromSchema } from '../config/from-schema.js'
+import { KafkaSecurity } from './client.js'
 import { ConfigInvalidError, messageOf } from '../errors.js'
 import type { Logger } from '../logger.js'
+import type { KafkaSaslConfig, KafkaSecurityConfig, KafkaSslConfig } from './options.js'
 
-// How Sluice reaches a secured Kafka cluster: the `kafka.ssl`, `kafka.sasl` and
-// `kafka.compression` keys every service and tool shares, and what they become for the client.
-// The config holds file paths and environment variable names, never a secret itself: secrets
-// are read when the client authenticates, so none sits in a config object that could be logged.
-
-const envName = { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_]*$' } as const
-const path = { type: 'string', minLength: 1 } as const
-
-/** `kafka.ssl`: TLS to the brokers (present means on). */
-export const kafkaSslSchema = {
-  type: 'object',
-  additionalProperties: false,
-  properties: {
-    /** PEM bundle of the CAs that sign the brokers' certificates; the system's CAs when absent. */
-    ca_file: path,
-    /** Mutual TLS: the client certificate (PEM) and its key (PEM, PKCS#8 or PKCS#1, optionally encrypted). */
-    cert_file: path,
-    key_file: path,
-    key_passphrase_file: path,
-    key_passphrase_env: envName,
-    /** The name the brokers' certificates are checked against (and sent as SNI); the broker's host by default. */
-    server_name: { type: 'string', minLength: 1 },
-    /** Certificate verification; turning it off is logged as a warning. */
-    verify: { type: 'boolean', default: true }
-  }
-} as const
-
-export const saslMechanisms = ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512', 'OAUTHBEARER'] as const
-
-/** `kafka.sasl`: who the client authenticates as, and how. */
-export const kafkaSaslSchema = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['mechanism'],
-  properties: {
-    mechanism: { enum: saslMechanisms },
-    username: { type: 'string', minLength: 1 },
-    password_file: path,
-    password_env: envName,
-    /** OAUTHBEARER: a file holding the token, read again whenever it changes. */
-    token_file: path
-  }
-} as const
-
-/** The codecs a producer may compress record batches with; consumers read all of them. */
-export const compressionCodecs = ['none', 'gzip', 'snappy', 'lz4', 'zstd'] as const
-export type CompressionCodec = typeof compressionCodecs[number]
-
-/** `kafka.compression` of a service that produces. */
-export const kafkaCompressionSchema = { enum: compressionCodecs, default: 'none' } as const
-
-/** The keys every service's and tool's `kafka` section takes to reach a secured cluster. */
-export const kafkaSecuritySchema = {
-  ssl: kafkaSslSchema,
-  sasl: kafkaSaslSchema
-} as const
-
-export type KafkaSslConfig = Omit<FromSchema<typeof kafkaSslSchema>, 'verify'> & { verify?: boolean }
-export type KafkaSaslConfig = FromSchema<typeof kafkaSaslSchema>
-export interface KafkaSecurityConfig { ssl?: KafkaSslConfig, sasl?: KafkaSaslConfig }
-
-/** The security settings as the Kafka client takes them: what `kafkaClientOptions` adds. */
-export interface KafkaSecurityOptions {
-  tls?: TlsOptions
-  tlsServerName?: string
-  sasl?: SASLOptions
-}
-
-/**
- * A cluster's resolved security settings. It carries key material and secret readers, so it
- * shows itself (JSON, logs, util.inspect) as its description only.
- */
-export class KafkaSecurity {
-  readonly #options: KafkaSecurityOptions
-  /** The listener type and identity, e.g. `SASL_SSL (SCRAM-SHA-512 as sluice)`: never a secret. */
-  readonly description: string
-
-  constructor (options: KafkaSecurityOptions, description: string) {
-    this.#options = options
-    this.description = description
-  }
-
-  /** What the Kafka client's options get (TLS options, server name, SASL with its credential readers). */
-  clientOptions (): KafkaSecurityOptions {
-    return this.#options
-  }
-
-  /** The SASL username, for messages (never the secret). */
-  get username (): string | undefined {
-    const username = this.#options.sasl?.username
-    return typeof username === 'string' ? username : undefined
-  }
-
-  get mechanism (): string | undefined {
-    return this.#options.sasl?.mechanism
-  }
-
-  toJSON (): string {
-    return this.description
-  }
-
-  toString (): string {
-    return this.description
-  }
-
-  [Symbol.for('nodejs.util.inspect.custom')] (): string {
-    return `KafkaSecurity(${this.description})`
-  }
-}
+// How Sluice reaches a secured Kafka cluster: what the `kafka.ssl` and `kafka.sasl` keys
+// (options.ts) become for the client. Secrets are read when the client authenticates, so none
+// sits in a config object that could be logged.
 
 export interface ResolveSecurityOptions {
   /** Relative file paths are resolved against this directory. */

@@ -7,6 +7,7 @@ import { delimiter, dirname, join, resolve } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import type { Logger } from '../logger.js'
 import { probeKafka } from '../kafka/index.js'
+import { pause } from '../deadline.js'
 import {
   BrokerExitedError,
   BrokerPortInUseError,
@@ -270,7 +271,7 @@ export async function startLocalBroker (options: StartLocalBrokerOptions): Promi
       await stopLocalBroker(dataDir, { timeoutMs: 5000 })
       throw new BrokerStartTimeoutError(timeoutMs, await logTail(logFile))
     }
-    await new Promise((resolve) => setTimeout(resolve, 100))
+    await pause(100)
   }
   log?.info({ pid, bootstrap, startupMs: Date.now() - startedAt }, 'local Kafka broker ready')
   if (archive === undefined && await archiveWasRejected(logFile)) {
@@ -549,7 +550,7 @@ async function waitForExit (pid: number, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs
   while (isAlive(pid)) {
     if (Date.now() >= deadline) return false
-    await new Promise((resolve) => setTimeout(resolve, 50))
+    await pause(50)
   }
   return true
 }

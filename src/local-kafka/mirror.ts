@@ -3,6 +3,7 @@ import type { ChildProcess } from 'node:child_process'
 import { mkdir, writeFile } from 'node:fs/promises'
 import { delimiter, join, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
+import { deadlineIn, settlesBefore, withDeadline } from '../deadline.js'
 import type { Logger } from '../logger.js'
 import { mirrorTopicsPattern } from '../stream-config/index.js'
 import { fetchMavenJars, projectRoot } from './broker.js'
@@ -161,18 +162,13 @@ export async function startMirror (options: MirrorOptions): Promise<LocalMirror>
     child.once('exit', (code) => { resolveExit(code) })
   })
   const timeoutMs = options.timeoutMs ?? 120_000
-  let timer: NodeJS.Timeout | undefined
   try {
-    await Promise.race([
-      started,
-      exited.then((code) => { throw new MirrorExitedError(code, output.join('\n')) }),
-      new Promise<never>((_resolve, reject) => { timer = setTimeout(() => { reject(new MirrorExitedError(null, `did not start within ${timeoutMs} ms\n${output.join('\n')}`)) }, timeoutMs) })
-    ])
+    // Started, or exited first: whichever comes first, within the start's bound.
+    const startedOrExited = Promise.race([started, exited.then((code) => { throw new MirrorExitedError(code, output.join('\n')) })])
+    await withDeadline(startedOrExited, deadlineIn(timeoutMs), () => new MirrorExitedError(null, `did not start within ${timeoutMs} ms\n${output.join('\n')}`))
   } catch (err) {
     child.kill('SIGKILL')
     throw err
-  } finally {
-    clearTimeout(timer)
   }
   log?.info({ pid: child.pid, from: options.from, to: options.to }, 'MirrorMaker 2 started')
   return { pid: child.pid!, exited, stop: async (ms = 15_000) => { await stopChild(child, exited, ms) } }
@@ -181,11 +177,6 @@ export async function startMirror (options: MirrorOptions): Promise<LocalMirror>
 async function stopChild (child: ChildProcess, exited: Promise<number | null>, timeoutMs: number): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return
   child.kill('SIGTERM')
-  let timer: NodeJS.Timeout | undefined
-  const killed = new Promise<void>((resolveKilled) => {
-    timer = setTimeout(() => { child.kill('SIGKILL'); resolveKilled() }, timeoutMs)
-  })
-  await Promise.race([exited.catch(() => null), killed])
-  clearTimeout(timer)
+  if (!await settlesBefore(exited, deadlineIn(timeoutMs))) child.kill('SIGKILL')
   await exited.catch(() => null)
 }

@@ -2,9 +2,8 @@ import { randomUUID } from 'node:crypto'
 import { Agent } from 'undici'
 import type { Dispatcher } from 'undici'
 import type { Registry } from 'prom-client'
-import type { KafkaProducerConfig } from '../config/load.js'
 import { createEventProducer, resolveKafkaSecurity } from '../kafka/index.js'
-import type { CompressionCodec, EventProducer, EventProducerOptions, KafkaSecurity, KafkaSecurityConfig } from '../kafka/index.js'
+import type { CompressionCodec, EventProducer, EventProducerOptions, KafkaProducerConfig, KafkaSecurity, KafkaSecurityConfig } from '../kafka/index.js'
 import { createLogger } from '../logger.js'
 import type { Logger, LoggerConfig } from '../logger.js'
 import { createKafkaMetrics } from '../metrics/kafka.js'
@@ -73,7 +72,7 @@ export interface ServiceContext {
   closers: readonly ShutdownStep[]
 }
 
-/** The producer settings from a service's shared `kafka` keys (`kafkaProducerSchema`). */
+/** The producer settings from a service's shared `kafka` keys (`producerConfigSchema`). */
 export function producerSettings (kafka: KafkaProducerConfig & { compression?: CompressionCodec }, clientId: string): NonNullable<ContextSettings['producer']> {
   return {
     brokers: kafka.brokers,

@@ -4,6 +4,7 @@ import { checkKafkaAccess } from '../kafka/index.js'
 import { createServiceContext } from './context.js'
 import type { ContextOverrides, ContextSettings, ServiceContext } from './context.js'
 import { closeInOrder } from './shutdown.js'
+import type { Logger } from '../logger.js'
 
 /** What a definition builds: the service's own work, between the context's creation and its close. */
 export interface Service {
@@ -42,11 +43,14 @@ export function withoutBrokers (config: Readonly<{ kafka: { brokers: readonly st
 
 /**
  * A built service whose `close()` is the shell's: the service, then the context, every step
- * bounded by one deadline. Resolves to false when something was abandoned.
+ * bounded by one deadline (epoch ms; by default its shutdown bound from now, or the one given
+ * when it shares a deadline with others). Resolves to false when something was abandoned.
  */
 export type ShellService<S extends Service> = Omit<S, 'close'> & {
   readonly context: ServiceContext
-  close(): Promise<boolean>
+  /** The service's shutdown bound (its config's). */
+  readonly shutdownMs: number
+  close(deadline?: number): Promise<boolean>
 }
 
 /**
@@ -74,9 +78,8 @@ export async function buildService<C, S extends Service> (
     throw err
   }
   let closing: Promise<boolean> | undefined
-  const close = async (): Promise<boolean> => {
+  const close = async (deadline = Date.now() + shutdownMs): Promise<boolean> => {
     closing ??= (async () => {
-      const deadline = Date.now() + shutdownMs
       const steps = [{ name: definition.name, close: async (d: number) => service.close(d) }, ...context.closers]
       return (await closeInOrder(steps, deadline, context.logger)).length === 0
     })()
@@ -84,7 +87,25 @@ export async function buildService<C, S extends Service> (
   }
   // A view of the service with the shell's close(): its own members (getters included) stay
   // reachable through the prototype, and its own close(deadline) is what the shell calls.
-  return Object.create(service, { close: { value: close }, context: { value: context } }) as ShellService<S>
+  return Object.create(service, { close: { value: close }, context: { value: context }, shutdownMs: { value: shutdownMs } }) as ShellService<S>
+}
+
+/** Reloads a running service on each reload request (SIGHUP); a failed reload is logged, and the last good state stays. */
+export function reloadOnRequest (service: ShellService<Service>, onReload: (handler: () => void) => void): void {
+  onReload(() => {
+    service.reload?.().catch((err: unknown) => { service.context.logger.error({ err }, 'reload failed') })
+  })
+}
+
+/**
+ * Closes services that run side by side in one process (`sluice up`), the last started first,
+ * all within one deadline: the longest shutdown bound of theirs from now, so that one hanging
+ * service cannot stretch the whole shutdown. Resolves to the names of those that abandoned
+ * something (or did not close in time).
+ */
+export async function closeServices (services: ReadonlyArray<{ name: string, service: ShellService<Service> }>, logger: Logger): Promise<string[]> {
+  const deadline = Date.now() + Math.max(0, ...services.map(({ service }) => service.shutdownMs))
+  return closeInOrder([...services].reverse().map(({ name, service }) => ({ name, close: async (d: number) => service.close(d) })), deadline, logger)
 }
 
 /** What the shell needs of the process: its output, and the stop and reload requests (signals). */
@@ -117,10 +138,7 @@ export async function runService<C, S extends Service> (
   let service: ShellService<S> | undefined
   try {
     service = await buildService(definition, config, options)
-    const running = service
-    hooks.onReload(() => {
-      running.reload?.().catch((err: unknown) => { running.context.logger.error({ err }, 'reload failed') })
-    })
+    reloadOnRequest(service, hooks.onReload)
     say(hooks.stdout, await service.start())
   } catch (err) {
     // The code too, as `sluice kafka` prints it: what a runbook or an alert can match.

@@ -1,3 +1,4 @@
+import { pause } from '../deadline.js'
 import yaml from 'js-yaml'
 import { request } from 'undici'
 import { StreamConfigInvalidError, StreamConfigUnavailableError } from './errors.js'
@@ -23,8 +24,8 @@ export async function fetchStreamConfig (options: StreamConfigSourceOptions, uri
       // Half fixed, half random: replicas that failed together do not retry together.
       const waitMs = Math.round(delayMs / 2 + Math.random() * delayMs / 2)
       options.logger?.warn({ err, attempt: attempt + 1, retries, waitMs }, 'fetching the stream config failed; trying again')
-      // Unref'd: a retry pending at shutdown does not hold the process.
-      await new Promise<void>((resolve) => { setTimeout(resolve, waitMs).unref() })
+      // A retry pending at shutdown does not hold the process.
+      await pause(waitMs, { unref: true })
       delayMs = Math.min(delayMs * 2, maxRetryDelayMs)
     }
   }

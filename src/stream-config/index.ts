@@ -9,7 +9,8 @@ export { streamConfigLoaderOptions, streamConfigSourceProperties } from './sourc
 export type { StreamConfigLoader } from './loader.js'
 export { createStreamConfigLoader, declaredByRegex, describeStreamConfigProblem } from './loader.js'
 export {
-  datacenterPrefix, delayedStreamOf, delayStreamOf, delayTopicOf, errorStreamOf, errorTopicOf, isLegacyStream, legacyStreamPrefix, linksStreamOf, legacyTopicsHomeSchema, legacyTopicsHomeVariable,
+  datacenterPrefix, delayedStreamOf, delayStreamOf, delayTopicOf, errorStreamOf, errorTopicOf, eventStreamConfigTopics, isLegacyStream, legacyStreamOf, legacyStreamPrefix, linksStreamOf,
+  legacyTopicsHomeSchema, legacyTopicsHomeVariable,
   mirrorTopicsPattern, namingOf, prefixDatacenter, retriedStreamOf, retryGroupOf, retryStreamOf, retryTopicOf, ruleGroupOf, streamOf,
   streamTopics, topicOf
 } from './topology.js'

@@ -44,6 +44,11 @@ export function isLegacyStream (stream: string): boolean {
   return stream.startsWith(legacyStreamPrefix)
 }
 
+/** The stream of an EventLogging schema's events (EventLogging's beacon names it so). */
+export function legacyStreamOf (schema: string): string {
+  return `${legacyStreamPrefix}${schema}`
+}
+
 /** The topic a datacenter writes a stream to. */
 export function topicOf (stream: string, naming: TopicNaming): string {
   if (naming.prefix === '') return stream
@@ -67,6 +72,15 @@ export function streamOf (topic: string, naming: TopicNaming): string | undefine
  */
 export function streamTopics (stream: string, prefixes: readonly string[], legacyHome?: string): string[] {
   return [...new Set(prefixes.map((prefix) => topicOf(stream, namingOf(prefix, legacyHome))))]
+}
+
+/**
+ * EventStreamConfig's own `topics` of a stream that sets none: each prefix before the name, else
+ * the name. It knows no legacy home (readers compare it with what they read, see
+ * src/streams/catalog.ts); what a datacenter writes is `topicOf`'s.
+ */
+export function eventStreamConfigTopics (stream: string, prefixes: readonly string[] | undefined): string[] {
+  return prefixes !== undefined && prefixes.length > 0 ? prefixes.map((prefix) => `${prefix}${stream}`) : [stream]
 }
 
 /**

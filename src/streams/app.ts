@@ -1,10 +1,7 @@
-import Fastify, { LogController } from 'fastify'
-import { lazyRequestLogger } from '../service/request-logger.js'
-import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
+import type { FastifyInstance } from 'fastify'
 import type { Registry } from 'prom-client'
-import { adminRoutes } from '../service/admin-routes.js'
-import type { ReadinessCheck } from '../service/admin-routes.js'
-import type { ServiceInfo } from '../service/info.js'
+import { createHttpService, serviceHeaders } from '../service/index.js'
+import type { HeaderSettings, ReadinessCheck, ServiceInfo } from '../service/index.js'
 import type { Logger } from '../logger.js'
 import type { PageRouteDeps } from './routes/pages.js'
 import { pageRoutes } from './routes/pages.js'
@@ -26,42 +23,23 @@ export interface StreamsAppDeps {
 const corsAllowHeaders = 'accept, x-requested-with, content-type, last-event-id'
 const contentSecurityPolicy = "default-src 'self'; object-src 'none'; img-src 'self'; style-src 'self' 'unsafe-inline'; base-uri 'self'; frame-ancestors 'self'"
 
+function headerSettings (cors: string | false): HeaderSettings {
+  return { cors, methods: 'GET, OPTIONS', allowHeaders: corsAllowHeaders, exposeHeaders: 'etag, retry-after', contentSecurityPolicy }
+}
+
 /** The headers every response carries, streams included (they bypass Fastify's hooks). */
-export function commonHeaders (cors: string | false): Record<string, string> {
-  const headers: Record<string, string> = {
-    'x-content-type-options': 'nosniff',
-    'x-frame-options': 'SAMEORIGIN',
-    'content-security-policy': contentSecurityPolicy
-  }
-  if (cors !== false) {
-    headers['access-control-allow-origin'] = cors
-    headers['access-control-allow-headers'] = corsAllowHeaders
-    headers['access-control-allow-methods'] = 'GET, OPTIONS'
-    headers['access-control-expose-headers'] = 'etag, retry-after'
-  }
-  return headers
+export function commonHeaders (cors: string | false): Readonly<Record<string, string>> {
+  return serviceHeaders(headerSettings(cors))
 }
 
 /** Builds the stream service's Fastify instance without listening. */
 export function buildStreamsApp (deps: StreamsAppDeps): FastifyInstance {
-  const app = Fastify({
-    loggerInstance: deps.logger as FastifyBaseLogger,
-    // Streams log their own connect and disconnect lines; per-request lines would repeat them.
-    logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'request_id' }),
-    childLoggerFactory: lazyRequestLogger,
-    return503OnClosing: true,
-    forceCloseConnections: 'idle'
+  const app = createHttpService({
+    logger: deps.logger,
+    headers: headerSettings(deps.cors),
+    admin: { registry: deps.registry, readiness: deps.readiness, info: deps.info }
   })
-  const headers = commonHeaders(deps.cors)
-  app.addHook('onSend', async (_request, reply, payload) => {
-    for (const [name, value] of Object.entries(headers)) {
-      if (!reply.hasHeader(name)) void reply.header(name, value)
-    }
-    return payload
-  })
-  app.options('/*', async (_request, reply) => reply.header('allow', 'GET, OPTIONS').code(204).send())
-  void app.register(streamRoute({ ...deps.stream, headers }))
+  void app.register(streamRoute({ ...deps.stream, headers: commonHeaders(deps.cors) }))
   void app.register(pageRoutes(deps.pages))
-  void app.register(adminRoutes({ registry: deps.registry, readiness: deps.readiness, info: deps.info }))
   return app
 }

@@ -1,5 +1,5 @@
 import type { StreamConfigData } from '../stream-config/index.js'
-import { isLegacyStream, streamTopics } from '../stream-config/index.js'
+import { eventStreamConfigTopics, isLegacyStream, streamTopics } from '../stream-config/index.js'
 
 /** One name a client can ask for: a stream of the stream config, or an alias of one. */
 export interface ServedStream {
@@ -53,18 +53,13 @@ export function buildCatalog (data: StreamConfigData, options: CatalogOptions): 
  */
 export function topicsOf (name: string, settings: Record<string, unknown>, options: CatalogOptions): string[] {
   const prefixes = settings.topic_prefixes
-  if (isStringList(settings.topics) && settings.topics.length > 0 && !sameList(settings.topics, computedTopics(name, prefixes))) return [...settings.topics]
+  if (isStringList(settings.topics) && settings.topics.length > 0 && !sameList(settings.topics, eventStreamConfigTopics(name, isStringList(prefixes) ? prefixes : undefined))) return [...settings.topics]
   if (isStringList(prefixes) && prefixes.length > 0) return streamTopics(name, prefixes, options.legacyTopicsHome)
   const datacenters = options.defaults.topic_prefixes
   if (prefixes === null && isLegacyStream(name) && isStringList(datacenters) && datacenters.length > 0) {
     return streamTopics(name, datacenters, options.legacyTopicsHome)
   }
   return [name]
-}
-
-/** EventStreamConfig's `topics` of a stream that sets none: each prefix before the name, else the name. */
-function computedTopics (name: string, prefixes: unknown): string[] {
-  return isStringList(prefixes) && prefixes.length > 0 ? prefixes.map((p) => `${p}${name}`) : [name]
 }
 
 function sameList (a: readonly string[], b: readonly string[]): boolean {

@@ -1,7 +1,8 @@
 import type { FromSchema } from '../config/from-schema.js'
-import type { EnvOverride } from '../config/load.js'
-import { commonEnvOverrides, kafkaBrokersSchema, kafkaHealthCheckSchema, loadConfig, redisProperties, redisSchema } from '../config/load.js'
-import { kafkaSecuritySchema } from '../kafka/index.js'
+import type { ConfigFile, EnvOverride } from '../config/load.js'
+import { commonEnvOverrides, loadConfig, redisProperties, redisSchema } from '../config/load.js'
+import { kafkaBrokersSchema, kafkaHealthCheckSchema, kafkaSecuritySchema, readerConfigSchema } from '../kafka/index.js'
+import { serviceHeadProperties } from '../service/index.js'
 import { legacyTopicsHomeSchema, streamConfigSourceProperties } from '../stream-config/index.js'
 
 const positiveInt = { type: 'integer', minimum: 1 } as const
@@ -15,11 +16,7 @@ export const streamsConfigSchema = {
   type: 'object',
   additionalProperties: false,
   properties: {
-    service_name: { type: 'string', minLength: 1, default: 'sluice-streams' },
-    port: { type: 'integer', minimum: 0, maximum: 65535, default: 8194 },
-    listen_address: { type: 'string', minLength: 1, default: '0.0.0.0' },
-    log_level: { enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info' },
-    log_max_string_length: { type: 'integer', minimum: 64, default: 2048 },
+    ...serviceHeadProperties({ serviceName: 'sluice-streams', port: 8194, shutdownGraceMs: 5000 }),
     /** The stream config the gateway reads: a file, a directory of YAML files, or an http(s) URL. */
     stream_config_uri: { type: 'string', minLength: 1, default: 'stream-config/' },
     /** Seconds between re-reads of the stream config; 0 reads it once (and on SIGHUP). */
@@ -82,8 +79,6 @@ export const streamsConfigSchema = {
     asyncapi_schema_repository: { type: 'string', minLength: 1, default: 'schemas/' },
     /** AsyncAPI server objects by name (the Kafka clusters), copied into GET /?asyncapi. */
     asyncapi_servers: { type: 'object', additionalProperties: { type: 'object' }, default: {} },
-    cors: { anyOf: [{ type: 'string', minLength: 1 }, { const: false }], default: '*' },
-    shutdown_grace_ms: { type: 'integer', minimum: 0, default: 5000 },
     /** With Redis, the per-IP limit counts every replica's connections, not only this process's. */
     redis: {
       ...redisSchema,
@@ -100,8 +95,7 @@ export const streamsConfigSchema = {
       properties: {
         brokers: kafkaBrokersSchema,
         client_id: { type: 'string', minLength: 1, default: 'sluice-streams' },
-        fetch_max_wait_ms: { type: 'integer', minimum: 10, maximum: 30000, default: 500 },
-        fetch_max_bytes: { type: 'integer', minimum: 1024, default: 1048576 },
+        ...readerConfigSchema,
         ...kafkaHealthCheckSchema,
         ...kafkaSecuritySchema
       }
@@ -119,7 +113,7 @@ export const streamsEnvOverrides: readonly EnvOverride[] = commonEnvOverrides
  * `overrides` (tests, `sluice up`) and then the PORT / KAFKA_BROKERS environment variables, and
  * validates the result once.
  */
-export async function loadStreamsConfig (file: string | undefined, env: NodeJS.ProcessEnv, overrides: Record<string, unknown> = {}): Promise<Readonly<StreamsConfig>> {
+export async function loadStreamsConfig (file: string | ConfigFile | undefined, env: NodeJS.ProcessEnv, overrides: Record<string, unknown> = {}): Promise<Readonly<StreamsConfig>> {
   const base = file === undefined ? {} : await loadConfig({ file, schema: { type: 'object' } as const })
   return loadConfig({ data: { ...base, ...overrides }, schema: streamsConfigSchema, env, envOverrides: streamsEnvOverrides })
 }

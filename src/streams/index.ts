@@ -3,12 +3,10 @@ import { resolve } from 'node:path'
 import type { FastifyInstance } from 'fastify'
 import { generateAsyncApi } from '../asyncapi/index.js'
 import type { AsyncApiDocument } from '../asyncapi/index.js'
-import { createStreamReader } from '../kafka/index.js'
-import type { StreamReader } from '../kafka/index.js'
 import { createStreamsMetrics } from '../metrics/streams.js'
-import { createRedisClient } from '../redis.js'
+import { connectRedis } from '../redis.js'
 import { openDirectoryRepository } from '../schemas/index.js'
-import { buildService, closeInOrder, kafkaSettings, readServiceInfo, withoutBrokers } from '../service/index.js'
+import { buildService, closeInOrder, createStreamConfigReload, kafkaSettings, readServiceInfo, serviceLogger, withoutBrokers } from '../service/index.js'
 import type { ContextOverrides, Service, ServiceContext, ServiceDefinition, ShellService, ShutdownStep } from '../service/index.js'
 import type { StreamConfigData } from '../stream-config/index.js'
 import { createStreamConfigLoader, declaredByRegex, streamConfigLoaderOptions } from '../stream-config/index.js'
@@ -21,6 +19,8 @@ import { createMemorySlots, createRedisSlots } from './ip-limit.js'
 import type { ConnectionSlots } from './ip-limit.js'
 import { createRedactor } from './redaction.js'
 import type { Session } from './session.js'
+import { createStreamReader } from './tails.js'
+import type { StreamReader } from './tails.js'
 
 export type { StreamsConfig } from './config.js'
 export { loadStreamsConfig, streamsConfigSchema } from './config.js'
@@ -45,7 +45,7 @@ export type Streams = ShellService<StreamsService>
 export const streamsService: ServiceDefinition<StreamsConfig, StreamsService> = {
   name: 'streams',
   context: (config) => ({
-    logger: { level: config.log_level, name: config.service_name, maxStringLength: config.log_max_string_length },
+    logger: serviceLogger(config),
     dispatcher: { connect: { timeout: config.stream_config_fetch_timeout_ms }, keepAliveTimeout: 10000 },
     kafka: kafkaSettings(config.kafka, config.kafka.client_id)
   }),
@@ -67,7 +67,8 @@ async function buildStreams (config: Readonly<StreamsConfig>, context: ServiceCo
   const { logger, registry } = context
   const metrics = createStreamsMetrics(registry)
   const closers: ShutdownStep[] = []
-  const timers: NodeJS.Timeout[] = []
+  /** What stops the service's own timers (the stream config's re-reads, the reader's gauges). */
+  const stops: Array<() => void> = []
   const sessions = new Set<Session>()
   try {
     const loader = createStreamConfigLoader(streamConfigLoaderOptions(config.stream_config_uri, config, { cwd: context.cwd, dispatcher: context.dispatcher, timeoutMs: config.stream_config_fetch_timeout_ms, logger }))
@@ -78,30 +79,26 @@ async function buildStreams (config: Readonly<StreamsConfig>, context: ServiceCo
       legacyTopicsHome: config.legacy_topics_home
     })
     const describe = await asyncApiDescriber(config, context, (name, settings) => topicsOf(name, settings, { defaults: config.stream_config_defaults, aliases: {}, legacyTopicsHome: config.legacy_topics_home }))
-    const first = (await loader.load()).all()
-    let catalog = toCatalog(first)
-    if (catalog.size === 0) throw new Error(`the stream config ${config.stream_config_uri} has no stream to serve (regex entries are not served; check allowed_streams)`)
-    let asyncapi = await describe(first)
-    const reload = async (): Promise<boolean> => {
-      try {
+    // The catalog of served names and the AsyncAPI document, made together from one read; the
+    // schema repository is read again too, so versions published since are in the document.
+    let catalog = new Map<string, ServedStream>()
+    let asyncapi: AsyncApiDocument | undefined
+    const streams = createStreamConfigReload({
+      load: async () => {
         const data = (await loader.load()).all()
         const next = toCatalog(data)
-        if (next.size === 0) throw new Error('no stream to serve')
-        // The schema repository is read again too: versions published since are in the document.
-        const document = await describe(data)
-        catalog = next
-        asyncapi = document
-        return true
-      } catch (err) {
-        logger.error({ err }, 'stream config reload failed; keeping the last good config')
-        return false
-      }
-    }
-    if (config.stream_config_ttl > 0) {
-      const timer = setInterval(() => { void reload() }, config.stream_config_ttl * 1000)
-      timer.unref()
-      timers.push(timer)
-    }
+        if (next.size === 0) throw new Error(`the stream config ${config.stream_config_uri} has no stream to serve (regex entries are not served; check allowed_streams)`)
+        return { catalog: next, asyncapi: await describe(data) }
+      },
+      apply: (view) => {
+        catalog = view.catalog
+        asyncapi = view.asyncapi
+      },
+      ttlSeconds: config.stream_config_ttl,
+      logger
+    })
+    await streams.start()
+    stops.push(() => { streams.stop() })
 
     const reader = createStreamReader({
       brokers: config.kafka.brokers,
@@ -120,7 +117,7 @@ async function buildStreams (config: Readonly<StreamsConfig>, context: ServiceCo
       metrics.catchUpReaders.set(stats.catchUpReaders)
     }, 1000)
     gauges.unref()
-    timers.push(gauges)
+    stops.push(() => { clearInterval(gauges) })
 
     const slots = await createSlots(config, context, metrics.ipLimitStoreErrors, closers)
     const app = buildStreamsApp({
@@ -178,13 +175,13 @@ async function buildStreams (config: Readonly<StreamsConfig>, context: ServiceCo
       reader,
       get openStreams () { return sessions.size },
       get url () { return url },
-      reload,
+      reload: async () => streams.reload(),
       async start () {
         url = await app.listen({ port: config.port, host: config.listen_address })
         return `listening on ${url} (GET /v2/stream/{streams}, /v2/ui)`
       },
       async close (deadline) {
-        for (const timer of timers) clearInterval(timer)
+        for (const stop of stops) stop()
         const abandoned = await closeInOrder([
           { name: 'open streams', close: async () => { await endAll(sessions) } },
           { name: 'HTTP server', close: async () => { await app.close() } },
@@ -194,7 +191,7 @@ async function buildStreams (config: Readonly<StreamsConfig>, context: ServiceCo
       }
     }
   } catch (err) {
-    for (const timer of timers) clearInterval(timer)
+    for (const stop of stops) stop()
     await closeInOrder(closers.reverse(), Date.now() + config.shutdown_grace_ms, logger)
     throw err
   }
@@ -232,10 +229,8 @@ async function endAll (sessions: ReadonlySet<Session>): Promise<void> {
 
 async function createSlots (config: Readonly<StreamsConfig>, context: ServiceContext, storeErrors: { inc: () => void }, closers: ShutdownStep[]): Promise<ConnectionSlots> {
   if (config.redis === undefined) return createMemorySlots()
-  const redis = await createRedisClient({ url: config.redis.url, connectTimeoutMs: config.redis.connect_timeout_ms, logger: context.logger })
-  // Connected before the first client when Redis answers (bounded by connect_timeout_ms); if it
-  // does not, the limit counts this process until it does.
-  await redis.connect().catch(() => { /* logged by the client */ })
+  // Until Redis answers, the limit counts this process only.
+  const redis = await connectRedis({ url: config.redis.url, connectTimeoutMs: config.redis.connect_timeout_ms, logger: context.logger })
   const slots = createRedisSlots({
     redis,
     keyPrefix: config.redis.key_prefix,

@@ -1,4 +1,5 @@
-import type { StreamReader } from '../kafka/index.js'
+import { pause, valueBefore } from '../deadline.js'
+import type { StreamReader } from './tails.js'
 import { KafkaWaitExpiredError, StreamRequestError } from './errors.js'
 
 export interface KafkaWaitOptions<T> {
@@ -26,7 +27,7 @@ export async function waitForKafka<T> (attempt: () => Promise<T>, options: Kafka
   for (;;) {
     if (options.signal.aborted) throw options.signal.reason
     if (pending !== undefined || options.reader.isReady()) {
-      const result = await before(pending ?? attempt(), deadline).catch((err: unknown) => {
+      const result = await valueBefore(pending ?? attempt(), deadline).catch((err: unknown) => {
         if (err instanceof StreamRequestError) throw err
         return undefined
       })
@@ -35,32 +36,6 @@ export async function waitForKafka<T> (attempt: () => Promise<T>, options: Kafka
     }
     const left = deadline - Date.now()
     if (left <= 0) throw new KafkaWaitExpiredError(options.waitMs)
-    await pause(Math.min(options.pollMs, left), options.signal)
+    await pause(Math.min(options.pollMs, left), { signal: options.signal })
   }
-}
-
-/** `work`'s value if it settles before `deadline`, else undefined (it goes on unobserved). */
-export async function before<T> (work: Promise<T>, deadline: number): Promise<{ value: T } | undefined> {
-  let timer: NodeJS.Timeout | undefined
-  try {
-    return await Promise.race([
-      work.then((value) => ({ value })),
-      new Promise<undefined>((resolve) => { timer = setTimeout(() => { resolve(undefined) }, Math.max(0, deadline - Date.now())) })
-    ])
-  } finally {
-    clearTimeout(timer)
-    work.catch(() => undefined)
-  }
-}
-
-async function pause (ms: number, signal: AbortSignal): Promise<void> {
-  await new Promise<void>((resolve) => {
-    const timer = setTimeout(done, ms)
-    function done (): void {
-      clearTimeout(timer)
-      signal.removeEventListener('abort', done)
-      resolve()
-    }
-    signal.addEventListener('abort', done)
-  })
 }

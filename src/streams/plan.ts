@@ -1,5 +1,6 @@
 import type { Logger } from '../logger.js'
-import type { StreamReader, TopicPartitionOffset } from '../kafka/index.js'
+import type { TopicPartitionOffset } from '../kafka/index.js'
+import type { StreamReader } from './tails.js'
 import type { ServedStream } from './catalog.js'
 import { topicsOfRequest } from './catalog.js'
 import { BadStreamRequestError, ConfigurationError, InvalidAssignmentError, StreamNotFoundError, TopicNotAvailableError } from './errors.js'

@@ -1,6 +1,7 @@
 import { once } from 'node:events'
 import type { ServerResponse } from 'node:http'
-import type { Follow, StreamReader, StreamRecord } from '../kafka/index.js'
+import type { StreamRecord } from '../kafka/index.js'
+import type { Follow, StreamReader } from './tails.js'
 import type { Logger } from '../logger.js'
 import type { DisconnectReason, StreamsMetrics } from '../metrics/streams.js'
 import { ClientTooSlowError } from './errors.js'

@@ -1,10 +1,12 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
-import { mkdtemp, readdir, rm } from 'node:fs/promises'
+import { spawn } from 'node:child_process'
+import { cp, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import yaml from 'js-yaml'
 import { request } from 'undici'
 import { runUpCommand } from '../../src/cli/up.js'
 import { listTopics } from '../../src/kafka/index.js'
@@ -12,7 +14,7 @@ import { localBrokerStatus } from '../../src/local-kafka/index.js'
 import { createLogger } from '../../src/logger.js'
 import { mirrorTopicsPattern } from '../../src/stream-config/index.js'
 import { captureIO } from '../helpers/io.js'
-import { testKafkaVersion, testTmpDir } from '../helpers/kafka.js'
+import { requireBrokers, testKafkaVersion, testTmpDir } from '../helpers/kafka.js'
 import { openStream } from '../helpers/sse.js'
 import type { StreamClient } from '../helpers/sse.js'
 import { waitFor } from '../helpers/wait.js'
@@ -119,4 +121,72 @@ test('sluice up --datacenters eqiad,codfw starts its own brokers and mirrors: po
   assert.equal(await running, 0, cli.err())
   // What it started, it stopped.
   for (const port of [9092 + offset, 9192 + offset]) assert.equal((await localBrokerStatus(join(dataDir, `data-${port}`))).running, false)
+})
+
+/**
+ * Hands out `content` at `path` once per reader, counting the readers: `path` is a named pipe,
+ * replaced by a fresh one as soon as a reader opened it, so that every open (every read of the
+ * file) gets a pipe of its own and is counted once.
+ */
+async function countedConfig (t: { after: (fn: () => void) => void }, path: string, content: string): Promise<() => number> {
+  const source = `${path}.source`
+  await writeFile(source, content)
+  const script = `
+    const fs = require('node:fs')
+    const { execFileSync } = require('node:child_process')
+    const { SOURCE: source, FIFO: fifo } = process.env
+    const content = fs.readFileSync(source)
+    execFileSync('mkfifo', [fifo])
+    process.stdout.write('open\\n')
+    for (let n = 0; ; n++) {
+      const fd = fs.openSync(fifo, 'w') // blocks until a reader opens the pipe
+      execFileSync('mkfifo', [fifo + '.' + n])
+      fs.renameSync(fifo + '.' + n, fifo)
+      fs.writeSync(fd, content)
+      fs.closeSync(fd)
+      process.stdout.write('served\\n')
+    }`
+  const server = spawn(process.execPath, ['-e', script], { env: { ...process.env, NODE_OPTIONS: '', SOURCE: source, FIFO: path }, stdio: ['ignore', 'pipe', 'inherit'] })
+  t.after(() => { server.kill('SIGKILL') })
+  let out = ''
+  server.stdout.on('data', (chunk: Buffer) => { out += chunk.toString() })
+  await waitFor(`the pipe at ${path}`, () => out.startsWith('open\n'), 10_000, 10)
+  return () => out.split('\n').filter((line) => line === 'served').length
+}
+
+test('sluice up reads each config file once: the gateway\'s, change propagation\'s (its rules with it) and the stream service\'s', { timeout: 180_000 }, async (t) => {
+  const dir = await mkdtemp(join(testTmpDir(), 'sluice-up-once-'))
+  t.after(() => rm(dir, { recursive: true, force: true }))
+  const id = randomUUID().slice(0, 8)
+  // The repository's files, on topics and groups of this test's own, logging warnings only.
+  const own = async (file: string): Promise<string> => {
+    const text = (await readFile(join(root, file), 'utf8')).replaceAll('datacenter1.', `up${id}.`).replace('service_name: changeprop', `service_name: changeprop-${id}`)
+    return yaml.dump({ ...(yaml.load(text) as Record<string, unknown>), log_level: 'warn' })
+  }
+  await cp(join(root, 'config/rules'), join(dir, 'rules'), { recursive: true })
+  const reads = {
+    gateway: await countedConfig(t, join(dir, 'gateway.yaml'), await own('config.yaml')),
+    changeprop: await countedConfig(t, join(dir, 'changeprop.yaml'), await own('config/changeprop.yaml')),
+    streams: await countedConfig(t, join(dir, 'streams.yaml'), await own('config/streams.yaml'))
+  }
+  const offset = await freeOffset()
+  const cli = captureIO({ KAFKA_BROKERS: requireBrokers().join(',') }, root)
+  const running = runUpCommand(['--config', join(dir, 'gateway.yaml'), '--changeprop-config', join(dir, 'changeprop.yaml'), '--streams-config', join(dir, 'streams.yaml'), '--port-offset', String(offset)], cli.io)
+  let stopped = false
+  t.after(async () => {
+    if (!stopped) cli.stop('SIGINT')
+    await running
+  })
+  await waitFor('the platform', () => {
+    if (/sluice up:/.test(cli.err())) assert.fail(cli.err())
+    return cli.out().includes('ready; press Ctrl-C')
+  }, 120_000, 50)
+  assert.match(cli.out(), /^gateway: listening on /m)
+  assert.match(cli.out(), /^changeprop: /m)
+  assert.match(cli.out(), /^streams: listening on /m)
+  cli.stop('SIGTERM')
+  stopped = true
+  assert.equal(await running, 0, cli.err())
+  // Every read ended before the platform was ready; the shutdown left time for each to be counted.
+  assert.deepEqual({ gateway: reads.gateway(), changeprop: reads.changeprop(), streams: reads.streams() }, { gateway: 1, changeprop: 1, streams: 1 })
 })

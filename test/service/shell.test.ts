@@ -1,7 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import type { Agent } from 'undici'
-import { buildService, runService } from '../../src/service/shell.js'
+import { buildService, closeServices, runService } from '../../src/service/shell.js'
 import type { Service, ServiceDefinition } from '../../src/service/shell.js'
 import type { ServiceContext } from '../../src/service/context.js'
 import { createCapturingProducer, testLogger } from '../helpers/gateway.js'
@@ -92,6 +92,35 @@ test('a failed build closes the context and exits 1; an unusable config exits 2 
   assert.equal(await runService(definition(none), { shutdownMs: 1000, unusable: 'no brokers' }, { ...overrides, hooks: unusable.io }), 2)
   assert.equal(unusable.err(), 'sluice fake: no brokers\n')
   assert.deepEqual(none, [])
+})
+
+test('services side by side close the last started first, all within one deadline: the longest bound, not the sum', async (t) => {
+  const keepAlive = setInterval(() => {}, 1000)
+  t.after(() => { clearInterval(keepAlive) })
+  const steps: string[] = []
+  const lines: string[] = []
+  const first = await buildService(definition(steps), { shutdownMs: 300, hangOnClose: true }, overrides)
+  const second = await buildService(definition(steps), { shutdownMs: 600, hangOnClose: true }, overrides)
+  const third = await buildService(definition(steps), { shutdownMs: 100 }, overrides)
+  const started = Date.now()
+  const abandoned = await closeServices([{ name: 'first', service: first }, { name: 'second', service: second }, { name: 'third', service: third }], testLogger(lines))
+  const tookMs = Date.now() - started
+  assert.deepEqual(abandoned, ['second', 'first'])
+  // Each alone would take its own bound, one after the other 900 ms; together 600.
+  assert.ok(tookMs >= 590 && tookMs < 850, `closing took ${tookMs} ms`)
+  assert.deepEqual(steps.filter((step) => step.startsWith('close')), ['close (agent open)', 'close (agent open)', 'close (agent open)'])
+  for (const service of [first, second, third]) assert.equal((service.context.dispatcher as Agent).closed, true)
+})
+
+test('a service closed by a deadline it is given keeps that deadline, not its own bound', async (t) => {
+  const keepAlive = setInterval(() => {}, 1000)
+  t.after(() => { clearInterval(keepAlive) })
+  const service = await buildService(definition([]), { shutdownMs: 5000, hangOnClose: true }, overrides)
+  const started = Date.now()
+  assert.equal(await service.close(Date.now() + 200), false)
+  const tookMs = Date.now() - started
+  assert.ok(tookMs >= 190 && tookMs < 700, `close took ${tookMs} ms`)
+  assert.equal(service.shutdownMs, 5000)
 })
 
 async function waitForStep (steps: string[], step: string): Promise<void> {

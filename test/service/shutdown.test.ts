@@ -1,18 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { closeInOrder, settlesBefore } from '../../src/service/shutdown.js'
+import { closeInOrder } from '../../src/service/shutdown.js'
 import { testLogger } from '../helpers/logger.js'
-
-test('settlesBefore says whether the work settled by the deadline; a rejection counts as settled', async () => {
-  assert.equal(await settlesBefore(Promise.resolve(), Date.now() + 1000), true)
-  assert.equal(await settlesBefore(Promise.reject(new Error('x')), Date.now() + 1000), true)
-  const keepAlive = setInterval(() => {}, 1000)
-  try {
-    assert.equal(await settlesBefore(new Promise(() => {}), Date.now() + 50), false)
-  } finally {
-    clearInterval(keepAlive)
-  }
-})
 
 test('closeInOrder runs every step in order within one deadline, past a hanging step and a failing one, and names what it abandoned', async () => {
   const keepAlive = setInterval(() => {}, 1000)

@@ -1,7 +1,8 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import {
-  datacenterPrefix, delayedStreamOf, delayTopicOf, errorTopicOf, mirrorTopicsPattern, namingOf, prefixDatacenter, retriedStreamOf, retryGroupOf, retryTopicOf,
+  datacenterPrefix, delayedStreamOf, delayTopicOf, errorTopicOf, eventStreamConfigTopics, legacyStreamOf, mirrorTopicsPattern, namingOf, prefixDatacenter, retriedStreamOf,
+  retryGroupOf, retryTopicOf,
   ruleGroupOf, streamOf, streamTopics, topicOf
 } from '../../src/stream-config/index.js'
 
@@ -83,4 +84,13 @@ test('consumer groups: the home group for the own prefix, one takeover group per
   assert.equal(ruleGroupOf('changeprop', 'purge', 'eqiad.', 'eqiad.'), 'changeprop-purge')
   assert.equal(ruleGroupOf('changeprop', 'purge', 'codfw.', 'eqiad.'), 'changeprop-purge.takeover.codfw')
   assert.equal(retryGroupOf('changeprop-purge'), 'changeprop-purge-retry')
+})
+
+test('EventStreamConfig\'s computed topics put each prefix before the name, legacy streams too; the beacon\'s streams are eventlogging_<Schema>', () => {
+  assert.deepEqual(eventStreamConfigTopics('mediawiki.revision-create', ['eqiad.', 'codfw.']), ['eqiad.mediawiki.revision-create', 'codfw.mediawiki.revision-create'])
+  assert.deepEqual(eventStreamConfigTopics('eventlogging_X', ['eqiad.', 'codfw.']), ['eqiad.eventlogging_X', 'codfw.eventlogging_X'])
+  assert.deepEqual(eventStreamConfigTopics('s', []), ['s'])
+  assert.deepEqual(eventStreamConfigTopics('s', undefined), ['s'])
+  assert.equal(legacyStreamOf('NavigationTiming'), 'eventlogging_NavigationTiming')
+  assert.equal(topicOf(legacyStreamOf('NavigationTiming'), eqiad), 'eventlogging_NavigationTiming')
 })

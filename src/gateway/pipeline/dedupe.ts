@@ -1,3 +1,4 @@
+import { pause } from '../../deadline.js'
 import type { Redis } from '../../redis.js'
 
 /** What the store says of an event id: nobody had it (now this caller has it), it was accepted, or someone is producing it. */
@@ -83,7 +84,7 @@ export function createIntakeDedupe (options: DedupeOptions): IntakeDedupe {
       }
       if (result !== 'pending') return result
       if (Date.now() >= deadline) return 'claimed'
-      await new Promise((resolve) => setTimeout(resolve, pollMs))
+      await pause(pollMs)
     }
   }
 

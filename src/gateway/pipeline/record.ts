@@ -71,6 +71,7 @@ export function toRecord (event: EventObject, stream: string, settings: StreamSe
   const bytes = value.length
   if (bytes > options.maxMessageBytes) throw new EventTooLargeError(bytes, options.maxMessageBytes)
   const record: ProduceRecord = { topic: topicFor(stream, options.topicPrefix, options.legacyTopicsHome), key, value }
+  // Before the timestamp: a record with a given timestamp keeps its stream's codec too.
   if (settings?.compression !== undefined) record.compression = settings.compression
   if (timestamp !== undefined) {
     record.timestamp = timestamp

@@ -4,7 +4,8 @@ import type { Logger } from '../../logger.js'
 import type { StreamsMetrics, RejectReason } from '../../metrics/streams.js'
 import { AtCapacityError, ClientIpMissingError, StreamRequestError, StreamsKafkaUnavailableError, TooManyConnectionsError } from '../errors.js'
 import type { ConnectionSlots } from '../ip-limit.js'
-import { before, waitForKafka } from '../kafka-wait.js'
+import { deadlineIn, valueBefore } from '../../deadline.js'
+import { waitForKafka } from '../kafka-wait.js'
 import type { CheckedRequest, PlanDeps, StreamPlan } from '../plan.js'
 import { checkStreamRequest, resolvePlan } from '../plan.js'
 import type { Session, SessionDeps, WireFormat } from '../session.js'
@@ -77,7 +78,7 @@ async function planNowOrLater (checked: CheckedRequest, deps: StreamRouteDeps, s
   const first = attempt()
   let failed = false
   try {
-    const settled = await before(first, Date.now() + firstAttemptMs)
+    const settled = await valueBefore(first, deadlineIn(firstAttemptMs))
     if (settled !== undefined) return { plan: settled.value }
   } catch (err) {
     if (err instanceof StreamRequestError) throw err

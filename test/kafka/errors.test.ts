@@ -1,9 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { MultipleErrors, NetworkError, ProtocolError, TimeoutError } from '@platformatic/kafka'
-import { isRetriable, protocolErrorOf } from '../../src/kafka/client.js'
-import { KafkaProduceError, KafkaUnavailableError } from '../../src/kafka/errors.js'
-import { classifyProduceError } from '../../src/kafka/producer.js'
+import { KafkaProduceError, KafkaUnavailableError, classifyProduceError, isRetriable, protocolErrorOf } from '../../src/kafka/errors.js'
 
 // The errors as the client reports them: one per retry and per partition, wrapped.
 const tooLarge = new MultipleErrors('Producing messages failed.', [new ProtocolError('MESSAGE_TOO_LARGE')])

@@ -1,6 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { createOffsetTracker } from '../../src/kafka/offset-tracker.js'
+import { createOffsetTracker } from '../../../src/kafka/consumer/offset-tracker.js'
 
 test('nothing is committable before anything finishes', () => {
   const tracker = createOffsetTracker()

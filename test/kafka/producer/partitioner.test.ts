@@ -1,8 +1,8 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import type { PartitionerContext } from '@platformatic/kafka'
-import { consistentPartition, createPartitioner } from '../../src/kafka/partitioner.js'
-import type { RecordPartitioner } from '../../src/kafka/partitioner.js'
+import { consistentPartition, createPartitioner } from '../../../src/kafka/producer/partitioner.js'
+import type { RecordPartitioner } from '../../../src/kafka/producer/partitioner.js'
 
 /** Asks `partitioner` for a record of topic `t` whose partitions have these leaders (-1: none). */
 function partitionOf (partitioner: RecordPartitioner, key: string | Buffer | null, leaders: number[] | undefined): number {

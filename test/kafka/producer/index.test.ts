@@ -5,16 +5,16 @@ import { createServer } from 'node:net'
 import type { Socket } from 'node:net'
 import { Writable } from 'node:stream'
 import { Registry } from 'prom-client'
-import { compressionCodecs, createEventProducer, createTopics, producerRetryPolicy } from '../../src/kafka/index.js'
-import { findFreePort } from '../../src/local-kafka/index.js'
-import type { EventProducer, EventProducerOptions, ProduceRecord } from '../../src/kafka/index.js'
-import { createLogger } from '../../src/logger.js'
-import { createKafkaMetrics } from '../../src/metrics/kafka.js'
-import type { KafkaMetrics } from '../../src/metrics/kafka.js'
-import { readMessages, recordBatches, requireBrokers, uniqueTopic } from '../helpers/kafka.js'
-import { startOwnBroker } from '../helpers/own-broker.js'
-import { startSilentServer } from '../helpers/silent-server.js'
-import { waitFor } from '../helpers/wait.js'
+import { compressionCodecs, createEventProducer, createTopics, producerConfigSchema, producerRetryPolicy } from '../../../src/kafka/index.js'
+import { findFreePort } from '../../../src/local-kafka/index.js'
+import type { EventProducer, EventProducerOptions, ProduceRecord } from '../../../src/kafka/index.js'
+import { createLogger } from '../../../src/logger.js'
+import { createKafkaMetrics } from '../../../src/metrics/kafka.js'
+import type { KafkaMetrics } from '../../../src/metrics/kafka.js'
+import { readMessages, recordBatches, requireBrokers, uniqueTopic } from '../../helpers/kafka.js'
+import { startOwnBroker } from '../../helpers/own-broker.js'
+import { startSilentServer } from '../../helpers/silent-server.js'
+import { waitFor } from '../../helpers/wait.js'
 
 const logger = createLogger({ level: 'silent', name: 'test' })
 
@@ -108,7 +108,7 @@ test('keys are partitioned like the Java client (murmur2)', async (t) => {
   const brokers = requireBrokers()
   const topic = uniqueTopic('murmur2')
   await createTopics(brokers, [{ name: topic, partitions: 5 }])
-  const { producer } = buildProducer(t)
+  const { producer } = buildProducer(t, { partitioner: 'murmur2_random' })
   await producer.connect()
   // Partitions computed with org.apache.kafka.common.utils.Utils.murmur2 for 5 partitions.
   const expected: Record<string, number> = { 21: 0, foobar: 1, abc: 2, 'a-little-bit-longer-string': 4 }
@@ -128,6 +128,20 @@ test('consistent_random puts keys where librdkafka (EventGate) does: CRC-32 of t
   await producer.send(Object.keys(expected).map((key): ProduceRecord => ({ topic, key, value: key })))
   const messages = await readMessages(topic, 3, { timeoutMs: 20000 })
   assert.deepEqual(Object.fromEntries(messages.map((m) => [m.key, m.partition])), expected)
+})
+
+test('without a partitioner, keys go where the services\' default puts them: consistent_random, as librdkafka', async (t) => {
+  const brokers = requireBrokers()
+  const topic = uniqueTopic('default-partitioner')
+  await createTopics(brokers, [{ name: topic, partitions: 5 }])
+  const { producer } = buildProducer(t)
+  await producer.connect()
+  // CRC-32 modulo 5 (2, 3, 4); murmur2 would put these keys on 1, 2 and 3.
+  const expected: Record<string, number> = { 123456789: 2, abc: 3, 'The quick brown fox jumps over the lazy dog': 4 }
+  await producer.send(Object.keys(expected).map((key): ProduceRecord => ({ topic, key, value: key })))
+  const messages = await readMessages(topic, 3, { timeoutMs: 20000 })
+  assert.deepEqual(Object.fromEntries(messages.map((m) => [m.key, m.partition])), expected)
+  assert.equal(producerConfigSchema.partitioner.default, 'consistent_random')
 })
 
 test('a record the broker refuses rejects with SLUICE_ERR_KAFKA_PRODUCE and keeps the producer ready', async (t) => {

@@ -1,9 +1,9 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { compressionCodecs, createStreamReader, type StreamReader, type StreamRecord } from '../../src/kafka/index.js'
+import { compressionCodecs, type StreamRecord } from '../../src/kafka/index.js'
+import { createStreamReader, type StreamReader } from '../../src/streams/tails.js'
 import { createLogger } from '../../src/logger.js'
 import { createTopic, produceMessages, recordBatches, requireBrokers, uniqueTopic } from '../helpers/kafka.js'
-import { startSilentServer } from '../helpers/silent-server.js'
 import { waitFor } from '../helpers/wait.js'
 
 const logger = createLogger({ level: 'silent', name: 'test' })
@@ -23,37 +23,6 @@ function collector (): { records: StreamRecord[], deliver: (rs: readonly StreamR
 function assertContiguous (records: readonly StreamRecord[], from: number, count: number): void {
   assert.deepEqual(records.map((r) => r.offset), Array.from({ length: count }, (_, i) => from + i))
 }
-
-test('partitionsOf lists every partition and rejects unknown topics naming them', async (t) => {
-  const topic = uniqueTopic('sr-parts')
-  await createTopic(topic, 3)
-  const r = reader(t)
-  assert.deepEqual(await r.partitionsOf([topic]), [0, 1, 2].map((partition) => ({ topic, partition })))
-  await assert.rejects(r.partitionsOf([topic, 'sr-missing-topic']), (err: Error & { code?: string }) => {
-    assert.equal(err.code, 'SLUICE_ERR_KAFKA_UNKNOWN_TOPIC')
-    assert.match(err.message, /sr-missing-topic/)
-    return true
-  })
-})
-
-test('resolve keeps offsets, maps timestamps to the first record >= ts (same millisecond included), else the end', async (t) => {
-  const topic = uniqueTopic('sr-resolve')
-  await createTopic(topic, 1)
-  const base = Date.now() - 60_000
-  await produceMessages(topic, [
-    { value: 'a', timestamp: base }, { value: 'b', timestamp: base + 10 }, { value: 'c', timestamp: base + 10 }, { value: 'd', timestamp: base + 20 }
-  ])
-  const r = reader(t)
-  const got = await r.resolve([
-    { topic, partition: 0, offset: 1 },
-    { topic, partition: 0, timestamp: base + 10 },
-    { topic, partition: 0, timestamp: base + 5 },
-    { topic, partition: 0, timestamp: base - 1_000_000 },
-    { topic, partition: 0, timestamp: base + 1_000_000 },
-    { topic, partition: 0 }
-  ])
-  assert.deepEqual(got.map((g) => g.offset), [1, 1, 1, 0, 4, 4])
-})
 
 test('follow from the end receives new records live; two tail followers share one fetch loop', async (t) => {
   const topic = uniqueTopic('sr-live')
@@ -135,17 +104,6 @@ test('offsets below the log start or past the end are clamped', async (t) => {
   await waitFor('record after the end delivered', () => past.records.length === 1)
   assert.equal(past.records[0]!.offset, 2)
   f.close()
-})
-
-test('isReady is true with a broker, false for an address that never answers', async (t) => {
-  const r = reader(t, requireBrokers(), { healthCheckIntervalMs: 200, healthCheckTimeoutMs: 300 })
-  await waitFor('ready', () => r.isReady(), 5000)
-  const silent = await startSilentServer(t)
-  const s = reader(t, [silent.address], { healthCheckIntervalMs: 200, healthCheckTimeoutMs: 300 })
-  assert.equal(s.isReady(), false)
-  // Connected is not answered: once the probe's connection is accepted (and never answered), still not ready.
-  await waitFor('the probe to connect', () => silent.connections >= 1, 5000)
-  assert.equal(s.isReady(), false)
 })
 
 test('a follower past the end joins a running tail at the end, not at its own offset', async (t) => {

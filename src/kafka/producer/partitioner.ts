@@ -1,18 +1,15 @@
 import { crc32 } from 'node:zlib'
 import { murmur2 } from '@platformatic/kafka'
 import type { MessageToProduce, PartitionerContext } from '@platformatic/kafka'
+import type { PartitionerName } from '../options.js'
 
-/**
- * How keyed records are spread over partitions, named as librdkafka names its partitioners:
- *
- * - `consistent_random`: CRC-32 of the key modulo the partition count, a random partition for
- *   records without a key. librdkafka's default, so EventGate and change-propagation (both on
- *   node-rdkafka) put a key where this does: a stream can move to Sluice without reordering.
- * - `murmur2_random`: murmur2 of the key, as the Java client does; a random partition without a key.
- */
-export type PartitionerName = 'consistent_random' | 'murmur2_random'
-
-export const partitionerNames: readonly PartitionerName[] = ['consistent_random', 'murmur2_random']
+// How keyed records are spread over partitions, named as librdkafka names its partitioners:
+//
+// - `consistent_random`: CRC-32 of the key modulo the partition count, a random partition for
+//   records without a key. librdkafka's default, so EventGate and change-propagation (both on
+//   node-rdkafka) put a key where this does: a stream can move to Sluice without reordering.
+//   Sluice's default (options.ts).
+// - `murmur2_random`: murmur2 of the key, as the Java client does; a random partition without a key.
 
 /**
  * Picks a record's partition from its serialized key. When the topic's metadata is not known

@@ -1,10 +1,10 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import pino from 'pino'
-import { createEventConsumer } from '../../src/kafka/consumer.js'
-import type { ConsumedMessage, EventConsumer, PartitionProgress } from '../../src/kafka/consumer.js'
-import { compressionCodecs } from '../../src/kafka/index.js'
-import { committedOffsets, createTopic, produceMessages, recordBatches, requireBrokers, uniqueGroupId, uniqueTopic } from '../helpers/kafka.js'
+import { createEventConsumer } from '../../../src/kafka/consumer/index.js'
+import type { ConsumedMessage, EventConsumer, PartitionProgress } from '../../../src/kafka/consumer/index.js'
+import { compressionCodecs } from '../../../src/kafka/index.js'
+import { committedOffsets, createTopic, produceMessages, recordBatches, requireBrokers, uniqueGroupId, uniqueTopic } from '../../helpers/kafka.js'
 
 const logger = pino({ level: 'silent' })
 
