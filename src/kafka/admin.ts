@@ -7,6 +7,7 @@ import type { KafkaSecurity } from './client.js'
 import { KafkaAdminError, protocolErrorOf } from './errors.js'
 import { adminDefaults, clientDefaults } from './options.js'
 import { messageOf } from '../errors.js'
+import { consumeStream } from './consumer/session.js'
 import { deadlineIn, pause, withDeadline } from '../deadline.js'
 
 export interface TopicSpec {
@@ -193,10 +194,14 @@ export async function tailTopic (brokers: readonly string[], topic: string, opti
     // A missing topic is refused here rather than waited for.
     await consumer.metadata({ topics: [topic] })
     if (options.max === 0 || options.signal?.aborted === true) return 0
-    const stream = await consumer.consume({ topics: [topic], mode: 'committed', fallbackMode: options.fromBeginning === true ? 'earliest' : 'latest', autocommit: false })
+    // A failure before the reading promise below exists is kept and answered by it.
+    let failed: Error | undefined
+    let fail = (err: Error): void => { failed ??= err }
+    const stream = await consumeStream(consumer, { topics: [topic], mode: 'committed', fallbackMode: options.fromBeginning === true ? 'earliest' : 'latest', autocommit: false }, (err) => { fail(err) })
     await new Promise<void>((resolve, reject) => {
+      if (failed !== undefined) { reject(failed); return }
+      fail = reject
       options.signal?.addEventListener('abort', () => { resolve() }, { once: true })
-      stream.on('error', reject)
       stream.on('data', (message: Message<Buffer, Buffer, Buffer, Buffer>) => {
         if (options.max !== undefined && seen >= options.max) return
         seen++

@@ -34,6 +34,28 @@ export class FetchWatchingConsumer extends Consumer {
   }
 }
 
+type ConsumeOptions = Parameters<Consumer<Buffer, Buffer, Buffer, Buffer>['consume']>[0]
+
+/**
+ * The client's consume(), with `onError` listening from the stream's first moment. The client
+ * answers with a stream whose construction (its first offset fetch) runs on the next tick, which
+ * comes before an awaiting caller resumes: a failure there (the client was closed while it
+ * joined) would be emitted with no listener yet, an uncaught error. The callback form is called
+ * as the stream is made, so the listener is on it before anything can fail.
+ */
+export async function consumeStream (client: Consumer<Buffer, Buffer, Buffer, Buffer>, options: ConsumeOptions, onError: (err: Error) => void): Promise<MessagesStream<Buffer, Buffer, Buffer, Buffer>> {
+  return await new Promise((resolve, reject) => {
+    client.consume(options, (err, stream) => {
+      if (err !== null || stream === undefined) {
+        reject(err ?? new Error('the Kafka client answered consume() with no stream'))
+        return
+      }
+      stream.on('error', onError)
+      resolve(stream)
+    })
+  })
+}
+
 /** One client and its streams: what a restart after a crash replaces. */
 interface Session {
   client: FetchWatchingConsumer
@@ -184,16 +206,12 @@ export class ConsumerSessions {
     if (fresh.length > 0) plans.push({ topics: fresh, fallbackMode: 'earliest' })
     try {
       for (const plan of plans) {
-        const stream = await s.client.consume({ topics: plan.topics, mode: 'committed', fallbackMode: plan.fallbackMode, autocommit: false })
+        const stream = await consumeStream(s.client, { topics: plan.topics, mode: 'committed', fallbackMode: plan.fallbackMode, autocommit: false }, (err) => { this.#fail(s, err) })
         if (s.ended) {
-          // The stream may still be fetching its first offsets through the client that is now
-          // closing; that failure is expected and must not surface as an unhandled 'error'.
-          stream.on('error', () => undefined)
           stream.close().catch(() => undefined)
           return
         }
         s.streams.push(stream)
-        stream.on('error', (err: Error) => { this.#fail(s, err) })
         if (this.#paused) stream.pause()
         stream.on('data', (message: ClientMessage) => { if (this.#session === s && !this.#stopped) this.#options.onMessage(message) })
       }
