@@ -1,4 +1,4 @@
-import { advanceGroupOffsets, createEventConsumer, createTopics, listTopics } from '../kafka/index.js'
+import { advanceGroupOffsets, createEventConsumer, listTopics } from '../kafka/index.js'
 import type { EventConsumer, PartitionProgress } from '../kafka/index.js'
 import { createChangepropMetrics } from '../metrics/changeprop.js'
 import type { ChangepropMetrics, ChangepropSource } from '../metrics/changeprop.js'
@@ -11,10 +11,9 @@ import { createHttpExecutor } from './exec.js'
 import { createMemoryLimiterStore, createRedisLimiterStore } from './limiter.js'
 import type { LimiterStore, LimiterTypes } from './limiter.js'
 import { createRedisClient } from '../redis.js'
-import { TopicsMissingError } from './errors.js'
 import type { Redis } from '../redis.js'
-import { delayedStreamOf, delayTopicOf, errorTopicOf, namingOf, retryGroupOf, retryTopicOf, ruleGroupOf, streamOf, topicOf } from '../stream-config/index.js'
-import type { TopicNaming } from '../stream-config/index.js'
+import { delayedStreamOf, retryGroupOf, ruleGroupOf, topicOf } from '../stream-config/index.js'
+import { clusterTopics, createPartitionTopics, createRuleTopics, deferredTopics, namingFor, resolveTopics } from './consumers/topics.js'
 import { compileRules } from './rules/load.js'
 import type { CompiledRule } from './rules/compile.js'
 import { createRuleRunner } from './runner.js'
@@ -26,7 +25,7 @@ import type { HtcpSender } from './modules/htcp.js'
 import { createLinksModule } from './modules/links.js'
 import { createMediawikiApi } from './modules/mediawiki-api.js'
 import { createPartitioner } from './modules/partition.js'
-import type { Partitioner, PartitionerSettings } from './modules/partition.js'
+import type { PartitionerSettings } from './modules/partition.js'
 import { createPurgeModule } from './modules/purge.js'
 import { ruleThrottleFor } from './throttle.js'
 
@@ -116,6 +115,8 @@ function buildChangeprop (config: Readonly<ChangepropConfig>, deps: ServiceConte
   let refreshTimer: NodeJS.Timeout | undefined
   let refreshing: Promise<void> = Promise.resolve()
 
+  const topicDeps = { config, logger: deps.logger, security: deps.kafka?.security }
+
   const limiterTypes: LimiterTypes = new Map(Object.entries(config.limiters).map(([type, spec]) => [
     type,
     (Array.isArray(spec) ? spec : [spec]).map((w) => ({ intervalMs: w.interval_ms, limit: w.limit }))
@@ -134,26 +135,6 @@ function buildChangeprop (config: Readonly<ChangepropConfig>, deps: ServiceConte
       purgeStream: purgeStream ?? undefined,
       htcp: htcp !== undefined
     }
-  }
-
-  /**
-   * The partition streams of the rules calling `/sys/partition/` need as many partitions as
-   * the map names; created so at startup (a topic created later by the first event would get
-   * the broker's default, and the extra partitions' events would land on the first ones).
-   */
-  async function createPartitionTopics (partitioner: Partitioner | undefined): Promise<void> {
-    if (partitioner === undefined || !config.kafka.create_topics) return
-    const streams = new Set<string>()
-    for (const rule of rules) {
-      if (!rule.cases.some((c) => c.exec.some((step) => step.module === 'partition'))) continue
-      for (const topic of rule.topics) {
-        const stream = partitioner.streamFor(topic)
-        if (stream !== undefined) streams.add(stream)
-      }
-    }
-    if (streams.size === 0) return
-    const topics = [...streams].map((stream) => ({ name: topicOf(stream, namingFor(config.topic_prefix)), partitions: partitioner.partitions }))
-    await createTopics(config.kafka.brokers, topics, { logger: deps.logger })
   }
 
   function allConsumers (): EventConsumer[] {
@@ -185,35 +166,14 @@ function buildChangeprop (config: Readonly<ChangepropConfig>, deps: ServiceConte
     return { ok: failed.length === 0, details: { started, closing, consumers_failed: failed } }
   }
 
-  async function resolveTopics (rule: CompiledRule, prefix: string, cluster: () => Promise<string[]>): Promise<string[]> {
-    const names = new Set(rule.topics)
-    if (rule.topicPatterns.length > 0) {
-      for (const name of await cluster()) {
-        const stream = streamOf(name, namingFor(prefix))
-        if (stream !== undefined && rule.topicPatterns.some((pattern) => pattern.test(stream))) names.add(stream)
-      }
-    }
-    for (const excluded of rule.excludeTopics) names.delete(excluded)
-    return [...names].sort()
-  }
-
   function progressReporter (rule: string, source: ChangepropSource, prefix: string): (p: PartitionProgress) => void {
     return (p) => {
       // The retry consumer also reads the rule's delay topics.
-      const of = source === 'retry' && delayedStreamOf(config.service_name, p.topic, namingFor(prefix)) !== undefined ? 'delay' : source
+      const of = source === 'retry' && delayedStreamOf(config.service_name, p.topic, namingFor(config, prefix)) !== undefined ? 'delay' : source
       const labels = { rule, source: of, topic: p.topic, partition: String(p.partition) }
       metrics.commitLag.set(labels, p.lag)
       metrics.oldestUnfinished.set(labels, p.oldestUnfinishedMs / 1000)
     }
-  }
-
-  /**
-   * How the topics of the datacenter with `prefix` are named: this one's, or another's taken over.
-   * A legacy stream's bare name belongs to the legacy home only, so a takeover never reads the
-   * topic this datacenter's own groups read.
-   */
-  function namingFor (prefix: string): TopicNaming {
-    return namingOf(prefix, config.legacy_topics_home ?? config.topic_prefix)
   }
 
   /**
@@ -226,21 +186,13 @@ function buildChangeprop (config: Readonly<ChangepropConfig>, deps: ServiceConte
     const since = Date.now() - config.takeover_lookback_ms
     const { kafka } = config
     const targets = [
-      { group: entry.group, names: topics.map((topic) => topicOf(topic, namingFor(entry.prefix))) },
-      { group: retryGroupOf(entry.group), names: deferredTopics(entry.rule, topics, entry.prefix) }
+      { group: entry.group, names: topics.map((topic) => topicOf(topic, namingFor(config, entry.prefix))) },
+      { group: retryGroupOf(entry.group), names: deferredTopics(config, entry.rule, topics, entry.prefix) }
     ]
     for (const { group, names } of targets) {
       const result = await advanceGroupOffsets(kafka.brokers, group, names, since, { clientId: kafka.client_id, logger: deps.logger, security: deps.kafka?.security })
       log.info({ rule: entry.rule.name, group, since: new Date(since).toISOString(), ...result }, 'taking over another datacenter\'s topics')
     }
-  }
-
-  /** The topics of a rule's retry consumer: the retry topics of `topics`, and their delay topics when the rule delays. */
-  function deferredTopics (rule: CompiledRule, topics: readonly string[], prefix: string): string[] {
-    return topics.flatMap((topic) => [
-      retryTopicOf(config.service_name, topic, namingFor(prefix)),
-      ...(rule.delay === undefined ? [] : [delayTopicOf(config.service_name, topic, namingFor(prefix))])
-    ])
   }
 
   /** Creates and starts a rule's two consumers on `topics`; `fresh` ones start from their oldest event. */
@@ -262,9 +214,9 @@ function buildChangeprop (config: Readonly<ChangepropConfig>, deps: ServiceConte
     const main = createEventConsumer({
       ...common,
       groupId: entry.group,
-      topics: topics.map((topic) => topicOf(topic, namingFor(prefix))),
+      topics: topics.map((topic) => topicOf(topic, namingFor(config, prefix))),
       fromBeginning: kafka.from_beginning,
-      topicsFromBeginning: fresh.map((topic) => topicOf(topic, namingFor(prefix))),
+      topicsFromBeginning: fresh.map((topic) => topicOf(topic, namingFor(config, prefix))),
       onProgress: progressReporter(rule.name, 'main', prefix)
     })
     const retry = createEventConsumer({
@@ -272,7 +224,7 @@ function buildChangeprop (config: Readonly<ChangepropConfig>, deps: ServiceConte
       // Most of its events wait for their time, holding no execution slot (exec-slots.ts).
       concurrency: rule.concurrency + config.max_waiting_events,
       groupId: retryGroupOf(entry.group),
-      topics: deferredTopics(rule, topics, prefix),
+      topics: deferredTopics(config, rule, topics, prefix),
       // Retry and delay events are never skipped, even by a group that is new.
       fromBeginning: true,
       onProgress: progressReporter(rule.name, 'retry', prefix)
@@ -293,24 +245,6 @@ function buildChangeprop (config: Readonly<ChangepropConfig>, deps: ServiceConte
     log.info({ rule: rule.name, topics, fresh }, 'rule started')
   }
 
-  /** Creates the topics rules read and write; with `create_topics: false`, checks that those they read exist. */
-  async function createRuleTopics (resolved: ReadonlyArray<{ rule: CompiledRule, topics: readonly string[] }>, prefix: string): Promise<void> {
-    const { kafka } = config
-    const consumed = new Set<string>()
-    for (const { rule, topics } of resolved) {
-      for (const topic of topics) consumed.add(topicOf(topic, namingFor(prefix)))
-      for (const name of deferredTopics(rule, topics, prefix)) consumed.add(name)
-    }
-    if (!kafka.create_topics) {
-      const existing = new Set(await listTopics(kafka.brokers, { clientId: kafka.client_id, logger: deps.logger, security: deps.kafka?.security }))
-      const missing = [...consumed].filter((name) => !existing.has(name)).sort()
-      if (missing.length > 0) throw new TopicsMissingError(missing)
-      return
-    }
-    const names = [errorTopicOf(config.service_name, namingFor(config.topic_prefix)), ...consumed]
-    await createTopics(kafka.brokers, names.map((name) => ({ name, partitions: kafka.topic_partitions })), { logger: deps.logger, security: deps.kafka?.security })
-  }
-
   /**
    * A consumer's subscription is resolved once, when it starts; librdkafka, which the
    * reference runs on, re-reads regex subscriptions from metadata. So regex rules are
@@ -326,12 +260,12 @@ function buildChangeprop (config: Readonly<ChangepropConfig>, deps: ServiceConte
       const names = await listTopics(kafka.brokers, { clientId: kafka.client_id, logger: deps.logger, security: deps.kafka?.security })
       for (const entry of regexRules) {
         if (closing) return
-        const topics = await resolveTopics(entry.rule, entry.prefix, async () => names)
+        const topics = await resolveTopics(config, entry.rule, entry.prefix, async () => names)
         const fresh = topics.filter((topic) => !entry.topics.includes(topic))
         const gone = entry.topics.filter((topic) => !topics.includes(topic))
         if (fresh.length === 0 && gone.length === 0) continue
         log.info({ rule: entry.rule.name, fresh, gone }, 'the topics matching the rule changed; resubscribing')
-        await createRuleTopics([{ rule: entry.rule, topics: fresh }], entry.prefix)
+        await createRuleTopics(topicDeps, [{ rule: entry.rule, topics: fresh }], entry.prefix)
         await Promise.all([entry.main, entry.retry].map(async (consumer) => consumer?.close({ drainTimeoutMs: config.shutdown_timeout_ms })))
         entry.main = undefined
         entry.retry = undefined
@@ -383,15 +317,11 @@ function buildChangeprop (config: Readonly<ChangepropConfig>, deps: ServiceConte
         limiter = createMemoryLimiterStore({ types: limiterTypes })
       }
 
-      let clusterTopics: Promise<string[]> | undefined
-      const cluster = async (): Promise<string[]> => {
-        clusterTopics ??= listTopics(kafka.brokers, { clientId: kafka.client_id, logger: deps.logger, security: deps.kafka?.security })
-        return clusterTopics
-      }
+      const cluster = clusterTopics(topicDeps)
       const prefixes = config.consume_topic_prefixes ?? [config.topic_prefix]
       const http = createHttpExecutor({ dispatcher })
       const modules = buildModules(http)
-      await createPartitionTopics(modules.partition)
+      await createPartitionTopics(topicDeps, rules, modules.partition)
       // Shared only where there is someone to share with.
       const decodeCache = createDecodeCache(rules.length > 1 ? config.shared_decode_max_events : 0)
       const runnerDeps = {
@@ -415,8 +345,8 @@ function buildChangeprop (config: Readonly<ChangepropConfig>, deps: ServiceConte
       // One throttle per rule, shared by its runners of every datacenter's topics.
       const throttles = new Map(rules.map((rule) => [rule.name, ruleThrottleFor(rule, metrics, log.child({ rule: rule.name }))]))
       for (const prefix of prefixes) {
-        const resolved = await Promise.all(rules.map(async (rule) => ({ rule, topics: await resolveTopics(rule, prefix, cluster) })))
-        await createRuleTopics(resolved, prefix)
+        const resolved = await Promise.all(rules.map(async (rule) => ({ rule, topics: await resolveTopics(config, rule, prefix, cluster) })))
+        await createRuleTopics(topicDeps, resolved, prefix)
         for (const { rule, topics } of resolved) {
           const entry: RuleConsumers = { rule, runner: createRuleRunner(rule, { ...runnerDeps, consumedPrefix: prefix, throttle: throttles.get(rule.name) }), prefix, group: ruleGroupOf(config.service_name, rule.name, prefix, config.topic_prefix), topics: [], main: undefined, retry: undefined }
           consumers.push(entry)
