@@ -1,4 +1,4 @@
-import { advanceGroupOffsets, createEventConsumer, listTopics } from '../kafka/index.js'
+import { createEventConsumer, listTopics } from '../kafka/index.js'
 import type { EventConsumer, PartitionProgress } from '../kafka/index.js'
 import { createChangepropMetrics } from '../metrics/changeprop.js'
 import type { ChangepropMetrics, ChangepropSource } from '../metrics/changeprop.js'
@@ -13,6 +13,7 @@ import type { LimiterStore, LimiterTypes } from './limiter.js'
 import { createRedisClient } from '../redis.js'
 import type { Redis } from '../redis.js'
 import { delayedStreamOf, retryGroupOf, ruleGroupOf, topicOf } from '../stream-config/index.js'
+import { positionTakeover } from './consumers/takeover.js'
 import { clusterTopics, createPartitionTopics, createRuleTopics, deferredTopics, namingFor, resolveTopics } from './consumers/topics.js'
 import { compileRules } from './rules/load.js'
 import type { CompiledRule } from './rules/compile.js'
@@ -115,7 +116,7 @@ function buildChangeprop (config: Readonly<ChangepropConfig>, deps: ServiceConte
   let refreshTimer: NodeJS.Timeout | undefined
   let refreshing: Promise<void> = Promise.resolve()
 
-  const topicDeps = { config, logger: deps.logger, security: deps.kafka?.security }
+  const topicDeps = { config, logger: deps.logger, log, security: deps.kafka?.security }
 
   const limiterTypes: LimiterTypes = new Map(Object.entries(config.limiters).map(([type, spec]) => [
     type,
@@ -173,25 +174,6 @@ function buildChangeprop (config: Readonly<ChangepropConfig>, deps: ServiceConte
       const labels = { rule, source: of, topic: p.topic, partition: String(p.partition) }
       metrics.commitLag.set(labels, p.lag)
       metrics.oldestUnfinished.set(labels, p.oldestUnfinishedMs / 1000)
-    }
-  }
-
-  /**
-   * Another datacenter's topics start where its own deployment most likely stopped: the takeover
-   * group's committed position, or `takeover_lookback_ms` ago if that is later (a first takeover,
-   * or one after a switch back). Events in that window may run twice; none before it is lost as
-   * long as the other deployment was less than the window behind.
-   */
-  async function positionTakeover (entry: RuleConsumers, topics: string[]): Promise<void> {
-    const since = Date.now() - config.takeover_lookback_ms
-    const { kafka } = config
-    const targets = [
-      { group: entry.group, names: topics.map((topic) => topicOf(topic, namingFor(config, entry.prefix))) },
-      { group: retryGroupOf(entry.group), names: deferredTopics(config, entry.rule, topics, entry.prefix) }
-    ]
-    for (const { group, names } of targets) {
-      const result = await advanceGroupOffsets(kafka.brokers, group, names, since, { clientId: kafka.client_id, logger: deps.logger, security: deps.kafka?.security })
-      log.info({ rule: entry.rule.name, group, since: new Date(since).toISOString(), ...result }, 'taking over another datacenter\'s topics')
     }
   }
 
@@ -354,7 +336,7 @@ function buildChangeprop (config: Readonly<ChangepropConfig>, deps: ServiceConte
             log.warn({ rule: rule.name, prefix }, 'rule has no topic to consume (its topic regex matches none yet); it starts when one appears')
             continue
           }
-          if (prefix !== config.topic_prefix) await positionTakeover(entry, topics)
+          if (prefix !== config.topic_prefix) await positionTakeover(topicDeps, entry, topics)
           await startRule(entry, topics, [])
         }
       }
