@@ -1,7 +1,6 @@
-import { createEventConsumer, listTopics } from '../kafka/index.js'
-import type { EventConsumer, PartitionProgress } from '../kafka/index.js'
+import { listTopics } from '../kafka/index.js'
 import { createChangepropMetrics } from '../metrics/changeprop.js'
-import type { ChangepropMetrics, ChangepropSource } from '../metrics/changeprop.js'
+import type { ChangepropMetrics } from '../metrics/changeprop.js'
 import { buildService, closeInOrder, kafkaSettings, producerSettings, readinessBody, readServiceInfo, requireProducer, settlesBefore, startAdminServer, withoutBrokers } from '../service/index.js'
 import type { AdminServer, ContextOverrides, HealthReport, ReadinessCheck, Service, ServiceContext, ServiceDefinition, ShellService } from '../service/index.js'
 import type { ChangepropConfig } from './config.js'
@@ -12,14 +11,15 @@ import { createMemoryLimiterStore, createRedisLimiterStore } from './limiter.js'
 import type { LimiterStore, LimiterTypes } from './limiter.js'
 import { createRedisClient } from '../redis.js'
 import type { Redis } from '../redis.js'
-import { delayedStreamOf, retryGroupOf, ruleGroupOf, topicOf } from '../stream-config/index.js'
+import { ruleGroupOf } from '../stream-config/index.js'
+import type { ConsumersDeps } from './consumers/deps.js'
+import { consumersOf, failed, notReady, startRule, stopRule } from './consumers/rule.js'
+import type { RuleConsumers } from './consumers/rule.js'
 import { positionTakeover } from './consumers/takeover.js'
-import { clusterTopics, createPartitionTopics, createRuleTopics, deferredTopics, namingFor, resolveTopics } from './consumers/topics.js'
+import { clusterTopics, createPartitionTopics, createRuleTopics, resolveTopics } from './consumers/topics.js'
 import { compileRules } from './rules/load.js'
-import type { CompiledRule } from './rules/compile.js'
 import { createRuleRunner } from './runner.js'
 import { createDecodeCache } from './decode-cache.js'
-import type { RuleRunner } from './runner.js'
 import type { ExecModules } from './attempt.js'
 import { createHtcpSender } from './modules/htcp.js'
 import type { HtcpSender } from './modules/htcp.js'
@@ -79,19 +79,6 @@ export async function createChangeprop (config: Readonly<ChangepropConfig>, opti
   return buildService(changepropService, config, options)
 }
 
-interface RuleConsumers {
-  rule: CompiledRule
-  runner: RuleRunner
-  /** The datacenter prefix of the topics it reads: this deployment's, or one it took over. */
-  prefix: string
-  /** Its consumer groups: `<service>-<rule>` at home, `<service>-<rule>.takeover.<datacenter>` for another's topics. */
-  group: string
-  main: EventConsumer | undefined
-  retry: EventConsumer | undefined
-  /** The topics consumed now, without prefix. */
-  topics: string[]
-}
-
 /**
  * Builds the change-propagation service from a loaded configuration. Nothing is
  * connected or started until `start()`.
@@ -116,7 +103,7 @@ function buildChangeprop (config: Readonly<ChangepropConfig>, deps: ServiceConte
   let refreshTimer: NodeJS.Timeout | undefined
   let refreshing: Promise<void> = Promise.resolve()
 
-  const topicDeps = { config, logger: deps.logger, log, security: deps.kafka?.security }
+  const consumerDeps: ConsumersDeps = { config, logger: deps.logger, log, metrics, security: deps.kafka?.security }
 
   const limiterTypes: LimiterTypes = new Map(Object.entries(config.limiters).map(([type, spec]) => [
     type,
@@ -138,93 +125,19 @@ function buildChangeprop (config: Readonly<ChangepropConfig>, deps: ServiceConte
     }
   }
 
-  function allConsumers (): EventConsumer[] {
-    return consumers.flatMap((c) => [c.main, c.retry]).filter((c): c is EventConsumer => c !== undefined)
-  }
-
-  function consumersNotReady (): string[] {
-    return consumers.flatMap((c) => [
-      ...(c.main !== undefined && !c.main.isReady() ? [`${c.rule.name}`] : []),
-      ...(c.retry !== undefined && !c.retry.isReady() ? [`${c.rule.name} (retry)`] : [])
-    ])
-  }
-
   const readiness: ReadinessCheck[] = [
     // Started and not shutting down.
     { name: 'running', ready: () => started && !closing },
     // Every rule's consumers are in their groups; the details name those that are not.
-    { name: 'consumers', ready: () => consumersNotReady().length === 0, details: consumersNotReady },
+    { name: 'consumers', ready: () => notReady(consumers).length === 0, details: () => notReady(consumers) },
     // The producer is connected and Kafka answered its last metadata probe.
     { name: 'kafka', ready: () => producer.isReady() }
   ]
 
   function health (): HealthReport {
     // A consumer that crashed for good leaves its rule dead; a restart of the process fixes it.
-    const failed = consumers.flatMap((c) => [
-      ...(c.main?.hasFailed() === true ? [c.rule.name] : []),
-      ...(c.retry?.hasFailed() === true ? [`${c.rule.name} (retry)`] : [])
-    ])
-    return { ok: failed.length === 0, details: { started, closing, consumers_failed: failed } }
-  }
-
-  function progressReporter (rule: string, source: ChangepropSource, prefix: string): (p: PartitionProgress) => void {
-    return (p) => {
-      // The retry consumer also reads the rule's delay topics.
-      const of = source === 'retry' && delayedStreamOf(config.service_name, p.topic, namingFor(config, prefix)) !== undefined ? 'delay' : source
-      const labels = { rule, source: of, topic: p.topic, partition: String(p.partition) }
-      metrics.commitLag.set(labels, p.lag)
-      metrics.oldestUnfinished.set(labels, p.oldestUnfinishedMs / 1000)
-    }
-  }
-
-  /** Creates and starts a rule's two consumers on `topics`; `fresh` ones start from their oldest event. */
-  async function startRule (entry: RuleConsumers, topics: string[], fresh: string[]): Promise<void> {
-    const { kafka } = config
-    const { rule, runner, prefix } = entry
-    const common = {
-      brokers: kafka.brokers,
-      clientId: kafka.client_id,
-      concurrency: rule.concurrency,
-      commitIntervalMs: kafka.commit_interval_ms,
-      sessionTimeoutMs: kafka.session_timeout_ms,
-      heartbeatIntervalMs: kafka.heartbeat_interval_ms,
-      progressIntervalMs: kafka.progress_interval_ms,
-      fetchMaxBytes: kafka.fetch_max_bytes,
-      security: deps.kafka?.security,
-      logger: deps.logger.child({ rule: rule.name })
-    }
-    const main = createEventConsumer({
-      ...common,
-      groupId: entry.group,
-      topics: topics.map((topic) => topicOf(topic, namingFor(config, prefix))),
-      fromBeginning: kafka.from_beginning,
-      topicsFromBeginning: fresh.map((topic) => topicOf(topic, namingFor(config, prefix))),
-      onProgress: progressReporter(rule.name, 'main', prefix)
-    })
-    const retry = createEventConsumer({
-      ...common,
-      // Most of its events wait for their time, holding no execution slot (exec-slots.ts).
-      concurrency: rule.concurrency + config.max_waiting_events,
-      groupId: retryGroupOf(entry.group),
-      topics: deferredTopics(config, rule, topics, prefix),
-      // Retry and delay events are never skipped, even by a group that is new.
-      fromBeginning: true,
-      onProgress: progressReporter(rule.name, 'retry', prefix)
-    })
-    entry.main = main
-    entry.retry = retry
-    try {
-      await main.start(async (message, signal) => runner.handleMain(message, signal))
-      await retry.start(async (message, signal) => runner.handleRetry(message, signal))
-    } catch (err) {
-      // Left without topics, so that the next refresh tries the whole set again.
-      entry.main = undefined
-      entry.retry = undefined
-      await Promise.allSettled([main.close({ drainTimeoutMs: 0 }), retry.close({ drainTimeoutMs: 0 })])
-      throw err
-    }
-    entry.topics = topics
-    log.info({ rule: rule.name, topics, fresh }, 'rule started')
+    const consumersFailed = failed(consumers)
+    return { ok: consumersFailed.length === 0, details: { started, closing, consumers_failed: consumersFailed } }
   }
 
   /**
@@ -247,13 +160,10 @@ function buildChangeprop (config: Readonly<ChangepropConfig>, deps: ServiceConte
         const gone = entry.topics.filter((topic) => !topics.includes(topic))
         if (fresh.length === 0 && gone.length === 0) continue
         log.info({ rule: entry.rule.name, fresh, gone }, 'the topics matching the rule changed; resubscribing')
-        await createRuleTopics(topicDeps, [{ rule: entry.rule, topics: fresh }], entry.prefix)
-        await Promise.all([entry.main, entry.retry].map(async (consumer) => consumer?.close({ drainTimeoutMs: config.shutdown_timeout_ms })))
-        entry.main = undefined
-        entry.retry = undefined
-        entry.topics = []
+        await createRuleTopics(consumerDeps, [{ rule: entry.rule, topics: fresh }], entry.prefix)
+        await stopRule(entry, config.shutdown_timeout_ms)
         if (closing) return
-        if (topics.length > 0) await startRule(entry, topics, fresh)
+        if (topics.length > 0) await startRule(consumerDeps, entry, topics, fresh)
       }
     }
     refreshing = refreshing.then(run, run)
@@ -299,11 +209,11 @@ function buildChangeprop (config: Readonly<ChangepropConfig>, deps: ServiceConte
         limiter = createMemoryLimiterStore({ types: limiterTypes })
       }
 
-      const cluster = clusterTopics(topicDeps)
+      const cluster = clusterTopics(consumerDeps)
       const prefixes = config.consume_topic_prefixes ?? [config.topic_prefix]
       const http = createHttpExecutor({ dispatcher })
       const modules = buildModules(http)
-      await createPartitionTopics(topicDeps, rules, modules.partition)
+      await createPartitionTopics(consumerDeps, rules, modules.partition)
       // Shared only where there is someone to share with.
       const decodeCache = createDecodeCache(rules.length > 1 ? config.shared_decode_max_events : 0)
       const runnerDeps = {
@@ -328,7 +238,7 @@ function buildChangeprop (config: Readonly<ChangepropConfig>, deps: ServiceConte
       const throttles = new Map(rules.map((rule) => [rule.name, ruleThrottleFor(rule, metrics, log.child({ rule: rule.name }))]))
       for (const prefix of prefixes) {
         const resolved = await Promise.all(rules.map(async (rule) => ({ rule, topics: await resolveTopics(config, rule, prefix, cluster) })))
-        await createRuleTopics(topicDeps, resolved, prefix)
+        await createRuleTopics(consumerDeps, resolved, prefix)
         for (const { rule, topics } of resolved) {
           const entry: RuleConsumers = { rule, runner: createRuleRunner(rule, { ...runnerDeps, consumedPrefix: prefix, throttle: throttles.get(rule.name) }), prefix, group: ruleGroupOf(config.service_name, rule.name, prefix, config.topic_prefix), topics: [], main: undefined, retry: undefined }
           consumers.push(entry)
@@ -336,8 +246,8 @@ function buildChangeprop (config: Readonly<ChangepropConfig>, deps: ServiceConte
             log.warn({ rule: rule.name, prefix }, 'rule has no topic to consume (its topic regex matches none yet); it starts when one appears')
             continue
           }
-          if (prefix !== config.topic_prefix) await positionTakeover(topicDeps, entry, topics)
-          await startRule(entry, topics, [])
+          if (prefix !== config.topic_prefix) await positionTakeover(consumerDeps, entry, topics)
+          await startRule(consumerDeps, entry, topics, [])
         }
       }
       scheduleTopicRefresh()
@@ -365,7 +275,7 @@ function buildChangeprop (config: Readonly<ChangepropConfig>, deps: ServiceConte
       if (!await settlesBefore(refreshing.catch(() => undefined), deadline)) log.warn('shutdown: topic refresh abandoned')
       // Events waiting for their time stay in Kafka for the restart rather than hold the shutdown up.
       for (const entry of consumers) entry.runner.stopWaiting()
-      const closingConsumers = allConsumers().map(async (consumer) => consumer.close({ drainTimeoutMs: Math.max(0, Math.min(drainTimeoutMs, consumersDeadline - Date.now())) }))
+      const closingConsumers = consumersOf(consumers).map(async (consumer) => consumer.close({ drainTimeoutMs: Math.max(0, Math.min(drainTimeoutMs, consumersDeadline - Date.now())) }))
       const results = await Promise.allSettled(closingConsumers.map(async (closed) => {
         if (!await settlesBefore(closed, consumersDeadline)) throw new Error(`the consumer did not close within shutdown_timeout_ms (${config.shutdown_timeout_ms} ms); its finished events stay uncommitted and run again after restart`)
         return closed
