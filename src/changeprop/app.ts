@@ -1,4 +1,3 @@
-import { listTopics } from '../kafka/index.js'
 import { createChangepropMetrics } from '../metrics/changeprop.js'
 import type { ChangepropMetrics } from '../metrics/changeprop.js'
 import { buildService, closeInOrder, kafkaSettings, producerSettings, readinessBody, readServiceInfo, requireProducer, settlesBefore, startAdminServer, withoutBrokers } from '../service/index.js'
@@ -13,7 +12,8 @@ import { createRedisClient } from '../redis.js'
 import type { Redis } from '../redis.js'
 import { ruleGroupOf } from '../stream-config/index.js'
 import type { ConsumersDeps } from './consumers/deps.js'
-import { consumersOf, failed, notReady, startRule, stopRule } from './consumers/rule.js'
+import { createTopicRefresh } from './consumers/refresh.js'
+import { consumersOf, failed, notReady, startRule } from './consumers/rule.js'
 import type { RuleConsumers } from './consumers/rule.js'
 import { positionTakeover } from './consumers/takeover.js'
 import { clusterTopics, createPartitionTopics, createRuleTopics, resolveTopics } from './consumers/topics.js'
@@ -100,10 +100,9 @@ function buildChangeprop (config: Readonly<ChangepropConfig>, deps: ServiceConte
   const consumers: RuleConsumers[] = []
   let started = false
   let closing = false
-  let refreshTimer: NodeJS.Timeout | undefined
-  let refreshing: Promise<void> = Promise.resolve()
 
   const consumerDeps: ConsumersDeps = { config, logger: deps.logger, log, metrics, security: deps.kafka?.security }
+  const topicRefresh = createTopicRefresh(consumerDeps, consumers, () => started && !closing)
 
   const limiterTypes: LimiterTypes = new Map(Object.entries(config.limiters).map(([type, spec]) => [
     type,
@@ -138,47 +137,6 @@ function buildChangeprop (config: Readonly<ChangepropConfig>, deps: ServiceConte
     // A consumer that crashed for good leaves its rule dead; a restart of the process fixes it.
     const consumersFailed = failed(consumers)
     return { ok: consumersFailed.length === 0, details: { started, closing, consumers_failed: consumersFailed } }
-  }
-
-  /**
-   * A consumer's subscription is resolved once, when it starts; librdkafka, which the
-   * reference runs on, re-reads regex subscriptions from metadata. So regex rules are
-   * re-resolved here and restarted on a new topic set: the old consumers drain and commit,
-   * the new ones rejoin the same groups and go on from the committed offsets.
-   */
-  async function refreshTopicsOnce (): Promise<void> {
-    const run = async (): Promise<void> => {
-      if (closing || !started) return
-      const { kafka } = config
-      const regexRules = consumers.filter((entry) => entry.rule.topicPatterns.length > 0)
-      if (regexRules.length === 0) return
-      const names = await listTopics(kafka.brokers, { clientId: kafka.client_id, logger: deps.logger, security: deps.kafka?.security })
-      for (const entry of regexRules) {
-        if (closing) return
-        const topics = await resolveTopics(config, entry.rule, entry.prefix, async () => names)
-        const fresh = topics.filter((topic) => !entry.topics.includes(topic))
-        const gone = entry.topics.filter((topic) => !topics.includes(topic))
-        if (fresh.length === 0 && gone.length === 0) continue
-        log.info({ rule: entry.rule.name, fresh, gone }, 'the topics matching the rule changed; resubscribing')
-        await createRuleTopics(consumerDeps, [{ rule: entry.rule, topics: fresh }], entry.prefix)
-        await stopRule(entry, config.shutdown_timeout_ms)
-        if (closing) return
-        if (topics.length > 0) await startRule(consumerDeps, entry, topics, fresh)
-      }
-    }
-    refreshing = refreshing.then(run, run)
-    return refreshing
-  }
-
-  function scheduleTopicRefresh (): void {
-    const interval = config.kafka.topic_refresh_interval_ms
-    if (interval === 0 || closing || !consumers.some((entry) => entry.rule.topicPatterns.length > 0)) return
-    refreshTimer = setTimeout(() => {
-      refreshTimer = undefined
-      refreshTopicsOnce()
-        .catch((err: unknown) => { log.warn({ err }, 'refreshing the topics of regex rules failed; trying again later') })
-        .finally(scheduleTopicRefresh)
-    }, interval)
   }
 
   const changeprop: ChangepropService = {
@@ -250,12 +208,12 @@ function buildChangeprop (config: Readonly<ChangepropConfig>, deps: ServiceConte
           await startRule(consumerDeps, entry, topics, [])
         }
       }
-      scheduleTopicRefresh()
+      topicRefresh.schedule()
       return `${rules.length} rule${rules.length === 1 ? '' : 's'} running; admin (metrics, health) on port ${String(admin.port)}`
     },
 
     async refreshTopics () {
-      await refreshTopicsOnce()
+      await topicRefresh.refresh()
     },
 
     async close (deadline) {
@@ -270,9 +228,8 @@ function buildChangeprop (config: Readonly<ChangepropConfig>, deps: ServiceConte
       const reserveMs = Math.min(2000, Math.floor(totalMs / 4))
       const drainTimeoutMs = totalMs - reserveMs
       const consumersDeadline = deadline - Math.floor(reserveMs / 2)
-      clearTimeout(refreshTimer)
       // A refresh under way finishes its step (it checks `closing`), so no consumer starts after this.
-      if (!await settlesBefore(refreshing.catch(() => undefined), deadline)) log.warn('shutdown: topic refresh abandoned')
+      if (!await settlesBefore(topicRefresh.stop(), deadline)) log.warn('shutdown: topic refresh abandoned')
       // Events waiting for their time stay in Kafka for the restart rather than hold the shutdown up.
       for (const entry of consumers) entry.runner.stopWaiting()
       const closingConsumers = consumersOf(consumers).map(async (consumer) => consumer.close({ drainTimeoutMs: Math.max(0, Math.min(drainTimeoutMs, consumersDeadline - Date.now())) }))

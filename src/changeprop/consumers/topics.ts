@@ -20,7 +20,7 @@ export function namingFor (config: Readonly<ChangepropConfig>, prefix: string): 
 }
 
 /** The streams a rule reads in the datacenter with `prefix`: its topics and those of `cluster` its regexes match, less those it excludes. */
-export async function resolveTopics (config: Readonly<ChangepropConfig>, rule: CompiledRule, prefix: string, cluster: () => Promise<string[]>): Promise<string[]> {
+export async function resolveTopics (config: Readonly<ChangepropConfig>, rule: CompiledRule, prefix: string, cluster: () => Promise<readonly string[]>): Promise<string[]> {
   const names = new Set(rule.topics)
   if (rule.topicPatterns.length > 0) {
     for (const name of await cluster()) {
