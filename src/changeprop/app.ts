@@ -20,14 +20,8 @@ import { clusterTopics, createPartitionTopics, createRuleTopics, resolveTopics }
 import { compileRules } from './rules/load.js'
 import { createRuleRunner } from './runner.js'
 import { createDecodeCache } from './decode-cache.js'
-import type { ExecModules } from './attempt.js'
-import { createHtcpSender } from './modules/htcp.js'
-import type { HtcpSender } from './modules/htcp.js'
-import { createLinksModule } from './modules/links.js'
-import { createMediawikiApi } from './modules/mediawiki-api.js'
-import { createPartitioner } from './modules/partition.js'
-import type { PartitionerSettings } from './modules/partition.js'
-import { createPurgeModule } from './modules/purge.js'
+import { createExecModules } from './modules/index.js'
+import type { ExecModulesWiring } from './modules/index.js'
 import { ruleThrottleFor } from './throttle.js'
 
 export interface ChangepropService extends Service {
@@ -95,7 +89,7 @@ function buildChangeprop (config: Readonly<ChangepropConfig>, deps: ServiceConte
   const { dispatcher } = deps
   const producer = requireProducer(deps)
   let redis: Redis | undefined
-  let htcp: HtcpSender | undefined
+  let modulesWiring: ExecModulesWiring | undefined
   let admin: AdminServer | undefined
   const consumers: RuleConsumers[] = []
   let started = false
@@ -108,21 +102,6 @@ function buildChangeprop (config: Readonly<ChangepropConfig>, deps: ServiceConte
     type,
     (Array.isArray(spec) ? spec : [spec]).map((w) => ({ intervalMs: w.interval_ms, limit: w.limit }))
   ]))
-
-  /** The in-process modules rules call (`/sys/links/`, `/sys/purge/`, `/sys/partition/`), on the service's HTTP client and producer. */
-  function buildModules (http: ReturnType<typeof createHttpExecutor>): ExecModules {
-    const originOverride = config.exec_origin_override === undefined ? undefined : new URL(config.exec_origin_override)
-    const api = createMediawikiApi(config.mediawiki_api, { http, originOverride })
-    const { htcp: htcpSettings, stream: purgeStream } = config.purge
-    htcp = htcpSettings === undefined ? undefined : createHtcpSender({ host: htcpSettings.host, port: htcpSettings.port, ttl: htcpSettings.ttl })
-    return {
-      links: createLinksModule({ api, countCall: (rule, module, outcome) => { metrics.apiRequests.inc({ rule, module, outcome }) } }),
-      purge: createPurgeModule({ stream: purgeStream ?? undefined, htcp }),
-      partition: config.partitioner === undefined ? undefined : createPartitioner(config.partitioner as PartitionerSettings),
-      purgeStream: purgeStream ?? undefined,
-      htcp: htcp !== undefined
-    }
-  }
 
   const readiness: ReadinessCheck[] = [
     // Started and not shutting down.
@@ -170,7 +149,8 @@ function buildChangeprop (config: Readonly<ChangepropConfig>, deps: ServiceConte
       const cluster = clusterTopics(consumerDeps)
       const prefixes = config.consume_topic_prefixes ?? [config.topic_prefix]
       const http = createHttpExecutor({ dispatcher })
-      const modules = buildModules(http)
+      modulesWiring = createExecModules(config, { http, metrics })
+      const { modules } = modulesWiring
       await createPartitionTopics(consumerDeps, rules, modules.partition)
       // Shared only where there is someone to share with.
       const decodeCache = createDecodeCache(rules.length > 1 ? config.shared_decode_max_events : 0)
@@ -242,7 +222,7 @@ function buildChangeprop (config: Readonly<ChangepropConfig>, deps: ServiceConte
       if (abandoned > 0) log.warn({ abandoned }, 'in-flight events abandoned at shutdown; they run again after restart')
       await closeInOrder([
         { name: 'redis', close: async () => { redis?.disconnect() } },
-        { name: 'htcp', close: async () => { await htcp?.close() } },
+        { name: 'htcp', close: async () => { await modulesWiring?.close() } },
         { name: 'admin server', close: async () => { await admin?.close() } }
       ], deadline, log)
       log.info('change propagation stopped')
