@@ -3,12 +3,7 @@ import type { ChangepropMetrics } from '../metrics/changeprop.js'
 import { buildService, closeInOrder, kafkaSettings, producerSettings, readinessBody, readServiceInfo, requireProducer, settlesBefore, startAdminServer, withoutBrokers } from '../service/index.js'
 import type { AdminServer, ContextOverrides, HealthReport, ReadinessCheck, Service, ServiceContext, ServiceDefinition, ShellService } from '../service/index.js'
 import type { ChangepropConfig } from './config.js'
-import { createMemoryDedupeStore, createRedisDedupeStore } from './dedupe.js'
-import type { DedupeStore } from './dedupe.js'
 import { createHttpExecutor } from './exec.js'
-import { createMemoryLimiterStore, createRedisLimiterStore } from './limiter.js'
-import type { LimiterStore, LimiterTypes } from './limiter.js'
-import { createRedisClient } from '../redis.js'
 import type { Redis } from '../redis.js'
 import { ruleGroupOf } from '../stream-config/index.js'
 import type { ConsumersDeps } from './consumers/deps.js'
@@ -18,6 +13,7 @@ import type { RuleConsumers } from './consumers/rule.js'
 import { positionTakeover } from './consumers/takeover.js'
 import { clusterTopics, createPartitionTopics, createRuleTopics, resolveTopics } from './consumers/topics.js'
 import { compileRules } from './rules/load.js'
+import { createStateStores, createStoresRedis } from './state-stores.js'
 import { createRuleRunner } from './runner.js'
 import { createDecodeCache } from './decode-cache.js'
 import { createExecModules } from './modules/index.js'
@@ -98,11 +94,6 @@ function buildChangeprop (config: Readonly<ChangepropConfig>, deps: ServiceConte
   const consumerDeps: ConsumersDeps = { config, logger: deps.logger, log, metrics, security: deps.kafka?.security }
   const topicRefresh = createTopicRefresh(consumerDeps, consumers, () => started && !closing)
 
-  const limiterTypes: LimiterTypes = new Map(Object.entries(config.limiters).map(([type, spec]) => [
-    type,
-    (Array.isArray(spec) ? spec : [spec]).map((w) => ({ intervalMs: w.interval_ms, limit: w.limit }))
-  ]))
-
   const readiness: ReadinessCheck[] = [
     // Started and not shutting down.
     { name: 'running', ready: () => started && !closing },
@@ -133,18 +124,8 @@ function buildChangeprop (config: Readonly<ChangepropConfig>, deps: ServiceConte
       // Readiness follows Kafka without traffic: the producer asks the cluster for metadata.
       producer.monitor()
 
-      let dedupe: DedupeStore
-      let limiter: LimiterStore
-      if (config.redis !== undefined) {
-        redis = await createRedisClient({ url: config.redis.url, connectTimeoutMs: config.redis.connect_timeout_ms, logger: deps.logger })
-        // Both stores fail open, so a Redis that is down at startup delays nothing.
-        await redis.connect().catch((err: unknown) => { log.warn({ err }, 'redis not reachable at startup; retrying in the background') })
-        dedupe = createRedisDedupeStore({ redis, keyPrefix: config.redis.key_prefix, windowMs: config.dedupe.window_ms })
-        limiter = createRedisLimiterStore({ redis, keyPrefix: config.redis.key_prefix, types: limiterTypes })
-      } else {
-        dedupe = createMemoryDedupeStore({ windowMs: config.dedupe.window_ms, maxEntries: config.dedupe.max_entries })
-        limiter = createMemoryLimiterStore({ types: limiterTypes })
-      }
+      redis = await createStoresRedis(config, deps.logger)
+      const { dedupe, limiter } = await createStateStores(config, redis, log)
 
       const cluster = clusterTopics(consumerDeps)
       const prefixes = config.consume_topic_prefixes ?? [config.topic_prefix]
