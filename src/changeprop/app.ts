@@ -1,17 +1,19 @@
 import { createChangepropMetrics } from '../metrics/changeprop.js'
 import type { ChangepropMetrics } from '../metrics/changeprop.js'
 import { buildService, closeInOrder, kafkaSettings, producerSettings, readinessBody, readServiceInfo, requireProducer, settlesBefore, startAdminServer, withoutBrokers } from '../service/index.js'
-import type { AdminServer, ContextOverrides, HealthReport, ReadinessCheck, Service, ServiceContext, ServiceDefinition, ShellService } from '../service/index.js'
+import type { AdminServer, ContextOverrides, Service, ServiceContext, ServiceDefinition, ShellService } from '../service/index.js'
 import type { ChangepropConfig } from './config.js'
 import { createHttpExecutor } from './exec.js'
 import type { Redis } from '../redis.js'
 import { ruleGroupOf } from '../stream-config/index.js'
 import type { ConsumersDeps } from './consumers/deps.js'
 import { createTopicRefresh } from './consumers/refresh.js'
-import { consumersOf, failed, notReady, startRule } from './consumers/rule.js'
+import { consumersOf, startRule } from './consumers/rule.js'
 import type { RuleConsumers } from './consumers/rule.js'
 import { positionTakeover } from './consumers/takeover.js'
 import { clusterTopics, createPartitionTopics, createRuleTopics, resolveTopics } from './consumers/topics.js'
+import { healthReport, readinessChecks } from './health.js'
+import type { Lifecycle } from './health.js'
 import { compileRules } from './rules/load.js'
 import { createStateStores, createStoresRedis } from './state-stores.js'
 import { createRuleRunner } from './runner.js'
@@ -88,26 +90,12 @@ function buildChangeprop (config: Readonly<ChangepropConfig>, deps: ServiceConte
   let modulesWiring: ExecModulesWiring | undefined
   let admin: AdminServer | undefined
   const consumers: RuleConsumers[] = []
-  let started = false
-  let closing = false
+  const lifecycle: Lifecycle = { started: false, closing: false }
 
   const consumerDeps: ConsumersDeps = { config, logger: deps.logger, log, metrics, security: deps.kafka?.security }
-  const topicRefresh = createTopicRefresh(consumerDeps, consumers, () => started && !closing)
+  const topicRefresh = createTopicRefresh(consumerDeps, consumers, () => lifecycle.started && !lifecycle.closing)
 
-  const readiness: ReadinessCheck[] = [
-    // Started and not shutting down.
-    { name: 'running', ready: () => started && !closing },
-    // Every rule's consumers are in their groups; the details name those that are not.
-    { name: 'consumers', ready: () => notReady(consumers).length === 0, details: () => notReady(consumers) },
-    // The producer is connected and Kafka answered its last metadata probe.
-    { name: 'kafka', ready: () => producer.isReady() }
-  ]
-
-  function health (): HealthReport {
-    // A consumer that crashed for good leaves its rule dead; a restart of the process fixes it.
-    const consumersFailed = failed(consumers)
-    return { ok: consumersFailed.length === 0, details: { started, closing, consumers_failed: consumersFailed } }
-  }
+  const readiness = readinessChecks(lifecycle, consumers, producer)
 
   const changeprop: ChangepropService = {
     get port () { return admin?.port },
@@ -115,11 +103,11 @@ function buildChangeprop (config: Readonly<ChangepropConfig>, deps: ServiceConte
     isReady () { return readinessBody(readiness).ready },
 
     async start () {
-      if (started) throw new Error('change propagation already started')
-      started = true
+      if (lifecycle.started) throw new Error('change propagation already started')
+      lifecycle.started = true
       const { kafka } = config
       if (kafka.brokers.length === 0) throw new Error('no Kafka brokers configured (kafka.brokers or KAFKA_BROKERS)')
-      admin = await startAdminServer({ host: config.listen_address, port: config.port, logger: deps.logger, registry: deps.registry, health, readiness, info: readServiceInfo() })
+      admin = await startAdminServer({ host: config.listen_address, port: config.port, logger: deps.logger, registry: deps.registry, health: () => healthReport(lifecycle, consumers), readiness, info: readServiceInfo() })
       await producer.connect()
       // Readiness follows Kafka without traffic: the producer asks the cluster for metadata.
       producer.monitor()
@@ -178,8 +166,8 @@ function buildChangeprop (config: Readonly<ChangepropConfig>, deps: ServiceConte
     },
 
     async close (deadline) {
-      if (closing) return
-      closing = true
+      if (lifecycle.closing) return
+      lifecycle.closing = true
       // The whole shutdown fits in the deadline, even with Kafka hanging: in-flight events get
       // all of it but a reserve for committing and leaving the groups (the shell flushes the
       // producer after this, within the same deadline).
