@@ -1,25 +1,25 @@
 import { createChangepropMetrics } from '../metrics/changeprop.js'
 import type { ChangepropMetrics } from '../metrics/changeprop.js'
-import { buildService, closeInOrder, kafkaSettings, producerSettings, readinessBody, readServiceInfo, requireProducer, settlesBefore, startAdminServer, withoutBrokers } from '../service/index.js'
-import type { AdminServer, ContextOverrides, Service, ServiceContext, ServiceDefinition, ShellService } from '../service/index.js'
+import { buildService, kafkaSettings, producerSettings, readinessBody, readServiceInfo, requireProducer, startAdminServer, withoutBrokers } from '../service/index.js'
+import type { ContextOverrides, Service, ServiceContext, ServiceDefinition, ShellService } from '../service/index.js'
 import type { ChangepropConfig } from './config.js'
 import { createHttpExecutor } from './exec.js'
-import type { Redis } from '../redis.js'
 import { ruleGroupOf } from '../stream-config/index.js'
 import type { ConsumersDeps } from './consumers/deps.js'
 import { createTopicRefresh } from './consumers/refresh.js'
-import { consumersOf, startRule } from './consumers/rule.js'
+import { startRule } from './consumers/rule.js'
 import type { RuleConsumers } from './consumers/rule.js'
 import { positionTakeover } from './consumers/takeover.js'
 import { clusterTopics, createPartitionTopics, createRuleTopics, resolveTopics } from './consumers/topics.js'
 import { healthReport, readinessChecks } from './health.js'
 import type { Lifecycle } from './health.js'
 import { compileRules } from './rules/load.js'
+import { shutDown } from './shutdown.js'
+import type { OpenedResources } from './shutdown.js'
 import { createStateStores, createStoresRedis } from './state-stores.js'
 import { createRuleRunner } from './runner.js'
 import { createDecodeCache } from './decode-cache.js'
 import { createExecModules } from './modules/index.js'
-import type { ExecModulesWiring } from './modules/index.js'
 import { ruleThrottleFor } from './throttle.js'
 
 export interface ChangepropService extends Service {
@@ -86,9 +86,7 @@ function buildChangeprop (config: Readonly<ChangepropConfig>, deps: ServiceConte
   const metrics: ChangepropMetrics = createChangepropMetrics(deps.registry)
   const { dispatcher } = deps
   const producer = requireProducer(deps)
-  let redis: Redis | undefined
-  let modulesWiring: ExecModulesWiring | undefined
-  let admin: AdminServer | undefined
+  const opened: OpenedResources = {}
   const consumers: RuleConsumers[] = []
   const lifecycle: Lifecycle = { started: false, closing: false }
 
@@ -98,7 +96,7 @@ function buildChangeprop (config: Readonly<ChangepropConfig>, deps: ServiceConte
   const readiness = readinessChecks(lifecycle, consumers, producer)
 
   const changeprop: ChangepropService = {
-    get port () { return admin?.port },
+    get port () { return opened.admin?.port },
 
     isReady () { return readinessBody(readiness).ready },
 
@@ -107,19 +105,19 @@ function buildChangeprop (config: Readonly<ChangepropConfig>, deps: ServiceConte
       lifecycle.started = true
       const { kafka } = config
       if (kafka.brokers.length === 0) throw new Error('no Kafka brokers configured (kafka.brokers or KAFKA_BROKERS)')
-      admin = await startAdminServer({ host: config.listen_address, port: config.port, logger: deps.logger, registry: deps.registry, health: () => healthReport(lifecycle, consumers), readiness, info: readServiceInfo() })
+      const admin = opened.admin = await startAdminServer({ host: config.listen_address, port: config.port, logger: deps.logger, registry: deps.registry, health: () => healthReport(lifecycle, consumers), readiness, info: readServiceInfo() })
       await producer.connect()
       // Readiness follows Kafka without traffic: the producer asks the cluster for metadata.
       producer.monitor()
 
-      redis = await createStoresRedis(config, deps.logger)
-      const { dedupe, limiter } = await createStateStores(config, redis, log)
+      opened.redis = await createStoresRedis(config, deps.logger)
+      const { dedupe, limiter } = await createStateStores(config, opened.redis, log)
 
       const cluster = clusterTopics(consumerDeps)
       const prefixes = config.consume_topic_prefixes ?? [config.topic_prefix]
       const http = createHttpExecutor({ dispatcher })
-      modulesWiring = createExecModules(config, { http, metrics })
-      const { modules } = modulesWiring
+      opened.modules = createExecModules(config, { http, metrics })
+      const { modules } = opened.modules
       await createPartitionTopics(consumerDeps, rules, modules.partition)
       // Shared only where there is someone to share with.
       const decodeCache = createDecodeCache(rules.length > 1 ? config.shared_decode_max_events : 0)
@@ -168,33 +166,7 @@ function buildChangeprop (config: Readonly<ChangepropConfig>, deps: ServiceConte
     async close (deadline) {
       if (lifecycle.closing) return
       lifecycle.closing = true
-      // The whole shutdown fits in the deadline, even with Kafka hanging: in-flight events get
-      // all of it but a reserve for committing and leaving the groups (the shell flushes the
-      // producer after this, within the same deadline).
-      // Of the reserve, the first half is for committing and leaving the groups, the second
-      // for the producer's flush, which the shell runs after this.
-      const totalMs = Math.max(0, deadline - Date.now())
-      const reserveMs = Math.min(2000, Math.floor(totalMs / 4))
-      const drainTimeoutMs = totalMs - reserveMs
-      const consumersDeadline = deadline - Math.floor(reserveMs / 2)
-      // A refresh under way finishes its step (it checks `closing`), so no consumer starts after this.
-      if (!await settlesBefore(topicRefresh.stop(), deadline)) log.warn('shutdown: topic refresh abandoned')
-      // Events waiting for their time stay in Kafka for the restart rather than hold the shutdown up.
-      for (const entry of consumers) entry.runner.stopWaiting()
-      const closingConsumers = consumersOf(consumers).map(async (consumer) => consumer.close({ drainTimeoutMs: Math.max(0, Math.min(drainTimeoutMs, consumersDeadline - Date.now())) }))
-      const results = await Promise.allSettled(closingConsumers.map(async (closed) => {
-        if (!await settlesBefore(closed, consumersDeadline)) throw new Error(`the consumer did not close within shutdown_timeout_ms (${config.shutdown_timeout_ms} ms); its finished events stay uncommitted and run again after restart`)
-        return closed
-      }))
-      const abandoned = results.reduce((sum, r) => sum + (r.status === 'fulfilled' ? r.value.abandoned : 0), 0)
-      for (const r of results) if (r.status === 'rejected') log.error({ err: r.reason }, 'closing a consumer failed')
-      if (abandoned > 0) log.warn({ abandoned }, 'in-flight events abandoned at shutdown; they run again after restart')
-      await closeInOrder([
-        { name: 'redis', close: async () => { redis?.disconnect() } },
-        { name: 'htcp', close: async () => { await modulesWiring?.close() } },
-        { name: 'admin server', close: async () => { await admin?.close() } }
-      ], deadline, log)
-      log.info('change propagation stopped')
+      await shutDown({ config, log, refresh: topicRefresh, entries: consumers, opened }, deadline)
     }
   }
   return changeprop
