@@ -1,25 +1,25 @@
+import type { EventProducer } from '../kafka/index.js'
+import type { Logger } from '../logger.js'
 import { createChangepropMetrics } from '../metrics/changeprop.js'
 import type { ChangepropMetrics } from '../metrics/changeprop.js'
 import { buildService, kafkaSettings, producerSettings, readinessBody, readServiceInfo, requireProducer, startAdminServer, withoutBrokers } from '../service/index.js'
 import type { ContextOverrides, Service, ServiceContext, ServiceDefinition, ShellService } from '../service/index.js'
+import type { RunnerDeps } from './attempt.js'
 import type { ChangepropConfig } from './config.js'
+import { createPartitionTopics, createTopicRefresh, startRules } from './consumers/index.js'
+import type { ConsumersDeps, RuleConsumers } from './consumers/index.js'
+import { createDecodeCache } from './decode-cache.js'
 import { createHttpExecutor } from './exec.js'
-import { ruleGroupOf } from '../stream-config/index.js'
-import type { ConsumersDeps } from './consumers/deps.js'
-import { createTopicRefresh } from './consumers/refresh.js'
-import { startRule } from './consumers/rule.js'
-import type { RuleConsumers } from './consumers/rule.js'
-import { positionTakeover } from './consumers/takeover.js'
-import { clusterTopics, createPartitionTopics, createRuleTopics, resolveTopics } from './consumers/topics.js'
 import { healthReport, readinessChecks } from './health.js'
 import type { Lifecycle } from './health.js'
+import { createExecModules } from './modules/index.js'
+import type { CompiledRule } from './rules/compile.js'
 import { compileRules } from './rules/load.js'
+import { createRuleRunner } from './runner.js'
+import type { RuleRunner } from './runner.js'
 import { shutDown } from './shutdown.js'
 import type { OpenedResources } from './shutdown.js'
 import { createStateStores, createStoresRedis } from './state-stores.js'
-import { createRuleRunner } from './runner.js'
-import { createDecodeCache } from './decode-cache.js'
-import { createExecModules } from './modules/index.js'
 import { ruleThrottleFor } from './throttle.js'
 
 export interface ChangepropService extends Service {
@@ -73,7 +73,10 @@ export async function createChangeprop (config: Readonly<ChangepropConfig>, opti
 
 /**
  * Builds the change-propagation service from a loaded configuration. Nothing is
- * connected or started until `start()`.
+ * connected or started until `start()`, which opens, in order: the admin server, the producer,
+ * the dedupe and limiter stores (state-stores.ts), the exec modules (modules/), the partition
+ * topics, then every rule's runner and consumers (consumers/), and schedules the topic refresh.
+ * `close()` undoes it within its deadline (shutdown.ts).
  *
  * Each rule gets two consumer groups: `<service>-<rule>` for its topics and
  * `<service>-<rule>-retry` for its retry topics. Separate groups keep a retry that is
@@ -84,18 +87,15 @@ function buildChangeprop (config: Readonly<ChangepropConfig>, deps: ServiceConte
   const log = deps.logger.child({ module: 'changeprop' })
   const rules = compileRules(config)
   const metrics: ChangepropMetrics = createChangepropMetrics(deps.registry)
-  const { dispatcher } = deps
   const producer = requireProducer(deps)
+  const lifecycle: Lifecycle = { started: false, closing: false }
   const opened: OpenedResources = {}
   const consumers: RuleConsumers[] = []
-  const lifecycle: Lifecycle = { started: false, closing: false }
-
   const consumerDeps: ConsumersDeps = { config, logger: deps.logger, log, metrics, security: deps.kafka?.security }
   const topicRefresh = createTopicRefresh(consumerDeps, consumers, () => lifecycle.started && !lifecycle.closing)
-
   const readiness = readinessChecks(lifecycle, consumers, producer)
 
-  const changeprop: ChangepropService = {
+  return {
     get port () { return opened.admin?.port },
 
     isReady () { return readinessBody(readiness).ready },
@@ -103,58 +103,19 @@ function buildChangeprop (config: Readonly<ChangepropConfig>, deps: ServiceConte
     async start () {
       if (lifecycle.started) throw new Error('change propagation already started')
       lifecycle.started = true
-      const { kafka } = config
-      if (kafka.brokers.length === 0) throw new Error('no Kafka brokers configured (kafka.brokers or KAFKA_BROKERS)')
+      if (config.kafka.brokers.length === 0) throw new Error('no Kafka brokers configured (kafka.brokers or KAFKA_BROKERS)')
       const admin = opened.admin = await startAdminServer({ host: config.listen_address, port: config.port, logger: deps.logger, registry: deps.registry, health: () => healthReport(lifecycle, consumers), readiness, info: readServiceInfo() })
       await producer.connect()
       // Readiness follows Kafka without traffic: the producer asks the cluster for metadata.
       producer.monitor()
-
       opened.redis = await createStoresRedis(config, deps.logger)
-      const { dedupe, limiter } = await createStateStores(config, opened.redis, log)
-
-      const cluster = clusterTopics(consumerDeps)
-      const prefixes = config.consume_topic_prefixes ?? [config.topic_prefix]
-      const http = createHttpExecutor({ dispatcher })
+      const stores = await createStateStores(config, opened.redis, log)
+      const http = createHttpExecutor({ dispatcher: deps.dispatcher })
       opened.modules = createExecModules(config, { http, metrics })
       const { modules } = opened.modules
       await createPartitionTopics(consumerDeps, rules, modules.partition)
-      // Shared only where there is someone to share with.
-      const decodeCache = createDecodeCache(rules.length > 1 ? config.shared_decode_max_events : 0)
-      const runnerDeps = {
-        service: config.service_name,
-        topicPrefix: config.topic_prefix,
-        legacyTopicsHome: config.legacy_topics_home,
-        userAgent: config.user_agent,
-        originOverride: config.exec_origin_override,
-        maxChainLength: config.max_chain_length,
-        boundedRawEventMaxBytes: config.bounded_raw_event_max_bytes,
-        producer,
-        http,
-        dedupe,
-        limiter,
-        metrics,
-        logger: deps.logger,
-        decode: decodeCache.decode,
-        modules,
-        delayHoldMaxMs: config.delay_hold_max_ms
-      }
-      // One throttle per rule, shared by its runners of every datacenter's topics.
-      const throttles = new Map(rules.map((rule) => [rule.name, ruleThrottleFor(rule, metrics, log.child({ rule: rule.name }))]))
-      for (const prefix of prefixes) {
-        const resolved = await Promise.all(rules.map(async (rule) => ({ rule, topics: await resolveTopics(config, rule, prefix, cluster) })))
-        await createRuleTopics(consumerDeps, resolved, prefix)
-        for (const { rule, topics } of resolved) {
-          const entry: RuleConsumers = { rule, runner: createRuleRunner(rule, { ...runnerDeps, consumedPrefix: prefix, throttle: throttles.get(rule.name) }), prefix, group: ruleGroupOf(config.service_name, rule.name, prefix, config.topic_prefix), topics: [], main: undefined, retry: undefined }
-          consumers.push(entry)
-          if (topics.length === 0) {
-            log.warn({ rule: rule.name, prefix }, 'rule has no topic to consume (its topic regex matches none yet); it starts when one appears')
-            continue
-          }
-          if (prefix !== config.topic_prefix) await positionTakeover(consumerDeps, entry, topics)
-          await startRule(consumerDeps, entry, topics, [])
-        }
-      }
+      const runnerFor = createRunners(config, rules, { ...stores, producer, http, modules, metrics, logger: deps.logger, log })
+      await startRules(consumerDeps, consumers, rules, runnerFor)
       topicRefresh.schedule()
       return `${rules.length} rule${rules.length === 1 ? '' : 's'} running; admin (metrics, health) on port ${String(admin.port)}`
     },
@@ -169,5 +130,42 @@ function buildChangeprop (config: Readonly<ChangepropConfig>, deps: ServiceConte
       await shutDown({ config, log, refresh: topicRefresh, entries: consumers, opened }, deadline)
     }
   }
-  return changeprop
+}
+
+/** The service's parts every rule runner uses. */
+type RunnerParts = Pick<RunnerDeps, 'dedupe' | 'limiter' | 'http' | 'metrics' | 'logger'> & {
+  producer: EventProducer
+  modules: NonNullable<RunnerDeps['modules']>
+  log: Logger
+}
+
+/**
+ * Makes each rule's runner for the topics of one datacenter. A consumed record is decoded once for
+ * all the rules reading it, and each rule has one throttle, shared by its runners of every
+ * datacenter's topics.
+ */
+function createRunners (config: Readonly<ChangepropConfig>, rules: readonly CompiledRule[], parts: RunnerParts): (rule: CompiledRule, prefix: string) => RuleRunner {
+  const { metrics, log } = parts
+  // Shared only where there is someone to share with.
+  const decodeCache = createDecodeCache(rules.length > 1 ? config.shared_decode_max_events : 0)
+  const runnerDeps: RunnerDeps = {
+    service: config.service_name,
+    topicPrefix: config.topic_prefix,
+    legacyTopicsHome: config.legacy_topics_home,
+    userAgent: config.user_agent,
+    originOverride: config.exec_origin_override,
+    maxChainLength: config.max_chain_length,
+    boundedRawEventMaxBytes: config.bounded_raw_event_max_bytes,
+    producer: parts.producer,
+    http: parts.http,
+    dedupe: parts.dedupe,
+    limiter: parts.limiter,
+    metrics,
+    logger: parts.logger,
+    decode: decodeCache.decode,
+    modules: parts.modules,
+    delayHoldMaxMs: config.delay_hold_max_ms
+  }
+  const throttles = new Map(rules.map((rule) => [rule.name, ruleThrottleFor(rule, metrics, log.child({ rule: rule.name }))]))
+  return (rule, prefix) => createRuleRunner(rule, { ...runnerDeps, consumedPrefix: prefix, throttle: throttles.get(rule.name) })
 }

@@ -1,6 +1,6 @@
 import type { HealthReport, ReadinessCheck } from '../service/index.js'
-import { failed, notReady } from './consumers/rule.js'
-import type { RuleConsumers } from './consumers/rule.js'
+import { failed, notReady } from './consumers/index.js'
+import type { RuleConsumers } from './consumers/index.js'
 
 /** Where the service is in its life: started once, then closing once. */
 export interface Lifecycle {

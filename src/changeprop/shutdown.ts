@@ -3,9 +3,8 @@ import type { Redis } from '../redis.js'
 import { closeInOrder, settlesBefore } from '../service/index.js'
 import type { AdminServer } from '../service/index.js'
 import type { ChangepropConfig } from './config.js'
-import type { TopicRefresh } from './consumers/refresh.js'
-import { consumersOf } from './consumers/rule.js'
-import type { RuleConsumers } from './consumers/rule.js'
+import type { RuleConsumers, TopicRefresh } from './consumers/index.js'
+import { consumersOf } from './consumers/index.js'
 import type { ExecModulesWiring } from './modules/index.js'
 
 /** What `start()` opened besides the consumers, each set as soon as it is open (a failed start closes what it got to). */
