@@ -3,7 +3,7 @@ import type { EventConsumer, PartitionProgress } from '../../kafka/index.js'
 import type { ChangepropSource } from '../../metrics/changeprop.js'
 import { delayedStreamOf, retryGroupOf, topicOf } from '../../stream-config/index.js'
 import type { CompiledRule } from '../rules/compile.js'
-import type { RuleRunner } from '../runner.js'
+import type { RuleRunner } from '../runner/index.js'
 import type { ConsumersDeps } from './deps.js'
 import { deferredTopics, namingFor } from './topics.js'
 

@@ -1,6 +1,6 @@
 import { ruleGroupOf } from '../../stream-config/index.js'
 import type { CompiledRule } from '../rules/compile.js'
-import type { RuleRunner } from '../runner.js'
+import type { RuleRunner } from '../runner/index.js'
 import type { ConsumersDeps } from './deps.js'
 import { startRule } from './rule.js'
 import type { RuleConsumers } from './rule.js'
