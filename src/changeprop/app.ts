@@ -1,33 +1,25 @@
-import { advanceGroupOffsets, createEventConsumer, createTopics, listTopics } from '../kafka/index.js'
-import type { EventConsumer, PartitionProgress } from '../kafka/index.js'
+import type { EventProducer } from '../kafka/index.js'
+import type { Logger } from '../logger.js'
 import { createChangepropMetrics } from '../metrics/changeprop.js'
-import type { ChangepropMetrics, ChangepropSource } from '../metrics/changeprop.js'
-import { buildService, closeInOrder, kafkaSettings, producerSettings, readinessBody, readServiceInfo, requireProducer, settlesBefore, startAdminServer, withoutBrokers } from '../service/index.js'
-import type { AdminServer, ContextOverrides, HealthReport, ReadinessCheck, Service, ServiceContext, ServiceDefinition, ShellService } from '../service/index.js'
+import type { ChangepropMetrics } from '../metrics/changeprop.js'
+import { buildService, kafkaSettings, producerSettings, readinessBody, readServiceInfo, requireProducer, startAdminServer, withoutBrokers } from '../service/index.js'
+import type { ContextOverrides, Service, ServiceContext, ServiceDefinition, ShellService } from '../service/index.js'
+import type { RunnerDeps } from './attempt.js'
 import type { ChangepropConfig } from './config.js'
-import { createMemoryDedupeStore, createRedisDedupeStore } from './dedupe.js'
-import type { DedupeStore } from './dedupe.js'
-import { createHttpExecutor } from './exec.js'
-import { createMemoryLimiterStore, createRedisLimiterStore } from './limiter.js'
-import type { LimiterStore, LimiterTypes } from './limiter.js'
-import { createRedisClient } from '../redis.js'
-import { TopicsMissingError } from './errors.js'
-import type { Redis } from '../redis.js'
-import { delayedStreamOf, delayTopicOf, errorTopicOf, namingOf, retryGroupOf, retryTopicOf, ruleGroupOf, streamOf, topicOf } from '../stream-config/index.js'
-import type { TopicNaming } from '../stream-config/index.js'
-import { compileRules } from './rules/load.js'
-import type { CompiledRule } from './rules/compile.js'
-import { createRuleRunner } from './runner.js'
+import { createPartitionTopics, createTopicRefresh, startRules } from './consumers/index.js'
+import type { ConsumersDeps, RuleConsumers } from './consumers/index.js'
 import { createDecodeCache } from './decode-cache.js'
-import type { RuleRunner } from './runner.js'
-import type { ExecModules } from './attempt.js'
-import { createHtcpSender } from './modules/htcp.js'
-import type { HtcpSender } from './modules/htcp.js'
-import { createLinksModule } from './modules/links.js'
-import { createMediawikiApi } from './modules/mediawiki-api.js'
-import { createPartitioner } from './modules/partition.js'
-import type { Partitioner, PartitionerSettings } from './modules/partition.js'
-import { createPurgeModule } from './modules/purge.js'
+import { createHttpExecutor } from './exec.js'
+import { healthReport, readinessChecks } from './health.js'
+import type { Lifecycle } from './health.js'
+import { createExecModules } from './modules/index.js'
+import type { CompiledRule } from './rules/compile.js'
+import { compileRules } from './rules/load.js'
+import { createRuleRunner } from './runner/index.js'
+import type { RuleRunner } from './runner/index.js'
+import { shutDown } from './shutdown.js'
+import type { OpenedResources } from './shutdown.js'
+import { createStateStores, createStoresRedis } from './state-stores.js'
 import { ruleThrottleFor } from './throttle.js'
 
 export interface ChangepropService extends Service {
@@ -79,22 +71,12 @@ export async function createChangeprop (config: Readonly<ChangepropConfig>, opti
   return buildService(changepropService, config, options)
 }
 
-interface RuleConsumers {
-  rule: CompiledRule
-  runner: RuleRunner
-  /** The datacenter prefix of the topics it reads: this deployment's, or one it took over. */
-  prefix: string
-  /** Its consumer groups: `<service>-<rule>` at home, `<service>-<rule>.takeover.<datacenter>` for another's topics. */
-  group: string
-  main: EventConsumer | undefined
-  retry: EventConsumer | undefined
-  /** The topics consumed now, without prefix. */
-  topics: string[]
-}
-
 /**
  * Builds the change-propagation service from a loaded configuration. Nothing is
- * connected or started until `start()`.
+ * connected or started until `start()`, which opens, in order: the admin server, the producer,
+ * the dedupe and limiter stores (state-stores.ts), the exec modules (modules/), the partition
+ * topics, then every rule's runner and consumers (consumers/), and schedules the topic refresh.
+ * `close()` undoes it within its deadline (shutdown.ts).
  *
  * Each rule gets two consumer groups: `<service>-<rule>` for its topics and
  * `<service>-<rule>-retry` for its retry topics. Separate groups keep a retry that is
@@ -105,369 +87,85 @@ function buildChangeprop (config: Readonly<ChangepropConfig>, deps: ServiceConte
   const log = deps.logger.child({ module: 'changeprop' })
   const rules = compileRules(config)
   const metrics: ChangepropMetrics = createChangepropMetrics(deps.registry)
-  const { dispatcher } = deps
   const producer = requireProducer(deps)
-  let redis: Redis | undefined
-  let htcp: HtcpSender | undefined
-  let admin: AdminServer | undefined
+  const lifecycle: Lifecycle = { started: false, closing: false }
+  const opened: OpenedResources = {}
   const consumers: RuleConsumers[] = []
-  let started = false
-  let closing = false
-  let refreshTimer: NodeJS.Timeout | undefined
-  let refreshing: Promise<void> = Promise.resolve()
+  const consumerDeps: ConsumersDeps = { config, logger: deps.logger, log, metrics, security: deps.kafka?.security }
+  const topicRefresh = createTopicRefresh(consumerDeps, consumers, () => lifecycle.started && !lifecycle.closing)
+  const readiness = readinessChecks(lifecycle, consumers, producer)
 
-  const limiterTypes: LimiterTypes = new Map(Object.entries(config.limiters).map(([type, spec]) => [
-    type,
-    (Array.isArray(spec) ? spec : [spec]).map((w) => ({ intervalMs: w.interval_ms, limit: w.limit }))
-  ]))
-
-  /** The in-process modules rules call (`/sys/links/`, `/sys/purge/`, `/sys/partition/`), on the service's HTTP client and producer. */
-  function buildModules (http: ReturnType<typeof createHttpExecutor>): ExecModules {
-    const originOverride = config.exec_origin_override === undefined ? undefined : new URL(config.exec_origin_override)
-    const api = createMediawikiApi(config.mediawiki_api, { http, originOverride })
-    const { htcp: htcpSettings, stream: purgeStream } = config.purge
-    htcp = htcpSettings === undefined ? undefined : createHtcpSender({ host: htcpSettings.host, port: htcpSettings.port, ttl: htcpSettings.ttl })
-    return {
-      links: createLinksModule({ api, countCall: (rule, module, outcome) => { metrics.apiRequests.inc({ rule, module, outcome }) } }),
-      purge: createPurgeModule({ stream: purgeStream ?? undefined, htcp }),
-      partition: config.partitioner === undefined ? undefined : createPartitioner(config.partitioner as PartitionerSettings),
-      purgeStream: purgeStream ?? undefined,
-      htcp: htcp !== undefined
-    }
-  }
-
-  /**
-   * The partition streams of the rules calling `/sys/partition/` need as many partitions as
-   * the map names; created so at startup (a topic created later by the first event would get
-   * the broker's default, and the extra partitions' events would land on the first ones).
-   */
-  async function createPartitionTopics (partitioner: Partitioner | undefined): Promise<void> {
-    if (partitioner === undefined || !config.kafka.create_topics) return
-    const streams = new Set<string>()
-    for (const rule of rules) {
-      if (!rule.cases.some((c) => c.exec.some((step) => step.module === 'partition'))) continue
-      for (const topic of rule.topics) {
-        const stream = partitioner.streamFor(topic)
-        if (stream !== undefined) streams.add(stream)
-      }
-    }
-    if (streams.size === 0) return
-    const topics = [...streams].map((stream) => ({ name: topicOf(stream, namingFor(config.topic_prefix)), partitions: partitioner.partitions }))
-    await createTopics(config.kafka.brokers, topics, { logger: deps.logger })
-  }
-
-  function allConsumers (): EventConsumer[] {
-    return consumers.flatMap((c) => [c.main, c.retry]).filter((c): c is EventConsumer => c !== undefined)
-  }
-
-  function consumersNotReady (): string[] {
-    return consumers.flatMap((c) => [
-      ...(c.main !== undefined && !c.main.isReady() ? [`${c.rule.name}`] : []),
-      ...(c.retry !== undefined && !c.retry.isReady() ? [`${c.rule.name} (retry)`] : [])
-    ])
-  }
-
-  const readiness: ReadinessCheck[] = [
-    // Started and not shutting down.
-    { name: 'running', ready: () => started && !closing },
-    // Every rule's consumers are in their groups; the details name those that are not.
-    { name: 'consumers', ready: () => consumersNotReady().length === 0, details: consumersNotReady },
-    // The producer is connected and Kafka answered its last metadata probe.
-    { name: 'kafka', ready: () => producer.isReady() }
-  ]
-
-  function health (): HealthReport {
-    // A consumer that crashed for good leaves its rule dead; a restart of the process fixes it.
-    const failed = consumers.flatMap((c) => [
-      ...(c.main?.hasFailed() === true ? [c.rule.name] : []),
-      ...(c.retry?.hasFailed() === true ? [`${c.rule.name} (retry)`] : [])
-    ])
-    return { ok: failed.length === 0, details: { started, closing, consumers_failed: failed } }
-  }
-
-  async function resolveTopics (rule: CompiledRule, prefix: string, cluster: () => Promise<string[]>): Promise<string[]> {
-    const names = new Set(rule.topics)
-    if (rule.topicPatterns.length > 0) {
-      for (const name of await cluster()) {
-        const stream = streamOf(name, namingFor(prefix))
-        if (stream !== undefined && rule.topicPatterns.some((pattern) => pattern.test(stream))) names.add(stream)
-      }
-    }
-    for (const excluded of rule.excludeTopics) names.delete(excluded)
-    return [...names].sort()
-  }
-
-  function progressReporter (rule: string, source: ChangepropSource, prefix: string): (p: PartitionProgress) => void {
-    return (p) => {
-      // The retry consumer also reads the rule's delay topics.
-      const of = source === 'retry' && delayedStreamOf(config.service_name, p.topic, namingFor(prefix)) !== undefined ? 'delay' : source
-      const labels = { rule, source: of, topic: p.topic, partition: String(p.partition) }
-      metrics.commitLag.set(labels, p.lag)
-      metrics.oldestUnfinished.set(labels, p.oldestUnfinishedMs / 1000)
-    }
-  }
-
-  /**
-   * How the topics of the datacenter with `prefix` are named: this one's, or another's taken over.
-   * A legacy stream's bare name belongs to the legacy home only, so a takeover never reads the
-   * topic this datacenter's own groups read.
-   */
-  function namingFor (prefix: string): TopicNaming {
-    return namingOf(prefix, config.legacy_topics_home ?? config.topic_prefix)
-  }
-
-  /**
-   * Another datacenter's topics start where its own deployment most likely stopped: the takeover
-   * group's committed position, or `takeover_lookback_ms` ago if that is later (a first takeover,
-   * or one after a switch back). Events in that window may run twice; none before it is lost as
-   * long as the other deployment was less than the window behind.
-   */
-  async function positionTakeover (entry: RuleConsumers, topics: string[]): Promise<void> {
-    const since = Date.now() - config.takeover_lookback_ms
-    const { kafka } = config
-    const targets = [
-      { group: entry.group, names: topics.map((topic) => topicOf(topic, namingFor(entry.prefix))) },
-      { group: retryGroupOf(entry.group), names: deferredTopics(entry.rule, topics, entry.prefix) }
-    ]
-    for (const { group, names } of targets) {
-      const result = await advanceGroupOffsets(kafka.brokers, group, names, since, { clientId: kafka.client_id, logger: deps.logger, security: deps.kafka?.security })
-      log.info({ rule: entry.rule.name, group, since: new Date(since).toISOString(), ...result }, 'taking over another datacenter\'s topics')
-    }
-  }
-
-  /** The topics of a rule's retry consumer: the retry topics of `topics`, and their delay topics when the rule delays. */
-  function deferredTopics (rule: CompiledRule, topics: readonly string[], prefix: string): string[] {
-    return topics.flatMap((topic) => [
-      retryTopicOf(config.service_name, topic, namingFor(prefix)),
-      ...(rule.delay === undefined ? [] : [delayTopicOf(config.service_name, topic, namingFor(prefix))])
-    ])
-  }
-
-  /** Creates and starts a rule's two consumers on `topics`; `fresh` ones start from their oldest event. */
-  async function startRule (entry: RuleConsumers, topics: string[], fresh: string[]): Promise<void> {
-    const { kafka } = config
-    const { rule, runner, prefix } = entry
-    const common = {
-      brokers: kafka.brokers,
-      clientId: kafka.client_id,
-      concurrency: rule.concurrency,
-      commitIntervalMs: kafka.commit_interval_ms,
-      sessionTimeoutMs: kafka.session_timeout_ms,
-      heartbeatIntervalMs: kafka.heartbeat_interval_ms,
-      progressIntervalMs: kafka.progress_interval_ms,
-      fetchMaxBytes: kafka.fetch_max_bytes,
-      security: deps.kafka?.security,
-      logger: deps.logger.child({ rule: rule.name })
-    }
-    const main = createEventConsumer({
-      ...common,
-      groupId: entry.group,
-      topics: topics.map((topic) => topicOf(topic, namingFor(prefix))),
-      fromBeginning: kafka.from_beginning,
-      topicsFromBeginning: fresh.map((topic) => topicOf(topic, namingFor(prefix))),
-      onProgress: progressReporter(rule.name, 'main', prefix)
-    })
-    const retry = createEventConsumer({
-      ...common,
-      // Most of its events wait for their time, holding no execution slot (exec-slots.ts).
-      concurrency: rule.concurrency + config.max_waiting_events,
-      groupId: retryGroupOf(entry.group),
-      topics: deferredTopics(rule, topics, prefix),
-      // Retry and delay events are never skipped, even by a group that is new.
-      fromBeginning: true,
-      onProgress: progressReporter(rule.name, 'retry', prefix)
-    })
-    entry.main = main
-    entry.retry = retry
-    try {
-      await main.start(async (message, signal) => runner.handleMain(message, signal))
-      await retry.start(async (message, signal) => runner.handleRetry(message, signal))
-    } catch (err) {
-      // Left without topics, so that the next refresh tries the whole set again.
-      entry.main = undefined
-      entry.retry = undefined
-      await Promise.allSettled([main.close({ drainTimeoutMs: 0 }), retry.close({ drainTimeoutMs: 0 })])
-      throw err
-    }
-    entry.topics = topics
-    log.info({ rule: rule.name, topics, fresh }, 'rule started')
-  }
-
-  /** Creates the topics rules read and write; with `create_topics: false`, checks that those they read exist. */
-  async function createRuleTopics (resolved: ReadonlyArray<{ rule: CompiledRule, topics: readonly string[] }>, prefix: string): Promise<void> {
-    const { kafka } = config
-    const consumed = new Set<string>()
-    for (const { rule, topics } of resolved) {
-      for (const topic of topics) consumed.add(topicOf(topic, namingFor(prefix)))
-      for (const name of deferredTopics(rule, topics, prefix)) consumed.add(name)
-    }
-    if (!kafka.create_topics) {
-      const existing = new Set(await listTopics(kafka.brokers, { clientId: kafka.client_id, logger: deps.logger, security: deps.kafka?.security }))
-      const missing = [...consumed].filter((name) => !existing.has(name)).sort()
-      if (missing.length > 0) throw new TopicsMissingError(missing)
-      return
-    }
-    const names = [errorTopicOf(config.service_name, namingFor(config.topic_prefix)), ...consumed]
-    await createTopics(kafka.brokers, names.map((name) => ({ name, partitions: kafka.topic_partitions })), { logger: deps.logger, security: deps.kafka?.security })
-  }
-
-  /**
-   * A consumer's subscription is resolved once, when it starts; librdkafka, which the
-   * reference runs on, re-reads regex subscriptions from metadata. So regex rules are
-   * re-resolved here and restarted on a new topic set: the old consumers drain and commit,
-   * the new ones rejoin the same groups and go on from the committed offsets.
-   */
-  async function refreshTopicsOnce (): Promise<void> {
-    const run = async (): Promise<void> => {
-      if (closing || !started) return
-      const { kafka } = config
-      const regexRules = consumers.filter((entry) => entry.rule.topicPatterns.length > 0)
-      if (regexRules.length === 0) return
-      const names = await listTopics(kafka.brokers, { clientId: kafka.client_id, logger: deps.logger, security: deps.kafka?.security })
-      for (const entry of regexRules) {
-        if (closing) return
-        const topics = await resolveTopics(entry.rule, entry.prefix, async () => names)
-        const fresh = topics.filter((topic) => !entry.topics.includes(topic))
-        const gone = entry.topics.filter((topic) => !topics.includes(topic))
-        if (fresh.length === 0 && gone.length === 0) continue
-        log.info({ rule: entry.rule.name, fresh, gone }, 'the topics matching the rule changed; resubscribing')
-        await createRuleTopics([{ rule: entry.rule, topics: fresh }], entry.prefix)
-        await Promise.all([entry.main, entry.retry].map(async (consumer) => consumer?.close({ drainTimeoutMs: config.shutdown_timeout_ms })))
-        entry.main = undefined
-        entry.retry = undefined
-        entry.topics = []
-        if (closing) return
-        if (topics.length > 0) await startRule(entry, topics, fresh)
-      }
-    }
-    refreshing = refreshing.then(run, run)
-    return refreshing
-  }
-
-  function scheduleTopicRefresh (): void {
-    const interval = config.kafka.topic_refresh_interval_ms
-    if (interval === 0 || closing || !consumers.some((entry) => entry.rule.topicPatterns.length > 0)) return
-    refreshTimer = setTimeout(() => {
-      refreshTimer = undefined
-      refreshTopicsOnce()
-        .catch((err: unknown) => { log.warn({ err }, 'refreshing the topics of regex rules failed; trying again later') })
-        .finally(scheduleTopicRefresh)
-    }, interval)
-  }
-
-  const changeprop: ChangepropService = {
-    get port () { return admin?.port },
+  return {
+    get port () { return opened.admin?.port },
 
     isReady () { return readinessBody(readiness).ready },
 
     async start () {
-      if (started) throw new Error('change propagation already started')
-      started = true
-      const { kafka } = config
-      if (kafka.brokers.length === 0) throw new Error('no Kafka brokers configured (kafka.brokers or KAFKA_BROKERS)')
-      admin = await startAdminServer({ host: config.listen_address, port: config.port, logger: deps.logger, registry: deps.registry, health, readiness, info: readServiceInfo() })
+      if (lifecycle.started) throw new Error('change propagation already started')
+      lifecycle.started = true
+      if (config.kafka.brokers.length === 0) throw new Error('no Kafka brokers configured (kafka.brokers or KAFKA_BROKERS)')
+      const admin = opened.admin = await startAdminServer({ host: config.listen_address, port: config.port, logger: deps.logger, registry: deps.registry, health: () => healthReport(lifecycle, consumers), readiness, info: readServiceInfo() })
       await producer.connect()
       // Readiness follows Kafka without traffic: the producer asks the cluster for metadata.
       producer.monitor()
-
-      let dedupe: DedupeStore
-      let limiter: LimiterStore
-      if (config.redis !== undefined) {
-        redis = await createRedisClient({ url: config.redis.url, connectTimeoutMs: config.redis.connect_timeout_ms, logger: deps.logger })
-        // Both stores fail open, so a Redis that is down at startup delays nothing.
-        await redis.connect().catch((err: unknown) => { log.warn({ err }, 'redis not reachable at startup; retrying in the background') })
-        dedupe = createRedisDedupeStore({ redis, keyPrefix: config.redis.key_prefix, windowMs: config.dedupe.window_ms })
-        limiter = createRedisLimiterStore({ redis, keyPrefix: config.redis.key_prefix, types: limiterTypes })
-      } else {
-        dedupe = createMemoryDedupeStore({ windowMs: config.dedupe.window_ms, maxEntries: config.dedupe.max_entries })
-        limiter = createMemoryLimiterStore({ types: limiterTypes })
-      }
-
-      let clusterTopics: Promise<string[]> | undefined
-      const cluster = async (): Promise<string[]> => {
-        clusterTopics ??= listTopics(kafka.brokers, { clientId: kafka.client_id, logger: deps.logger, security: deps.kafka?.security })
-        return clusterTopics
-      }
-      const prefixes = config.consume_topic_prefixes ?? [config.topic_prefix]
-      const http = createHttpExecutor({ dispatcher })
-      const modules = buildModules(http)
-      await createPartitionTopics(modules.partition)
-      // Shared only where there is someone to share with.
-      const decodeCache = createDecodeCache(rules.length > 1 ? config.shared_decode_max_events : 0)
-      const runnerDeps = {
-        service: config.service_name,
-        topicPrefix: config.topic_prefix,
-        legacyTopicsHome: config.legacy_topics_home,
-        userAgent: config.user_agent,
-        originOverride: config.exec_origin_override,
-        maxChainLength: config.max_chain_length,
-        boundedRawEventMaxBytes: config.bounded_raw_event_max_bytes,
-        producer,
-        http,
-        dedupe,
-        limiter,
-        metrics,
-        logger: deps.logger,
-        decode: decodeCache.decode,
-        modules,
-        delayHoldMaxMs: config.delay_hold_max_ms
-      }
-      // One throttle per rule, shared by its runners of every datacenter's topics.
-      const throttles = new Map(rules.map((rule) => [rule.name, ruleThrottleFor(rule, metrics, log.child({ rule: rule.name }))]))
-      for (const prefix of prefixes) {
-        const resolved = await Promise.all(rules.map(async (rule) => ({ rule, topics: await resolveTopics(rule, prefix, cluster) })))
-        await createRuleTopics(resolved, prefix)
-        for (const { rule, topics } of resolved) {
-          const entry: RuleConsumers = { rule, runner: createRuleRunner(rule, { ...runnerDeps, consumedPrefix: prefix, throttle: throttles.get(rule.name) }), prefix, group: ruleGroupOf(config.service_name, rule.name, prefix, config.topic_prefix), topics: [], main: undefined, retry: undefined }
-          consumers.push(entry)
-          if (topics.length === 0) {
-            log.warn({ rule: rule.name, prefix }, 'rule has no topic to consume (its topic regex matches none yet); it starts when one appears')
-            continue
-          }
-          if (prefix !== config.topic_prefix) await positionTakeover(entry, topics)
-          await startRule(entry, topics, [])
-        }
-      }
-      scheduleTopicRefresh()
+      opened.redis = await createStoresRedis(config, deps.logger)
+      const stores = await createStateStores(config, opened.redis, log)
+      const http = createHttpExecutor({ dispatcher: deps.dispatcher })
+      opened.modules = createExecModules(config, { http, metrics })
+      const { modules } = opened.modules
+      await createPartitionTopics(consumerDeps, rules, modules.partition)
+      const runnerFor = createRunners(config, rules, { ...stores, producer, http, modules, metrics, logger: deps.logger, log })
+      await startRules(consumerDeps, consumers, rules, runnerFor)
+      topicRefresh.schedule()
       return `${rules.length} rule${rules.length === 1 ? '' : 's'} running; admin (metrics, health) on port ${String(admin.port)}`
     },
 
     async refreshTopics () {
-      await refreshTopicsOnce()
+      await topicRefresh.refresh()
     },
 
     async close (deadline) {
-      if (closing) return
-      closing = true
-      // The whole shutdown fits in the deadline, even with Kafka hanging: in-flight events get
-      // all of it but a reserve for committing and leaving the groups (the shell flushes the
-      // producer after this, within the same deadline).
-      // Of the reserve, the first half is for committing and leaving the groups, the second
-      // for the producer's flush, which the shell runs after this.
-      const totalMs = Math.max(0, deadline - Date.now())
-      const reserveMs = Math.min(2000, Math.floor(totalMs / 4))
-      const drainTimeoutMs = totalMs - reserveMs
-      const consumersDeadline = deadline - Math.floor(reserveMs / 2)
-      clearTimeout(refreshTimer)
-      // A refresh under way finishes its step (it checks `closing`), so no consumer starts after this.
-      if (!await settlesBefore(refreshing.catch(() => undefined), deadline)) log.warn('shutdown: topic refresh abandoned')
-      // Events waiting for their time stay in Kafka for the restart rather than hold the shutdown up.
-      for (const entry of consumers) entry.runner.stopWaiting()
-      const closingConsumers = allConsumers().map(async (consumer) => consumer.close({ drainTimeoutMs: Math.max(0, Math.min(drainTimeoutMs, consumersDeadline - Date.now())) }))
-      const results = await Promise.allSettled(closingConsumers.map(async (closed) => {
-        if (!await settlesBefore(closed, consumersDeadline)) throw new Error(`the consumer did not close within shutdown_timeout_ms (${config.shutdown_timeout_ms} ms); its finished events stay uncommitted and run again after restart`)
-        return closed
-      }))
-      const abandoned = results.reduce((sum, r) => sum + (r.status === 'fulfilled' ? r.value.abandoned : 0), 0)
-      for (const r of results) if (r.status === 'rejected') log.error({ err: r.reason }, 'closing a consumer failed')
-      if (abandoned > 0) log.warn({ abandoned }, 'in-flight events abandoned at shutdown; they run again after restart')
-      await closeInOrder([
-        { name: 'redis', close: async () => { redis?.disconnect() } },
-        { name: 'htcp', close: async () => { await htcp?.close() } },
-        { name: 'admin server', close: async () => { await admin?.close() } }
-      ], deadline, log)
-      log.info('change propagation stopped')
+      if (lifecycle.closing) return
+      lifecycle.closing = true
+      await shutDown({ config, log, refresh: topicRefresh, entries: consumers, opened }, deadline)
     }
   }
-  return changeprop
+}
+
+/** The service's parts every rule runner uses. */
+type RunnerParts = Pick<RunnerDeps, 'dedupe' | 'limiter' | 'http' | 'metrics' | 'logger'> & {
+  producer: EventProducer
+  modules: NonNullable<RunnerDeps['modules']>
+  log: Logger
+}
+
+/**
+ * Makes each rule's runner for the topics of one datacenter. A consumed record is decoded once for
+ * all the rules reading it, and each rule has one throttle, shared by its runners of every
+ * datacenter's topics.
+ */
+function createRunners (config: Readonly<ChangepropConfig>, rules: readonly CompiledRule[], parts: RunnerParts): (rule: CompiledRule, prefix: string) => RuleRunner {
+  const { metrics, log } = parts
+  // Shared only where there is someone to share with.
+  const decodeCache = createDecodeCache(rules.length > 1 ? config.shared_decode_max_events : 0)
+  const runnerDeps: RunnerDeps = {
+    service: config.service_name,
+    topicPrefix: config.topic_prefix,
+    legacyTopicsHome: config.legacy_topics_home,
+    userAgent: config.user_agent,
+    originOverride: config.exec_origin_override,
+    maxChainLength: config.max_chain_length,
+    boundedRawEventMaxBytes: config.bounded_raw_event_max_bytes,
+    producer: parts.producer,
+    http: parts.http,
+    dedupe: parts.dedupe,
+    limiter: parts.limiter,
+    metrics,
+    logger: parts.logger,
+    decode: decodeCache.decode,
+    modules: parts.modules,
+    delayHoldMaxMs: config.delay_hold_max_ms
+  }
+  const throttles = new Map(rules.map((rule) => [rule.name, ruleThrottleFor(rule, metrics, log.child({ rule: rule.name }))]))
+  return (rule, prefix) => createRuleRunner(rule, { ...runnerDeps, consumedPrefix: prefix, throttle: throttles.get(rule.name) })
 }

@@ -7,10 +7,7 @@ import type { HttpExecutor } from './exec.js'
 import type { LimiterStore } from './limiter.js'
 import type { RuleMatch } from './rules/compile.js'
 import type { TraceContext } from '../trace-context.js'
-import type { LinksRequest } from './modules/links.js'
-import type { ModuleOutcome } from './modules/module.js'
-import type { Partitioner } from './modules/partition.js'
-import type { PurgeRequest } from './modules/purge.js'
+import type { ExecModules } from './modules/index.js'
 import type { RuleThrottle } from './throttle.js'
 
 /** One run of a rule for one event: the first attempt, or a retry read from the retry topic. */
@@ -30,17 +27,6 @@ export interface Attempt {
   chain: string
   /** The trace the message's record carried (`traceparent`), continued by what this attempt causes. */
   trace: TraceContext | undefined
-}
-
-/** The in-process modules exec steps may call (rules/routes.ts), built once per service. */
-export interface ExecModules {
-  links: (request: LinksRequest) => Promise<ModuleOutcome>
-  purge: (request: PurgeRequest) => Promise<ModuleOutcome>
-  /** Undefined without `partitioner` in the configuration (a rule calling it is refused at load). */
-  partition: Partitioner | undefined
-  /** The purge stream, undefined when purges go to HTCP only (for metrics). */
-  purgeStream: string | undefined
-  htcp: boolean
 }
 
 /** What every rule runner is built from (one set per service). */

@@ -9,7 +9,7 @@ import { delayStreamOf, errorStreamOf, retryStreamOf } from '../stream-config/in
  * Retry and error events. Their shapes follow Wikimedia Change Propagation
  * (`/change-prop/retry/1.0.0` and `/error/0.0.3`) so existing tooling reads them, with
  * one difference: error events carry the Sluice error code. Their topics are named in
- * topics.ts.
+ * src/stream-config/topology.ts.
  */
 
 export function emitterIdOf (service: string, rule: string): string {

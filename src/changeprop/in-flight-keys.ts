@@ -18,12 +18,17 @@ export function dedupeKeysOf (rule: CompiledRule, attempt: Attempt, context: Tem
   return keys
 }
 
+export interface InFlightKeys {
+  /** Runs `fn` once no other attempt holds any of `keys`, holding them meanwhile. */
+  exclusive(keys: readonly string[], fn: () => Promise<void>): Promise<void>
+}
+
 /**
  * Dedupe keys of the attempts running now in one rule. A copy of an event that arrives while the
  * event still runs waits for it, then is judged by the outcome it recorded, as if the two had
  * arrived one after the other.
  */
-export function createInFlightKeys (): { exclusive(keys: readonly string[], fn: () => Promise<void>): Promise<void> } {
+export function createInFlightKeys (): InFlightKeys {
   const running = new Map<string, Promise<void>>()
   return {
     async exclusive (keys, fn) {

@@ -17,7 +17,7 @@ import { committedOffsets, createTopic, produceMessages, requireBrokers } from '
 import { waitFor } from '../helpers/wait.js'
 import { startSink } from './helpers/sink.js'
 import { startChangeprop, testChangepropOverrides, testNames } from './helpers/start.js'
-import { timeOf } from '../../src/changeprop/runner.js'
+import { timeOf } from '../../src/changeprop/runner/due-time.js'
 import { harness, message, metric, requestId, revisionCreate, signal, validateDelay, validateError } from './helpers/runner.js'
 
 // `delay` and `delay_until`: the runner's side (the delay event, its wait, its requeue).

@@ -1,14 +1,11 @@
 import { oresRetired } from '../rules/routes.js'
+import { isObject } from './data.js'
+import type { Data } from './data.js'
 import type { ImportReport } from './report.js'
 
-/**
- * The reference's rules (`templates`) carried over. Rules keep their names and every key
- * Sluice knows; what the reference read but Sluice does not, and what the reference itself
- * ignored (an unknown key, a misspelt request option), is dropped and reported.
- */
-type Data = Record<string, unknown>
-
-const isObject = (value: unknown): value is Data => value !== null && typeof value === 'object' && !Array.isArray(value)
+// The reference's rules (`templates`) carried over. Rules keep their names and every key
+// Sluice knows; what the reference read but Sluice does not, and what the reference itself
+// ignored (an unknown key, a misspelt request option), is dropped and reported.
 
 const ruleKeys = new Set(['topic', 'topics', 'exclude_topics', 'match', 'match_not', 'cases', 'exec', 'retry_on', 'ignore', 'retry_limit',
   'retry_delay', 'retry_factor', 'timeout', 'concurrency', 'sample', 'limiters', 'blacklist', 'disable_blacklist', 'discard_canary_events'])

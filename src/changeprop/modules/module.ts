@@ -11,7 +11,7 @@ export type ModuleOutcome =
   | { kind: 'failed', result: StepResult }
 
 export interface ModuleRecord {
-  /** The stream of the event; its topic is named by topics.ts. */
+  /** The stream of the event; its topic is named by src/stream-config/topology.ts. */
   stream: string
   event: Record<string, unknown> & { meta: Record<string, unknown> }
   /** A fixed partition (the partitioner); otherwise the producer picks one. */

@@ -1,9 +1,9 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import type { ServerResponse } from 'node:http'
-import { harness, message, metric, requestId, revisionCreate, signal, validateError, validateResourceChange, validateRetry } from './helpers/runner.js'
-import type { RuleSpec } from '../../src/changeprop/rules/schema.js'
-import { seedRule } from './helpers/rules.js'
+import { harness, message, metric, requestId, revisionCreate, signal, validateError, validateResourceChange, validateRetry } from '../helpers/runner.js'
+import type { RuleSpec } from '../../../src/changeprop/rules/schema.js'
+import { seedRule } from '../helpers/rules.js'
 
 test('the seed rule: one GET with the templated path, headers and query', async (t) => {
   const h = await harness(t, seedRule)
