@@ -1,3 +1,5 @@
+import { sleep } from './deadline.js'
+
 /**
  * The one retry policy for work that must eventually succeed inside a process: a message handler
  * the Kafka consumer runs again, a retry or error event change propagation must get into Kafka.
@@ -39,20 +41,4 @@ export async function retryUntilDone<T> (attempt: () => Promise<T>, options: Ret
       delay = Math.min(delay * 2, backoff.maxMs)
     }
   }
-}
-
-/** Waits `ms`, or rejects with the signal's reason as soon as it aborts. */
-export async function sleep (ms: number, signal: AbortSignal): Promise<void> {
-  signal.throwIfAborted()
-  await new Promise<void>((resolve, reject) => {
-    const onAbort = (): void => {
-      clearTimeout(timer)
-      reject(signal.reason ?? new Error('aborted'))
-    }
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort)
-      resolve()
-    }, ms)
-    signal.addEventListener('abort', onAbort, { once: true })
-  })
 }

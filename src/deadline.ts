@@ -80,3 +80,10 @@ export async function pause (ms: number, options: PauseOptions = {}): Promise<vo
     signal?.addEventListener('abort', done, { once: true })
   })
 }
+
+/** Waits `ms`, or rejects with the signal's reason as soon as it aborts (a wait that is part of work shutdown cancels). */
+export async function sleep (ms: number, signal: AbortSignal): Promise<void> {
+  signal.throwIfAborted()
+  await pause(ms, { signal })
+  signal.throwIfAborted()
+}

@@ -1,6 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { deadlineIn, outcomeBefore, pause, settlesBefore, valueBefore, withDeadline } from '../src/deadline.js'
+import { deadlineIn, outcomeBefore, pause, settlesBefore, sleep, valueBefore, withDeadline } from '../src/deadline.js'
 
 test('settlesBefore says whether the work settled by the deadline; a rejection counts as settled', async () => {
   assert.equal(await settlesBefore(Promise.resolve(), Date.now() + 1000), true)
@@ -89,4 +89,17 @@ test('a bounded wait, and a pause asked to, do not hold the process up on their 
     execFile(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: root, timeout: 60_000 }, (err) => { if (err === null) resolve(); else reject(err) })
   })
   assert.ok(Date.now() - started < 30_000)
+})
+
+test('sleep waits its time, and rejects with the signal\'s reason as soon as it aborts', async () => {
+  const abort = new AbortController()
+  const started = Date.now()
+  await sleep(30, abort.signal)
+  assert.ok(Date.now() - started >= 25, `slept ${Date.now() - started} ms`)
+  const reason = new Error('shutting down')
+  const sleeping = sleep(10_000, abort.signal)
+  abort.abort(reason)
+  await assert.rejects(sleeping, (err) => err === reason)
+  assert.ok(Date.now() - started < 5000, `slept ${Date.now() - started} ms past the abort`)
+  await assert.rejects(sleep(10, abort.signal), (err) => err === reason)
 })

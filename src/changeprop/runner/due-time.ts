@@ -1,6 +1,6 @@
 import type { ConsumedMessage } from '../../kafka/index.js'
 import type { ChangepropSource } from '../../metrics/changeprop.js'
-import { sleep } from '../../backoff.js'
+import { sleep } from '../../deadline.js'
 import type { ChangeEvent } from '../decode.js'
 import { TemplateRenderError } from '../errors.js'
 import { retryDelayMs } from '../outcome.js'
