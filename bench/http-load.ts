@@ -17,6 +17,8 @@ export interface WrkOptions {
   headers?: Readonly<Record<string, string>>
   durationSec: number
   connections: number
+  /** Each connection waits this long before each of its requests (a paced load); none by default. */
+  delayMs?: number
   /** A directory for wrk's Lua script. */
   workDir: string
 }
@@ -33,9 +35,10 @@ export interface WrkResult {
 }
 
 // Sets the request, and prints wrk's summary as one JSON line when it is done.
-const script = (body: string, headers: Readonly<Record<string, string>>): string => `wrk.method = "POST"
+const script = (body: string, headers: Readonly<Record<string, string>>, delayMs: number | undefined): string => `wrk.method = "POST"
 ${Object.entries({ 'Content-Type': 'application/json', ...headers }).map(([name, value]) => `wrk.headers[${JSON.stringify(name)}] = ${JSON.stringify(value)}`).join('\n')}
 wrk.body = ${JSON.stringify(body)}
+${delayMs === undefined ? '' : `function delay() return ${Math.round(delayMs)} end`}
 done = function(summary, latency, requests)
   io.write(string.format('{"requests":%d,"durationUs":%d,"status":%d,"socket":%d,"p50Us":%d,"p99Us":%d}\\n',
     summary.requests, summary.duration, summary.errors.status,
@@ -47,7 +50,7 @@ end
 /** `connections` connections POST `body` to `url` for `durationSec`, one request at a time each. */
 export async function wrk (url: string, options: WrkOptions): Promise<WrkResult> {
   const file = join(options.workDir, 'wrk-post.lua')
-  await writeFile(file, script(options.body, options.headers ?? {}))
+  await writeFile(file, script(options.body, options.headers ?? {}, options.delayMs))
   const child = spawn('wrk', ['-t1', `-c${options.connections}`, `-d${options.durationSec}s`, '--timeout', '10s', '-s', file, url], { stdio: ['ignore', 'pipe', 'inherit'] })
   let out = ''
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => { out += chunk })

@@ -10,6 +10,8 @@ export interface Measure {
   rssMb?: number
   /** CPU milliseconds the process under test spent per 1,000 of the figure's events (requests, executions) while measured. */
   cpuMsPer1k?: number
+  /** The machine's 1-minute load average when the figure was measured (a shared machine moves every figure). */
+  loadAverage?: number
 }
 
 export interface Target { of: 'ratio' | 'value', op: '>=' | '<=', limit: number }
@@ -62,6 +64,7 @@ const columns = [
   { title: 'p99 ms' },
   { title: 'RSS MB' },
   { title: 'CPU ms/1k' },
+  { title: 'load' },
   { title: 'baseline (same run)', left: true },
   { title: 'value' },
   { title: 'p99 ms' },
@@ -84,6 +87,7 @@ function cells (row: Row): string[] {
     num(row.p99Ms, 0),
     num(row.rssMb, 0),
     num(row.cpuMsPer1k, 0),
+    num(row.loadAverage, 1),
     row.baseline?.name ?? '-',
     num(row.baseline?.value, digits),
     num(row.baseline?.p99Ms, 0),

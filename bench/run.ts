@@ -28,6 +28,7 @@ import { benchStreams } from './streams.js'
 const usage = `Usage: npm run bench [-- --json] [-- --soak]
   BENCH_ONLY=gateway,cloudevents,changeprop,streams,mirror,codecs  the groups to run (default all)
   BENCH_SECONDS=8                               measured seconds per figure, after a 2 s warm-up
+  BENCH_GATEWAY_ROUNDS=2                        rounds of guaranteed and hasty at 200 connections
   BENCH_SOAK_MINUTES=10                         the soak's length (--soak)`
 
 const groups = ['gateway', 'cloudevents', 'changeprop', 'streams', 'mirror', 'codecs'] as const
@@ -62,7 +63,7 @@ async function figures (options: Options, workDir: string, brokers: string[], se
     const started = performance.now()
     console.log(`${group} …`)
     if (group === 'gateway') {
-      const gateway = await benchGateway(await services(), durationSec)
+      const gateway = await benchGateway(await services(), { durationSec, rounds: optionalNumber('BENCH_GATEWAY_ROUNDS') })
       rows.push(...gateway.rows)
       plainProducer = gateway.plainProducer
     } else if (group === 'cloudevents') {
@@ -82,7 +83,7 @@ async function figures (options: Options, workDir: string, brokers: string[], se
       codecs = await benchCodecs(await services(), security, durationSec)
       rows.push(...codecRows(codecs))
     } else {
-      plainProducer ??= await benchPlainProducer(brokers, 'bench.plain.mirror', durationSec * 1000)
+      plainProducer ??= (await benchPlainProducer(brokers, 'bench.plain.mirror', durationSec * 1000)).eventsPerSec
       rows.push(...mirrorRows(await benchMirror(brokers, { durationSec }), plainProducer))
     }
     console.log(`${group}: ${((performance.now() - started) / 1000).toFixed(0)} s`)

@@ -42,7 +42,9 @@ export async function startSluiceProcess (services: Services, command: 'gateway'
   await writeFile(configFile, yaml.dump({ listen_address: '127.0.0.1', log_level: 'warn', ...config, kafka: { brokers: services.brokers, ...config.kafka as object } }))
   // BENCH_PROFILE_DIR=DIR writes a CPU profile of every service process there (profile before optimising).
   const profile = process.env.BENCH_PROFILE_DIR === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`]
-  const child = spawn(process.execPath, [...profile, join(services.dist, 'src/bin/sluice.js'), command, '--config', configFile], {
+  // BENCH_NODE_ARGS: more Node.js flags for the service processes (e.g. --trace-gc, --max-semi-space-size=32).
+  const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter((arg) => arg !== '')
+  const child = spawn(process.execPath, [...profile, ...nodeArgs, join(services.dist, 'src/bin/sluice.js'), command, '--config', configFile], {
     cwd: services.root,
     stdio: ['ignore', 'pipe', 'pipe']
   })

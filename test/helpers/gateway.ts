@@ -1,10 +1,18 @@
 import type { TestContext } from 'node:test'
 import { fileURLToPath } from 'node:url'
+import { Registry } from 'prom-client'
+import { Agent } from 'undici'
 import { validateConfig } from '../../src/config/load.js'
 import { createGateway } from '../../src/gateway/index.js'
 import type { Gateway, GatewayConfig } from '../../src/gateway/index.js'
 import { gatewayConfigSchema } from '../../src/gateway/config.js'
+import { createEcho } from '../../src/gateway/echo.js'
+import { createIntakeDedupe, createMemoryDedupeStore } from '../../src/gateway/pipeline/dedupe.js'
+import type { PipelineDeps, RequestInfo } from '../../src/gateway/pipeline/index.js'
+import { createStreamLimits } from '../../src/gateway/pipeline/stream-limits.js'
 import type { EventProducer, ProduceRecord } from '../../src/kafka/index.js'
+import { createGatewayMetrics } from '../../src/metrics/gateway.js'
+import { createSchemaResolver, createSourcesFromBaseUris } from '../../src/schemas/index.js'
 import type { Logger } from '../../src/logger.js'
 import { testLogger } from './logger.js'
 
@@ -77,4 +85,52 @@ export async function buildTestGateway (t: TestContext, options: { config?: Reco
   })
   t.after(async () => { await gateway.close() })
   return gateway
+}
+
+/** The pipeline on the gateway fixtures' schemas, every stream allowed, producing into `producer`. */
+export function pipelineDeps (producer: EventProducer, schemaDirs: readonly string[] = [`${fixturesDir}schemas/`]): PipelineDeps {
+  const dispatcher = new Agent()
+  const logger = testLogger()
+  return {
+    enrichPlans: new WeakMap(),
+    resolver: createSchemaResolver({
+      sources: createSourcesFromBaseUris(schemaDirs, { dispatcher, timeoutMs: 1000, maxBytes: 1 << 20, userAgent: 'test', cwd: fixturesDir }),
+      allowAbsoluteUris: false,
+      failureRetryMs: 0,
+      maxSchemaBytes: 1 << 20,
+      logger
+    }),
+    streams: () => undefined,
+    producer,
+    limits: createStreamLimits(),
+    dedupe: createIntakeDedupe({ store: createMemoryDedupeStore(100), pendingMs: 1000, onStoreError: () => {} }),
+    echo: createEcho(1000),
+    metrics: createGatewayMetrics(new Registry()),
+    logger,
+    now: () => new Date('2026-01-02T03:04:05.678Z'),
+    newId: (() => { let n = 0; return () => `00000000-0000-4000-8000-${String(++n).padStart(12, '0')}` })(),
+    settings: {
+      schemaUriFields: ['$schema'],
+      streamFields: ['meta.stream'],
+      dtField: 'meta.dt',
+      metaDtPolicy: 'fill',
+      maxTimestampSkewMs: 3600000,
+      topicPrefix: 'eqiad.',
+      legacyTopicsHome: undefined,
+      eventServiceName: undefined,
+      headersToFields: { 'x-request-id': 'meta.request_id', 'user-agent': 'http.request_headers.user-agent' },
+      schemaUriQueryParam: undefined,
+      streamQueryParam: undefined,
+      maxMessageBytes: 1 << 20,
+      errorStream: 'eventgate.error.validation',
+      errorSchemaUri: '/error/0.0.3',
+      emitterId: 'test',
+      echoMaxStringLength: 1000,
+      errorRawEventMaxBytes: 10000
+    }
+  }
+}
+
+export function requestInfo (headers: Record<string, string> = {}): RequestInfo {
+  return { requestId: 'req-1', headers: { 'user-agent': 'test-agent', ...headers }, remoteAddress: '10.0.0.1', query: {} }
 }

@@ -84,6 +84,30 @@ interface Prepared {
   clamped: ClampDirection | undefined
 }
 
+/**
+ * What waiting for Kafka keeps of an admitted event: its record and what its outcome counts, not
+ * the event object. Records wait tens of milliseconds under load, hundreds when the broker is
+ * short of CPU; whatever they keep meanwhile outlives the young generation's collections and is
+ * copied into the old one.
+ */
+export interface OutgoingEvent {
+  index: number
+  record: ProduceRecord
+  streamLabel: string
+  dedupeKey: string | undefined
+  dedupeWindowMs: number | undefined
+  clamped: ClampDirection | undefined
+  canary: boolean
+}
+
+/** A request's events after every stage but the produce: the failures so far (by index), and the records to produce. */
+export interface PreparedEvents {
+  results: EventResult[]
+  outgoing: OutgoingEvent[]
+}
+
+type Outcome = 'produced' | 'duplicate' | 'failed'
+
 /** Label for events whose stream is unknown: metric labels stay a closed set. */
 const unknownStream = '_unknown'
 
@@ -101,30 +125,64 @@ export interface ProcessOptions {
  * Results keep the input order.
  */
 export async function processEvents (deps: PipelineDeps, events: readonly unknown[], request: RequestInfo, options: ProcessOptions = {}): Promise<EventResult[]> {
+  const prepared = await prepareEvents(deps, events, request, options)
+  if (options.produce === false) {
+    for (const o of prepared.outgoing) prepared.results[o.index] = { status: 'success' }
+    countOutcomes(deps, prepared.outgoing, 'validated')
+    return prepared.results
+  }
+  return produceEvents(deps, prepared, (index) => events[index])
+}
+
+/**
+ * A hasty request's work, after its answer: its events prepared, then produced, then error events
+ * made of the invalid ones. What waits for Kafka is the records alone: a suspended async function
+ * keeps its parameters, so the parsed events, and the request when no error event needs it, are
+ * let go explicitly once prepared. (No parameter has a default: with one, V8 keeps the arguments
+ * as passed beside the parameters, and clearing a parameter would free nothing.)
+ */
+export async function processHasty (deps: PipelineDeps, events: readonly unknown[] | undefined, request: RequestInfo | undefined, options: ProcessOptions): Promise<void> {
+  const prepared = await prepareEvents(deps, events ?? [], request!, options)
+  events = undefined
+  const forErrorEvents = prepared.results.some((r) => r.status === 'invalid') ? request : undefined
+  request = undefined
+  const results = await produceEvents(deps, prepared)
+  if (forErrorEvents !== undefined) await produceErrorEvents(deps, results, forErrorEvents)
+}
+
+/** Every stage of the event path but the produce; the stream limits are applied (rate buckets too unless `produce` is false). */
+export async function prepareEvents (deps: PipelineDeps, events: readonly unknown[], request: RequestInfo, options: ProcessOptions = {}): Promise<PreparedEvents> {
   const results: EventResult[] = new Array<EventResult>(events.length)
   const now = deps.now()
   // One request, one span: its records share the trace headers, formatted once.
   const headers = request.trace === undefined ? undefined : traceHeaders(request.trace)
   const prepared = await prepareAll(deps, events, results, { request, nowIso: now.toISOString(), intakeMs: now.getTime(), headers, recordHeaders: options.recordHeaders })
-  const admitted = applyStreamLimits(deps, prepared, results, now, options.produce !== false)
-  if (options.produce === false) {
-    for (const p of admitted) {
-      results[p.index] = { status: 'success' }
-      deps.metrics.events.inc({ stream: p.streamLabel, outcome: 'validated' })
-    }
-    return results
-  }
-  await Promise.all(admitted.map(async (p) => {
-    try {
-      const outcome = await produceOnce(deps, p)
-      results[p.index] = { status: 'success' }
-      deps.metrics.events.inc({ stream: p.streamLabel, outcome: outcome === 'duplicate' ? 'duplicate' : 'accepted' })
-      if (outcome !== 'duplicate') countAccepted(deps, p)
-    } catch (err) {
-      results[p.index] = failure(deps, p.event, err, p.streamLabel)
-    }
-  }))
+  return { results, outgoing: applyStreamLimits(deps, prepared, results, now, options.produce !== false) }
+}
+
+/**
+ * Produces the prepared records and fills in their results. A failed event's result carries the
+ * event as `eventAt` gives it; without it, as its record has it (decoded only when one fails).
+ * Each record is its own send, settled by its own promise: no async function per event.
+ */
+export async function produceEvents (deps: PipelineDeps, prepared: PreparedEvents, eventAt: (index: number) => unknown = eventOfRecord(prepared)): Promise<EventResult[]> {
+  const { results, outgoing } = prepared
+  const outcomes = await Promise.all(outgoing.map((o) => produceOnce(deps, o).then((outcome): Outcome => {
+    results[o.index] = { status: 'success' }
+    return outcome
+  }, (err: unknown): Outcome => {
+    results[o.index] = failure(deps, eventAt(o.index), err, o.streamLabel)
+    return 'failed'
+  })))
+  countOutcomes(deps, outgoing, outcomes)
   return results
+}
+
+function eventOfRecord (prepared: PreparedEvents): (index: number) => unknown {
+  return (index) => {
+    const record = prepared.outgoing.find((o) => o.index === index)?.record
+    return record === undefined ? undefined : JSON.parse(record.value.toString()) as unknown
+  }
 }
 
 /**
@@ -132,20 +190,34 @@ export async function processEvents (deps: PipelineDeps, events: readonly unknow
  * its `meta.id`, only if that id was not accepted within the window (a client's retry after a
  * timeout is answered as accepted, and not written twice).
  */
-async function produceOnce (deps: PipelineDeps, p: Prepared): Promise<'produced' | 'duplicate'> {
-  const send = async (): Promise<void> => { await deps.producer.send([p.record]) }
-  const windowMs = p.settings?.dedupe_window_ms
-  if (p.dedupeKey === undefined || windowMs === undefined) {
-    await send()
-    return 'produced'
+function produceOnce (deps: PipelineDeps, o: OutgoingEvent): Promise<'produced' | 'duplicate'> {
+  if (o.dedupeKey === undefined || o.dedupeWindowMs === undefined) return deps.producer.send([o.record]).then(produced)
+  return deps.dedupe.once(o.dedupeKey, o.dedupeWindowMs, async () => { await deps.producer.send([o.record]) })
+}
+
+const produced = (): 'produced' => 'produced'
+
+/**
+ * `events` counts by stream and outcome, one increment per run of equal labels rather than per
+ * event (a request's events mostly share both); failures were counted with their reason.
+ */
+function countOutcomes (deps: PipelineDeps, outgoing: readonly OutgoingEvent[], outcomes: readonly Outcome[] | 'validated'): void {
+  let from = 0
+  while (from < outgoing.length) {
+    const label = (outgoing[from] as OutgoingEvent).streamLabel
+    const outcome = outcomes === 'validated' ? outcomes : outcomes[from]
+    let to = from + 1
+    while (to < outgoing.length && (outgoing[to] as OutgoingEvent).streamLabel === label && (outcomes === 'validated' || outcomes[to] === outcome)) to++
+    if (outcome !== 'failed') deps.metrics.events.inc({ stream: label, outcome: outcome === 'produced' ? 'accepted' : outcome }, to - from)
+    if (outcome === 'produced') for (let i = from; i < to; i++) countAccepted(deps, outgoing[i] as OutgoingEvent)
+    from = to
   }
-  return deps.dedupe.once(p.dedupeKey, windowMs, send)
 }
 
 /** What an accepted (not duplicate) event adds to the counts beside `events`. */
-function countAccepted (deps: PipelineDeps, p: Prepared): void {
-  if (p.clamped !== undefined) deps.metrics.timestampsClamped.inc({ stream: p.streamLabel, direction: p.clamped })
-  if (isCanaryEvent(p.event)) deps.metrics.canaryEvents.inc({ stream: p.streamLabel })
+function countAccepted (deps: PipelineDeps, o: OutgoingEvent): void {
+  if (o.clamped !== undefined) deps.metrics.timestampsClamped.inc({ stream: o.streamLabel, direction: o.clamped })
+  if (o.canary) deps.metrics.canaryEvents.inc({ stream: o.streamLabel })
 }
 
 interface EventContext {
@@ -256,15 +328,23 @@ function enrichPlanOf (deps: PipelineDeps, resolved: ResolvedSchema): EnrichPlan
 }
 
 /** The stream config's per-stream limits, over the request's events in their order; the events over one fail. */
-function applyStreamLimits (deps: PipelineDeps, prepared: readonly Prepared[], results: EventResult[], now: Date, rate: boolean): Prepared[] {
+function applyStreamLimits (deps: PipelineDeps, prepared: readonly Prepared[], results: EventResult[], now: Date, rate: boolean): OutgoingEvent[] {
   const perStream = new Map<string, number>()
-  const admitted: Prepared[] = []
+  const admitted: OutgoingEvent[] = []
   for (const p of [...prepared].sort((a, b) => a.index - b.index)) {
     const count = (perStream.get(p.stream) ?? 0) + 1
     perStream.set(p.stream, count)
     try {
       deps.limits.admit(p.stream, p.settings, p.record.value, count, now.getTime(), { rate })
-      admitted.push(p)
+      admitted.push({
+        index: p.index,
+        record: p.record,
+        streamLabel: p.streamLabel,
+        dedupeKey: p.dedupeKey,
+        dedupeWindowMs: p.settings?.dedupe_window_ms,
+        clamped: p.clamped,
+        canary: isCanaryEvent(p.event)
+      })
     } catch (err) {
       results[p.index] = failure(deps, p.event, err, p.streamLabel)
     }

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { BackgroundTasks } from '../background.js'
 import { RequestEmptyError, RequestNotEventsError, RequestTooManyEventsError, TestEventsNotConfiguredError } from '../errors.js'
 import type { PipelineDeps, ProcessOptions, RequestInfo } from '../pipeline/index.js'
-import { processEvents, produceErrorEvents } from '../pipeline/index.js'
+import { processEvents, processHasty, produceErrorEvents } from '../pipeline/index.js'
 import { failureReason } from '../pipeline/failure-reason.js'
 import { firstHeader } from '../pipeline/enrich.js'
 import type { Answer, EventResult } from '../respond.js'
@@ -115,10 +115,7 @@ export function eventRoutes (options: EventRoutesOptions) {
     if (isHasty(request.query)) {
       // Answered once its work is under way: at most hasty_max_pending_events wait in memory,
       // and a client sending faster than Kafka takes them is slowed down, not piled up.
-      await background.runWithin('hasty request', async () => {
-        const results = await processEvents(pipeline, events, info, { recordHeaders })
-        await produceErrorEvents(pipeline, results, info)
-      }, events.length)
+      await background.runWithin('hasty request', async () => processHasty(pipeline, events, info, { recordHeaders }), events.length)
       return sendAnswer(reply, { statusCode: 202, reason: hastyReason(events.length) })
     }
     const results = await processEvents(pipeline, events, info, { recordHeaders })
