@@ -10,7 +10,7 @@ import { forkModule, sleep, waitUntil } from './processes.js'
 import type { Row } from './report.js'
 import type { Services } from './sluice-process.js'
 import { cpuMsPer1k, cpuSeconds } from './cpu.js'
-import { sampleRss } from './rss.js'
+import { rssMb, sampleRss } from './rss.js'
 import { startSink } from './sink-client.js'
 import type { Sink } from './sink-client.js'
 
@@ -42,7 +42,7 @@ function memoryOf (metrics: string): string {
  * Requests per second the sink served over `durationSec`, after `started()` holds and a 2 s
  * warm-up, and the CPU process `pid` spent per 1,000 of them meanwhile.
  */
-async function measureAtSink (sink: Sink, pid: number, durationSec: number, started: () => Promise<boolean>): Promise<{ rate: number, servedBefore: number, cpuMsPer1k: number }> {
+async function measureAtSink (sink: Sink, pid: number, durationSec: number, started: () => Promise<boolean>): Promise<{ rate: number, servedBefore: number, servedAfter: number, cpuMsPer1k: number }> {
   await waitUntil('the first requests at the sink', started, 120000, 100)
   await sleep(2000)
   const before = await sink.report()
@@ -50,7 +50,7 @@ async function measureAtSink (sink: Sink, pid: number, durationSec: number, star
   await sleep(durationSec * 1000)
   const after = await sink.report()
   const served = after.served - before.served
-  return { rate: served / ((after.lastMs - before.lastMs) / 1000), servedBefore: before.served, cpuMsPer1k: cpuMsPer1k(cpuBefore, await cpuSeconds(pid), served) }
+  return { rate: served / ((after.lastMs - before.lastMs) / 1000), servedBefore: before.served, servedAfter: after.served, cpuMsPer1k: cpuMsPer1k(cpuBefore, await cpuSeconds(pid), served) }
 }
 
 async function bareUndici (services: Services, sink: Sink, durationSec: number): Promise<Run> {
@@ -72,12 +72,14 @@ async function bareUndici (services: Services, sink: Sink, durationSec: number):
 async function changeprop (services: Services, options: { topicPrefix: string, sink: Sink, rules: Record<string, RuleSpec>, events: number, durationSec: number }): Promise<Run> {
   const from = (await options.sink.report()).served
   const service = await startChangepropProcess(services, { topicPrefix: options.topicPrefix, sinkUrl: options.sink.url, rules: options.rules })
+  const readyMb = await rssMb(service.pid)
   const rss = sampleRss(service.pid)
   try {
-    const { rate, servedBefore, cpuMsPer1k } = await measureAtSink(options.sink, service.pid, options.durationSec, service.allRulesRunning)
+    const { rate, servedBefore, servedAfter, cpuMsPer1k } = await measureAtSink(options.sink, service.pid, options.durationSec, service.allRulesRunning)
     const offered = options.events * Object.keys(options.rules).length
     if (servedBefore - from >= offered) console.error(`bench: change propagation ran out of events before its window; raise BENCH_CHANGEPROP_EVENTS (now ${options.events})`)
-    console.error(`bench: changeprop with ${Object.keys(options.rules).length} rule(s) at the end of its window: ${memoryOf(await service.metrics())}`)
+    else if (servedAfter - from >= offered) console.error(`bench: change propagation ran out of events within its window (its figures cover part of it, its profile idles); raise BENCH_CHANGEPROP_EVENTS (now ${options.events})`)
+    console.error(`bench: changeprop with ${Object.keys(options.rules).length} rule(s): RSS ${readyMb.toFixed(0)} MB when ready; at the end of its window ${memoryOf(await service.metrics())}`)
     return { value: rate, rssMb: rss.peakMb(), cpuMsPer1k }
   } finally {
     rss.stop()
@@ -87,7 +89,7 @@ async function changeprop (services: Services, options: { topicPrefix: string, s
 
 export async function benchChangeprop (services: Services, options: { durationSec: number, events?: number }): Promise<Row[]> {
   const { brokers } = services
-  const events = options.events ?? 50000
+  const events = options.events ?? 150000
   const logger = pino({ level: 'warn' })
   const topicPrefix = `bench${randomUUID().slice(0, 8)}.`
   const topic = `${topicPrefix}${revisionTopic}`
