@@ -11,6 +11,7 @@ import type { ConsumersDeps, RuleConsumers } from './consumers/index.js'
 import { createDecodeCache } from './decode-cache.js'
 import { createHttpExecutor } from './exec.js'
 import { healthReport, readinessChecks } from './health.js'
+import { applyHeapGrowing } from './heap-growing.js'
 import type { Lifecycle } from './health.js'
 import { createExecModules } from './modules/index.js'
 import type { CompiledRule } from './rules/compile.js'
@@ -104,6 +105,7 @@ function buildChangeprop (config: Readonly<ChangepropConfig>, deps: ServiceConte
       if (lifecycle.started) throw new Error('change propagation already started')
       lifecycle.started = true
       if (config.kafka.brokers.length === 0) throw new Error('no Kafka brokers configured (kafka.brokers or KAFKA_BROKERS)')
+      applyHeapGrowing(config.heap_growing_percent)
       const admin = opened.admin = await startAdminServer({ host: config.listen_address, port: config.port, logger: deps.logger, registry: deps.registry, health: () => healthReport(lifecycle, consumers), readiness, info: readServiceInfo() })
       await producer.connect()
       // Readiness follows Kafka without traffic: the producer asks the cluster for metadata.

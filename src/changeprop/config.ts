@@ -126,6 +126,11 @@ export const changepropConfigSchema = {
      * delays) on top of `concurrency`, which bounds only the executions: a wait holds no execution slot.
      */
     max_waiting_events: { type: 'integer', minimum: 0, maximum: 100000, default: 500 },
+    /**
+     * How far the heap may grow past what the last full garbage collection left live before the
+     * next one (V8's --heap-growing-percent, for the whole process; heap-growing.ts); 0: V8's own choice.
+     */
+    heap_growing_percent: { type: 'integer', minimum: 0, maximum: 400, default: 25 },
     /** The longest a delayed event waits in memory; one due later goes back to the end of its delay topic then. */
     delay_hold_max_ms: { type: 'integer', minimum: 1000, maximum: 86400000, default: 300000 },
     ...ruleDefaultsProperties,

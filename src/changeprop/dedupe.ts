@@ -30,36 +30,46 @@ export interface MemoryDedupeOptions {
 /** One process's memory. Lost on restart, not shared between instances. */
 export function createMemoryDedupeStore (options: MemoryDedupeOptions): DedupeStore {
   const now = options.now ?? Date.now
-  // Map iteration order is insertion order, so the first entries are the oldest.
-  const namespaces = new Map<string, Map<string, number>>()
+  // Map iteration order is insertion order, so the first entries are the oldest. `firstExpiry`
+  // is when the oldest entry expires: until then nothing is, and no iterator is made per event.
+  const namespaces = new Map<string, { entries: Map<string, number>, firstExpiry: number }>()
 
-  function expire (entries: Map<string, number>, time: number): void {
-    for (const [key, expiresAt] of entries) {
-      if (expiresAt > time) break
-      entries.delete(key)
+  function expire (namespace: { entries: Map<string, number>, firstExpiry: number }, time: number): void {
+    if (time < namespace.firstExpiry) return
+    namespace.firstExpiry = Number.POSITIVE_INFINITY
+    for (const [key, expiresAt] of namespace.entries) {
+      if (expiresAt > time) {
+        namespace.firstExpiry = expiresAt
+        break
+      }
+      namespace.entries.delete(key)
     }
   }
 
   return {
-    async seen (namespace, keys) {
-      const entries = namespaces.get(namespace)
-      if (entries === undefined) return false
+    async seen (name, keys) {
+      const namespace = namespaces.get(name)
+      if (namespace === undefined) return false
       const time = now()
-      expire(entries, time)
-      return keys.some((key) => (entries.get(key) ?? 0) > time)
+      expire(namespace, time)
+      for (const key of keys) if ((namespace.entries.get(key) ?? 0) > time) return true
+      return false
     },
-    async record (namespace, keys) {
+    async record (name, keys) {
       if (options.windowMs <= 0) return
-      let entries = namespaces.get(namespace)
-      if (entries === undefined) {
-        entries = new Map()
-        namespaces.set(namespace, entries)
+      let namespace = namespaces.get(name)
+      if (namespace === undefined) {
+        namespace = { entries: new Map(), firstExpiry: Number.POSITIVE_INFINITY }
+        namespaces.set(name, namespace)
       }
+      const { entries } = namespace
       const expiresAt = now() + options.windowMs
       for (const key of keys) {
         entries.delete(key)
         entries.set(key, expiresAt)
       }
+      // The oldest entry expires first; one re-recorded or trimmed away only makes that later.
+      namespace.firstExpiry = Math.min(namespace.firstExpiry, expiresAt)
       trimOldest(entries, options.maxEntries)
     }
   }

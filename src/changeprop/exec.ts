@@ -56,12 +56,10 @@ export function renderRequest (request: CompiledRequest, context: TemplateContex
   }
 
   const headers: Record<string, string> = {}
-  for (const [name, value] of Object.entries(options.defaultHeaders)) putHeader(headers, name, value)
+  putHeaders(headers, options.defaultHeaders)
   const ruleHeaders = request.headers(context)
-  if (ruleHeaders !== null && typeof ruleHeaders === 'object') {
-    for (const [name, value] of Object.entries(ruleHeaders)) putHeader(headers, name, value)
-  }
-  for (const [name, value] of Object.entries(options.forcedHeaders)) putHeader(headers, name, value)
+  if (ruleHeaders !== null && typeof ruleHeaders === 'object') putHeaders(headers, ruleHeaders as Record<string, unknown>)
+  putHeaders(headers, options.forcedHeaders)
 
   const body = renderBody(request, context, headers)
   let origin = url.origin
@@ -82,6 +80,11 @@ function parseUri (rendered: unknown): URL {
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new TemplateRenderError(`uri '${rendered}' is not http(s)`)
   return url
+}
+
+/** Every own key of `from` (a loop over keys rather than Object.entries: no pair is made per header and event). */
+function putHeaders (headers: Record<string, string>, from: Record<string, unknown>): void {
+  for (const name of Object.keys(from)) putHeader(headers, name, from[name])
 }
 
 function putHeader (headers: Record<string, string>, name: string, value: unknown): void {

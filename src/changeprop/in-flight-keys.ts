@@ -33,11 +33,7 @@ export function createInFlightKeys (): InFlightKeys {
   return {
     async exclusive (keys, fn) {
       if (keys.length === 0) return fn()
-      for (;;) {
-        const busy = keys.map((key) => running.get(key)).find((held) => held !== undefined)
-        if (busy === undefined) break
-        await busy
-      }
+      for (let busy = heldOf(running, keys); busy !== undefined; busy = heldOf(running, keys)) await busy
       let done: () => void = () => undefined
       const settled = new Promise<void>((resolve) => { done = resolve })
       for (const key of keys) running.set(key, settled)
@@ -49,4 +45,13 @@ export function createInFlightKeys (): InFlightKeys {
       }
     }
   }
+}
+
+/** The attempt holding one of `keys`, if any (a loop: this runs for every event). */
+function heldOf (running: ReadonlyMap<string, Promise<void>>, keys: readonly string[]): Promise<void> | undefined {
+  for (const key of keys) {
+    const held = running.get(key)
+    if (held !== undefined) return held
+  }
+  return undefined
 }

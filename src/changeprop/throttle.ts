@@ -15,6 +15,12 @@ import type { TargetHealth } from './outcome.js'
 export interface RuleThrottle {
   /** Resolves when one more execution may start; rejects with the signal's reason when it aborts. */
   admit(signal: AbortSignal): Promise<ThrottleTicket>
+  /**
+   * Admits one more execution at once when it need not wait (no back-off under way, room in
+   * the rate limit), as `admit` would without waiting; undefined when it must wait in `admit`.
+   * Most executions pass here, without a promise or a signal to wait on.
+   */
+  admitNow(): ThrottleTicket | undefined
   /** What the execution admitted with `ticket` told of the target. */
   settle(ticket: ThrottleTicket, health: TargetHealth): void
   /** The wait between executions the back-off imposes now; 0 while the target answers. */
@@ -65,6 +71,11 @@ export function createRuleThrottle (options: ThrottleOptions): RuleThrottle {
       }
       return ticket
     },
+    admitNow () {
+      if (backoff !== undefined && backoff.delayMs() > 0) return undefined
+      if (rate !== undefined && !rate.reserveIfFree()) return undefined
+      return { generation: backoff?.generation() ?? 0 }
+    },
     settle (ticket, health) {
       backoff?.settle(ticket, health)
     },
@@ -80,7 +91,7 @@ export function createRuleThrottle (options: ThrottleOptions): RuleThrottle {
  * the order they came, at exact times that do not drift with timer lateness, and over any
  * window of T seconds at most `burst + perSecond × T` executions start.
  */
-function createRateGate (settings: RateLimitSettings, now: () => number): { reserve(): number } {
+function createRateGate (settings: RateLimitSettings, now: () => number): { reserve(): number, reserveIfFree(): boolean } {
   const intervalMs = 1000 / settings.perSecond
   const toleranceMs = (settings.burst - 1) * intervalMs
   let nextAt = Number.NEGATIVE_INFINITY
@@ -91,6 +102,13 @@ function createRateGate (settings: RateLimitSettings, now: () => number): { rese
       const start = Math.max(time, nextAt - toleranceMs)
       nextAt = Math.max(nextAt, time) + intervalMs
       return start - time
+    },
+    /** Reserves one execution only when it may start now. */
+    reserveIfFree () {
+      const time = now()
+      if (nextAt - toleranceMs > time) return false
+      nextAt = Math.max(nextAt, time) + intervalMs
+      return true
     }
   }
 }
@@ -107,6 +125,7 @@ function createFailureBackoff (settings: BackoffSettings, now: () => number, onC
   admit(signal: AbortSignal, onWait: (ms: number) => void): Promise<ThrottleTicket>
   settle(ticket: ThrottleTicket, health: TargetHealth): void
   delayMs(): number
+  generation(): number
 } {
   let failures = 0
   let delayMs = 0
@@ -154,7 +173,8 @@ function createFailureBackoff (settings: BackoffSettings, now: () => number, onC
         change(Math.min(delayMs * 2, settings.maxMs))
       }
     },
-    delayMs: () => delayMs
+    delayMs: () => delayMs,
+    generation: () => generation
   }
 }
 

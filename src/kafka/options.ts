@@ -80,10 +80,11 @@ export const consumerDefaults = {
   progressIntervalMs: 10000,
   commitIntervalMs: 500,
   /**
-   * Bytes one fetch asks for (per partition and in all; a larger first record still comes
-   * whole). Each consumer group of a service holds up to this much fetched and decoded.
+   * Bytes one fetch asks for (per partition and in all; a larger first record batch still comes
+   * whole). Each consumer group of a service holds up to this much fetched and decoded: with twenty
+   * rules, forty groups.
    */
-  fetchMaxBytes: 1048576,
+  fetchMaxBytes: 262144,
   /** How long the broker may hold a fetch open when there is nothing to read. */
   maxWaitTimeMs: 1000,
   /** Messages handled at once across the member's partitions: 1 keeps their order. */

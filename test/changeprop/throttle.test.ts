@@ -28,6 +28,28 @@ test('rate_limit: a burst starts at once, then one execution per interval, each 
   assert.deepEqual(waits, [['rate_limit', 1]])
 })
 
+test('admitNow: admits at once what admit would without waiting, and nothing that would have to wait', () => {
+  const clock = { now: 1_000_000 }
+  const waits: ThrottleWaitReason[] = []
+  const throttle = createRuleThrottle({ rateLimit: { perSecond: 1000, burst: 2 }, backoff: { after: 1, initialMs: 50, maxMs: 50 }, now: () => clock.now, onWait: (reason) => waits.push(reason) })
+  // The burst is taken at once; the third would wait for the rate limit, and is not reserved.
+  const first = throttle.admitNow()
+  assert.deepEqual(first, { generation: 0 })
+  assert.notEqual(throttle.admitNow(), undefined)
+  assert.equal(throttle.admitNow(), undefined, 'the rate limit has no room')
+  assert.equal(throttle.admitNow(), undefined, 'a refusal reserves nothing')
+  clock.now += 1
+  assert.notEqual(throttle.admitNow(), undefined, 'one interval later there is room for one')
+  // A failure starts the back-off: nothing is admitted at once while it lasts.
+  clock.now += 1000
+  throttle.settle(first as never, 'failed')
+  assert.equal(throttle.backoffMs(), 50)
+  assert.equal(throttle.admitNow(), undefined, 'a back-off is under way')
+  throttle.settle({ generation: 1 }, 'answered')
+  assert.deepEqual(throttle.admitNow(), { generation: 2 }, 'the target answered: the back-off is over, in a new generation')
+  assert.deepEqual(waits, [], 'admitNow never waits')
+})
+
 test('rate_limit: under a backlog, burst + rate × seconds executions start in a window, whatever its length', () => {
   // A backlog: each execution asks as soon as the one before it started, and starts at the time
   // it reserved (the clock jumps there, as the execution's timer would).

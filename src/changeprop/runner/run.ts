@@ -62,7 +62,8 @@ async function runDeduplicated (scope: RuleScope, attempt: Attempt, context: Tem
     }
   }
   count(scope, attempt.source, 'matched')
-  const ticket = await scope.throttle.admit(waitSignal(scope, signal))
+  // The signal a wait needs is made only for an execution that waits (AbortSignal.any and its cleanup were 5 % of the CPU).
+  const ticket = scope.throttle.admitNow() ?? await scope.throttle.admit(waitSignal(scope, signal))
   const failure = await execSteps(scope, attempt, context, signal)
   scope.throttle.settle(ticket, targetHealth(failure?.result, rule.outcome))
   if (failure === undefined) metrics.succeeded.inc({ rule: rule.name, source: attempt.source })
