@@ -11,7 +11,7 @@ import { benchCodecs, codecRows, formatCodecTable } from './codecs.js'
 import type { CodecFigure } from './codecs.js'
 import { benchGateway } from './gateway.js'
 import { benchMirror } from './mirror.js'
-import { mirrorRows, streamsRows } from './other-rows.js'
+import { mirrorRows } from './other-rows.js'
 import { benchPlainProducer } from './plain-producer.js'
 import { formatTable, jsonRow } from './report.js'
 import type { Row } from './report.js'
@@ -28,7 +28,15 @@ import { benchStreams } from './streams.js'
 const usage = `Usage: npm run bench [-- --json] [-- --soak]
   BENCH_ONLY=gateway,cloudevents,changeprop,streams,mirror,codecs  the groups to run (default all)
   BENCH_SECONDS=8                               measured seconds per figure, after a 2 s warm-up
-  BENCH_SOAK_MINUTES=10                         the soak's length (--soak)`
+  BENCH_SOAK_MINUTES=10                         the soak's length (--soak)
+  streams (docs/streams.md#performance):
+  BENCH_STREAMS_CLIENTS=500                     SSE clients of the fan-out capacity search
+  BENCH_STREAMS_RATE=100                        events/s of the search's first step
+  BENCH_STREAMS_STEP_FACTOR=1.5                 each next step offers this many times the one before
+  BENCH_STREAMS_STEP_SECONDS=3                  measured seconds per step, after a 1.5 s warm-up
+  BENCH_STREAMS_IDLE=10000                      idle clients held by one process (ulimit -n must allow them)
+  BENCH_STREAMS_CATCHUP=500000                  events the catch-up client reads from ?since=0
+  BENCH_STREAMS_PROFILE=DIR                     a CPU profile of the service of the fan-out`
 
 const groups = ['gateway', 'cloudevents', 'changeprop', 'streams', 'mirror', 'codecs'] as const
 type Group = typeof groups[number]
@@ -70,14 +78,15 @@ async function figures (options: Options, workDir: string, brokers: string[], se
     } else if (group === 'changeprop') {
       rows.push(...await benchChangeprop(await services(), { durationSec, events: optionalNumber('BENCH_CHANGEPROP_EVENTS') }))
     } else if (group === 'streams') {
-      rows.push(...streamsRows(await benchStreams(root, workDir, brokers, findFreePort, {
-        durationSec,
+      rows.push(...await benchStreams(root, workDir, brokers, findFreePort, {
+        stepSec: optionalNumber('BENCH_STREAMS_STEP_SECONDS'),
         clients: optionalNumber('BENCH_STREAMS_CLIENTS'),
         rate: optionalNumber('BENCH_STREAMS_RATE'),
+        stepFactor: optionalNumber('BENCH_STREAMS_STEP_FACTOR'),
         catchUpEvents: optionalNumber('BENCH_STREAMS_CATCHUP'),
         idleClients: optionalNumber('BENCH_STREAMS_IDLE'),
         profileDir: process.env.BENCH_STREAMS_PROFILE
-      })))
+      }))
     } else if (group === 'codecs') {
       codecs = await benchCodecs(await services(), security, durationSec)
       rows.push(...codecRows(codecs))
