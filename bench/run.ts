@@ -78,7 +78,7 @@ async function figures (options: Options, workDir: string, brokers: string[], se
     } else if (group === 'changeprop') {
       rows.push(...await benchChangeprop(await services(), { durationSec, events: optionalNumber('BENCH_CHANGEPROP_EVENTS') }))
     } else if (group === 'streams') {
-      rows.push(...await benchStreams(root, workDir, brokers, findFreePort, {
+      rows.push(...await benchStreams(await services(), findFreePort, {
         stepSec: optionalNumber('BENCH_STREAMS_STEP_SECONDS'),
         clients: optionalNumber('BENCH_STREAMS_CLIENTS'),
         rate: optionalNumber('BENCH_STREAMS_RATE'),
@@ -121,7 +121,7 @@ async function main (): Promise<void> {
       building ??= buildSluice(root, workDir)
       return building
     }
-    if (options.soakMinutes !== undefined || options.only.some((g) => g === 'gateway' || g === 'cloudevents' || g === 'changeprop' || g === 'codecs')) dist().catch(() => {})
+    if (options.soakMinutes !== undefined || options.only.some((g) => g !== 'mirror')) dist().catch(() => {})
     // Full JIT for the broker: the test default stops at C1 for fast start-up, not throughput.
     // The secured listeners (TLS, SASL) only for the codecs group's SASL_SSL figure.
     const broker = await startLocalBroker({ port: await findFreePort(), dataDir: join(workDir, 'kafka'), fresh: true, jvmOptions: ['-Xms512m', '-Xmx1g'], security: options.only.includes('codecs') })

@@ -12,7 +12,8 @@ import { plainConsumerName, plainConsumerRate } from './plain-consumer.js'
 import type { Row } from './report.js'
 import { rssMb } from './rss.js'
 import { waitForReadyz } from './sluice-process.js'
-import { forkScript, forwardStderr, sleep, waitUntil } from './processes.js'
+import type { Services } from './sluice-process.js'
+import { forkModule, forkScript, forwardStderr, sleep, waitUntil } from './processes.js'
 import type { Ipc } from './processes.js'
 import type { ClientsReport } from './sse-clients.js'
 import { heldLatencyMs, heldShare, searchCapacity, stepLine } from './stream-capacity.js'
@@ -90,8 +91,8 @@ interface StreamsProcessOptions {
   maxConnections?: number
 }
 
-/** `sluice streams` in its own process, as production runs it, over a stream config of the given streams. */
-async function startStreamsProcess (root: string, workDir: string, brokers: string[], port: number, streams: Record<string, { topics: string[] }>, options: StreamsProcessOptions = {}): Promise<StreamsProcess> {
+/** `sluice streams` in its own process, from dist/ as production runs it, over a stream config of the given streams. */
+async function startStreamsProcess ({ root, workDir, brokers, dist }: Services, port: number, streams: Record<string, { topics: string[] }>, options: StreamsProcessOptions = {}): Promise<StreamsProcess> {
   const streamConfig = join(workDir, 'streams-stream-config.yaml')
   await writeFile(streamConfig, yaml.dump(Object.fromEntries(Object.entries(streams).map(([name, s]) => [name, { schema_title: 'test/event', ...s }]))))
   const configFile = join(workDir, 'streams.yaml')
@@ -106,7 +107,7 @@ async function startStreamsProcess (root: string, workDir: string, brokers: stri
     ...(options.profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`]),
     ...(options.inspectPort === undefined ? [] : [`--inspect=127.0.0.1:${options.inspectPort}`])
   ]
-  const child = spawn(process.execPath, [...node, '--import', 'tsx', join(root, 'src/bin/sluice.ts'), 'streams', '--config', configFile], {
+  const child = spawn(process.execPath, [...node, join(dist, 'src/bin/sluice.js'), 'streams', '--config', configFile], {
     cwd: root,
     env: { ...process.env, PORT: String(port), KAFKA_BROKERS: brokers.join(',') },
     stdio: ['ignore', 'ignore', 'pipe']
@@ -415,7 +416,8 @@ async function catchUpRows (brokers: string[], url: string, topic: string, total
   ]
 }
 
-export async function benchStreams (root: string, workDir: string, brokers: string[], port: () => Promise<number>, opts: StreamsBenchOptions): Promise<Row[]> {
+export async function benchStreams (services: Services, port: () => Promise<number>, opts: StreamsBenchOptions): Promise<Row[]> {
+  const { brokers } = services
   const idleCount = opts.idleClients ?? 10000
   await checkOpenFiles(idleCount)
   const capacityOptions: CapacityOptions = { clients: opts.clients ?? 500, firstRate: opts.rate ?? 100, factor: opts.stepFactor ?? 1.5, stepSec: opts.stepSec ?? 3, warmUpMs: 1500, maxSteps: 14, refinements: 1 }
@@ -441,7 +443,8 @@ export async function benchStreams (root: string, workDir: string, brokers: stri
     }
     const clients = await forkScript<{ ready: boolean }>('./sse-clients.ts')
     const bareInspect = await port()
-    const bare = await forkScript<{ port: number }>('./sse-baseline.ts', [`--inspect=127.0.0.1:${bareInspect}`])
+    // The bare server runs from dist/ too: under tsx each closure carries a `name` property of its own.
+    const bare = await forkModule<{ port: number }>(join(services.dist, 'bench/sse-baseline.js'), [`--inspect=127.0.0.1:${bareInspect}`])
     const bareUrl = `http://127.0.0.1:${bare.first.port}`
     let service: StreamsProcess | undefined
     try {
@@ -452,7 +455,7 @@ export async function benchStreams (root: string, workDir: string, brokers: stri
         return report.open
       })
       const inspectPort = await port()
-      const memoryService = await startStreamsProcess(root, workDir, brokers, await port(), served, { inspectPort, maxConnections: Math.max(10000, idleCount) })
+      const memoryService = await startStreamsProcess(services, await port(), served, { inspectPort, maxConnections: Math.max(10000, idleCount) })
       let serviceMemory: IdleMemory
       try {
         serviceMemory = await idleMemory(clients, memoryService.pid, inspectPort, `${memoryService.url}/v2/stream/bench.idle`, idleCount, async () => metricSum(memoryService.url, 'eventstreams_connected_clients', 'stream="bench.idle"'))
@@ -465,7 +468,7 @@ export async function benchStreams (root: string, workDir: string, brokers: stri
       // (a) fan-out capacity: the bare server first, then the service fed through Kafka.
       log(`fan-out capacity: ${capacityOptions.clients} clients, ${partitions} partitions, from ${capacityOptions.firstRate} events/s up ×${capacityOptions.factor} per step, ${capacityOptions.stepSec} s per step; a step holds with p99 ≤ ${heldLatencyMs} ms, ≥ ${heldShare * 100} % of the offered deliveries and no client lost`)
       const bareCapacity = await searchCapacity(clients, bareTarget(clients, bare, `${bareUrl}/`, partitions, topics.fanout), capacityOptions, (s) => { log(stepLine('bare server', s)) })
-      const live = await startStreamsProcess(root, workDir, brokers, await port(), served, { profileDir: opts.profileDir })
+      const live = await startStreamsProcess(services, await port(), served, { profileDir: opts.profileDir })
       service = live
       const serviceCapacity = await searchCapacity(clients, serviceTarget(clients, live, producer, 'bench.fanout', topics.fanout), capacityOptions, (s) => { log(stepLine('service', s)) })
       await clients.ask({ cmd: 'close' })
