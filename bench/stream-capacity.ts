@@ -71,8 +71,8 @@ export interface Capacity {
   /** The step at 80 % of `best`'s events/s. */
   at80: CapacityStep | undefined
   /**
-   * The clients' process was the limit (its CPU near a whole core at the step that did not
-   * hold, or the search ran out of steps): the capacity is then a lower bound of the server's.
+   * The clients' process may have been the limit (its CPU near a whole core at a step that did
+   * not hold, or the search ran out of steps): the capacity is then a lower bound of the server's.
    */
   clientBound: boolean
 }
@@ -175,7 +175,7 @@ export async function searchCapacity (clients: Ipc, target: CapacityTarget, opti
     best,
     limit: stopper,
     at80,
-    clientBound: stopper === undefined || stopper.clientCpu >= CLIENT_SATURATED
+    clientBound: stopper === undefined || steps.some((s) => !s.held && s.clientCpu >= CLIENT_SATURATED)
   }
 }
 
