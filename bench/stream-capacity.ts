@@ -75,10 +75,18 @@ export interface Capacity {
    * not hold, or the search ran out of steps): the capacity is then a lower bound of the server's.
    */
   clientBound: boolean
+  /**
+   * The machine's cores were the limit: at the step that ended the search they were nearly all
+   * busy while the server's process used well under a core (the broker, the producer, the
+   * clients or other work had the rest). The capacity is then the machine's, not the server's.
+   */
+  machineBound: boolean
 }
 
 /** The clients' process counts as saturated from this share of a core. */
 const CLIENT_SATURATED = 0.9
+/** The machine counts as saturated from this share of all its cores busy. */
+const MACHINE_SATURATED = 0.95
 
 export const heldLatencyMs = 1000
 export const heldShare = 0.9
@@ -175,7 +183,8 @@ export async function searchCapacity (clients: Ipc, target: CapacityTarget, opti
     best,
     limit: stopper,
     at80,
-    clientBound: stopper === undefined || steps.some((s) => !s.held && s.clientCpu >= CLIENT_SATURATED)
+    clientBound: stopper === undefined || steps.some((s) => !s.held && s.clientCpu >= CLIENT_SATURATED),
+    machineBound: stopper !== undefined && stopper.machineBusy >= MACHINE_SATURATED && stopper.serverCpu < CLIENT_SATURATED
   }
 }
 

@@ -335,7 +335,10 @@ function serviceTarget (clients: Ipc, service: StreamsProcess, producer: Produce
 
 /** The fan-out's rows: capacity, deliveries/s per core, and the latency at 80 % of capacity, each against the bare server's. */
 function capacityRows (service: Capacity, bare: Capacity, clients: number): Row[] {
-  const bound = (c: Capacity): string => c.clientBound ? ' (bound by the clients\' process: a lower bound, not a capacity)' : ''
+  const bound = (c: Capacity): string => [
+    c.clientBound ? ' (bound by the clients\' process: a lower bound, not a capacity)' : '',
+    c.machineBound ? ' (bound by the machine\'s shared cores, not by the server\'s process)' : ''
+  ].join('')
   const perCore = (s: CapacityStep | undefined): number => s === undefined ? Number.NaN : s.deliveriesPerSec / s.serverCpu
   const cpuPer1k = (s: CapacityStep | undefined): number | undefined => s === undefined ? undefined : s.serverCpu * 1e6 / s.deliveriesPerSec
   const measures = (s: CapacityStep | undefined): Partial<Row> => ({ p50Ms: s?.p50Ms, p99Ms: s?.p99Ms, cpuMsPer1k: cpuPer1k(s) })
@@ -473,7 +476,7 @@ export async function benchStreams (services: Services, port: () => Promise<numb
       const serviceCapacity = await searchCapacity(clients, serviceTarget(clients, live, producer, 'bench.fanout', topics.fanout), capacityOptions, (s) => { log(stepLine('service', s)) })
       await clients.ask({ cmd: 'close' })
       for (const [name, c] of [['service', serviceCapacity], ['bare server', bareCapacity]] as const) {
-        lines.push(`fan-out, ${name}: capacity ${c.best === undefined ? 'none (the first step did not hold)' : `${c.best.deliveriesPerSec.toFixed(0)} deliveries/s at ${c.best.rate.toFixed(0)} events/s`}; the limit: ${c.limit === undefined ? `none within ${capacityOptions.maxSteps} steps` : c.limit.why}, clients' process at ${(100 * (c.limit?.clientCpu ?? Number.NaN)).toFixed(0)} % of a core${c.clientBound ? ': the load generator was the limit, not the server' : ''}, the machine's cores ${(100 * (c.limit?.machineBusy ?? Number.NaN)).toFixed(0)} % busy; machine load ${await loadAverage()}`)
+        lines.push(`fan-out, ${name}: capacity ${c.best === undefined ? 'none (the first step did not hold)' : `${c.best.deliveriesPerSec.toFixed(0)} deliveries/s at ${c.best.rate.toFixed(0)} events/s`}; the limit: ${c.limit === undefined ? `none within ${capacityOptions.maxSteps} steps` : c.limit.why}, clients' process at ${(100 * (c.limit?.clientCpu ?? Number.NaN)).toFixed(0)} % of a core${c.clientBound ? ': the load generator was the limit, not the server' : ''}, the server's process at ${(100 * (c.limit?.serverCpu ?? Number.NaN)).toFixed(0)} %, the machine's cores ${(100 * (c.limit?.machineBusy ?? Number.NaN)).toFixed(0)} % busy${c.machineBound ? ': the machine was the limit, not the server' : ''}; machine load ${await loadAverage()}`)
       }
       rows.push(...capacityRows(serviceCapacity, bareCapacity, capacityOptions.clients))
       rows.push(...await catchUpRows(brokers, `${live.url}/v2/stream/bench.catchup?since=0`, topics.catchup, catchUpTotal, lines))
