@@ -17,7 +17,7 @@ import { formatTable, jsonRow } from './report.js'
 import type { Row } from './report.js'
 import type { Services } from './sluice-process.js'
 import { soak } from './soak.js'
-import { benchStreams } from './streams.js'
+import { benchStreams, checkOpenFiles, defaultIdleClients } from './streams.js'
 
 // `npm run bench`: every figure is measured against a fresh local broker in this run next to a
 // baseline measured in the same run on the same broker, so numbers from different machines
@@ -110,6 +110,8 @@ async function main (): Promise<void> {
   // stream service's figures) go to stderr.
   if (options.json) console.log = console.error.bind(console)
   const started = performance.now()
+  // Before the broker starts: the stream figures' idle clients need open files that only the shell can grant.
+  if (options.soakMinutes === undefined && options.only.includes('streams')) await checkOpenFiles(optionalNumber('BENCH_STREAMS_IDLE') ?? defaultIdleClients)
   const workDir = await mkdtemp(join(tmpdir(), 'sluice-bench-'))
   let rows: Row[]
   let codecs: CodecFigure[] = []

@@ -190,7 +190,7 @@ async function openClients (clients: Ipc, url: string, count: number): Promise<n
  * is a socket in the clients' process and one in the server's. Node cannot raise the limit
  * itself, so too low a limit stops the bench at once, saying what to do.
  */
-async function checkOpenFiles (idleCount: number): Promise<void> {
+export async function checkOpenFiles (idleCount: number): Promise<void> {
   const limits = await readFile('/proc/self/limits', 'utf8')
   const match = /^Max open files\s+(\d+|unlimited)\s+(\d+|unlimited)/m.exec(limits)
   if (match === null) return
@@ -279,6 +279,8 @@ async function idleMemory (clients: Ipc, pid: number, inspectPort: number, url: 
 }
 
 // --- the figures ---------------------------------------------------------------------------
+
+export const defaultIdleClients = 10000
 
 const bareName = 'bare Node SSE server, same frames'
 const kb = (b: number): number => b / 1024
@@ -421,7 +423,7 @@ async function catchUpRows (brokers: string[], url: string, topic: string, total
 
 export async function benchStreams (services: Services, port: () => Promise<number>, opts: StreamsBenchOptions): Promise<Row[]> {
   const { brokers } = services
-  const idleCount = opts.idleClients ?? 10000
+  const idleCount = opts.idleClients ?? defaultIdleClients
   await checkOpenFiles(idleCount)
   const capacityOptions: CapacityOptions = { clients: opts.clients ?? 500, firstRate: opts.rate ?? 100, factor: opts.stepFactor ?? 1.5, stepSec: opts.stepSec ?? 3, warmUpMs: 1500, maxSteps: 14, refinements: 1 }
   const partitions = opts.partitions ?? 4
