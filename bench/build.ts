@@ -10,7 +10,7 @@ import { join } from 'node:path'
 // into dist/ as `npm run build` does, without the type check (a few seconds).
 
 /** The scripts of bench/ that run from dist/bench/ (processes whose RSS is a baseline). */
-const builtScripts = ['bench/bare-fastify.ts', 'bench/bare-undici.ts']
+const builtScripts = ['bench/bare-fastify.ts', 'bench/bare-undici.ts', 'bench/sse-baseline.ts']
 
 /** Builds src/ and the baselines' scripts into dist/; answers dist/. */
 export async function buildSluice (root: string, workDir: string): Promise<string> {

@@ -11,13 +11,13 @@ import { benchCodecs, codecRows, formatCodecTable } from './codecs.js'
 import type { CodecFigure } from './codecs.js'
 import { benchGateway } from './gateway.js'
 import { benchMirror } from './mirror.js'
-import { mirrorRows, streamsRows } from './other-rows.js'
+import { mirrorRows } from './other-rows.js'
 import { benchPlainProducer } from './plain-producer.js'
 import { formatTable, jsonRow } from './report.js'
 import type { Row } from './report.js'
 import type { Services } from './sluice-process.js'
 import { soak } from './soak.js'
-import { benchStreams } from './streams.js'
+import { benchStreams, checkOpenFiles, defaultIdleClients } from './streams.js'
 
 // `npm run bench`: every figure is measured against a fresh local broker in this run next to a
 // baseline measured in the same run on the same broker, so numbers from different machines
@@ -29,7 +29,15 @@ const usage = `Usage: npm run bench [-- --json] [-- --soak]
   BENCH_ONLY=gateway,cloudevents,changeprop,streams,mirror,codecs  the groups to run (default all)
   BENCH_SECONDS=8                               measured seconds per figure, after a 2 s warm-up
   BENCH_GATEWAY_ROUNDS=2                        rounds of guaranteed and hasty at 200 connections
-  BENCH_SOAK_MINUTES=10                         the soak's length (--soak)`
+  BENCH_SOAK_MINUTES=10                         the soak's length (--soak)
+  streams (docs/streams.md#performance):
+  BENCH_STREAMS_CLIENTS=500                     SSE clients of the fan-out capacity search
+  BENCH_STREAMS_RATE=100                        events/s of the search's first step
+  BENCH_STREAMS_STEP_FACTOR=1.5                 each next step offers this many times the one before
+  BENCH_STREAMS_STEP_SECONDS=3                  measured seconds per step, after a 1.5 s warm-up
+  BENCH_STREAMS_IDLE=10000                      idle clients held by one process (ulimit -n must allow them)
+  BENCH_STREAMS_CATCHUP=500000                  events the catch-up client reads from ?since=0
+  BENCH_STREAMS_PROFILE=DIR                     a CPU profile of the service of the fan-out`
 
 const groups = ['gateway', 'cloudevents', 'changeprop', 'streams', 'mirror', 'codecs'] as const
 type Group = typeof groups[number]
@@ -71,14 +79,15 @@ async function figures (options: Options, workDir: string, brokers: string[], se
     } else if (group === 'changeprop') {
       rows.push(...await benchChangeprop(await services(), { durationSec, events: optionalNumber('BENCH_CHANGEPROP_EVENTS') }))
     } else if (group === 'streams') {
-      rows.push(...streamsRows(await benchStreams(root, workDir, brokers, findFreePort, {
-        durationSec,
+      rows.push(...await benchStreams(await services(), findFreePort, {
+        stepSec: optionalNumber('BENCH_STREAMS_STEP_SECONDS'),
         clients: optionalNumber('BENCH_STREAMS_CLIENTS'),
         rate: optionalNumber('BENCH_STREAMS_RATE'),
+        stepFactor: optionalNumber('BENCH_STREAMS_STEP_FACTOR'),
         catchUpEvents: optionalNumber('BENCH_STREAMS_CATCHUP'),
         idleClients: optionalNumber('BENCH_STREAMS_IDLE'),
         profileDir: process.env.BENCH_STREAMS_PROFILE
-      })))
+      }))
     } else if (group === 'codecs') {
       codecs = await benchCodecs(await services(), security, durationSec)
       rows.push(...codecRows(codecs))
@@ -102,6 +111,8 @@ async function main (): Promise<void> {
   // stream service's figures) go to stderr.
   if (options.json) console.log = console.error.bind(console)
   const started = performance.now()
+  // Before the broker starts: the stream figures' idle clients need open files that only the shell can grant.
+  if (options.soakMinutes === undefined && options.only.includes('streams')) await checkOpenFiles(optionalNumber('BENCH_STREAMS_IDLE') ?? defaultIdleClients)
   const workDir = await mkdtemp(join(tmpdir(), 'sluice-bench-'))
   let rows: Row[]
   let codecs: CodecFigure[] = []
@@ -113,7 +124,7 @@ async function main (): Promise<void> {
       building ??= buildSluice(root, workDir)
       return building
     }
-    if (options.soakMinutes !== undefined || options.only.some((g) => g === 'gateway' || g === 'cloudevents' || g === 'changeprop' || g === 'codecs')) dist().catch(() => {})
+    if (options.soakMinutes !== undefined || options.only.some((g) => g !== 'mirror')) dist().catch(() => {})
     // Full JIT for the broker: the test default stops at C1 for fast start-up, not throughput.
     // The secured listeners (TLS, SASL) only for the codecs group's SASL_SSL figure.
     const broker = await startLocalBroker({ port: await findFreePort(), dataDir: join(workDir, 'kafka'), fresh: true, jvmOptions: ['-Xms512m', '-Xmx1g'], security: options.only.includes('codecs') })

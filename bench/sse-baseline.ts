@@ -10,7 +10,7 @@ import { streamFrame } from './stream-events.js'
 // each client in one write.
 //
 // IPC, parent → child: {cmd: 'start', rate, partitions, topic} starts the events, {cmd: 'stop'} stops them
-// (answers {stopped, made}); the child answers {port} once listening.
+// (answers {stopped, made}: the events made since the start); the child answers {port} once listening.
 
 type Command = { cmd: 'start', rate: number, partitions: number, topic: string } | { cmd: 'stop' }
 
@@ -33,6 +33,7 @@ const tickMs = 20
 
 function start (rate: number, partitions: number, topic: string): void {
   const began = Date.now()
+  made = 0
   const offsets = new Array<number>(partitions).fill(0)
   const timestamps = new Array<number>(partitions).fill(0)
   timer = setInterval(() => {

@@ -8,53 +8,49 @@ import yaml from 'js-yaml'
 import pino from 'pino'
 import { request } from 'undici'
 import { createTopics, kafkaClientOptions } from '../src/kafka/index.js'
-import { cpuSeconds } from './cpu.js'
-import { plainConsumerRate } from './plain-consumer.js'
+import { plainConsumerName, plainConsumerRate } from './plain-consumer.js'
+import type { Row } from './report.js'
 import { rssMb } from './rss.js'
 import { waitForReadyz } from './sluice-process.js'
-import { forkScript, forwardStderr, sleep, waitUntil } from './processes.js'
+import type { Services } from './sluice-process.js'
+import { forkModule, forkScript, forwardStderr, sleep, waitUntil } from './processes.js'
 import type { Ipc } from './processes.js'
 import type { ClientsReport } from './sse-clients.js'
+import { heldLatencyMs, heldShare, searchCapacity, stepLine } from './stream-capacity.js'
+import type { Capacity, CapacityOptions, CapacityStep, CapacityTarget } from './stream-capacity.js'
 import { streamEvent } from './stream-events.js'
 
 // The stream service's figures (`sluice streams`, EventStreams' API), each against a baseline
-// measured in the same run on the same broker:
-//  (a) fan-out: many SSE clients on one stream while events are produced at a steady rate;
-//      deliveries/s over all clients and latency from production to receipt, against a bare
-//      Node HTTP server broadcasting the same frames without Kafka;
+// measured the same way in the same run on the same broker:
+//  (a) fan-out capacity: many SSE clients on one stream, the events/s offered stepped up until
+//      the p99 latency from production to receipt passes 1 s or the deliveries fall short
+//      (bench/stream-capacity.ts); the highest step that held, its deliveries/s per core of the
+//      server's CPU, and a step at 80 % of it, against a bare Node HTTP server broadcasting the
+//      same frames without Kafka, searched the same way;
 //  (b) catch-up: one client reading existing events from ?since=0, against a plain Kafka
 //      consumer reading the same events;
-//  (c) memory: the service's RSS per idle connected client, against the bare server's.
+//  (c) memory: the idle clients one process holds and its RSS per idle connected client,
+//      against the bare server's.
 // The service, the clients and the bare server each run in their own process.
 
-export interface StreamsFigure {
-  name: string
-  value: number
-  baseline: number
-  /** value / baseline. */
-  ratio: number
-  target: string
-  met: boolean
-  /** Decimals to print value and baseline with. */
-  digits: number
-}
-
 export interface StreamsBenchOptions {
-  durationSec: number
+  /** Measured seconds per capacity step (BENCH_STREAMS_STEP_SECONDS); default 3. */
+  stepSec?: number
   /** Concurrent fan-out clients; default 500 (BENCH_STREAMS_CLIENTS). */
   clients?: number
-  /** Events produced per second during the fan-out; default 250 (BENCH_STREAMS_RATE). */
+  /** Events/s of the capacity search's first step; default 100 (BENCH_STREAMS_RATE). */
   rate?: number
+  /** Each next step offers this many times the one before; default 1.5 (BENCH_STREAMS_STEP_FACTOR). */
+  stepFactor?: number
   /** Partitions of the fan-out topic; default 4. */
   partitions?: number
   /** Existing events the catch-up client reads; default 500000 (BENCH_STREAMS_CATCHUP). */
   catchUpEvents?: number
-  /** Idle clients of the memory figure; default 1000 (BENCH_STREAMS_IDLE). */
+  /** Idle clients of the memory figure; default 10000 (BENCH_STREAMS_IDLE). */
   idleClients?: number
   /** A directory for a V8 CPU profile of the service (BENCH_STREAMS_PROFILE); written when it stops. */
   profileDir?: string
 }
-
 
 /**
  * A full garbage collection in a process started with `--inspect`, through the inspector
@@ -91,10 +87,12 @@ interface StreamsProcessOptions {
   profileDir?: string
   /** Listen for the inspector on this port (for collectGarbage). */
   inspectPort?: number
+  /** The service's `max_connections`; its default (10000) when unset. */
+  maxConnections?: number
 }
 
-/** `sluice streams` in its own process, as production runs it, over a stream config of the given streams. */
-async function startStreamsProcess (root: string, workDir: string, brokers: string[], port: number, streams: Record<string, { topics: string[] }>, options: StreamsProcessOptions = {}): Promise<StreamsProcess> {
+/** `sluice streams` in its own process, from dist/ as production runs it, over a stream config of the given streams. */
+async function startStreamsProcess ({ root, workDir, brokers, dist }: Services, port: number, streams: Record<string, { topics: string[] }>, options: StreamsProcessOptions = {}): Promise<StreamsProcess> {
   const streamConfig = join(workDir, 'streams-stream-config.yaml')
   await writeFile(streamConfig, yaml.dump(Object.fromEntries(Object.entries(streams).map(([name, s]) => [name, { schema_title: 'test/event', ...s }]))))
   const configFile = join(workDir, 'streams.yaml')
@@ -102,13 +100,14 @@ async function startStreamsProcess (root: string, workDir: string, brokers: stri
     listen_address: '127.0.0.1',
     log_level: 'warn',
     stream_config_uri: streamConfig,
-    shutdown_grace_ms: 2000
+    shutdown_grace_ms: 2000,
+    ...(options.maxConnections === undefined ? {} : { max_connections: options.maxConnections })
   }))
   const node = [
     ...(options.profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`]),
     ...(options.inspectPort === undefined ? [] : [`--inspect=127.0.0.1:${options.inspectPort}`])
   ]
-  const child = spawn(process.execPath, [...node, '--import', 'tsx', join(root, 'src/bin/sluice.ts'), 'streams', '--config', configFile], {
+  const child = spawn(process.execPath, [...node, join(dist, 'src/bin/sluice.js'), 'streams', '--config', configFile], {
     cwd: root,
     env: { ...process.env, PORT: String(port), KAFKA_BROKERS: brokers.join(',') },
     stdio: ['ignore', 'ignore', 'pipe']
@@ -181,35 +180,24 @@ async function startSteadyProducer (producer: Producer, topic: string, rate: num
   }
 }
 
-interface FanOutResult { deliveriesPerSec: number, p50Ms: number, p99Ms: number, maxMs: number, clientCpu: number, serverCpu: number, lost: number, load: string }
-
-async function openClients (clients: Ipc, url: string, count: number): Promise<void> {
+async function openClients (clients: Ipc, url: string, count: number): Promise<number> {
   const opened = await clients.ask<{ opened: number, failed: number }>({ cmd: 'open', url, count })
-  if (opened.failed > 0) throw new Error(`bench: ${opened.failed} of ${count} stream clients could not connect to ${url}`)
+  return opened.opened
 }
 
-/** Runs the load for a warm-up and a measured window; `serverPid` is measured for CPU over the window. */
-async function measureFanOut (clients: Ipc, serverPid: number, durationSec: number, load: { start(): Promise<void>, stop(): Promise<void> }): Promise<FanOutResult> {
-  await load.start()
-  await sleep(2000) // warm-up: JIT, the tail loops' fetch sessions, TCP windows
-  await clients.ask({ cmd: 'reset' })
-  const cpu0 = await cpuSeconds(serverPid) * 1000
-  await sleep(durationSec * 1000)
-  const report = await clients.ask<ClientsReport>({ cmd: 'report' })
-  const cpu1 = await cpuSeconds(serverPid) * 1000
-  const machineLoad = await loadAverage()
-  await load.stop()
-  await clients.ask({ cmd: 'close' })
-  return {
-    deliveriesPerSec: report.deliveries / (report.elapsedMs / 1000),
-    p50Ms: report.p50Ms,
-    p99Ms: report.p99Ms,
-    maxMs: report.maxMs,
-    clientCpu: report.cpuMs / report.elapsedMs,
-    serverCpu: (cpu1 - cpu0) / report.elapsedMs,
-    lost: report.lost,
-    load: machineLoad
-  }
+/**
+ * Open files this process may have (ulimit -n), which its children inherit: each idle client
+ * is a socket in the clients' process and one in the server's. Node cannot raise the limit
+ * itself, so too low a limit stops the bench at once, saying what to do.
+ */
+export async function checkOpenFiles (idleCount: number): Promise<void> {
+  const limits = await readFile('/proc/self/limits', 'utf8')
+  const match = /^Max open files\s+(\d+|unlimited)\s+(\d+|unlimited)/m.exec(limits)
+  if (match === null) return
+  const soft = match[1] === 'unlimited' ? Infinity : Number(match[1])
+  const need = idleCount + 1024
+  if (soft >= need) return
+  throw new Error(`bench: the stream figures hold ${idleCount} idle clients in one process, which needs ${need} open files, and ulimit -n is ${soft} (hard limit ${match[2]}): run \`ulimit -n ${need}\` in this shell first (as root if above the hard limit), or lower BENCH_STREAMS_IDLE`)
 }
 
 /** Reads `url` as one client until `total` markers arrived; events/s from the response's first byte to the last of them. */
@@ -257,11 +245,11 @@ async function catchUpRate (url: string, headers: Record<string, string>, marker
   })
 }
 
-interface IdleMemory { before: number, after: number, perClient: number, heapPerClient: number }
+interface IdleMemory { held: number, before: number, after: number, perClient: number, heapPerClient: number }
 
 /**
- * RSS of `pid` with no client against `count` idle connected clients, each after a full GC
- * (through the inspector on `inspectPort`) and a warm-up of a few clients that came and went.
+ * RSS of `pid` with no client against `count` idle clients opened (those it held), each after a
+ * full GC (through the inspector on `inspectPort`) and a warm-up of a few clients that came and went.
  */
 async function idleMemory (clients: Ipc, pid: number, inspectPort: number, url: string, count: number, connected: () => Promise<number>): Promise<IdleMemory> {
   const sample = async (): Promise<{ rss: number, heap: number }> => {
@@ -281,48 +269,178 @@ async function idleMemory (clients: Ipc, pid: number, inspectPort: number, url: 
   await waitUntil('the warm-up clients to be gone', async () => await connected() === 0, 10000)
   await sleep(1000)
   const before = await sample()
-  await openClients(clients, url, count)
-  await waitUntil(`${count} connected clients`, async () => await connected() === count, 30000)
+  const opened = await openClients(clients, url, count)
+  await waitUntil(`${opened} connected clients`, async () => await connected() >= opened, 30000)
   await sleep(3000) // settle: first fetches done, every client on the shared tail
   const after = await sample()
+  const held = await connected()
   await clients.ask({ cmd: 'close' })
-  return { before: before.rss, after: after.rss, perClient: (after.rss - before.rss) / count, heapPerClient: (after.heap - before.heap) / count }
+  return { held, before: before.rss, after: after.rss, perClient: (after.rss - before.rss) / held, heapPerClient: (after.heap - before.heap) / held }
 }
 
 // --- the figures ---------------------------------------------------------------------------
 
-export async function benchStreams (root: string, workDir: string, brokers: string[], port: () => Promise<number>, opts: StreamsBenchOptions): Promise<StreamsFigure[]> {
-  const clientCount = opts.clients ?? 500
-  const rate = opts.rate ?? 250
+export const defaultIdleClients = 10000
+
+const bareName = 'bare Node SSE server, same frames'
+const kb = (b: number): number => b / 1024
+const mb = (b: number): string => (b / 1048576).toFixed(1)
+
+/** The bare server as a capacity target: it makes the events itself, at the rate asked. */
+function bareTarget (clients: Ipc, bare: Ipc, url: string, partitions: number, topic: string): CapacityTarget {
+  let from = 0
+  return {
+    pid: bare.child.pid!,
+    async connect (count) {
+      await clients.ask({ cmd: 'close' })
+      const opened = await openClients(clients, url, count)
+      if (opened < count) throw new Error(`bench: ${count - opened} of ${count} stream clients could not connect to ${url}`)
+    },
+    async start (rate) {
+      from = performance.now()
+      bare.child.send({ cmd: 'start', rate, partitions, topic })
+    },
+    async stop () {
+      const { made } = await bare.ask<{ made: number }>({ cmd: 'stop' })
+      return made / ((performance.now() - from) / 1000)
+    }
+  }
+}
+
+/** The service as a capacity target: its events come from a steady producer through Kafka. */
+function serviceTarget (clients: Ipc, service: StreamsProcess, producer: Producer, stream: string, topic: string): CapacityTarget {
+  const url = `${service.url}/v2/stream/${stream}`
+  const connected = async (): Promise<number> => metricSum(service.url, 'eventstreams_connected_clients', `stream="${stream}"`)
+  let steady: SteadyProducer | undefined
+  let from = 0
+  return {
+    pid: service.pid,
+    async connect (count) {
+      await clients.ask({ cmd: 'close' })
+      // The tails stop with their last client: fresh clients start at the log end, with no backlog.
+      await waitUntil('the fan-out clients to be gone', async () => await connected() === 0, 30000)
+      const opened = await openClients(clients, url, count)
+      if (opened < count) throw new Error(`bench: ${count - opened} of ${count} stream clients could not connect to ${url}`)
+      await waitUntil(`${count} fan-out clients`, async () => await connected() === count, 30000)
+      await sleep(1500) // every client past its first fetch and on the shared tail
+    },
+    async start (rate) {
+      from = performance.now()
+      steady = await startSteadyProducer(producer, topic, rate)
+    },
+    async stop () {
+      const made = await steady?.stop() ?? 0
+      return made / ((performance.now() - from) / 1000)
+    }
+  }
+}
+
+/** The fan-out's rows: capacity, deliveries/s per core, and the latency at 80 % of capacity, each against the bare server's. */
+function capacityRows (service: Capacity, bare: Capacity, clients: number): Row[] {
+  const bound = (c: Capacity): string => [
+    c.clientBound ? ' (bound by the clients\' process: a lower bound, not a capacity)' : '',
+    c.machineBound ? ' (bound by the machine\'s shared cores, not by the server\'s process)' : ''
+  ].join('')
+  const perCore = (s: CapacityStep | undefined): number => s === undefined ? Number.NaN : s.deliveriesPerSec / s.serverCpu
+  const cpuPer1k = (s: CapacityStep | undefined): number | undefined => s === undefined ? undefined : s.serverCpu * 1e6 / s.deliveriesPerSec
+  const measures = (s: CapacityStep | undefined): Partial<Row> => ({ p50Ms: s?.p50Ms, p99Ms: s?.p99Ms, cpuMsPer1k: cpuPer1k(s) })
+  const ratio07 = { of: 'ratio', op: '>=', limit: 0.7 } as const
+  return [
+    {
+      group: 'streams',
+      figure: `streams fan-out capacity, ${clients} clients${bound(service)}`,
+      unit: 'deliveries/s',
+      value: service.best?.deliveriesPerSec ?? 0,
+      ...measures(service.best),
+      baseline: { name: `${bareName}${bound(bare)}`, value: bare.best?.deliveriesPerSec ?? Number.NaN, ...measures(bare.best) },
+      target: ratio07
+    },
+    {
+      group: 'streams',
+      figure: 'streams fan-out capacity per core of the server\'s CPU',
+      unit: 'deliveries/s',
+      value: perCore(service.best),
+      baseline: { name: bareName, value: perCore(bare.best) },
+      target: ratio07
+    },
+    {
+      group: 'streams',
+      figure: 'streams fan-out at 80 % of capacity',
+      unit: 'deliveries/s',
+      value: service.at80?.deliveriesPerSec ?? 0,
+      ...measures(service.at80),
+      baseline: { name: `${bareName}, at 80 % of its capacity`, value: bare.at80?.deliveriesPerSec ?? Number.NaN, ...measures(bare.at80) }
+    },
+    {
+      group: 'streams',
+      figure: 'streams fan-out latency p99 at 80 % of capacity',
+      unit: 'ms',
+      value: service.at80?.p99Ms ?? Number.NaN,
+      baseline: { name: `${bareName}, at 80 % of its capacity`, value: bare.at80?.p99Ms ?? Number.NaN },
+      target: { of: 'value', op: '<=', limit: 500 }
+    }
+  ]
+}
+
+function memoryRows (service: IdleMemory, bare: IdleMemory): Row[] {
+  return [
+    { group: 'streams', figure: 'streams idle clients held by one process', unit: 'clients', value: service.held, baseline: { name: bareName, value: bare.held }, target: { of: 'value', op: '>=', limit: 10000 } },
+    { group: 'streams', figure: 'streams memory per idle client (RSS, after a full GC)', unit: 'KB', value: kb(service.perClient), baseline: { name: bareName, value: kb(bare.perClient) }, target: { of: 'value', op: '<=', limit: 16 }, digits: 1 }
+  ]
+}
+
+/** Produces the catch-up events before the service starts: batches of 1000, four in flight. */
+async function produceCatchUp (producer: Producer, topic: string, total: number): Promise<string> {
+  const t0 = performance.now()
+  let next = 0
+  await Promise.all(Array.from({ length: 4 }, async () => {
+    while (next < total) {
+      const from = next
+      next = Math.min(total, next + 1000)
+      const now = Date.now()
+      await producer.send({ acks: -1, messages: Array.from({ length: next - from }, (_, i) => ({ topic, value: Buffer.from(JSON.stringify(streamEvent(from + i, now))) })) })
+    }
+  }))
+  const size = Buffer.byteLength(JSON.stringify(streamEvent(total - 1, Date.now())))
+  return `produced ${total} catch-up events of ${size} bytes in ${((performance.now() - t0) / 1000).toFixed(1)} s`
+}
+
+/** (b) catch-up: a plain consumer (median of three passes), then the service, SSE and NDJSON. */
+async function catchUpRows (brokers: string[], url: string, topic: string, total: number, lines: string[]): Promise<Row[]> {
+  const passes: number[] = []
+  for (let pass = 0; pass < 3; pass++) passes.push(await plainConsumerRate(brokers, topic, total))
+  const plain = [...passes].sort((a, b) => a - b)[1]!
+  const sse = await catchUpRate(url, { accept: 'text/event-stream' }, 'event: message\n', total)
+  const ndjson = await catchUpRate(url, { accept: 'application/json' }, '}\n', total)
+  lines.push(`catch-up: ${total} events from ?since=0, one client; plain consumer passes ${passes.map((p) => p.toFixed(0)).join(', ')} events/s; machine load ${await loadAverage()}`)
+  const baseline = { name: `${plainConsumerName}, median of 3`, value: plain }
+  const target = { of: 'ratio', op: '>=', limit: 0.9 } as const
+  return [
+    { group: 'streams', figure: 'streams catch-up SSE', unit: 'events/s', value: sse, baseline, target },
+    { group: 'streams', figure: 'streams catch-up NDJSON', unit: 'events/s', value: ndjson, baseline, target }
+  ]
+}
+
+export async function benchStreams (services: Services, port: () => Promise<number>, opts: StreamsBenchOptions): Promise<Row[]> {
+  const { brokers } = services
+  const idleCount = opts.idleClients ?? defaultIdleClients
+  await checkOpenFiles(idleCount)
+  const capacityOptions: CapacityOptions = { clients: opts.clients ?? 500, firstRate: opts.rate ?? 100, factor: opts.stepFactor ?? 1.5, stepSec: opts.stepSec ?? 3, warmUpMs: 1500, maxSteps: 14, refinements: 1 }
   const partitions = opts.partitions ?? 4
   const catchUpTotal = opts.catchUpEvents ?? 500000
-  const idleCount = opts.idleClients ?? 1000
-  const logger = pino({ level: 'warn' })
   const topics = { fanout: 'bench.streams.fanout', idle: 'bench.streams.idle', catchup: 'bench.streams.catchup' }
   await createTopics(brokers, [
     { name: topics.fanout, partitions },
     { name: topics.idle, partitions: 1 },
     { name: topics.catchup, partitions: 1 }
-  ], { logger })
+  ], { logger: pino({ level: 'warn' }) })
 
   const producer = new Producer({ ...kafkaClientOptions({ brokers, clientId: 'bench-streams' }), autocreateTopics: true })
-  const figures: StreamsFigure[] = []
+  const rows: Row[] = []
   const lines: string[] = []
+  const log = (line: string): void => { console.log(line) }
   try {
-    // The catch-up events exist before the service starts: batches of 1000, four in flight.
-    const t0 = performance.now()
-    let next = 0
-    await Promise.all(Array.from({ length: 4 }, async () => {
-      while (next < catchUpTotal) {
-        const from = next
-        next = Math.min(catchUpTotal, next + 1000)
-        const now = Date.now()
-        await producer.send({ acks: -1, messages: Array.from({ length: next - from }, (_, i) => ({ topic: topics.catchup, value: Buffer.from(JSON.stringify(streamEvent(from + i, now))) })) })
-      }
-    }))
-    const size = Buffer.byteLength(JSON.stringify(streamEvent(catchUpTotal - 1, Date.now())))
-    lines.push(`produced ${catchUpTotal} catch-up events of ${size} bytes in ${((performance.now() - t0) / 1000).toFixed(1)} s`)
-
+    log(await produceCatchUp(producer, topics.catchup, catchUpTotal))
     const served = {
       'bench.fanout': { topics: [topics.fanout] },
       'bench.idle': { topics: [topics.idle] },
@@ -330,7 +448,8 @@ export async function benchStreams (root: string, workDir: string, brokers: stri
     }
     const clients = await forkScript<{ ready: boolean }>('./sse-clients.ts')
     const bareInspect = await port()
-    const bare = await forkScript<{ port: number }>('./sse-baseline.ts', [`--inspect=127.0.0.1:${bareInspect}`])
+    // The bare server runs from dist/ too: under tsx each closure carries a `name` property of its own.
+    const bare = await forkModule<{ port: number }>(join(services.dist, 'bench/sse-baseline.js'), [`--inspect=127.0.0.1:${bareInspect}`])
     const bareUrl = `http://127.0.0.1:${bare.first.port}`
     let service: StreamsProcess | undefined
     try {
@@ -341,65 +460,29 @@ export async function benchStreams (root: string, workDir: string, brokers: stri
         return report.open
       })
       const inspectPort = await port()
-      const memoryService = await startStreamsProcess(root, workDir, brokers, await port(), served, { inspectPort })
+      const memoryService = await startStreamsProcess(services, await port(), served, { inspectPort, maxConnections: Math.max(10000, idleCount) })
       let serviceMemory: IdleMemory
       try {
         serviceMemory = await idleMemory(clients, memoryService.pid, inspectPort, `${memoryService.url}/v2/stream/bench.idle`, idleCount, async () => metricSum(memoryService.url, 'eventstreams_connected_clients', 'stream="bench.idle"'))
       } finally {
         await memoryService.stop()
       }
-      const mb = (b: number): string => (b / 1048576).toFixed(1)
       const kib = (b: number): string => (b / 1024).toFixed(1)
-      lines.push(`memory (after a full GC): service RSS ${mb(serviceMemory.before)} MB with 0 clients, ${mb(serviceMemory.after)} MB with ${idleCount} idle, JS heap ${kib(serviceMemory.heapPerClient)} KB per client; bare server RSS ${mb(bareMemory.before)} → ${mb(bareMemory.after)} MB, JS heap ${kib(bareMemory.heapPerClient)} KB per client`)
+      lines.push(`memory (after a full GC), ${idleCount} idle clients asked for: service held ${serviceMemory.held}, RSS ${mb(serviceMemory.before)} → ${mb(serviceMemory.after)} MB, JS heap ${kib(serviceMemory.heapPerClient)} KB per client; bare server held ${bareMemory.held}, RSS ${mb(bareMemory.before)} → ${mb(bareMemory.after)} MB, JS heap ${kib(bareMemory.heapPerClient)} KB per client`)
 
-      const live = await startStreamsProcess(root, workDir, brokers, await port(), served, { profileDir: opts.profileDir })
+      // (a) fan-out capacity: the bare server first, then the service fed through Kafka.
+      log(`fan-out capacity: ${capacityOptions.clients} clients, ${partitions} partitions, from ${capacityOptions.firstRate} events/s up ×${capacityOptions.factor} per step, ${capacityOptions.stepSec} s per step; a step holds with p99 ≤ ${heldLatencyMs} ms, ≥ ${heldShare * 100} % of the offered deliveries and no client lost`)
+      const bareCapacity = await searchCapacity(clients, bareTarget(clients, bare, `${bareUrl}/`, partitions, topics.fanout), capacityOptions, (s) => { log(stepLine('bare server', s)) })
+      const live = await startStreamsProcess(services, await port(), served, { profileDir: opts.profileDir })
       service = live
-      // (a) fan-out: the bare server first, then the service fed through Kafka.
-      await openClients(clients, `${bareUrl}/`, clientCount)
-      const bareFanOut = await measureFanOut(clients, bare.child.pid!, opts.durationSec, {
-        start: async () => { bare.child.send({ cmd: 'start', rate, partitions, topic: topics.fanout }) },
-        stop: async () => { await bare.ask({ cmd: 'stop' }) }
-      })
-      await openClients(clients, `${live.url}/v2/stream/bench.fanout`, clientCount)
-      await waitUntil(`${clientCount} fan-out clients`, async () => await metricSum(live.url, 'eventstreams_connected_clients', 'stream="bench.fanout"') === clientCount, 30000)
-      await sleep(1500) // every client past its first fetch and on the shared tail
-      const fanoutMetric = async (name: string): Promise<number> => metricSum(live.url, name, 'stream="bench.fanout"')
-      const delivered0 = await fanoutMetric('sluice_streams_deliveries_total')
-      const delay0 = { sum: await fanoutMetric('sluice_streams_delivery_delay_seconds_sum'), count: await fanoutMetric('sluice_streams_delivery_delay_seconds_count') }
-      let steady: SteadyProducer | undefined
-      let produced = 0
-      const producing = { from: 0, to: 0 }
-      const fanOut = await measureFanOut(clients, live.pid, opts.durationSec, {
-        start: async () => { producing.from = performance.now(); steady = await startSteadyProducer(producer, topics.fanout, rate) },
-        stop: async () => { produced = await steady?.stop() ?? 0; producing.to = performance.now() }
-      })
-      await sleep(1500) // the sessions move their counters to the metrics once a second
-      const delivered = await fanoutMetric('sluice_streams_deliveries_total') - delivered0
-      // The service's own view: Kafka record timestamp → its write, per tail batch (the last record's).
-      const delayMs = 1000 * (await fanoutMetric('sluice_streams_delivery_delay_seconds_sum') - delay0.sum) / (await fanoutMetric('sluice_streams_delivery_delay_seconds_count') - delay0.count)
-      const pct = (x: number): string => `${(x * 100).toFixed(0)}%`
-      lines.push(`fan-out: ${clientCount} clients, ${rate} events/s produced (${rate * clientCount} deliveries/s offered), ${partitions} partitions`)
-      lines.push(`  service: CPU ${pct(fanOut.serverCpu)} of a core, clients' process ${pct(fanOut.clientCpu)}, max latency ${fanOut.maxMs} ms, clients lost ${fanOut.lost}, machine load ${fanOut.load}`)
-      lines.push(`  service: counted ${delivered} deliveries; mean delay from Kafka timestamp to its write ${delayMs.toFixed(0)} ms; producer kept ${(produced / ((producing.to - producing.from) / 1000)).toFixed(0)} events/s`)
-      lines.push(`  bare server: CPU ${pct(bareFanOut.serverCpu)} of a core, clients' process ${pct(bareFanOut.clientCpu)}, max latency ${bareFanOut.maxMs} ms, clients lost ${bareFanOut.lost}, machine load ${bareFanOut.load}`)
-
-      figures.push(figure('streams fan-out deliveries/s', fanOut.deliveriesPerSec, bareFanOut.deliveriesPerSec, '>= 100000', fanOut.deliveriesPerSec >= 100000, 0))
-      figures.push(figure('streams fan-out p50 latency ms', fanOut.p50Ms, bareFanOut.p50Ms, '', true, 0))
-      figures.push(figure('streams fan-out p99 latency ms', fanOut.p99Ms, bareFanOut.p99Ms, '<= 500', fanOut.p99Ms <= 500, 0))
-
-      // (b) catch-up: a plain consumer (median of three passes), then the service, SSE and NDJSON.
-      const passes: number[] = []
-      for (let pass = 0; pass < 3; pass++) passes.push(await plainConsumerRate(brokers, topics.catchup, catchUpTotal, logger))
-      const plain = [...passes].sort((a, b) => a - b)[1]!
-      const catchUrl = `${live.url}/v2/stream/bench.catchup?since=0`
-      const sse = await catchUpRate(catchUrl, { accept: 'text/event-stream' }, 'event: message\n', catchUpTotal)
-      const ndjson = await catchUpRate(catchUrl, { accept: 'application/json' }, '}\n', catchUpTotal)
-      lines.push(`catch-up: ${catchUpTotal} events from ?since=0, one client; plain consumer passes ${passes.map((p) => p.toFixed(0)).join(', ')} events/s; machine load ${await loadAverage()}`)
-      figures.push(figure('streams catch-up SSE events/s', sse, plain, '>= 50000', sse >= 50000, 0))
-      figures.push(figure('streams catch-up NDJSON events/s', ndjson, plain, '>= 50000', ndjson >= 50000, 0))
-
-      const kb = (b: number): number => b / 1024
-      figures.push(figure('streams KB per idle client', kb(serviceMemory.perClient), kb(bareMemory.perClient), '<= 64', kb(serviceMemory.perClient) <= 64, 1))
+      const serviceCapacity = await searchCapacity(clients, serviceTarget(clients, live, producer, 'bench.fanout', topics.fanout), capacityOptions, (s) => { log(stepLine('service', s)) })
+      await clients.ask({ cmd: 'close' })
+      for (const [name, c] of [['service', serviceCapacity], ['bare server', bareCapacity]] as const) {
+        lines.push(`fan-out, ${name}: capacity ${c.best === undefined ? 'none (the first step did not hold)' : `${c.best.deliveriesPerSec.toFixed(0)} deliveries/s at ${c.best.rate.toFixed(0)} events/s`}; the limit: ${c.limit === undefined ? `none within ${capacityOptions.maxSteps} steps` : c.limit.why}, clients' process at ${(100 * (c.limit?.clientCpu ?? Number.NaN)).toFixed(0)} % of a core${c.clientBound ? ': the load generator was the limit, not the server' : ''}, the server's process at ${(100 * (c.limit?.serverCpu ?? Number.NaN)).toFixed(0)} %, the machine's cores ${(100 * (c.limit?.machineBusy ?? Number.NaN)).toFixed(0)} % busy${c.machineBound ? ': the machine was the limit, not the server' : ''}; machine load ${await loadAverage()}`)
+      }
+      rows.push(...capacityRows(serviceCapacity, bareCapacity, capacityOptions.clients))
+      rows.push(...await catchUpRows(brokers, `${live.url}/v2/stream/bench.catchup?since=0`, topics.catchup, catchUpTotal, lines))
+      rows.push(...memoryRows(serviceMemory, bareMemory))
     } finally {
       await service?.stop()
       await clients.stop()
@@ -409,16 +492,5 @@ export async function benchStreams (root: string, workDir: string, brokers: stri
     await producer.close()
   }
   for (const line of lines) console.log(line)
-  return figures
-}
-
-function figure (name: string, value: number, baseline: number, target: string, met: boolean, digits: number): StreamsFigure {
-  return { name, value, baseline, ratio: value / baseline, target, met, digits }
-}
-
-export function printStreamsFigures (figures: readonly StreamsFigure[], row: (cells: Array<string | number>) => string): void {
-  console.log(row(['figure', 'value', 'baseline', 'ratio', 'target', 'met']))
-  for (const f of figures) {
-    console.log(row([f.name, f.value.toFixed(f.digits), f.baseline.toFixed(f.digits), f.ratio.toFixed(3), f.target === '' ? '-' : f.target, f.target === '' ? '-' : f.met ? 'yes' : 'no']))
-  }
+  return rows
 }
