@@ -1,16 +1,14 @@
 import { resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { FastifyInstance } from 'fastify'
-import { createGatewayMetrics, startCanaryCounts } from '../metrics/gateway.js'
+import { createGatewayMetrics } from '../metrics/gateway.js'
 import { createSchemaMetrics } from '../metrics/schemas.js'
 import {
   createSchemaResolver, createSourcesFromBaseUris, loadRepositoryConfig, openDirectoryRepository, openGitRepository, schemaRoutes
 } from '../schemas/index.js'
 import type { GitSchemaRepository, SchemaRepository, SchemaResolver, SchemaSource } from '../schemas/index.js'
-import { buildService, closeInOrder, createStreamConfigReload, kafkaSettings, producerSettings, readServiceInfo, requireProducer, serviceLogger, withoutBrokers } from '../service/index.js'
+import { buildService, closeInOrder, kafkaSettings, producerSettings, readServiceInfo, requireProducer, serviceLogger, withoutBrokers } from '../service/index.js'
 import type { ContextOverrides, Service, ServiceContext, ServiceDefinition, ShellService, ShutdownStep } from '../service/index.js'
-import type { StreamIndex } from '../stream-config/index.js'
-import { createStreamConfigLoader, streamConfigLoaderOptions } from '../stream-config/index.js'
 import { buildGatewayApp } from './app.js'
 import { createEcho } from './echo.js'
 import { createBackgroundTasks } from './background.js'
@@ -22,6 +20,7 @@ import { createStreamLimits } from './pipeline/stream-limits.js'
 import { createIntakeDedupe, createMemoryDedupeStore, createRedisDedupeStore } from './pipeline/dedupe.js'
 import type { DedupeStore } from './pipeline/dedupe.js'
 import { connectRedis } from '../redis.js'
+import { startStreamConfig } from './stream-config.js'
 
 export type { GatewayConfig } from './config.js'
 export { loadGatewayConfig, gatewayConfigSchema } from './config.js'
@@ -87,25 +86,7 @@ async function buildGateway (config: Readonly<GatewayConfig>, context: ServiceCo
     // monitor() keeps readiness following Kafka from here on.
     producer.monitor()
 
-    // Stream config: fail fast at startup; later reloads keep the last good config.
-    let streamIndex: StreamIndex | undefined
-    let streamsLoaded = config.stream_config_uri === undefined
-    const streamConfig = config.stream_config_uri === undefined
-      ? undefined
-      : createStreamConfigLoader(streamConfigLoaderOptions(config.stream_config_uri, config, { cwd: context.cwd, dispatcher, timeoutMs: config.schema_fetch_timeout_ms, logger }))
-    const streams = createStreamConfigReload({
-      load: async () => streamConfig?.load(),
-      apply: (index) => {
-        if (index === undefined) return
-        streamIndex = index
-        startCanaryCounts(metrics, index.all())
-        streamsLoaded = true
-      },
-      ttlSeconds: config.stream_config_ttl,
-      logger,
-      onReload: (ok) => { metrics.streamConfigReloads.inc({ result: ok ? 'ok' : 'failed' }) }
-    })
-    await streams.start()
+    const streams = await startStreamConfig(config, context, metrics)
     stops.push(() => { streams.stop() })
 
     // Schema sources: the git ref first (what was merged), then the configured bases in order.
@@ -160,13 +141,8 @@ async function buildGateway (config: Readonly<GatewayConfig>, context: ServiceCo
     const pipeline: PipelineDeps = {
       enrichPlans: new WeakMap(),
       resolver,
-      streams: () => streamIndex,
-      fetchUnknownStreams: streamConfig?.fetchUnknown === undefined
-        ? undefined
-        : async (names) => {
-          const found = await streamConfig.fetchUnknown!(names)
-          streamIndex?.extend(found)
-        },
+      streams: () => streams.index(),
+      fetchUnknownStreams: streams.fetchUnknown,
       producer,
       limits: createStreamLimits(),
       dedupe: createIntakeDedupe({
@@ -212,10 +188,10 @@ async function buildGateway (config: Readonly<GatewayConfig>, context: ServiceCo
       metrics,
       pipeline,
       background,
-      streams: () => streamIndex,
+      streams: () => streams.index(),
       readiness: [
         { name: 'kafka', ready: () => producer.isReady() },
-        { name: 'stream_config', ready: () => streamsLoaded }
+        { name: 'stream_config', ready: () => streams.loaded() }
       ],
       info: readServiceInfo(),
       bodyLimit: parseByteSize(config.max_body_size),
@@ -234,7 +210,7 @@ async function buildGateway (config: Readonly<GatewayConfig>, context: ServiceCo
       },
       beacon: { schemas: config.beacon.schemas, maxBytes: config.beacon.max_capsule_bytes, maxEventDepth: config.max_event_depth },
       reload,
-      schemaRoutes: servedRepository === undefined ? undefined : schemaRoutes(servedRepository, { logger, streams: () => streamIndex?.all(), metrics: schemaMetrics, config: repositoryConfig })
+      schemaRoutes: servedRepository === undefined ? undefined : schemaRoutes(servedRepository, { logger, streams: () => streams.index()?.all(), metrics: schemaMetrics, config: repositoryConfig })
     })
 
     let url: string | undefined
