@@ -1,12 +1,7 @@
-import { resolve } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import type { FastifyInstance } from 'fastify'
 import { createGatewayMetrics } from '../metrics/gateway.js'
 import { createSchemaMetrics } from '../metrics/schemas.js'
-import {
-  createSchemaResolver, createSourcesFromBaseUris, loadRepositoryConfig, openDirectoryRepository, openGitRepository, schemaRoutes
-} from '../schemas/index.js'
-import type { GitSchemaRepository, SchemaRepository, SchemaResolver, SchemaSource } from '../schemas/index.js'
+import type { SchemaResolver } from '../schemas/index.js'
 import { buildService, closeInOrder, kafkaSettings, producerSettings, readServiceInfo, requireProducer, serviceLogger, withoutBrokers } from '../service/index.js'
 import type { ContextOverrides, Service, ServiceContext, ServiceDefinition, ShellService, ShutdownStep } from '../service/index.js'
 import { buildGatewayApp } from './app.js'
@@ -20,6 +15,8 @@ import { createStreamLimits } from './pipeline/stream-limits.js'
 import { createIntakeDedupe, createMemoryDedupeStore, createRedisDedupeStore } from './pipeline/dedupe.js'
 import type { DedupeStore } from './pipeline/dedupe.js'
 import { connectRedis } from '../redis.js'
+import { schemaRegistryRoutes } from './schema-registry.js'
+import { openSchemaSources } from './schema-sources.js'
 import { startStreamConfig } from './stream-config.js'
 
 export type { GatewayConfig } from './config.js'
@@ -72,7 +69,7 @@ export async function createGateway (config: Readonly<GatewayConfig>, options: {
  * the HTTP app on the context's logger, registry, HTTP agent and producer. Nothing listens yet.
  */
 async function buildGateway (config: Readonly<GatewayConfig>, context: ServiceContext): Promise<GatewayService> {
-  const { logger, registry, dispatcher } = context
+  const { logger, registry } = context
   const producer = requireProducer(context)
   const metrics = createGatewayMetrics(registry)
   const schemaMetrics = createSchemaMetrics(registry)
@@ -89,49 +86,8 @@ async function buildGateway (config: Readonly<GatewayConfig>, context: ServiceCo
     const streams = await startStreamConfig(config, context, metrics)
     stops.push(() => { streams.stop() })
 
-    // Schema sources: the git ref first (what was merged), then the configured bases in order.
-    const sources: SchemaSource[] = []
-    let gitRepository: GitSchemaRepository | undefined
-    // A polled commit changes what `…/latest` means: the resolver's cache follows (set below).
-    let onSchemaCommit = (): void => {}
-    if (config.schema_git !== undefined) {
-      gitRepository = openGitRepository({
-        repository: config.schema_git.repository,
-        ref: config.schema_git.ref,
-        path: config.schema_git.path,
-        pollIntervalMs: config.schema_git.poll_interval_ms,
-        cacheDir: resolve(context.cwd, config.schema_git.cache_dir),
-        logger,
-        metrics: schemaMetrics,
-        onCommitChange: () => { onSchemaCommit() }
-      })
-      await gitRepository.start()
-      const repo = gitRepository
-      closers.push({ name: 'git schema repository', close: async () => { await repo.close() } })
-      sources.push(repo)
-    }
-    sources.push(...createSourcesFromBaseUris(config.schema_base_uris, {
-      dispatcher,
-      timeoutMs: config.schema_fetch_timeout_ms,
-      maxBytes: config.schema_max_bytes,
-      userAgent: config.user_agent,
-      cwd: context.cwd
-    }))
-    const resolver = createSchemaResolver({
-      sources,
-      fileExtension: config.schema_file_extension,
-      allowAbsoluteUris: config.allow_absolute_schema_uris,
-      failureRetryMs: config.schema_failure_retry_ms,
-      maxSchemaBytes: config.schema_max_bytes,
-      logger
-    })
-    onSchemaCommit = () => { resolver.clear() }
-    await resolver.precache(config.schema_precache_uris)
-
-    // The registry API serves the repository this gateway validates against, when it is local.
-    const servedDirectory = gitRepository === undefined ? firstLocalDirectory(config.schema_base_uris, context.cwd) : undefined
-    const servedRepository: SchemaRepository | undefined = gitRepository ?? (servedDirectory === undefined ? undefined : openDirectoryRepository(servedDirectory))
-    const repositoryConfig = servedDirectory === undefined ? undefined : await loadRepositoryConfig(servedDirectory)
+    const schemas = await openSchemaSources(config, context, schemaMetrics, closers)
+    const registryRoutes = await schemaRegistryRoutes(config, context, schemas.git, { streams, metrics: schemaMetrics })
 
     const background = createBackgroundTasks(logger, {
       onSizeChange: (size) => metrics.backgroundTasks.set(size),
@@ -140,7 +96,7 @@ async function buildGateway (config: Readonly<GatewayConfig>, context: ServiceCo
     })
     const pipeline: PipelineDeps = {
       enrichPlans: new WeakMap(),
-      resolver,
+      resolver: schemas.resolver,
       streams: () => streams.index(),
       fetchUnknownStreams: streams.fetchUnknown,
       producer,
@@ -178,9 +134,7 @@ async function buildGateway (config: Readonly<GatewayConfig>, context: ServiceCo
     }
     const reload = async (): Promise<{ streams: boolean, schemas: boolean }> => {
       const streamsReloaded = await streams.reload()
-      const schemas = gitRepository === undefined ? true : await gitRepository.reload()
-      resolver.clear()
-      return { streams: streamsReloaded, schemas }
+      return { streams: streamsReloaded, schemas: await schemas.reload() }
     }
     const app = buildGatewayApp({
       logger,
@@ -210,13 +164,13 @@ async function buildGateway (config: Readonly<GatewayConfig>, context: ServiceCo
       },
       beacon: { schemas: config.beacon.schemas, maxBytes: config.beacon.max_capsule_bytes, maxEventDepth: config.max_event_depth },
       reload,
-      schemaRoutes: servedRepository === undefined ? undefined : schemaRoutes(servedRepository, { logger, streams: () => streams.index()?.all(), metrics: schemaMetrics, config: repositoryConfig })
+      schemaRoutes: registryRoutes
     })
 
     let url: string | undefined
     return {
       app,
-      resolver,
+      resolver: schemas.resolver,
       get url () { return url },
       async start () {
         url = await app.listen({ port: config.port, host: config.listen_address })
@@ -243,15 +197,6 @@ async function buildGateway (config: Readonly<GatewayConfig>, context: ServiceCo
     throw err
   }
 }
-
-function firstLocalDirectory (baseUris: readonly string[], cwd: string): string | undefined {
-  for (const base of baseUris) {
-    if (/^https?:\/\//i.test(base)) continue
-    return base.startsWith('file://') ? fileURLToPath(base) : resolve(cwd, base)
-  }
-  return undefined
-}
-
 
 /** Accepted event ids: in Redis when configured (every replica sees them), else in this process. */
 async function dedupeStore (config: Readonly<GatewayConfig>, context: ServiceContext, closers: ShutdownStep[]): Promise<DedupeStore> {
