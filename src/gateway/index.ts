@@ -5,16 +5,11 @@ import type { SchemaResolver } from '../schemas/index.js'
 import { buildService, closeInOrder, kafkaSettings, producerSettings, readServiceInfo, requireProducer, serviceLogger, withoutBrokers } from '../service/index.js'
 import type { ContextOverrides, Service, ServiceContext, ServiceDefinition, ShellService, ShutdownStep } from '../service/index.js'
 import { buildGatewayApp } from './app.js'
-import { createEcho } from './echo.js'
 import { createBackgroundTasks } from './background.js'
 import type { GatewayConfig } from './config.js'
 import { parseByteSize } from './config.js'
 import { asList } from './pipeline/event-fields.js'
-import type { PipelineDeps } from './pipeline/index.js'
-import { createStreamLimits } from './pipeline/stream-limits.js'
-import { createIntakeDedupe, createMemoryDedupeStore, createRedisDedupeStore } from './pipeline/dedupe.js'
-import type { DedupeStore } from './pipeline/dedupe.js'
-import { connectRedis } from '../redis.js'
+import { createPipelineDeps } from './pipeline-deps.js'
 import { schemaRegistryRoutes } from './schema-registry.js'
 import { openSchemaSources } from './schema-sources.js'
 import { startStreamConfig } from './stream-config.js'
@@ -94,44 +89,7 @@ async function buildGateway (config: Readonly<GatewayConfig>, context: ServiceCo
       onWaitingChange: (waiting) => metrics.hastyWaiting.set(waiting),
       maxWeight: config.hasty_max_pending_events
     })
-    const pipeline: PipelineDeps = {
-      enrichPlans: new WeakMap(),
-      resolver: schemas.resolver,
-      streams: () => streams.index(),
-      fetchUnknownStreams: streams.fetchUnknown,
-      producer,
-      limits: createStreamLimits(),
-      dedupe: createIntakeDedupe({
-        store: await dedupeStore(config, context, closers),
-        // A claim outlives one produce attempt (its bound), so a replica that died frees the id.
-        pendingMs: config.kafka.produce_timeout_ms + 1000,
-        onStoreError: () => { metrics.dedupeStoreErrors.inc() }
-      }),
-      echo: createEcho(config.answer_max_string_length),
-      metrics,
-      logger,
-      now: context.now,
-      newId: context.newId,
-      settings: {
-        schemaUriFields: asList(config.schema_uri_field),
-        streamFields: asList(config.stream_field),
-        dtField: config.dt_field,
-        metaDtPolicy: config.meta_dt_policy,
-        maxTimestampSkewMs: config.max_timestamp_skew_ms,
-        topicPrefix: config.topic_prefix,
-        legacyTopicsHome: config.legacy_topics_home,
-        eventServiceName: config.event_service_name,
-        headersToFields: config.http_request_headers_to_fields,
-        schemaUriQueryParam: config.schema_uri_query_param,
-        streamQueryParam: config.stream_query_param,
-        maxMessageBytes: config.kafka.max_message_bytes,
-        errorStream: config.error_stream,
-        errorSchemaUri: config.error_schema_uri,
-        emitterId: config.user_agent,
-        echoMaxStringLength: config.answer_max_string_length,
-        errorRawEventMaxBytes: config.error_raw_event_max_bytes
-      }
-    }
+    const pipeline = await createPipelineDeps(config, context, { resolver: schemas.resolver, streams, producer, metrics }, closers)
     const reload = async (): Promise<{ streams: boolean, schemas: boolean }> => {
       const streamsReloaded = await streams.reload()
       return { streams: streamsReloaded, schemas: await schemas.reload() }
@@ -196,13 +154,4 @@ async function buildGateway (config: Readonly<GatewayConfig>, context: ServiceCo
     await closeInOrder(closers.reverse(), Date.now() + config.shutdown_grace_ms, logger)
     throw err
   }
-}
-
-/** Accepted event ids: in Redis when configured (every replica sees them), else in this process. */
-async function dedupeStore (config: Readonly<GatewayConfig>, context: ServiceContext, closers: ShutdownStep[]): Promise<DedupeStore> {
-  if (config.redis === undefined) return createMemoryDedupeStore(config.dedupe_max_keys)
-  // Until Redis answers, intake fails open.
-  const redis = await connectRedis({ url: config.redis.url, connectTimeoutMs: config.redis.connect_timeout_ms, logger: context.logger })
-  closers.push({ name: 'redis', close: async () => { redis.disconnect() } })
-  return createRedisDedupeStore(redis, config.redis.key_prefix)
 }
