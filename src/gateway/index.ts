@@ -5,11 +5,11 @@ import type { SchemaResolver } from '../schemas/index.js'
 import { buildService, closeInOrder, kafkaSettings, producerSettings, readServiceInfo, requireProducer, serviceLogger, withoutBrokers } from '../service/index.js'
 import type { ContextOverrides, Service, ServiceContext, ServiceDefinition, ShellService, ShutdownStep } from '../service/index.js'
 import { buildGatewayApp } from './app.js'
+import { gatewayAppSettings } from './app-settings.js'
 import { createBackgroundTasks } from './background.js'
 import type { GatewayConfig } from './config.js'
-import { parseByteSize } from './config.js'
-import { asList } from './pipeline/event-fields.js'
 import { createPipelineDeps } from './pipeline-deps.js'
+import { readinessChecks } from './readiness.js'
 import { schemaRegistryRoutes } from './schema-registry.js'
 import { openSchemaSources } from './schema-sources.js'
 import { startStreamConfig } from './stream-config.js'
@@ -101,26 +101,9 @@ async function buildGateway (config: Readonly<GatewayConfig>, context: ServiceCo
       pipeline,
       background,
       streams: () => streams.index(),
-      readiness: [
-        { name: 'kafka', ready: () => producer.isReady() },
-        { name: 'stream_config', ready: () => streams.loaded() }
-      ],
+      readiness: readinessChecks(producer, streams),
       info: readServiceInfo(),
-      bodyLimit: parseByteSize(config.max_body_size),
-      maxEventDepth: config.max_event_depth,
-      requestTimeoutMs: config.request_timeout_ms,
-      maxEventsPerRequest: config.max_events_per_request,
-      testEvents: config.test_events,
-      cors: config.cors,
-      cloudEvents: {
-        schemaAttribute: config.cloudevents.schema_attribute,
-        streamAttribute: config.cloudevents.stream_attribute,
-        typeStreams: config.cloudevents.type_streams,
-        dataschemaPrefixes: config.cloudevents.dataschema_prefixes,
-        schemaUriFields: asList(config.schema_uri_field),
-        streamFields: asList(config.stream_field)
-      },
-      beacon: { schemas: config.beacon.schemas, maxBytes: config.beacon.max_capsule_bytes, maxEventDepth: config.max_event_depth },
+      ...gatewayAppSettings(config),
       reload,
       schemaRoutes: registryRoutes
     })
