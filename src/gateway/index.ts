@@ -2,8 +2,8 @@ import type { FastifyInstance } from 'fastify'
 import { createGatewayMetrics } from '../metrics/gateway.js'
 import { createSchemaMetrics } from '../metrics/schemas.js'
 import type { SchemaResolver } from '../schemas/index.js'
-import { buildService, closeInOrder, kafkaSettings, producerSettings, readServiceInfo, requireProducer, serviceLogger, withoutBrokers } from '../service/index.js'
-import type { ContextOverrides, Service, ServiceContext, ServiceDefinition, ShellService, ShutdownStep } from '../service/index.js'
+import { buildService, kafkaSettings, producerSettings, readServiceInfo, requireProducer, serviceLogger, withoutBrokers } from '../service/index.js'
+import type { ContextOverrides, Service, ServiceContext, ServiceDefinition, ShellService } from '../service/index.js'
 import { buildGatewayApp } from './app.js'
 import { gatewayAppSettings } from './app-settings.js'
 import { createBackgroundTasks } from './background.js'
@@ -12,6 +12,8 @@ import { createPipelineDeps } from './pipeline-deps.js'
 import { readinessChecks } from './readiness.js'
 import { schemaRegistryRoutes } from './schema-registry.js'
 import { openSchemaSources } from './schema-sources.js'
+import { closeFailedStart, closeGateway } from './shutdown.js'
+import type { OpenedResources } from './shutdown.js'
 import { startStreamConfig } from './stream-config.js'
 
 export type { GatewayConfig } from './config.js'
@@ -60,36 +62,33 @@ export async function createGateway (config: Readonly<GatewayConfig>, options: {
 }
 
 /**
- * The gateway's composition root: loads the stream config, opens the schema sources and builds
- * the HTTP app on the context's logger, registry, HTTP agent and producer. Nothing listens yet.
+ * The gateway's composition root: loads the stream config (stream-config.ts), opens the schema
+ * sources (schema-sources.ts) and the registry API it serves (schema-registry.ts), puts the
+ * pipeline's parts together (pipeline-deps.ts) and builds the HTTP app on the context's logger,
+ * registry, HTTP agent and producer, ready per readiness.ts. Nothing listens yet; `close()` is
+ * shutdown.ts.
  */
 async function buildGateway (config: Readonly<GatewayConfig>, context: ServiceContext): Promise<GatewayService> {
   const { logger, registry } = context
   const producer = requireProducer(context)
   const metrics = createGatewayMetrics(registry)
   const schemaMetrics = createSchemaMetrics(registry)
-  /** What stops the gateway's own timers (the stream config's re-reads). */
-  const stops: Array<() => void> = []
-  // Closed in reverse order, after the HTTP app and the background tasks.
-  const closers: ShutdownStep[] = []
+  const opened: OpenedResources = { stops: [], closers: [] }
 
   try {
     // Kafka first, so that connecting overlaps loading the stream config and the schemas.
     // monitor() keeps readiness following Kafka from here on.
     producer.monitor()
-
     const streams = await startStreamConfig(config, context, metrics)
-    stops.push(() => { streams.stop() })
-
-    const schemas = await openSchemaSources(config, context, schemaMetrics, closers)
+    opened.stops.push(() => { streams.stop() })
+    const schemas = await openSchemaSources(config, context, schemaMetrics, opened.closers)
     const registryRoutes = await schemaRegistryRoutes(config, context, schemas.git, { streams, metrics: schemaMetrics })
-
     const background = createBackgroundTasks(logger, {
       onSizeChange: (size) => metrics.backgroundTasks.set(size),
       onWaitingChange: (waiting) => metrics.hastyWaiting.set(waiting),
       maxWeight: config.hasty_max_pending_events
     })
-    const pipeline = await createPipelineDeps(config, context, { resolver: schemas.resolver, streams, producer, metrics }, closers)
+    const pipeline = await createPipelineDeps(config, context, { resolver: schemas.resolver, streams, producer, metrics }, opened.closers)
     const reload = async (): Promise<{ streams: boolean, schemas: boolean }> => {
       const streamsReloaded = await streams.reload()
       return { streams: streamsReloaded, schemas: await schemas.reload() }
@@ -118,23 +117,10 @@ async function buildGateway (config: Readonly<GatewayConfig>, context: ServiceCo
         return `listening on ${url}`
       },
       reload,
-      async close (deadline) {
-        for (const stop of stops) stop()
-        // Order matters: HTTP drains first (in-flight requests may still produce), then work
-        // that outlived its response; the shell flushes the producer after this.
-        const abandoned = await closeInOrder([
-          { name: 'in-flight HTTP requests', close: async () => { await app.close() } },
-          { name: 'background tasks', close: async () => { await background.drain() } },
-          ...closers.reverse()
-        ], deadline, logger)
-        return abandoned.length === 0
-      }
+      async close (deadline) { return closeGateway(opened, app, background, deadline, logger) }
     }
   } catch (err) {
-    // Startup failed: nothing of the gateway's own may outlive it (the git poll, timers); the
-    // shell closes the context.
-    for (const stop of stops) stop()
-    await closeInOrder(closers.reverse(), Date.now() + config.shutdown_grace_ms, logger)
+    await closeFailedStart(opened, config.shutdown_grace_ms, logger)
     throw err
   }
 }
