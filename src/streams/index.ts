@@ -1,23 +1,15 @@
-import { stat } from 'node:fs/promises'
-import { resolve } from 'node:path'
 import type { FastifyInstance } from 'fastify'
-import { generateAsyncApi } from '../asyncapi/index.js'
-import type { AsyncApiDocument } from '../asyncapi/index.js'
 import { createStreamsMetrics } from '../metrics/streams.js'
 import { connectRedis } from '../redis.js'
-import { openDirectoryRepository } from '../schemas/index.js'
-import { buildService, closeInOrder, createStreamConfigReload, kafkaSettings, readServiceInfo, serviceLogger, withoutBrokers } from '../service/index.js'
+import { buildService, closeInOrder, kafkaSettings, readServiceInfo, serviceLogger, withoutBrokers } from '../service/index.js'
 import type { ContextOverrides, Service, ServiceContext, ServiceDefinition, ShellService, ShutdownStep } from '../service/index.js'
-import type { StreamConfigData } from '../stream-config/index.js'
-import { createStreamConfigLoader, declaredByRegex, streamConfigLoaderOptions } from '../stream-config/index.js'
 import { buildStreamsApp } from './app.js'
-import { buildCatalog, topicsOf } from './catalog.js'
-import type { ServedStream } from './catalog.js'
 import type { StreamsConfig } from './config.js'
 import { createEventCodec } from './event-codec.js'
 import { createMemorySlots, createRedisSlots } from './ip-limit.js'
 import type { ConnectionSlots } from './ip-limit.js'
 import { createRedactor } from './redaction.js'
+import { startServedCatalog } from './served-catalog.js'
 import type { Session } from './session.js'
 import { createStreamReader } from './tails.js'
 import type { StreamReader } from './tails.js'
@@ -71,34 +63,8 @@ async function buildStreams (config: Readonly<StreamsConfig>, context: ServiceCo
   const stops: Array<() => void> = []
   const sessions = new Set<Session>()
   try {
-    const loader = createStreamConfigLoader(streamConfigLoaderOptions(config.stream_config_uri, config, { cwd: context.cwd, dispatcher: context.dispatcher, timeoutMs: config.stream_config_fetch_timeout_ms, logger }))
-    const toCatalog = (data: StreamConfigData): Map<string, ServedStream> => buildCatalog(data, {
-      defaults: config.stream_config_defaults,
-      allowed: config.allowed_streams,
-      aliases: config.stream_aliases,
-      legacyTopicsHome: config.legacy_topics_home
-    })
-    const describe = await asyncApiDescriber(config, context, (name, settings) => topicsOf(name, settings, { defaults: config.stream_config_defaults, aliases: {}, legacyTopicsHome: config.legacy_topics_home }))
-    // The catalog of served names and the AsyncAPI document, made together from one read; the
-    // schema repository is read again too, so versions published since are in the document.
-    let catalog = new Map<string, ServedStream>()
-    let asyncapi: AsyncApiDocument | undefined
-    const streams = createStreamConfigReload({
-      load: async () => {
-        const data = (await loader.load()).all()
-        const next = toCatalog(data)
-        if (next.size === 0) throw new Error(`the stream config ${config.stream_config_uri} has no stream to serve (regex entries are not served; check allowed_streams)`)
-        return { catalog: next, asyncapi: await describe(data) }
-      },
-      apply: (view) => {
-        catalog = view.catalog
-        asyncapi = view.asyncapi
-      },
-      ttlSeconds: config.stream_config_ttl,
-      logger
-    })
-    await streams.start()
-    stops.push(() => { streams.stop() })
+    const served = await startServedCatalog(config, context)
+    stops.push(() => { served.stop() })
 
     const reader = createStreamReader({
       brokers: config.kafka.brokers,
@@ -128,16 +94,8 @@ async function buildStreams (config: Readonly<StreamsConfig>, context: ServiceCo
       cors: config.cors,
       stream: {
         plan: {
-          catalog: () => catalog,
-          // A stream declared after the last load is served once the source knows it.
-          fetchUnknown: loader.fetchUnknown === undefined
-            ? undefined
-            : async (names) => {
-              // Like regex entries at load, a name only a regex declares is not served.
-              const found = Object.entries(await loader.fetchUnknown!(names)).filter(([, settings]) => !declaredByRegex(settings))
-              const learnt = toCatalog(Object.fromEntries(found))
-              if (learnt.size > 0) catalog = new Map([...catalog, ...learnt].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
-            },
+          catalog: () => served.catalog(),
+          fetchUnknown: served.fetchUnknown,
           reader,
           logger,
           now: () => context.now().getTime(),
@@ -166,7 +124,7 @@ async function buildStreams (config: Readonly<StreamsConfig>, context: ServiceCo
         maxConnections: config.max_connections,
         kafkaWaitMs: config.kafka_unavailable_wait_ms
       },
-      pages: { catalog: () => catalog, asyncapi: () => asyncapi, version: readServiceInfo().version, uiEnabled: config.stream_ui_enabled }
+      pages: { catalog: () => served.catalog(), asyncapi: () => served.asyncapi(), version: readServiceInfo().version, uiEnabled: config.stream_ui_enabled }
     })
 
     let url: string | undefined
@@ -175,7 +133,7 @@ async function buildStreams (config: Readonly<StreamsConfig>, context: ServiceCo
       reader,
       get openStreams () { return sessions.size },
       get url () { return url },
-      reload: async () => streams.reload(),
+      reload: async () => served.reload(),
       async start () {
         url = await app.listen({ port: config.port, host: config.listen_address })
         return `listening on ${url} (GET /v2/stream/{streams}, /v2/ui)`
@@ -195,29 +153,6 @@ async function buildStreams (config: Readonly<StreamsConfig>, context: ServiceCo
     await closeInOrder(closers.reverse(), Date.now() + config.shutdown_grace_ms, logger)
     throw err
   }
-}
-
-/**
- * What makes the platform's AsyncAPI document from a stream config: the config's defaults and
- * aliases, the configured servers, and the schema repository (without one, the channels have no
- * messages; that is said once, at start).
- */
-async function asyncApiDescriber (config: Readonly<StreamsConfig>, context: ServiceContext, topics: (name: string, settings: Record<string, unknown>) => string[]): Promise<(data: StreamConfigData) => Promise<AsyncApiDocument>> {
-  const dir = resolve(context.cwd, config.asyncapi_schema_repository)
-  const exists = (await stat(dir).catch(() => undefined))?.isDirectory() === true
-  if (!exists) context.logger.warn({ dir }, 'no schema repository at asyncapi_schema_repository: the channels of GET /?asyncapi have no messages')
-  const repository = exists ? openDirectoryRepository(dir) : undefined
-  const info = readServiceInfo()
-  return async (data) => generateAsyncApi({
-    streams: data,
-    defaults: config.stream_config_defaults,
-    topicsOf: topics,
-    aliases: config.stream_aliases,
-    servers: config.asyncapi_servers,
-    repository,
-    logger: context.logger,
-    info: { title: 'Sluice event platform', version: info.version, description: 'Every stream of the platform: its Kafka topics in each datacenter, the versions of its schema as messages, and their examples. Produce with POST /v1/events on the gateway; consume from Kafka, or as Server-Sent Events with GET /v2/stream/{streams} on the stream service.' }
-  })
 }
 
 /** Ends every open stream between two events; clients reconnect elsewhere with their last id. */
