@@ -1,13 +1,12 @@
 import type { FastifyInstance } from 'fastify'
 import { createStreamsMetrics } from '../metrics/streams.js'
-import { connectRedis } from '../redis.js'
 import { buildService, closeInOrder, kafkaSettings, readServiceInfo, serviceLogger, withoutBrokers } from '../service/index.js'
 import type { ContextOverrides, Service, ServiceContext, ServiceDefinition, ShellService, ShutdownStep } from '../service/index.js'
 import { buildStreamsApp } from './app.js'
 import type { StreamsConfig } from './config.js'
+import { createSlots } from './connection-slots.js'
 import { createEventCodec } from './event-codec.js'
-import { createMemorySlots, createRedisSlots } from './ip-limit.js'
-import type { ConnectionSlots } from './ip-limit.js'
+import { startReaderGauges } from './reader-gauges.js'
 import { createRedactor } from './redaction.js'
 import { startServedCatalog } from './served-catalog.js'
 import type { Session } from './session.js'
@@ -77,13 +76,7 @@ async function buildStreams (config: Readonly<StreamsConfig>, context: ServiceCo
       healthCheckTimeoutMs: config.kafka.health_check_timeout_ms
     })
     closers.push({ name: 'Kafka stream reader', close: async () => { await reader.close() } })
-    const gauges = setInterval(() => {
-      const stats = reader.stats()
-      metrics.tailLoops.set(Object.keys(stats.tailLoops).length)
-      metrics.catchUpReaders.set(stats.catchUpReaders)
-    }, 1000)
-    gauges.unref()
-    stops.push(() => { clearInterval(gauges) })
+    stops.push(startReaderGauges(reader, metrics))
 
     const slots = await createSlots(config, context, metrics.ipLimitStoreErrors, closers)
     const app = buildStreamsApp({
@@ -160,18 +153,4 @@ async function endAll (sessions: ReadonlySet<Session>): Promise<void> {
   const open = [...sessions]
   for (const session of open) session.end('shutdown')
   await Promise.all(open.map(async (s) => s.ended))
-}
-
-async function createSlots (config: Readonly<StreamsConfig>, context: ServiceContext, storeErrors: { inc: () => void }, closers: ShutdownStep[]): Promise<ConnectionSlots> {
-  if (config.redis === undefined) return createMemorySlots()
-  // Until Redis answers, the limit counts this process only.
-  const redis = await connectRedis({ url: config.redis.url, connectTimeoutMs: config.redis.connect_timeout_ms, logger: context.logger })
-  const slots = createRedisSlots({
-    redis,
-    keyPrefix: config.redis.key_prefix,
-    ttlMs: config.redis.connection_ttl_ms,
-    onStoreError: () => { storeErrors.inc() }
-  })
-  closers.push({ name: 'redis', close: async () => { await slots.close(); redis.disconnect() } })
-  return slots
 }
