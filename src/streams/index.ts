@@ -5,11 +5,10 @@ import type { ContextOverrides, Service, ServiceContext, ServiceDefinition, Shel
 import { buildStreamsApp } from './app.js'
 import type { StreamsConfig } from './config.js'
 import { createSlots } from './connection-slots.js'
-import { createEventCodec } from './event-codec.js'
 import { startReaderGauges } from './reader-gauges.js'
-import { createRedactor } from './redaction.js'
 import { startServedCatalog } from './served-catalog.js'
 import type { Session } from './session.js'
+import { streamRouteDeps } from './stream-route-deps.js'
 import { createStreamReader } from './tails.js'
 import type { StreamReader } from './tails.js'
 
@@ -85,38 +84,7 @@ async function buildStreams (config: Readonly<StreamsConfig>, context: ServiceCo
       readiness: [{ name: 'kafka', ready: () => reader.isReady() }],
       info: readServiceInfo(),
       cors: config.cors,
-      stream: {
-        plan: {
-          catalog: () => served.catalog(),
-          fetchUnknown: served.fetchUnknown,
-          reader,
-          logger,
-          now: () => context.now().getTime(),
-          compatible: config.eventstreams_compatible,
-          maxStreams: config.max_streams_per_request,
-          filterLimits: { maxFilters: config.max_filters, maxValues: config.max_filter_values }
-        },
-        session: {
-          reader,
-          decode: createEventCodec(createRedactor(config.mediawiki_redacted_pages)),
-          metrics,
-          logger,
-          settings: {
-            heartbeatMs: config.heartbeat_interval_ms,
-            maxLifetimeMs: config.max_connection_lifetime_ms,
-            maxBufferBytes: config.max_client_buffer_bytes,
-            compatible: config.eventstreams_compatible,
-            orderWindowMs: config.order_window_ms
-          }
-        },
-        slots,
-        metrics,
-        logger,
-        sessions,
-        ipLimit: { limit: config.client_ip_connection_limit, overrides: config.client_ip_connection_limit_overrides, retryAfterSeconds: config.client_ip_retry_after_seconds },
-        maxConnections: config.max_connections,
-        kafkaWaitMs: config.kafka_unavailable_wait_ms
-      },
+      stream: streamRouteDeps(config, context, { served, reader, slots, metrics, sessions }),
       pages: { catalog: () => served.catalog(), asyncapi: () => served.asyncapi(), version: readServiceInfo().version, uiEnabled: config.stream_ui_enabled }
     })
 
