@@ -1,13 +1,15 @@
 import type { FastifyInstance } from 'fastify'
 import { createStreamsMetrics } from '../metrics/streams.js'
-import { buildService, closeInOrder, kafkaSettings, readServiceInfo, serviceLogger, withoutBrokers } from '../service/index.js'
-import type { ContextOverrides, Service, ServiceContext, ServiceDefinition, ShellService, ShutdownStep } from '../service/index.js'
+import { buildService, kafkaSettings, readServiceInfo, serviceLogger, withoutBrokers } from '../service/index.js'
+import type { ContextOverrides, Service, ServiceContext, ServiceDefinition, ShellService } from '../service/index.js'
 import { buildStreamsApp } from './app.js'
 import type { StreamsConfig } from './config.js'
 import { createSlots } from './connection-slots.js'
 import { startReaderGauges } from './reader-gauges.js'
 import { startServedCatalog } from './served-catalog.js'
 import type { Session } from './session.js'
+import { closeFailedStart, closeStreams } from './shutdown.js'
+import type { OpenedResources } from './shutdown.js'
 import { streamRouteDeps } from './stream-route-deps.js'
 import { createStreamReader } from './tails.js'
 import type { StreamReader } from './tails.js'
@@ -50,19 +52,18 @@ export async function createStreams (config: Readonly<StreamsConfig>, options: {
 
 /**
  * The stream service's composition root: the stream config becomes the catalog of served
- * names, one reader shares each partition's tail among all clients, and the HTTP app writes
- * each client's stream. Nothing listens yet.
+ * names (served-catalog.ts), one reader shares each partition's tail among all clients, and the
+ * HTTP app writes each client's stream (stream-route-deps.ts). Nothing listens yet; `close()` is
+ * shutdown.ts.
  */
 async function buildStreams (config: Readonly<StreamsConfig>, context: ServiceContext): Promise<StreamsService> {
   const { logger, registry } = context
   const metrics = createStreamsMetrics(registry)
-  const closers: ShutdownStep[] = []
-  /** What stops the service's own timers (the stream config's re-reads, the reader's gauges). */
-  const stops: Array<() => void> = []
+  const opened: OpenedResources = { stops: [], closers: [] }
   const sessions = new Set<Session>()
   try {
     const served = await startServedCatalog(config, context)
-    stops.push(() => { served.stop() })
+    opened.stops.push(() => { served.stop() })
 
     const reader = createStreamReader({
       brokers: config.kafka.brokers,
@@ -74,10 +75,10 @@ async function buildStreams (config: Readonly<StreamsConfig>, context: ServiceCo
       healthCheckIntervalMs: config.kafka.health_check_interval_ms,
       healthCheckTimeoutMs: config.kafka.health_check_timeout_ms
     })
-    closers.push({ name: 'Kafka stream reader', close: async () => { await reader.close() } })
-    stops.push(startReaderGauges(reader, metrics))
+    opened.closers.push({ name: 'Kafka stream reader', close: async () => { await reader.close() } })
+    opened.stops.push(startReaderGauges(reader, metrics))
 
-    const slots = await createSlots(config, context, metrics.ipLimitStoreErrors, closers)
+    const slots = await createSlots(config, context, metrics.ipLimitStoreErrors, opened.closers)
     const app = buildStreamsApp({
       logger,
       registry,
@@ -99,26 +100,10 @@ async function buildStreams (config: Readonly<StreamsConfig>, context: ServiceCo
         url = await app.listen({ port: config.port, host: config.listen_address })
         return `listening on ${url} (GET /v2/stream/{streams}, /v2/ui)`
       },
-      async close (deadline) {
-        for (const stop of stops) stop()
-        const abandoned = await closeInOrder([
-          { name: 'open streams', close: async () => { await endAll(sessions) } },
-          { name: 'HTTP server', close: async () => { await app.close() } },
-          ...closers.reverse()
-        ], deadline, logger)
-        return abandoned.length === 0
-      }
+      async close (deadline) { return closeStreams(opened, sessions, app, deadline, logger) }
     }
   } catch (err) {
-    for (const stop of stops) stop()
-    await closeInOrder(closers.reverse(), Date.now() + config.shutdown_grace_ms, logger)
+    await closeFailedStart(opened, config.shutdown_grace_ms, logger)
     throw err
   }
-}
-
-/** Ends every open stream between two events; clients reconnect elsewhere with their last id. */
-async function endAll (sessions: ReadonlySet<Session>): Promise<void> {
-  const open = [...sessions]
-  for (const session of open) session.end('shutdown')
-  await Promise.all(open.map(async (s) => s.ended))
 }
