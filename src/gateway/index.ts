@@ -1,27 +1,20 @@
-import { resolve } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import type { FastifyInstance } from 'fastify'
-import { createGatewayMetrics, startCanaryCounts } from '../metrics/gateway.js'
+import { createGatewayMetrics } from '../metrics/gateway.js'
 import { createSchemaMetrics } from '../metrics/schemas.js'
-import {
-  createSchemaResolver, createSourcesFromBaseUris, loadRepositoryConfig, openDirectoryRepository, openGitRepository, schemaRoutes
-} from '../schemas/index.js'
-import type { GitSchemaRepository, SchemaRepository, SchemaResolver, SchemaSource } from '../schemas/index.js'
-import { buildService, closeInOrder, createStreamConfigReload, kafkaSettings, producerSettings, readServiceInfo, requireProducer, serviceLogger, withoutBrokers } from '../service/index.js'
-import type { ContextOverrides, Service, ServiceContext, ServiceDefinition, ShellService, ShutdownStep } from '../service/index.js'
-import type { StreamIndex } from '../stream-config/index.js'
-import { createStreamConfigLoader, streamConfigLoaderOptions } from '../stream-config/index.js'
+import type { SchemaResolver } from '../schemas/index.js'
+import { buildService, kafkaSettings, producerSettings, readServiceInfo, requireProducer, serviceLogger, withoutBrokers } from '../service/index.js'
+import type { ContextOverrides, Service, ServiceContext, ServiceDefinition, ShellService } from '../service/index.js'
 import { buildGatewayApp } from './app.js'
-import { createEcho } from './echo.js'
+import { gatewayAppSettings } from './app-settings.js'
 import { createBackgroundTasks } from './background.js'
 import type { GatewayConfig } from './config.js'
-import { parseByteSize } from './config.js'
-import { asList } from './pipeline/event-fields.js'
-import type { PipelineDeps } from './pipeline/index.js'
-import { createStreamLimits } from './pipeline/stream-limits.js'
-import { createIntakeDedupe, createMemoryDedupeStore, createRedisDedupeStore } from './pipeline/dedupe.js'
-import type { DedupeStore } from './pipeline/dedupe.js'
-import { connectRedis } from '../redis.js'
+import { createPipelineDeps } from './pipeline-deps.js'
+import { readinessChecks } from './readiness.js'
+import { schemaRegistryRoutes } from './schema-registry.js'
+import { openSchemaSources } from './schema-sources.js'
+import { closeFailedStart, closeGateway } from './shutdown.js'
+import type { OpenedResources } from './shutdown.js'
+import { startStreamConfig } from './stream-config.js'
 
 export type { GatewayConfig } from './config.js'
 export { loadGatewayConfig, gatewayConfigSchema } from './config.js'
@@ -69,142 +62,36 @@ export async function createGateway (config: Readonly<GatewayConfig>, options: {
 }
 
 /**
- * The gateway's composition root: loads the stream config, opens the schema sources and builds
- * the HTTP app on the context's logger, registry, HTTP agent and producer. Nothing listens yet.
+ * The gateway's composition root: loads the stream config (stream-config.ts), opens the schema
+ * sources (schema-sources.ts) and the registry API it serves (schema-registry.ts), puts the
+ * pipeline's parts together (pipeline-deps.ts) and builds the HTTP app on the context's logger,
+ * registry, HTTP agent and producer, ready per readiness.ts. Nothing listens yet; `close()` is
+ * shutdown.ts.
  */
 async function buildGateway (config: Readonly<GatewayConfig>, context: ServiceContext): Promise<GatewayService> {
-  const { logger, registry, dispatcher } = context
+  const { logger, registry } = context
   const producer = requireProducer(context)
   const metrics = createGatewayMetrics(registry)
   const schemaMetrics = createSchemaMetrics(registry)
-  /** What stops the gateway's own timers (the stream config's re-reads). */
-  const stops: Array<() => void> = []
-  // Closed in reverse order, after the HTTP app and the background tasks.
-  const closers: ShutdownStep[] = []
+  const opened: OpenedResources = { stops: [], closers: [] }
 
   try {
     // Kafka first, so that connecting overlaps loading the stream config and the schemas.
     // monitor() keeps readiness following Kafka from here on.
     producer.monitor()
-
-    // Stream config: fail fast at startup; later reloads keep the last good config.
-    let streamIndex: StreamIndex | undefined
-    let streamsLoaded = config.stream_config_uri === undefined
-    const streamConfig = config.stream_config_uri === undefined
-      ? undefined
-      : createStreamConfigLoader(streamConfigLoaderOptions(config.stream_config_uri, config, { cwd: context.cwd, dispatcher, timeoutMs: config.schema_fetch_timeout_ms, logger }))
-    const streams = createStreamConfigReload({
-      load: async () => streamConfig?.load(),
-      apply: (index) => {
-        if (index === undefined) return
-        streamIndex = index
-        startCanaryCounts(metrics, index.all())
-        streamsLoaded = true
-      },
-      ttlSeconds: config.stream_config_ttl,
-      logger,
-      onReload: (ok) => { metrics.streamConfigReloads.inc({ result: ok ? 'ok' : 'failed' }) }
-    })
-    await streams.start()
-    stops.push(() => { streams.stop() })
-
-    // Schema sources: the git ref first (what was merged), then the configured bases in order.
-    const sources: SchemaSource[] = []
-    let gitRepository: GitSchemaRepository | undefined
-    // A polled commit changes what `…/latest` means: the resolver's cache follows (set below).
-    let onSchemaCommit = (): void => {}
-    if (config.schema_git !== undefined) {
-      gitRepository = openGitRepository({
-        repository: config.schema_git.repository,
-        ref: config.schema_git.ref,
-        path: config.schema_git.path,
-        pollIntervalMs: config.schema_git.poll_interval_ms,
-        cacheDir: resolve(context.cwd, config.schema_git.cache_dir),
-        logger,
-        metrics: schemaMetrics,
-        onCommitChange: () => { onSchemaCommit() }
-      })
-      await gitRepository.start()
-      const repo = gitRepository
-      closers.push({ name: 'git schema repository', close: async () => { await repo.close() } })
-      sources.push(repo)
-    }
-    sources.push(...createSourcesFromBaseUris(config.schema_base_uris, {
-      dispatcher,
-      timeoutMs: config.schema_fetch_timeout_ms,
-      maxBytes: config.schema_max_bytes,
-      userAgent: config.user_agent,
-      cwd: context.cwd
-    }))
-    const resolver = createSchemaResolver({
-      sources,
-      fileExtension: config.schema_file_extension,
-      allowAbsoluteUris: config.allow_absolute_schema_uris,
-      failureRetryMs: config.schema_failure_retry_ms,
-      maxSchemaBytes: config.schema_max_bytes,
-      logger
-    })
-    onSchemaCommit = () => { resolver.clear() }
-    await resolver.precache(config.schema_precache_uris)
-
-    // The registry API serves the repository this gateway validates against, when it is local.
-    const servedDirectory = gitRepository === undefined ? firstLocalDirectory(config.schema_base_uris, context.cwd) : undefined
-    const servedRepository: SchemaRepository | undefined = gitRepository ?? (servedDirectory === undefined ? undefined : openDirectoryRepository(servedDirectory))
-    const repositoryConfig = servedDirectory === undefined ? undefined : await loadRepositoryConfig(servedDirectory)
-
+    const streams = await startStreamConfig(config, context, metrics)
+    opened.stops.push(() => { streams.stop() })
+    const schemas = await openSchemaSources(config, context, schemaMetrics, opened.closers)
+    const registryRoutes = await schemaRegistryRoutes(config, context, schemas.git, { streams, metrics: schemaMetrics })
     const background = createBackgroundTasks(logger, {
       onSizeChange: (size) => metrics.backgroundTasks.set(size),
       onWaitingChange: (waiting) => metrics.hastyWaiting.set(waiting),
       maxWeight: config.hasty_max_pending_events
     })
-    const pipeline: PipelineDeps = {
-      enrichPlans: new WeakMap(),
-      resolver,
-      streams: () => streamIndex,
-      fetchUnknownStreams: streamConfig?.fetchUnknown === undefined
-        ? undefined
-        : async (names) => {
-          const found = await streamConfig.fetchUnknown!(names)
-          streamIndex?.extend(found)
-        },
-      producer,
-      limits: createStreamLimits(),
-      dedupe: createIntakeDedupe({
-        store: await dedupeStore(config, context, closers),
-        // A claim outlives one produce attempt (its bound), so a replica that died frees the id.
-        pendingMs: config.kafka.produce_timeout_ms + 1000,
-        onStoreError: () => { metrics.dedupeStoreErrors.inc() }
-      }),
-      echo: createEcho(config.answer_max_string_length),
-      metrics,
-      logger,
-      now: context.now,
-      newId: context.newId,
-      settings: {
-        schemaUriFields: asList(config.schema_uri_field),
-        streamFields: asList(config.stream_field),
-        dtField: config.dt_field,
-        metaDtPolicy: config.meta_dt_policy,
-        maxTimestampSkewMs: config.max_timestamp_skew_ms,
-        topicPrefix: config.topic_prefix,
-        legacyTopicsHome: config.legacy_topics_home,
-        eventServiceName: config.event_service_name,
-        headersToFields: config.http_request_headers_to_fields,
-        schemaUriQueryParam: config.schema_uri_query_param,
-        streamQueryParam: config.stream_query_param,
-        maxMessageBytes: config.kafka.max_message_bytes,
-        errorStream: config.error_stream,
-        errorSchemaUri: config.error_schema_uri,
-        emitterId: config.user_agent,
-        echoMaxStringLength: config.answer_max_string_length,
-        errorRawEventMaxBytes: config.error_raw_event_max_bytes
-      }
-    }
+    const pipeline = await createPipelineDeps(config, context, { resolver: schemas.resolver, streams, producer, metrics }, opened.closers)
     const reload = async (): Promise<{ streams: boolean, schemas: boolean }> => {
       const streamsReloaded = await streams.reload()
-      const schemas = gitRepository === undefined ? true : await gitRepository.reload()
-      resolver.clear()
-      return { streams: streamsReloaded, schemas }
+      return { streams: streamsReloaded, schemas: await schemas.reload() }
     }
     const app = buildGatewayApp({
       logger,
@@ -212,76 +99,28 @@ async function buildGateway (config: Readonly<GatewayConfig>, context: ServiceCo
       metrics,
       pipeline,
       background,
-      streams: () => streamIndex,
-      readiness: [
-        { name: 'kafka', ready: () => producer.isReady() },
-        { name: 'stream_config', ready: () => streamsLoaded }
-      ],
+      streams: () => streams.index(),
+      readiness: readinessChecks(producer, streams),
       info: readServiceInfo(),
-      bodyLimit: parseByteSize(config.max_body_size),
-      maxEventDepth: config.max_event_depth,
-      requestTimeoutMs: config.request_timeout_ms,
-      maxEventsPerRequest: config.max_events_per_request,
-      testEvents: config.test_events,
-      cors: config.cors,
-      cloudEvents: {
-        schemaAttribute: config.cloudevents.schema_attribute,
-        streamAttribute: config.cloudevents.stream_attribute,
-        typeStreams: config.cloudevents.type_streams,
-        dataschemaPrefixes: config.cloudevents.dataschema_prefixes,
-        schemaUriFields: asList(config.schema_uri_field),
-        streamFields: asList(config.stream_field)
-      },
-      beacon: { schemas: config.beacon.schemas, maxBytes: config.beacon.max_capsule_bytes, maxEventDepth: config.max_event_depth },
+      ...gatewayAppSettings(config),
       reload,
-      schemaRoutes: servedRepository === undefined ? undefined : schemaRoutes(servedRepository, { logger, streams: () => streamIndex?.all(), metrics: schemaMetrics, config: repositoryConfig })
+      schemaRoutes: registryRoutes
     })
 
     let url: string | undefined
     return {
       app,
-      resolver,
+      resolver: schemas.resolver,
       get url () { return url },
       async start () {
         url = await app.listen({ port: config.port, host: config.listen_address })
         return `listening on ${url}`
       },
       reload,
-      async close (deadline) {
-        for (const stop of stops) stop()
-        // Order matters: HTTP drains first (in-flight requests may still produce), then work
-        // that outlived its response; the shell flushes the producer after this.
-        const abandoned = await closeInOrder([
-          { name: 'in-flight HTTP requests', close: async () => { await app.close() } },
-          { name: 'background tasks', close: async () => { await background.drain() } },
-          ...closers.reverse()
-        ], deadline, logger)
-        return abandoned.length === 0
-      }
+      async close (deadline) { return closeGateway(opened, app, background, deadline, logger) }
     }
   } catch (err) {
-    // Startup failed: nothing of the gateway's own may outlive it (the git poll, timers); the
-    // shell closes the context.
-    for (const stop of stops) stop()
-    await closeInOrder(closers.reverse(), Date.now() + config.shutdown_grace_ms, logger)
+    await closeFailedStart(opened, config.shutdown_grace_ms, logger)
     throw err
   }
-}
-
-function firstLocalDirectory (baseUris: readonly string[], cwd: string): string | undefined {
-  for (const base of baseUris) {
-    if (/^https?:\/\//i.test(base)) continue
-    return base.startsWith('file://') ? fileURLToPath(base) : resolve(cwd, base)
-  }
-  return undefined
-}
-
-
-/** Accepted event ids: in Redis when configured (every replica sees them), else in this process. */
-async function dedupeStore (config: Readonly<GatewayConfig>, context: ServiceContext, closers: ShutdownStep[]): Promise<DedupeStore> {
-  if (config.redis === undefined) return createMemoryDedupeStore(config.dedupe_max_keys)
-  // Until Redis answers, intake fails open.
-  const redis = await connectRedis({ url: config.redis.url, connectTimeoutMs: config.redis.connect_timeout_ms, logger: context.logger })
-  closers.push({ name: 'redis', close: async () => { redis.disconnect() } })
-  return createRedisDedupeStore(redis, config.redis.key_prefix)
 }
