@@ -51,8 +51,15 @@ interface SessionOutput {
   fail: (err: Error, reason: DisconnectReason) => void
   ended: Promise<DisconnectReason>
   isFinished: () => boolean
-  counts: { delivered: Map<string, number>, filtered: Map<string, number>, skipped: Map<string, number> }
+  counts: Counts
 }
+
+/**
+ * What a session counts between two moves to the metrics, by stream (topic for skipped records).
+ * Each map is made on its first count: an idle client, most of 10,000 connected ones, has none
+ * (three empty maps are about 600 bytes).
+ */
+interface Counts { delivered?: Map<string, number>, filtered?: Map<string, number>, skipped?: Map<string, number> }
 
 /** The reading of one plan: the client's position (for ids) and what to stop when the session ends. */
 interface Reading {
@@ -73,7 +80,7 @@ interface Reading {
  */
 export function startSession (planned: StreamPlan | Promise<StreamPlan>, res: ServerResponse, format: WireFormat, deps: SessionDeps): Session {
   const { settings, metrics } = deps
-  const counts = { delivered: new Map<string, number>(), filtered: new Map<string, number>(), skipped: new Map<string, number>() }
+  const counts: Counts = {}
   let lastWrite = Date.now()
   // Set once reading starts; end() may run before (the client left at once, or while waiting).
   let reading: Reading | undefined
@@ -99,12 +106,12 @@ export function startSession (planned: StreamPlan | Promise<StreamPlan>, res: Se
   }
 
   const flush = (): void => {
-    for (const [stream, n] of counts.delivered) metrics.deliveries.inc({ stream }, n)
-    for (const [stream, n] of counts.filtered) metrics.filtered.inc({ stream }, n)
-    for (const [topic, n] of counts.skipped) metrics.skipped.inc({ topic }, n)
-    counts.delivered.clear()
-    counts.filtered.clear()
-    counts.skipped.clear()
+    if (counts.delivered !== undefined) for (const [stream, n] of counts.delivered) metrics.deliveries.inc({ stream }, n)
+    if (counts.filtered !== undefined) for (const [stream, n] of counts.filtered) metrics.filtered.inc({ stream }, n)
+    if (counts.skipped !== undefined) for (const [topic, n] of counts.skipped) metrics.skipped.inc({ topic }, n)
+    counts.delivered?.clear()
+    counts.filtered?.clear()
+    counts.skipped?.clear()
   }
 
   const ticker = setInterval(() => {
@@ -174,16 +181,16 @@ function readPlan (plan: StreamPlan, out: SessionOutput, deps: SessionDeps): Rea
     const decoded = live ? deps.decode.shared(record) : deps.decode.once(record)
     if (decoded === undefined) {
       // Not an event: skipped, and the id stays where it was (EventStreams' behaviour).
-      bump(counts.skipped, record.topic)
+      bump(counts, 'skipped', record.topic)
       return ''
     }
     if (!tracker.pass(record)) return ''
     const stream = streamOfTopic.get(record.topic) ?? record.topic
     if (!everything && !matchesFilter(plan.filter, decoded.event)) {
-      bump(counts.filtered, stream)
+      bump(counts, 'filtered', stream)
       return ''
     }
-    bump(counts.delivered, stream)
+    bump(counts, 'delivered', stream)
     return frameOf(decoded)
   }
 
@@ -243,6 +250,7 @@ function readPlan (plan: StreamPlan, out: SessionOutput, deps: SessionDeps): Rea
   }
 }
 
-function bump (counts: Map<string, number>, key: string): void {
-  counts.set(key, (counts.get(key) ?? 0) + 1)
+function bump (counts: Counts, kind: keyof Counts, key: string): void {
+  const map = counts[kind] ??= new Map<string, number>()
+  map.set(key, (map.get(key) ?? 0) + 1)
 }
