@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises'
+import { loadavg } from 'node:os'
 import { join } from 'node:path'
 import { findFreePort } from '../src/local-kafka/index.js'
 import { cpuMsPer1k } from './cpu.js'
@@ -72,7 +72,7 @@ async function measureGateway (services: Services, load: Load, durationSec: numb
       workDir: services.workDir
     })
     if (result.failed > 0) console.error(`bench: gateway ${loadName(load)}: ${result.failed} requests failed or were not answered 2xx`)
-    return { ...result, eventsPerRequest: load.eventsPerRequest, loadAverage: await loadAverage() }
+    return { ...result, eventsPerRequest: load.eventsPerRequest, loadAverage: loadavg()[0]! }
   } finally {
     await gateway.stop()
   }
@@ -84,15 +84,10 @@ async function measureBare (services: Services, eventsPerRequest: number, connec
   try {
     const result = await loadHttp(`http://127.0.0.1:${bare.first.port}/v1/events`, { body: bodyOf(eventsPerRequest), durationSec, connections, pid: bare.child.pid!, workDir: services.workDir })
     if (result.failed > 0) console.error(`bench: bare Fastify, ${eventsPerRequest} events/request: ${result.failed} requests failed`)
-    return { ...result, eventsPerRequest, loadAverage: await loadAverage() }
+    return { ...result, eventsPerRequest, loadAverage: loadavg()[0]! }
   } finally {
     await bare.stop()
   }
-}
-
-/** The 1-minute load average: other work on a shared machine shows in every figure. */
-export async function loadAverage (): Promise<number> {
-  return Number((await readFile('/proc/loadavg', 'utf8')).split(' ')[0])
 }
 
 /** Events/s and the rest of a load's figures, per event. */

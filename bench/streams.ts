@@ -1,3 +1,4 @@
+import { loadavg } from 'node:os'
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { readFile, writeFile } from 'node:fs/promises'
@@ -128,9 +129,7 @@ async function startStreamsProcess ({ root, workDir, brokers, dist }: Services, 
 }
 
 /** The machine's 1-minute load average: other work on a shared machine shows up in every figure. */
-async function loadAverage (): Promise<string> {
-  return (await readFile('/proc/loadavg', 'utf8')).split(' ')[0]!
-}
+const loadAverage = (): string => loadavg()[0]!.toFixed(2)
 
 /** Sum of a metric's samples whose labels contain `match` in the service's /metrics. */
 async function metricSum (url: string, name: string, match: string): Promise<number> {
@@ -412,7 +411,7 @@ async function catchUpRows (brokers: string[], url: string, topic: string, total
   const plain = [...passes].sort((a, b) => a - b)[1]!
   const sse = await catchUpRate(url, { accept: 'text/event-stream' }, 'event: message\n', total)
   const ndjson = await catchUpRate(url, { accept: 'application/json' }, '}\n', total)
-  lines.push(`catch-up: ${total} events from ?since=0, one client; plain consumer passes ${passes.map((p) => p.toFixed(0)).join(', ')} events/s; machine load ${await loadAverage()}`)
+  lines.push(`catch-up: ${total} events from ?since=0, one client; plain consumer passes ${passes.map((p) => p.toFixed(0)).join(', ')} events/s; machine load ${loadAverage()}`)
   const baseline = { name: `${plainConsumerName}, median of 3`, value: plain }
   const target = { of: 'ratio', op: '>=', limit: 0.9 } as const
   return [
@@ -478,7 +477,7 @@ export async function benchStreams (services: Services, port: () => Promise<numb
       const serviceCapacity = await searchCapacity(clients, serviceTarget(clients, live, producer, 'bench.fanout', topics.fanout), capacityOptions, (s) => { log(stepLine('service', s)) })
       await clients.ask({ cmd: 'close' })
       for (const [name, c] of [['service', serviceCapacity], ['bare server', bareCapacity]] as const) {
-        lines.push(`fan-out, ${name}: capacity ${c.best === undefined ? 'none (the first step did not hold)' : `${c.best.deliveriesPerSec.toFixed(0)} deliveries/s at ${c.best.rate.toFixed(0)} events/s`}; the limit: ${c.limit === undefined ? `none within ${capacityOptions.maxSteps} steps` : c.limit.why}, clients' process at ${(100 * (c.limit?.clientCpu ?? Number.NaN)).toFixed(0)} % of a core${c.clientBound ? ': the load generator was the limit, not the server' : ''}, the server's process at ${(100 * (c.limit?.serverCpu ?? Number.NaN)).toFixed(0)} %, the machine's cores ${(100 * (c.limit?.machineBusy ?? Number.NaN)).toFixed(0)} % busy${c.machineBound ? ': the machine was the limit, not the server' : ''}; machine load ${await loadAverage()}`)
+        lines.push(`fan-out, ${name}: capacity ${c.best === undefined ? 'none (the first step did not hold)' : `${c.best.deliveriesPerSec.toFixed(0)} deliveries/s at ${c.best.rate.toFixed(0)} events/s`}; the limit: ${c.limit === undefined ? `none within ${capacityOptions.maxSteps} steps` : c.limit.why}, clients' process at ${(100 * (c.limit?.clientCpu ?? Number.NaN)).toFixed(0)} % of a core${c.clientBound ? ': the load generator was the limit, not the server' : ''}, the server's process at ${(100 * (c.limit?.serverCpu ?? Number.NaN)).toFixed(0)} %, the machine's cores ${(100 * (c.limit?.machineBusy ?? Number.NaN)).toFixed(0)} % busy${c.machineBound ? ': the machine was the limit, not the server' : ''}; machine load ${loadAverage()}`)
       }
       rows.push(...capacityRows(serviceCapacity, bareCapacity, capacityOptions.clients))
       rows.push(...await catchUpRows(brokers, `${live.url}/v2/stream/bench.catchup?since=0`, topics.catchup, catchUpTotal, lines))

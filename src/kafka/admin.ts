@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import { Admin, Consumer } from '@platformatic/kafka'
+import { Admin, Consumer, ListOffsetTimestamps } from '@platformatic/kafka'
 import type { Message } from '@platformatic/kafka'
 import type { Logger } from '../logger.js'
 import { decodeHeaders, kafkaClientOptions } from './client.js'
@@ -36,9 +36,6 @@ export interface AdminOptions {
   security?: KafkaSecurity
 }
 
-/** ListOffsets' special timestamps: the log end and the log start. */
-const LATEST = -1n
-const EARLIEST = -2n
 
 /**
  * Creates the topics that do not exist yet and waits until they have leaders.
@@ -77,7 +74,7 @@ export async function createTopics (brokers: readonly string[], topics: readonly
         const leaderless = created.filter((name) => metadata.topics.get(name)?.partitions.some((p) => p.leader < 0) ?? true)
         if (leaderless.length > 0) throw new Error(`no leader yet for ${leaderless.join(', ')}`)
         for (const name of created) {
-          await listOffsets(admin, name, Array.from({ length: metadata.topics.get(name)?.partitionsCount ?? 0 }, (_, partition) => partition), LATEST)
+          await listOffsets(admin, name, Array.from({ length: metadata.topics.get(name)?.partitionsCount ?? 0 }, (_, partition) => partition), ListOffsetTimestamps.LATEST)
         }
         return
       } catch (err) {
@@ -93,7 +90,7 @@ export async function fetchTopicOffsets (brokers: readonly string[], topic: stri
   const timeoutMs = options.timeoutMs ?? adminDefaults.timeoutMs
   return withAdmin(brokers, options, timeoutMs, `fetch offsets of ${topic}`, async (admin) => {
     const partitions = await partitionsOf(admin, topic)
-    const [low, high] = await Promise.all([listOffsets(admin, topic, partitions, EARLIEST), listOffsets(admin, topic, partitions, LATEST)])
+    const [low, high] = await Promise.all([listOffsets(admin, topic, partitions, ListOffsetTimestamps.EARLIEST), listOffsets(admin, topic, partitions, ListOffsetTimestamps.LATEST)])
     return partitions.map((partition) => ({ partition, low: String(low.get(partition) ?? 0n), high: String(high.get(partition) ?? 0n) }))
   })
 }
@@ -123,7 +120,7 @@ export async function advanceGroupOffsets (brokers: readonly string[], groupId: 
       const atTime = await listOffsets(admin, topic, partitions, BigInt(timestamp))
       // No record at or after the time: the log end, as the next record will be.
       const missing = partitions.filter((partition) => (atTime.get(partition) ?? -1n) < 0n)
-      const ends = missing.length === 0 ? new Map<number, bigint>() : await listOffsets(admin, topic, missing, LATEST)
+      const ends = missing.length === 0 ? new Map<number, bigint>() : await listOffsets(admin, topic, missing, ListOffsetTimestamps.LATEST)
       const forward = partitions
         .map((partition) => ({ partition, target: (atTime.get(partition) ?? -1n) >= 0n ? atTime.get(partition) as bigint : ends.get(partition) ?? -1n, current: committed.get(partition) ?? -1n }))
         .filter((p) => p.target >= 0n && p.current < p.target)
@@ -242,7 +239,7 @@ async function partitionsOf (admin: Admin, topic: string): Promise<number[]> {
   return Array.from({ length: count }, (_, partition) => partition)
 }
 
-/** The offset ListOffsets answers for `timestamp` (or LATEST, EARLIEST), per partition. */
+/** The offset ListOffsets answers for `timestamp` (or the log end or start: ListOffsetTimestamps), per partition. */
 async function listOffsets (admin: Admin, topic: string, partitions: readonly number[], timestamp: bigint): Promise<Map<number, bigint>> {
   const answer = await admin.listOffsets({ topics: [{ name: topic, partitions: partitions.map((partitionIndex) => ({ partitionIndex, timestamp })) }] })
   return new Map((answer.find((t) => t.name === topic)?.partitions ?? []).map((p) => [p.partitionIndex, p.offset]))

@@ -1,4 +1,4 @@
-import { ConnectionPool, Consumer, type ClusterMetadata } from '@platformatic/kafka'
+import { ConnectionPool, Consumer, ListOffsetTimestamps, type ClusterMetadata } from '@platformatic/kafka'
 import type { Logger } from '../logger.js'
 import { kafkaConnectionOptions } from './client.js'
 import type { KafkaSecurity } from './client.js'
@@ -80,8 +80,6 @@ export interface KafkaReaderOptions {
   security?: KafkaSecurity
 }
 
-const LATEST = -1n
-const EARLIEST = -2n
 const OFFSET_OUT_OF_RANGE = 1
 
 export function createKafkaReader (options: KafkaReaderOptions): KafkaReader {
@@ -126,7 +124,7 @@ export function createKafkaReader (options: KafkaReaderOptions): KafkaReader {
           const at = await listOffset(consumer, p.topic, p.partition, BigInt(p.timestamp))
           if (at >= 0) return { topic: p.topic, partition: p.partition, offset: at }
         }
-        return { topic: p.topic, partition: p.partition, offset: await listOffset(consumer, p.topic, p.partition, LATEST) }
+        return { topic: p.topic, partition: p.partition, offset: await listOffset(consumer, p.topic, p.partition, ListOffsetTimestamps.LATEST) }
       }))
     },
     fetcher () {
@@ -197,8 +195,8 @@ async function fetchPartition (consumer: ReaderClient, pool: ConnectionPool, lim
   // In an incremental fetch session the broker leaves out partitions with nothing new.
   if (part === undefined && !(res instanceof Error)) return { records: [], next: offset, end: undefined }
   if (part === undefined || part.errorCode === OFFSET_OUT_OF_RANGE) {
-    const start = await listOffset(consumer, topic, partition, EARLIEST)
-    const end = await listOffset(consumer, topic, partition, LATEST)
+    const start = await listOffset(consumer, topic, partition, ListOffsetTimestamps.EARLIEST)
+    const end = await listOffset(consumer, topic, partition, ListOffsetTimestamps.LATEST)
     const moved = offset < start ? start : offset > end ? end : offset
     if (moved === offset) throw (res instanceof Error ? res : new Error(`fetch ${topic}/${partition} failed with code ${part?.errorCode ?? '?'}`))
     return { records: [], next: moved, end }

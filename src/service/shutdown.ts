@@ -31,3 +31,28 @@ export async function closeInOrder (steps: readonly ShutdownStep[], deadline: nu
   }
   return abandoned
 }
+
+/** What a service opened of its own while it was built, each added as soon as it is open. */
+export interface OpenedResources {
+  /** What stops the service's own timers (re-reads, gauges). */
+  stops: Array<() => void>
+  /** Closed in reverse order, after the service's own first steps. */
+  closers: ShutdownStep[]
+}
+
+/**
+ * Closes a service within `deadline`: its timers stop, then `first` (what must drain before
+ * anything it uses goes: HTTP, open streams, background work) in order, then what it opened in
+ * reverse; true when nothing was abandoned.
+ */
+export async function closeOpened (opened: OpenedResources, first: readonly ShutdownStep[], deadline: number, logger: Logger): Promise<boolean> {
+  for (const stop of opened.stops) stop()
+  const abandoned = await closeInOrder([...first, ...opened.closers.reverse()], deadline, logger)
+  return abandoned.length === 0
+}
+
+/** Startup failed: nothing the service opened may outlive it (polls, timers); the shell closes the context. */
+export async function closeFailedStart (opened: OpenedResources, graceMs: number, logger: Logger): Promise<void> {
+  for (const stop of opened.stops) stop()
+  await closeInOrder(opened.closers.reverse(), Date.now() + graceMs, logger)
+}
