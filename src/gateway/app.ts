@@ -17,6 +17,7 @@ import { beaconRoutes } from './routes/beacon.js'
 import { eventRoutes } from './routes/events.js'
 import { specRoute } from './routes/spec.js'
 import { streamRoutes } from './routes/streams.js'
+import { createTurnEnd } from './turn-end.js'
 
 export interface GatewayAppDeps {
   logger: Logger
@@ -89,15 +90,18 @@ export function buildGatewayApp (deps: GatewayAppDeps): FastifyInstance {
     done()
   })
 
+  // Hasty and beacon answers leave together at the end of the turn that read them.
+  const turnEnd = createTurnEnd()
   void app.register(eventRoutes({
     pipeline: deps.pipeline,
     background: deps.background,
     metrics: deps.metrics,
     maxEventsPerRequest: deps.maxEventsPerRequest,
     testEvents: deps.testEvents,
-    cloudEvents: deps.cloudEvents
+    cloudEvents: deps.cloudEvents,
+    turnEnd
   }))
-  void app.register(beaconRoutes({ pipeline: deps.pipeline, background: deps.background, metrics: deps.metrics, settings: deps.beacon }))
+  void app.register(beaconRoutes({ pipeline: deps.pipeline, background: deps.background, metrics: deps.metrics, settings: deps.beacon, turnEnd }))
   void app.register(streamRoutes(deps.streams))
   void app.register(specRoute(deps.info.version))
   if (deps.schemaRoutes !== undefined) void app.register(deps.schemaRoutes)

@@ -9,12 +9,15 @@ import type { PipelineDeps, RequestInfo } from '../pipeline/index.js'
 import { processEvents, produceErrorEvents } from '../pipeline/index.js'
 import type { EventResult } from '../respond.js'
 import { requestInfo } from './events.js'
+import type { TurnEnd } from '../turn-end.js'
 
 export interface BeaconRouteOptions {
   pipeline: PipelineDeps
   background: BackgroundTasks
   metrics: GatewayMetrics
   settings: BeaconSettings
+  /** The end of the turn, that answers wait for (turn-end.ts). */
+  turnEnd: TurnEnd
 }
 
 /**
@@ -32,6 +35,7 @@ export function beaconRoutes (options: BeaconRouteOptions) {
     const info = requestInfo(request)
     const url = request.url
     await background.runWithin('beacon', async () => { await processBeacon(options, url, info, receivedAt) }, 1)
+    await options.turnEnd()
     return reply.code(204).send()
   }
 

@@ -14,6 +14,7 @@ import { childOf, parseTraceparent } from '../../trace-context.js'
 import type { CloudEventsSettings } from '../cloudevents.js'
 import { cloudEventsMode } from '../cloudevents.js'
 import { intakeCloudEvents } from './cloudevents.js'
+import type { TurnEnd } from '../turn-end.js'
 
 export interface EventRoutesOptions {
   pipeline: PipelineDeps
@@ -22,6 +23,8 @@ export interface EventRoutesOptions {
   maxEventsPerRequest: number
   testEvents: unknown
   cloudEvents: CloudEventsSettings
+  /** The end of the turn, that hasty answers wait for (turn-end.ts). */
+  turnEnd: TurnEnd
 }
 
 /**
@@ -116,6 +119,7 @@ export function eventRoutes (options: EventRoutesOptions) {
       // Answered once its work is under way: at most hasty_max_pending_events wait in memory,
       // and a client sending faster than Kafka takes them is slowed down, not piled up.
       await background.runWithin('hasty request', async () => processHasty(pipeline, events, info, { recordHeaders }), events.length)
+      await options.turnEnd()
       return sendAnswer(reply, { statusCode: 202, reason: hastyReason(events.length) })
     }
     const results = await processEvents(pipeline, events, info, { recordHeaders })
