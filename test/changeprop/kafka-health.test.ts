@@ -77,6 +77,8 @@ test('shutdown keeps to shutdown_timeout_ms while Kafka hangs, and logs what it 
   await changeprop.close()
   const tookMs = Date.now() - started
   t.diagnostic(`close took ${tookMs} ms`)
-  assert.ok(tookMs <= 2000 + 250, `close took ${tookMs} ms`)
+  // The client's request timeout (10 s) is what a close without the bound would wait for; the
+  // second of slack is the two shared cores' scheduling under a full test run, not the bound's.
+  assert.ok(tookMs <= 2000 + 1000, `close took ${tookMs} ms`)
   assert.ok(lines.some((line) => line.includes('did not close within')), 'what was abandoned is logged')
 })
