@@ -60,6 +60,12 @@ export const streamsConfigSchema = {
      * client reconnects.
      */
     kafka_unavailable_wait_ms: { type: 'integer', minimum: 0, maximum: 3600000, default: 30000 },
+    /**
+     * Live events go to each client at most once per this many ms, together: a write per client
+     * per fetch costs a many-client fan-out most of its CPU. Adds at most this much latency; 0
+     * writes after every turn of the event loop.
+     */
+    live_write_interval_ms: { type: 'integer', minimum: 0, maximum: 1000, default: 20 },
     /** How long ?order=time holds events back to put partitions and datacenters in time order. */
     order_window_ms: { type: 'integer', minimum: 0, maximum: 60000, default: 1000 },
     /**

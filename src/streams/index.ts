@@ -71,6 +71,7 @@ async function buildStreams (config: Readonly<StreamsConfig>, context: ServiceCo
       logger,
       fetchMaxBytes: config.kafka.fetch_max_bytes,
       fetchMaxWaitMs: config.kafka.fetch_max_wait_ms,
+      liveWriteIntervalMs: config.live_write_interval_ms,
       healthCheckIntervalMs: config.kafka.health_check_interval_ms,
       healthCheckTimeoutMs: config.kafka.health_check_timeout_ms
     })

@@ -5,8 +5,8 @@ import type { Logger } from '../logger.js'
 
 // The stream service's fan-out: one shared fetch loop per topic-partition (a tail) feeds every
 // client at the log end, a client behind reads on its own catch-up loop until it reaches the
-// tail, and what the tails fetched in one turn of the event loop goes to each client in one
-// delivery. Kafka is read through src/kafka's group-less reader.
+// tail, and what the tails fetched within one live write interval (or one turn of the event
+// loop) goes to each client in one delivery. Kafka is read through src/kafka's group-less reader.
 
 export interface FollowSink {
   /**
@@ -37,11 +37,18 @@ export interface StreamReader extends Omit<KafkaReader, 'fetcher' | 'stats'> {
   stats: () => StreamReaderStats
 }
 
-export type StreamReaderOptions = KafkaReaderOptions
+export interface StreamReaderOptions extends KafkaReaderOptions {
+  /** Live records go to each follower at most once per this many ms; 0 or absent: once per turn of the event loop. */
+  liveWriteIntervalMs?: number
+}
 
 export function createStreamReader (options: StreamReaderOptions): StreamReader {
   const kafka = createKafkaReader(options)
-  const tails = new SharedTails(kafka, { logger: options.logger.child({ module: 'stream-reader' }), retryMs: options.fetchMaxWaitMs ?? readerDefaults.fetchMaxWaitMs })
+  const tails = new SharedTails(kafka, {
+    logger: options.logger.child({ module: 'stream-reader' }),
+    retryMs: options.fetchMaxWaitMs ?? readerDefaults.fetchMaxWaitMs,
+    liveWriteIntervalMs: options.liveWriteIntervalMs ?? 0
+  })
   return {
     partitionsOf: kafka.partitionsOf,
     existingTopics: kafka.existingTopics,
@@ -70,6 +77,8 @@ export interface TailsOptions {
   logger: Logger
   /** The wait before a failed fetch is tried again. */
   retryMs: number
+  /** What the tails fetch within this many ms goes to a follower in one delivery; 0: within one turn. */
+  liveWriteIntervalMs: number
 }
 
 /**
@@ -85,13 +94,15 @@ export class SharedTails {
   readonly #tails = new Map<string, Tail>()
   readonly #loops = new Set<Promise<void>>()
   /**
-   * What the tails fetched for each follower in this turn of the event loop, delivered together
-   * once the turn is over: a busy reader handles several partitions' fetches in one turn, and one
-   * delivery to each of many followers (one socket write each) instead of one per partition is
-   * most of the cost of a fan-out.
+   * What the tails fetched for each follower since the last delivery, delivered together once
+   * the live write interval is over (or the turn of the event loop, without one): one delivery
+   * to each of many followers (one socket write each) instead of one per partition and fetch is
+   * most of the cost of a fan-out. Measured with 500 clients at 50,000 deliveries/s: the
+   * service's process at 73–81 % of a core with a delivery per turn, 42 % with 20 ms.
    */
   readonly #pendingLive = new Map<FollowSink, StreamRecord[]>()
   #liveQueued = false
+  #liveTimer: NodeJS.Timeout | undefined
   #catchUps = 0
   #followers = 0
   #closed = false
@@ -130,6 +141,7 @@ export class SharedTails {
     for (const tail of this.#tails.values()) { tail.stopped = true; tail.sinks.clear() }
     this.#tails.clear()
     this.#pendingLive.clear()
+    clearTimeout(this.#liveTimer)
     await Promise.allSettled([...this.#loops])
   }
 
@@ -252,7 +264,8 @@ export class SharedTails {
     this.#pendingLive.set(sink, queued === undefined ? records : queued.concat(records))
     if (this.#liveQueued) return
     this.#liveQueued = true
-    setImmediate(this.#flushLive)
+    if (this.#options.liveWriteIntervalMs > 0) this.#liveTimer = setTimeout(this.#flushLive, this.#options.liveWriteIntervalMs)
+    else setImmediate(this.#flushLive)
   }
 
   readonly #flushLive = (): void => {

@@ -8,7 +8,7 @@ import { waitFor } from '../helpers/wait.js'
 
 const logger = createLogger({ level: 'silent', name: 'test' })
 
-function reader (t: { after: (fn: () => Promise<void>) => void }, brokers = requireBrokers(), extra: { healthCheckIntervalMs?: number, healthCheckTimeoutMs?: number } = {}): StreamReader {
+function reader (t: { after: (fn: () => Promise<void>) => void }, brokers = requireBrokers(), extra: { healthCheckIntervalMs?: number, healthCheckTimeoutMs?: number, liveWriteIntervalMs?: number } = {}): StreamReader {
   const r = createStreamReader({ brokers, clientId: 'stream-reader-test', logger, fetchMaxWaitMs: 100, ...extra })
   t.after(async () => { await r.close() })
   return r
@@ -40,6 +40,26 @@ test('follow from the end receives new records live; two tail followers share on
   fa.close()
   fb.close()
   await waitFor('tail loop stopped after its last follower left', () => Object.keys(r.stats().tailLoops).length === 0)
+})
+
+test('live_write_interval_ms: what the tails fetch within the interval reaches a follower in one delivery, no sooner than the interval', async (t) => {
+  const intervalMs = 2000
+  const topic = uniqueTopic('sr-interval')
+  await createTopic(topic, 2)
+  const r = reader(t, requireBrokers(), { liveWriteIntervalMs: intervalMs })
+  const ends = await r.resolve([{ topic, partition: 0 }, { topic, partition: 1 }])
+  const deliveries: Array<{ at: number, offsets: string[] }> = []
+  const f = r.follow(ends, { deliver: (rs) => { deliveries.push({ at: Date.now(), offsets: rs.map((x) => `${x.partition}:${x.offset}`) }) }, error: () => {} })
+  t.after(() => { f.close() })
+  // Only the shared tails' records are held for the interval: a follower first reads on its own.
+  await waitFor('the follower on both tails', () => Object.keys(r.stats().tailLoops).length === 2, 10000)
+  const started = Date.now()
+  // Two produce requests, one per partition: two fetches by two tails, well within the interval.
+  await produceMessages(topic, [{ value: 'a', partition: 0 }])
+  await produceMessages(topic, [{ value: 'b', partition: 1 }])
+  await waitFor('a delivery', () => deliveries.length > 0, 10000)
+  assert.deepEqual(deliveries.map((d) => d.offsets.sort()), [['0:0', '1:0']], 'both partitions in one delivery')
+  assert.ok(deliveries[0]!.at - started >= intervalMs - 50, `delivered ${deliveries[0]!.at - started} ms after the first record`)
 })
 
 test('a follower behind catches up and joins the tail with no gap and no duplicate while records keep coming', async (t) => {
