@@ -113,7 +113,11 @@ test('CHROMIUM_PATH stands in for the chromium package', async (t) => {
 
 test('chart tools and the image base missing from the cache are built and fetched (dry run names each step)', async (t) => {
   const tools = await tempDir(t, 'sluice-tools-')
-  const run = await runScript(['--dry-run'], { ...process.env, PATH: `${dirname(process.execPath)}${delimiter}${process.env.PATH ?? ''}`, SLUICE_TOOLS_DIR: tools })
+  // A Go 1.24+ on PATH whatever this machine has (without one, the test below): helm is built with it.
+  const goDir = await tempDir(t, 'sluice-go-')
+  await writeFile(join(goDir, 'go'), '#!/bin/sh\n[ "$1 $2" = "env GOVERSION" ] && echo go1.24.0\n')
+  await chmod(join(goDir, 'go'), 0o755)
+  const run = await runScript(['--dry-run'], { ...process.env, PATH: [goDir, dirname(process.execPath), process.env.PATH ?? ''].join(delimiter), SLUICE_TOOLS_DIR: tools })
   assert.equal(run.code, 0, run.stderr)
   const said = lines(run.stderr)
   assert.equal(said.length, 5, run.stderr)
