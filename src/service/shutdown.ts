@@ -47,12 +47,12 @@ export interface OpenedResources {
  */
 export async function closeOpened (opened: OpenedResources, first: readonly ShutdownStep[], deadline: number, logger: Logger): Promise<boolean> {
   for (const stop of opened.stops) stop()
-  const abandoned = await closeInOrder([...first, ...opened.closers.reverse()], deadline, logger)
+  const abandoned = await closeInOrder([...first, ...opened.closers.toReversed()], deadline, logger)
   return abandoned.length === 0
 }
 
 /** Startup failed: nothing the service opened may outlive it (polls, timers); the shell closes the context. */
 export async function closeFailedStart (opened: OpenedResources, graceMs: number, logger: Logger): Promise<void> {
   for (const stop of opened.stops) stop()
-  await closeInOrder(opened.closers.reverse(), Date.now() + graceMs, logger)
+  await closeInOrder(opened.closers.toReversed(), Date.now() + graceMs, logger)
 }
