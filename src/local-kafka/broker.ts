@@ -18,7 +18,7 @@ import {
   MavenMissingError,
   SecurityMaterialError
 } from './errors.js'
-import { prepareBrokerSecurity } from './security.js'
+import { moveSecuredListener, prepareBrokerSecurity, securedListenerPorts } from './security.js'
 import type { BrokerSecurityOptions, LocalBrokerSecurity, PreparedSecurity } from './security.js'
 
 /** The Kafka release the local broker runs unless another is asked for (`--version`, `KAFKA_VERSION`). */
@@ -206,7 +206,6 @@ export async function fetchMavenJars (options: { pom: string, mavenArgs: string[
  */
 export async function startLocalBroker (options: StartLocalBrokerOptions): Promise<LocalBroker> {
   const dataDir = resolve(options.dataDir)
-  const timeoutMs = options.timeoutMs ?? 60000
   const log = options.logger?.child({ module: 'kafka-broker' })
 
   const current = await localBrokerStatus(dataDir)
@@ -215,17 +214,49 @@ export async function startLocalBroker (options: StartLocalBrokerOptions): Promi
     await stopLocalBroker(dataDir)
   }
 
-  let port = options.port ?? DEFAULT_BROKER_PORT
-  if (port === 0) port = await findFreePort()
+  const fixedPort = options.port ?? DEFAULT_BROKER_PORT
+  const port = fixedPort === 0 ? await findFreePort() : fixedPort
   if (!await isPortFree(port)) throw new BrokerPortInUseError(port)
-  const controllerPort = await isPortFree(port + 1) ? port + 1 : await findFreePort()
+  let ports: BrokerPorts = { port, controllerPort: await isPortFree(port + 1) ? port + 1 : await findFreePort() }
 
   const release = kafkaRelease(options.version)
   const { dir: cacheDir, jars } = await fetchKafkaJars({ version: release.version, cacheDir: options.cacheDir, logger: log })
-
   if (options.fresh === true) await rm(dataDir, { recursive: true, force: true })
+  await mkdir(join(dataDir, 'logs'), { recursive: true })
+
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await launchBroker({ options, dataDir, release, cacheDir, jars, ports, log })
+    } catch (err) {
+      // A port chosen free can be taken before the JVM binds it (an outgoing connection's
+      // local port, another test's broker): choose again rather than fail the start.
+      const taken = err instanceof BrokerExitedError ? portTakenAtBind(err.logTail) : undefined
+      if (taken === undefined || attempt >= BIND_ATTEMPTS) throw err
+      if (taken === ports.port && fixedPort !== 0) throw new BrokerPortInUseError(taken)
+      log?.warn({ port: taken, attempt }, 'a port of the local Kafka broker was taken before it bound it; choosing another')
+      ports = await choosePortsAgain(ports, taken, dataDir)
+    }
+  }
+}
+
+const BIND_ATTEMPTS = 4
+
+interface BrokerPorts { port: number, controllerPort: number }
+
+interface LaunchContext {
+  options: StartLocalBrokerOptions
+  dataDir: string
+  release: KafkaRelease
+  cacheDir: string
+  jars: string[]
+  ports: BrokerPorts
+  log: Logger | undefined
+}
+
+/** Writes the broker's properties, starts the JVM and waits until it answers a Metadata request. */
+async function launchBroker ({ options, dataDir, release, cacheDir, jars, ports, log }: LaunchContext): Promise<LocalBroker> {
+  const { port, controllerPort } = ports
   const logDir = join(dataDir, 'logs')
-  await mkdir(logDir, { recursive: true })
   const secured = options.security === undefined || options.security === false
     ? undefined
     : await prepareBrokerSecurity(dataDir, options.security === true ? {} : options.security, portsAfter(port, [port, controllerPort]))
@@ -259,26 +290,47 @@ export async function startLocalBroker (options: StartLocalBrokerOptions): Promi
   await writeFile(join(dataDir, STATE_FILE), JSON.stringify(state, null, 2) + '\n')
   await writeFile(join(dataDir, PID_FILE), `${pid}\n`)
   log?.info({ pid, bootstrap, dataDir, version: release.version }, 'local Kafka broker starting')
-
-  const deadline = startedAt + timeoutMs
-  for (;;) {
-    if (child.exit !== undefined || !isAlive(pid)) {
-      await forgetState(dataDir, state)
-      throw new BrokerExitedError(child.exit?.code ?? null, child.exit?.signal ?? null, await logTail(logFile))
-    }
-    if (await probeKafka([bootstrap], Math.min(2000, Math.max(deadline - Date.now(), 100)))) break
-    if (Date.now() >= deadline) {
-      await stopLocalBroker(dataDir, { timeoutMs: 5000 })
-      throw new BrokerStartTimeoutError(timeoutMs, await logTail(logFile))
-    }
-    await pause(100)
-  }
+  await awaitBrokerReady({ child, state, dataDir, logFile, startedAt, timeoutMs: options.timeoutMs ?? 60000 })
   log?.info({ pid, bootstrap, startupMs: Date.now() - startedAt }, 'local Kafka broker ready')
   if (archive === undefined && await archiveWasRejected(logFile)) {
     // Most likely a different JDK than the one that wrote it: record a new one next time.
     await rm(archiveTarget, { force: true })
   }
   return brokerHandle(bootstrap, pid, dataDir, secured?.security)
+}
+
+async function awaitBrokerReady (p: { child: BrokerProcess, state: BrokerState, dataDir: string, logFile: string, startedAt: number, timeoutMs: number }): Promise<void> {
+  const { child, state, dataDir, logFile, timeoutMs } = p
+  const deadline = p.startedAt + timeoutMs
+  for (;;) {
+    if (child.exit !== undefined || !isAlive(state.pid)) {
+      await forgetState(dataDir, state)
+      throw new BrokerExitedError(child.exit?.code ?? null, child.exit?.signal ?? null, await logTail(logFile))
+    }
+    // The PLAINTEXT listener can answer before another listener failed to bind and the
+    // JVM exits: ready once the broker also logged the end of its start-up.
+    if (await probeKafka([state.bootstrap], Math.min(2000, Math.max(deadline - Date.now(), 100))) && await startupFinished(logFile)) return
+    if (Date.now() >= deadline) {
+      await stopLocalBroker(dataDir, { timeoutMs: 5000 })
+      throw new BrokerStartTimeoutError(timeoutMs, await logTail(logFile))
+    }
+    await pause(100)
+  }
+}
+
+/** The port a broker that exited at start-up could not bind, read from the end of its log. */
+export function portTakenAtBind (logTail: string): number | undefined {
+  const match = /failed to bind to [^\s:]+:(\d+): Address already in use/.exec(logTail)
+  return match === null ? undefined : Number(match[1])
+}
+
+async function choosePortsAgain (ports: BrokerPorts, taken: number, dataDir: string): Promise<BrokerPorts> {
+  const inUse = [ports.port, ports.controllerPort, taken, ...await securedListenerPorts(dataDir)]
+  const fresh = portsAfter(Math.max(...inUse), inUse)
+  if (taken === ports.port) return { ...ports, port: await fresh() }
+  if (taken === ports.controllerPort) return { ...ports, controllerPort: await fresh() }
+  await moveSecuredListener(dataDir, taken, fresh)
+  return ports
 }
 
 /**
@@ -561,6 +613,10 @@ async function logTail (file: string, lines = 40): Promise<string> {
   } catch {
     return '(no log written)'
   }
+}
+
+async function startupFinished (logFile: string): Promise<boolean> {
+  return (await readFile(logFile, 'utf8').catch(() => '')).includes('Kafka Server started')
 }
 
 async function archiveWasRejected (logFile: string): Promise<boolean> {

@@ -126,6 +126,36 @@ export async function prepareBrokerSecurity (dataDir: string, options: BrokerSec
   return { security, properties, listeners, formatArguments }
 }
 
+/**
+ * Moves the secured listener that was to bind `port` to a free one: something else took the
+ * port between choosing it and the broker binding it. False when no listener had that port.
+ */
+export async function moveSecuredListener (dataDir: string, port: number, ports: () => Promise<number>): Promise<boolean> {
+  const stateFile = join(dataDir, SECURITY_DIR, STATE)
+  const security = await readSecurityState(dataDir)
+  if (security === undefined) return false
+  const key = LISTENER_KEYS.find((name) => security[name] === `127.0.0.1:${port}`)
+  if (key === undefined) return false
+  security[key] = `127.0.0.1:${await ports()}`
+  await writeFile(stateFile, JSON.stringify(security, null, 2) + '\n', { mode: 0o600 })
+  await writeClientConfigs(security)
+  return true
+}
+
+/** The ports the secured listeners of `dataDir` bind, so that no other listener is given one. */
+export async function securedListenerPorts (dataDir: string): Promise<number[]> {
+  const security = await readSecurityState(dataDir)
+  if (security === undefined) return []
+  return LISTENER_KEYS.flatMap((key) => security[key] === undefined ? [] : [Number(security[key].split(':')[1])])
+}
+
+async function readSecurityState (dataDir: string): Promise<LocalBrokerSecurity | undefined> {
+  const stateFile = join(dataDir, SECURITY_DIR, STATE)
+  return existsSync(stateFile) ? JSON.parse(await readFile(stateFile, 'utf8')) as LocalBrokerSecurity : undefined
+}
+
+const LISTENER_KEYS = ['ssl', 'saslSsl', 'saslPlaintext', 'expiredSsl'] as const
+
 async function makeUser (dir: string, username: string): Promise<LocalKafkaUser> {
   const passwordFile = join(dir, `${username}.password`)
   await writeFile(passwordFile, `${randomBytes(18).toString('base64url')}\n`, { mode: 0o600 })

@@ -1,12 +1,14 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { mkdtemp, readdir, rm, stat } from 'node:fs/promises'
+import { mkdtemp, readFile, readdir, rm, stat } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { dirname, join } from 'node:path'
 import { PassThrough } from 'node:stream'
 import { runKafkaCommand } from '../../src/cli/kafka.js'
 import type { CliIO } from '../../src/cli/io.js'
-import { createEventProducer, fetchTopicOffsets } from '../../src/kafka/index.js'
+import { createClusterProbe, createEventProducer, fetchTopicOffsets, resolveKafkaSecurity } from '../../src/kafka/index.js'
+import { portTakenAtBind } from '../../src/local-kafka/broker.js'
+import yaml from 'js-yaml'
 import { fetchMirrorJars, localBrokerStatus, startLocalBroker, stopLocalBroker } from '../../src/local-kafka/index.js'
 import { createLogger } from '../../src/logger.js'
 import { produceMessages, testKafkaVersion, testTmpDir, uniqueTopic } from '../helpers/kafka.js'
@@ -50,6 +52,37 @@ test('a JVM that exits during start-up is reported with the tail of its log', as
     }
   )
   assert.equal((await localBrokerStatus(dataDir)).running, false)
+})
+
+test('a port taken between choosing it and the broker binding it is chosen again: a secured listener moves, the broker starts', async (t) => {
+  const dataDir = await tempDataDir(t)
+  const first = await startLocalBroker({ port: 0, dataDir, version: testKafkaVersion(), security: true })
+  const port = Number(first.bootstrap.split(':')[1])
+  const sslAddress = first.security?.ssl ?? assert.fail('no TLS listener')
+  await first.stop()
+
+  // The listener's port is in the data dir's state, so a restart binds it without asking: take it first.
+  const holder = createServer()
+  await new Promise<void>((resolve) => holder.listen(Number(sslAddress.split(':')[1]), '127.0.0.1', resolve))
+  t.after(() => new Promise<void>((resolve) => { holder.close(() => { resolve() }) }))
+
+  const again = await startLocalBroker({ port, dataDir, version: testKafkaVersion(), security: true })
+  assert.equal(again.bootstrap, first.bootstrap)
+  assert.notEqual(again.security?.ssl, sslAddress)
+  assert.deepEqual((await localBrokerStatus(dataDir)).security, again.security)
+  const moved = again.security ?? assert.fail('no security')
+  const clientConfig = yaml.load(await readFile(join(moved.dir, 'client-ssl.yaml'), 'utf8')) as { kafka: { brokers: string[] } }
+  assert.deepEqual(clientConfig.kafka.brokers, [moved.ssl], 'the ready-made client section names the new port')
+  const security = resolveKafkaSecurity({ ssl: { ca_file: moved.caFile, cert_file: moved.clientCertFile, key_file: moved.clientKeyFile } }, { cwd: dataDir, env: {} })
+  const probe = createClusterProbe({ brokers: [moved.ssl], clientId: 'broker-test', timeoutMs: 5000, security, logger: createLogger({ level: 'silent', name: 'test' }) })
+  t.after(() => probe.close())
+  await probe.check()
+})
+
+test('the port a broker could not bind is read from its log', () => {
+  const line = 'Caused by: org.apache.kafka.common.KafkaException: Socket server failed to bind to 127.0.0.1:36564: Address already in use.'
+  assert.equal(portTakenAtBind(`...\n${line}\n\tat java.base/sun.nio.ch.Net.bind0(Native Method)`), 36564)
+  assert.equal(portTakenAtBind('Unrecognized VM option SluiceNoSuchJvmOption'), undefined)
 })
 
 test('a second broker starts, reports its status, serves clients and stops', async (t) => {
