@@ -27,7 +27,7 @@ void test('only document/ajv.ts creates Ajv instances for schemas, and both the 
   const creating = [...sources].filter(([, text]) => ajvValueImport.test(text)).map(([file]) => file).sort()
   // repository/config.ts validates the repository's config file, not schemas or events.
   assert.deepEqual(creating, ['document/ajv.ts', 'repository/config.ts'])
-  for (const user of ['checks/robustness.ts', 'lookup/validator-cache.ts']) {
+  for (const user of ['checks/robustness.ts', 'lookup/compiler.ts']) {
     assert.match(sources.get(user) ?? '', /import \{[^}]*\bcreateAjvSet\b[^}]*\} from '\.\.\/document\/ajv\.js'/, user)
   }
 })
