@@ -121,73 +121,98 @@ export async function runKafkaCommand (args: string[], io: CliIO): Promise<numbe
   const requestedVersion = values.version ?? (io.env.KAFKA_VERSION === '' ? undefined : io.env.KAFKA_VERSION) ?? DEFAULT_KAFKA_VERSION
 
   try {
-    const version = kafkaRelease(requestedVersion).version
+    const command: BrokerCommand = { values, io, port, partitions, timeoutSeconds, max, dataDir, version: kafkaRelease(requestedVersion).version }
     switch (action) {
-      case 'fetch': {
-        io.stderr.write(`Fetching the Kafka ${version} jars with Maven (once; they are cached)...\n`)
-        const jars = await fetchKafkaJars({ version })
-        io.stderr.write(`${jars.fetched ? 'Fetched' : 'Already cached:'} ${jars.jars.length} jars in ${jars.dir}\n`)
-        if (values.mirror === true) {
-          const mirror = await fetchMirrorJars()
-          io.stderr.write(`MirrorMaker 2 ${MIRROR_VERSION}: ${mirror.fetched ? 'fetched' : 'already cached:'} ${mirror.jars.length} jars in ${mirror.dir}\n`)
-        }
-        return 0
-      }
-      case 'start': {
-        const before = await localBrokerStatus(dataDir)
-        if (before.running && values.fresh !== true) {
-          io.stderr.write(`Kafka is already running (pid ${before.pid}) on ${dataDir}\n`)
-          if (before.security !== undefined) io.stderr.write(describeSecuredListeners(before.security))
-          io.stdout.write(`${before.bootstrap}\n`)
-          return 0
-        }
-        const started = Date.now()
-        const jars = await fetchKafkaJars({ version })
-        if (jars.fetched) io.stderr.write(`Fetched the Kafka ${version} jars into ${jars.dir}\n`)
-        const broker = await startLocalBroker({ port, dataDir, fresh: values.fresh, partitions, version, timeoutMs: timeoutSeconds * 1000, security: values.security })
-        io.stderr.write(`Kafka ${version} started in ${((Date.now() - started) / 1000).toFixed(1)} s (pid ${broker.pid}, data in ${dataDir}); stop it with 'sluice kafka stop${values.port === undefined ? '' : ` --port ${port}`}'\n`)
-        if (broker.security !== undefined) io.stderr.write(describeSecuredListeners(broker.security))
-        io.stdout.write(`${broker.bootstrap}\n`)
-        return 0
-      }
-      case 'tail': {
-        const cluster = values.config === undefined ? undefined : await loadClusterConfig(resolve(io.cwd, values.config), io.cwd)
-        const configured = cluster !== undefined && cluster.brokers.length > 0 ? cluster.brokers.join(',') : undefined
-        const brokers = (values.brokers ?? io.env.KAFKA_BROKERS ?? configured ?? `127.0.0.1:${port}`).split(',').map((b) => b.trim()).filter((b) => b !== '')
-        const security = clusterSecurity(cluster, io.env, values.config ?? 'configuration')
-        // A cluster that refuses the settings says why at once (with its code), not as a failed read.
-        await probeCluster({ brokers, clientId: 'sluice-tail', timeoutMs: 5000, security, logger: createLogger({ level: 'silent', name: 'sluice-tail' }) })
-        const stop = new AbortController()
-        void io.stopSignal.then(() => { stop.abort() })
-        await tailTopic(brokers, extra[0] as string, {
-          security,
-          fromBeginning: values['from-beginning'],
-          max,
-          signal: stop.signal,
-          onMessage: (message) => { io.stdout.write(`${message.value}\n`) }
-        })
-        return 0
-      }
-      case 'stop': {
-        const status = await localBrokerStatus(dataDir)
-        const stopped = await stopLocalBroker(dataDir)
-        io.stderr.write(stopped ? `Stopped Kafka (pid ${status.pid})\n` : `No Kafka broker was running on ${dataDir}\n`)
-        return 0
-      }
-      default: {
-        const status = await localBrokerStatus(dataDir)
-        if (status.running) {
-          io.stdout.write(`running ${status.bootstrap} (pid ${status.pid}, data in ${dataDir})\n`)
-          return 0
-        }
-        io.stdout.write(`not running (data dir ${dataDir})\n`)
-        return 1
-      }
+      case 'fetch': return await fetchJars(command)
+      case 'start': return await startBroker(command)
+      case 'tail': return await tail(command, extra[0] as string)
+      case 'stop': return await stopBroker(command)
+      default: return await brokerStatus(command)
     }
   } catch (err) {
     io.stderr.write(`sluice kafka ${action}: ${isSluiceError(err) ? `${err.message} [${err.code}]` : (err as Error).stack ?? String(err)}\n`)
     return 1
   }
+}
+
+/** The options the broker's subcommands read as given. */
+interface KafkaValues { port?: string, fresh?: boolean, security?: boolean, mirror?: boolean, config?: string, brokers?: string, 'from-beginning'?: boolean }
+
+/** What the broker's subcommands take from the command line, checked. */
+interface BrokerCommand {
+  values: KafkaValues
+  io: CliIO
+  port: number
+  partitions: number
+  timeoutSeconds: number
+  max: number | undefined
+  dataDir: string
+  version: string
+}
+
+async function fetchJars ({ values, io, version }: BrokerCommand): Promise<number> {
+  io.stderr.write(`Fetching the Kafka ${version} jars with Maven (once; they are cached)...\n`)
+  const jars = await fetchKafkaJars({ version })
+  io.stderr.write(`${jars.fetched ? 'Fetched' : 'Already cached:'} ${jars.jars.length} jars in ${jars.dir}\n`)
+  if (values.mirror === true) {
+    const mirror = await fetchMirrorJars()
+    io.stderr.write(`MirrorMaker 2 ${MIRROR_VERSION}: ${mirror.fetched ? 'fetched' : 'already cached:'} ${mirror.jars.length} jars in ${mirror.dir}\n`)
+  }
+  return 0
+}
+
+async function startBroker ({ values, io, port, partitions, timeoutSeconds, dataDir, version }: BrokerCommand): Promise<number> {
+  const before = await localBrokerStatus(dataDir)
+  if (before.running && values.fresh !== true) {
+    io.stderr.write(`Kafka is already running (pid ${before.pid}) on ${dataDir}\n`)
+    if (before.security !== undefined) io.stderr.write(describeSecuredListeners(before.security))
+    io.stdout.write(`${before.bootstrap}\n`)
+    return 0
+  }
+  const started = Date.now()
+  const jars = await fetchKafkaJars({ version })
+  if (jars.fetched) io.stderr.write(`Fetched the Kafka ${version} jars into ${jars.dir}\n`)
+  const broker = await startLocalBroker({ port, dataDir, fresh: values.fresh, partitions, version, timeoutMs: timeoutSeconds * 1000, security: values.security })
+  io.stderr.write(`Kafka ${version} started in ${((Date.now() - started) / 1000).toFixed(1)} s (pid ${broker.pid}, data in ${dataDir}); stop it with 'sluice kafka stop${values.port === undefined ? '' : ` --port ${port}`}'\n`)
+  if (broker.security !== undefined) io.stderr.write(describeSecuredListeners(broker.security))
+  io.stdout.write(`${broker.bootstrap}\n`)
+  return 0
+}
+
+async function tail ({ values, io, port, max }: BrokerCommand, topic: string): Promise<number> {
+  const cluster = values.config === undefined ? undefined : await loadClusterConfig(resolve(io.cwd, values.config), io.cwd)
+  const configured = cluster !== undefined && cluster.brokers.length > 0 ? cluster.brokers.join(',') : undefined
+  const brokers = (values.brokers ?? io.env.KAFKA_BROKERS ?? configured ?? `127.0.0.1:${port}`).split(',').map((b) => b.trim()).filter((b) => b !== '')
+  const security = clusterSecurity(cluster, io.env, values.config ?? 'configuration')
+  // A cluster that refuses the settings says why at once (with its code), not as a failed read.
+  await probeCluster({ brokers, clientId: 'sluice-tail', timeoutMs: 5000, security, logger: createLogger({ level: 'silent', name: 'sluice-tail' }) })
+  const stop = new AbortController()
+  void io.stopSignal.then(() => { stop.abort() })
+  await tailTopic(brokers, topic, {
+    security,
+    fromBeginning: values['from-beginning'],
+    max,
+    signal: stop.signal,
+    onMessage: (message) => { io.stdout.write(`${message.value}\n`) }
+  })
+  return 0
+}
+
+async function stopBroker ({ io, dataDir }: BrokerCommand): Promise<number> {
+  const status = await localBrokerStatus(dataDir)
+  const stopped = await stopLocalBroker(dataDir)
+  io.stderr.write(stopped ? `Stopped Kafka (pid ${status.pid})\n` : `No Kafka broker was running on ${dataDir}\n`)
+  return 0
+}
+
+async function brokerStatus ({ io, dataDir }: BrokerCommand): Promise<number> {
+  const status = await localBrokerStatus(dataDir)
+  if (status.running) {
+    io.stdout.write(`running ${status.bootstrap} (pid ${status.pid}, data in ${dataDir})\n`)
+    return 0
+  }
+  io.stdout.write(`not running (data dir ${dataDir})\n`)
+  return 1
 }
 
 const hostPorts = /^[^\s,:]+:\d{1,5}(,[^\s,:]+:\d{1,5})*$/
