@@ -68,41 +68,13 @@ export function openGitRef (options: GitRefOptions): GitSchemaRepository {
   const source = isLocalPath(options.repository) ? resolve(options.repository) : options.repository
   const gitDir = join(options.cacheDir, `${createHash('sha256').update(source).digest('hex').slice(0, 16)}.git`)
   const log = options.logger.child({ module: 'schema-repository', repository: source, ref: options.ref })
-  const blobs = new Map<string, Promise<string>>()
+  const readBlob = createBlobReader(gitDir)
   let snapshot: Snapshot | undefined
   let inFlight: Promise<boolean> | undefined
   let timer: NodeJS.Timeout | undefined
   let closed = false
 
-  function readBlob (sha: string): Promise<string> {
-    let pending = blobs.get(sha)
-    if (pending === undefined) {
-      if (blobs.size >= maxCachedBlobs) blobs.clear()
-      pending = runGit(['cat-file', 'blob', sha], { gitDir })
-      blobs.set(sha, pending)
-      pending.catch(() => blobs.delete(sha))
-    }
-    return pending
-  }
-
-  async function load (): Promise<Snapshot> {
-    await mkdir(options.cacheDir, { recursive: true })
-    if (!(await exists(join(gitDir, 'HEAD')))) await runGit(['init', '--bare', '--quiet', gitDir])
-    await runGit(['fetch', '--quiet', '--no-tags', '--force', '--', source, `+${options.ref}:${servedRef}`], { gitDir })
-    const commit = (await runGit(['rev-parse', '--verify', `${servedRef}^{commit}`], { gitDir })).trim()
-    const tree = new Map<string, TreeEntry>()
-    for (const line of (await runGit(['ls-tree', '-r', '-z', '--full-tree', commit], { gitDir })).split('\0')) {
-      const m = /^(\d+) (\w+) ([0-9a-f]+)\t(.+)$/s.exec(line)
-      if (m !== null && (m[2] === 'blob')) tree.set(m[4] as string, { mode: m[1] as string, sha: m[3] as string })
-    }
-    const description = `git ${source} ${options.ref}@${commit.slice(0, 12)}`
-    const basePath = normalizeBase(await options.schemaTree(snapshotFiles(description, tree, '', readBlob)))
-    const files = snapshotFiles(description, tree, basePath, readBlob)
-    const core = createRepositoryCore(files, { immutable: true })
-    const index = await core.index()
-    options.metrics?.versions.set([...index.titles.values()].reduce((n, e) => n + e.versions.length, 0))
-    return { commit, basePath, core }
-  }
+  const load = async (): Promise<Snapshot> => await loadSnapshot(options, source, gitDir, readBlob)
 
   async function reloadOnce (): Promise<boolean> {
     const started = process.hrtime.bigint()
@@ -111,19 +83,14 @@ export function openGitRef (options: GitRefOptions): GitSchemaRepository {
       const next = await load()
       const previous = snapshot?.commit
       snapshot = next
-      options.metrics?.reloads.inc({ result: 'success' })
-      options.metrics?.reloadDuration.observe({ result: 'success' }, seconds())
-      options.metrics?.lastReloadSuccess.set(Date.now() / 1000)
-      options.metrics?.reloadFailing.set(0)
+      recordReload(options.metrics, 'success', seconds())
       if (previous !== next.commit) {
         log.info({ commit: next.commit, previous, path: next.basePath }, 'serving schema repository commit')
         options.onCommitChange?.(next.commit)
       }
       return true
     } catch (err) {
-      options.metrics?.reloads.inc({ result: 'failure' })
-      options.metrics?.reloadDuration.observe({ result: 'failure' }, seconds())
-      options.metrics?.reloadFailing.set(1)
+      recordReload(options.metrics, 'failure', seconds())
       log.error({ err, commit: snapshot?.commit }, 'schema repository reload failed; still serving the previous commit')
       return false
     }
@@ -159,14 +126,10 @@ export function openGitRef (options: GitRefOptions): GitSchemaRepository {
       try {
         snapshot = await load()
       } catch (err) {
-        options.metrics?.reloads.inc({ result: 'failure' })
-        options.metrics?.reloadFailing.set(1)
+        recordReload(options.metrics, 'failure')
         throw new RepositoryLoadError(`${source} at ${options.ref}`, err)
       }
-      options.metrics?.reloads.inc({ result: 'success' })
-      options.metrics?.reloadDuration.observe({ result: 'success' }, Number(process.hrtime.bigint() - started) / 1e9)
-      options.metrics?.lastReloadSuccess.set(Date.now() / 1000)
-      options.metrics?.reloadFailing.set(0)
+      recordReload(options.metrics, 'success', Number(process.hrtime.bigint() - started) / 1e9)
       log.info({ commit: snapshot.commit, path: snapshot.basePath }, 'serving schema repository commit')
       schedule()
     },
@@ -181,6 +144,49 @@ export function openGitRef (options: GitRefOptions): GitSchemaRepository {
     listVersions: async (title) => current().listVersions(title),
     readVersion: async (title, version) => current().readVersion(title, version)
   }
+}
+
+/** Git blobs by sha, each read once (a bounded cache: cleared when full). */
+function createBlobReader (gitDir: string): (sha: string) => Promise<string> {
+  const blobs = new Map<string, Promise<string>>()
+  return (sha) => {
+    let pending = blobs.get(sha)
+    if (pending === undefined) {
+      if (blobs.size >= maxCachedBlobs) blobs.clear()
+      pending = runGit(['cat-file', 'blob', sha], { gitDir })
+      blobs.set(sha, pending)
+      pending.catch(() => blobs.delete(sha))
+    }
+    return pending
+  }
+}
+
+/** Fetches the ref into the bare clone and indexes its commit's schema tree. */
+async function loadSnapshot (options: GitRefOptions, source: string, gitDir: string, readBlob: (sha: string) => Promise<string>): Promise<Snapshot> {
+  await mkdir(options.cacheDir, { recursive: true })
+  if (!(await exists(join(gitDir, 'HEAD')))) await runGit(['init', '--bare', '--quiet', gitDir])
+  await runGit(['fetch', '--quiet', '--no-tags', '--force', '--', source, `+${options.ref}:${servedRef}`], { gitDir })
+  const commit = (await runGit(['rev-parse', '--verify', `${servedRef}^{commit}`], { gitDir })).trim()
+  const tree = new Map<string, TreeEntry>()
+  for (const line of (await runGit(['ls-tree', '-r', '-z', '--full-tree', commit], { gitDir })).split('\0')) {
+    const m = /^(\d+) (\w+) ([0-9a-f]+)\t(.+)$/s.exec(line)
+    if (m !== null && (m[2] === 'blob')) tree.set(m[4] as string, { mode: m[1] as string, sha: m[3] as string })
+  }
+  const description = `git ${source} ${options.ref}@${commit.slice(0, 12)}`
+  const basePath = normalizeBase(await options.schemaTree(snapshotFiles(description, tree, '', readBlob)))
+  const files = snapshotFiles(description, tree, basePath, readBlob)
+  const core = createRepositoryCore(files, { immutable: true })
+  const index = await core.index()
+  options.metrics?.versions.set([...index.titles.values()].reduce((n, e) => n + e.versions.length, 0))
+  return { commit, basePath, core }
+}
+
+/** A load's outcome in the metrics; a first load that failed has no duration worth keeping. */
+function recordReload (metrics: SchemaMetrics | undefined, result: 'success' | 'failure', seconds?: number): void {
+  metrics?.reloads.inc({ result })
+  if (seconds !== undefined) metrics?.reloadDuration.observe({ result }, seconds)
+  if (result === 'success') metrics?.lastReloadSuccess.set(Date.now() / 1000)
+  metrics?.reloadFailing.set(result === 'success' ? 0 : 1)
 }
 
 /** The files of one commit under `basePath`, with symlinks resolved inside that tree only. */
