@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyError, FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import { isSluiceError } from '../../errors.js'
 import type { Logger } from '../../logger.js'
 import type { SchemaMetrics } from '../../metrics/schemas.js'
@@ -47,21 +47,17 @@ const types: Record<Representation, string> = {
 export function schemaRoutes (repository: SchemaRepository, options: SchemaRoutesOptions): FastifyPluginAsync {
   const config = options.config ?? defaultRepositoryConfig
   const log = options.logger.child({ module: 'schema-routes' })
+  const count = (route: Route, status: number): void => {
+    options.metrics?.requests.inc({ route, status_class: `${Math.floor(status / 100)}xx` })
+  }
+  const routes: RouteContext = { repository, streams: options.streams, count }
 
   return async function schemaRoutesPlugin (app) {
-    for (const type of ['application/yaml', 'application/x-yaml', 'text/yaml']) {
-      app.addContentTypeParser(type, { parseAs: 'string' }, (_request, body, done) => {
-        const parsed = parseYamlText(body as string)
-        if (parsed.ok) done(null, parsed.value)
-        else done(new DraftInvalidError(`not valid YAML: ${parsed.reason}`), undefined)
-      })
-    }
-
+    addYamlParsers(app)
     app.addHook('onRequest', async (_request, reply) => {
       reply.header('access-control-allow-origin', '*')
       reply.header('access-control-expose-headers', 'etag, content-location')
     })
-
     app.setErrorHandler((error: FastifyError, request, reply) => {
       const status = isSluiceError(error) ? error.statusCode : (error.statusCode ?? 500)
       const code = isSluiceError(error) ? error.code : (error.code ?? 'SLUICE_ERR_INTERNAL')
@@ -72,10 +68,6 @@ export function schemaRoutes (repository: SchemaRepository, options: SchemaRoute
         .send({ type: 'about:blank', title: status >= 500 ? 'Internal error' : error.message, status, code, detail: error.message })
     })
 
-    function count (route: Route, status: number): void {
-      options.metrics?.requests.inc({ route, status_class: `${Math.floor(status / 100)}xx` })
-    }
-
     app.options('/schemas/*', async (_request, reply) => {
       return reply.code(204)
         .header('access-control-allow-methods', 'GET, HEAD, POST, OPTIONS')
@@ -83,84 +75,8 @@ export function schemaRoutes (repository: SchemaRepository, options: SchemaRoute
         .header('access-control-max-age', '600')
         .send()
     })
-
     app.get('/schemas', async (_request, reply) => reply.redirect('schemas/', 301))
-
-    app.get('/schemas/*', async (request, reply) => {
-      const rest = (request.params as { '*': string })['*']
-      const trailingSlash = rest === '' || rest.endsWith('/')
-      if (rest.replaceAll('/', '') === '') return sendTitles(request, reply)
-      const segments = splitSafePath(rest)
-      const path = segments.join('/')
-      if (trailingSlash || isTitle(path)) {
-        const versions = await repository.listVersions(path)
-        if (versions.length > 0) {
-          if (!trailingSlash) return reply.redirect(`${segments.at(-1) ?? ''}/`, 301)
-          return sendVersions(request, reply, path, versions)
-        }
-        if (trailingSlash || parseVersionPath(segments) === undefined) throw new SchemaVersionNotFoundError(path)
-      }
-      const wanted = parseVersionPath(segments)
-      if (wanted === undefined) throw new SchemaVersionNotFoundError(path)
-      const versions = await repository.listVersions(wanted.title)
-      if (versions.length === 0) throw new SchemaVersionNotFoundError(wanted.title)
-      const version = wanted.version === 'latest' ? versions.at(-1) as string : wanted.version
-      const schema = versions.includes(version) ? await repository.readVersion(wanted.title, version) : undefined
-      if (schema === undefined) throw new SchemaVersionNotFoundError(wanted.title, wanted.version)
-      const representation = wanted.format ?? negotiate(request.headers.accept)
-      if (wanted.version === 'latest') reply.header('content-location', `/schemas/${wanted.title}/${version}`)
-      const body = representation === 'html'
-        ? renderSchemaPage({ title: wanted.title, version, versions, schema, streams: streamRows(options.streams?.()).filter((s) => s.schemaTitle === wanted.title) })
-        : representation === 'yaml' ? toYaml(schema) : toJson(schema)
-      return send(request, reply, 'schema', representation, body, wanted.version === 'latest' ? shortCache : immutableCache, wanted.format === undefined)
-    })
-
-    async function sendTitles (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
-      const titles = await repository.listTitles()
-      const representation = negotiate(request.headers.accept)
-      let body: string
-      if (representation === 'html') {
-        const rows = []
-        for (const title of titles) {
-          const latest = (await repository.listVersions(title)).at(-1)
-          const schema = latest === undefined ? undefined : await repository.readVersion(title, latest)
-          rows.push({ title, latest, description: typeof schema?.description === 'string' ? schema.description : undefined })
-        }
-        body = renderIndexPage({ titles: rows, streams: options.streams === undefined ? undefined : streamRows(options.streams()) })
-      } else {
-        body = representation === 'yaml' ? toYaml({ titles }) : JSON.stringify({ titles }, null, 2) + '\n'
-      }
-      return send(request, reply, 'titles', representation, body, shortCache, true)
-    }
-
-    async function sendVersions (request: FastifyRequest, reply: FastifyReply, title: string, versions: string[]): Promise<FastifyReply> {
-      const representation = negotiate(request.headers.accept)
-      const latest = versions.at(-1) as string
-      let body: string
-      if (representation === 'html') {
-        const schema = await repository.readVersion(title, latest)
-        if (schema === undefined) throw new SchemaVersionNotFoundError(title, latest)
-        body = renderSchemaPage({ title, version: latest, versions, schema, streams: streamRows(options.streams?.()).filter((s) => s.schemaTitle === title) })
-      } else {
-        const listing = { title, versions, latest }
-        body = representation === 'yaml' ? toYaml(listing) : JSON.stringify(listing, null, 2) + '\n'
-      }
-      return send(request, reply, 'versions', representation, body, shortCache, true)
-    }
-
-    function send (request: FastifyRequest, reply: FastifyReply, route: Route, representation: Representation, body: string, cacheControl: string, negotiated: boolean): FastifyReply {
-      const etag = `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`
-      reply.header('etag', etag).header('cache-control', cacheControl).header('x-content-type-options', 'nosniff')
-      if (negotiated) reply.header('vary', 'accept')
-      if (representation === 'html') reply.header('content-security-policy', pageSecurityPolicy)
-      if (matchesEtag(request.headers['if-none-match'], etag)) {
-        count(route, 304)
-        return reply.code(304).send()
-      }
-      count(route, 200)
-      return reply.code(200).type(types[representation]).send(body)
-    }
-
+    app.get('/schemas/*', async (request, reply) => await servePath(routes, request, reply))
     app.post('/schemas/check', async (request, reply) => {
       const { draft, title } = readDraft(request.body)
       const result = await checkDraft(repository, draft, { title, config })
@@ -169,6 +85,109 @@ export function schemaRoutes (repository: SchemaRepository, options: SchemaRoute
       return reply.code(200).type(types.json).header('cache-control', 'no-store').send(JSON.stringify(result, null, 2) + '\n')
     })
   }
+}
+
+/** What the GET routes read from and count into. */
+interface RouteContext {
+  repository: SchemaRepository
+  streams: SchemaRoutesOptions['streams']
+  count: (route: Route, status: number) => void
+}
+
+function addYamlParsers (app: FastifyInstance): void {
+  for (const type of ['application/yaml', 'application/x-yaml', 'text/yaml']) {
+    app.addContentTypeParser(type, { parseAs: 'string' }, (_request, body, done) => {
+      const parsed = parseYamlText(body as string)
+      if (parsed.ok) done(null, parsed.value)
+      else done(new DraftInvalidError(`not valid YAML: ${parsed.reason}`), undefined)
+    })
+  }
+}
+
+/** `/schemas/<rest>`: the titles, a title's versions (redirected to end in `/`), or one version. */
+async function servePath (routes: RouteContext, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+  const rest = (request.params as { '*': string })['*']
+  const trailingSlash = rest === '' || rest.endsWith('/')
+  if (rest.replaceAll('/', '') === '') return sendTitles(routes, request, reply)
+  const segments = splitSafePath(rest)
+  const path = segments.join('/')
+  if (trailingSlash || isTitle(path)) {
+    const versions = await routes.repository.listVersions(path)
+    if (versions.length > 0) {
+      if (!trailingSlash) return reply.redirect(`${segments.at(-1) ?? ''}/`, 301)
+      return sendVersions(routes, request, reply, path, versions)
+    }
+    if (trailingSlash || parseVersionPath(segments) === undefined) throw new SchemaVersionNotFoundError(path)
+  }
+  const wanted = parseVersionPath(segments)
+  if (wanted === undefined) throw new SchemaVersionNotFoundError(path)
+  const versions = await routes.repository.listVersions(wanted.title)
+  if (versions.length === 0) throw new SchemaVersionNotFoundError(wanted.title)
+  const version = wanted.version === 'latest' ? versions.at(-1) as string : wanted.version
+  const schema = versions.includes(version) ? await routes.repository.readVersion(wanted.title, version) : undefined
+  if (schema === undefined) throw new SchemaVersionNotFoundError(wanted.title, wanted.version)
+  const representation = wanted.format ?? negotiate(request.headers.accept)
+  if (wanted.version === 'latest') reply.header('content-location', `/schemas/${wanted.title}/${version}`)
+  const body = representation === 'html'
+    ? renderSchemaPage({ title: wanted.title, version, versions, schema, streams: streamRows(routes.streams?.()).filter((s) => s.schemaTitle === wanted.title) })
+    : representation === 'yaml' ? toYaml(schema) : toJson(schema)
+  return send(routes, request, reply, { route: 'schema', representation, body, cacheControl: wanted.version === 'latest' ? shortCache : immutableCache, negotiated: wanted.format === undefined })
+}
+
+async function sendTitles (routes: RouteContext, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+  const titles = await routes.repository.listTitles()
+  const representation = negotiate(request.headers.accept)
+  let body: string
+  if (representation === 'html') {
+    const rows = []
+    for (const title of titles) {
+      const latest = (await routes.repository.listVersions(title)).at(-1)
+      const schema = latest === undefined ? undefined : await routes.repository.readVersion(title, latest)
+      rows.push({ title, latest, description: typeof schema?.description === 'string' ? schema.description : undefined })
+    }
+    body = renderIndexPage({ titles: rows, streams: routes.streams === undefined ? undefined : streamRows(routes.streams()) })
+  } else {
+    body = representation === 'yaml' ? toYaml({ titles }) : JSON.stringify({ titles }, null, 2) + '\n'
+  }
+  return send(routes, request, reply, { route: 'titles', representation, body, cacheControl: shortCache, negotiated: true })
+}
+
+async function sendVersions (routes: RouteContext, request: FastifyRequest, reply: FastifyReply, title: string, versions: string[]): Promise<FastifyReply> {
+  const representation = negotiate(request.headers.accept)
+  const latest = versions.at(-1) as string
+  let body: string
+  if (representation === 'html') {
+    const schema = await routes.repository.readVersion(title, latest)
+    if (schema === undefined) throw new SchemaVersionNotFoundError(title, latest)
+    body = renderSchemaPage({ title, version: latest, versions, schema, streams: streamRows(routes.streams?.()).filter((s) => s.schemaTitle === title) })
+  } else {
+    const listing = { title, versions, latest }
+    body = representation === 'yaml' ? toYaml(listing) : JSON.stringify(listing, null, 2) + '\n'
+  }
+  return send(routes, request, reply, { route: 'versions', representation, body, cacheControl: shortCache, negotiated: true })
+}
+
+interface Answer {
+  route: Route
+  representation: Representation
+  body: string
+  cacheControl: string
+  /** Whether the representation came from the Accept header (so caches vary on it). */
+  negotiated: boolean
+}
+
+/** The answer with its ETag, or 304 when the client has it. */
+function send (routes: RouteContext, request: FastifyRequest, reply: FastifyReply, answer: Answer): FastifyReply {
+  const etag = `"${createHash('sha256').update(answer.body).digest('base64url').slice(0, 27)}"`
+  reply.header('etag', etag).header('cache-control', answer.cacheControl).header('x-content-type-options', 'nosniff')
+  if (answer.negotiated) reply.header('vary', 'accept')
+  if (answer.representation === 'html') reply.header('content-security-policy', pageSecurityPolicy)
+  if (matchesEtag(request.headers['if-none-match'], etag)) {
+    routes.count(answer.route, 304)
+    return reply.code(304).send()
+  }
+  routes.count(answer.route, 200)
+  return reply.code(200).type(types[answer.representation]).send(answer.body)
 }
 
 /** The body is the draft itself, or `{title?, schema}` with the schema as an object or YAML text. */
