@@ -8,6 +8,7 @@ import { ClientTooSlowError } from './errors.js'
 import type { DecodedEvent, EventCodec } from './event-codec.js'
 import { matchesFilter, passesEverything } from './filter.js'
 import { createIdTracker } from './id-tracker.js'
+import type { IdTracker } from './id-tracker.js'
 import type { StreamPlan } from './plan.js'
 import { createTimeOrder } from './time-order.js'
 
@@ -161,38 +162,11 @@ export function startSession (planned: StreamPlan | Promise<StreamPlan>, res: Se
 /** Follows the plan's partitions and writes what passes to the session's client. */
 function readPlan (plan: StreamPlan, out: SessionOutput, deps: SessionDeps): Reading {
   const { settings, metrics } = deps
-  const { res, format, write, counts } = out
+  const { res, write } = out
   const tracker = createIdTracker(plan.starts, { cluster: plan.cluster, compatible: settings.compatible })
   const streamOfTopic = new Map<string, string>()
   for (const stream of plan.streams) for (const topic of stream.topics) if (!streamOfTopic.has(topic)) streamOfTopic.set(topic, stream.name)
-  const everything = passesEverything(plan.filter)
-
-  const frameOf = (decoded: DecodedEvent): string => {
-    if (format === 'sse') return `event: message\nid: ${tracker.id()}\ndata: ${decoded.data}\n\n`
-    if (plan.ndjsonIds) return `{"_id":${tracker.id()},${decoded.data.slice(1)}\n`
-    return `${decoded.data}\n`
-  }
-
-  /**
-   * The frame of one record if it passes ('' if not); every record passed moves the id, sent or
-   * not. Records of the shared tail are decoded once for every client.
-   */
-  const frame = (record: StreamRecord, live: boolean): string => {
-    const decoded = live ? deps.decode.shared(record) : deps.decode.once(record)
-    if (decoded === undefined) {
-      // Not an event: skipped, and the id stays where it was (EventStreams' behaviour).
-      bump(counts, 'skipped', record.topic)
-      return ''
-    }
-    if (!tracker.pass(record)) return ''
-    const stream = streamOfTopic.get(record.topic) ?? record.topic
-    if (!everything && !matchesFilter(plan.filter, decoded.event)) {
-      bump(counts, 'filtered', stream)
-      return ''
-    }
-    bump(counts, 'delivered', stream)
-    return frameOf(decoded)
-  }
+  const frame = createFramer(plan, out, tracker, streamOfTopic, deps.decode)
 
   const order = plan.timeOrdered
     ? createTimeOrder(plan.starts, settings.orderWindowMs, (record) => {
@@ -247,6 +221,36 @@ function readPlan (plan: StreamPlan, out: SessionOutput, deps: SessionDeps): Rea
       follow.close()
       order?.close()
     }
+  }
+}
+
+/**
+ * The frame of one record if it passes ('' if not); every record passed moves the id, sent or
+ * not. Records of the shared tail are decoded once for every client.
+ */
+function createFramer (plan: StreamPlan, out: SessionOutput, tracker: IdTracker, streamOfTopic: ReadonlyMap<string, string>, decode: EventCodec): (record: StreamRecord, live: boolean) => string {
+  const { format, counts } = out
+  const everything = passesEverything(plan.filter)
+  const frameOf = (decoded: DecodedEvent): string => {
+    if (format === 'sse') return `event: message\nid: ${tracker.id()}\ndata: ${decoded.data}\n\n`
+    if (plan.ndjsonIds) return `{"_id":${tracker.id()},${decoded.data.slice(1)}\n`
+    return `${decoded.data}\n`
+  }
+  return (record, live) => {
+    const decoded = live ? decode.shared(record) : decode.once(record)
+    if (decoded === undefined) {
+      // Not an event: skipped, and the id stays where it was (EventStreams' behaviour).
+      bump(counts, 'skipped', record.topic)
+      return ''
+    }
+    if (!tracker.pass(record)) return ''
+    const stream = streamOfTopic.get(record.topic) ?? record.topic
+    if (!everything && !matchesFilter(plan.filter, decoded.event)) {
+      bump(counts, 'filtered', stream)
+      return ''
+    }
+    bump(counts, 'delivered', stream)
+    return frameOf(decoded)
   }
 }
 
