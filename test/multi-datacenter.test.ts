@@ -43,7 +43,7 @@ test('a record written in eqiad is copied to codfw under the same name, with its
   await createTopic(topic, 1)
   const timestamp = Date.now() - 60_000
   await produceMessages(topic, [{ key: 'k1', value: '{"n":1}', timestamp, headers: { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' } }])
-  const [copy] = await readMessages(topic, 1, { brokers: [dc.codfw], timeoutMs: 60_000 })
+  const [copy] = await readMessages(topic, 1, { brokers: [dc.codfw], timeoutMs: 150_000 })
   assert.equal(copy!.key, 'k1')
   assert.equal(copy!.value, '{"n":1}')
   assert.equal(copy!.timestamp, String(timestamp))
@@ -52,7 +52,7 @@ test('a record written in eqiad is copied to codfw under the same name, with its
   const back = `codfw.mirror-${randomUUID().slice(0, 8)}`
   await createTopic(back, 1)
   await produceMessages(back, [{ value: 'from codfw' }], { brokers: [dc.codfw] })
-  await waitFor('codfw\'s record in eqiad', async () => (await listTopics([dc.eqiad], { clientId: 'test', logger: silent })).includes(back) && await count(dc.eqiad, back) === 1, 60_000)
+  await waitFor('codfw\'s record in eqiad', async () => (await listTopics([dc.eqiad], { clientId: 'test', logger: silent })).includes(back) && await count(dc.eqiad, back) === 1, 150_000)
   // A loop would copy eqiad's topic back into eqiad (or under another name): it stays at one record.
   assert.equal(await count(dc.eqiad, topic), 1)
   assert.equal(await count(dc.codfw, topic), 1)
@@ -83,7 +83,7 @@ test('legacy eventlogging_ streams: eqiad owns the bare topic, codfw writes codf
   await post(await gateway(dc.eqiad, 'eqiad.'), 'e1')
   await post(await gateway(dc.codfw, 'codfw.'), 'c1')
   await waitFor('each datacenter\'s legacy topic in the other cluster', async () =>
-    await count(dc.codfw, stream) === 1 && await count(dc.eqiad, `codfw.${stream}`) === 1, 60_000)
+    await count(dc.codfw, stream) === 1 && await count(dc.eqiad, `codfw.${stream}`) === 1, 150_000)
   for (const brokers of [dc.eqiad, dc.codfw]) {
     const names = (await listTopics([brokers], { clientId: 'test', logger: silent })).filter((n) => n.includes(stream)).sort()
     assert.deepEqual(names, [`codfw.${stream}`, stream], 'one name per datacenter, nothing renamed or prefixed twice')
@@ -98,7 +98,7 @@ test('legacy eventlogging_ streams: eqiad owns the bare topic, codfw writes codf
   for (const service of [eqiad, codfw]) {
     const client = await openStream(`${service.url}/v2/stream/${stream}?since=0`)
     t.after(() => client.close())
-    await client.waitForMessages(2, 60_000)
+    await client.waitForMessages(2, 150_000)
     assert.deepEqual(client.messages().map((m) => (m.event as Record<string, unknown>).action).sort(), ['c1', 'e1'])
     assert.deepEqual(client.messages().map((m) => (m.meta as Record<string, unknown>).topic).sort(), [`codfw.${stream}`, stream])
   }
@@ -112,7 +112,7 @@ test('a stream client resumes against the other datacenter\'s stream service wit
   await waitFor('both topics in both clusters', async () => {
     const [inEqiad, inCodfw] = await Promise.all([listTopics([dc.eqiad], { clientId: 'test', logger: silent }), listTopics([dc.codfw], { clientId: 'test', logger: silent })])
     return inEqiad.includes(codfwA) && inCodfw.includes(eqiadA) && await count(dc.eqiad, codfwA) === 1
-  }, 60_000)
+  }, 150_000)
 
   const first = await openStream(`${eqiad.url}/v2/stream/${eqiad.names.a}`)
   await waitFor('the eqiad stream is live', () => Object.keys(eqiad.service.reader.stats().tailLoops).length === 2)
@@ -153,7 +153,7 @@ test('change propagation reacts to an event once, in the datacenter where it was
   await produceMessages(`eqiad.${stream}`, [{ value: changeEvent(stream, 'from-eqiad') }])
   await produceMessages(`codfw.${stream}`, [{ value: changeEvent(stream, 'from-codfw') }], { brokers: [dc.codfw] })
   await sink.waitForRequests(2)
-  await waitFor('each datacenter\'s event mirrored to the other', async () => await count(dc.codfw, `eqiad.${stream}`) === 1 && await count(dc.eqiad, `codfw.${stream}`) === 1, 60_000)
+  await waitFor('each datacenter\'s event mirrored to the other', async () => await count(dc.codfw, `eqiad.${stream}`) === 1 && await count(dc.eqiad, `codfw.${stream}`) === 1, 150_000)
   // codfw's deployment never subscribes to eqiad's topics (and the reverse): no position there.
   const group = `${names.service}-react`
   assert.deepEqual(await committedOffsets(group, `eqiad.${stream}`, { brokers: [dc.codfw] }), { 0: '-1' })
@@ -179,11 +179,11 @@ test('switchover: codfw takes over eqiad\'s topics from the lookback window; not
 
   // eqiad's change propagation is gone; its Kafka still takes events, and the mirror copies them.
   await produceMessages(`eqiad.${stream}`, ['e4', 'e5'].map((n) => ({ value: changeEvent(stream, n) })))
-  await waitFor('eqiad\'s events in codfw', async () => await count(dc.codfw, `eqiad.${stream}`) === 6, 60_000)
+  await waitFor('eqiad\'s events in codfw', async () => await count(dc.codfw, `eqiad.${stream}`) === 6, 150_000)
   await startChangeprop(t, rules, { ...shared, topic_prefix: 'codfw.', consume_topic_prefixes: ['codfw.', 'eqiad.'], takeover_lookback_ms: 600_000, kafka: { brokers: [dc.codfw] } }, names)
   await sink.waitForRequests(6)
   await produceMessages(`eqiad.${stream}`, [{ value: changeEvent(stream, 'e6') }])
-  await sink.waitForRequests(7, { timeoutMs: 60_000 })
+  await sink.waitForRequests(7, { timeoutMs: 150_000 })
   assert.deepEqual(sink.requests.map((r) => r.path).sort(), ['/e1', '/e2', '/e3', '/e4', '/e5', '/e6', '/old'])
 })
 
@@ -210,11 +210,11 @@ test('sluice up --datacenters eqiad,codfw: an event posted to eqiad\'s gateway r
       client?.close()
       client = await openStream(`${streams}/v2/stream/test.event?since=${since}`)
       return client.status === 200
-    }, 60_000)
-    await waitFor('the first event in codfw', () => client!.messages().some((m) => m.test === first), 60_000)
+    }, 150_000)
+    await waitFor('the first event in codfw', () => client!.messages().some((m) => m.test === first), 150_000)
     const second = `second-${randomUUID()}`
     assert.equal(await post(second), 201)
-    await waitFor('the live event in codfw', () => client!.messages().some((m) => m.test === second), 60_000)
+    await waitFor('the live event in codfw', () => client!.messages().some((m) => m.test === second), 150_000)
     const event = client!.messages().find((m) => m.test === second)!
     assert.equal((event.meta as Record<string, unknown>).topic, 'eqiad.test.event')
     client!.close()
