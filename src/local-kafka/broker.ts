@@ -233,8 +233,11 @@ export async function startLocalBroker (options: StartLocalBrokerOptions): Promi
       const taken = err instanceof BrokerExitedError ? portTakenAtBind(err.logTail) : undefined
       if (taken === undefined || attempt >= BIND_ATTEMPTS) throw err
       if (taken === ports.port && fixedPort !== 0) throw new BrokerPortInUseError(taken)
+      const again = await choosePortsAgain(ports, taken, dataDir)
+      // A port that is none of the broker's own: choosing again would not change what failed.
+      if (again === undefined) throw err
       log?.warn({ port: taken, attempt }, 'a port of the local Kafka broker was taken before it bound it; choosing another')
-      ports = await choosePortsAgain(ports, taken, dataDir)
+      ports = again
     }
   }
 }
@@ -324,13 +327,13 @@ export function portTakenAtBind (logTail: string): number | undefined {
   return match === null ? undefined : Number(match[1])
 }
 
-async function choosePortsAgain (ports: BrokerPorts, taken: number, dataDir: string): Promise<BrokerPorts> {
+/** The ports with `taken` replaced by a free one; undefined when `taken` is not one of them. */
+async function choosePortsAgain (ports: BrokerPorts, taken: number, dataDir: string): Promise<BrokerPorts | undefined> {
   const inUse = [ports.port, ports.controllerPort, taken, ...await securedListenerPorts(dataDir)]
   const fresh = portsAfter(Math.max(...inUse), inUse)
   if (taken === ports.port) return { ...ports, port: await fresh() }
   if (taken === ports.controllerPort) return { ...ports, controllerPort: await fresh() }
-  await moveSecuredListener(dataDir, taken, fresh)
-  return ports
+  return await moveSecuredListener(dataDir, taken, fresh) ? ports : undefined
 }
 
 /**

@@ -69,9 +69,8 @@ const STATE = 'security.json'
 export async function prepareBrokerSecurity (dataDir: string, options: BrokerSecurityOptions, ports: () => Promise<number>): Promise<PreparedSecurity> {
   const dir = join(dataDir, SECURITY_DIR)
   const stateFile = join(dir, STATE)
-  let security: LocalBrokerSecurity
-  if (existsSync(stateFile)) {
-    security = JSON.parse(await readFile(stateFile, 'utf8')) as LocalBrokerSecurity
+  let security = await readSecurityState(dataDir)
+  if (security !== undefined) {
     if (options.expiredCertificateListener === true && security.expiredSsl === undefined) security.expiredSsl = `127.0.0.1:${await ports()}`
   } else {
     await mkdir(dir, { recursive: true, mode: 0o700 })
@@ -131,13 +130,12 @@ export async function prepareBrokerSecurity (dataDir: string, options: BrokerSec
  * port between choosing it and the broker binding it. False when no listener had that port.
  */
 export async function moveSecuredListener (dataDir: string, port: number, ports: () => Promise<number>): Promise<boolean> {
-  const stateFile = join(dataDir, SECURITY_DIR, STATE)
   const security = await readSecurityState(dataDir)
   if (security === undefined) return false
   const key = LISTENER_KEYS.find((name) => security[name] === `127.0.0.1:${port}`)
   if (key === undefined) return false
   security[key] = `127.0.0.1:${await ports()}`
-  await writeFile(stateFile, JSON.stringify(security, null, 2) + '\n', { mode: 0o600 })
+  await writeFile(join(dataDir, SECURITY_DIR, STATE), JSON.stringify(security, null, 2) + '\n', { mode: 0o600 })
   await writeClientConfigs(security)
   return true
 }
